@@ -1,0 +1,3 @@
+from gridpatrol.cli import main
+
+main()

@@ -1,0 +1,115 @@
+"""A local MQTT broker for tests and the demo: Debian's mosquitto on a loopback port.
+
+The config raises mosquitto's per-client queue limits, which otherwise drop messages to a slow
+subscriber under load (see ../shared/context/facts.md). ``stop()`` is graceful, ``kill()`` is
+``SIGKILL``; ``start()`` again reuses the same port and data folder, so outage tests can restart it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+__all__ = ["MosquittoBroker", "BrokerUnavailable", "free_port", "mosquitto_binary"]
+
+
+class BrokerUnavailable(RuntimeError):
+    """mosquitto is not installed or did not start."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def mosquitto_binary() -> str | None:
+    for candidate in (shutil.which("mosquitto"), "/usr/sbin/mosquitto"):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+class MosquittoBroker:
+    """One mosquitto process bound to 127.0.0.1 with its own config, log and persistence folder."""
+
+    def __init__(self, port: int | None = None, workdir: Path | None = None):
+        binary = mosquitto_binary()
+        if binary is None:
+            raise BrokerUnavailable(
+                "mosquitto is not installed; install it with: apt-get install -y mosquitto"
+            )
+        self.binary = binary
+        self.port = port or free_port()
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="gridpatrol-mosquitto-"))
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.config = self.workdir / "mosquitto.conf"
+        self.log = self.workdir / "mosquitto.log"
+        self.config.write_text(
+            "\n".join(
+                [
+                    f"listener {self.port} 127.0.0.1",
+                    "allow_anonymous true",
+                    "persistence true",
+                    f"persistence_location {self.workdir}/",
+                    "max_queued_messages 1000000",
+                    "max_inflight_messages 0",
+                    "max_queued_bytes 0",
+                    "log_type error",
+                    "log_type warning",
+                    f"log_dest file {self.log}",
+                    "",
+                ]
+            )
+        )
+        self._proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> MosquittoBroker:
+        self._proc = subprocess.Popen(
+            [self.binary, "-c", str(self.config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise BrokerUnavailable(
+                    f"mosquitto exited at start (code {self._proc.returncode}); see {self.log}"
+                )
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        self.kill()
+        raise BrokerUnavailable(f"mosquitto did not listen on port {self.port} within {timeout} s")
+
+    def stop(self) -> None:
+        if self._proc and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        self._proc = None
+
+    def kill(self) -> None:
+        if self._proc and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._proc = None
+
+    def __enter__(self) -> MosquittoBroker:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,49 @@
+"""The ``gridpatrol`` command line.
+
+Each area's commands live in ``gridpatrol/commands/<area>.py`` and add themselves through
+``register(app)``. This is the only place that catches the packages' errors: they are printed as
+one line and the process exits 2, never with a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from gridpatrol.commands import ALL_COMMAND_MODULES
+from mission.errors import MissionError
+from sim.errors import SimError
+from telemetry.errors import TelemetryError
+from vision.errors import VisionError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="gridpatrol",
+    help="Plan, check, upload and watch drone patrols over a city district.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+for _module in ALL_COMMAND_MODULES:
+    _module.register(app)
+
+PACKAGE_ERRORS = (MissionError, TelemetryError, VisionError, SimError)
+
+
+def main() -> None:
+    """Console-script entry point: run the app and turn package errors into one line, exit 2."""
+    try:
+        app()
+    except PACKAGE_ERRORS as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,4 @@
+"""Mission planning: the district model, coverage sweeps, patrols, safety checks, formats, transfer.
+
+Imports none of the other gridpatrol packages.
+"""

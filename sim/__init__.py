@@ -1,0 +1,1 @@
+"""Simulation: the ArduPilot SITL harness and synthetic aerial footage with ground truth."""

@@ -1,0 +1,1 @@
+"""Telemetry: MAVLink links, decoding, normalised records, the spool and the MQTT publisher."""

@@ -1,0 +1,1 @@
+"""Frame flagging: frame sources, detectors, privacy masking, geotagging and alerts."""
