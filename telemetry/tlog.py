@@ -1,0 +1,118 @@
+"""The ``.tlog`` file format: each record is an 8-byte big-endian µs epoch timestamp + one packet.
+
+``TlogReader`` splits a file into (timestamp, packet) records by the MAVLink header's length, and
+resynchronises on damaged records instead of giving up. ``RotatingTlogWriter`` records a link's
+traffic into size-bounded files, so a long patrol day never fills one unbounded file.
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+__all__ = ["TlogReader", "RotatingTlogWriter", "frame_length"]
+
+_TS = struct.Struct(">Q")
+_PLAUSIBLE_S = 86400.0 * 365
+
+
+def frame_length(buf: bytes | bytearray, i: int) -> int:
+    """Length of the MAVLink frame starting at ``buf[i]``, or 0 if ``buf[i]`` is not a magic."""
+    magic = buf[i]
+    if magic == 0xFD:
+        return buf[i + 1] + 12 + (13 if buf[i + 2] & 0x01 else 0)
+    if magic == 0xFE:
+        return buf[i + 1] + 8
+    return 0
+
+
+class TlogReader:
+    """Yields ``(epoch_seconds, bytes)`` records; damaged stretches come out as raw garbage bytes.
+
+    Garbage is yielded (not dropped) so the link's decoder counts it like any other bad input.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.data = self.path.read_bytes()
+
+    def __iter__(self) -> Iterator[tuple[float, bytes]]:
+        data = self.data
+        n = len(data)
+        i = 0
+        last_ts: float | None = None
+        while i < n:
+            length = self._record_at(i, last_ts)
+            if length:
+                ts = _TS.unpack_from(data, i)[0] / 1e6
+                last_ts = ts
+                yield ts, data[i + 8 : i + 8 + length]
+                i += 8 + length
+                continue
+            j = i + 1
+            while j < n and not self._record_at(j, last_ts):
+                j += 1
+            yield (last_ts or 0.0), data[i:j]
+            i = j
+
+    def _record_at(self, i: int, last_ts: float | None) -> int:
+        data = self.data
+        if i + 11 > len(data):
+            return 0
+        length = frame_length(data, i + 8)
+        if not length or i + 8 + length > len(data):
+            return 0
+        ts = _TS.unpack_from(data, i)[0] / 1e6
+        if last_ts is not None and abs(ts - last_ts) > _PLAUSIBLE_S:
+            return 0
+        return length
+
+
+class RotatingTlogWriter:
+    """Appends timestamped packets to ``<dir>/<prefix>-<UTC time>.tlog``, rolling at ``max_bytes``."""
+
+    def __init__(
+        self,
+        directory: Path,
+        prefix: str,
+        *,
+        max_bytes: int = 64 * 1024 * 1024,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.prefix = prefix
+        self.max_bytes = max_bytes
+        self.clock = clock
+        self.files: list[Path] = []
+        self._fh: BinaryIO | None = None
+        self._size = 0
+
+    def write(self, packet: bytes | bytearray, ts: float | None = None) -> None:
+        record = _TS.pack(int((self.clock() if ts is None else ts) * 1e6)) + bytes(packet)
+        if self._fh is None or self._size + len(record) > self.max_bytes:
+            self._roll()
+        assert self._fh is not None
+        self._fh.write(record)
+        self._size += len(record)
+
+    def _roll(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(self.clock()))
+        path = self.directory / f"{self.prefix}-{stamp}-{len(self.files):04d}.tlog"
+        self._fh = path.open("ab")
+        self._size = 0
+        self.files.append(path)
+
+    def flush(self) -> None:
+        if self._fh is not None:
+            self._fh.flush()
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
