@@ -35,3 +35,31 @@ def mosquitto(tmp_path):
         pytest.fail(str(exc))
     yield broker
     broker.stop()
+
+
+class CliResult:
+    def __init__(self, code: int, out: str, err: str):
+        self.code, self.out, self.err = code, out, err
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run ``gridpatrol ARGS...`` in-process through the real entry point (errors -> exit 2)."""
+    import sys
+
+    from gridpatrol.cli import main
+
+    def run(*args: str) -> CliResult:
+        argv = sys.argv
+        sys.argv = ["gridpatrol", *map(str, args)]
+        code = 0
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        finally:
+            sys.argv = argv
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run

@@ -1,0 +1,75 @@
+"""Grid cells tile any simple polygon exactly, and the cell lookup agrees with shapely."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import Point, Polygon
+
+from mission.district import CellIndex
+from mission.grid import grid_cells
+
+
+@st.composite
+def star_polygons(draw):
+    """Random simple polygons: star-shaped around the origin, so edges never cross."""
+    n = draw(st.integers(5, 16))
+    angles = sorted(draw(st.lists(st.floats(0, 2 * math.pi - 1e-3), min_size=n, max_size=n, unique=True)))
+    radii = draw(st.lists(st.floats(300, 2000), min_size=n, max_size=n))
+    poly = Polygon([(r * math.cos(a), r * math.sin(a)) for a, r in zip(angles, radii, strict=True)])
+    if not poly.is_valid or poly.area < 1e5:
+        poly = Point(0, 0).buffer(1000)
+    return poly
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(poly=star_polygons(), n=st.integers(1, 40))
+def test_grid_tiles_any_simple_polygon(poly, n):
+    cells = grid_cells(poly, n)
+    assert 1 <= len(cells) <= n
+    assert all(isinstance(c, Polygon) and c.is_valid for c in cells)
+    union = shapely.union_all(cells)
+    assert union.symmetric_difference(poly).area < 1e-6 * poly.area + 1e-3
+    assert sum(c.area for c in cells) - poly.area < 1e-6 * poly.area + 1e-3
+    tree = shapely.STRtree(cells)
+    left, right = tree.query(cells, predicate="intersects")
+    for i, j in zip(left, right, strict=True):
+        if i < j:
+            assert cells[i].intersection(cells[j]).area < 1e-6 * poly.area + 1e-3
+
+
+def test_sample_grid_is_near_equal_and_numbered_from_north_west(example_district):
+    cells = grid_cells(example_district.boundary, 60)
+    areas = [c.area for c in cells]
+    assert len(cells) == 60 and max(areas) / min(areas) <= 2.0
+    first, last = cells[0].centroid, cells[-1].centroid
+    assert first.y > last.y and first.x < cells[1].centroid.x
+
+
+def test_lookup_agrees_with_shapely_contains(example_district):
+    index = CellIndex(example_district)
+    rng = np.random.default_rng(2026)
+    minx, miny, maxx, maxy = example_district.boundary.bounds
+    x = rng.uniform(minx - 200, maxx + 200, 10_000)
+    y = rng.uniform(miny - 200, maxy + 200, 10_000)
+    lon, lat = example_district.frame.to_lonlat(x, y)
+    got = index.lookup(lon, lat)
+    expected = np.zeros(len(x), dtype=int)
+    for cell in example_district.cells:
+        expected[shapely.contains_xy(cell.shape, x, y)] = cell.id
+    assert (got == expected).all()
+    assert (got == 0).sum() > 500 and len(set(got.tolist())) == 61
+
+
+def test_lookup_scalar_and_empty_district(example_district):
+    index = CellIndex(example_district)
+    site = example_district.launch_site("ls-west").position
+    lon, lat = example_district.frame.to_lonlat(site.x, site.y)
+    cell = index.cell_at(lon, lat)
+    assert cell is not None and cell.shape.contains(site)
+    assert CellIndex(replace(example_district, cells=())).lookup(lon, lat).tolist() == [0]
