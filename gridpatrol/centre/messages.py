@@ -1,0 +1,70 @@
+"""Wire messages the command centre reads and writes: alerts (read), acknowledgements (both).
+
+The alert model is deliberately lenient: the centre must show every alert the vision pipeline
+publishes, so it requires only what it needs to file and acknowledge one (``id`` and ``cell``)
+and keeps the rest of the JSON as it came. The ``id`` becomes an MQTT topic level of the ack, so
+it must not contain topic separators or wildcards.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ALERTS_TOPIC",
+    "ACKS_TOPIC",
+    "VEHICLES_TOPIC",
+    "ALERT_ID_PATTERN",
+    "IncomingAlert",
+    "Ack",
+    "ack_topic",
+    "iso_utc",
+]
+
+ALERTS_TOPIC = "gridpatrol/v1/alerts/cells/+"
+ACKS_TOPIC = "gridpatrol/v1/alerts/acks/+"
+VEHICLES_TOPIC = "gridpatrol/v1/vehicles/+/+"
+ALERT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+
+
+def ack_topic(alert_id: str) -> str:
+    return f"gridpatrol/v1/alerts/acks/{alert_id}"
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z``, to the second: what operators read and what acks carry."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class IncomingAlert(BaseModel):
+    """An alert as published by ``vision.alerts`` (see docs/schema/alert.schema.json)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(pattern=ALERT_ID_PATTERN)
+    cell: int = Field(ge=0)
+    team: str | None = None
+    code: str | None = None
+    detector: str | None = None
+    vehicle: str | None = None
+    score: float | None = None
+    lat: float | None = None
+    lon: float | None = None
+    uncertainty_m: float | None = None
+    created: str | float | None = None
+    status: str = "open"
+
+
+class Ack(BaseModel):
+    """``gridpatrol/v1/alerts/acks/<id>``: who took the alert on, and when (UTC)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(pattern=ALERT_ID_PATTERN)
+    by: str = Field(min_length=1, max_length=80)
+    time: datetime
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json().encode()

@@ -1,0 +1,214 @@
+"""SQLite store of the alerts the command centre received and the acknowledgements given.
+
+Alerts arrive at QoS 1, so the broker may deliver one twice, and the vision pipeline may re-send
+an updated version under the same id: the alert ``id`` is the key and a re-delivery only replaces
+the row. Acknowledgements have their own table, so an ack that arrives before its alert (another
+centre acknowledged it first) is kept, and a re-sent alert never re-opens an acknowledged one.
+Every write is committed before the MQTT callback returns, so an alert the broker handed over is
+on disk before paho acknowledges it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from gridpatrol.centre.errors import CentreError
+from gridpatrol.centre.messages import Ack, IncomingAlert, iso_utc
+
+__all__ = ["AlertStore", "StoredAlert", "StoreSink", "Change"]
+
+Change = Literal["new", "updated", "duplicate"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS alerts (
+    id TEXT PRIMARY KEY,
+    cell INTEGER NOT NULL,
+    team TEXT,
+    code TEXT,
+    detector TEXT,
+    vehicle TEXT,
+    score REAL,
+    lat REAL,
+    lon REAL,
+    uncertainty_m REAL,
+    created TEXT,
+    status TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS acks (
+    id TEXT PRIMARY KEY,
+    by TEXT NOT NULL,
+    time TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
+"""
+
+_COLUMNS = (
+    "a.id, a.cell, a.team, a.code, a.detector, a.vehicle, a.score, a.lat, a.lon, "
+    "a.uncertainty_m, a.created, a.status, a.received_at, k.by, k.time"
+)
+
+
+@dataclass(frozen=True)
+class StoredAlert:
+    """One alert row joined with its acknowledgement (``acked_by`` is None while open)."""
+
+    id: str
+    cell: int
+    team: str | None
+    code: str | None
+    detector: str | None
+    vehicle: str | None
+    score: float | None
+    lat: float | None
+    lon: float | None
+    uncertainty_m: float | None
+    created: str | None
+    status: str
+    received_at: str
+    acked_by: str | None
+    acked_at: str | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.acked_by is None and self.status == "open"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class AlertStore:
+    """Thread-safe: the MQTT thread writes while web request threads read."""
+
+    def __init__(self, path: Path, clock: Callable[[], datetime] = _utcnow):
+        self.path = Path(path)
+        self._clock = clock
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.executescript(_SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise CentreError(
+                f"cannot open alert store {self.path}: {exc}; pass --db with a writable SQLite file"
+            ) from None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> AlertStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def put_alert(self, alert: IncomingAlert) -> Change:
+        """Insert or replace by id; ``duplicate`` when the very same JSON was already stored."""
+        payload = alert.model_dump_json()
+        now = iso_utc(self._clock())
+        created = None if alert.created is None else str(alert.created)
+        row = (alert.cell, alert.team, alert.code, alert.detector, alert.vehicle, alert.score,
+               alert.lat, alert.lon, alert.uncertainty_m, created, alert.status, payload)  # fmt: skip
+        with self._write():
+            old = self._db.execute(
+                "SELECT payload FROM alerts WHERE id = ?", (alert.id,)
+            ).fetchone()
+            if old is None:
+                self._db.execute(
+                    "INSERT INTO alerts (cell, team, code, detector, vehicle, score, lat, lon, "
+                    "uncertainty_m, created, status, payload, id, received_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*row, alert.id, now, now),
+                )
+                return "new"
+            if old[0] == payload:
+                return "duplicate"
+            self._db.execute(
+                "UPDATE alerts SET cell = ?, team = ?, code = ?, detector = ?, vehicle = ?, "
+                "score = ?, lat = ?, lon = ?, uncertainty_m = ?, created = ?, status = ?, "
+                "payload = ?, updated_at = ? WHERE id = ?",
+                (*row, now, alert.id),
+            )
+            return "updated"
+
+    def put_ack(self, ack: Ack) -> bool:
+        """Record an acknowledgement; the first one wins. True when it was not known before."""
+        with self._write():
+            cur = self._db.execute(
+                "INSERT OR IGNORE INTO acks (id, by, time, received_at) VALUES (?, ?, ?, ?)",
+                (ack.id, ack.by, iso_utc(ack.time), iso_utc(self._clock())),
+            )
+            return cur.rowcount == 1
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """One immediate transaction: a second process on the same file waits instead of racing."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def get(self, alert_id: str) -> StoredAlert | None:
+        rows = self._select("WHERE a.id = ?", (alert_id,))
+        return rows[0] if rows else None
+
+    def alerts(self, *, open_only: bool = True) -> list[StoredAlert]:
+        """Sorted by cell, then team, then creation: the order the centre hands them out in."""
+        where = "WHERE k.id IS NULL AND a.status = 'open'" if open_only else ""
+        return self._select(where, ())
+
+    def payload(self, alert_id: str) -> dict[str, Any] | None:
+        """The alert JSON as received, evidence included."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT payload FROM alerts WHERE id = ?", (alert_id,)
+            ).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def _select(self, where: str, args: tuple) -> list[StoredAlert]:
+        sql = (
+            f"SELECT {_COLUMNS} FROM alerts a LEFT JOIN acks k ON k.id = a.id {where} "
+            "ORDER BY a.cell, a.team, a.created, a.id"
+        )
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
+        return [StoredAlert(*row) for row in rows]
+
+
+class StoreSink:
+    """Feed sink that files alerts and acks in the store and reports each change to ``notify``."""
+
+    def __init__(self, store: AlertStore, notify: Callable[[str, str], None] | None = None):
+        self.store = store
+        self._notify = notify
+
+    def on_alert(self, alert: IncomingAlert) -> None:
+        change = self.store.put_alert(alert)
+        if change != "duplicate" and self._notify:
+            self._notify(change, alert.id)
+
+    def on_ack(self, ack: Ack) -> None:
+        if self.store.put_ack(ack) and self._notify:
+            self._notify("acked", ack.id)
+
+    def on_vehicle(self, vehicle: str, record: str, payload: Any) -> None:
+        """Vehicle records are not stored: the bridge's own spool and the broker keep them."""

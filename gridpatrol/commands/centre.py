@@ -1,0 +1,144 @@
+"""Command-centre commands: ``gridpatrol alerts`` (store, list, acknowledge) and ``gridpatrol serve``.
+
+Heavy imports (paho, the HTTP server) happen inside the commands so ``gridpatrol --help`` is fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["register"]
+
+MQTT_HELP = "Broker URL, mqtt://[user:pass@]host:port (mqtts:// for TLS)."
+DB_HELP = "SQLite file the alerts are kept in across restarts."
+DEFAULT_DB = Path("alerts.sqlite")
+MqttOpt = Annotated[str | None, typer.Option("--mqtt", help=MQTT_HELP)]
+
+
+def _client_id(role: str, db: Path) -> str:
+    """Stable per store file, so the broker keeps this centre's session between runs."""
+    digest = hashlib.sha1(str(db.resolve()).encode()).hexdigest()[:10]
+    return f"gp-{role}-{digest}"
+
+
+def _drain(feed, *, quiet_s: float, wait_s: float) -> None:
+    """Wait until the broker has handed over its backlog: ``quiet_s`` without a message."""
+    start = time.monotonic()
+    while time.monotonic() - start < wait_s:
+        last = max(feed.last_message_at, start)
+        if time.monotonic() - last >= quiet_s:
+            return
+        time.sleep(0.05)
+
+
+def alerts_main(
+    ctx: typer.Context,
+    mqtt: MqttOpt = None,
+    db: Annotated[Path, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
+    show_all: Annotated[bool, typer.Option("--all", help="Include acknowledged alerts.")] = False,
+    follow: Annotated[
+        bool,
+        typer.Option("--follow", "-f", help="Keep listening and print each alert until Ctrl-C."),
+    ] = False,
+    wait: Annotated[
+        float, typer.Option("--wait", help="Longest wait for the broker's backlog, in seconds.")
+    ] = 10.0,
+) -> None:
+    """Receive alerts from the broker into the store and list the open ones by cell and team."""
+    ctx.obj = {"mqtt": mqtt, "db": db}
+    if ctx.invoked_subcommand:
+        return
+    from gridpatrol.centre.listing import alert_line, format_alerts
+    from gridpatrol.centre.mqtt_feed import CentreFeed, broker_from_url
+    from gridpatrol.centre.store import AlertStore, StoreSink
+
+    with AlertStore(db) as store:
+        if mqtt is None:
+            typer.echo(f"(alerts stored in {db}; pass --mqtt URL to receive new ones)")
+        else:
+
+            def notify(change: str, alert_id: str) -> None:
+                if follow and (alert := store.get(alert_id)):
+                    typer.echo(f"{change}: cell {alert.cell} · {alert_line(alert)}")
+
+            feed = CentreFeed(
+                broker_from_url(mqtt), _client_id("alerts", db), StoreSink(store, notify)
+            )
+            feed.start()
+            try:
+                if follow:
+                    typer.echo(f"listening on {feed.broker.url}; Ctrl-C to stop")
+                    while True:
+                        time.sleep(0.5)
+                else:
+                    _drain(feed, quiet_s=1.0, wait_s=wait)
+            except KeyboardInterrupt:
+                typer.echo("")
+            finally:
+                feed.stop()
+        typer.echo(
+            format_alerts(
+                store.alerts(open_only=not show_all), what="stored" if show_all else "open"
+            )
+        )
+
+
+def alerts_ack(
+    ctx: typer.Context,
+    alert_id: Annotated[str, typer.Argument(metavar="ID", help="Alert id, as listed.")],
+    by: Annotated[str, typer.Option("--by", help="Who takes the alert on (name or team).")],
+    mqtt: MqttOpt = None,
+    db: Annotated[Path | None, typer.Option("--db", help=DB_HELP)] = None,
+) -> None:
+    """Acknowledge an alert: publish who took it on to the broker, then mark it in the store."""
+    from gridpatrol.centre.errors import CentreError
+    from gridpatrol.centre.messages import Ack
+    from gridpatrol.centre.mqtt_feed import CentreFeed, broker_from_url
+    from gridpatrol.centre.store import AlertStore, StoreSink
+
+    parent = ctx.obj or {}
+    mqtt = mqtt or parent.get("mqtt")
+    db = db or parent.get("db") or DEFAULT_DB
+    if not mqtt:
+        raise CentreError("acknowledging needs the broker; pass --mqtt mqtt://host:1883")
+    with AlertStore(db) as store:
+        alert = store.get(alert_id)
+        if alert is None:
+            raise CentreError(
+                f"no alert {alert_id} in {db}; run `gridpatrol alerts --mqtt URL --db {db}` "
+                "to receive alerts, then use an id it lists"
+            )
+        if alert.acked_by:
+            typer.echo(
+                f"{alert_id} was already acknowledged by {alert.acked_by} at {alert.acked_at}"
+            )
+            return
+        ack = Ack(id=alert_id, by=by.strip() or by, time=datetime.now(UTC))
+        feed = CentreFeed(
+            broker_from_url(mqtt),
+            f"gp-ack-{uuid.uuid4().hex[:12]}",
+            StoreSink(store),
+            persistent=False,
+        )
+        feed.start()
+        try:
+            feed.publish_ack(ack)
+        finally:
+            feed.stop()
+        store.put_ack(ack)
+        typer.echo(f"acknowledged {alert_id} (cell {alert.cell}, team {alert.team}) as {ack.by}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``alerts`` (with ``alerts ack``) and ``serve`` to the CLI."""
+    alerts = typer.Typer(help="Receive, list and acknowledge the drones' alerts.")
+    alerts.callback(invoke_without_command=True)(alerts_main)
+    alerts.command("ack")(alerts_ack)
+    app.add_typer(alerts, name="alerts")

@@ -1,0 +1,85 @@
+"""Helpers for the command-centre tests: alerts shaped per CONTRACTS.md, published with paho."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import queue
+
+import cv2
+import numpy as np
+import paho.mqtt.client as mqtt
+import typer
+
+
+def centre_app() -> typer.Typer:
+    from gridpatrol.commands import centre
+
+    app = typer.Typer()
+    centre.register(app)
+    return app
+
+
+def jpeg(seed: int, size: int = 48) -> bytes:
+    rng = np.random.default_rng(seed)
+    image = rng.integers(0, 255, (size, size, 3), dtype=np.uint8)
+    ok, data = cv2.imencode(".jpg", image)
+    assert ok
+    return data.tobytes()
+
+
+def alert(alert_id: str, *, cell: int, team: str, score: float = 0.8, lon=103.78, lat=36.07):
+    crop, frame = jpeg(1), jpeg(2, 96)
+    return {
+        "id": alert_id,
+        "created": "2026-11-28T01:00:00Z",
+        "vehicle": "gp1",
+        "detector": "motion",
+        "score": score,
+        "lat": lat,
+        "lon": lon,
+        "uncertainty_m": 12.0,
+        "cell": cell,
+        "team": team,
+        "footprint": [[lon - 1e-4, lat - 1e-4], [lon + 1e-4, lat - 1e-4], [lon, lat + 1e-4]],
+        "frame_time": 1764291600.0,
+        "evidence": {
+            name: {
+                "file": f"{alert_id}-{name}.jpg",
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "jpeg_b64": base64.b64encode(data).decode(),
+            }
+            for name, data in (("crop", crop), ("frame", frame))
+        },
+        "code": "activity",
+        "status": "open",
+    }
+
+
+class Peer:
+    """A plain paho client standing in for the vision pipeline, the bridge or another centre."""
+
+    def __init__(self, port: int, subscribe: str | None = None):
+        self.received: queue.Queue = queue.Queue()
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="")
+        self.client.on_message = lambda c, u, m: self.received.put((m.topic, m.payload))
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+        if subscribe:
+            _, mid = self.client.subscribe(subscribe, qos=1)
+            assert mid is not None
+
+    def publish(self, topic: str, payload, qos: int = 1) -> None:
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        info = self.client.publish(topic, data, qos=qos)
+        assert info.rc == mqtt.MQTT_ERR_SUCCESS
+        info.wait_for_publish(5)
+        assert info.is_published()
+
+    def alert(self, body: dict) -> None:
+        self.publish(f"gridpatrol/v1/alerts/cells/{body['cell']}", body)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()

@@ -1,0 +1,145 @@
+"""`gridpatrol alerts`: a persistent, duplicate-free alert store fed from a real mosquitto."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+
+import pytest
+from centre_support import Peer, alert, centre_app
+from typer.testing import CliRunner
+
+from gridpatrol.centre.errors import CentreError
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(centre_app(), list(args))
+
+
+def rows(db) -> list[tuple]:
+    with sqlite3.connect(db) as con:
+        return con.execute("SELECT id, cell, team, score FROM alerts ORDER BY id").fetchall()
+
+
+def test_alerts_survive_restarts_without_duplicates(mosquitto, tmp_path):
+    db = tmp_path / "alerts.sqlite"
+    first = run("alerts", "--mqtt", mosquitto.url, "--db", str(db), "--wait", "3")
+    assert first.exit_code == 0, first.output
+    assert "no open alerts" in first.output
+
+    vision = Peer(mosquitto.port)
+    try:
+        # Published while the centre is not running: the broker keeps them for its session.
+        vision.alert(alert("a-1", cell=7, team="Xia Xiyuan 2"))
+        vision.alert(alert("a-2", cell=12, team="Leixi Street 1"))
+        vision.alert(alert("a-3", cell=7, team="Xia Xiyuan 2"))
+        vision.alert(alert("a-1", cell=7, team="Xia Xiyuan 2"))  # QoS 1 re-delivery
+        second = run("alerts", "--mqtt", mosquitto.url, "--db", str(db), "--wait", "3")
+        assert second.exit_code == 0, second.output
+        lines = second.output.splitlines()
+        assert lines[0] == "3 open alerts in 2 cells"
+        cell7 = lines.index("cell 7 · team Xia Xiyuan 2")
+        assert [line.split()[0] for line in lines[cell7 + 1 : cell7 + 3]] == ["a-1", "a-3"]
+        assert lines[cell7 + 3] == "cell 12 · team Leixi Street 1"
+        assert [r[0] for r in rows(db)] == ["a-1", "a-2", "a-3"]
+
+        vision.alert(alert("a-2", cell=12, team="Leixi Street 1", score=0.95))  # an update
+        vision.close()
+        third = run("alerts", "--mqtt", mosquitto.url, "--db", str(db), "--wait", "3")
+        assert third.exit_code == 0, third.output
+    finally:
+        vision.close()
+    assert rows(db) == [
+        ("a-1", 7, "Xia Xiyuan 2", 0.8),
+        ("a-2", 12, "Leixi Street 1", 0.95),
+        ("a-3", 7, "Xia Xiyuan 2", 0.8),
+    ]
+    offline = run("alerts", "--db", str(db))
+    assert "3 open alerts in 2 cells" in offline.output
+    assert "a-2  2026-11-28T01:00:00Z  activity  score 0.95" in offline.output
+
+
+def test_ack_publishes_and_marks_the_alert(mosquitto, tmp_path):
+    db = tmp_path / "alerts.sqlite"
+    assert run("alerts", "--mqtt", mosquitto.url, "--db", str(db), "--wait", "2").exit_code == 0
+    vision = Peer(mosquitto.port, subscribe="gridpatrol/v1/alerts/acks/+")
+    try:
+        vision.alert(alert("b-1", cell=3, team="Wuxingping 1"))
+        vision.alert(alert("b-2", cell=4, team="Wuxingping 2"))
+        assert "2 open alerts" in run("alerts", "--mqtt", mosquitto.url, "--db", str(db)).output
+
+        before = time.time()
+        done = run(
+            "alerts", "ack", "b-1", "--by", "Li Wei", "--mqtt", mosquitto.url, "--db", str(db)
+        )
+        assert done.exit_code == 0, done.output
+        assert "acknowledged b-1 (cell 3, team Wuxingping 1) as Li Wei" in done.output
+        topic, payload = vision.received.get(timeout=5)
+        assert topic == "gridpatrol/v1/alerts/acks/b-1"
+        ack = json.loads(payload)
+        assert ack["id"] == "b-1" and ack["by"] == "Li Wei"
+        assert ack["time"].endswith("Z") and ack["time"] >= time.strftime(
+            "%Y-%m-%dT%H:%M:%S", time.gmtime(before - 1)
+        )
+
+        listing = run("alerts", "--db", str(db)).output
+        assert "1 open alert in 1 cell" in listing and "b-1" not in listing
+        assert "acknowledged by Li Wei" in run("alerts", "--db", str(db), "--all").output
+
+        again = run(
+            "alerts", "ack", "b-1", "--by", "Zhang", "--mqtt", mosquitto.url, "--db", str(db)
+        )
+        assert again.exit_code == 0 and "already acknowledged by Li Wei" in again.output
+        assert vision.received.empty()
+
+        # An ack given by another centre arrives over MQTT and closes the alert here too.
+        vision.publish(
+            "gridpatrol/v1/alerts/acks/b-2",
+            {"id": "b-2", "by": "Ma Lin", "time": "2026-11-28T01:05:00Z"},
+        )
+        assert "no open alerts" in run("alerts", "--mqtt", mosquitto.url, "--db", str(db)).output
+    finally:
+        vision.close()
+
+
+def test_ack_before_alert_and_malformed_messages(mosquitto, tmp_path):
+    db = tmp_path / "alerts.sqlite"
+    assert run("alerts", "--mqtt", mosquitto.url, "--db", str(db), "--wait", "2").exit_code == 0
+    peer = Peer(mosquitto.port)
+    try:
+        peer.publish("gridpatrol/v1/alerts/acks/c-1", {"id": "c-1", "by": "Ma", "time": 0})
+        peer.publish("gridpatrol/v1/alerts/cells/5", b"not json")
+        peer.publish("gridpatrol/v1/alerts/cells/5", {"id": "bad/id", "cell": 5})
+        peer.alert(alert("c-1", cell=5, team="Leixi 5"))  # a re-sent alert stays acknowledged
+        peer.alert(alert("c-2", cell=5, team="Leixi 5"))
+    finally:
+        peer.close()
+    out = run("alerts", "--mqtt", mosquitto.url, "--db", str(db))
+    assert out.exit_code == 0, out.output
+    assert "1 open alert in 1 cell" in out.output and "c-2" in out.output
+    assert [r[0] for r in rows(db)] == ["c-1", "c-2"]
+
+
+def test_one_line_errors(mosquitto, tmp_path):
+    db = tmp_path / "alerts.sqlite"
+    port = mosquitto.port
+    mosquitto.stop()
+    down = run("alerts", "--mqtt", f"mqtt://127.0.0.1:{port}", "--db", str(db))
+    assert isinstance(down.exception, CentreError)
+    assert "is the broker running?" in str(down.exception)
+    bad = run("alerts", "--mqtt", "http://x", "--db", str(db))
+    assert "bad broker URL" in str(bad.exception)
+    unknown = run(
+        "alerts", "ack", "zz-9", "--by", "Li", "--mqtt", "mqtt://127.0.0.1:1", "--db", str(db)
+    )
+    assert "no alert zz-9" in str(unknown.exception)
+    assert "\n" not in str(unknown.exception)
+
+
+@pytest.mark.parametrize("args", [["alerts", "--help"], ["alerts", "ack", "--help"]])
+def test_help_is_one_line_per_command(args):
+    result = run(*args)
+    assert result.exit_code == 0 and "Usage" in result.output
