@@ -1,0 +1,358 @@
+"""Keeping concurrent sorties apart: altitude layers, and the loss-of-separation check.
+
+Several drones patrol one dense district at once. Sorties whose time slots overlap fly at
+different altitude layers (10 m apart by default, inside the ceiling), and each sortie's RTL
+altitude is its own layer, so two drones coming home never climb into each other. Layers alone
+are not proof: drones climb and descend through the other layers at take-off and landing. The
+separation check therefore flies every pair of concurrent sorties under the flight model
+(``mission.trajectory``) and reports every moment they are closer than 30 m horizontally AND
+10 m vertically. Between trajectory vertices both drones move in straight lines, so each interval
+is solved exactly (a quadratic for the horizontal distance, a line for the vertical); nothing
+slips between samples.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from mission.errors import PlanError
+from mission.flight_model import POSITIONAL
+from mission.geo import LocalFrame
+from mission.model import Cmd, District, Frame, Mission
+from mission.trajectory import Speeds, Trajectory, trajectory
+
+__all__ = [
+    "Flight",
+    "LayerPolicy",
+    "Conflict",
+    "assign_layers",
+    "with_layer",
+    "find_conflicts",
+    "check_separation",
+    "separate",
+]
+
+HORIZONTAL_M = 30.0
+VERTICAL_M = 10.0
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Flight:
+    """One sortie as the separation check sees it: a mission launched at ``start_s``.
+
+    ``launch_xy`` is the launch site in district metres (default: the mission's home);
+    ``rtl_alt_m`` the RTL_ALT the vehicle will be given; ``end_s`` the end of its slot, which
+    bounds hovering at the end of missions that do not land.
+    """
+
+    id: str
+    mission: Mission
+    start_s: float
+    launch_xy: tuple[float, float] | None = None
+    rtl_alt_m: float | None = None
+    end_s: float | None = None
+
+
+@dataclass(frozen=True)
+class LayerPolicy:
+    """Where layers may be: from ``floor_m`` up, ``spacing_m`` apart, ``margin_m`` under the ceiling.
+
+    The margin keeps the top layer clear of FENCE_ALT_MAX (= the ceiling), which ArduPilot
+    enforces with its own FENCE_MARGIN; a drone cruising exactly at the fence would breach it on
+    the first gust.
+    """
+
+    floor_m: float = 60.0
+    ceiling_m: float = 120.0
+    spacing_m: float = 10.0
+    margin_m: float = 5.0
+
+    def altitudes(self) -> list[float]:
+        top = self.ceiling_m - self.margin_m
+        if self.spacing_m <= 0 or top < self.floor_m:
+            return []
+        n = int(math.floor((top - self.floor_m) / self.spacing_m + 1e-9)) + 1
+        return [self.floor_m + k * self.spacing_m for k in range(n)]
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """The worst moment of one loss of separation between two sorties."""
+
+    a: str
+    b: str
+    t_s: float
+    duration_s: float
+    horizontal_m: float
+    vertical_m: float
+    x: float
+    y: float
+
+
+def assign_layers(
+    windows: Iterable[tuple[str, float, float]],
+    policy: LayerPolicy = LayerPolicy(),
+    *,
+    rng: random.Random | None = None,
+) -> dict[str, float]:
+    """Altitude layer per sortie id, distinct for sorties whose ``[start, end)`` slots overlap.
+
+    Greedy colouring in start order is optimal for intervals, so a refusal means the ceiling
+    really is too low for that many drones at once. With ``rng``, each sortie takes a random free
+    layer instead of the lowest (used to look for another layering when one fails the check).
+    """
+    layers = policy.altitudes()
+    slots = sorted(windows, key=lambda w: (w[1], w[2], w[0]))
+    busy: list[tuple[float, float]] = []  # (end, layer) of sorties still flying
+    out: dict[str, float] = {}
+    for sid, start, end in slots:
+        busy = [(e, alt) for e, alt in busy if e > start]
+        taken = {alt for _, alt in busy}
+        free = [alt for alt in layers if alt not in taken]
+        if not free:
+            raise PlanError(_too_many(sid, start, busy, layers, policy))
+        alt = rng.choice(free) if rng is not None else free[0]
+        out[sid] = alt
+        busy.append((end, alt))
+    return out
+
+
+def _too_many(sid: str, start: float, busy, layers: list[float], policy: LayerPolicy) -> str:
+    return (
+        f"cannot separate sortie {sid} at t={start:.0f} s: {len(busy) + 1} sorties fly at once "
+        f"but only {len(layers)} altitude layers {policy.spacing_m:g} m apart fit between "
+        f"{policy.floor_m:g} m and {policy.ceiling_m - policy.margin_m:g} m (ceiling "
+        f"{policy.ceiling_m:g} m less {policy.margin_m:g} m margin); fly fewer drones at once, "
+        "or lower the layer floor"
+    )
+
+
+def with_layer(mission: Mission, alt_m: float) -> Mission:
+    """The mission flown at one altitude: take-off and every positioned item except LAND.
+
+    Rally points get the layer too: a copter returning to a rally point climbs to its altitude.
+    """
+    items = tuple(
+        dataclasses.replace(it, alt=alt_m, frame=Frame.GLOBAL_RELATIVE_ALT)
+        if it.command in POSITIONAL and it.command != Cmd.NAV_LAND
+        else it
+        for it in mission.items
+    )
+    rally = tuple(dataclasses.replace(r, alt=alt_m) for r in mission.rally)
+    return dataclasses.replace(mission, items=items, rally=rally)
+
+
+def trajectories(
+    flights: Sequence[Flight], *, speeds: Speeds, frame: LocalFrame
+) -> list[Trajectory]:
+    return [
+        trajectory(
+            f.mission,
+            id=f.id,
+            start_s=f.start_s,
+            speeds=speeds,
+            frame=frame,
+            launch_xy=f.launch_xy,
+            rtl_alt_m=f.rtl_alt_m,
+            hold_until_s=f.end_s,
+        )
+        for f in flights
+    ]
+
+
+def find_conflicts(
+    paths: Sequence[Trajectory],
+    *,
+    horizontal_m: float = HORIZONTAL_M,
+    vertical_m: float = VERTICAL_M,
+) -> list[Conflict]:
+    """Every loss of separation between every pair of airborne paths, by time then sortie."""
+    out: list[Conflict] = []
+    for a, b in itertools.combinations(paths, 2):
+        out.extend(_pair_conflicts(a, b, horizontal_m, vertical_m))
+    return sorted(out, key=lambda c: (c.t_s, c.a, c.b))
+
+
+def _pair_conflicts(a: Trajectory, b: Trajectory, hm: float, vm: float) -> list[Conflict]:
+    t0, t1 = max(a.start_s, b.start_s), min(a.end_s, b.end_s)
+    if t1 <= t0:
+        return []
+    inside = np.concatenate([a.t[(a.t > t0) & (a.t < t1)], b.t[(b.t > t0) & (b.t < t1)]])
+    times = np.unique(np.concatenate([[t0, t1], inside]))
+    pa, pb = a.at(times), b.at(times)
+    r = pa - pb
+    r0, dr = r[:-1], np.diff(r, axis=0)
+    h_lo, h_hi = _inside_circle(r0[:, :2], dr[:, :2], hm)
+    v_lo, v_hi = _inside_band(r0[:, 2], dr[:, 2], vm)
+    lo, hi = np.maximum(h_lo, v_lo), np.minimum(h_hi, v_hi)
+    hit = np.flatnonzero(hi - lo > _EPS)
+    if hit.size == 0:
+        return []
+    dt = np.diff(times)
+    episodes: list[list[int]] = []
+    for k in hit:
+        if episodes and episodes[-1][-1] == k - 1 and hi[k - 1] >= 1 - _EPS and lo[k] <= _EPS:
+            episodes[-1].append(k)
+        else:
+            episodes.append([k])
+    out = []
+    for ks in episodes:
+        ks_arr = np.array(ks)
+        s_best = np.clip(_closest_s(r0[ks_arr, :2], dr[ks_arr, :2]), lo[ks_arr], hi[ks_arr])
+        rel = r0[ks_arr] + dr[ks_arr] * s_best[:, None]
+        dist = np.hypot(rel[:, 0], rel[:, 1])
+        j = int(np.argmin(dist))
+        k = ks[j]
+        t = times[k] + s_best[j] * dt[k]
+        mid = (a.at(t)[0] + b.at(t)[0]) / 2.0
+        start = times[ks[0]] + lo[ks[0]] * dt[ks[0]]
+        end = times[ks[-1]] + hi[ks[-1]] * dt[ks[-1]]
+        out.append(
+            Conflict(
+                a.id,
+                b.id,
+                float(t),
+                float(end - start),
+                float(dist[j]),
+                float(abs(rel[j, 2])),
+                float(mid[0]),
+                float(mid[1]),
+            )
+        )
+    return out
+
+
+def _inside_circle(r0: np.ndarray, d: np.ndarray, radius: float):
+    """Per interval, the [lo, hi] fraction (within [0, 1]) where |r0 + s d| < radius."""
+    a = np.einsum("ij,ij->i", d, d)
+    b = 2.0 * np.einsum("ij,ij->i", r0, d)
+    c = np.einsum("ij,ij->i", r0, r0) - radius * radius
+    lo, hi = np.ones_like(a), np.zeros_like(a)
+    flat = a < _EPS
+    lo[flat & (c < 0)], hi[flat & (c < 0)] = 0.0, 1.0
+    disc = b * b - 4.0 * a * c
+    ok = ~flat & (disc > 0)
+    root = np.sqrt(np.where(ok, disc, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s1 = (-b - root) / (2.0 * a)
+        s2 = (-b + root) / (2.0 * a)
+    lo[ok], hi[ok] = np.maximum(s1[ok], 0.0), np.minimum(s2[ok], 1.0)
+    return lo, hi
+
+
+def _inside_band(z0: np.ndarray, dz: np.ndarray, half: float):
+    """Per interval, the [lo, hi] fraction where |z0 + s dz| < half."""
+    lo, hi = np.ones_like(z0), np.zeros_like(z0)
+    flat = np.abs(dz) < _EPS
+    lo[flat & (np.abs(z0) < half)], hi[flat & (np.abs(z0) < half)] = 0.0, 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e1, e2 = (-half - z0) / dz, (half - z0) / dz
+    moving = ~flat
+    lo[moving] = np.maximum(np.minimum(e1, e2)[moving], 0.0)
+    hi[moving] = np.minimum(np.maximum(e1, e2)[moving], 1.0)
+    return lo, hi
+
+
+def _closest_s(r0: np.ndarray, d: np.ndarray) -> np.ndarray:
+    a = np.einsum("ij,ij->i", d, d)
+    b = np.einsum("ij,ij->i", r0, d)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(a > _EPS, -b / a, 0.0)
+
+
+def describe(
+    conflict: Conflict,
+    frame: LocalFrame,
+    *,
+    district: District | None = None,
+    epoch: datetime | None = None,
+) -> str:
+    """One line an operator can act on: which sorties, when, how close, where."""
+    lon, lat = frame.to_lonlat(conflict.x, conflict.y)
+    when = f"t={conflict.t_s:.0f} s"
+    if epoch is not None:
+        stamp = epoch + timedelta(seconds=conflict.t_s)
+        when = f"{stamp.isoformat(timespec='seconds')} ({when})"
+    where = f"{float(lat):.5f}N {float(lon):.5f}E"
+    if district is not None and district.cells:
+        from mission.district import CellIndex
+
+        cell = int(CellIndex(district).lookup_xy(conflict.x, conflict.y)[0])
+        where += f", cell {cell}" if cell else ", outside every cell"
+    return (
+        f"sorties {conflict.a} and {conflict.b} lose separation at {when} for "
+        f"{conflict.duration_s:.0f} s: {conflict.horizontal_m:.0f} m apart horizontally and "
+        f"{conflict.vertical_m:.0f} m vertically at {where}"
+    )
+
+
+def check_separation(
+    flights: Sequence[Flight],
+    *,
+    speeds: Speeds,
+    frame: LocalFrame,
+    district: District | None = None,
+    epoch: datetime | None = None,
+    horizontal_m: float = HORIZONTAL_M,
+    vertical_m: float = VERTICAL_M,
+) -> list[str]:
+    """One line per loss of separation between concurrent sorties; empty means separated."""
+    paths = trajectories(flights, speeds=speeds, frame=frame)
+    conflicts = find_conflicts(paths, horizontal_m=horizontal_m, vertical_m=vertical_m)
+    return [describe(c, frame, district=district, epoch=epoch) for c in conflicts]
+
+
+def separate(
+    flights: Sequence[Flight],
+    *,
+    speeds: Speeds,
+    frame: LocalFrame,
+    policy: LayerPolicy = LayerPolicy(),
+    seed: int = 0,
+    attempts: int = 20,
+) -> list[Flight]:
+    """The flights at altitude layers that pass the separation check, or a one-line refusal.
+
+    The lowest-free-layer colouring is tried first; when a take-off or landing still cuts through
+    a neighbour's layer, seeded random layerings are tried before giving up.
+    """
+    top = policy.altitudes()[-1:] or [policy.floor_m]
+    windows = []
+    for f, path in zip(
+        flights,
+        trajectories(
+            [dataclasses.replace(f, mission=with_layer(f.mission, top[0])) for f in flights],
+            speeds=speeds,
+            frame=frame,
+        ),
+        strict=True,
+    ):
+        windows.append((f.id, f.start_s, max(path.end_s, f.end_s or path.end_s)))
+    first: list[Conflict] = []
+    for attempt in range(max(attempts, 1)):
+        rng = None if attempt == 0 else random.Random(seed * 1_000_003 + attempt)
+        layers = assign_layers(windows, policy, rng=rng)
+        layered = [
+            dataclasses.replace(
+                f, mission=with_layer(f.mission, layers[f.id]), rtl_alt_m=layers[f.id]
+            )
+            for f in flights
+        ]
+        conflicts = find_conflicts(trajectories(layered, speeds=speeds, frame=frame))
+        if not conflicts:
+            return layered
+        first = first or conflicts
+    more = f" (and {len(first) - 1} more)" if len(first) > 1 else ""
+    raise PlanError(
+        f"cannot separate the sorties inside the {policy.ceiling_m:g} m ceiling: "
+        f"{describe(first[0], frame)}{more}; stagger their start times or use fewer drones"
+    )

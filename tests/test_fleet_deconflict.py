@@ -1,0 +1,203 @@
+"""Altitude layers and the loss-of-separation check, on missions built in a local frame."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mission.deconflict import (
+    Flight,
+    LayerPolicy,
+    assign_layers,
+    check_separation,
+    find_conflicts,
+    separate,
+    trajectories,
+    with_layer,
+)
+from mission.errors import PlanError
+from mission.flight_model import FlightModel
+from mission.geo import LocalFrame
+from mission.model import Cmd, Mission, MissionItem
+from mission.trajectory import trajectory
+
+FRAME = LocalFrame.around(103.76, 36.09)
+X0, Y0 = (float(v) for v in FRAME.to_metric(103.76, 36.09))
+FM = FlightModel()
+
+
+def mission_xy(points, alt=60.0, home=(0.0, 0.0), end=Cmd.NAV_RETURN_TO_LAUNCH, orbit=None):
+    """Take off at ``home`` (metres from the origin), fly the points, then RTL (or LAND there)."""
+
+    def ll(x, y):
+        lon, lat = FRAME.to_lonlat(X0 + x, Y0 + y)
+        return float(lat), float(lon)
+
+    hlat, hlon = ll(*home)
+    items = [MissionItem(Cmd.NAV_TAKEOFF, alt=alt)]
+    for x, y in points:
+        lat, lon = ll(x, y)
+        items.append(MissionItem(Cmd.NAV_WAYPOINT, lat=lat, lon=lon, alt=alt))
+    if orbit is not None:
+        lat, lon = ll(*orbit[0])
+        items.append(
+            MissionItem(
+                Cmd.NAV_LOITER_TURNS, param1=orbit[2], param3=orbit[1], lat=lat, lon=lon, alt=alt
+            )
+        )
+    items.append(MissionItem(end))
+    return Mission(items=tuple(items), home=MissionItem(Cmd.NAV_WAYPOINT, lat=hlat, lon=hlon))
+
+
+def flight(fid, points, start=0.0, home=(0.0, 0.0), alt=60.0, **kw) -> Flight:
+    return Flight(fid, mission_xy(points, alt=alt, home=home, **kw), start_s=start)
+
+
+def check(flights):
+    return check_separation(flights, speeds=FM, frame=FRAME)
+
+
+def crossing(start_b=0.0, alt_b=60.0):
+    """A flies west->east along y=0, B south->north along x=0; both reach the origin together."""
+    land = Cmd.NAV_LAND
+    a = flight("a", [(-500, 0), (500, 0)], home=(-500, 0), start=0.0, end=land)
+    b = flight("b", [(0, -500), (0, 500)], home=(0, -500), start=start_b, alt=alt_b, end=land)
+    return a, b
+
+
+def test_crossing_at_one_altitude_is_reported_once_with_time_and_place():
+    lines = check(crossing())
+    assert len(lines) == 1
+    line = lines[0]
+    assert line.startswith("sorties a and b lose separation at t=")
+    # Both climb 60 m (24 s) over their first waypoint, then fly 500 m at 10 m/s to the crossing.
+    t = float(line.split("t=")[1].split(" s")[0])
+    assert abs(t - (24 + 50)) <= 1.0
+    lon, lat = FRAME.to_lonlat(X0, Y0)
+    assert f"{float(lat):.3f}" in line and f"{float(lon):.3f}" in line
+    assert "0 m apart horizontally and 0 m vertically" in line
+
+
+def test_same_crossing_at_different_times_or_layers_is_separated():
+    assert check(crossing(start_b=600.0)) == []
+    assert check(crossing(alt_b=70.0)) == []
+
+
+def test_vertical_threshold_is_strict():
+    assert check(crossing(alt_b=70.0)) == []
+    assert len(check(crossing(alt_b=69.0))) == 1
+
+
+def test_parallel_tracks_conflict_only_when_closer_than_30_m():
+    def pair(gap):
+        a = flight("a", [(0, 0), (800, 0)], home=(0, -200))
+        b = flight("b", [(0, gap), (800, gap)], home=(0, -200 + gap))
+        return [a, b]
+
+    assert check(pair(35.0)) == []
+    lines = check(pair(25.0))
+    assert len(lines) == 1
+    assert "25 m apart horizontally" in lines[0]
+
+
+def test_takeoff_through_a_lower_layer_is_caught_and_separate_fixes_it():
+    # a orbits 20 m round its own launch site for a long time; b takes off from there later.
+    a = flight("a", [], home=(0, 0), orbit=((0, 0), 20.0, 30), start=0.0)
+    b = flight("b", [(600, 0)], home=(0, 0), start=200.0)
+    greedy = assign_layers([("a", 0.0, 2000.0), ("b", 200.0, 600.0)])
+    assert greedy == {"a": 60.0, "b": 70.0}
+    layered = [
+        Flight(f.id, with_layer(f.mission, greedy[f.id]), f.start_s, rtl_alt_m=greedy[f.id])
+        for f in (a, b)
+    ]
+    assert len(check(layered)) >= 1
+    fixed = separate([a, b], speeds=FM, frame=FRAME, seed=3)
+    assert check(fixed) == []
+    alts = {f.id: f.rtl_alt_m for f in fixed}
+    assert alts["a"] > alts["b"]
+    for f in fixed:
+        flown = {it.alt for it in f.mission.items if it.command != Cmd.NAV_RETURN_TO_LAUNCH}
+        assert flown == {f.rtl_alt_m}
+
+
+def test_overlapping_slots_get_distinct_layers_and_free_layers_are_reused():
+    windows = [
+        ("s1", 0, 1000),
+        ("s2", 500, 1500),
+        ("s3", 900, 2000),
+        ("s4", 1000, 1800),
+        ("s5", 2000, 2600),
+    ]
+    layers = assign_layers(windows, LayerPolicy(floor_m=60, ceiling_m=120, spacing_m=10))
+    for (i, s0, e0), (j, s1, e1) in __import__("itertools").combinations(windows, 2):
+        if s0 < e1 and s1 < e0:
+            assert abs(layers[i] - layers[j]) >= 10
+    assert layers["s5"] == 60.0
+    assert max(layers.values()) <= 115.0
+
+
+def test_infeasible_layering_is_one_line_refusal():
+    windows = [(f"s{k}", 0, 1000) for k in range(7)]
+    with pytest.raises(PlanError) as err:
+        assign_layers(windows, LayerPolicy(floor_m=60, ceiling_m=120, spacing_m=10, margin_m=5))
+    msg = str(err.value)
+    assert "\n" not in msg
+    assert "7 sorties fly at once" in msg and "only 6 altitude layers" in msg
+
+
+def test_rtl_climbs_to_its_own_layer_before_going_home():
+    m = mission_xy([(300, 0)], alt=60.0)
+    path = trajectory(
+        m, id="x", start_s=0, speeds=FM, frame=FRAME, launch_xy=(X0, Y0), rtl_alt_m=90.0
+    )
+    assert path.xyz[:, 2].max() == pytest.approx(90.0)
+    top = np.flatnonzero(path.xyz[:, 2] >= 90.0 - 1e-9)
+    assert path.xyz[top[0], 0] == pytest.approx(X0 + 300)  # climbs over the last waypoint
+    assert path.xyz[-1, 2] == 0.0 and path.xyz[-1, 0] == pytest.approx(X0)
+
+
+def test_trajectory_duration_matches_the_planners_flight_model():
+    m = mission_xy([(300, 0), (300, 400), (-200, 100)], orbit=((0, 200), 25.0, 2))
+    path = trajectory(m, id="x", start_s=100.0, speeds=FM, frame=FRAME)
+    assert path.end_s - path.start_s == pytest.approx(FM.mission_time_s(m), rel=0.01)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(st.integers(0, 2**31 - 1))
+def test_exact_check_agrees_with_dense_sampling(seed):
+    """No loss of separation slips between vertices, and every reported one is real."""
+    rng = random.Random(seed)
+    flights = []
+    for k in range(3):
+        pts = [(rng.uniform(-300, 300), rng.uniform(-300, 300)) for _ in range(3)]
+        home = (rng.uniform(-300, 300), rng.uniform(-300, 300))
+        flights.append(
+            flight(
+                f"f{k}",
+                pts,
+                start=rng.uniform(0, 60),
+                home=home,
+                alt=rng.choice([50.0, 55.0, 60.0]),
+            )
+        )
+    paths = trajectories(flights, speeds=FM, frame=FRAME)
+    conflicts = find_conflicts(paths)
+    by_pair = {(c.a, c.b) for c in conflicts}
+    for c in conflicts:
+        pa = next(p for p in paths if p.id == c.a).at(c.t_s)[0]
+        pb = next(p for p in paths if p.id == c.b).at(c.t_s)[0]
+        assert np.hypot(*(pa - pb)[:2]) < 30.0 + 1e-6 and abs(pa[2] - pb[2]) < 10.0 + 1e-6
+    for i in range(3):
+        for j in range(i + 1, 3):
+            a, b = paths[i], paths[j]
+            t0, t1 = max(a.start_s, b.start_s), min(a.end_s, b.end_s)
+            if t1 <= t0:
+                continue
+            ts = np.arange(t0, t1, 0.05)
+            d = a.at(ts) - b.at(ts)
+            close = (np.hypot(d[:, 0], d[:, 1]) < 29.9) & (np.abs(d[:, 2]) < 9.9)
+            assert (a.id, b.id) in by_pair or not close.any()
