@@ -117,8 +117,11 @@ BAD_FILES = {
         "cell id 0 must be an integer >= 1",
     ),
     "self-intersecting ring": (
-        broken(lambda d: _first(d, "no_fly")["geometry"]["coordinates"][0].__setitem__(
-            slice(1, 3), _first(d, "no_fly")["geometry"]["coordinates"][0][2:0:-1])),
+        broken(
+            lambda d: _first(d, "no_fly")["geometry"]["coordinates"][0].__setitem__(
+                slice(1, 3), _first(d, "no_fly")["geometry"]["coordinates"][0][2:0:-1]
+            )
+        ),
         "self-intersecting",
     ),
     "unclosed ring": (
@@ -184,7 +187,9 @@ def test_missing_file_is_one_line(cli, tmp_path):
 
 def test_grid_command_makes_a_valid_sample(cli, tmp_path):
     out = tmp_path / "grid.geojson"
-    result = cli("district", "grid", SHARED_DATA / "district-boundary.geojson", "--cells", "60", "-o", out)
+    result = cli(
+        "district", "grid", SHARED_DATA / "district-boundary.geojson", "--cells", "60", "-o", out
+    )
     assert result.code == 0, result.err
     data = json.loads(out.read_text(encoding="utf-8"))
     cells = features("cell", data)

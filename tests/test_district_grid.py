@@ -19,7 +19,9 @@ from mission.grid import grid_cells
 def star_polygons(draw):
     """Random simple polygons: star-shaped around the origin, so edges never cross."""
     n = draw(st.integers(5, 16))
-    angles = sorted(draw(st.lists(st.floats(0, 2 * math.pi - 1e-3), min_size=n, max_size=n, unique=True)))
+    angles = sorted(
+        draw(st.lists(st.floats(0, 2 * math.pi - 1e-3), min_size=n, max_size=n, unique=True))
+    )
     radii = draw(st.lists(st.floats(300, 2000), min_size=n, max_size=n))
     poly = Polygon([(r * math.cos(a), r * math.sin(a)) for a, r in zip(angles, radii, strict=True)])
     if not poly.is_valid or poly.area < 1e5:
