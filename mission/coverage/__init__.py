@@ -1,0 +1,1 @@
+"""Coverage sweeps over an area: swath generation, angle choice, routing and sortie splitting."""

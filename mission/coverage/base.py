@@ -1,0 +1,54 @@
+"""The coverage planner interface and the sweep path it returns.
+
+Planners are interchangeable (Fields2Cover style): each takes a target region in local metres, a
+line spacing and an optional angle, and returns a ``SweepPath`` whose legs are flagged as work
+(camera on, over the area) or transit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+__all__ = ["SweepPath", "CoveragePlanner"]
+
+
+@dataclass(frozen=True)
+class SweepPath:
+    """Waypoints in local metres; ``work[i]`` tells whether leg i→i+1 is a sweep line."""
+
+    points: np.ndarray
+    work: np.ndarray
+    angle_deg: float
+    spacing_m: float
+
+    @property
+    def length_m(self) -> float:
+        return float(np.hypot(*np.diff(self.points, axis=0).T).sum()) if len(self.points) else 0.0
+
+    @property
+    def turns(self) -> int:
+        return max(len(self.points) - 2, 0)
+
+    @property
+    def lines(self) -> int:
+        return int(np.count_nonzero(self.work))
+
+    def reversed(self) -> SweepPath:
+        return SweepPath(
+            self.points[::-1].copy(), self.work[::-1].copy(), self.angle_deg, self.spacing_m
+        )
+
+
+class CoveragePlanner(Protocol):
+    def plan(
+        self,
+        region,
+        spacing_m: float,
+        angle_deg: float | None = None,
+        start: tuple[float, float] | None = None,
+    ) -> SweepPath:
+        """Cover ``region`` (shapely, metres) with lines ``spacing_m`` apart."""
+        ...

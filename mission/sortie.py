@@ -1,0 +1,145 @@
+"""One sortie as a route in local metres, and its translation into mission items.
+
+Every sortie the planner makes has the same shape, because the checker and the pilots rely on it:
+NAV_TAKEOFF at the launch site, the work, back to the launch site, NAV_LAND. Altitudes are
+relative to the launch site (MAV_FRAME_GLOBAL_RELATIVE_ALT); the fence (district inclusion,
+no-fly exclusions) and the rally points (launch sites) travel with every mission.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from mission.errors import PlanError
+from mission.model import (
+    Cmd,
+    District,
+    Fence,
+    FencePolygon,
+    Frame,
+    Mission,
+    MissionItem,
+    RallyPoint,
+)
+
+__all__ = [
+    "Waypoint",
+    "Orbit",
+    "Camera",
+    "Route",
+    "route_to_mission",
+    "district_fence",
+    "check_altitude",
+]
+
+
+@dataclass(frozen=True)
+class Waypoint:
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class Orbit:
+    """NAV_LOITER_TURNS round (x, y)."""
+
+    x: float
+    y: float
+    radius_m: float
+    turns: float = 1.0
+
+
+@dataclass(frozen=True)
+class Camera:
+    """DO_SET_CAM_TRIGG_DIST: ``distance_m`` > 0 starts triggering, 0 stops."""
+
+    distance_m: float
+
+
+Step = Waypoint | Orbit | Camera
+
+
+@dataclass(frozen=True)
+class Route:
+    launch_site: str
+    launch: tuple[float, float]
+    steps: tuple[Step, ...]
+
+
+def check_altitude(alt_m: float, ceiling_m: float) -> None:
+    if not 0 < alt_m <= ceiling_m:
+        raise PlanError(
+            f"altitude {alt_m:g} m is not within (0, {ceiling_m:g}] m (the ceiling);"
+            " lower --alt or raise --ceiling if the airspace allows"
+        )
+
+
+def district_fence(district: District) -> Fence:
+    """The district as inclusion polygon and every no-fly zone as exclusion polygon, in degrees."""
+
+    def ring(poly, inclusion: bool) -> FencePolygon:
+        xy = np.asarray(poly.exterior.coords)[:-1]
+        lon, lat = district.frame.to_lonlat(xy[:, 0], xy[:, 1])
+        return FencePolygon(
+            tuple(zip(np.round(lat, 8).tolist(), np.round(lon, 8).tolist(), strict=True)), inclusion
+        )
+
+    polys = [ring(district.boundary, True)] + [ring(z.shape, False) for z in district.no_fly]
+    return Fence(polygons=tuple(polys))
+
+
+def _lonlat(district: District, x: float, y: float) -> tuple[float, float]:
+    lon, lat = district.frame.to_lonlat(x, y)
+    return round(float(lat), 8), round(float(lon), 8)
+
+
+def route_to_mission(
+    route: Route, district: District, alt_m: float, cruise_mps: float = 10.0
+) -> Mission:
+    lat0, lon0 = _lonlat(district, *route.launch)
+    rel = Frame.GLOBAL_RELATIVE_ALT
+    items = [MissionItem(Cmd.NAV_TAKEOFF, rel, lat=lat0, lon=lon0, alt=alt_m)]
+    for step in route.steps:
+        if isinstance(step, Camera):
+            items.append(
+                MissionItem(
+                    Cmd.DO_SET_CAM_TRIGG_DIST,
+                    Frame.MISSION,
+                    param1=round(step.distance_m, 2),
+                    param3=1.0,
+                )
+            )
+            continue
+        lat, lon = _lonlat(district, step.x, step.y)
+        if isinstance(step, Orbit):
+            items.append(
+                MissionItem(
+                    Cmd.NAV_LOITER_TURNS,
+                    rel,
+                    param1=step.turns,
+                    param3=round(step.radius_m, 1),
+                    lat=lat,
+                    lon=lon,
+                    alt=alt_m,
+                )
+            )
+        else:
+            items.append(MissionItem(Cmd.NAV_WAYPOINT, rel, lat=lat, lon=lon, alt=alt_m))
+    items.append(MissionItem(Cmd.NAV_LAND, rel, lat=lat0, lon=lon0, alt=0.0))
+    ground = district.ground_elevation_m
+    home_alt = float(ground) if ground is not None and math.isfinite(ground) else 0.0
+    home_frame = Frame.GLOBAL if ground is not None else rel
+    rally = []
+    for site in district.launch_sites:
+        lat, lon = _lonlat(district, site.position.x, site.position.y)
+        rally.append(RallyPoint(lat, lon, alt_m))
+    return Mission(
+        items=tuple(items),
+        home=MissionItem(Cmd.NAV_WAYPOINT, home_frame, lat=lat0, lon=lon0, alt=home_alt),
+        fence=district_fence(district),
+        rally=tuple(rally),
+        cruise_mps=cruise_mps,
+    )
