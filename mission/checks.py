@@ -1,0 +1,231 @@
+"""Safety checks every mission passes before upload, ours or one drawn in QGroundControl.
+
+Each check lists violations as one line naming the item; nothing here repairs a mission. Items
+are numbered as on the vehicle and in QGroundControl: home is 0, the first item is 1.
+
+- geofence: every waypoint (and every orbit circle) inside the district, within 1 m of noise;
+- legs: no leg leaves the district, none comes within ``margin_m`` of a no-fly zone;
+- altitude: at or under the ceiling, not below the launch site (AMSL items through the ground
+  elevation or home altitude);
+- endurance: estimated flight time within the usable battery (endurance less reserve);
+- item count within the vehicle limit (home included, as MISSION_COUNT counts it);
+- well-formed: known command, finite coordinates in range, known frame, takeoff first for copters.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import shapely
+from shapely.geometry import LineString, Point
+
+from mission.errors import CheckError
+from mission.flight_model import FlightModel, has_position
+from mission.model import Cmd, District, Frame, Mission, MissionItem
+
+__all__ = ["check_mission", "require_safe", "summary", "COPTER_TYPES"]
+
+# MAV_TYPE values of multirotors and helicopters: these must take off first.
+COPTER_TYPES = {2, 3, 4, 13, 14, 15, 29, 35}
+KNOWN_FRAMES = {int(f) for f in Frame}
+NOISE_M = 1.0
+DEFAULT_MODEL = FlightModel()
+NAV_MAX = 95  # MAV_CMD ids below this are NAV commands (ids 16-94 in common.xml)
+
+
+def _known_commands() -> set[int]:
+    from pymavlink.dialects.v20 import ardupilotmega as mav
+
+    return {int(k) for k in mav.enums["MAV_CMD"] if k != mav.MAV_CMD_ENUM_END}
+
+
+def _name(item: MissionItem) -> str:
+    try:
+        return Cmd(item.command).name
+    except ValueError:
+        return f"command {item.command}"
+
+
+def _label(seq: int, item: MissionItem) -> str:
+    return f"item {seq} ({_name(item)})"
+
+
+def _relative_alt(item: MissionItem, launch_amsl: float | None) -> float | None:
+    if item.frame == Frame.GLOBAL:
+        return None if launch_amsl is None else item.alt - launch_amsl
+    if item.frame in (Frame.GLOBAL_RELATIVE_ALT, Frame.GLOBAL_TERRAIN_ALT):
+        return item.alt
+    return None
+
+
+def _well_formed(mission: Mission, known: set[int]) -> list[str]:
+    out = []
+    for seq, it in enumerate(mission.items, start=1):
+        label = _label(seq, it)
+        if it.command not in known:
+            out.append(f"{label}: unknown MAV_CMD {it.command}; remove it or fix the command")
+            continue
+        if it.frame not in KNOWN_FRAMES:
+            out.append(f"{label}: unsupported frame {it.frame}; use frame 3 (relative altitude)")
+        if it.command < NAV_MAX and it.command != Cmd.NAV_RETURN_TO_LAUNCH:
+            if (
+                not (math.isfinite(it.lat) and math.isfinite(it.lon))
+                or abs(it.lat) > 90
+                or abs(it.lon) > 180
+            ):
+                out.append(f"{label}: coordinates ({it.lat}, {it.lon}) are out of range")
+            if not math.isfinite(it.alt):
+                out.append(f"{label}: altitude is not a number; set an altitude")
+        if it.command == Cmd.NAV_LOITER_TURNS and not (it.param1 > 0 and math.isfinite(it.param3)):
+            out.append(f"{label}: loiter needs a positive number of turns (param1) and a radius")
+        if it.command == Cmd.NAV_WAYPOINT and not has_position(it):
+            out.append(f"{label}: waypoint at 0°, 0° (no position); set its position")
+    if mission.vehicle in COPTER_TYPES:
+        first_nav = next(
+            ((s, it) for s, it in enumerate(mission.items, start=1) if it.command < NAV_MAX), None
+        )
+        if first_nav is None:
+            out.append("mission: no navigation item; a copter mission starts with NAV_TAKEOFF")
+        elif first_nav[1].command != Cmd.NAV_TAKEOFF:
+            out.append(f"{_label(*first_nav)}: a copter mission must start with NAV_TAKEOFF")
+    return out
+
+
+def _altitudes(mission: Mission, district: District, ceiling_m: float) -> list[str]:
+    launch = district.ground_elevation_m
+    if mission.home is not None and mission.home.frame == Frame.GLOBAL and mission.home.alt:
+        launch = mission.home.alt
+    out = []
+    for seq, it in enumerate(mission.items, start=1):
+        if it.command >= NAV_MAX or it.command == Cmd.NAV_LAND or not math.isfinite(it.alt):
+            continue
+        if it.command == Cmd.NAV_RETURN_TO_LAUNCH:
+            continue
+        rel = _relative_alt(it, launch)
+        if rel is None:
+            if it.frame == Frame.GLOBAL:
+                out.append(
+                    f"{_label(seq, it)}: AMSL altitude but no home or ground elevation to"
+                    " compare with the ceiling; use relative altitudes"
+                )
+            continue
+        if rel > ceiling_m + 1e-6:
+            out.append(
+                f"{_label(seq, it)}: {rel:.1f} m above the launch site, over the "
+                f"{ceiling_m:g} m ceiling; lower it"
+            )
+        elif rel < 0:
+            out.append(f"{_label(seq, it)}: {rel:.1f} m, below the launch site; raise it")
+    return out
+
+
+def _geometry(mission: Mission, district: District, margin_m: float) -> list[str]:
+    frame = district.frame
+    home = mission.home
+    here = None
+    if home is not None and (home.lat or home.lon):
+        here = frame.to_metric(home.lon, home.lat)
+    fence = district.boundary.buffer(NOISE_M)
+    shapely.prepare(fence)
+    zones = [(z, z.shape.buffer(max(margin_m - NOISE_M, 0.0))) for z in district.no_fly]
+    out: list[str] = []
+    here_inside = True
+    for seq, it in enumerate(mission.items, start=1):
+        if not has_position(it):
+            if it.command == Cmd.NAV_RETURN_TO_LAUNCH and here is not None and home is not None:
+                here_home = frame.to_metric(home.lon, home.lat)
+                out += _leg(seq, it, here, here_home, fence, zones, here_inside, "return leg")
+                here = here_home
+            continue
+        p = frame.to_metric(it.lon, it.lat)
+        label = _label(seq, it)
+        shape = Point(p)
+        if it.command == Cmd.NAV_LOITER_TURNS and it.param3:
+            shape = shape.buffer(abs(it.param3))
+        inside = bool(fence.covers(shape))
+        if not inside:
+            d = district.boundary.exterior.distance(Point(p))
+            what = "orbit" if it.command == Cmd.NAV_LOITER_TURNS else "waypoint"
+            out.append(
+                f"{label}: {what} outside the district geofence ({d:.0f} m beyond the "
+                "boundary); move it inside"
+            )
+        for z, grown in zones:
+            if grown.intersects(shape):
+                out.append(
+                    f"{label}: inside no-fly zone {z.id} or within its {margin_m:g} m "
+                    "margin; move it out"
+                )
+        if here is not None:
+            out += _leg(seq, it, here, p, fence, zones, here_inside and inside)
+        here, here_inside = p, inside
+    return out
+
+
+def _leg(seq, it, a, b, fence, zones, check_fence: bool, label: str = "leg") -> list[str]:
+    """Leg a→b; leaving the fence is only reported when both ends are inside (else it is known)."""
+    if np.hypot(a[0] - b[0], a[1] - b[1]) < 1e-6:
+        return []
+    line = LineString([a, b])
+    out = []
+    if check_fence and not fence.covers(line):
+        out.append(
+            f"{_label(seq, it)}: the {label} to it leaves the district; route it inside"
+            " (around bays and holes)"
+        )
+    for z, grown in zones:
+        if grown.intersects(line):
+            out.append(
+                f"{_label(seq, it)}: the {label} to it crosses no-fly zone {z.id} (or its "
+                "margin); route around it"
+            )
+    return out
+
+
+def check_mission(
+    mission: Mission,
+    district: District,
+    *,
+    ceiling_m: float = 120.0,
+    margin_m: float = 15.0,
+    flight_model: FlightModel = DEFAULT_MODEL,
+    item_limit: int = 700,
+) -> list[str]:
+    """Every violation, one line each naming the item; an empty list means safe to fly."""
+    out = _well_formed(mission, _known_commands())
+    out += _altitudes(mission, district, ceiling_m)
+    out += _geometry(mission, district, margin_m)
+    count = len(mission.items) + 1
+    if count > item_limit:
+        out.append(
+            f"mission: {count} items (home included) exceed the vehicle limit of "
+            f"{item_limit}; split it into sorties"
+        )
+    t = flight_model.mission_time_s(mission)
+    if t > flight_model.usable_s:
+        shown = (
+            "never ends (unbounded loop or loiter)" if math.isinf(t) else f"takes {t / 60:.1f} min"
+        )
+        out.append(
+            f"mission: {shown}, but {flight_model.endurance_min:g} min endurance less "
+            f"{flight_model.reserve:.0%} reserve allows {flight_model.usable_s / 60:.1f} min; split "
+            "it into sorties"
+        )
+    return out
+
+
+def require_safe(mission: Mission, district: District, **kwargs) -> None:
+    """Raise ``CheckError`` (all violations) unless the mission passes every check."""
+    violations = check_mission(mission, district, **kwargs)
+    if violations:
+        raise CheckError(violations)
+
+
+def summary(mission: Mission, flight_model: FlightModel = DEFAULT_MODEL) -> str:
+    t = flight_model.mission_time_s(mission)
+    alts = [it.alt for it in mission.items if it.command < NAV_MAX and math.isfinite(it.alt)]
+    return (
+        f"OK: {len(mission.items)} items, {t / 60:.1f} min of {flight_model.usable_s / 60:.1f}"
+        f" min usable, highest {max(alts, default=0):.0f} m"
+    )

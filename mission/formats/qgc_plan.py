@@ -1,0 +1,243 @@
+"""QGroundControl ``.plan`` files (JSON, version 1): mission, geofence and rally points.
+
+Reads what QGroundControl writes today and what it wrote before: SimpleItems with 7 params or
+with the legacy ``coordinate`` array, ComplexItems through their generated ``Items``, GeoFence
+v1 and v2 (polygons and circles), ``null`` params (NaN). Writes SimpleItems only, in the layout
+QGroundControl saves, so it opens them as they are.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from mission.errors import FormatError
+from mission.model import (
+    Fence,
+    FenceCircle,
+    FencePolygon,
+    Frame,
+    Mission,
+    MissionItem,
+    RallyPoint,
+)
+
+__all__ = ["read_plan", "write_plan", "parse_plan", "plan_json"]
+
+# QGC's AltitudeMode per MAV_FRAME: relative 1, absolute (AMSL) 2, terrain frame 4.
+ALTITUDE_MODE = {Frame.GLOBAL_RELATIVE_ALT: 1, Frame.GLOBAL: 2, Frame.GLOBAL_TERRAIN_ALT: 4}
+
+
+def _num(value: Any, where: str) -> float:
+    if value is None:
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise FormatError(f"{where}: expected a number, found {value!r}; fix the file")
+    return float(value)
+
+
+def _simple(obj: dict, where: str) -> MissionItem:
+    try:
+        command, frame = int(obj["command"]), int(obj.get("frame", Frame.GLOBAL_RELATIVE_ALT))
+        params = list(obj.get("params", []))
+    except (KeyError, TypeError, ValueError):
+        raise FormatError(
+            f"{where}: a SimpleItem needs 'command', 'frame' and 'params'; "
+            "fix or re-save the plan in QGroundControl"
+        ) from None
+    if "coordinate" in obj:
+        coord = obj["coordinate"]
+        if not isinstance(coord, list) or len(coord) != 3:
+            raise FormatError(f"{where}: 'coordinate' must be [lat, lon, alt]; fix the file")
+        params = (params + [0.0] * 4)[:4] + coord
+    if len(params) != 7:
+        raise FormatError(f"{where}: 'params' has {len(params)} values, expected 7; fix the file")
+    p = [_num(v, where) for v in params]
+    lat = 0.0 if math.isnan(p[4]) else p[4]
+    lon = 0.0 if math.isnan(p[5]) else p[5]
+    return MissionItem(
+        command, frame, p[0], p[1], p[2], p[3], lat, lon, p[6], bool(obj.get("autoContinue", True))
+    )
+
+
+def _items(raw: list, source: str) -> list[MissionItem]:
+    out: list[MissionItem] = []
+    for n, obj in enumerate(raw, start=1):
+        where = f"{source}: mission item {n}"
+        if not isinstance(obj, dict):
+            raise FormatError(f"{where} is not an object; fix the file")
+        kind = obj.get("type", "SimpleItem")
+        if kind == "SimpleItem":
+            out.append(_simple(obj, where))
+            continue
+        if kind != "ComplexItem":
+            raise FormatError(f"{where} has unknown type {kind!r}; re-save it in QGroundControl")
+        complex_type = obj.get("complexItemType", "?")
+        generated = (obj.get("TransectStyleComplexItem") or {}).get("Items")
+        if not isinstance(generated, list):
+            raise FormatError(
+                f"{where} is a {complex_type} ComplexItem without generated waypoints, which "
+                "gridpatrol cannot fly as it is; replace it with a Survey or waypoints in "
+                "QGroundControl"
+            )
+        out.extend(_simple(g, f"{where} ({complex_type})") for g in generated)
+    return out
+
+
+def _fence(raw: Any, source: str) -> Fence:
+    if not raw:
+        return Fence()
+    polys: list[FencePolygon] = []
+    circles: list[FenceCircle] = []
+    try:
+        if raw.get("version", 2) == 1 or "polygon" in raw:
+            pts = raw.get("polygon") or []
+            if pts:
+                polys.append(FencePolygon(tuple((float(a), float(b)) for a, b in pts), True))
+        for p in raw.get("polygons", []):
+            verts = tuple((float(a), float(b)) for a, b in p["polygon"])
+            polys.append(FencePolygon(verts, bool(p.get("inclusion", True))))
+        for c in raw.get("circles", []):
+            lat, lon = c["circle"]["center"]
+            circles.append(
+                FenceCircle(
+                    float(lat),
+                    float(lon),
+                    float(c["circle"]["radius"]),
+                    bool(c.get("inclusion", True)),
+                )
+            )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise FormatError(
+            f"{source}: the geoFence section is malformed; re-save the plan in QGroundControl"
+        ) from None
+    return Fence(tuple(polys), tuple(circles))
+
+
+def _rally(raw: Any, source: str) -> tuple[RallyPoint, ...]:
+    try:
+        return tuple(
+            RallyPoint(float(p[0]), float(p[1]), float(p[2])) for p in (raw or {}).get("points", [])
+        )
+    except (KeyError, TypeError, ValueError, IndexError):
+        raise FormatError(
+            f"{source}: the rallyPoints section is malformed; each point must be [lat, lon, alt]"
+        ) from None
+
+
+def parse_plan(data: Any, source: str = "plan") -> Mission:
+    if not isinstance(data, dict) or data.get("fileType") != "Plan":
+        raise FormatError(
+            f"{source}: not a QGroundControl plan (fileType is not 'Plan'); "
+            "export the mission from QGroundControl as .plan"
+        )
+    mission = data.get("mission") or {}
+    home = None
+    php = mission.get("plannedHomePosition")
+    if isinstance(php, list) and len(php) == 3 and None not in php[:2]:
+        home = MissionItem(
+            16,
+            Frame.GLOBAL,
+            lat=float(php[0]),
+            lon=float(php[1]),
+            alt=_num(php[2], f"{source}: plannedHomePosition"),
+        )
+    return Mission(
+        items=tuple(_items(mission.get("items") or [], source)),
+        home=home,
+        fence=_fence(data.get("geoFence"), source),
+        rally=_rally(data.get("rallyPoints"), source),
+        cruise_mps=float(mission.get("cruiseSpeed", 10.0)),
+        hover_mps=float(mission.get("hoverSpeed", 5.0)),
+        firmware=int(mission.get("firmwareType", 3)),
+        vehicle=int(mission.get("vehicleType", 2)),
+    )
+
+
+def read_plan(path: str | Path) -> Mission:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FormatError(f"{path}: no such file; check the path") from None
+    except json.JSONDecodeError as exc:
+        raise FormatError(
+            f"{path.name}: malformed JSON at line {exc.lineno} column {exc.colno};"
+            " re-save the plan in QGroundControl"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FormatError(f"{path}: cannot read the file ({exc}); check the path") from None
+    return parse_plan(data, path.name)
+
+
+def _json_num(v: float) -> float | int | None:
+    if math.isnan(v):
+        return None
+    return int(v) if v.is_integer() and abs(v) < 1e15 else v
+
+
+def _item_json(item: MissionItem, seq: int) -> dict:
+    params = [item.param1, item.param2, item.param3, item.param4, item.lat, item.lon, item.alt]
+    out: dict[str, Any] = {
+        "autoContinue": bool(item.autocontinue),
+        "command": int(item.command),
+        "doJumpId": seq,
+        "frame": int(item.frame),
+        "params": [_json_num(float(v)) for v in params],
+        "type": "SimpleItem",
+    }
+    mode = ALTITUDE_MODE.get(item.frame)
+    if mode is not None:
+        out.update(AMSLAltAboveTerrain=None, Altitude=_json_num(float(item.alt)), AltitudeMode=mode)
+    return out
+
+
+def plan_json(mission: Mission) -> dict:
+    home = mission.home
+    if home is None:
+        first = next((i for i in mission.items if i.lat or i.lon), None)
+        home_pos = [first.lat, first.lon, 0] if first else [0, 0, 0]
+    else:
+        home_pos = [home.lat, home.lon, _json_num(float(home.alt))]
+    fence = {
+        "circles": [
+            {
+                "circle": {"center": [c.lat, c.lon], "radius": c.radius_m},
+                "inclusion": c.inclusion,
+                "version": 1,
+            }
+            for c in mission.fence.circles
+        ],
+        "polygons": [
+            {"inclusion": p.inclusion, "polygon": [list(v) for v in p.vertices], "version": 1}
+            for p in mission.fence.polygons
+        ],
+        "version": 2,
+    }
+    return {
+        "fileType": "Plan",
+        "geoFence": fence,
+        "groundStation": "QGroundControl",
+        "mission": {
+            "cruiseSpeed": mission.cruise_mps,
+            "firmwareType": mission.firmware,
+            "globalPlanAltitudeMode": 1,
+            "hoverSpeed": mission.hover_mps,
+            "items": [_item_json(it, n) for n, it in enumerate(mission.items, start=1)],
+            "plannedHomePosition": home_pos,
+            "vehicleType": mission.vehicle,
+            "version": 2,
+        },
+        "rallyPoints": {"points": [[r.lat, r.lon, r.alt] for r in mission.rally], "version": 2},
+        "version": 1,
+    }
+
+
+def write_plan(mission: Mission, path: str | Path) -> None:
+    text = json.dumps(plan_json(mission), indent=4, sort_keys=True) + "\n"
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot write the plan ({exc}); check the folder") from None
