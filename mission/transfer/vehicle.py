@@ -1,0 +1,213 @@
+"""Commanding a vehicle over a ``MessageLink``: acknowledged commands, modes, arming, flying.
+
+Everything the operator's ``fly`` needs beyond the mission stores: COMMAND_LONG with its
+COMMAND_ACK (resent with a growing confirmation count), set the current item, wait until the
+vehicle can arm (GPS 3D fix and an EKF with an absolute position, which ArduPilot requires
+before it arms), arm, take off, start the mission, follow MISSION_ITEM_REACHED, return home.
+ArduCopter's custom mode numbers are used for modes; other autopilots are not flown here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from pymavlink.dialects.v20 import ardupilotmega as apm
+
+from mission.errors import TransferError
+from mission.transfer.protocol import (
+    RETRIES,
+    TIMEOUT_S,
+    VEHICLE,
+    Exchange,
+    MessageLink,
+    Target,
+    TransferTimeout,
+)
+
+__all__ = ["Vehicle", "CommandError", "FlightEvent", "COPTER_MODES", "EKF_POS_ABS", "EKF_CONST_POS"]
+
+COPTER_MODES = {"STABILIZE": 0, "AUTO": 3, "GUIDED": 4, "LOITER": 5, "RTL": 6, "LAND": 9}
+EKF_POS_ABS = 0x10  # EKF_POS_HORIZ_ABS: an absolute horizontal position
+EKF_CONST_POS = 0x80  # EKF_CONST_POS_MODE: still dead-reckoning from a constant position
+_ARMED = 0x80  # MAV_MODE_FLAG_SAFETY_ARMED
+_IN_PROGRESS = 5
+_UNSUPPORTED = 3
+_ON_GROUND = 1  # MAV_LANDED_STATE_ON_GROUND
+
+
+class CommandError(TransferError):
+    """The vehicle refused or never acknowledged a command."""
+
+
+@dataclass(frozen=True)
+class FlightEvent:
+    """Something ``watch`` reports: an item reached, a landing, a vehicle message."""
+
+    kind: str  # "reached", "landed", "text"
+    seq: int | None = None
+    text: str = ""
+
+
+def _result_name(code: int) -> str:
+    entry = apm.enums["MAV_RESULT"].get(int(code))
+    return entry.name if entry is not None else f"MAV_RESULT({code})"
+
+
+def _cmd_name(command: int) -> str:
+    entry = apm.enums["MAV_CMD"].get(int(command))
+    return entry.name if entry is not None else f"MAV_CMD({command})"
+
+
+class Vehicle:
+    """One vehicle on one link, commanded with the protocol's acknowledgements and retries."""
+
+    def __init__(
+        self,
+        link: MessageLink,
+        target: Target = VEHICLE,
+        *,
+        timeout_s: float = TIMEOUT_S,
+        retries: int = RETRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.link = link
+        self.target = target
+        self.timeout_s = timeout_s
+        self.retries = retries
+        self.clock = clock
+        self.ex = Exchange(link, target, clock=clock)
+
+    def command(self, command: int, *params: float, accept_unsupported: bool = False) -> int:
+        """Send COMMAND_LONG until its COMMAND_ACK; returns the MAV_RESULT, raises on refusal."""
+        p = [float(x) for x in params] + [0.0] * (7 - len(params))
+        t = self.target
+        for confirmation in range(self.retries + 1):
+            self.ex.send(
+                self.link.mav.command_long_encode(t.system, t.component, command, confirmation, *p)
+            )
+            deadline = self.clock() + self.timeout_s
+            while (msg := self.ex.recv_until(deadline)) is not None:
+                if msg.get_type() != "COMMAND_ACK" or msg.command != command:
+                    continue
+                if msg.result == _IN_PROGRESS:
+                    deadline = self.clock() + self.timeout_s
+                    continue
+                if msg.result == 0 or (accept_unsupported and msg.result == _UNSUPPORTED):
+                    return int(msg.result)
+                reason = f" ({self.ex.texts[-1]})" if self.ex.texts else ""
+                raise CommandError(
+                    f"vehicle refused {_cmd_name(command)} with {_result_name(msg.result)}"
+                    f"{reason}; check the vehicle's messages and retry"
+                )
+        raise CommandError(
+            f"vehicle never acknowledged {_cmd_name(command)} ({self.retries} retries of "
+            f"{self.timeout_s:g} s); check the link"
+        )
+
+    def set_current(self, seq: int) -> None:
+        """Make mission item ``seq`` the current one; confirmed by ack or by MISSION_CURRENT."""
+        result = self.command(224, seq, accept_unsupported=True)  # DO_SET_MISSION_CURRENT
+        if result == 0:
+            return
+        t = self.target
+        for _ in range(self.retries + 1):
+            self.ex.send(self.link.mav.mission_set_current_encode(t.system, t.component, seq))
+            deadline = self.clock() + self.timeout_s
+            while (msg := self.ex.recv_until(deadline)) is not None:
+                if msg.get_type() == "MISSION_CURRENT" and msg.seq == seq:
+                    return
+        raise TransferTimeout(f"vehicle never confirmed current item {seq}; check the link")
+
+    def request_telemetry(self, rate_hz: float = 5.0) -> None:
+        """Ask for the messages ``wait_armable`` and ``watch`` read (ArduPilot sends few unasked)."""
+        interval_us = 1e6 / rate_hz
+        for msg_id in (24, 33, 193, 245, 1):  # GPS_RAW_INT, GLOBAL_POSITION_INT, EKF, EXT_SYS, SYS
+            self.command(511, msg_id, interval_us, accept_unsupported=True)
+
+    def wait_armable(self, timeout_s: float) -> None:
+        """Until GPS has a 3D fix and the EKF an absolute position; say what is missing if not."""
+        deadline = self.clock() + timeout_s
+        fix = 0
+        ekf = 0
+        seen_heartbeat = False
+        while (msg := self.ex.recv_until(deadline)) is not None:
+            kind = msg.get_type()
+            if kind == "HEARTBEAT":
+                seen_heartbeat = True
+            elif kind == "GPS_RAW_INT":
+                fix = int(msg.fix_type)
+            elif kind == "EKF_STATUS_REPORT":
+                ekf = int(msg.flags)
+            if seen_heartbeat and fix >= 3 and ekf & EKF_POS_ABS and not ekf & EKF_CONST_POS:
+                return
+        if not seen_heartbeat:
+            missing = "no HEARTBEAT from the vehicle"
+        elif fix < 3:
+            missing = f"GPS fix type {fix}, needs 3 (3D)"
+        else:
+            missing = f"EKF flags {ekf:#x} lack an absolute position"
+        raise TransferTimeout(
+            f"vehicle not ready to arm after {timeout_s:g} s: {missing}; wait for GPS and EKF, "
+            "or raise the timeout"
+        )
+
+    def set_mode(self, mode: str) -> None:
+        self.command(176, 1, COPTER_MODES[mode])  # DO_SET_MODE, custom mode enabled
+
+    def arm(self) -> None:
+        self.command(400, 1)  # COMPONENT_ARM_DISARM
+
+    def takeoff(self, alt_m: float, timeout_s: float = 60.0) -> None:
+        """Take off in GUIDED and wait until 90 % of ``alt_m`` above home."""
+        self.command(22, 0, 0, 0, 0, 0, 0, alt_m)  # NAV_TAKEOFF
+        deadline = self.clock() + timeout_s
+        while (msg := self.ex.recv_until(deadline)) is not None:
+            if msg.get_type() == "GLOBAL_POSITION_INT" and msg.relative_alt >= alt_m * 900:
+                return
+        raise TransferTimeout(
+            f"vehicle did not climb to {alt_m:g} m within {timeout_s:g} s; command RTL and check it"
+        )
+
+    def start_mission(self) -> None:
+        self.command(300, 0, 0)  # MISSION_START, first to last item
+
+    def return_to_launch(self) -> None:
+        self.set_mode("RTL")
+
+    def setup_signing(self, key: bytes, timestamp: int | None = None) -> None:
+        """Give the vehicle a MAVLink 2 signing key (SETUP_SIGNING; the vehicle sends no ack).
+
+        From then on the vehicle drops our unsigned messages, so the caller must reopen its link
+        with the same key. The timestamp is MAVLink's: 10 µs units since 2015-01-01.
+        """
+        if len(key) != 32:
+            raise TransferError("a MAVLink signing key is 32 bytes; check the key file")
+        stamp = timestamp if timestamp is not None else int((time.time() - 1420070400) * 1e5)
+        t = self.target
+        self.ex.send(self.link.mav.setup_signing_encode(t.system, t.component, key, stamp))
+
+    def watch(self, timeout_s: float) -> Iterator[FlightEvent]:
+        """Reached items, vehicle texts, and finally "landed" once on the ground and disarmed."""
+        deadline = self.clock() + timeout_s
+        armed_seen = False
+        on_ground = False
+        while (msg := self.ex.recv_until(deadline)) is not None:
+            kind = msg.get_type()
+            if kind == "MISSION_ITEM_REACHED":
+                yield FlightEvent("reached", seq=int(msg.seq))
+            elif kind == "STATUSTEXT":
+                yield FlightEvent("text", text=str(msg.text))
+            elif kind == "EXTENDED_SYS_STATE":
+                on_ground = msg.landed_state == _ON_GROUND
+            elif kind == "HEARTBEAT":
+                armed = bool(msg.base_mode & _ARMED)
+                armed_seen = armed_seen or armed
+                if armed_seen and not armed and on_ground:
+                    yield FlightEvent("landed")
+                    return
+        raise TransferTimeout(
+            f"vehicle had not landed and disarmed after {timeout_s:g} s; watch it and command "
+            "RTL or LAND"
+        )
