@@ -136,9 +136,57 @@ def alerts_ack(
         typer.echo(f"acknowledged {alert_id} (cell {alert.cell}, team {alert.team}) as {ack.by}")
 
 
+def serve(
+    mqtt: Annotated[str, typer.Option("--mqtt", help=MQTT_HELP)],
+    district: Annotated[Path, typer.Option("--district", help="District GeoJSON to draw.")],
+    port: Annotated[int, typer.Option("--port", help="TCP port of the page.")] = 8080,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on; beyond loopback needs --token.")
+    ] = "127.0.0.1",
+    token: Annotated[
+        str | None,
+        typer.Option("--token", envvar="GRIDPATROL_TOKEN", help="Access token the page asks for."),
+    ] = None,
+    db: Annotated[Path, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
+    lang: Annotated[
+        str, typer.Option("--lang", help="Page language (en; ?lang= overrides).")
+    ] = "en",
+) -> None:
+    """Serve the command-centre web page: live map of drones and alerts, acknowledged from it."""
+    from gridpatrol.centre.mqtt_feed import broker_from_url
+    from gridpatrol.centre.server import CommandCentre, check_bind
+    from gridpatrol.centre.store import AlertStore
+    from mission.formats.district_geojson import load_district
+
+    check_bind(host, token)
+    broker = broker_from_url(mqtt)
+    shapes = load_district(district)
+    with AlertStore(db) as store:
+        centre = CommandCentre(
+            shapes,
+            broker,
+            store,
+            client_id=_client_id("serve", db),
+            host=host,
+            port=port,
+            token=token,
+            lang=lang,
+        )
+        centre.start()
+        typer.echo(f"command centre on {centre.url} (alerts from {broker.url}); Ctrl-C to stop")
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            typer.echo("stopping")
+        finally:
+            centre.stop()
+
+
 def register(app: typer.Typer) -> None:
     """Add ``alerts`` (with ``alerts ack``) and ``serve`` to the CLI."""
     alerts = typer.Typer(help="Receive, list and acknowledge the drones' alerts.")
     alerts.callback(invoke_without_command=True)(alerts_main)
     alerts.command("ack")(alerts_ack)
     app.add_typer(alerts, name="alerts")
+    app.command("serve")(serve)
