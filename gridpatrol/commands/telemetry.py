@@ -1,7 +1,142 @@
-"""Placeholder: this area's commands are being written."""
+"""``gridpatrol telemetry`` (MAVLink -> MQTT bridge) and ``gridpatrol watch`` (live table)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+__all__ = ["register"]
+
+
+def _pairs(values: list[str], what: str, cast: type) -> dict:
+    from telemetry.errors import TelemetryError
+
+    out = {}
+    for item in values:
+        kind, sep, value = item.partition("=")
+        try:
+            out[kind.strip()] = cast(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise TelemetryError(f"bad {what} {item!r}; write KIND=VALUE, e.g. position=5")
+    return out
+
+
+def telemetry(
+    mavlink: Annotated[
+        list[str],
+        typer.Option(
+            "--mavlink",
+            help="MAVLink source: tcp:H:P, udpin:H:P, udpout:H:P, /dev/ttyUSB0,57600 or a .tlog "
+            "file; NAME=URL names vehicles NAME-<sysid>. Repeat for several links.",
+        ),
+    ],
+    mqtt: Annotated[
+        str,
+        typer.Option("--mqtt", help="Broker URL, mqtt://host:port or mqtts://user:pass@host:8883."),
+    ],
+    district: Annotated[
+        Path | None,
+        typer.Option("--district", help="District file for cell tagging (cell is null without)."),
+    ] = None,
+    spool: Annotated[
+        Path, typer.Option("--spool", help="SQLite store-and-forward spool file.")
+    ] = Path("gridpatrol-spool.sqlite"),
+    spool_max_mb: Annotated[float, typer.Option(help="Spool size bound in MB.")] = 256.0,
+    pace: Annotated[
+        str, typer.Option("--pace", help="Replay pace of .tlog sources: recorded or fast.")
+    ] = "recorded",
+    speed: Annotated[float, typer.Option(help="Speed factor for --pace recorded.")] = 1.0,
+    signing_key: Annotated[
+        Path | None,
+        typer.Option(help="MAVLink 2 signing key file (32 bytes, 64 hex digits or a passphrase)."),
+    ] = None,
+    record_dir: Annotated[
+        Path | None, typer.Option(help="Record every link to rotating .tlog files here.")
+    ] = None,
+    rate: Annotated[
+        list[str], typer.Option("--rate", help="Publish rate limit KIND=HZ, e.g. position=5.")
+    ] = [],  # noqa: B006 - typer reads the default, never mutates it
+    qos: Annotated[
+        list[str],
+        typer.Option("--qos", help="QoS KIND=0|1 for position/attitude/battery/gps/link."),
+    ] = [],  # noqa: B006
+    lost_after: Annotated[float, typer.Option(help="Seconds without heartbeat = lost.")] = 5.0,
+    client_id: Annotated[str | None, typer.Option(help="MQTT client id.")] = None,
+    mqtt_ca: Annotated[str | None, typer.Option(help="TLS CA file.")] = None,
+    mqtt_cert: Annotated[str | None, typer.Option(help="TLS client certificate.")] = None,
+    mqtt_key: Annotated[str | None, typer.Option(help="TLS client key.")] = None,
+    mqtt_protocol: Annotated[str, typer.Option(help="MQTT protocol: 3.1.1 or 5.")] = "3.1.1",
+    keepalive: Annotated[int, typer.Option(help="MQTT keepalive, seconds.")] = 30,
+) -> None:
+    """Bridge MAVLink vehicles to MQTT: normalised, cell-tagged records, spooled across outages."""
+    from pydantic import ValidationError
+
+    from telemetry.errors import TelemetryError
+    from telemetry.service import BridgeOptions, run_bridge
+
+    try:
+        opts = BridgeOptions(
+            mavlink=mavlink,
+            mqtt=mqtt,
+            district=district,
+            spool=spool,
+            spool_max_mb=spool_max_mb,
+            pace=pace,
+            speed=speed,
+            signing_key=signing_key,
+            record_dir=record_dir,
+            rates_hz=_pairs(rate, "--rate", float),
+            qos=_pairs(qos, "--qos", int),
+            lost_after_s=lost_after,
+            client_id=client_id,
+            mqtt_ca=mqtt_ca,
+            mqtt_cert=mqtt_cert,
+            mqtt_key=mqtt_key,
+            mqtt_protocol=mqtt_protocol,
+            keepalive=keepalive,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise TelemetryError(
+            f"bad option {where}: {first['msg']}; see gridpatrol telemetry --help"
+        ) from None
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    say = lambda line: typer.echo(line, err=True)  # noqa: E731
+    summary = run_bridge(opts, stop, report=say)
+    say(
+        f"published {summary['records']} records from {summary['messages']} MAVLink messages; "
+        + (
+            "everything acknowledged"
+            if summary["spool_left"] == 0
+            else f"{summary['spool_left']} left in {spool} for the next start"
+        )
+    )
+
+
+def watch(
+    mqtt: Annotated[
+        str,
+        typer.Option("--mqtt", help="Broker URL, mqtt://host:port or mqtts://user:pass@host:8883."),
+    ],
+    once: Annotated[
+        float | None, typer.Option(help="Print one table after this many seconds and exit.")
+    ] = None,
+) -> None:
+    """Live table of every vehicle (mode, armed, position, cell, battery, mission, link), from MQTT."""
+    from telemetry.watch import run_watch
+
+    run_watch(mqtt, once=once)
+
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to the CLI."""
+    """Add ``telemetry`` and ``watch``."""
+    app.command("telemetry")(telemetry)
+    app.command("watch")(watch)

@@ -1,0 +1,187 @@
+"""The telemetry bridge: links -> decode -> normalise -> spool -> MQTT, one thread per link.
+
+Live links are kept alive here: a GCS heartbeat at ``heartbeat_hz`` and, for every vehicle heard,
+SET_MESSAGE_INTERVAL requests for the messages the records need (SITL and real autopilots stream
+little until asked), repeated every ``request_every_s`` in case the vehicle rebooted. Lost-vehicle
+checks run on the wall clock for live links only: a replay that ends is not a vehicle going silent.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from telemetry.link import Link
+from telemetry.mqtt import vehicle_topic
+from telemetry.normalise import NormaliseConfig, Normaliser, Sequencer
+from telemetry.presence import Presence
+from telemetry.publish import Publisher
+from telemetry.records import Record
+
+__all__ = ["Bridge", "BridgeConfig", "LinkSource", "ALWAYS_QOS1", "DROPPABLE"]
+
+ALWAYS_QOS1 = frozenset({"event", "state", "mission"})
+DROPPABLE = frozenset({"position", "attitude", "battery", "gps", "link"})
+MAV_CMD_SET_MESSAGE_INTERVAL = 511
+
+
+class BridgeConfig(BaseModel):
+    """What to ask the vehicles for, and how to publish each record kind."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    qos: dict[str, int] = Field(
+        default_factory=lambda: {k: 1 for k in ("position", "attitude", "battery", "gps", "link")},
+        description="QoS of the high-rate kinds; events, state and mission are always QoS 1",
+    )
+    heartbeat_hz: float = 1.0
+    request_every_s: float = 30.0
+    intervals_hz: dict[str, float] = Field(
+        default_factory=lambda: {
+            "GLOBAL_POSITION_INT": 5.0,
+            "ATTITUDE": 5.0,
+            "SYS_STATUS": 1.0,
+            "GPS_RAW_INT": 1.0,
+            "MISSION_CURRENT": 1.0,
+            "EXTENDED_SYS_STATE": 1.0,
+        }
+    )
+    normalise: NormaliseConfig = Field(default_factory=NormaliseConfig)
+
+    def qos_of(self, kind: str) -> int:
+        return 1 if kind in ALWAYS_QOS1 else self.qos.get(kind, 1)
+
+
+@dataclass
+class LinkSource:
+    """A link plus the optional label that prefixes its vehicle ids (``<label>-<sysid>``)."""
+
+    link: Link
+    label: str | None = None
+
+
+class Bridge:
+    """Wires links to a publisher; ``run`` returns when stopped or when every replay has ended."""
+
+    def __init__(
+        self,
+        sources: list[LinkSource],
+        publisher: Publisher,
+        *,
+        config: BridgeConfig | None = None,
+        cell_of: Callable[[float, float], int] | None = None,
+        presence: Presence | None = None,
+        on_record: Callable[[Record], None] | None = None,
+    ):
+        self.sources = sources
+        self.publisher = publisher
+        self.config = config or BridgeConfig()
+        self.presence = presence
+        self.on_record = on_record
+        self.normaliser = Normaliser(
+            self.config.normalise, cell_of=cell_of, sequencer=Sequencer(publisher.seqs())
+        )
+        self.records = 0
+        self._lock = threading.Lock()
+        self._requested: dict[tuple[str, int], float] = {}
+
+    def run(self, stop: threading.Event) -> None:
+        threads = [
+            threading.Thread(
+                target=self._serve, args=(s, stop), name=f"link-{s.link.name}", daemon=True
+            )
+            for s in self.sources
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            while t.is_alive():
+                t.join(0.2)
+
+    # -- per link ----------------------------------------------------------------------------
+
+    def _serve(self, source: LinkSource, stop: threading.Event) -> None:
+        link = source.link
+        live = not link.is_replay
+        period = self.config.normalise.link_period_s
+        next_health = float("-inf")
+        next_beat = 0.0
+        last_ts: float | None = None
+        while not stop.is_set():
+            msg = link.recv(0.1)
+            if msg is not None:
+                last_ts = msg._timestamp
+                self._handle(source, msg, live)
+            elif link.exhausted:
+                break
+            now = time.time() if live else last_ts
+            if now is None:
+                continue
+            if live and time.monotonic() >= next_beat:
+                next_beat = time.monotonic() + 1.0 / self.config.heartbeat_hz
+                link.mav.heartbeat_send(6, 8, 0, 0, 4)
+                self._emit(self.normaliser.check_lost(now, link.name))
+            if now >= next_health:
+                next_health = now + period
+                self._emit(
+                    self.normaliser.link_health(now, link.name, link.stats(), self._spool_state())
+                )
+
+    def _handle(self, source: LinkSource, msg: Any, live: bool) -> None:
+        with self._lock:
+            records = self.normaliser.feed(msg, link=source.link.name, label=source.label)
+            self._publish(records)
+        if live and msg.get_type() == "HEARTBEAT" and msg.type != 6 and msg.autopilot != 8:
+            self._request_streams(source.link, msg.get_srcSystem(), msg.get_srcComponent())
+
+    def _emit(self, records: list[Record]) -> None:
+        if records:
+            with self._lock:
+                self._publish(records)
+
+    def _publish(self, records: list[Record]) -> None:
+        for r in records:
+            if self.presence is not None:
+                if r.kind == "event" and r.event == "lost":
+                    self.presence.set(r.vehicle, False)
+                else:
+                    self.presence.set(r.vehicle, True)
+            self.publisher.publish(
+                vehicle_topic(r.vehicle, r.kind),
+                r.model_dump_json().encode(),
+                qos=self.config.qos_of(r.kind),
+                retain=r.kind == "state",
+                droppable=r.kind in DROPPABLE,
+                seq_key=f"{r.vehicle}/{r.kind}",
+                seq=r.seq,
+            )
+            self.records += 1
+            if self.on_record is not None:
+                self.on_record(r)
+
+    def _spool_state(self) -> tuple[int, float | None]:
+        spool = self.publisher.spool
+        return spool.depth(), spool.oldest_age()
+
+    def _request_streams(self, link: Link, sysid: int, compid: int) -> None:
+        key = (link.name, sysid)
+        now = time.monotonic()
+        if now < self._requested.get(key, float("-inf")):
+            return
+        self._requested[key] = now + self.config.request_every_s
+        from pymavlink.dialects.v20 import ardupilotmega as apm
+
+        for name, hz in self.config.intervals_hz.items():
+            msg_id = getattr(apm, f"MAVLINK_MSG_ID_{name}", None)
+            if msg_id is None or hz <= 0:
+                continue
+            link.send(
+                link.mav.command_long_encode(
+                    sysid, compid, MAV_CMD_SET_MESSAGE_INTERVAL, 0, msg_id, 1e6 / hz, 0, 0, 0, 0, 0
+                )
+            )

@@ -1,0 +1,145 @@
+"""Running the bridge as a service: open everything from options, run, shut down cleanly.
+
+Shared by ``gridpatrol telemetry``, the tests and the benchmark, so all three exercise the same
+start-up and shutdown path: replay-only runs end once every spooled record is acknowledged;
+a stop request flushes for ``shutdown_flush_s`` and leaves the rest in the spool for next time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from pathlib import Path
+from threading import Event
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from telemetry.bridge import Bridge, BridgeConfig, LinkSource
+from telemetry.link import open_link, read_signing_key
+from telemetry.mqtt import TOPIC_ROOT, MqttSettings
+from telemetry.normalise import NormaliseConfig
+from telemetry.presence import Presence
+from telemetry.publish import Publisher
+
+__all__ = ["BridgeOptions", "run_bridge", "cell_tagger"]
+
+
+class BridgeOptions(BaseModel):
+    """Everything ``gridpatrol telemetry`` takes on its command line."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mavlink: list[str] = Field(min_length=1, description="URL or NAME=URL per link")
+    mqtt: str
+    district: Path | None = None
+    spool: Path = Path("gridpatrol-spool.sqlite")
+    spool_max_mb: float = 256.0
+    pace: Literal["recorded", "fast"] = "recorded"
+    speed: float = 1.0
+    signing_key: Path | None = None
+    record_dir: Path | None = None
+    rates_hz: dict[str, float] = Field(default_factory=dict)
+    qos: dict[str, int] = Field(default_factory=dict)
+    lost_after_s: float = 5.0
+    client_id: str | None = None
+    mqtt_ca: str | None = None
+    mqtt_cert: str | None = None
+    mqtt_key: str | None = None
+    mqtt_protocol: Literal["3.1.1", "5"] = "3.1.1"
+    keepalive: int = 30
+    shutdown_flush_s: float = 5.0
+
+
+def cell_tagger(district_path: Path) -> Callable[[float, float], int]:
+    """Point -> grid cell id (0 outside every cell) for the district file."""
+    from mission.district import CellIndex
+    from mission.formats.district_geojson import load_district
+
+    index = CellIndex(load_district(district_path))
+    return lambda lon, lat: int(index.lookup(lon, lat)[0])
+
+
+def _split_label(spec: str) -> tuple[str | None, str]:
+    label, sep, url = spec.partition("=")
+    if sep and label and all(c.isalnum() or c in "-_" for c in label):
+        return label, url
+    return None, spec
+
+
+def run_bridge(
+    opts: BridgeOptions, stop: Event, *, report: Callable[[str], None] = lambda s: None
+) -> dict[str, Any]:
+    """Run until ``stop`` is set, or until every (replay) link has ended and is acknowledged."""
+    settings = MqttSettings.from_url(
+        opts.mqtt,
+        client_id=opts.client_id,
+        ca_file=opts.mqtt_ca,
+        cert_file=opts.mqtt_cert,
+        key_file=opts.mqtt_key,
+        protocol=opts.mqtt_protocol,
+        keepalive=opts.keepalive,
+    )
+    cell_of = cell_tagger(opts.district) if opts.district else None
+    key = read_signing_key(opts.signing_key) if opts.signing_key else None
+    sources: list[LinkSource] = []
+    try:
+        for spec in opts.mavlink:
+            label, url = _split_label(spec)
+            link = open_link(
+                url,
+                signing_key=key,
+                pace=opts.pace,
+                speed=opts.speed,
+                name=label,
+                record_dir=opts.record_dir,
+            )
+            sources.append(LinkSource(link, label))
+        normalise = NormaliseConfig(lost_after_s=opts.lost_after_s)
+        normalise.rates_hz.update(opts.rates_hz)
+        config = BridgeConfig(normalise=normalise)
+        config.qos.update(opts.qos)
+        publisher = Publisher(
+            settings,
+            opts.spool,
+            spool_max_bytes=int(opts.spool_max_mb * 1024 * 1024),
+            will=(f"{TOPIC_ROOT}/bridges/{settings.client_id}/online", b"false"),
+        )
+    except BaseException:
+        for s in sources:
+            s.link.close()
+        raise
+    backlog = publisher.spool.depth()
+    if backlog:
+        report(f"draining {backlog} spooled messages from a previous run first")
+    presence = Presence(settings)
+    bridge = Bridge(sources, publisher, config=config, cell_of=cell_of, presence=presence)
+    publisher.start()
+    flushed = False
+    try:
+        bridge.run(stop)
+        if not stop.is_set():
+            report(
+                f"all sources ended after {bridge.records} records; waiting for acknowledgements"
+            )
+            while not stop.is_set() and not flushed:
+                flushed = publisher.flush(1.0)
+                if not flushed and publisher.last_error:
+                    report(publisher.last_error)
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        stop.set()
+        with contextlib.suppress(KeyboardInterrupt):
+            flushed = publisher.close(0.0 if flushed else opts.shutdown_flush_s)
+            presence.close()
+            for s in sources:
+                s.link.close()
+    left = publisher.spool.depth()
+    return {
+        "records": bridge.records,
+        "messages": sum(s.link.decoder.stats.messages for s in sources),
+        "spool_left": left,
+        "flushed": flushed,
+        "publisher": publisher.counts,
+    }

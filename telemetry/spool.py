@@ -1,0 +1,192 @@
+"""A store-and-forward disk queue (SQLite in WAL mode) for QoS 1 messages.
+
+A message is committed here before it is handed to paho and deleted only on PUBACK, so neither a
+broker outage nor a ``kill -9`` of the bridge loses it: WAL with ``synchronous=NORMAL`` makes each
+commit survive a process crash (only a power cut can lose the last commits). Rows keep their
+insertion order, so the next start drains the backlog ahead of new traffic. The spool is bounded:
+past ``max_bytes`` it drops the oldest *droppable* (high-rate) rows and never an event.
+
+The spool also keeps each record stream's last sequence number in the same transaction as the
+row, so a restarted bridge continues the numbering without a false gap or a repeat.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from telemetry.errors import TelemetryError
+
+__all__ = ["Spool", "SpoolRow", "SpoolError"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    topic TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    qos INTEGER NOT NULL,
+    retain INTEGER NOT NULL,
+    droppable INTEGER NOT NULL,
+    created REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_droppable ON outbox (droppable, id);
+CREATE TABLE IF NOT EXISTS seqs (key TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+"""
+
+
+class SpoolError(TelemetryError):
+    """The spool file cannot be opened or written."""
+
+
+@dataclass(frozen=True)
+class SpoolRow:
+    id: int
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+
+
+class Spool:
+    """Thread-safe: the bridge writes, the publisher's pump reads and deletes."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        max_bytes: int = 256 * 1024 * 1024,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.path = Path(path)
+        self.max_bytes = max_bytes
+        self.clock = clock
+        self.dropped = 0
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+            self._count, size = self._db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload) + LENGTH(topic)), 0) FROM outbox"
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise SpoolError(
+                f"cannot open spool {self.path}: {exc}; choose another --spool path"
+            ) from exc
+        self._bytes = int(size)
+
+    def put(
+        self,
+        topic: str,
+        payload: bytes,
+        *,
+        qos: int = 1,
+        retain: bool = False,
+        droppable: bool = False,
+        seq_key: str | None = None,
+        seq: int | None = None,
+    ) -> int:
+        """Commit one message (and its stream's sequence number); returns its row id."""
+        size = len(payload) + len(topic)
+        with self._lock:
+            if self._bytes + size > self.max_bytes:
+                self._evict(size)
+            try:
+                cur = self._db.cursor()
+                cur.execute("BEGIN")
+                cur.execute(
+                    "INSERT INTO outbox (topic, payload, qos, retain, droppable, created)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (topic, payload, qos, int(retain), int(droppable), self.clock()),
+                )
+                row_id = cur.lastrowid
+                if seq_key is not None and seq is not None:
+                    cur.execute(
+                        "INSERT INTO seqs (key, seq) VALUES (?, ?)"
+                        " ON CONFLICT (key) DO UPDATE SET seq = excluded.seq",
+                        (seq_key, seq),
+                    )
+                cur.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._db.rollback()
+                raise SpoolError(f"cannot write spool {self.path}: {exc}; free disk space") from exc
+            self._count += 1
+            self._bytes += size
+            return int(row_id)
+
+    def _evict(self, incoming: int) -> None:
+        """Drop the oldest droppable rows until ``incoming`` fits in 90% of the bound."""
+        target = 0.9 * self.max_bytes - incoming
+        while self._bytes > target:
+            rows = self._db.execute(
+                "SELECT id, LENGTH(payload) + LENGTH(topic) FROM outbox"
+                " WHERE droppable = 1 ORDER BY id LIMIT 500"
+            ).fetchall()
+            if not rows:
+                return  # only events and other undroppable rows left: keep them, over the bound
+            take, freed = [], 0
+            for row_id, size in rows:
+                take.append(row_id)
+                freed += size
+                if self._bytes - freed <= target:
+                    break
+            self._db.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in take])
+            self._count -= len(take)
+            self._bytes -= freed
+            self.dropped += len(take)
+
+    def after(self, row_id: int, limit: int) -> list[SpoolRow]:
+        """Up to ``limit`` rows with id greater than ``row_id``, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, topic, payload, qos, retain FROM outbox WHERE id > ? ORDER BY id LIMIT ?",
+                (row_id, limit),
+            ).fetchall()
+        return [SpoolRow(r[0], r[1], bytes(r[2]), r[3], bool(r[4])) for r in rows]
+
+    def delete(self, ids: Iterable[int]) -> None:
+        ids = list(ids)
+        if not ids:
+            return
+        with self._lock:
+            before = self._db.total_changes
+            marks = ",".join("?" * len(ids))
+            sizes = self._db.execute(
+                f"SELECT COALESCE(SUM(LENGTH(payload) + LENGTH(topic)), 0) FROM outbox"
+                f" WHERE id IN ({marks})",
+                ids,
+            ).fetchone()[0]
+            self._db.execute(f"DELETE FROM outbox WHERE id IN ({marks})", ids)
+            self._count -= self._db.total_changes - before
+            self._bytes -= int(sizes)
+
+    def depth(self) -> int:
+        return self._count
+
+    def oldest_age(self) -> float | None:
+        with self._lock:
+            row = self._db.execute("SELECT created FROM outbox ORDER BY id LIMIT 1").fetchone()
+        return None if row is None else round(max(0.0, self.clock() - row[0]), 3)
+
+    def seqs(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._db.execute("SELECT key, seq FROM seqs").fetchall())
+
+    def save_seqs(self, seqs: dict[str, int]) -> None:
+        """Store counters of streams that bypass the spool (QoS 0), keeping the larger value."""
+        with self._lock:
+            self._db.executemany(
+                "INSERT INTO seqs (key, seq) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET seq = MAX(seq, excluded.seq)",
+                list(seqs.items()),
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

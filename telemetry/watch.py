@@ -1,0 +1,137 @@
+"""``gridpatrol watch``: a live terminal table of every vehicle, built from MQTT alone.
+
+It reads exactly what the command platform reads (the topic tree), so what it shows is also a
+check that the platform receives what it needs.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from telemetry.mqtt import TOPIC_ROOT, MqttSettings, make_client
+
+__all__ = ["FleetView", "run_watch"]
+
+
+@dataclass
+class FleetView:
+    """The latest record of each kind per vehicle, plus its ``online`` flag."""
+
+    vehicles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def update(self, topic: str, payload: bytes) -> None:
+        parts = topic.split("/")
+        if len(parts) != 5 or parts[2] != "vehicles":
+            return
+        vehicle, leaf = parts[3], parts[4]
+        with self.lock:
+            slot = self.vehicles.setdefault(vehicle, {})
+            if leaf == "online":
+                slot["online"] = payload == b"true"
+                return
+            try:
+                slot[leaf] = json.loads(payload)
+            except ValueError:
+                return
+            slot["heard"] = time.time()
+
+    def rows(self) -> list[list[str]]:
+        with self.lock:
+            return [_row(v, s) for v, s in sorted(self.vehicles.items())]
+
+
+COLUMNS = (
+    "vehicle",
+    "online",
+    "mode",
+    "armed",
+    "lat",
+    "lon",
+    "alt m",
+    "cell",
+    "battery",
+    "mission",
+    "link",
+    "spool",
+    "heard",
+)
+
+
+def _fmt(value: Any, pattern: str = "{}") -> str:
+    return "-" if value is None else pattern.format(value)
+
+
+def _row(vehicle: str, s: dict[str, Any]) -> list[str]:
+    st, pos, bat = s.get("state", {}), s.get("position", {}), s.get("battery", {})
+    mis, link = s.get("mission", {}), s.get("link", {})
+    mission = "-"
+    if mis:
+        mission = f"{_fmt(mis.get('current_seq'))}/{_fmt(mis.get('total'))}"
+        mission += f" (reached {_fmt(mis.get('reached_seq'))})"
+    link_text = "-"
+    if link:
+        link_text = (
+            f"{link.get('msgs_per_s', 0):.0f}/s bad {link.get('bad_bytes', 0)}"
+            f" drop {link.get('seq_drops', 0)}"
+        )
+    heard = s.get("heard")
+    return [
+        vehicle,
+        {True: "yes", False: "NO"}.get(s.get("online"), "?"),
+        _fmt(st.get("mode")),
+        {True: "ARMED", False: "disarmed"}.get(st.get("armed"), "-"),
+        _fmt(pos.get("lat"), "{:.6f}"),
+        _fmt(pos.get("lon"), "{:.6f}"),
+        _fmt(pos.get("alt_rel_m"), "{:.1f}"),
+        _fmt(pos.get("cell")),
+        f"{_fmt(bat.get('battery_pct'), '{}%')} {_fmt(bat.get('voltage_v'), '{:.1f}V')}",
+        mission,
+        link_text,
+        _fmt(link.get("spool_depth")),
+        "-" if heard is None else f"{time.time() - heard:.0f}s ago",
+    ]
+
+
+def _table(view: FleetView) -> Any:
+    from rich.table import Table
+
+    table = Table(title="gridpatrol vehicles")
+    for col in COLUMNS:
+        table.add_column(col)
+    for row in view.rows():
+        table.add_row(*row)
+    return table
+
+
+def run_watch(url: str, *, once: float | None = None) -> FleetView:
+    """Subscribe and redraw until Ctrl-C; with ``once``, print one table after that many seconds."""
+    from rich.console import Console
+    from rich.live import Live
+
+    settings = MqttSettings.from_url(url)
+    view = FleetView()
+    client = make_client(settings, client_id=f"{settings.client_id}-watch")
+    client.on_connect = lambda c, u, f, rc, p: c.subscribe(f"{TOPIC_ROOT}/vehicles/+/+", qos=1)
+    client.on_message = lambda c, u, m: view.update(m.topic, m.payload)
+    client.connect_async(settings.host, settings.port, settings.keepalive)
+    client.loop_start()
+    console = Console()
+    try:
+        if once is not None:
+            time.sleep(once)
+            console.print(_table(view))
+            return view
+        with Live(_table(view), console=console, refresh_per_second=2) as live:
+            while True:
+                time.sleep(0.5)
+                live.update(_table(view))
+    except KeyboardInterrupt:
+        return view
+    finally:
+        client.disconnect()
+        client.loop_stop()
