@@ -17,16 +17,18 @@ import dataclasses
 import itertools
 import math
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 
 from mission.errors import PlanError
-from mission.flight_model import POSITIONAL
+from mission.flight_model import POSITIONAL, haversine_m
 from mission.geo import LocalFrame
 from mission.model import Cmd, District, Frame, Mission
+from mission.schedule import Schedule
 from mission.trajectory import Speeds, Trajectory, trajectory
 
 __all__ = [
@@ -38,6 +40,10 @@ __all__ = [
     "find_conflicts",
     "check_separation",
     "separate",
+    "schedule_flights",
+    "schedule_missions",
+    "check_schedule",
+    "layer_schedule",
 ]
 
 HORIZONTAL_M = 30.0
@@ -139,7 +145,9 @@ def _too_many(sid: str, start: float, busy, layers: list[float], policy: LayerPo
 def with_layer(mission: Mission, alt_m: float) -> Mission:
     """The mission flown at one altitude: take-off and every positioned item except LAND.
 
-    Rally points get the layer too: a copter returning to a rally point climbs to its altitude.
+    RTL must bring the drone back to its own launch site along its own layer, as the separation
+    check assumes; ArduPilot returns to the closest rally point, so only the rally point at the
+    mission's home is kept (the closest one to home when none is there), at the layer altitude.
     """
     items = tuple(
         dataclasses.replace(it, alt=alt_m, frame=Frame.GLOBAL_RELATIVE_ALT)
@@ -147,7 +155,12 @@ def with_layer(mission: Mission, alt_m: float) -> Mission:
         else it
         for it in mission.items
     )
-    rally = tuple(dataclasses.replace(r, alt=alt_m) for r in mission.rally)
+    rally = mission.rally
+    home = mission.home
+    if rally and home is not None and (home.lat or home.lon):
+        nearest = min(rally, key=lambda r: haversine_m(r.lat, r.lon, home.lat, home.lon))
+        rally = (nearest,)
+    rally = tuple(dataclasses.replace(r, alt=alt_m) for r in rally)
     return dataclasses.replace(mission, items=items, rally=rally)
 
 
@@ -356,3 +369,82 @@ def separate(
         f"cannot separate the sorties inside the {policy.ceiling_m:g} m ceiling: "
         f"{describe(first[0], frame)}{more}; stagger their start times or use fewer drones"
     )
+
+
+def _frame(district: District | None, missions: Iterable[Mission]) -> LocalFrame:
+    if district is not None:
+        return district.frame
+    for m in missions:
+        for it in (m.home, *m.items):
+            if it is not None and (it.lat or it.lon):
+                return LocalFrame.around(it.lon, it.lat)
+    raise PlanError("no sortie has a position; give the missions a home or waypoints")
+
+
+def schedule_flights(
+    schedule: Schedule, missions: Mapping[str, Mission], district: District | None = None
+) -> list[Flight]:
+    """The schedule's sorties as flights; ``missions`` maps sortie id to its mission."""
+    out = []
+    for s in schedule.sorties:
+        if s.id not in missions:
+            raise PlanError(f"sortie {s.id} has no mission ({s.plan}); write the schedule again")
+        launch = None
+        if district is not None:
+            site = next((x for x in district.launch_sites if x.id == s.launch_site), None)
+            launch = (site.position.x, site.position.y) if site is not None else None
+        out.append(Flight(s.id, missions[s.id], s.start_s, launch, s.rtl_alt_m, s.end_s))
+    return out
+
+
+def schedule_missions(schedule: Schedule, folder: Path) -> dict[str, Mission]:
+    """Each sortie's mission, read from the plan file named in the schedule (relative to it)."""
+    from mission.formats import read_mission
+
+    return {s.id: read_mission(Path(folder) / s.plan) for s in schedule.sorties}
+
+
+def check_schedule(
+    schedule: Schedule,
+    missions: Mapping[str, Mission],
+    *,
+    speeds: Speeds,
+    district: District | None = None,
+) -> list[str]:
+    """The separation check over a whole schedule; lines carry ISO times from its start."""
+    frame = _frame(district, missions.values())
+    flights = schedule_flights(schedule, missions, district)
+    return check_separation(flights, speeds=speeds, frame=frame, district=district,
+                            epoch=schedule.start)  # fmt: skip
+
+
+def layer_schedule(
+    schedule: Schedule,
+    missions: Mapping[str, Mission],
+    *,
+    speeds: Speeds,
+    district: District | None = None,
+    ceiling_m: float = 120.0,
+    spacing_m: float = 10.0,
+    margin_m: float = 5.0,
+    floor_m: float | None = None,
+    seed: int = 0,
+) -> tuple[Schedule, dict[str, Mission]]:
+    """The schedule with every sortie on its layer (``alt_m`` = ``rtl_alt_m``), and the missions
+    rewritten to fly it; refuses in one line (``PlanError``) when no layering is separated.
+
+    The lowest layer is the planner's own altitude (the lowest ``alt_m``) unless ``floor_m``
+    says otherwise.
+    """
+    if not schedule.sorties:
+        return schedule, dict(missions)
+    floor = floor_m if floor_m is not None else min(s.alt_m for s in schedule.sorties)
+    policy = LayerPolicy(floor, ceiling_m, spacing_m, margin_m)
+    frame = _frame(district, missions.values())
+    flights = separate(schedule_flights(schedule, missions, district), speeds=speeds,
+                       frame=frame, policy=policy, seed=seed)  # fmt: skip
+    layer = {f.id: float(f.rtl_alt_m) for f in flights}
+    sorties = tuple(
+        dataclasses.replace(s, alt_m=layer[s.id], rtl_alt_m=layer[s.id]) for s in schedule.sorties
+    )
+    return dataclasses.replace(schedule, sorties=sorties), {f.id: f.mission for f in flights}

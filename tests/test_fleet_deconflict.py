@@ -201,3 +201,77 @@ def test_exact_check_agrees_with_dense_sampling(seed):
             d = a.at(ts) - b.at(ts)
             close = (np.hypot(d[:, 0], d[:, 1]) < 29.9) & (np.abs(d[:, 2]) < 9.9)
             assert (a.id, b.id) in by_pair or not close.any()
+
+
+def _schedule_over(district, sorties_spec):
+    """Sorties from the sample's launch sites to its key areas, via the planner's own builder."""
+    from datetime import UTC, datetime
+
+    from mission.schedule import Schedule, Sortie
+    from mission.sortie import Orbit, Route, Waypoint, route_to_mission
+
+    sorties, missions = [], {}
+    for sid, site_id, area_id, start in sorties_spec:
+        site = district.launch_site(site_id)
+        area = district.key_area(area_id)
+        launch = (site.position.x, site.position.y)
+        route = Route(
+            site_id,
+            launch,
+            (Waypoint(area.center.x, area.center.y), Orbit(area.center.x, area.center.y, 40.0, 2)),
+        )
+        missions[sid] = route_to_mission(route, district, 60.0)
+        end = start + FM.mission_time_s(missions[sid])
+        sorties.append(Sortie(sid, f"d-{sid}", site_id, start, end, 60.0, (), f"{sid}.plan"))
+    start = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
+    sched = Schedule(district.name, start, 7200.0, tuple(s.drone for s in sorties), tuple(sorties))
+    return sched, missions
+
+
+def test_schedule_over_the_sample_district_is_layered_until_separated(example_district):
+    from mission.deconflict import check_schedule, layer_schedule
+
+    spec = [
+        ("s1", "ls-west", "bridge-1", 0.0),
+        ("s2", "ls-east", "bridge-1", 0.0),
+        ("s3", "ls-west", "riverbank-1", 2000.0),
+    ]
+    sched, missions = _schedule_over(example_district, spec)
+    lines = check_schedule(sched, missions, speeds=FM, district=example_district)
+    assert lines and all(
+        line.startswith("sorties s1 and s2 lose separation at 2026-11-28T08:") for line in lines
+    )
+    assert all(", cell " in line for line in lines)
+    layered, flown = layer_schedule(sched, missions, speeds=FM, district=example_district)
+    assert check_schedule(layered, flown, speeds=FM, district=example_district) == []
+    by_id = {s.id: s for s in layered.sorties}
+    assert abs(by_id["s1"].alt_m - by_id["s2"].alt_m) >= 10
+    assert by_id["s3"].alt_m == 60.0  # alone in the air again: back on the lowest layer
+    for s in layered.sorties:
+        assert s.rtl_alt_m == s.alt_m
+        m = flown[s.id]
+        assert {it.alt for it in m.items if it.command == Cmd.NAV_LOITER_TURNS} == {s.alt_m}
+        assert len(m.rally) == 1 and m.rally[0].alt == s.alt_m  # RTL to its own launch site
+        site = example_district.launch_site(s.launch_site).position
+        lon, lat = example_district.frame.to_lonlat(site.x, site.y)
+        assert (m.rally[0].lat, m.rally[0].lon) == pytest.approx((lat, lon), abs=1e-6)
+
+
+def test_too_many_drones_at_once_is_refused_in_one_line(example_district):
+    from mission.deconflict import layer_schedule
+
+    spec = [(f"s{k}", "ls-west" if k % 2 else "ls-east", "bridge-1", 30.0 * k) for k in range(7)]
+    sched, missions = _schedule_over(example_district, spec)
+    with pytest.raises(PlanError) as err:
+        layer_schedule(sched, missions, speeds=FM, district=example_district)
+    assert "\n" not in str(err.value) and "only 6 altitude layers" in str(err.value)
+
+
+def test_simultaneous_takeoff_from_one_spot_cannot_be_layered_apart():
+    a = flight("a", [(500, 0)], home=(0, 0), start=0.0)
+    b = flight("b", [(-500, 0)], home=(0, 0), start=0.0)
+    with pytest.raises(PlanError) as err:
+        separate([a, b], speeds=FM, frame=FRAME, attempts=5)
+    msg = str(err.value)
+    assert msg.startswith("cannot separate the sorties inside the 120 m ceiling: sorties a and b")
+    assert "stagger their start times" in msg and "\n" not in msg
