@@ -1,7 +1,243 @@
-"""Placeholder: this area's commands are being written."""
+"""``gridpatrol plan``: coverage sweeps, randomised patrols, safety checks and file conversion."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+__all__ = ["register"]
+
+plan_app = typer.Typer(
+    help="Plan sweeps and patrols, check missions, convert .plan/.waypoints/GeoJSON.",
+    no_args_is_help=True,
+)
+
+DistrictArg = Annotated[Path, typer.Argument(help="District GeoJSON file.")]
+Alt = Annotated[float, typer.Option("--alt", help="Altitude above the launch site, m.")]
+Ceiling = Annotated[float, typer.Option("--ceiling", help="Altitude ceiling above ground, m.")]
+Margin = Annotated[float, typer.Option("--margin", help="Clearance kept from no-fly zones, m.")]
+Endurance = Annotated[float, typer.Option("--endurance-min", help="Battery endurance, minutes.")]
+Reserve = Annotated[float, typer.Option("--reserve", help="Battery reserve kept, 0-1.")]
+Cruise = Annotated[float, typer.Option("--cruise", help="Cruise speed, m/s.")]
+Swap = Annotated[float, typer.Option("--swap-min", help="Battery swap time, minutes.")]
+ItemLimit = Annotated[int, typer.Option("--item-limit", help="Vehicle mission item limit.")]
+
+
+def _flight_model(endurance: float, reserve: float, cruise: float, swap: float = 5.0):
+    from mission.errors import PlanError
+    from mission.flight_model import FlightModel
+
+    if endurance <= 0 or not 0 <= reserve < 1 or cruise <= 0 or swap < 0:
+        raise PlanError(
+            "--endurance-min and --cruise must be positive, --reserve in [0, 1) and "
+            "--swap-min not negative"
+        )
+    return FlightModel(endurance_min=endurance, reserve=reserve, cruise_mps=cruise, swap_min=swap)
+
+
+def _numbered(out: Path, k: int, n: int) -> Path:
+    return out if n == 1 else out.with_name(f"{out.stem}-{k}{out.suffix}")
+
+
+@plan_app.command("sweep")
+def sweep(
+    district_file: DistrictArg,
+    area: Annotated[str, typer.Option("--area", help="Key area id, cells:1-5, or district.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output .plan/.waypoints/.geojson.")],
+    png: Annotated[
+        Path | None, typer.Option("--png", help="Also draw the path on the map.")
+    ] = None,
+    spacing: Annotated[
+        float | None, typer.Option(help="Line spacing, m (else from camera).")
+    ] = None,
+    angle: Annotated[float | None, typer.Option(help="Sweep bearing, degrees from north.")] = None,
+    alt: Alt = 60.0,
+    ceiling: Ceiling = 120.0,
+    margin: Margin = 15.0,
+    side_overlap: Annotated[float, typer.Option(help="Side overlap of images, 0-1.")] = 0.70,
+    front_overlap: Annotated[float, typer.Option(help="Front overlap of images, 0-1.")] = 0.80,
+    sensor_w: Annotated[float, typer.Option(help="Sensor width, mm.")] = 13.2,
+    sensor_h: Annotated[float, typer.Option(help="Sensor height, mm.")] = 8.8,
+    focal: Annotated[float, typer.Option(help="Focal length, mm.")] = 8.8,
+    image_w: Annotated[int, typer.Option(help="Image width, px.")] = 5472,
+    image_h: Annotated[int, typer.Option(help="Image height, px.")] = 3648,
+    launch: Annotated[str | None, typer.Option(help="Launch site id (default: nearest).")] = None,
+    endurance_min: Endurance = 25.0,
+    reserve: Reserve = 0.20,
+    cruise: Cruise = 10.0,
+    item_limit: ItemLimit = 700,
+) -> None:
+    """Plan a lawnmower sweep over an area, split into sorties that each fit one battery."""
+    from mission.checks import require_safe
+    from mission.coverage.camera import Camera
+    from mission.coverage.survey import SweepSettings, plan_sweep
+    from mission.formats import write_mission
+    from mission.formats.district_geojson import load_district
+
+    district = load_district(district_file)
+    fm = _flight_model(endurance_min, reserve, cruise)
+    cfg = SweepSettings(
+        alt_m=alt,
+        ceiling_m=ceiling,
+        margin_m=margin,
+        spacing_m=spacing,
+        angle_deg=angle,
+        camera=Camera(sensor_w, sensor_h, focal, image_w, image_h),
+        side_overlap=side_overlap,
+        front_overlap=front_overlap,
+        launch_site=launch,
+        item_limit=item_limit,
+        flight_model=fm,
+    )
+    plan = plan_sweep(district, area, cfg)
+    n = len(plan.missions)
+    for k, mission in enumerate(plan.missions, start=1):
+        require_safe(
+            mission,
+            district,
+            ceiling_m=ceiling,
+            margin_m=margin,
+            flight_model=fm,
+            item_limit=item_limit,
+        )
+        write_mission(mission, _numbered(out, k, n), district)
+    if png is not None:
+        from mission.formats.plan_picture import write_plan_picture
+
+        write_plan_picture(list(plan.missions), png, district, title=f"sweep: {plan.label}")
+    p = plan.path
+    typer.echo(
+        f"wrote {n} sortie{'s' if n != 1 else ''} to {out if n == 1 else _numbered(out, 1, n)}"
+        f"{' ...' if n > 1 else ''}: {p.lines} lines {p.spacing_m:.1f} m apart at bearing "
+        f"{p.angle_deg:.0f}°, {p.length_m / 1000:.2f} km, camera every {plan.trigger_m:.1f} m"
+    )
+
+
+@plan_app.command("patrol")
+def patrol(
+    district_file: DistrictArg,
+    out: Annotated[Path, typer.Option("-o", "--out", help="Folder for schedule.json and plans.")],
+    hours: Annotated[float, typer.Option(help="Length of the patrol horizon, hours.")] = 24.0,
+    drones: Annotated[int, typer.Option(help="Number of drones.")] = 2,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed for reproducible output (else OS).")
+    ] = None,
+    start: Annotated[
+        datetime | None, typer.Option(help="Horizon start, ISO time (default: next full hour).")
+    ] = None,
+    alt: Alt = 60.0,
+    ceiling: Ceiling = 120.0,
+    margin: Margin = 15.0,
+    endurance_min: Endurance = 25.0,
+    reserve: Reserve = 0.20,
+    cruise: Cruise = 10.0,
+    swap_min: Swap = 5.0,
+) -> None:
+    """Plan irregular patrols over the key areas: schedule.json, one .plan per sortie, timeline."""
+    import random
+
+    from mission.checks import require_safe
+    from mission.errors import PlanError
+    from mission.formats.district_geojson import load_district
+    from mission.formats.qgc_plan import write_plan
+    from mission.formats.timeline import write_timeline
+    from mission.patrol.base import PatrolProblem
+    from mission.patrol.randomized import RandomizedPatrol
+    from mission.schedule import area_stats, write_schedule
+    from mission.sortie import route_to_mission
+
+    if hours <= 0 or drones < 1:
+        raise PlanError("--hours must be positive and --drones at least 1")
+    district = load_district(district_file)
+    fm = _flight_model(endurance_min, reserve, cruise, swap_min)
+    if start is None:
+        now = datetime.now(UTC).astimezone()
+        start = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    elif start.tzinfo is None:
+        start = start.astimezone()
+    problem = PatrolProblem(district, hours, drones, start, fm, alt, ceiling, margin)
+    rng = random.Random(seed) if seed is not None else random.SystemRandom()
+    plan = RandomizedPatrol(rng, seed).plan(problem)
+    out.mkdir(parents=True, exist_ok=True)
+    for s in plan.schedule.sorties:
+        mission = route_to_mission(plan.routes[s.id], district, s.alt_m, cruise)
+        require_safe(mission, district, ceiling_m=ceiling, margin_m=margin, flight_model=fm)
+        write_plan(mission, out / s.plan)
+    write_schedule(plan.schedule, out / "schedule.json")
+    write_timeline(plan.schedule, out / "timeline.png")
+    typer.echo(f"{'area':<16}{'limit':>7}{'visits':>8}{'worst':>8}{'mean':>8}{'entropy':>9}")
+    for a in area_stats(plan.schedule):
+        typer.echo(
+            f"{a.area:<16}{a.limit_min:>6.0f}m{a.visits:>8}{a.worst_min:>7.1f}m"
+            f"{a.mean_min:>7.1f}m{a.entropy_bits:>7.2f} b"
+        )
+    typer.echo(
+        f"wrote {out / 'schedule.json'}, {len(plan.schedule.sorties)} sortie plans and "
+        f"{out / 'timeline.png'}"
+    )
+
+
+@plan_app.command("check")
+def check(
+    file: Annotated[Path, typer.Argument(help="Mission file: .plan, .waypoints or .geojson.")],
+    district_file: Annotated[Path, typer.Option("--district", help="District GeoJSON file.")],
+    ceiling: Ceiling = 120.0,
+    margin: Margin = 15.0,
+    endurance_min: Endurance = 25.0,
+    reserve: Reserve = 0.20,
+    cruise: Cruise = 10.0,
+    item_limit: ItemLimit = 700,
+) -> None:
+    """Run every safety check: one line per violation and exit 2, or one OK line."""
+    from mission.checks import check_mission, summary
+    from mission.formats import read_mission
+    from mission.formats.district_geojson import load_district
+
+    district = load_district(district_file)
+    mission = read_mission(file)
+    fm = _flight_model(endurance_min, reserve, cruise)
+    violations = check_mission(
+        mission,
+        district,
+        ceiling_m=ceiling,
+        margin_m=margin,
+        flight_model=fm,
+        item_limit=item_limit,
+    )
+    for line in violations:
+        typer.echo(f"{file.name}: {line}")
+    if violations:
+        raise typer.Exit(2)
+    typer.echo(f"{file.name}: {summary(mission, fm)}")
+
+
+@plan_app.command("convert")
+def convert(
+    src: Annotated[Path, typer.Argument(help="Input .plan, .waypoints/.txt or .geojson.")],
+    dst: Annotated[Path, typer.Argument(help="Output .plan, .waypoints, .geojson or .png.")],
+    district_file: Annotated[
+        Path | None, typer.Option("--district", help="District map under a .png picture.")
+    ] = None,
+) -> None:
+    """Convert a mission between formats; every item is kept (.waypoints drops fence/rally)."""
+    from mission.formats import read_mission, write_mission
+
+    district = None
+    if district_file is not None:
+        from mission.formats.district_geojson import load_district
+
+        district = load_district(district_file)
+    mission = read_mission(src)
+    write_mission(mission, dst, district)
+    note = ""
+    if dst.suffix.lower() in (".waypoints", ".txt") and (mission.fence.polygons or mission.rally):
+        note = " (the .waypoints format has no fence or rally points; they were not written)"
+    typer.echo(f"wrote {dst}: {len(mission.items)} items{note}")
+
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to the CLI."""
+    """Add the ``plan`` group to the CLI."""
+    app.add_typer(plan_app, name="plan")

@@ -1,0 +1,1 @@
+"""Patrols over the key areas: irregular sorties that still meet every revisit limit."""

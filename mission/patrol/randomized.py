@@ -1,0 +1,231 @@
+"""Randomised patrols: unpredictable order and timing, with every revisit limit kept.
+
+Sorties are planned in order of their start time. A sortie picks its next area at random, weighted
+by priority and by how much of the area's revisit limit has already passed, among the areas it
+can still reach and return from. A look-ahead keeps the guarantee: a pick is only allowed when
+every area that no other drone can reach in time is still served before its deadline, in
+earliest-deadline order. Start times get a random delay bounded by the same slack. A schedule
+that misses a limit anyway is thrown away and planned again; after a few tries the plan is
+refused with the figure the fleet managed.
+
+Randomness comes only from the injected ``random.Random`` (``random.SystemRandom()`` by
+default, the OS source), so a seeded planner is reproducible and an unseeded one is not.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+from mission.errors import PlanError
+from mission.patrol.base import Network, PatrolPlan, PatrolProblem, network
+from mission.schedule import Schedule, Sortie, Visit, revisit_gaps
+from mission.sortie import Route, Waypoint
+
+__all__ = ["RandomizedPatrol", "capacity_check"]
+
+ATTEMPTS = 6
+SAFETY = 0.98  # share of the usable battery a sortie plans to use (metres vs geodesic noise)
+MARGIN_S = 60.0  # slack kept against deadlines in the look-ahead
+
+
+@dataclass
+class _Leg:
+    area: int
+    eta: float
+
+
+def _infeasible(area: str, limit_min: float, drones: int, best_min: float) -> PlanError:
+    fleet = f"{drones} drone{'s' if drones != 1 else ''}"
+    return PlanError(
+        f"infeasible: area {area} needs a visit every {limit_min:g} min; {fleet} can manage "
+        f"every {math.ceil(best_min)} min at best; add a drone or relax the limit"
+    )
+
+
+def capacity_check(problem: PatrolProblem, net: Network) -> None:
+    """Refuse at once when the fleet's flying time cannot cover the visits the limits demand."""
+    fm = problem.flight_model
+    n_sites, n_areas = len(net.sites), len(net.areas)
+    overhead = fm.climb_s(problem.alt_m) + fm.descent_s(problem.alt_m) + fm.corner_s
+    for a, svc in enumerate(net.areas):
+        best_site = min(
+            net.time_s[s, net.entry(a)] + net.time_s[net.exit(a), s] for s in range(n_sites)
+        )
+        if best_site + svc.service_s + overhead > fm.usable_s * SAFETY:
+            raise PlanError(
+                f"infeasible: area {svc.id} cannot be reached, visited and left within one "
+                f"battery ({fm.usable_s / 60:.1f} min usable); add a nearer launch site or a "
+                "longer --endurance-min"
+            )
+    # each visit costs its service plus at least the cheapest way in
+    cost = []
+    for a, svc in enumerate(net.areas):
+        ins = [
+            net.time_s[j, net.entry(a)]
+            for j in range(len(net.time_s))
+            if j not in (net.entry(a), net.exit(a))
+        ]
+        cost.append(svc.service_s + min(ins))
+    load = sum(c / svc.limit_s for c, svc in zip(cost, net.areas, strict=True))
+    supply = problem.drones * (fm.usable_s - overhead) / (fm.usable_s + fm.swap_s)
+    if load > supply:
+        worst = min(range(n_areas), key=lambda a: (net.areas[a].limit_s, -cost[a]))
+        svc = net.areas[worst]
+        raise _infeasible(
+            svc.id, svc.limit_s / 60, problem.drones, svc.limit_s / 60 * load / supply
+        )
+
+
+class RandomizedPatrol:
+    def __init__(self, rng: random.Random | None = None, seed: int | None = None):
+        self.rng = rng if rng is not None else random.SystemRandom()
+        self.seed = seed
+
+    def plan(self, problem: PatrolProblem) -> PatrolPlan:
+        net = network(problem)
+        capacity_check(problem, net)
+        best: dict[str, float] = {}
+        for _ in range(ATTEMPTS):
+            plan = _Attempt(problem, net, self.rng, self.seed).run()
+            worst = {svc.id: max(revisit_gaps(plan.schedule, svc.id)) for svc in net.areas}
+            late = [svc for svc in net.areas if worst[svc.id] > svc.limit_s + 1e-6]
+            if not late:
+                return plan
+            for svc in net.areas:
+                best[svc.id] = min(best.get(svc.id, math.inf), worst[svc.id])
+        svc = max(net.areas, key=lambda s: (best[s.id] / s.limit_s, s.id))
+        raise _infeasible(svc.id, svc.limit_s / 60, problem.drones, best[svc.id] / 60)
+
+
+class _Attempt:
+    """One randomised pass over the horizon."""
+
+    def __init__(self, problem: PatrolProblem, net: Network, rng: random.Random, seed):
+        self.p, self.net, self.rng, self.seed = problem, net, rng, seed
+        fm = problem.flight_model
+        self.fm = fm
+        self.climb = fm.corner_s + fm.climb_s(problem.alt_m)
+        self.descent = fm.descent_s(problem.alt_m)
+        self.budget = fm.usable_s * SAFETY
+        self.H = problem.horizon_s
+        self.last = [0.0] * len(net.areas)
+        n_sites = len(net.sites)
+        self.site_of = [d % n_sites for d in range(problem.drones)]
+        cycle = (fm.usable_s + fm.swap_s) / problem.drones
+        self.free_at = [
+            d * cycle * rng.uniform(0.5, 1.0) if d else 0.0 for d in range(problem.drones)
+        ]
+
+    def deadline(self, a: int) -> float:
+        return self.last[a] + self.net.areas[a].limit_s
+
+    def reach(self, site: int, a: int, t: float) -> float:
+        return t + self.climb + self.net.time_s[site, self.net.entry(a)]
+
+    def run(self) -> PatrolPlan:
+        sorties: list[tuple[int, float, float, list[_Leg]]] = []
+        while True:
+            d = min(range(self.p.drones), key=lambda k: (self.free_at[k], k))
+            t0 = self.free_at[d]
+            if t0 >= self.H:
+                break
+            t0 += self._delay(d, t0)
+            legs, end = self._sortie(d, t0)
+            if legs:
+                sorties.append((d, t0, end, legs))
+                self.free_at[d] = end + self.fm.swap_s
+            else:
+                self.free_at[d] = t0 + 60.0
+        return self._plan(sorties)
+
+    def _others_reach(self, d: int, a: int, t0: float) -> float:
+        """Earliest time anybody else (or this drone, next sortie) can be over area a."""
+        own = self.reach(self.site_of[d], a, t0 + self.budget + self.fm.swap_s)
+        others = [
+            self.reach(self.site_of[k], a, self.free_at[k]) for k in range(self.p.drones) if k != d
+        ]
+        return min([own, *others])
+
+    def _delay(self, d: int, t0: float) -> float:
+        site = self.site_of[d]
+        slack = min(
+            self.deadline(a) - self.reach(site, a, t0) - MARGIN_S
+            for a in range(len(self.net.areas))
+        )
+        cap = min(self.fm.swap_s, max(slack, 0.0) / 2)
+        return self.rng.uniform(0.0, cap) if cap > 0 else 0.0
+
+    def _sortie(self, d: int, t0: float) -> tuple[list[_Leg], float]:
+        net, site = self.net, self.site_of[d]
+        n = len(net.areas)
+        due = {a for a in range(n) if self.deadline(a) < self._others_reach(d, a, t0)}
+        pos, t = site, t0 + self.climb
+        legs: list[_Leg] = []
+        limit = min(t0 + self.budget, self.H) - self.descent
+        while True:
+            options, weights = [], []
+            for a in range(n):
+                if legs and legs[-1].area == a:
+                    continue
+                svc = net.areas[a]
+                eta = t + net.time_s[pos, net.entry(a)]
+                done = eta + svc.service_s
+                if done + net.time_s[net.exit(a), site] > limit:
+                    continue
+                if not self._keeps_deadlines(a, done, due - {a}, site, limit):
+                    continue
+                waited = max(eta - self.last[a], 0.0) / svc.limit_s
+                options.append((a, eta, done))
+                weights.append(svc.priority * (0.05 + waited) ** 2)
+            if not options:
+                break
+            a, eta, done = self.rng.choices(options, weights)[0]
+            legs.append(_Leg(a, eta))
+            self.last[a] = max(self.last[a], eta)
+            due.discard(a)
+            pos, t = net.exit(a), done
+        end = t + net.time_s[pos, site] + self.descent if legs else t0
+        return legs, end
+
+    def _keeps_deadlines(
+        self, first: int, t: float, due: set[int], site: int, limit: float
+    ) -> bool:
+        """After visiting ``first`` (done at t), can the due areas still be met in EDF order?"""
+        net = self.net
+        pos = net.exit(first)
+        for a in sorted(due, key=self.deadline):
+            eta = t + net.time_s[pos, net.entry(a)]
+            if eta > self.deadline(a) - MARGIN_S:
+                return False
+            t = eta + net.areas[a].service_s
+            pos = net.exit(a)
+        return t + net.time_s[pos, site] <= limit
+
+    def _plan(self, raw: list[tuple[int, float, float, list[_Leg]]]) -> PatrolPlan:
+        net, p = self.net, self.p
+        drones = tuple(f"drone-{k + 1}" for k in range(p.drones))
+        sorties, routes = [], {}
+        for k, (d, t0, end, legs) in enumerate(sorted(raw, key=lambda s: (s[1], s[0])), start=1):
+            sid = f"s{k:03d}"
+            site = self.site_of[d]
+            plan_name = f"{sid}-{drones[d]}.plan"
+            steps: list = []
+            pos = site
+            for leg in legs:
+                path = net.paths[(pos, net.entry(leg.area))]
+                steps += [Waypoint(*xy) for xy in path[1:-1]]
+                steps += list(net.areas[leg.area].steps)
+                pos = net.exit(leg.area)
+            steps += [Waypoint(*xy) for xy in net.paths[(pos, site)][1:-1]]
+            routes[sid] = Route(net.sites[site], net.site_xy[site], tuple(steps))
+            visits = tuple(Visit(net.areas[leg.area].id, leg.eta) for leg in legs)
+            sorties.append(
+                Sortie(sid, drones[d], net.sites[site], t0, end, p.alt_m, visits, plan_name)
+            )
+        limits = {svc.id: svc.limit_s / 60.0 for svc in net.areas}
+        schedule = Schedule(
+            p.district.name, p.start, self.H, drones, tuple(sorties), limits, self.seed
+        )
+        return PatrolPlan(schedule, routes)
