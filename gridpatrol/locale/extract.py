@@ -1,0 +1,139 @@
+"""Babel extraction methods for gridpatrol's message catalog (wired up in ``babel.cfg``).
+
+Two sources of English text are not ``_()`` calls, so Babel's own Python extractor misses them:
+
+* error messages: the first argument of any ``SomethingError(...)`` made in the code. The lower
+  packages cannot import the translator; they raise English one-liners, mostly f-strings. An
+  f-string becomes a template whose placeholders are its expressions' source
+  (``f"cannot read {path}"`` -> ``cannot read {path}``), which ``gridpatrol.i18n`` matches
+  against the English message at run time;
+* CLI help: typer builds it from ``help=`` arguments and docstrings; the finished click tree is
+  walked instead, so the ids are exactly the texts ``localise_app`` looks up.
+
+``_()``, ``N_()`` and ``gettext()`` calls (plain strings or f-strings) are extracted too, and in
+files mapped with ``list_messages = true`` (check modules that collect violation lines) every
+string appended to a list, and with ``label_dicts = NAME, ...`` the values of those module-level
+dicts (the legend words pictures take in from the CLI).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import importlib
+from collections.abc import Iterator
+from typing import IO, Any
+
+__all__ = ["extract_messages", "extract_cli_help", "cli_help_texts", "template_of"]
+
+MARKERS = frozenset({"_", "N_", "gettext", "translate_text"})
+Extracted = tuple[int, str | None, str, list[str]]
+_BUILTIN_ERRORS = frozenset(n for n in dir(builtins) if n.endswith(("Error", "Exception")))
+_CONVERSIONS = {115: "!s", 114: "!r", 97: "!a"}
+
+
+def template_of(node: ast.expr) -> str | None:
+    """The message template a string expression produces, or None when it is not one."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        out = []
+        for part in node.values:
+            if isinstance(part, ast.Constant):
+                out.append(str(part.value).replace("{", "{{").replace("}", "}}"))
+            elif isinstance(part, ast.FormattedValue):
+                spec = ""
+                if part.format_spec is not None:
+                    spec = ":" + (template_of(part.format_spec) or "")
+                conv = _CONVERSIONS.get(part.conversion, "")
+                out.append("{" + ast.unparse(part.value) + conv + spec + "}")
+        return "".join(out)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = template_of(node.left), template_of(node.right)
+        if left is not None and right is not None:
+            return left + right
+    return None
+
+
+def _callee(node: ast.Call) -> str | None:
+    if isinstance(node.func, ast.Name):
+        return node.func.id
+    if isinstance(node.func, ast.Attribute):
+        return node.func.attr
+    return None
+
+
+def _is_message_call(name: str) -> bool:
+    if name in MARKERS:
+        return True
+    return name.endswith("Error") and name not in _BUILTIN_ERRORS
+
+
+def extract_messages(
+    fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: dict[str, Any]
+) -> Iterator[Extracted]:
+    """Babel method: error messages and marked strings of one Python file."""
+    source = fileobj.read().decode(options.get("encoding", "utf-8"))
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return
+    yield from _label_dicts(tree, options.get("label_dicts", ""))
+    list_messages = str(options.get("list_messages", "")).lower() in ("1", "true", "yes")
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        name = _callee(node)
+        if name is None:
+            continue
+        if not (_is_message_call(name) or (list_messages and name == "append")):
+            continue
+        template = template_of(node.args[0])
+        if template and template.strip():
+            yield node.lineno, None, template, []
+
+
+def _label_dicts(tree: ast.Module, names: str) -> Iterator[Extracted]:
+    """The string values of module-level dicts named in ``names`` (picture legend words)."""
+    wanted = {n.strip() for n in names.split(",") if n.strip()}
+    for node in tree.body:
+        target = node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)
+        value = getattr(node, "value", None)
+        if isinstance(target, ast.Name) and target.id in wanted and isinstance(value, ast.Dict):
+            for item in value.values:
+                text = template_of(item)
+                if text:
+                    yield item.lineno, None, text, []
+
+
+def cli_help_texts(command: Any) -> Iterator[str]:
+    """Every help text in a click command tree, the root first."""
+    for attr in ("help", "short_help", "epilog"):
+        text = getattr(command, attr, None)
+        if isinstance(text, str) and text:
+            yield text
+    for param in command.params:
+        text = getattr(param, "help", None)
+        if isinstance(text, str) and text:
+            yield text
+    for sub in getattr(command, "commands", {}).values():
+        yield from cli_help_texts(sub)
+
+
+def extract_cli_help(
+    fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: dict[str, Any]
+) -> Iterator[Extracted]:
+    """Babel method for the CLI module: its messages plus the help of the whole command tree.
+
+    ``options["app"]`` names the typer app as ``module:attribute``.
+    """
+    yield from extract_messages(fileobj, keywords, comment_tags, options)
+    from gridpatrol.i18n import _TYPER_PANELS, localise_app
+
+    module, _sep, attr = options["app"].partition(":")
+    command = localise_app(getattr(importlib.import_module(module), attr))
+    for text in cli_help_texts(command):
+        yield 0, None, text, []
+    yield 0, None, "Show this message and exit.", []
+    for text in _TYPER_PANELS.values():
+        yield 0, None, text, []
