@@ -86,8 +86,6 @@ class ScriptedVehicle:
         self._stop.set()
         self._thread.join(timeout=2)
         self._server.close()
-        if self._conn is not None:
-            self._conn.close()
 
     def __enter__(self) -> ScriptedVehicle:
         return self.start()
@@ -104,11 +102,18 @@ class ScriptedVehicle:
 
     def _run(self) -> None:
         self._server.settimeout(0.05)
-        while not self._stop.is_set() and self._conn is None:
+        while not self._stop.is_set():
             try:
-                self._conn, _ = self._server.accept()
+                conn, _ = self._server.accept()
             except TimeoutError:
                 continue
+            self._conn = conn
+            self._serve(conn)
+            conn.close()
+            self._conn = None
+
+    def _serve(self, conn: socket.socket) -> None:
+        """Talk to one ground station until it hangs up; the stores outlive the connection."""
         last_beat = 0.0
         while not self._stop.is_set():
             now = time.monotonic()
@@ -116,11 +121,11 @@ class ScriptedVehicle:
                 self.mav.send(self.mav.heartbeat_encode(2, 3, 0, 0, 4))
                 last_beat = now
             self._retry_request(now)
-            ready, _, _ = select.select([self._conn], [], [], 0.01)
+            ready, _, _ = select.select([conn], [], [], 0.01)
             if not ready:
                 continue
             try:
-                data = self._conn.recv(65536)
+                data = conn.recv(65536)
             except OSError:
                 return
             if not data:

@@ -1,7 +1,263 @@
-"""Placeholder: this area's commands are being written."""
+"""``gridpatrol upload|download|fly`` and ``gridpatrol sitl start|stop``: the operator at the drone.
+
+Wiring only: files and district in, ``telemetry.link.open_link`` for the connection,
+``mission.checks`` before anything is sent, ``mission.transfer`` for the protocol, ``sim.sitl``
+for the simulator. Heavy imports happen inside the commands so ``gridpatrol --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
+__all__ = ["register"]
+
+sitl_app = typer.Typer(
+    help="Run ArduPilot SITL at a district launch site, for rehearsals.", no_args_is_help=True
+)
+
+Connect = Annotated[
+    str,
+    typer.Option(
+        "--connect",
+        help="MAVLink connection: tcp:HOST:PORT, udpin:0.0.0.0:14550 or /dev/ttyUSB0,57600.",
+    ),
+]
+SigningKey = Annotated[
+    Path | None,
+    typer.Option(
+        "--signing-key",
+        help="Sign the link (MAVLink 2): key file with 32 bytes, 64 hex digits or a passphrase.",
+    ),
+]
+Timeout = Annotated[
+    float, typer.Option("--timeout", help="Seconds to wait for the vehicle's heartbeat.")
+]
+TargetSystem = Annotated[
+    int, typer.Option("--target-system", help="Vehicle system id to set a signing key on.")
+]
+
+
+@contextlib.contextmanager
+def _vehicle(
+    url: str, signing_key: Path | None, timeout: float, target_system: int = 1
+) -> Iterator[tuple[Any, Any]]:
+    """An open link and the vehicle found on it; with a key, the key is given to the vehicle.
+
+    The link is signed from the first message, so a vehicle that already has the key accepts
+    the SETUP_SIGNING, and one without a key accepts it as well (it checks no signatures yet).
+    """
+    from mission.transfer import Target, Vehicle, find_vehicle
+    from telemetry.link import open_link, read_signing_key
+
+    key = read_signing_key(signing_key) if signing_key is not None else None
+    link = open_link(url, signing_key=key)
+    try:
+        if key is not None:
+            Vehicle(link, Target(target_system, 1)).setup_signing(key)
+        yield link, find_vehicle(link, timeout)
+    finally:
+        link.close()
+
+
+def _load_district(path: Path | None) -> Any:
+    from mission.errors import CheckError
+
+    chosen = path or (
+        Path(os.environ["GRIDPATROL_DISTRICT"]) if os.environ.get("GRIDPATROL_DISTRICT") else None
+    )
+    if chosen is None:
+        raise CheckError(
+            ["upload needs --district FILE (or GRIDPATROL_DISTRICT) to check the mission first"]
+        )
+    from mission.formats.district_geojson import load_district
+
+    return load_district(chosen)
+
+
+def upload(
+    mission_file: Annotated[Path, typer.Argument(help="Mission file (.plan, .waypoints).")],
+    connect: Connect,
+    district: Annotated[
+        Path | None, typer.Option("--district", help="District file the checks use.")
+    ] = None,
+    ceiling_m: Annotated[
+        float, typer.Option("--ceiling-m", help="Altitude ceiling above ground (m).")
+    ] = 120.0,
+    item_limit: Annotated[
+        int, typer.Option("--item-limit", help="Mission items the vehicle holds, if it won't say.")
+    ] = 700,
+    signing_key: SigningKey = None,
+    timeout: Timeout = 30.0,
+    target_system: TargetSystem = 1,
+) -> None:
+    """Check a mission, upload it with its fence and rally points, verify, print its hash."""
+    from rich.progress import Progress
+
+    from mission.checks import require_safe
+    from mission.formats import read_mission
+    from mission.transfer import upload_verified
+
+    mission = read_mission(mission_file)
+    require_safe(mission, _load_district(district), ceiling_m=ceiling_m, item_limit=item_limit)
+    with _vehicle(connect, signing_key, timeout, target_system) as (link, target):
+        with Progress(transient=True) as bar:
+            tasks: dict[Any, Any] = {}
+
+            def progress(mission_type: Any, done: int, total: int) -> None:
+                if mission_type not in tasks:
+                    tasks[mission_type] = bar.add_task(f"upload {mission_type.label}", total=total)
+                bar.update(tasks[mission_type], completed=done)
+
+            digest = upload_verified(
+                link, mission, target=target, progress=progress, item_limit=item_limit
+            )
+    n_fence = sum(len(p.vertices) for p in mission.fence.polygons) + len(mission.fence.circles)
+    typer.echo(
+        f"uploaded and verified {len(mission.items)} items, {n_fence} fence items, "
+        f"{len(mission.rally)} rally points"
+    )
+    typer.echo(f"manifest sha256 {digest}")
+
+
+def download(
+    connect: Connect,
+    out: Annotated[Path, typer.Option("-o", "--out", help="Where to write (.plan, .waypoints).")],
+    signing_key: SigningKey = None,
+    timeout: Timeout = 30.0,
+    target_system: TargetSystem = 1,
+) -> None:
+    """Read the vehicle's mission, fence and rally points into a mission file."""
+    from mission.formats import write_mission
+    from mission.transfer import download_mission
+
+    with _vehicle(connect, signing_key, timeout, target_system) as (link, target):
+        mission, digest = download_mission(link, target=target, window=4)
+    write_mission(mission, out)
+    typer.echo(f"downloaded {len(mission.items)} items to {out}")
+    typer.echo(f"manifest sha256 {digest}")
+
+
+def _takeoff_alt(mission: Any, default: float) -> float:
+    for item in mission.items:
+        if item.command == 22:
+            return float(item.alt) or default
+    return default
+
+
+def fly(
+    connect: Connect,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    alt_m: Annotated[
+        float, typer.Option("--alt-m", help="Take-off altitude if the mission has no take-off.")
+    ] = 20.0,
+    ready_timeout: Annotated[
+        float, typer.Option("--ready-timeout", help="Seconds to wait for GPS and EKF.")
+    ] = 90.0,
+    flight_timeout: Annotated[
+        float, typer.Option("--flight-timeout", help="Seconds to follow the flight.")
+    ] = 3600.0,
+    signing_key: SigningKey = None,
+    timeout: Timeout = 30.0,
+    target_system: TargetSystem = 1,
+) -> None:
+    """Arm, take off and start the mission on the vehicle; Ctrl-C commands RTL."""
+    from mission.errors import TransferError
+    from mission.transfer import Vehicle, download_mission
+
+    with _vehicle(connect, signing_key, timeout, target_system) as (link, target):
+        mission, digest = download_mission(link, target=target, window=4)
+        if not mission.items:
+            raise TransferError("the vehicle holds no mission; upload one first")
+        typer.echo(f"vehicle {target.system} holds {len(mission.items)} items, manifest {digest}")
+        if not yes and not typer.confirm("Arm, take off and fly this mission?", default=False):
+            typer.echo("not flying")
+            raise typer.Exit(1)
+        vehicle = Vehicle(link, target)
+        vehicle.request_telemetry()
+        vehicle.wait_armable(ready_timeout)
+        vehicle.set_mode("GUIDED")
+        vehicle.arm()
+        try:
+            vehicle.takeoff(_takeoff_alt(mission, alt_m))
+            vehicle.start_mission()
+            typer.echo("mission started")
+            _follow(vehicle, len(mission.items), flight_timeout)
+        except KeyboardInterrupt:
+            vehicle.return_to_launch()
+            typer.echo("interrupted: RTL commanded; following the return (Ctrl-C again to leave)")
+            _follow(vehicle, len(mission.items), flight_timeout)
+
+
+def _follow(vehicle: Any, total: int, timeout: float) -> None:
+    for event in vehicle.watch(timeout):
+        if event.kind == "reached":
+            typer.echo(f"reached item {event.seq}/{total}")
+        elif event.kind == "text":
+            typer.echo(f"vehicle: {event.text}")
+        else:
+            typer.echo("landed and disarmed")
+
+
+@sitl_app.command("start")
+def sitl_start(
+    district: Annotated[Path, typer.Option("--district", help="District file.")],
+    site: Annotated[str, typer.Option("--site", help="Launch site id to boot at.")],
+    speedup: Annotated[float, typer.Option("--speedup", help="Simulation speed-up.")] = 1.0,
+    instance: Annotated[
+        int, typer.Option("--instance", help="Instance number; picks the UDP port.")
+    ] = 0,
+    sitl_binary: Annotated[
+        Path | None, typer.Option("--sitl-binary", help="arducopter binary (or ARDUPILOT_SITL).")
+    ] = None,
+    ready_timeout: Annotated[
+        float, typer.Option("--ready-timeout", help="Seconds to wait until armable.")
+    ] = 120.0,
+) -> None:
+    """Start SITL at a launch site and wait until it can arm; it keeps running."""
+    from mission.formats.district_geojson import load_district
+    from sim.errors import SimError
+    from sim.sitl import MISSING_SITL, Sitl, find_sitl, home_at_site, state_dir
+
+    binary = find_sitl(sitl_binary)
+    if binary is None:
+        raise SimError(MISSING_SITL)
+    if (state_dir(instance) / "state.json").is_file():
+        raise SimError(
+            f"SITL instance {instance} is already recorded as running; "
+            f"run 'gridpatrol sitl stop --instance {instance}' or pick another --instance"
+        )
+    home = home_at_site(load_district(district), site)
+    sitl = Sitl(binary, home, instance=instance, speedup=speedup).start()
+    try:
+        sitl.wait_ready(ready_timeout)
+    except BaseException:
+        sitl.stop()
+        raise
+    sitl.save_state()
+    typer.echo(f"SITL instance {instance} ready at {home.lat:.6f},{home.lon:.6f}")
+    typer.echo(f"connect with --connect {sitl.url}; logs in {sitl.logdir}")
+
+
+@sitl_app.command("stop")
+def sitl_stop(
+    instance: Annotated[int, typer.Option("--instance", help="Instance number to stop.")] = 0,
+) -> None:
+    """Stop the SITL instance that 'gridpatrol sitl start' launched."""
+    from sim.sitl import stop_instance
+
+    logdir = stop_instance(instance)
+    typer.echo(f"stopped SITL instance {instance}; logs in {logdir}")
+
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to the CLI."""
+    """Add upload, download, fly and the sitl group to the CLI."""
+    app.command("upload")(upload)
+    app.command("download")(download)
+    app.command("fly")(fly)
+    app.add_typer(sitl_app, name="sitl")

@@ -18,7 +18,7 @@ from mission.transfer.protocol import (
     result_name,
 )
 from mission.transfer.upload import AckLost, upload_items
-from mission.transfer.vehicle import CommandError, FlightEvent, Vehicle
+from mission.transfer.vehicle import CommandError, FlightEvent, Vehicle, find_vehicle
 from mission.transfer.verified import download, download_mission, upload, upload_verified
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "mission_from_wire",
     "result_name",
     "Vehicle",
+    "find_vehicle",
     "FlightEvent",
 ]
 

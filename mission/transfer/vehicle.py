@@ -26,7 +26,15 @@ from mission.transfer.protocol import (
     TransferTimeout,
 )
 
-__all__ = ["Vehicle", "CommandError", "FlightEvent", "COPTER_MODES", "EKF_POS_ABS", "EKF_CONST_POS"]
+__all__ = [
+    "find_vehicle",
+    "Vehicle",
+    "CommandError",
+    "FlightEvent",
+    "COPTER_MODES",
+    "EKF_POS_ABS",
+    "EKF_CONST_POS",
+]
 
 COPTER_MODES = {"STABILIZE": 0, "AUTO": 3, "GUIDED": 4, "LOITER": 5, "RTL": 6, "LAND": 9}
 EKF_POS_ABS = 0x10  # EKF_POS_HORIZ_ABS: an absolute horizontal position
@@ -35,6 +43,8 @@ _ARMED = 0x80  # MAV_MODE_FLAG_SAFETY_ARMED
 _IN_PROGRESS = 5
 _UNSUPPORTED = 3
 _ON_GROUND = 1  # MAV_LANDED_STATE_ON_GROUND
+_NO_AUTOPILOT = 8  # MAV_AUTOPILOT_INVALID: ground stations, gimbals, ...
+_NOT_VEHICLES = {6, 18, 26, 27}  # GCS, onboard controller, gimbal, ADSB
 
 
 class CommandError(TransferError):
@@ -58,6 +68,23 @@ def _result_name(code: int) -> str:
 def _cmd_name(command: int) -> str:
     entry = apm.enums["MAV_CMD"].get(int(command))
     return entry.name if entry is not None else f"MAV_CMD({command})"
+
+
+def find_vehicle(
+    link: MessageLink, timeout_s: float, clock: Callable[[], float] = time.monotonic
+) -> Target:
+    """The system and component of the first autopilot heard on the link (HEARTBEAT)."""
+    deadline = clock() + timeout_s
+    while (remaining := deadline - clock()) > 0:
+        msg = link.recv(remaining)
+        if msg is None or msg.get_type() != "HEARTBEAT":
+            continue
+        if msg.autopilot != _NO_AUTOPILOT and msg.type not in _NOT_VEHICLES:
+            return Target(msg.get_srcSystem(), msg.get_srcComponent())
+    raise TransferTimeout(
+        f"no vehicle heartbeat within {timeout_s:g} s; check the connection string, that the "
+        "vehicle is powered, and the signing key if the link is signed"
+    )
 
 
 class Vehicle:
