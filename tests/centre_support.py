@@ -6,11 +6,30 @@ import base64
 import hashlib
 import json
 import queue
+import shutil
+from pathlib import Path
 
 import cv2
 import numpy as np
 import paho.mqtt.client as mqtt
+import pytest
 import typer
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+needs_chromium = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(),
+    reason="Debian's chromium is not installed (apt-get install -y chromium)",
+)
 
 
 def centre_app() -> typer.Typer:

@@ -7,14 +7,12 @@ Chromium is Debian's package (`apt-get install -y chromium`), driven by Playwrig
 from __future__ import annotations
 
 import json
-import shutil
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
-from centre_support import Peer, alert, centre_app
+from centre_support import CHROMIUM, CHROMIUM_ARGS, Peer, alert, centre_app, needs_chromium
 from typer.testing import CliRunner
 
 from gridpatrol.broker import MosquittoBroker
@@ -22,22 +20,6 @@ from gridpatrol.centre.errors import CentreError
 from gridpatrol.centre.mqtt_feed import broker_from_url
 from gridpatrol.centre.server import CommandCentre
 from gridpatrol.centre.store import AlertStore
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-needs_chromium = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason="Debian's chromium is not installed (apt-get install -y chromium)",
-)
 
 
 @pytest.fixture(scope="module")

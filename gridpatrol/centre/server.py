@@ -30,7 +30,7 @@ from gridpatrol.centre.live import Hub, LiveState
 from gridpatrol.centre.mapdata import district_json
 from gridpatrol.centre.messages import Ack
 from gridpatrol.centre.mqtt_feed import BrokerAddress, CentreFeed
-from gridpatrol.centre.page import render_login, render_page
+from gridpatrol.centre.page import content_security_policy, render_login, render_page
 from gridpatrol.centre.store import AlertStore
 from mission.model import District
 
@@ -297,12 +297,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", cache)
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Referrer-Policy", "no-referrer")
-        script = f"'nonce-{nonce}'" if nonce else "'none'"
-        self.send_header(
-            "Content-Security-Policy",
-            f"default-src 'none'; script-src {script}; style-src 'unsafe-inline'; "
-            "img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; "
-            "frame-ancestors 'none'",
-        )
+        csp = content_security_policy(nonce or "")
+        self.send_header("Content-Security-Policy", f"{csp}; frame-ancestors 'none'")
         self.end_headers()
         self.wfile.write(body)

@@ -13,9 +13,18 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-__all__ = ["render_page", "render_login"]
+__all__ = ["render_page", "render_login", "content_security_policy"]
 
 _SLOT = re.compile(r"\{\{(\w+)\}\}")
+
+
+def content_security_policy(nonce: str) -> str:
+    """Scripts only with this response's nonce; images, styles and requests only from here."""
+    script = f"'nonce-{nonce}'" if nonce else "'none'"
+    return (
+        f"default-src 'none'; script-src {script}; style-src 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'"
+    )
 
 
 @cache
@@ -37,13 +46,14 @@ def _lang_attr(lang: str) -> str:
     return lang if re.fullmatch(r"[A-Za-z-]{2,10}", lang) else "en"
 
 
-def render_page(boot: dict[str, Any], *, nonce: str = "") -> str:
+def render_page(boot: dict[str, Any], *, nonce: str) -> str:
     """``boot``: ``mode`` ("live" or "report"), ``lang``, ``district`` and, in a report, ``snapshot``."""
     return _fill(
         _asset("index.html"),
         {
             "LANG": _lang_attr(boot.get("lang", "en")),
             "NONCE": nonce,
+            "CSP": content_security_policy(nonce),
             "STYLE": _asset("style.css"),
             "BOOT": _json_for_script(boot),
             "LABELS": _asset("labels.js"),
@@ -58,6 +68,7 @@ def render_login(*, lang: str, nonce: str, wrong: bool) -> str:
         {
             "LANG": _lang_attr(lang),
             "NONCE": nonce,
+            "CSP": content_security_policy(nonce),
             "STYLE": _asset("style.css"),
             "BOOT": _json_for_script({"lang": lang, "wrong": wrong}),
             "LABELS": _asset("labels.js"),

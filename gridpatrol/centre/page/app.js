@@ -14,7 +14,10 @@
   var selected = null;
 
   gpApplyLabels(t, document);
-  if (!live) document.title = t("report_title");
+  if (!live) {
+    document.title = t("report_title");
+    document.querySelector("header h1 [data-label]").textContent = t("report_title");
+  }
   document.getElementById("district-name").textContent = localName(D);
 
   function localName(thing) {
@@ -121,10 +124,19 @@
     var here = typeof known.view.lon === "number" ? [known.view.lon, known.view.lat] : last;
     if (here && typeof here[0] === "number" && typeof here[1] === "number") {
       var at = xy(here[0], here[1]);
-      known.marker.setAttribute("transform", "translate(" + at[0].toFixed(1) + "," + at[1].toFixed(1) + ") rotate(" + fmt(known.view.heading_deg || 0, 0) + ")");
+      known.marker.setAttribute("transform", "translate(" + at[0].toFixed(1) + "," + at[1].toFixed(1) + ") rotate(" + heading(known).toFixed(0) + ")");
     }
     known.marker.classList.toggle("offline", known.view.online === false);
     renderDrones();
+  }
+
+  /* The reported heading, or else the bearing of the last leg of the track (on screen). */
+  function heading(known) {
+    if (typeof known.view.heading_deg === "number") return known.view.heading_deg;
+    var n = known.track.length;
+    if (n < 2) return 0;
+    var a = xy(known.track[n - 2][0], known.track[n - 2][1]), b = xy(known.track[n - 1][0], known.track[n - 1][1]);
+    return Math.atan2(b[0] - a[0], a[1] - b[1]) * 180 / Math.PI;
   }
 
   function renderDrones() {
@@ -136,6 +148,10 @@
       var v = vehicles[name].view;
       var li = html("li", { "data-vehicle": name }, list);
       html("strong", {}, li, name + (v.online === false ? " (" + t("offline") + ")" : ""));
+      if (v.mode === undefined && v.battery_pct === undefined) {
+        html("span", {}, li, " " + t("track_points", { n: vehicles[name].track.length }));
+        return;
+      }
       html("span", {}, li, " " + t("drone_line", {
         mode: v.mode || t("unknown"),
         battery: typeof v.battery_pct === "number" ? t("battery_pct", { pct: fmt(v.battery_pct, 0) }) : t("unknown"),

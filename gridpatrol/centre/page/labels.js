@@ -38,6 +38,7 @@ window.GP_LABELS = {
     close: "Close",
     drone_line: "{mode} · {battery} · cell {cell} · {alt} m",
     battery_pct: "{pct} %",
+    track_points: "{n} track points",
     unknown: "?",
     offline: "offline",
     key_area: "Key area",

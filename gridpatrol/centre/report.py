@@ -1,0 +1,94 @@
+"""The patrol report: the command-centre page frozen into one HTML file that needs no network.
+
+It draws with the same code as the live page, from an embedded snapshot: the district and its
+cells, the planned paths, the flown tracks, the alerts with their evidence crops inline as data
+URIs, the patrol summary and the link statistics. ``gridpatrol demo`` writes it at the end of a
+run; anything that has a district, tracks and alerts can.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from gridpatrol.centre.mapdata import EVIDENCE_KINDS, alert_view, district_json
+from gridpatrol.centre.messages import IncomingAlert, iso_utc
+from gridpatrol.centre.page import render_page
+from gridpatrol.centre.store import StoredAlert
+from mission.model import District
+
+__all__ = ["write_report", "report_html"]
+
+LonLat = tuple[float, float]
+
+
+def _stored(alert: IncomingAlert) -> StoredAlert:
+    created = None if alert.created is None else str(alert.created)
+    return StoredAlert(
+        id=alert.id, cell=alert.cell, team=alert.team, code=alert.code, detector=alert.detector,
+        vehicle=alert.vehicle, score=alert.score, lat=alert.lat, lon=alert.lon,
+        uncertainty_m=alert.uncertainty_m, created=created, status=alert.status, received_at="",
+        acked_by=None, acked_at=None,
+    )  # fmt: skip
+
+
+def _inline_evidence(payload: Mapping[str, Any]) -> dict[str, str]:
+    evidence = payload.get("evidence") or {}
+    return {
+        kind: f"data:image/jpeg;base64,{evidence[kind]['jpeg_b64']}"
+        for kind in EVIDENCE_KINDS
+        if isinstance(evidence.get(kind), dict) and evidence[kind].get("jpeg_b64")
+    }
+
+
+def report_html(
+    district: District,
+    *,
+    tracks: Mapping[str, Sequence[LonLat]] = {},
+    planned: Mapping[str, Sequence[LonLat]] = {},
+    alerts: Iterable[Mapping[str, Any]] = (),
+    summary: tuple[Sequence[str], Sequence[Sequence[Any]]] | None = None,
+    link_stats: Mapping[str, Any] | None = None,
+    lang: str = "en",
+    generated: datetime | None = None,
+) -> str:
+    """``tracks`` and ``planned`` map a name to (lon, lat) points; ``alerts`` are alert JSON
+    objects as published (evidence included); ``summary`` is (column names, rows)."""
+    views = []
+    for payload in alerts:
+        alert = IncomingAlert.model_validate(payload)
+        views.append(alert_view(_stored(alert), dict(payload), _inline_evidence(payload)))
+    snapshot = {
+        "generated": iso_utc(generated or datetime.now(UTC)),
+        "vehicles": [
+            {"vehicle": name, "track": [[float(lon), float(lat)] for lon, lat in points]}
+            for name, points in tracks.items()
+        ],
+        "planned": [
+            {"name": name, "points": [[float(lon), float(lat)] for lon, lat in points]}
+            for name, points in planned.items()
+        ],
+        "alerts": views,
+        "summary": None
+        if summary is None
+        else {"columns": list(summary[0]), "rows": [list(row) for row in summary[1]]},
+        "link_stats": dict(link_stats) if link_stats else None,
+    }
+    boot = {
+        "mode": "report",
+        "lang": lang,
+        "district": district_json(district),
+        "snapshot": snapshot,
+    }
+    return render_page(boot, nonce=secrets.token_urlsafe(16))
+
+
+def write_report(path: Path, district: District, **content: Any) -> Path:
+    """Write :func:`report_html` to ``path`` (folders created); returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report_html(district, **content), encoding="utf-8")
+    return path
