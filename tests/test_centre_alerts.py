@@ -131,7 +131,7 @@ def test_one_line_errors(mosquitto, tmp_path):
     assert isinstance(down.exception, CentreError)
     assert "is the broker running?" in str(down.exception)
     bad = run("alerts", "--mqtt", "http://x", "--db", str(db))
-    assert "bad broker URL" in str(bad.exception)
+    assert "bad MQTT URL" in str(bad.exception)
     unknown = run(
         "alerts", "ack", "zz-9", "--by", "Li", "--mqtt", "mqtt://127.0.0.1:1", "--db", str(db)
     )

@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 
 from gridpatrol.broker import MosquittoBroker
 from gridpatrol.centre.errors import CentreError
-from gridpatrol.centre.mqtt_feed import broker_from_url
 from gridpatrol.centre.server import CommandCentre
 from gridpatrol.centre.store import AlertStore
+from telemetry.mqtt import MqttSettings
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def centre_factory(broker, example_district, tmp_path):
         store = AlertStore(tmp_path / f"alerts-{len(started)}.sqlite")
         centre = CommandCentre(
             example_district,
-            broker_from_url(broker.url),
+            MqttSettings.from_url(broker.url),
             store,
             client_id=f"test-serve-{tmp_path.name[-20:]}-{len(started)}",
             port=0,

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from telemetry.mqtt import TOPIC_ROOT
+
 __all__ = [
     "ALERTS_TOPIC",
     "ACKS_TOPIC",
@@ -23,14 +25,14 @@ __all__ = [
     "iso_utc",
 ]
 
-ALERTS_TOPIC = "gridpatrol/v1/alerts/cells/+"
-ACKS_TOPIC = "gridpatrol/v1/alerts/acks/+"
-VEHICLES_TOPIC = "gridpatrol/v1/vehicles/+/+"
+ALERTS_TOPIC = f"{TOPIC_ROOT}/alerts/cells/+"
+ACKS_TOPIC = f"{TOPIC_ROOT}/alerts/acks/+"
+VEHICLES_TOPIC = f"{TOPIC_ROOT}/vehicles/+/+"
 ALERT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 
 
 def ack_topic(alert_id: str) -> str:
-    return f"gridpatrol/v1/alerts/acks/{alert_id}"
+    return f"{TOPIC_ROOT}/alerts/acks/{alert_id}"
 
 
 def iso_utc(moment: datetime) -> str:

@@ -12,9 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from pydantic import ValidationError
@@ -28,41 +26,11 @@ from gridpatrol.centre.messages import (
     IncomingAlert,
     ack_topic,
 )
+from telemetry.mqtt import TOPIC_ROOT, MqttSettings, make_client
 
-__all__ = ["BrokerAddress", "broker_from_url", "FeedSink", "CentreFeed"]
+__all__ = ["FeedSink", "CentreFeed"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class BrokerAddress:
-    url: str
-    host: str
-    port: int
-    username: str | None = None
-    password: str | None = None
-    tls: bool = False
-
-
-def broker_from_url(url: str) -> BrokerAddress:
-    """``mqtt[s]://[user:pass@]host[:port]`` -> address; one-line error naming the fix."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-        raise CentreError(
-            f"bad broker URL {url!r}; use mqtt://host:1883 or mqtts://user:pass@host:8883"
-        )
-    try:
-        port = parts.port or (8883 if parts.scheme == "mqtts" else 1883)
-    except ValueError:
-        raise CentreError(f"bad port in broker URL {url!r}; use mqtt://host:1883") from None
-    return BrokerAddress(
-        url=f"{parts.scheme}://{parts.hostname}:{port}",
-        host=parts.hostname,
-        port=port,
-        username=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password else None,
-        tls=parts.scheme == "mqtts",
-    )
 
 
 class FeedSink(Protocol):
@@ -80,30 +48,21 @@ class CentreFeed:
 
     def __init__(
         self,
-        broker: BrokerAddress,
+        settings: MqttSettings,
         client_id: str,
         sink: FeedSink,
         *,
         persistent: bool = True,
         vehicles: bool = False,
     ):
-        self.broker = broker
+        self.settings = settings
         self._sink = sink
         self._vehicles = vehicles
         self._connected = threading.Event()
         self._refused: str | None = None
         self.last_message_at: float = 0.0
-        self._client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2,
-            client_id=client_id,
-            clean_session=not persistent,
-            manual_ack=True,
-        )
-        if broker.username:
-            self._client.username_pw_set(broker.username, broker.password)
-        if broker.tls:
-            self._client.tls_set()
-        self._client.reconnect_delay_set(1, 5)
+        self._client = make_client(settings, client_id=client_id, clean=not persistent)
+        self._client.manual_ack_set(True)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
@@ -115,17 +74,19 @@ class CentreFeed:
     def start(self, timeout: float = 5.0) -> None:
         """Connect and start the network thread; raise if the broker does not accept us in time."""
         try:
-            self._client.connect(self.broker.host, self.broker.port, keepalive=30)
+            self._client.connect(
+                self.settings.host, self.settings.port, keepalive=self.settings.keepalive
+            )
         except OSError as exc:
             raise CentreError(
-                f"cannot connect to {self.broker.url}: {exc.strerror or exc}; is the broker running?"
+                f"cannot connect to {self.settings.url}: {exc.strerror or exc}; is the broker running?"
             ) from None
         self._client.loop_start()
         if not self._connected.wait(timeout) or self._refused:
             self.stop()
             reason = self._refused or f"no answer within {timeout:g} s"
             raise CentreError(
-                f"broker {self.broker.url} did not accept the connection: {reason}; "
+                f"broker {self.settings.url} did not accept the connection: {reason}; "
                 "check the URL and credentials"
             )
 
@@ -149,7 +110,7 @@ class CentreFeed:
                     problem = f"no confirmation within {timeout:g} s"
         if problem:
             raise CentreError(
-                f"acknowledgement of alert {ack.id} not confirmed by {self.broker.url}: {problem}; "
+                f"acknowledgement of alert {ack.id} not confirmed by {self.settings.url}: {problem}; "
                 "check the broker and acknowledge again"
             )
 
@@ -182,9 +143,9 @@ class CentreFeed:
 
     def _dispatch(self, topic: str, payload: bytes) -> None:
         levels = topic.split("/")
-        if topic.startswith("gridpatrol/v1/alerts/cells/"):
+        if topic.startswith(f"{TOPIC_ROOT}/alerts/cells/"):
             self._sink.on_alert(IncomingAlert.model_validate_json(payload))
-        elif topic.startswith("gridpatrol/v1/alerts/acks/"):
+        elif topic.startswith(f"{TOPIC_ROOT}/alerts/acks/"):
             ack = Ack.model_validate_json(payload)
             if ack.id != levels[-1]:
                 raise ValueError(f"ack for {ack.id} published under {levels[-1]}")

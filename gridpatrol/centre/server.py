@@ -29,10 +29,11 @@ from gridpatrol.centre.errors import CentreError
 from gridpatrol.centre.live import Hub, LiveState
 from gridpatrol.centre.mapdata import district_json
 from gridpatrol.centre.messages import Ack
-from gridpatrol.centre.mqtt_feed import BrokerAddress, CentreFeed
+from gridpatrol.centre.mqtt_feed import CentreFeed
 from gridpatrol.centre.page import content_security_policy, render_login, render_page
 from gridpatrol.centre.store import AlertStore
 from mission.model import District
+from telemetry.mqtt import MqttSettings
 
 __all__ = ["CommandCentre", "check_bind"]
 
@@ -67,7 +68,7 @@ class CommandCentre:
     def __init__(
         self,
         district: District,
-        broker: BrokerAddress,
+        broker: MqttSettings,
         store: AlertStore,
         *,
         client_id: str,

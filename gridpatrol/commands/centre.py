@@ -56,8 +56,9 @@ def alerts_main(
     if ctx.invoked_subcommand:
         return
     from gridpatrol.centre.listing import alert_line, format_alerts
-    from gridpatrol.centre.mqtt_feed import CentreFeed, broker_from_url
+    from gridpatrol.centre.mqtt_feed import CentreFeed
     from gridpatrol.centre.store import AlertStore, StoreSink
+    from telemetry.mqtt import MqttSettings
 
     with AlertStore(db) as store:
         if mqtt is None:
@@ -69,12 +70,12 @@ def alerts_main(
                     typer.echo(f"{change}: cell {alert.cell} · {alert_line(alert)}")
 
             feed = CentreFeed(
-                broker_from_url(mqtt), _client_id("alerts", db), StoreSink(store, notify)
+                MqttSettings.from_url(mqtt), _client_id("alerts", db), StoreSink(store, notify)
             )
             feed.start()
             try:
                 if follow:
-                    typer.echo(f"listening on {feed.broker.url}; Ctrl-C to stop")
+                    typer.echo(f"listening on {feed.settings.url}; Ctrl-C to stop")
                     while True:
                         time.sleep(0.5)
                 else:
@@ -100,8 +101,9 @@ def alerts_ack(
     """Acknowledge an alert: publish who took it on to the broker, then mark it in the store."""
     from gridpatrol.centre.errors import CentreError
     from gridpatrol.centre.messages import Ack
-    from gridpatrol.centre.mqtt_feed import CentreFeed, broker_from_url
+    from gridpatrol.centre.mqtt_feed import CentreFeed
     from gridpatrol.centre.store import AlertStore, StoreSink
+    from telemetry.mqtt import MqttSettings
 
     parent = ctx.obj or {}
     mqtt = mqtt or parent.get("mqtt")
@@ -122,7 +124,7 @@ def alerts_ack(
             return
         ack = Ack(id=alert_id, by=by.strip() or by, time=datetime.now(UTC))
         feed = CentreFeed(
-            broker_from_url(mqtt),
+            MqttSettings.from_url(mqtt),
             f"gp-ack-{uuid.uuid4().hex[:12]}",
             StoreSink(store),
             persistent=False,
@@ -153,13 +155,13 @@ def serve(
     ] = "en",
 ) -> None:
     """Serve the command-centre web page: live map of drones and alerts, acknowledged from it."""
-    from gridpatrol.centre.mqtt_feed import broker_from_url
     from gridpatrol.centre.server import CommandCentre, check_bind
     from gridpatrol.centre.store import AlertStore
     from mission.formats.district_geojson import load_district
+    from telemetry.mqtt import MqttSettings
 
     check_bind(host, token)
-    broker = broker_from_url(mqtt)
+    broker = MqttSettings.from_url(mqtt)
     shapes = load_district(district)
     with AlertStore(db) as store:
         centre = CommandCentre(
