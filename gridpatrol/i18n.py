@@ -44,6 +44,7 @@ __all__ = [
     "_",
     "translate_text",
     "format_error",
+    "interrupted_message",
     "localise_app",
     "localise_district",
     "picture_language",
@@ -223,6 +224,11 @@ def format_error(exc: BaseException) -> str:
     return _("error: {message}").replace("{message}", message)
 
 
+def interrupted_message() -> str:
+    """What the CLI prints on Ctrl-C."""
+    return _("interrupted")
+
+
 def localise_app(app: typer.Typer) -> Any:
     """The typer app as a click command, with ``--lang`` and help in the active language.
 
@@ -257,6 +263,8 @@ def _lang_option() -> Any:
     return option
 
 
+USAGE = "Usage: "
+HELP_OPTION = "Show this message and exit."
 _TYPER_PANELS = {
     "ARGUMENTS_PANEL_TITLE": "Arguments",
     "OPTIONS_PANEL_TITLE": "Options",
@@ -294,6 +302,13 @@ def _localise_command(command: Any) -> None:
         return option
 
     command.get_help_option = get_help_option
+    make_usage = command.get_usage
+
+    def get_usage(ctx: Any) -> str:
+        usage = make_usage(ctx)
+        return _(USAGE) + usage[len(USAGE) :] if usage.startswith(USAGE) else usage
+
+    command.get_usage = get_usage
     for sub in getattr(command, "commands", {}).values():
         _localise_command(sub)
 

@@ -128,12 +128,13 @@ def extract_cli_help(
     ``options["app"]`` names the typer app as ``module:attribute``.
     """
     yield from extract_messages(fileobj, keywords, comment_tags, options)
-    from gridpatrol.i18n import _TYPER_PANELS, localise_app
+    from gridpatrol.i18n import _TYPER_PANELS, HELP_OPTION, USAGE, localise_app
 
     module, _sep, attr = options["app"].partition(":")
     command = localise_app(getattr(importlib.import_module(module), attr))
     for text in cli_help_texts(command):
         yield 0, None, text, []
-    yield 0, None, "Show this message and exit.", []
+    yield 0, None, HELP_OPTION, []
+    yield 0, None, USAGE, []
     for text in _TYPER_PANELS.values():
         yield 0, None, text, []
