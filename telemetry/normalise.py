@@ -366,6 +366,7 @@ class Normaliser:
                     messages=stats.get("messages", 0),
                     bad_bytes=stats.get("bad_bytes", 0),
                     unknown=stats.get("unknown", 0),
+                    unknown_bytes=stats.get("unknown_bytes", 0),
                     seq_drops=stats.get("seq_drops", 0),
                     unsigned_refused=stats.get("unsigned_refused", 0),
                     reconnects=stats.get("reconnects", 0),

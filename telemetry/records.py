@@ -55,6 +55,8 @@ class Record(BaseModel):
 
 
 class Position(Record):
+    """Where the vehicle is, how it moves, and which grid cell it is over."""
+
     kind: Literal["position"] = "position"
     lat: float
     lon: float
@@ -69,6 +71,8 @@ class Position(Record):
 
 
 class Attitude(Record):
+    """Roll, pitch and yaw in degrees."""
+
     kind: Literal["attitude"] = "attitude"
     roll_deg: float
     pitch_deg: float
@@ -76,6 +80,8 @@ class Attitude(Record):
 
 
 class Battery(Record):
+    """Battery voltage, current and remaining charge (None when the vehicle does not know)."""
+
     kind: Literal["battery"] = "battery"
     voltage_v: float | None
     current_a: float | None
@@ -83,6 +89,8 @@ class Battery(Record):
 
 
 class Gps(Record):
+    """GPS fix quality."""
+
     kind: Literal["gps"] = "gps"
     fix_type: int
     fix: str = Field(description="GPS_FIX_TYPE name without prefix, e.g. 3d_fix")
@@ -91,6 +99,8 @@ class Gps(Record):
 
 
 class State(Record):
+    """Flight mode, arming and system state; published retained."""
+
     kind: Literal["state"] = "state"
     mode: str = Field(description="ArduPilot flight mode name, e.g. GUIDED, AUTO, RTL")
     armed: bool
@@ -100,6 +110,8 @@ class State(Record):
 
 
 class MissionProgress(Record):
+    """Current and last reached mission item, and the uploaded mission's hash when known."""
+
     kind: Literal["mission"] = "mission"
     current_seq: int | None
     reached_seq: int | None
@@ -108,6 +120,8 @@ class MissionProgress(Record):
 
 
 class Event(Record):
+    """Something that happened once: a mode change, arming, a STATUSTEXT, a failsafe, a cell change."""
+
     kind: Literal["event"] = "event"
     event: Literal[EVENT_CODES]  # type: ignore[valid-type]
     severity: str = Field(description="MAV_SEVERITY name: emergency ... info, debug")
@@ -116,6 +130,8 @@ class Event(Record):
 
 
 class LinkHealth(Record):
+    """Link statistics as seen by the bridge, plus its spool depth and oldest age."""
+
     kind: Literal["link"] = "link"
     link: str
     connected: bool
@@ -123,6 +139,7 @@ class LinkHealth(Record):
     messages: int
     bad_bytes: int
     unknown: int
+    unknown_bytes: int
     seq_drops: int
     unsigned_refused: int
     reconnects: int
