@@ -10,6 +10,10 @@ Two sources of English text are not ``_()`` calls, so Babel's own Python extract
 * CLI help: typer builds it from ``help=`` arguments and docstrings; the finished click tree is
   walked instead, so the ids are exactly the texts ``localise_app`` looks up.
 
+The command-centre page keeps its words in one JavaScript dictionary (``labels.js``); its English
+entry is extracted by ``extract_js_labels`` and its ``zh`` entry is written from the catalog by
+``python -m gridpatrol.locale.extract sync-js FILE``, so the page and the catalog cannot drift.
+
 ``_()``, ``N_()`` and ``gettext()`` calls (plain strings or f-strings) are extracted too, and in
 files mapped with ``list_messages = true`` (check modules that collect violation lines) every
 string appended to a list, and with ``label_dicts = NAME, ...`` the values of those module-level
@@ -18,13 +22,25 @@ dicts (the legend words pictures take in from the CLI).
 
 from __future__ import annotations
 
+import argparse
 import ast
 import builtins
 import importlib
+import json
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["extract_messages", "extract_cli_help", "cli_help_texts", "template_of"]
+__all__ = [
+    "extract_messages",
+    "extract_cli_help",
+    "extract_js_labels",
+    "cli_help_texts",
+    "template_of",
+    "js_labels",
+    "sync_js_labels",
+]
 
 MARKERS = frozenset({"_", "N_", "gettext", "translate_text"})
 Extracted = tuple[int, str | None, str, list[str]]
@@ -138,3 +154,92 @@ def extract_cli_help(
     yield 0, None, USAGE, []
     for text in _TYPER_PANELS.values():
         yield 0, None, text, []
+
+
+_JS_ENTRY = re.compile(r'^\s*(?:"([^"]+)"|([A-Za-z_$][\w$]*))\s*:\s*("(?:[^"\\]|\\.)*")\s*,?\s*$')
+
+
+def _js_block(lines: list[str], lang: str) -> tuple[int, int] | None:
+    """First and last line index of ``  <lang>: {`` ... ``  }`` in a labels file."""
+    opening = re.compile(rf'^(\s*)"?{re.escape(lang)}"?\s*:\s*\{{\s*$')
+    for i, line in enumerate(lines):
+        m = opening.match(line)
+        if m:
+            closing = re.compile(rf"^{m.group(1)}\}},?\s*$")
+            for j in range(i + 1, len(lines)):
+                if closing.match(lines[j]):
+                    return i, j
+    return None
+
+
+def js_labels(text: str, lang: str) -> dict[str, tuple[int, str]]:
+    """``{key: (line number, text)}`` of one language's entry in a labels dictionary."""
+    lines = text.splitlines()
+    block = _js_block(lines, lang)
+    if block is None:
+        return {}
+    out = {}
+    for n in range(block[0] + 1, block[1]):
+        m = _JS_ENTRY.match(lines[n])
+        if m:
+            out[m.group(1) or m.group(2)] = (n + 1, json.loads(m.group(3)))
+    return out
+
+
+def extract_js_labels(
+    fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: dict[str, Any]
+) -> Iterator[Extracted]:
+    """Babel method: the English words of a page's labels dictionary."""
+    text = fileobj.read().decode(options.get("encoding", "utf-8"))
+    for lineno, label in js_labels(text, options.get("source", "en")).values():
+        yield lineno, None, label, []
+
+
+def sync_js_labels(text: str, translate: dict[str, str], lang: str = "zh") -> str:
+    """The labels file with its ``lang`` entry rewritten from the catalog's translations.
+
+    Keys without a translation are left out, so the page falls back to English for them.
+    """
+    lines = text.splitlines()
+    english = _js_block(lines, "en")
+    if english is None:
+        raise ValueError("no 'en' entry in the labels file")
+    indent = re.match(r"^(\s*)", lines[english[0]]).group(1)
+    body = []
+    for key, (_line, label) in js_labels(text, "en").items():
+        if translate.get(label):
+            name = key if re.fullmatch(r"[A-Za-z_$][\w$]*", key) else json.dumps(key)
+            body.append(f"{indent}  {name}: {json.dumps(translate[label], ensure_ascii=False)}")
+    block = [f"{indent}{lang}: {{", *(b + "," for b in body[:-1]), *body[-1:], f"{indent}}}"]
+    existing = _js_block(lines, lang)
+    if existing is not None:
+        start, end = existing
+        closing_comma = lines[end].rstrip().endswith(",")
+        lines[start : end + 1] = block[:-1] + [block[-1] + ("," if closing_comma else "")]
+    else:
+        end = english[1]
+        lines[end] = lines[end].rstrip().rstrip(",") + ","
+        lines[end + 1 : end + 1] = block
+    return "\n".join(lines) + ("\n" if text.endswith("\n") else "")
+
+
+def _main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m gridpatrol.locale.extract")
+    sub = parser.add_subparsers(dest="what", required=True)
+    sync = sub.add_parser("sync-js", help="write the zh entry of a labels.js from the catalog")
+    sync.add_argument("labels", type=Path)
+    sync.add_argument(
+        "--po", type=Path, default=Path(__file__).parent / "zh_CN/LC_MESSAGES/gridpatrol.po"
+    )
+    args = parser.parse_args(argv)
+    from babel.messages.pofile import read_po
+
+    with args.po.open("rb") as f:
+        catalog = read_po(f)
+    translate = {m.id: m.string for m in catalog if m.id and m.string}
+    text = args.labels.read_text(encoding="utf-8")
+    args.labels.write_text(sync_js_labels(text, translate), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    _main()
