@@ -195,3 +195,27 @@ def test_other_host_names_are_refused_on_loopback(centre_factory):
     centre = centre_factory()
     assert http_status(centre.url + "api/state") == 200
     assert http_status(centre.url + "api/state", {"Host": f"evil.example:{centre.port}"}) == 421
+
+
+@needs_chromium
+def test_page_shows_a_broker_outage_and_recovers(browser, broker, centre_factory, example_district):
+    centre = centre_factory()
+    page = browser.new_page()
+    try:
+        page.goto(centre.url)
+        page.wait_for_selector("#status.live")
+        broker.stop()
+        page.wait_for_selector("#status.down", timeout=5000)
+        assert "Broker unreachable" in page.inner_text("#status")
+        broker.start()
+        page.wait_for_selector("#status.live", timeout=10000)
+        # The feed subscribed again: a new alert still reaches the page.
+        lon, lat = cell_point(example_district, 7)
+        peer = Peer(broker.port)
+        try:
+            peer.alert(alert("after-outage", cell=7, team="Grid team 07", lon=lon, lat=lat))
+        finally:
+            peer.close()
+        page.wait_for_selector('g.alert-marker[data-alert-id="after-outage"]', timeout=2000)
+    finally:
+        page.close()

@@ -7,16 +7,15 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import queue
 import threading
 from collections import deque
 from typing import Any
 
-from gridpatrol.centre.mapdata import EVIDENCE_KINDS, alert_view
+from gridpatrol.centre.mapdata import alert_view
 from gridpatrol.centre.messages import Ack, IncomingAlert
-from gridpatrol.centre.store import AlertStore, StoreSink
+from gridpatrol.centre.store import AlertStore, StoredAlert, StoreSink
 
 __all__ = ["Hub", "LiveState", "Event"]
 
@@ -36,6 +35,7 @@ class Hub:
     def __init__(self, queue_size: int = 2000):
         self._queues: set[queue.Queue] = set()
         self._lock = threading.Lock()
+        self.broker_connected = False
         self._size = queue_size
 
     def subscribe(self) -> queue.Queue:
@@ -96,6 +96,10 @@ class LiveState:
     def on_ack(self, ack: Ack) -> None:
         self._sink.on_ack(ack)
 
+    def on_link(self, connected: bool) -> None:
+        self.broker_connected = connected
+        self.hub.publish("broker", {"connected": connected})
+
     def on_vehicle(self, vehicle: str, record: str, payload: Any) -> None:
         with self._lock:
             view = self._vehicles.setdefault(vehicle, {"vehicle": vehicle, "online": True})
@@ -120,37 +124,23 @@ class LiveState:
                 for name, v in self._vehicles.items()
             ]
         return {
+            "broker": self.broker_connected,
             "vehicles": vehicles,
             "alerts": [self.alert(a.id) for a in self.store.alerts(open_only=False)],
         }
 
     def alert(self, alert_id: str) -> dict[str, Any] | None:
         stored = self.store.get(alert_id)
-        payload = self.store.payload(alert_id)
-        if stored is None or payload is None:
-            return None
-        evidence = payload.get("evidence") or {}
-        urls = {
-            kind: f"api/alerts/{alert_id}/{kind}.jpg"
-            for kind in EVIDENCE_KINDS
-            if isinstance(evidence.get(kind), dict) and evidence[kind].get("jpeg_b64")
-        }
-        return alert_view(stored, payload, urls)
-
-    def evidence_jpeg(self, alert_id: str, kind: str) -> bytes | None:
-        payload = self.store.payload(alert_id) or {}
-        item = (payload.get("evidence") or {}).get(kind)
-        if kind not in EVIDENCE_KINDS or not isinstance(item, dict) or not item.get("jpeg_b64"):
-            return None
-        try:
-            return base64.b64decode(item["jpeg_b64"], validate=True)
-        except ValueError:
-            return None
+        return None if stored is None else _view(stored)
 
     def _alert_changed(self, change: str, alert_id: str) -> None:
         view = self.alert(alert_id)
         if view is not None:
             self.hub.publish("alert", view)
+
+
+def _view(alert: StoredAlert) -> dict[str, Any]:
+    return alert_view(alert, {kind: f"api/alerts/{alert.id}/{kind}.jpg" for kind in alert.evidence})
 
 
 def _is_lonlat(payload: dict[str, Any]) -> bool:

@@ -15,9 +15,8 @@ from shapely.geometry.base import BaseGeometry
 from gridpatrol.centre.store import StoredAlert
 from mission.model import District
 
-__all__ = ["district_json", "alert_view", "EVIDENCE_KINDS"]
+__all__ = ["district_json", "alert_view"]
 
-EVIDENCE_KINDS = ("crop", "frame")
 _DIGITS = 6  # about 0.1 m: finer than any shape in the file
 
 
@@ -77,9 +76,7 @@ def district_json(district: District) -> dict[str, Any]:
     }
 
 
-def alert_view(
-    alert: StoredAlert, payload: dict[str, Any], evidence_src: dict[str, str]
-) -> dict[str, Any]:
+def alert_view(alert: StoredAlert, evidence_src: dict[str, str]) -> dict[str, Any]:
     """What the page shows of an alert; ``evidence_src`` maps crop/frame to an image URL."""
     return {
         "id": alert.id,
@@ -96,6 +93,6 @@ def alert_view(
         "status": "open" if alert.is_open else ("acked" if alert.acked_by else alert.status),
         "acked_by": alert.acked_by,
         "acked_at": alert.acked_at,
-        "footprint": payload.get("footprint"),
+        "footprint": alert.footprint,
         "evidence": evidence_src,
     }

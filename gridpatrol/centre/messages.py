@@ -58,6 +58,25 @@ class IncomingAlert(BaseModel):
     created: str | float | None = None
     status: str = "open"
 
+    def footprint_lonlat(self) -> list[list[float]] | None:
+        """The camera footprint as [lon, lat] pairs, or None when absent or malformed."""
+        points = getattr(self, "footprint", None)
+        try:
+            return [[float(p[0]), float(p[1])] for p in points] if points else None
+        except (TypeError, ValueError, IndexError):
+            return None
+
+    def evidence_b64(self) -> dict[str, str]:
+        """Base64 JPEG of each evidence image present (``crop``, ``frame``)."""
+        evidence = getattr(self, "evidence", None)
+        if not isinstance(evidence, dict):
+            return {}
+        return {
+            kind: item["jpeg_b64"]
+            for kind, item in evidence.items()
+            if isinstance(item, dict) and isinstance(item.get("jpeg_b64"), str) and item["jpeg_b64"]
+        }
+
 
 class Ack(BaseModel):
     """``gridpatrol/v1/alerts/acks/<id>``: who took the alert on, and when (UTC)."""

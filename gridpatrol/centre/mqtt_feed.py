@@ -42,6 +42,8 @@ class FeedSink(Protocol):
 
     def on_vehicle(self, vehicle: str, record: str, payload: Any) -> None: ...
 
+    def on_link(self, connected: bool) -> None: ...
+
 
 class CentreFeed:
     """Connects, subscribes, dispatches to a sink, and publishes acknowledgements."""
@@ -124,9 +126,11 @@ class CentreFeed:
             topics.append((VEHICLES_TOPIC, 0))
         client.subscribe(topics)
         self._connected.set()
+        self._sink.on_link(True)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         self._connected.clear()
+        self._sink.on_link(False)
 
     def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
         self.last_message_at = message.timestamp

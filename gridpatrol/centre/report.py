@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gridpatrol.centre.mapdata import EVIDENCE_KINDS, alert_view, district_json
+from gridpatrol.centre.mapdata import alert_view, district_json
 from gridpatrol.centre.messages import IncomingAlert, iso_utc
 from gridpatrol.centre.page import render_page
 from gridpatrol.centre.store import StoredAlert
@@ -23,25 +23,6 @@ from mission.model import District
 __all__ = ["write_report", "report_html"]
 
 LonLat = tuple[float, float]
-
-
-def _stored(alert: IncomingAlert) -> StoredAlert:
-    created = None if alert.created is None else str(alert.created)
-    return StoredAlert(
-        id=alert.id, cell=alert.cell, team=alert.team, code=alert.code, detector=alert.detector,
-        vehicle=alert.vehicle, score=alert.score, lat=alert.lat, lon=alert.lon,
-        uncertainty_m=alert.uncertainty_m, created=created, status=alert.status, received_at="",
-        acked_by=None, acked_at=None,
-    )  # fmt: skip
-
-
-def _inline_evidence(payload: Mapping[str, Any]) -> dict[str, str]:
-    evidence = payload.get("evidence") or {}
-    return {
-        kind: f"data:image/jpeg;base64,{evidence[kind]['jpeg_b64']}"
-        for kind in EVIDENCE_KINDS
-        if isinstance(evidence.get(kind), dict) and evidence[kind].get("jpeg_b64")
-    }
 
 
 def report_html(
@@ -60,7 +41,8 @@ def report_html(
     views = []
     for payload in alerts:
         alert = IncomingAlert.model_validate(payload)
-        views.append(alert_view(_stored(alert), dict(payload), _inline_evidence(payload)))
+        inline = {k: f"data:image/jpeg;base64,{b64}" for k, b64 in alert.evidence_b64().items()}
+        views.append(alert_view(StoredAlert.from_incoming(alert), inline))
     snapshot = {
         "generated": iso_utc(generated or datetime.now(UTC)),
         "vehicles": [

@@ -175,7 +175,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send_json(HTTPStatus.OK, self.centre.state.snapshot())
         match = _ALERT_PATH.match(url.path)
         if match and match.group(2).endswith(".jpg"):
-            data = self.centre.state.evidence_jpeg(match.group(1), match.group(2)[:-4])
+            data = self.centre.store.evidence_jpeg(match.group(1), match.group(2)[:-4])
             if data is not None:
                 return self._send(HTTPStatus.OK, data, "image/jpeg", cache="private, max-age=3600")
         self._send_json(HTTPStatus.NOT_FOUND, {"error": "not found"})

@@ -10,6 +10,7 @@ on disk before paho acknowledges it.
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 import threading
@@ -41,6 +42,8 @@ CREATE TABLE IF NOT EXISTS alerts (
     uncertainty_m REAL,
     created TEXT,
     status TEXT NOT NULL,
+    footprint TEXT,
+    evidence TEXT NOT NULL,
     payload TEXT NOT NULL,
     received_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
@@ -55,7 +58,7 @@ CREATE TABLE IF NOT EXISTS acks (
 
 _COLUMNS = (
     "a.id, a.cell, a.team, a.code, a.detector, a.vehicle, a.score, a.lat, a.lon, "
-    "a.uncertainty_m, a.created, a.status, a.received_at, k.by, k.time"
+    "a.uncertainty_m, a.created, a.status, a.received_at, k.by, k.time, a.footprint, a.evidence"
 )
 
 
@@ -78,6 +81,22 @@ class StoredAlert:
     received_at: str
     acked_by: str | None
     acked_at: str | None
+    footprint: tuple[tuple[float, float], ...] | None = None
+    evidence: tuple[str, ...] = ()
+
+    @classmethod
+    def from_incoming(cls, alert: IncomingAlert, received_at: str = "") -> StoredAlert:
+        """The row an alert would become, before any acknowledgement."""
+        footprint = alert.footprint_lonlat()
+        return cls(
+            id=alert.id, cell=alert.cell, team=alert.team, code=alert.code,
+            detector=alert.detector, vehicle=alert.vehicle, score=alert.score, lat=alert.lat,
+            lon=alert.lon, uncertainty_m=alert.uncertainty_m,
+            created=None if alert.created is None else str(alert.created), status=alert.status,
+            received_at=received_at, acked_by=None, acked_at=None,
+            footprint=None if footprint is None else tuple(map(tuple, footprint)),
+            evidence=tuple(sorted(alert.evidence_b64())),
+        )  # fmt: skip
 
     @property
     def is_open(self) -> bool:
@@ -120,10 +139,13 @@ class AlertStore:
     def put_alert(self, alert: IncomingAlert) -> Change:
         """Insert or replace by id; ``duplicate`` when the very same JSON was already stored."""
         payload = alert.model_dump_json()
-        now = iso_utc(self._clock())
-        created = None if alert.created is None else str(alert.created)
+        footprint = alert.footprint_lonlat()
         row = (alert.cell, alert.team, alert.code, alert.detector, alert.vehicle, alert.score,
-               alert.lat, alert.lon, alert.uncertainty_m, created, alert.status, payload)  # fmt: skip
+               alert.lat, alert.lon, alert.uncertainty_m,
+               None if alert.created is None else str(alert.created), alert.status,
+               None if footprint is None else json.dumps(footprint),
+               ",".join(sorted(alert.evidence_b64())), payload)  # fmt: skip
+        now = iso_utc(self._clock())
         with self._write():
             old = self._db.execute(
                 "SELECT payload FROM alerts WHERE id = ?", (alert.id,)
@@ -131,8 +153,8 @@ class AlertStore:
             if old is None:
                 self._db.execute(
                     "INSERT INTO alerts (cell, team, code, detector, vehicle, score, lat, lon, "
-                    "uncertainty_m, created, status, payload, id, received_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "uncertainty_m, created, status, footprint, evidence, payload, id, "
+                    "received_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (*row, alert.id, now, now),
                 )
                 return "new"
@@ -141,7 +163,7 @@ class AlertStore:
             self._db.execute(
                 "UPDATE alerts SET cell = ?, team = ?, code = ?, detector = ?, vehicle = ?, "
                 "score = ?, lat = ?, lon = ?, uncertainty_m = ?, created = ?, status = ?, "
-                "payload = ?, updated_at = ? WHERE id = ?",
+                "footprint = ?, evidence = ?, payload = ?, updated_at = ? WHERE id = ?",
                 (*row, now, alert.id),
             )
             return "updated"
@@ -176,13 +198,19 @@ class AlertStore:
         where = "WHERE k.id IS NULL AND a.status = 'open'" if open_only else ""
         return self._select(where, ())
 
-    def payload(self, alert_id: str) -> dict[str, Any] | None:
-        """The alert JSON as received, evidence included."""
+    def evidence_jpeg(self, alert_id: str, kind: str) -> bytes | None:
+        """One evidence image of an alert, decoded; None when absent or not valid base64."""
         with self._lock:
             row = self._db.execute(
                 "SELECT payload FROM alerts WHERE id = ?", (alert_id,)
             ).fetchone()
-        return None if row is None else json.loads(row[0])
+        if row is None:
+            return None
+        b64 = IncomingAlert.model_validate_json(row[0]).evidence_b64().get(kind)
+        try:
+            return None if b64 is None else base64.b64decode(b64, validate=True)
+        except ValueError:
+            return None
 
     def _select(self, where: str, args: tuple) -> list[StoredAlert]:
         sql = (
@@ -191,7 +219,14 @@ class AlertStore:
         )
         with self._lock:
             rows = self._db.execute(sql, args).fetchall()
-        return [StoredAlert(*row) for row in rows]
+        return [
+            StoredAlert(
+                *row[:15],
+                footprint=None if row[15] is None else tuple(map(tuple, json.loads(row[15]))),
+                evidence=tuple(filter(None, row[16].split(","))),
+            )
+            for row in rows
+        ]
 
 
 class StoreSink:
@@ -212,3 +247,6 @@ class StoreSink:
 
     def on_vehicle(self, vehicle: str, record: str, payload: Any) -> None:
         """Vehicle records are not stored: the bridge's own spool and the broker keep them."""
+
+    def on_link(self, connected: bool) -> None:
+        """Nothing to do: the persistent session makes the broker keep alerts meanwhile."""

@@ -312,9 +312,21 @@
   if (live) {
     status.textContent = t("connecting");
     var events = new EventSource("events");
-    events.addEventListener("open", function () { status.textContent = t("live"); status.className = "status live"; });
-    events.addEventListener("error", function () { status.textContent = t("reconnecting"); status.className = "status down"; });
-    events.addEventListener("snapshot", function (e) { applySnapshot(JSON.parse(e.data)); });
+    var link = { page: false, broker: false };
+    var showLink = function () {
+      var ok = link.page && link.broker;
+      status.textContent = !link.page ? t("reconnecting") : link.broker ? t("live") : t("broker_down");
+      status.className = "status " + (ok ? "live" : "down");
+    };
+    events.addEventListener("open", function () { link.page = true; showLink(); });
+    events.addEventListener("error", function () { link.page = false; showLink(); });
+    events.addEventListener("broker", function (e) { link.broker = JSON.parse(e.data).connected; showLink(); });
+    events.addEventListener("snapshot", function (e) {
+      var s = JSON.parse(e.data);
+      link.broker = s.broker;
+      showLink();
+      applySnapshot(s);
+    });
     events.addEventListener("vehicle", function (e) { upsertVehicle(JSON.parse(e.data)); });
     events.addEventListener("alert", function (e) { upsertAlert(JSON.parse(e.data)); });
   } else {

@@ -11,6 +11,7 @@ window.GP_LABELS = {
     connecting: "Connecting…",
     live: "Live",
     reconnecting: "Connection lost, reconnecting…",
+    broker_down: "Broker unreachable; alerts arrive when it is back",
     report_static: "Report generated {time}",
     cell_team: "Cell {cell} · {team}",
     outside_cells: "Outside every cell",
