@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from mission.model import Cmd, Frame, Mission, MissionItem
 
 __all__ = ["FlightModel", "haversine_m"]
@@ -77,6 +79,11 @@ class FlightModel:
     def leg_s(self, distance_m: float) -> float:
         """Time of one straight leg, including braking into its end corner."""
         return distance_m / self.cruise_mps + self.corner_s
+
+    def path_s(self, points) -> float:
+        """Time along a polyline of (x, y) metres, one corner per vertex after the first."""
+        a = np.asarray(points, float).reshape(-1, 2)
+        return float((np.hypot(*np.diff(a, axis=0).T) / self.cruise_mps + self.corner_s).sum())
 
     def climb_s(self, height_m: float) -> float:
         return max(height_m, 0.0) / self.climb_mps

@@ -23,12 +23,6 @@ SAFETY = 0.98
 FIXED_ITEMS = 5
 
 
-def _path_time(fm: FlightModel, pts: list) -> float:
-    a = np.asarray(pts, float)
-    d = np.hypot(*np.diff(a, axis=0).T) if len(a) > 1 else np.zeros(0)
-    return float((d / fm.cruise_mps + fm.corner_s).sum())
-
-
 def split_sweep(
     path: SweepPath,
     launch_site: str,
@@ -49,7 +43,7 @@ def split_sweep(
     s = 0
     while s < n - 1:
         way_in = free.path(launch, tuple(pts[s]))
-        t_in = _path_time(fm, way_in)
+        t_in = fm.path_s(way_in)
         items_left = item_limit - FIXED_ITEMS - (len(way_in) - 1)
         e_max = min(n - 1, s + items_left)
         ok = np.nonzero(
@@ -61,7 +55,7 @@ def split_sweep(
             extra = len(way_out) - 2
             if e + extra > s + items_left:
                 continue
-            if t_in + cum[e] - cum[s] + _path_time(fm, way_out) <= budget:
+            if t_in + cum[e] - cum[s] + fm.path_s(way_out) <= budget:
                 end = int(e)
                 break
         if end is None:

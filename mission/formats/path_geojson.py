@@ -170,9 +170,9 @@ def parse_path_geojson(data: Any, source: str = "geojson") -> Mission:
             f"{source}: a feature lacks the mission properties gridpatrol writes;"
             " convert from the .plan instead"
         ) from None
-    if not items:
+    if not items and home is None and not polys and not circles:
         raise FormatError(
-            f"{source}: no mission item features (kind 'item'); this GeoJSON does"
+            f"{source}: no mission item, home or fence features; this GeoJSON does"
             " not hold a mission"
         )
     meta = data.get("mission") or {}

@@ -86,12 +86,6 @@ class PatrolPlanner(Protocol):
     def plan(self, problem: PatrolProblem) -> PatrolPlan: ...
 
 
-def _path_time(fm: FlightModel, pts: list) -> float:
-    a = np.asarray(pts, float)
-    d = np.hypot(*np.diff(a, axis=0).T) if len(a) > 1 else np.zeros(0)
-    return float((d / fm.cruise_mps + fm.corner_s).sum())
-
-
 def _service(problem: PatrolProblem, area, free: FreeSpace, nofly) -> tuple[AreaService, tuple]:
     fm = problem.flight_model
     limit = area.revisit_minutes * 60.0
@@ -117,7 +111,7 @@ def _service(problem: PatrolProblem, area, free: FreeSpace, nofly) -> tuple[Area
     path = Boustrophedon(free, turn_cost).plan(target, width, start=(area.center.x, area.center.y))
     pts = [tuple(map(float, p)) for p in path.points]
     steps = tuple(Waypoint(*p) for p in pts)
-    return AreaService(area.id, area.priority, limit, _path_time(fm, pts), steps), (pts[0], pts[-1])
+    return AreaService(area.id, area.priority, limit, fm.path_s(pts), steps), (pts[0], pts[-1])
 
 
 def network(problem: PatrolProblem) -> Network:
@@ -148,7 +142,7 @@ def network(problem: PatrolProblem) -> Network:
     fm = problem.flight_model
     n = len(dist)
     time_s = np.array(
-        [[_path_time(fm, paths[(i, j)]) if i != j else 0.0 for j in range(n)] for i in range(n)]
+        [[fm.path_s(paths[(i, j)]) if i != j else 0.0 for j in range(n)] for i in range(n)]
     )
     return Network(
         tuple(s.id for s in d.launch_sites), tuple(site_xy), tuple(services), time_s, paths

@@ -28,6 +28,10 @@ __all__ = ["RandomizedPatrol", "capacity_check"]
 ATTEMPTS = 6
 SAFETY = 0.98  # share of the usable battery a sortie plans to use (metres vs geodesic noise)
 MARGIN_S = 60.0  # slack kept against deadlines in the look-ahead
+# Pick weight = priority * (floor + overdue + waited ** power): "overdue" counts from a random
+# wish time after each visit (spreads return times), "waited" from the visit (keeps urgency).
+WEIGHT_FLOOR = 0.03
+URGENCY_POWER = 4
 
 
 @dataclass
@@ -86,17 +90,24 @@ class RandomizedPatrol:
     def plan(self, problem: PatrolProblem) -> PatrolPlan:
         net = network(problem)
         capacity_check(problem, net)
-        best: dict[str, float] = {}
+        closest: tuple[float, str, float] | None = None  # (overrun ratio, area, worst gap)
         for _ in range(ATTEMPTS):
             plan = _Attempt(problem, net, self.rng, self.seed).run()
-            worst = {svc.id: max(revisit_gaps(plan.schedule, svc.id)) for svc in net.areas}
-            late = [svc for svc in net.areas if worst[svc.id] > svc.limit_s + 1e-6]
-            if not late:
+            ratio, area, gap = max(
+                (
+                    max(revisit_gaps(plan.schedule, svc.id)) / svc.limit_s,
+                    svc.id,
+                    max(revisit_gaps(plan.schedule, svc.id)),
+                )
+                for svc in net.areas
+            )
+            if ratio <= 1.0 + 1e-9:
                 return plan
-            for svc in net.areas:
-                best[svc.id] = min(best.get(svc.id, math.inf), worst[svc.id])
-        svc = max(net.areas, key=lambda s: (best[s.id] / s.limit_s, s.id))
-        raise _infeasible(svc.id, svc.limit_s / 60, problem.drones, best[svc.id] / 60)
+            if closest is None or ratio < closest[0]:
+                closest = (ratio, area, gap)
+        _, area, gap = closest
+        limit = next(s.limit_s for s in net.areas if s.id == area)
+        raise _infeasible(area, limit / 60, problem.drones, gap / 60)
 
 
 class _Attempt:
@@ -111,12 +122,17 @@ class _Attempt:
         self.budget = fm.usable_s * SAFETY
         self.H = problem.horizon_s
         self.last = [0.0] * len(net.areas)
+        self.want = [self._wish(a, 0.0) for a in range(len(net.areas))]
         n_sites = len(net.sites)
         self.site_of = [d % n_sites for d in range(problem.drones)]
         cycle = (fm.usable_s + fm.swap_s) / problem.drones
         self.free_at = [
             d * cycle * rng.uniform(0.5, 1.0) if d else 0.0 for d in range(problem.drones)
         ]
+
+    def _wish(self, a: int, t: float) -> float:
+        """A random moment, well before the deadline, from which area a becomes attractive."""
+        return t + self.rng.uniform(0.0, 0.8) * self.net.areas[a].limit_s
 
     def deadline(self, a: int) -> float:
         return self.last[a] + self.net.areas[a].limit_s
@@ -165,7 +181,7 @@ class _Attempt:
         legs: list[_Leg] = []
         limit = min(t0 + self.budget, self.H) - self.descent
         while True:
-            options, weights = [], []
+            options, weights, fallback = [], [], []
             for a in range(n):
                 if legs and legs[-1].area == a:
                     continue
@@ -174,16 +190,21 @@ class _Attempt:
                 done = eta + svc.service_s
                 if done + net.time_s[net.exit(a), site] > limit:
                     continue
+                fallback.append((self.deadline(a), a, eta, done))
                 if not self._keeps_deadlines(a, done, due - {a}, site, limit):
                     continue
+                overdue = max(eta - self.want[a], 0.0) / svc.limit_s
                 waited = max(eta - self.last[a], 0.0) / svc.limit_s
                 options.append((a, eta, done))
-                weights.append(svc.priority * (0.05 + waited) ** 2)
-            if not options:
+                weights.append(svc.priority * (WEIGHT_FLOOR + overdue + waited**URGENCY_POWER))
+            if not fallback:
                 break
+            if not options:  # nothing keeps every deadline: serve the most urgent, no dice
+                options, weights = [min(fallback)[1:]], [1.0]
             a, eta, done = self.rng.choices(options, weights)[0]
             legs.append(_Leg(a, eta))
             self.last[a] = max(self.last[a], eta)
+            self.want[a] = self._wish(a, self.last[a])
             due.discard(a)
             pos, t = net.exit(a), done
         end = t + net.time_s[pos, site] + self.descent if legs else t0

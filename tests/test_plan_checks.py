@@ -1,0 +1,145 @@
+"""Safety checks: each rule catches its violation and names the item; ours pass; CLI exit codes."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from conftest import FIXTURES
+from shapely.geometry import LineString, Point
+from typer.testing import CliRunner
+
+from gridpatrol.cli import app
+from mission.checks import check_mission, require_safe
+from mission.coverage.survey import SweepSettings, plan_sweep
+from mission.errors import CheckError
+from mission.flight_model import FlightModel
+from mission.formats.qgc_plan import write_plan
+from mission.model import Cmd, Frame, Mission, MissionItem
+
+runner = CliRunner()
+
+
+def at(d, x, y, cmd=Cmd.NAV_WAYPOINT, alt=60.0, **kw) -> MissionItem:
+    lon, lat = d.frame.to_lonlat(x, y)
+    return MissionItem(
+        cmd, Frame.GLOBAL_RELATIVE_ALT, lat=float(lat), lon=float(lon), alt=alt, **kw
+    )
+
+
+def base(d) -> tuple[MissionItem, tuple[float, float]]:
+    p = d.launch_sites[0].position
+    return at(d, p.x, p.y, Cmd.NAV_TAKEOFF), (p.x, p.y)
+
+
+def mission(d, *middle: MissionItem) -> Mission:
+    take, (x, y) = base(d)
+    return Mission(items=(take, *middle, at(d, x, y, Cmd.NAV_LAND, alt=0.0)))
+
+
+@pytest.fixture(scope="module")
+def sweep(example_district):
+    return plan_sweep(example_district, "lot-1", SweepSettings()).missions[0]
+
+
+def test_our_sweep_passes(example_district, sweep):
+    assert check_mission(sweep, example_district) == []
+    require_safe(sweep, example_district)
+
+
+def test_leg_across_a_no_fly_zone_is_caught(example_district):
+    d = example_district
+    zone = d.no_fly[0].shape
+    c, r = zone.centroid, zone.bounds[2] - zone.bounds[0] + 60
+    m = mission(d, at(d, c.x - r, c.y), at(d, c.x + r, c.y))
+    lines = check_mission(m, d)
+    assert any(
+        ln.startswith(f"item 3 (NAV_WAYPOINT): the leg to it crosses no-fly zone {d.no_fly[0].id}")
+        for ln in lines
+    ), lines
+    with pytest.raises(CheckError) as err:
+        require_safe(m, d)
+    assert err.value.violations == lines
+
+
+def test_waypoint_outside_the_district_and_high_altitude_are_caught(example_district):
+    d = example_district
+    x0, y0, x1, y1 = d.boundary.bounds
+    c = d.boundary.representative_point()
+    m = mission(d, at(d, x1 + 200, y0 - 200), at(d, c.x, c.y, alt=121.0))
+    lines = check_mission(m, d)
+    assert any(
+        ln.startswith("item 2 (NAV_WAYPOINT): waypoint outside the district") for ln in lines
+    )
+    assert any(
+        ln.startswith(
+            "item 3 (NAV_WAYPOINT): 121.0 m above the launch site, over the 120 m ceiling"
+        )
+        for ln in lines
+    )
+    assert check_mission(m, d, ceiling_m=125.0) != lines
+
+
+def test_endurance_item_limit_and_form_are_caught(example_district, sweep):
+    d = example_district
+    short = FlightModel(endurance_min=3.0)
+    lines = check_mission(sweep, d, flight_model=short, item_limit=5)
+    assert any("exceed the vehicle limit of 5" in ln for ln in lines)
+    assert any(ln.startswith("mission: takes") and "allows 2.4 min" in ln for ln in lines)
+    no_takeoff = dataclasses.replace(sweep, items=sweep.items[1:])
+    assert any("must start with NAV_TAKEOFF" in ln for ln in check_mission(no_takeoff, d))
+    odd = dataclasses.replace(
+        sweep, items=(*sweep.items[:-1], MissionItem(command=4242), sweep.items[-1])
+    )
+    assert any("unknown MAV_CMD 4242" in ln for ln in check_mission(odd, d))
+    looped = dataclasses.replace(
+        sweep,
+        items=(
+            *sweep.items[:-1],
+            MissionItem(Cmd.DO_JUMP, Frame.MISSION, param1=2, param2=-1),
+            sweep.items[-1],
+        ),
+    )
+    assert any("never ends" in ln for ln in check_mission(looped, d))
+
+
+def test_transit_across_a_bay_of_the_concave_district_is_caught(example_district):
+    d = example_district
+    c = np.asarray(d.boundary.centroid.coords[0])
+    hull = np.asarray(d.boundary.convex_hull.exterior.coords)
+    bays = [
+        (p, q)
+        for p, q in zip(hull, hull[1:], strict=False)
+        if not d.boundary.buffer(1).covers(LineString([p, q]))
+    ]
+    assert bays, "the sample district is expected to be concave"
+    p, q = (v + 20 * (c - v) / np.linalg.norm(c - v) for v in bays[0])
+    assert d.boundary.contains(Point(p)) and d.boundary.contains(Point(q))
+    lines = check_mission(mission(d, at(d, *p), at(d, *q)), d)
+    assert any(
+        ln.startswith("item 3 (NAV_WAYPOINT): the leg to it leaves the district") for ln in lines
+    ), lines
+
+
+def test_cli_check_prints_violations_and_exits_2(
+    example_district, example_district_path, tmp_path, sweep
+):
+    good = tmp_path / "good.plan"
+    write_plan(sweep, good)
+    r = runner.invoke(app, ["plan", "check", str(good), "--district", str(example_district_path)])
+    assert r.exit_code == 0 and r.output.startswith("good.plan: OK: ")
+    r = runner.invoke(
+        app,
+        [
+            "plan",
+            "check",
+            str(FIXTURES / "qgc-plans" / "simple_square.plan"),
+            "--district",
+            str(example_district_path),
+        ],
+    )
+    assert r.exit_code == 2
+    lines = r.output.strip().splitlines()
+    assert lines and all(ln.startswith("simple_square.plan: ") for ln in lines)
+    assert any("item 1 (NAV_TAKEOFF): waypoint outside the district geofence" in ln for ln in lines)

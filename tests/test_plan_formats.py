@@ -1,0 +1,195 @@
+"""Mission files: real QGroundControl plans and Mission Planner files load; ours round trip and
+load in pymavlink's mavwp unchanged."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+
+import pytest
+from conftest import FIXTURES
+
+from mission.coverage.survey import SweepSettings, plan_sweep
+from mission.errors import FormatError
+from mission.formats import read_mission, write_mission
+from mission.formats.qgc_plan import read_plan, write_plan
+from mission.formats.waypoints import read_waypoints, write_waypoints
+from mission.model import Mission
+
+QGC = FIXTURES / "qgc-plans"
+MP = FIXTURES / "mp-waypoints"
+
+# items, fence polygons, fence circles: counted from the files (see tests/fixtures/SOURCES.md)
+PLANS = {
+    "ArduPilotSITL-ArduCopter.plan": (11, 0, 0),
+    "TerrainTest-ArduCopter.plan": (11, 0, 0),
+    "PX4SITL-PX4-MultiRotor.plan": (11, 0, 0),
+    "simple_square.plan": (5, 0, 0),
+    "ce_geofence_home_base.plan": (0, 2, 0),
+    "ce_geofence_outfield.plan": (0, 2, 0),
+    "survey-1.plan": (13, 0, 0),  # SET_CAMERA_MODE + the survey's 12 generated items
+    "geofence-exclusion-circle-polygon-1.plan": (5, 2, 1),
+    "legacy-format-coordinate-items-1.plan": (5, 0, 0),
+}
+WAYPOINTS = {
+    "MissionPlanner.waypoints": 5,
+    "copter_mission.txt": 12,
+    "copter_loiterturns_mission.txt": 5,
+    "DO_CHANGE_SPEED-mission.txt": 9,
+    "copter_terrain_mission.txt": 4,
+}
+
+
+def key(m: Mission) -> list[tuple]:
+    """Items as they go over the wire (degE7 positions), NaN-aware."""
+
+    def f(v: float):
+        return "nan" if math.isnan(v) else round(v, 5)
+
+    return [
+        (
+            it.command,
+            int(it.frame),
+            f(it.param1),
+            f(it.param2),
+            f(it.param3),
+            f(it.param4),
+            it.x,
+            it.y,
+            f(it.alt),
+            it.autocontinue,
+        )
+        for it in m.items
+    ]
+
+
+def test_every_fixture_is_accounted_for():
+    assert {p.name for p in QGC.glob("*.plan")} == set(PLANS) | {"structurescan-1.plan"}
+    assert {p.name for p in MP.iterdir()} == set(WAYPOINTS)
+
+
+@pytest.mark.parametrize("name", sorted(PLANS))
+def test_real_qgc_plans_load(name):
+    m = read_plan(QGC / name)
+    items, polys, circles = PLANS[name]
+    assert (len(m.items), len(m.fence.polygons), len(m.fence.circles)) == (items, polys, circles)
+    assert m.home is not None
+
+
+def test_qgc_details_survive_parsing():
+    survey = read_plan(QGC / "survey-1.plan")
+    assert [it.command for it in survey.items[1:4]] == [16, 206, 16]
+    assert survey.items[2].param1 == 25  # camera trigger distance of the generated items
+    legacy = read_plan(QGC / "legacy-format-coordinate-items-1.plan")
+    assert (legacy.items[0].lat, legacy.items[0].lon, legacy.items[0].alt) == (
+        47.63311996,
+        -122.090763,
+        20,
+    )
+    fence = read_plan(QGC / "geofence-exclusion-circle-polygon-1.plan").fence
+    assert fence.circles[0].radius_m == pytest.approx(111.0536, abs=1e-3)
+    assert not fence.circles[0].inclusion
+    assert sorted(p.inclusion for p in fence.polygons) == [False, True]
+    ardu = read_plan(QGC / "ArduPilotSITL-ArduCopter.plan")
+    assert math.isnan(ardu.items[0].param4)  # null param -> NaN ("unchanged")
+
+
+def test_structure_scan_is_refused_with_one_line_naming_the_item():
+    with pytest.raises(FormatError) as err:
+        read_plan(QGC / "structurescan-1.plan")
+    msg = str(err.value)
+    assert "\n" not in msg and "item 2" in msg and "StructureScan" in msg
+
+
+@pytest.mark.parametrize("name", sorted(PLANS))
+def test_real_plans_round_trip_through_every_format(name, tmp_path):
+    m = read_plan(QGC / name)
+    write_plan(m, tmp_path / "a.plan")
+    again = read_plan(tmp_path / "a.plan")
+    assert key(again) == key(m) and again.fence == m.fence and again.rally == m.rally
+    write_mission(m, tmp_path / "b.geojson")
+    assert key(read_mission(tmp_path / "b.geojson")) == key(m)
+    write_mission(m, tmp_path / "c.waypoints")
+    assert key(read_mission(tmp_path / "c.waypoints")) == key(m)
+
+
+@pytest.mark.parametrize("name", sorted(WAYPOINTS))
+def test_mission_planner_files_load_crlf_and_lf(name, tmp_path):
+    raw = (MP / name).read_bytes()
+    m = read_waypoints(MP / name)
+    assert len(m.items) == WAYPOINTS[name]
+    assert m.home is not None and m.home.frame == 0
+    flipped = raw.replace(b"\r\n", b"\n") if b"\r\n" in raw else raw.replace(b"\n", b"\r\n")
+    (tmp_path / name).write_bytes(flipped)
+    assert key(read_waypoints(tmp_path / name)) == key(m)
+
+
+def _mavwp_items(path):
+    from pymavlink import mavwp
+
+    loader = mavwp.MAVWPLoader()
+    n = loader.load(str(path))
+    return n, [loader.wp(i) for i in range(loader.count())]
+
+
+@pytest.mark.parametrize("name", sorted(WAYPOINTS))
+def test_written_waypoints_load_in_mavwp_unchanged(name, tmp_path):
+    m = read_waypoints(MP / name)
+    write_waypoints(m, tmp_path / "out.waypoints")
+    n, wps = _mavwp_items(tmp_path / "out.waypoints")
+    assert n == len(m.items) + 1
+    for wp, it in zip(wps[1:], m.items, strict=True):
+        assert (wp.command, wp.frame) == (it.command, it.frame)
+        assert round(wp.x * 1e7) == it.x and round(wp.y * 1e7) == it.y
+        assert wp.z == pytest.approx(it.alt, abs=1e-6)
+        assert wp.param3 == pytest.approx(it.param3, abs=1e-6)
+
+
+def test_planned_sweep_survives_every_conversion(example_district, tmp_path):
+    m = plan_sweep(example_district, "riverbank-1", SweepSettings()).missions[0]
+    write_mission(m, tmp_path / "s.plan")
+    data = json.loads((tmp_path / "s.plan").read_text())
+    fence = data["geoFence"]["polygons"]
+    assert [p["inclusion"] for p in fence] == [True] + [False] * len(example_district.no_fly)
+    assert len(data["rallyPoints"]["points"]) == len(example_district.launch_sites)
+    assert all(
+        it["type"] == "SimpleItem" and it["frame"] in (2, 3) for it in data["mission"]["items"]
+    )
+    n, wps = None, None
+    for a, b in [("s.plan", "s.waypoints"), ("s.waypoints", "s.geojson"), ("s.geojson", "t.plan")]:
+        write_mission(read_mission(tmp_path / a), tmp_path / b)
+    assert key(read_mission(tmp_path / "t.plan")) == key(m)
+    n, wps = _mavwp_items(tmp_path / "s.waypoints")
+    assert n == len(m.items) + 1 and [w.command for w in wps[1:]] == [i.command for i in m.items]
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (
+            '{"fileType": "Plan", "mission": {"items": [{"type": "SimpleItem", "command": 16, '
+            '"frame": 3, "params": [0, 0]}]}}',
+            "item 1: 'params' has 2 values",
+        ),
+        ('{"fileType": "Plan", "mission": {"items": [{"type": "Odd"}]}}', "unknown type"),
+        ("{not json", "malformed JSON at line 1"),
+        ('{"fileType": "Other"}', "not a QGroundControl plan"),
+    ],
+)
+def test_bad_plans_are_refused_with_one_line(tmp_path, bad, match):
+    (tmp_path / "bad.plan").write_text(bad)
+    with pytest.raises(FormatError, match=match) as err:
+        read_mission(tmp_path / "bad.plan")
+    assert "\n" not in str(err.value)
+
+
+def test_bad_waypoints_and_suffix_are_refused(tmp_path):
+    shutil.copy(MP / "copter_mission.txt", tmp_path / "m.waypoints")
+    text = (tmp_path / "m.waypoints").read_text().replace("\t1\n", "\n", 1)
+    (tmp_path / "m.waypoints").write_text("QGC WPL 110\n0\t1\t0\t16\t0\t0\n")
+    with pytest.raises(FormatError, match="line 2: 6 fields, expected 12"):
+        read_mission(tmp_path / "m.waypoints")
+    (tmp_path / "x.kml").write_text(text)
+    with pytest.raises(FormatError, match="unknown mission format '.kml'"):
+        read_mission(tmp_path / "x.kml")

@@ -1,0 +1,169 @@
+"""Patrols: revisit limits hold on every generated schedule, infeasible fleets are refused with
+the message, seeded output is byte-identical, unseeded output is not, and patterns are irregular."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import re
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from gridpatrol.cli import app
+from mission.checks import check_mission
+from mission.errors import PlanError
+from mission.flight_model import FlightModel
+from mission.formats.qgc_plan import read_plan
+from mission.patrol.base import PatrolProblem
+from mission.patrol.randomized import RandomizedPatrol
+from mission.schedule import area_stats, read_schedule, return_time_entropy, revisit_gaps
+from mission.sortie import route_to_mission
+
+START = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
+runner = CliRunner()
+
+
+def patrol(district, hours=6.0, drones=2, seed=1, **kw):
+    problem = PatrolProblem(district, hours, drones, START, **kw)
+    return RandomizedPatrol(random.Random(seed), seed).plan(problem)
+
+
+@settings(max_examples=6, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 2**32), drones=st.integers(2, 3), hours=st.floats(2.0, 8.0))
+def test_revisit_limits_hold_on_every_generated_schedule(example_district, seed, drones, hours):
+    plan = patrol(example_district, hours, drones, seed)
+    s = plan.schedule
+    for area in example_district.key_areas:
+        gaps = revisit_gaps(s, area.id)
+        assert max(gaps) <= area.revisit_minutes * 60 + 1e-6, area.id
+    fm = FlightModel()
+    by_drone: dict[str, list] = {}
+    for o in s.sorties:
+        by_drone.setdefault(o.drone, []).append(o)
+        assert 0 <= o.start_s < o.end_s <= s.horizon_s
+        assert o.end_s - o.start_s <= fm.usable_s
+        etas = [v.eta_s for v in o.visits]
+        assert etas == sorted(etas) and o.start_s < etas[0] and etas[-1] < o.end_s
+    for sorties in by_drone.values():  # a drone flies one sortie at a time, swaps in between
+        for a, b in zip(sorties, sorties[1:], strict=False):
+            assert b.start_s >= a.end_s + fm.swap_s - 1e-6
+
+
+def test_sortie_plans_are_safe_and_match_the_schedule(example_district):
+    plan = patrol(example_district, hours=3.0)
+    fm = FlightModel()
+    for s in plan.schedule.sorties:
+        m = route_to_mission(plan.routes[s.id], example_district, s.alt_m)
+        assert check_mission(m, example_district) == []
+        assert fm.mission_time_s(m) == pytest.approx(s.end_s - s.start_s, abs=5.0)
+        orbit_or_sweep = {it.command for it in m.items}
+        assert 18 in orbit_or_sweep or 16 in orbit_or_sweep
+
+
+def test_infeasible_limit_is_refused_with_the_message(example_district):
+    tight = dataclasses.replace(example_district.key_areas[2], revisit_minutes=2.0)
+    areas = (*example_district.key_areas[:2], tight, *example_district.key_areas[3:])
+    d = dataclasses.replace(example_district, key_areas=areas)
+    with pytest.raises(PlanError) as err:
+        patrol(d, hours=2.0, drones=2)
+    assert re.fullmatch(
+        rf"infeasible: area {tight.id} needs a visit every 2 min; 2 drones can manage every "
+        r"\d+ min at best; add a drone or relax the limit",
+        str(err.value),
+    ), str(err.value)
+
+
+def test_slow_battery_swaps_make_one_drone_too_few(example_district):
+    fm = FlightModel(endurance_min=12.0, swap_min=15.0)
+    with pytest.raises(
+        PlanError,
+        match=r"^infeasible: area \S+ needs a visit every \d+ min; "
+        r"1 drone can manage every \d+ min at best; add a drone",
+    ):
+        patrol(example_district, hours=4.0, drones=1, flight_model=fm)
+
+
+def test_return_time_entropy():
+    cyclic = [k * 1800.0 for k in range(40)]
+    assert return_time_entropy(cyclic) == 0.0
+    rng = random.Random(3)
+    times, t = [], 0.0
+    for _ in range(200):
+        t += rng.uniform(0, 3600)
+        times.append(t)
+    assert return_time_entropy(times) > 3.0  # 12 bins, near uniform: log2(12) = 3.58
+
+
+def test_patrols_are_irregular_where_limits_allow(example_district):
+    stats = area_stats(patrol(example_district, hours=24.0, seed=11).schedule)
+    for a in stats:
+        if a.limit_min >= 60:
+            assert a.entropy_bits >= 2.5, a
+
+
+def _run(district_path, out, *extra):
+    r = runner.invoke(
+        app,
+        [
+            "plan",
+            "patrol",
+            str(district_path),
+            "--hours",
+            "3",
+            "--drones",
+            "2",
+            "--start",
+            "2026-11-28T08:00:00+08:00",
+            "-o",
+            str(out),
+            *extra,
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    return r.output
+
+
+def test_cli_seeded_output_is_byte_identical(example_district_path, tmp_path):
+    out1 = _run(example_district_path, tmp_path / "a", "--seed", "42")
+    out2 = _run(example_district_path, tmp_path / "b", "--seed", "42")
+    assert out1.replace(str(tmp_path / "a"), "X") == out2.replace(str(tmp_path / "b"), "X")
+    files = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert "schedule.json" in files and "timeline.png" in files
+    assert files == sorted(p.name for p in (tmp_path / "b").iterdir())
+    for name in files:
+        if name.endswith((".json", ".plan")):
+            assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    s = read_schedule(tmp_path / "a" / "schedule.json")
+    assert s.seed == 42 and s.start.isoformat() == "2026-11-28T08:00:00+08:00"
+    doc = json.loads((tmp_path / "a" / "schedule.json").read_text())
+    first = doc["sorties"][0]
+    assert set(first) >= {
+        "id",
+        "drone",
+        "launch_site",
+        "start_s",
+        "end_s",
+        "start",
+        "end",
+        "visits",
+        "plan",
+        "alt_m",
+        "rtl_alt_m",
+    }
+    plan = read_plan(tmp_path / "a" / first["plan"])
+    assert plan.items[0].command == 22 and plan.items[-1].command == 21
+    assert plan.fence.polygons and plan.rally
+    assert "entropy" in out1 and "riverbank-1" in out1
+
+
+def test_cli_without_seed_uses_os_randomness(example_district_path, tmp_path):
+    _run(example_district_path, tmp_path / "a")
+    _run(example_district_path, tmp_path / "b")
+    a = (tmp_path / "a" / "schedule.json").read_text()
+    b = (tmp_path / "b" / "schedule.json").read_text()
+    assert json.loads(a)["seed"] is None and a != b
