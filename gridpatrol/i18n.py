@@ -43,6 +43,7 @@ __all__ = [
     "current",
     "_",
     "translate_text",
+    "translate_output",
     "format_error",
     "interrupted_message",
     "localise_app",
@@ -58,6 +59,7 @@ DOMAIN = "gridpatrol"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 _GETTEXT_LOCALE = {"zh": "zh_CN"}
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{[^{}]+\}")
+_WORDS = re.compile(r"[^\W\d_]{2}")
 _ZH_LOCALE = re.compile(r"^zh([_-](cn|sg|hans)([._@-].*)?|\.[^@]*)?$", re.IGNORECASE)
 
 
@@ -108,7 +110,7 @@ class _Template:
                 parts.append(f"(?P<p{len(names)}>.+?)")
                 names.append(token)
             last = m.end()
-        if not names:
+        if not names or not _WORDS.search(_PLACEHOLDER.sub("", msgid)):
             return None
         parts.append(re.escape(msgid[last:]))
         weight += len(msgid) - last
@@ -239,6 +241,7 @@ def localise_app(app: typer.Typer) -> Any:
     if not _active.is_english:
         _localise_typer_panels()
         _localise_command(command)
+        _localise_output()
     return command
 
 
@@ -275,6 +278,58 @@ _TYPER_PANELS = {
     "REQUIRED_LONG_STRING": "[required]",
     "RICH_HELP": "Try [blue]'{command_path} {help_option}'[/] for help.",
 }
+
+
+def translate_output(text: str) -> str:
+    """A line or block the commands print: whole, else line by line."""
+    translated = translate_text(text)
+    if translated == text and "\n" in text:
+        translated = "\n".join(translate_text(line) for line in text.split("\n"))
+    return translated
+
+
+def _localise_renderable(thing: Any) -> Any:
+    from rich.table import Table
+
+    if isinstance(thing, str):
+        return translate_output(thing)
+    if isinstance(thing, Table):
+        if isinstance(thing.title, str):
+            thing.title = translate_text(thing.title)
+        for column in thing.columns:
+            if isinstance(column.header, str):
+                column.header = translate_text(column.header)
+    return thing
+
+
+def _localise_output() -> None:
+    """Route what the commands print through the catalog, without touching the commands.
+
+    The command modules print English with ``typer.echo``, rich ``Console.print`` (tables
+    included) and rich progress tasks; their texts are extracted like error messages
+    (``output_calls`` in ``babel.cfg``). Installed once, from ``localise_app`` in Chinese
+    mode only; every wrapper asks the active translator, which passes English through.
+    """
+    from rich.console import Console
+    from rich.progress import Progress
+
+    if getattr(typer.echo, "_localised", False):
+        return
+    echo, console_print, add_task = typer.echo, Console.print, Progress.add_task
+
+    def localised_echo(message: Any = None, *args: Any, **kwargs: Any) -> None:
+        echo(translate_output(message) if isinstance(message, str) else message, *args, **kwargs)
+
+    def localised_print(self: Any, *objects: Any, **kwargs: Any) -> None:
+        console_print(self, *(_localise_renderable(o) for o in objects), **kwargs)
+
+    def localised_add_task(self: Any, description: str, *args: Any, **kwargs: Any) -> Any:
+        return add_task(self, translate_output(description), *args, **kwargs)
+
+    localised_echo._localised = True  # type: ignore[attr-defined]
+    typer.echo = localised_echo
+    Console.print = localised_print  # type: ignore[method-assign]
+    Progress.add_task = localised_add_task  # type: ignore[method-assign]
 
 
 def _localise_typer_panels() -> None:

@@ -7,7 +7,6 @@ entries in ``gridpatrol/locale/zh_CN/LC_MESSAGES/gridpatrol.po``, and compile.
 from __future__ import annotations
 
 import re
-from collections import Counter
 
 import pytest
 from babel.messages.extract import extract_from_dir
@@ -58,15 +57,16 @@ def test_no_translation_is_stale_or_fuzzy(extracted, po):
     assert not po.obsolete
 
 
-def test_translations_keep_every_placeholder(po):
+def test_translations_use_only_the_placeholders_of_their_message(po):
+    """A translation may drop a value (an English plural 's'), never invent one."""
     broken = [
         m.id
         for m in po
         if m.id
         and m.string
-        and Counter(PLACEHOLDER.findall(m.id)) != Counter(PLACEHOLDER.findall(m.string))
+        and not set(PLACEHOLDER.findall(m.string)) <= set(PLACEHOLDER.findall(m.id))
     ]
-    assert not broken, "placeholders differ:\n" + "\n".join(map(repr, broken))
+    assert not broken, "unknown placeholders:\n" + "\n".join(map(repr, broken))
 
 
 def test_shipped_mo_is_compiled_from_the_current_po(po):

@@ -17,7 +17,8 @@ entry is extracted by ``extract_js_labels`` and its ``zh`` entry is written from
 ``_()``, ``N_()`` and ``gettext()`` calls (plain strings or f-strings) are extracted too, and in
 files mapped with ``list_messages = true`` (check modules that collect violation lines) every
 string appended to a list, and with ``label_dicts = NAME, ...`` the values of those module-level
-dicts (the legend words pictures take in from the CLI).
+dicts (the legend words pictures take in from the CLI), and with ``output_calls = echo, ...``
+what the command modules print (first argument, ``title=``/``description=``, table columns).
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ MARKERS = frozenset({"_", "N_", "gettext", "translate_text"})
 Extracted = tuple[int, str | None, str, list[str]]
 _BUILTIN_ERRORS = frozenset(n for n in dir(builtins) if n.endswith(("Error", "Exception")))
 _CONVERSIONS = {115: "!s", 114: "!r", 97: "!a"}
+PLACEHOLDER = re.compile(r"\{\{|\}\}|\{[^{}]+\}")
+_WORDS = re.compile(r"[^\W\d_]{2}")
 
 
 def template_of(node: ast.expr) -> str | None:
@@ -96,17 +99,38 @@ def extract_messages(
         return
     yield from _label_dicts(tree, options.get("label_dicts", ""))
     list_messages = str(options.get("list_messages", "")).lower() in ("1", "true", "yes")
+    output = {n.strip() for n in str(options.get("output_calls", "")).split(",") if n.strip()}
     for node in ast.walk(tree):
-        if not isinstance(node, ast.Call) or not node.args:
+        if output and isinstance(node, ast.For):
+            yield from _column_names(node, output)
+        if not isinstance(node, ast.Call):
             continue
         name = _callee(node)
         if name is None:
             continue
-        if not (_is_message_call(name) or (list_messages and name == "append")):
-            continue
-        template = template_of(node.args[0])
-        if template and template.strip():
-            yield node.lineno, None, template, []
+        texts = []
+        if node.args and (
+            _is_message_call(name) or (list_messages and name == "append") or name in output
+        ):
+            texts.append(node.args[0])
+        if name in output:
+            texts.extend(k.value for k in node.keywords if k.arg in ("title", "description"))
+        for text in texts:
+            template = template_of(text)
+            if template and _WORDS.search(PLACEHOLDER.sub("", template)):
+                yield node.lineno, None, template, []
+
+
+def _column_names(loop: ast.For, output: set[str]) -> Iterator[Extracted]:
+    """``for col in ("cell", "team"): table.add_column(col)``: the literal column names."""
+    if not isinstance(loop.iter, ast.Tuple | ast.List):
+        return
+    calls = {_callee(n) for n in ast.walk(loop) if isinstance(n, ast.Call)}
+    if "add_column" not in calls or "add_column" not in output:
+        return
+    for element in loop.iter.elts:
+        if isinstance(element, ast.Constant) and isinstance(element.value, str):
+            yield element.lineno, None, element.value, []
 
 
 def _label_dicts(tree: ast.Module, names: str) -> Iterator[Extracted]:
