@@ -14,7 +14,6 @@ slips between samples.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
@@ -28,7 +27,7 @@ from mission.errors import PlanError
 from mission.flight_model import POSITIONAL, haversine_m
 from mission.geo import LocalFrame
 from mission.model import Cmd, District, Frame, Mission
-from mission.schedule import Schedule
+from mission.schedule import Schedule, revisit_gaps
 from mission.trajectory import Speeds, Trajectory, trajectory
 
 __all__ = [
@@ -187,11 +186,27 @@ def find_conflicts(
     *,
     horizontal_m: float = HORIZONTAL_M,
     vertical_m: float = VERTICAL_M,
+    pair_cache: dict | None = None,
 ) -> list[Conflict]:
-    """Every loss of separation between every pair of airborne paths, by time then sortie."""
+    """Every loss of separation between every pair of airborne paths, by time then sortie.
+
+    Only pairs whose airborne times overlap are flown against each other. ``pair_cache`` keeps
+    results per pair of path objects, for callers that re-check with most paths unchanged.
+    """
     out: list[Conflict] = []
-    for a, b in itertools.combinations(paths, 2):
-        out.extend(_pair_conflicts(a, b, horizontal_m, vertical_m))
+    ordered = sorted(paths, key=lambda p: p.start_s)
+    for i, a in enumerate(ordered):
+        for b in ordered[i + 1 :]:
+            if b.start_s >= a.end_s:
+                break
+            first, second = (a, b) if a.id <= b.id else (b, a)
+            if pair_cache is None:
+                out.extend(_pair_conflicts(first, second, horizontal_m, vertical_m))
+                continue
+            key = (id(first), id(second))
+            if key not in pair_cache:
+                pair_cache[key] = _pair_conflicts(first, second, horizontal_m, vertical_m)
+            out.extend(pair_cache[key])
     return sorted(out, key=lambda c: (c.t_s, c.a, c.b))
 
 
@@ -331,44 +346,90 @@ def separate(
     frame: LocalFrame,
     policy: LayerPolicy = LayerPolicy(),
     seed: int = 0,
-    attempts: int = 20,
+    attempts: int = 8,
+    max_hold_s: float = 0.0,
+    hold_step_s: float = 15.0,
 ) -> list[Flight]:
     """The flights at altitude layers that pass the separation check, or a one-line refusal.
 
-    The lowest-free-layer colouring is tried first; when a take-off or landing still cuts through
-    a neighbour's layer, seeded random layerings are tried before giving up.
+    The lowest-free-layer colouring is tried first, then seeded random layerings. Layers cannot
+    help two drones using one launch site within seconds of each other (one climbs through the
+    other's descent), so with ``max_hold_s`` the later departure of a conflicting pair is held
+    on the ground, ``hold_step_s`` at a time, as a tower would; ``Flight.start_s`` carries it.
     """
-    top = policy.altitudes()[-1:] or [policy.floor_m]
+    current = list(flights)
+    first: list[Conflict] = []
+    space = _Airspace(speeds, frame)
+    while True:
+        layered, conflicts = _layerings(current, policy, seed, attempts, space)
+        if layered is not None:
+            return layered
+        first = first or conflicts
+        c = conflicts[0]
+        by_id = {f.id: f for f in current}
+        later = max((by_id[c.a], by_id[c.b]), key=lambda f: (f.start_s, f.id))
+        held = later.start_s + hold_step_s - next(f for f in flights if f.id == later.id).start_s
+        if held > max_hold_s + 1e-9:
+            break
+        current = [
+            dataclasses.replace(
+                f,
+                start_s=f.start_s + hold_step_s,
+                end_s=None if f.end_s is None else f.end_s + hold_step_s,
+            )
+            if f.id == later.id
+            else f
+            for f in current
+        ]
+    more = f" (and {len(first) - 1} more)" if len(first) > 1 else ""
+    hold = f" even with {max_hold_s:g} s ground holds" if max_hold_s > 0 else ""
+    raise PlanError(
+        f"cannot separate the sorties inside the {policy.ceiling_m:g} m ceiling{hold}: "
+        f"{describe(first[0], frame)}{more}; stagger their start times or use fewer drones"
+    )
+
+
+class _Airspace:
+    """Layered missions, trajectories and pair results, cached by sortie, start and layer, so
+    trying another layering or holding one departure only re-flies what changed."""
+
+    def __init__(self, speeds: Speeds, frame: LocalFrame):
+        self.speeds, self.frame = speeds, frame
+        self._missions: dict[tuple[str, float], Mission] = {}
+        self._paths: dict[tuple, Trajectory] = {}
+        self.pairs: dict = {}
+
+    def layered(self, f: Flight, alt_m: float) -> Flight:
+        key = (f.id, alt_m)
+        if key not in self._missions:
+            self._missions[key] = with_layer(f.mission, alt_m)
+        return dataclasses.replace(f, mission=self._missions[key], rtl_alt_m=alt_m)
+
+    def path(self, f: Flight) -> Trajectory:
+        key = (f.id, f.start_s, f.end_s, f.rtl_alt_m, id(f.mission))
+        if key not in self._paths:
+            self._paths[key] = trajectories([f], speeds=self.speeds, frame=self.frame)[0]
+        return self._paths[key]
+
+
+def _layerings(flights, policy, seed, attempts, space: _Airspace):
+    """(layered flights, None) for the first layering that passes, else (None, conflicts)."""
+    top = (policy.altitudes() or [policy.floor_m])[-1]
     windows = []
-    for f, path in zip(
-        flights,
-        trajectories(
-            [dataclasses.replace(f, mission=with_layer(f.mission, top[0])) for f in flights],
-            speeds=speeds,
-            frame=frame,
-        ),
-        strict=True,
-    ):
-        windows.append((f.id, f.start_s, max(path.end_s, f.end_s or path.end_s)))
+    for f in flights:
+        end = space.path(space.layered(f, top)).end_s
+        windows.append((f.id, f.start_s, max(end, f.end_s or end)))
     first: list[Conflict] = []
     for attempt in range(max(attempts, 1)):
         rng = None if attempt == 0 else random.Random(seed * 1_000_003 + attempt)
         layers = assign_layers(windows, policy, rng=rng)
-        layered = [
-            dataclasses.replace(
-                f, mission=with_layer(f.mission, layers[f.id]), rtl_alt_m=layers[f.id]
-            )
-            for f in flights
-        ]
-        conflicts = find_conflicts(trajectories(layered, speeds=speeds, frame=frame))
+        layered = [space.layered(f, layers[f.id]) for f in flights]
+        paths = [space.path(f) for f in layered]
+        conflicts = find_conflicts(paths, pair_cache=space.pairs)
         if not conflicts:
-            return layered
+            return layered, None
         first = first or conflicts
-    more = f" (and {len(first) - 1} more)" if len(first) > 1 else ""
-    raise PlanError(
-        f"cannot separate the sorties inside the {policy.ceiling_m:g} m ceiling: "
-        f"{describe(first[0], frame)}{more}; stagger their start times or use fewer drones"
-    )
+    return None, first
 
 
 def _frame(district: District | None, missions: Iterable[Mission]) -> LocalFrame:
@@ -428,13 +489,15 @@ def layer_schedule(
     spacing_m: float = 10.0,
     margin_m: float = 5.0,
     floor_m: float | None = None,
+    max_hold_s: float = 120.0,
     seed: int = 0,
 ) -> tuple[Schedule, dict[str, Mission]]:
     """The schedule with every sortie on its layer (``alt_m`` = ``rtl_alt_m``), and the missions
     rewritten to fly it; refuses in one line (``PlanError``) when no layering is separated.
 
     The lowest layer is the planner's own altitude (the lowest ``alt_m``) unless ``floor_m``
-    says otherwise.
+    says otherwise. A departure held on the ground to clear its launch site shifts the sortie
+    and its visits; a hold that would break an area's revisit limit is refused, never flown.
     """
     if not schedule.sorties:
         return schedule, dict(missions)
@@ -442,9 +505,35 @@ def layer_schedule(
     policy = LayerPolicy(floor, ceiling_m, spacing_m, margin_m)
     frame = _frame(district, missions.values())
     flights = separate(schedule_flights(schedule, missions, district), speeds=speeds,
-                       frame=frame, policy=policy, seed=seed)  # fmt: skip
-    layer = {f.id: float(f.rtl_alt_m) for f in flights}
-    sorties = tuple(
-        dataclasses.replace(s, alt_m=layer[s.id], rtl_alt_m=layer[s.id]) for s in schedule.sorties
-    )
-    return dataclasses.replace(schedule, sorties=sorties), {f.id: f.mission for f in flights}
+                       frame=frame, policy=policy, seed=seed, max_hold_s=max_hold_s)  # fmt: skip
+    by_id = {f.id: f for f in flights}
+    sorties = []
+    for s in schedule.sorties:
+        f = by_id[s.id]
+        hold = f.start_s - s.start_s
+        sorties.append(
+            dataclasses.replace(
+                s,
+                alt_m=float(f.rtl_alt_m),
+                rtl_alt_m=float(f.rtl_alt_m),
+                start_s=f.start_s,
+                end_s=s.end_s + hold,
+                visits=tuple(dataclasses.replace(v, eta_s=v.eta_s + hold) for v in s.visits),
+            )
+        )
+    layered = dataclasses.replace(schedule, sorties=tuple(sorties))
+    _require_revisits(layered, schedule)
+    return layered, {f.id: f.mission for f in flights}
+
+
+def _require_revisits(layered: Schedule, planned: Schedule) -> None:
+    """Ground holds must not stretch a revisit gap past its limit (unless the plan already did)."""
+    for area, limit_min in layered.limits_min.items():
+        before = max(revisit_gaps(planned, area), default=0.0)
+        after = max(revisit_gaps(layered, area), default=0.0)
+        if after > max(limit_min * 60.0, before) + 1e-6:
+            raise PlanError(
+                f"holding departures to clear the launch sites stretches the revisits of {area} "
+                f"to {after / 60:.1f} min, over its {limit_min:g} min limit; plan again with "
+                "another seed or fewer drones"
+            )

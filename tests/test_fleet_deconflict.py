@@ -275,3 +275,44 @@ def test_simultaneous_takeoff_from_one_spot_cannot_be_layered_apart():
     msg = str(err.value)
     assert msg.startswith("cannot separate the sorties inside the 120 m ceiling: sorties a and b")
     assert "stagger their start times" in msg and "\n" not in msg
+
+
+def test_departure_is_held_until_the_pad_is_clear():
+    a = flight("a", [(500, 0)], home=(0, 0), start=0.0)
+    landing = trajectory(a.mission, id="a", start_s=0.0, speeds=FM, frame=FRAME).end_s
+    b = flight("b", [(0, 500)], home=(0, 0), start=landing - 20.0)
+    with pytest.raises(PlanError, match="cannot separate the sorties inside the 120 m ceiling: "):
+        separate([a, b], speeds=FM, frame=FRAME)
+    fixed = separate([a, b], speeds=FM, frame=FRAME, max_hold_s=120.0)
+    held = {f.id: f.start_s for f in fixed}
+    assert held["a"] == 0.0 and held["b"] > b.start_s
+    assert (held["b"] - b.start_s) % 15.0 == 0.0 and held["b"] - b.start_s <= 120.0
+    assert check(fixed) == []
+    with pytest.raises(PlanError, match="even with 10 s ground holds"):
+        separate([a, b], speeds=FM, frame=FRAME, max_hold_s=10.0)
+
+
+def test_a_hold_that_breaks_a_revisit_limit_is_refused(example_district):
+    import dataclasses
+
+    from mission.deconflict import layer_schedule
+    from mission.schedule import Visit
+
+    spec = [("s1", "ls-west", "bridge-1", 0.0), ("s2", "ls-west", "riverbank-1", 0.0)]
+    sched, missions = _schedule_over(example_district, spec)
+    # Both take off together from one pad, so s2 (the later id) is held; its visit is the one
+    # that closes the longest gap (100 s -> 300 s), which the limit of 3.55 min only just allows.
+    eta = {"s1": 100.0, "s2": 300.0}
+    sorties = tuple(
+        dataclasses.replace(s, visits=(Visit("bridge-1", eta[s.id]),)) for s in sched.sorties
+    )
+    tight = dataclasses.replace(sched, sorties=sorties, horizon_s=400.0,
+                                limits_min={"bridge-1": 3.55})  # fmt: skip
+    with pytest.raises(PlanError, match="stretches the revisits of bridge-1"):
+        layer_schedule(tight, missions, speeds=FM, district=example_district)
+    relaxed = dataclasses.replace(tight, limits_min={"bridge-1": 60.0})
+    layered, _ = layer_schedule(relaxed, missions, speeds=FM, district=example_district)
+    starts = sorted(s.start_s for s in layered.sorties)
+    assert starts[0] == 0.0 and 0.0 < starts[1] <= 120.0  # simultaneous take-off: one is held
+    held = next(s for s in layered.sorties if s.start_s > 0)
+    assert held.id == "s2" and held.visits[0].eta_s == pytest.approx(300.0 + held.start_s)

@@ -1,0 +1,312 @@
+"""Fleet safety against ArduPilot SITL: fence, battery and GCS failsafes, and two separated drones.
+
+Every test boots its own copter(s) (fresh eeprom, instances 3 and 4, clear of the shared fixture's
+instance 7), sets and confirms the safety table over MAVLink exactly as an upload does, uploads a
+sortie the planner built, and watches what the vehicle does through the telemetry normaliser.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+from shapely.geometry import Point
+from shapely.ops import nearest_points
+
+from mission.deconflict import check_schedule, layer_schedule, with_layer
+from mission.flight_model import FlightModel
+from mission.model import District, Mission
+from mission.params import ParamClient, format_rows, require_confirmed
+from mission.safety_params import ParamType, SafetyConfig, fence_radius_m, safety_settings
+from mission.sortie import Orbit, Route, Waypoint, route_to_mission
+from mission.transfer import Target, Vehicle, upload_verified
+from mission.transfer.vehicle import COPTER_MODES
+from sim.sitl import Sitl, find_sitl, home_at_site
+from telemetry.link import open_link
+from telemetry.normalise import NormaliseConfig, Normaliser
+
+pytestmark = [
+    pytest.mark.sitl,
+    pytest.mark.skipif(
+        not os.environ.get("ARDUPILOT_SITL"),
+        reason="ArduPilot SITL not configured; set ARDUPILOT_SITL to the arducopter binary",
+    ),
+]
+
+SPEEDUP = float(os.environ.get("GRIDPATROL_FLEET_SPEEDUP", "10"))
+RTL, LAND = COPTER_MODES["RTL"], COPTER_MODES["LAND"]
+FM = FlightModel()
+GLOBAL_POSITION_INT, FENCE_STATUS, SYS_STATUS = 33, 162, 1
+
+
+@dataclass
+class Watch:
+    """Everything one vehicle said: mode changes, telemetry records and raw positions."""
+
+    link: object
+    normaliser: Normaliser = field(
+        default_factory=lambda: Normaliser(NormaliseConfig(rates_hz={"position": 1000.0}))
+    )
+    mode: int | None = None
+    armed: bool = False
+    boot_ms: int = 0
+    volts: float | None = None
+    reached: int = -1
+    records: list = field(default_factory=list)
+    modes: list[tuple[int, int]] = field(default_factory=list)  # (time_boot_ms, mode)
+
+    def pump(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            msg = self.link.recv(min(left, 0.05))
+            if msg is None or msg.get_srcSystem() != 1 or msg.get_srcComponent() != 1:
+                continue
+            self.records.extend(self.normaliser.feed(msg, link="sitl"))
+            kind = msg.get_type()
+            self.boot_ms = getattr(msg, "time_boot_ms", self.boot_ms)
+            if kind == "HEARTBEAT":
+                self.armed = bool(msg.base_mode & 0x80)
+                if msg.custom_mode != self.mode:
+                    self.mode = int(msg.custom_mode)
+                    self.modes.append((self.boot_ms, self.mode))
+            elif kind == "SYS_STATUS":
+                self.volts = msg.voltage_battery / 1000.0
+            elif kind == "MISSION_ITEM_REACHED":
+                self.reached = max(self.reached, int(msg.seq))
+
+    def until(self, predicate, timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}; modes seen {self.modes}")
+            self.pump(0.1)
+
+    def events(self, code: str) -> list:
+        return [r for r in self.records if r.kind == "event" and r.event == code]
+
+    def positions(self) -> list:
+        return [r for r in self.records if r.kind == "position"]
+
+
+@dataclass
+class Booted:
+    sitl: Sitl
+    vehicle: Vehicle
+    params: ParamClient
+    watch: Watch
+    mission: Mission
+
+
+def sortie(district: District, site_id: str, steps, alt_m: float) -> Mission:
+    site = district.launch_site(site_id).position
+    mission = route_to_mission(Route(site_id, (site.x, site.y), tuple(steps)), district, alt_m)
+    return with_layer(mission, alt_m)
+
+
+def safety_for(district: District, site_id: str, alt_m: float, **extra) -> SafetyConfig:
+    site = district.launch_site(site_id).position
+    radius = fence_radius_m(district, (site.x, site.y))
+    return SafetyConfig(rtl_alt_m=alt_m, fence_radius_m=radius, sysid=1, **extra)
+
+
+@contextlib.contextmanager
+def booted(
+    district: District,
+    site_id: str,
+    mission: Mission,
+    config: SafetyConfig,
+    *,
+    instance: int,
+    speedup: float = SPEEDUP,
+) -> Iterator[Booted]:
+    """A fresh SITL at the launch site with the mission uploaded and the safety table confirmed."""
+    sitl = Sitl(find_sitl(), home_at_site(district, site_id), instance=instance, speedup=speedup)
+    sitl.start()
+    link = None
+    try:
+        sitl.wait_ready(120)
+        link = open_link(sitl.url)
+        target = Target(1, 1)
+        vehicle = Vehicle(link, target, timeout_s=1.0, retries=5)
+        vehicle.request_telemetry(rate_hz=10.0)
+        for msg_id in (FENCE_STATUS, SYS_STATUS):
+            vehicle.command(511, msg_id, 1e5, accept_unsupported=True)
+        upload_verified(link, mission, target=target)
+        params = ParamClient(link, target)
+        rows = params.apply(safety_settings(config))
+        print(format_rows(rows))
+        require_confirmed(rows)
+        watch = Watch(link)
+        vehicle.wait_armable(60)
+        yield Booted(sitl, vehicle, params, watch, mission)
+    finally:
+        print(f"SITL logs: {sitl.logdir}")
+        if link is not None:
+            link.close()
+        sitl.stop()
+
+
+def take_off(b: Booted, alt_m: float) -> None:
+    b.vehicle.set_mode("GUIDED")
+    b.vehicle.arm()
+    b.vehicle.takeoff(alt_m, timeout_s=120)
+
+
+def test_fence_breach_turns_the_vehicle_back(example_district):
+    d = example_district
+    alt = 30.0
+    site = d.launch_site("ls-west").position
+    edge = nearest_points(d.boundary.exterior, site)[0]
+    away = np.array([edge.x - site.x, edge.y - site.y])
+    away /= np.linalg.norm(away)
+    goal = np.array([edge.x, edge.y]) + 300.0 * away
+    lon, lat = d.frame.to_lonlat(goal[0], goal[1])
+    mission = sortie(d, "ls-west", [Waypoint(site.x + 50, site.y)], alt)
+    with booted(d, "ls-west", mission, safety_for(d, "ls-west", alt), instance=3) as b:
+        take_off(b, alt)
+        b.vehicle.ex.send(
+            b.vehicle.link.mav.set_position_target_global_int_encode(
+                0, 1, 1, 6, 0x0FF8, int(lat * 1e7), int(lon * 1e7), alt, 0, 0, 0, 0, 0, 0, 0, 0
+            )
+        )
+        b.watch.until(lambda: b.watch.mode == RTL, 240 / SPEEDUP + 60, "RTL at the fence")
+        b.watch.until(lambda: not b.watch.armed, 600 / SPEEDUP + 60, "landing back home")
+        breaches = b.watch.events("fence_breach")
+        assert breaches, [r.event for r in b.watch.records if r.kind == "event"]
+        tracks = [d.frame.to_metric(p.lon, p.lat) for p in b.watch.positions()]
+        outside = max(d.boundary.exterior.distance(Point(x, y)) * (not d.boundary.contains(
+            Point(x, y))) for x, y in tracks)  # fmt: skip
+        assert outside < 60.0, f"flew {outside:.0f} m past the fence before turning back"
+        last = tracks[-1]
+        assert math.hypot(last[0] - site.x, last[1] - site.y) < 10.0  # landed at its launch site
+
+
+def _patrol(d: District, site_id: str, alt: float) -> Mission:
+    """A long square patrol round the launch site, so failsafes hit it mid-mission."""
+    s = d.launch_site(site_id).position
+    square = [(120, 0), (120, 120), (0, 120), (0, 0)] * 3
+    return sortie(d, site_id, [Waypoint(s.x + dx, s.y + dy) for dx, dy in square], alt)
+
+
+def test_low_battery_mid_mission_triggers_rtl(example_district):
+    d = example_district
+    alt = 30.0
+    config = safety_for(d, "ls-west", alt)
+    wanted = {s.name: s.value for s in safety_settings(config)}
+    between = round((wanted["BATT_LOW_VOLT"] + wanted["BATT_CRT_VOLT"]) / 2, 2)
+    with booted(d, "ls-west", _patrol(d, "ls-west", alt), config, instance=3) as b:
+        take_off(b, alt)
+        b.vehicle.start_mission()
+        b.watch.until(lambda: b.watch.reached >= 2, 300 / SPEEDUP + 60, "mission under way")
+        assert b.watch.mode == COPTER_MODES["AUTO"]
+        b.params.set("SIM_BATT_VOLTAGE", between, ParamType.REAL32)
+        b.watch.until(lambda: b.watch.mode in (RTL, LAND), 60 / SPEEDUP + 30, "battery failsafe")
+        assert b.watch.mode == RTL, f"low battery ({between} V) should RTL, got {b.watch.modes}"
+        assert b.watch.volts is not None and b.watch.volts < wanted["BATT_LOW_VOLT"]
+
+
+def test_lost_gcs_heartbeat_triggers_rtl_after_the_timeout(example_district):
+    d = example_district
+    alt = 30.0
+    timeout_s = 5.0
+    config = safety_for(d, "ls-west", alt, gcs_timeout_s=timeout_s)
+    with booted(d, "ls-west", _patrol(d, "ls-west", alt), config, instance=3) as b:
+        link = b.vehicle.link
+        beating = threading.Event()
+        beating.set()
+
+        def heartbeat() -> None:
+            while beating.is_set():
+                link.send(link.mav.heartbeat_encode(6, 8, 0, 0, 4))  # GCS, no autopilot, active
+                time.sleep(0.1 / max(SPEEDUP / 10, 1))
+
+        beat = threading.Thread(target=heartbeat, daemon=True)
+        beat.start()
+        try:
+            take_off(b, alt)
+            b.vehicle.start_mission()
+            b.watch.until(lambda: b.watch.reached >= 2, 300 / SPEEDUP + 60, "mission under way")
+            b.watch.pump(1.0)
+            assert b.watch.mode == COPTER_MODES["AUTO"]  # heartbeats keep it flying
+        finally:
+            beating.clear()
+            beat.join()
+        silent_from = b.watch.boot_ms
+        b.watch.until(lambda: b.watch.mode == RTL, 60 / SPEEDUP + 30, "GCS failsafe")
+        at = next(t for t, mode in b.watch.modes if mode == RTL)
+        waited = (at - silent_from) / 1000.0
+        assert timeout_s - 0.5 <= waited <= timeout_s + 3.0, f"RTL after {waited:.1f} s silence"
+
+
+def test_two_layered_sorties_never_lose_separation(example_district):
+    from datetime import UTC, datetime
+
+    from mission.schedule import Schedule, Sortie
+
+    d = example_district
+    area = d.key_area("bridge-1")
+    missions, sorties = {}, []
+    for sid, site_id in (("west", "ls-west"), ("east", "ls-east")):
+        steps = [Waypoint(area.center.x, area.center.y),
+                 Orbit(area.center.x, area.center.y, 40.0, 2)]  # fmt: skip
+        missions[sid] = sortie(d, site_id, steps, 60.0)
+        end = FM.mission_time_s(missions[sid])
+        sorties.append(Sortie(sid, sid, site_id, 0.0, end, 60.0, (), f"{sid}.plan"))
+    schedule = Schedule(d.name, datetime(2026, 11, 28, tzinfo=UTC), 3600.0, ("west", "east"),
+                        tuple(sorties))  # fmt: skip
+    assert check_schedule(schedule, missions, speeds=FM, district=d)  # unlayered, they meet
+    layered, flown = layer_schedule(schedule, missions, speeds=FM, district=d)
+    assert check_schedule(layered, flown, speeds=FM, district=d) == []
+    alt = {s.id: s.alt_m for s in layered.sorties}
+    speedup = max(5.0, SPEEDUP / 2)  # two simulators share two cores
+    with contextlib.ExitStack() as stack:
+        fleet = {
+            s.id: stack.enter_context(
+                booted(
+                    d,
+                    s.launch_site,
+                    flown[s.id],
+                    safety_for(d, s.launch_site, alt[s.id]),
+                    instance=3 + k,
+                    speedup=speedup,
+                )  # fmt: skip
+            )
+            for k, s in enumerate(layered.sorties)
+        }
+        for sid, b in fleet.items():
+            take_off(b, alt[sid])
+        for b in fleet.values():
+            b.vehicle.start_mission()
+        deadline = time.monotonic() + 900 / speedup + 60
+        while any(b.watch.armed for b in fleet.values()) and time.monotonic() < deadline:
+            for b in fleet.values():
+                b.watch.pump(0.05)
+        assert not any(b.watch.armed for b in fleet.values()), "sorties did not finish in time"
+    tracks = {}
+    for sid, b in fleet.items():
+        pos = b.watch.positions()
+        xy = np.array([d.frame.to_metric(p.lon, p.lat) for p in pos])
+        tracks[sid] = (
+            np.array([p.wall_time for p in pos]),
+            xy,
+            np.array([p.alt_msl_m for p in pos]),
+        )
+    (tw, xw, zw), (te, xe, ze) = tracks["west"], tracks["east"]
+    t = tw[(tw >= te[0]) & (tw <= te[-1])]
+    ex, ey = np.interp(t, te, xe[:, 0]), np.interp(t, te, xe[:, 1])
+    wx, wy = np.interp(t, tw, xw[:, 0]), np.interp(t, tw, xw[:, 1])
+    h = np.hypot(wx - ex, wy - ey)
+    v = np.abs(np.interp(t, tw, zw) - np.interp(t, te, ze))
+    airborne = (np.interp(t, tw, zw) > zw.min() + 2) & (np.interp(t, te, ze) > ze.min() + 2)
+    lost = airborne & (h < 30.0) & (v < 10.0 - 0.5)  # 0.5 m: altitude-hold noise of the sim
+    assert h[airborne].min() < 100.0, "the sorties never came near each other; test proves nothing"
+    assert not lost.any(), (
+        f"lost separation {lost.sum()} times; closest {h[lost].min():.0f} m / {v[lost].min():.1f} m"
+    )
