@@ -16,7 +16,7 @@ from babel.messages.pofile import read_po
 from conftest import ROOT
 
 from gridpatrol import i18n
-from gridpatrol.locale.extract import cli_help_texts
+from gridpatrol.locale.extract import cli_help_texts, js_labels, sync_js_labels
 
 LOCALE = ROOT / "gridpatrol" / "locale" / "zh_CN" / "LC_MESSAGES"
 PLACEHOLDER = re.compile(r"\{\{|\}\}|\{[^{}]*\}")
@@ -85,3 +85,13 @@ def test_every_cli_help_text_has_a_chinese_translation(po):
     assert len(texts) > 10
     untranslated = [t for t in texts if not (po.get(t) and po.get(t).string)]
     assert not untranslated, "CLI help without translation:\n" + "\n".join(untranslated)
+
+
+def test_command_centre_page_chinese_labels_are_the_catalogs(po):
+    labels = ROOT / "gridpatrol" / "centre" / "page" / "labels.js"
+    text = labels.read_text(encoding="utf-8")
+    translations = {m.id: m.string for m in po if m.id and m.string}
+    assert sync_js_labels(text, translations) == text, (
+        "run: python -m gridpatrol.locale.extract sync-js gridpatrol/centre/page/labels.js"
+    )
+    assert set(js_labels(text, "zh")) == set(js_labels(text, "en"))
