@@ -1,0 +1,161 @@
+"""Thresholds of the vision pipeline: ``defaults.toml`` (documented there) overlaid by a user file.
+
+Every number lives in one TOML file with a comment saying what it does; this module only types and
+validates it, so a typo in a user file is a one-line error rather than a silently ignored key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from vision.errors import VisionError
+
+__all__ = ["VisionConfig", "ConfigError", "load_config", "DEFAULTS_PATH"]
+
+DEFAULTS_PATH = Path(__file__).with_name("defaults.toml")
+
+
+class ConfigError(VisionError):
+    """The thresholds file is unreadable or holds an unknown key or a bad value."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CameraConfig(_Section):
+    hfov_deg: float
+    mount_pitch_deg: float
+    sensor_width_mm: float
+    focal_mm: float
+
+
+class PoseConfig(_Section):
+    max_gap_s: float
+    altitude_sigma_m: float
+    attitude_sigma_deg: float
+    position_sigma_m: float
+    k_sigma: float
+
+
+class ActivityConfig(_Section):
+    work_width: int
+    channel: Literal["grey", "red"]
+    orb_features: int
+    min_matches: int
+    ransac_px: float
+    gap_s: float
+    diff_threshold: int
+    group_m: float
+    min_area_m2: float
+    max_area_m2: float
+    max_frame_fraction: float
+
+
+class PeopleConfig(_Section):
+    every_n: int
+    min_person_px: float
+    target_person_px: float
+    hit_threshold: float
+
+
+class BloomConfig(_Section):
+    work_width: int
+    min_patch_m2: float
+    min_green_ring: float
+    ring_m: float
+    green_lo: tuple[int, int, int]
+    green_hi: tuple[int, int, int]
+    flower_ranges: list[tuple[tuple[int, int, int], tuple[int, int, int]]]
+
+
+class ModelConfig(_Section):
+    path: str
+    input_size: int
+    score_threshold: float
+    nms_threshold: float
+    classes: list[str]
+    allowed: list[str]
+
+
+class TrackerConfig(_Section):
+    k: int
+    n: int
+    match_radius_m: float
+    same_object_m: float
+    same_object_s: float
+    update_every_s: float
+
+
+class AlertsConfig(_Section):
+    vehicle: str
+    evidence_dir: str
+    retention_days: float
+    crop_margin_px: int
+    crop_min_px: int
+    frame_width: int
+    jpeg_quality: int
+    embed_jpeg: bool
+
+
+class PrivacyConfig(_Section):
+    margin_m: float
+
+
+class VisionConfig(_Section):
+    camera: CameraConfig
+    pose: PoseConfig
+    activity: ActivityConfig
+    people: PeopleConfig
+    bloom: BloomConfig
+    model: ModelConfig
+    tracker: TrackerConfig
+    alerts: AlertsConfig
+    privacy: PrivacyConfig
+
+    def with_changes(self, **sections: dict) -> VisionConfig:
+        """A copy with some keys of some sections replaced (validated like a file)."""
+        data = self.model_dump()
+        for name, values in sections.items():
+            data[name].update(values)
+        return _validate(data, "overrides")
+
+
+def _read(path: Path) -> dict:
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read vision config {path}: {exc.strerror}; check the path"
+        ) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"vision config {path} is not valid TOML: {exc}; fix the file") from exc
+
+
+def _validate(data: dict, origin: str) -> VisionConfig:
+    try:
+        return VisionConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(
+            f"vision config {origin}: {where}: {err['msg']}; see vision/defaults.toml for the keys"
+        ) from exc
+
+
+def load_config(path: Path | None = None) -> VisionConfig:
+    """Defaults, with the sections/keys of ``path`` (if given) laid over them."""
+    data = _read(DEFAULTS_PATH)
+    if path is not None:
+        for section, values in _read(path).items():
+            if not isinstance(values, dict) or section not in data:
+                raise ConfigError(
+                    f"vision config {path}: unknown section [{section}]; "
+                    "see vision/defaults.toml for the sections"
+                )
+            data[section].update(values)
+    return _validate(data, str(path or DEFAULTS_PATH))

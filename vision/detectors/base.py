@@ -1,0 +1,93 @@
+"""What a detector sees (``FrameContext``), what it returns (``Detection``) and its Protocol.
+
+The context carries the frame with privacy zones already blacked out, the mask of those zones,
+the ground sampling distance implied by altitude and camera, and the boxes earlier detectors
+proposed (the people detector only looks where the activity detector saw motion). Downscaled
+working copies are made once per frame and shared by all detectors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import cv2
+import numpy as np
+
+from vision.camera import Camera
+from vision.pose import Pose
+
+__all__ = ["Detection", "Detector", "FrameContext", "scale_box"]
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One box in full-frame pixels. ``anchor`` says which point stands on the ground."""
+
+    box: tuple[int, int, int, int]
+    score: float
+    detector: str
+    code: str
+    anchor: Literal["centre", "foot"] = "centre"
+
+    @property
+    def ground_pixel(self) -> tuple[float, float]:
+        x0, y0, x1, y1 = self.box
+        return ((x0 + x1) / 2.0, y1 if self.anchor == "foot" else (y0 + y1) / 2.0)
+
+
+@dataclass
+class FrameContext:
+    """One frame as detectors see it; ``hidden`` is 255 where privacy zones were blacked out."""
+
+    image: np.ndarray
+    time: float
+    camera: Camera
+    pose: Pose | None
+    height_m: float | None
+    hidden: np.ndarray | None = None
+    proposals: list[Detection] = field(default_factory=list)
+    _work: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def gsd_m(self) -> float | None:
+        """Metres per full-resolution pixel at the image centre, or None without a pose."""
+        return None if self.height_m is None else self.camera.gsd_m(self.height_m)
+
+    def work(self, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, float]:
+        """(bgr, grey, hidden, scale) at ``width`` px wide; ``scale`` = full px per work px."""
+        key = int(width)
+        hit = self._work.get(key)
+        if hit is None:
+            h, w = self.image.shape[:2]
+            if w <= width:
+                bgr, hidden, scale = self.image, self.hidden, 1.0
+            else:
+                scale = w / width
+                size = (width, int(round(h / scale)))
+                bgr = cv2.resize(self.image, size, interpolation=cv2.INTER_AREA)
+                hidden = None
+                if self.hidden is not None:
+                    hidden = cv2.resize(self.hidden, size, interpolation=cv2.INTER_NEAREST)
+            grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+            hit = (bgr, grey, hidden, scale)
+            self._work[key] = hit
+        return hit
+
+
+class Detector(Protocol):
+    """A frame detector: stateful ones (activity) keep their own short history."""
+
+    name: str
+
+    def detect(self, ctx: FrameContext) -> list[Detection]: ...
+
+
+def scale_box(x: int, y: int, w: int, h: int, scale: float) -> tuple[int, int, int, int]:
+    """A work-image box (x, y, w, h) as a full-frame (x0, y0, x1, y1) box."""
+    return (
+        int(x * scale),
+        int(y * scale),
+        int(np.ceil((x + w) * scale)),
+        int(np.ceil((y + h) * scale)),
+    )

@@ -1,0 +1,68 @@
+"""Flowering patches of opium-poppy colours (red, pink, purple, white) inside green vegetation.
+
+Works in HSV on a downscaled frame: flower-coloured pixels are gathered into patches by a
+morphological close, patches smaller than ``min_patch_m2`` are dropped, and a patch is kept only
+when most of the ring round it is green vegetation, so that red roofs, white cars and road
+markings next to a lawn are not reported as flowering plots.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from vision.config import BloomConfig
+from vision.detectors.base import Detection, FrameContext, scale_box
+
+__all__ = ["BloomDetector"]
+
+
+class BloomDetector:
+    name = "bloom"
+
+    def __init__(self, config: BloomConfig):
+        self.cfg = config
+
+    def detect(self, ctx: FrameContext) -> list[Detection]:
+        if ctx.gsd_m is None:
+            return []
+        bgr, _, hidden, scale = ctx.work(self.cfg.work_width)
+        gsd = ctx.gsd_m * scale
+        hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
+        green = cv2.inRange(hsv, np.array(self.cfg.green_lo), np.array(self.cfg.green_hi))
+        flower = np.zeros_like(green)
+        for lo, hi in self.cfg.flower_ranges:
+            flower |= cv2.inRange(hsv, np.array(lo), np.array(hi))
+        if hidden is not None:
+            flower[hidden > 0] = 0
+            green[hidden > 0] = 0
+        r = max(1, int(round(0.5 / gsd)))
+        k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        patches = cv2.morphologyEx(flower, cv2.MORPH_CLOSE, k)
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(patches, connectivity=8)
+        min_px = self.cfg.min_patch_m2 / gsd**2
+        ring_px = max(2, int(round(self.cfg.ring_m / gsd)))
+        out = []
+        for i in range(1, n):
+            x, y, w, h, area = stats[i]
+            if area < min_px:
+                continue
+            x0, y0 = max(0, x - ring_px), max(0, y - ring_px)
+            x1, y1 = min(bgr.shape[1], x + w + ring_px), min(bgr.shape[0], y + h + ring_px)
+            blob = (labels[y0:y1, x0:x1] == i).astype(np.uint8)
+            ring = cv2.dilate(blob, np.ones((2 * ring_px + 1,) * 2, np.uint8)) - blob
+            ring &= (patches[y0:y1, x0:x1] == 0).astype(np.uint8)
+            ring_n = int(ring.sum())
+            if ring_n == 0:
+                continue
+            share = float((green[y0:y1, x0:x1][ring > 0] > 0).sum()) / ring_n
+            if share < self.cfg.min_green_ring:
+                continue
+            fill = (
+                float(flower[y : y + h, x : x + w][labels[y : y + h, x : x + w] == i].mean())
+                / 255.0
+            )
+            box = scale_box(x, y, w, h, scale)
+            score = round(min(1.0, 0.5 * share + 0.5 * fill), 3)
+            out.append(Detection(box, score, self.name, "bloom"))
+        return out

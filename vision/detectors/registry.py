@@ -1,0 +1,39 @@
+"""Detectors picked by name, the way the command line and the config ask for them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from vision.config import VisionConfig
+from vision.detectors.base import Detector
+from vision.errors import VisionError
+
+__all__ = ["DETECTOR_NAMES", "build_detectors", "UnknownDetector"]
+
+DETECTOR_NAMES = ("activity", "people", "bloom", "model")
+
+
+class UnknownDetector(VisionError):
+    """A detector name that is not one of ``DETECTOR_NAMES``."""
+
+
+def build_detectors(names: Sequence[str], config: VisionConfig) -> list[Detector]:
+    """Detectors in pipeline order: activity first, since people scans the regions it proposes."""
+    from vision.detectors.activity import ActivityDetector
+    from vision.detectors.bloom import BloomDetector
+    from vision.detectors.model import ModelDetector
+    from vision.detectors.people import PeopleDetector
+
+    factories = {
+        "activity": lambda: ActivityDetector(config.activity),
+        "people": lambda: PeopleDetector(config.people),
+        "bloom": lambda: BloomDetector(config.bloom),
+        "model": lambda: ModelDetector(config.model),
+    }
+    wanted = [n.strip() for n in names if n.strip()]
+    for n in wanted:
+        if n not in factories:
+            raise UnknownDetector(
+                f"unknown detector {n!r}; choose from {', '.join(DETECTOR_NAMES)}"
+            )
+    return [factories[n]() for n in DETECTOR_NAMES if n in wanted]

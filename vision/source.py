@@ -1,0 +1,200 @@
+"""Where frames come from: video files, RTSP/HTTP streams, camera indices and image folders.
+
+Every frame carries a timestamp: for files, the start time given plus the container's PTS; for
+folders, the start time plus index / fps; for live sources, the wall clock at capture. A live
+stream that breaks is reopened with exponential backoff. A frame that cannot be decoded is
+skipped and counted, never passed on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from vision.errors import VisionError
+
+__all__ = [
+    "Frame",
+    "FrameSource",
+    "SourceStats",
+    "SourceError",
+    "VideoFileSource",
+    "StreamSource",
+    "ImageFolderSource",
+    "open_source",
+]
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
+
+
+class SourceError(VisionError):
+    """A frame source cannot be opened."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    index: int
+    time: float
+    image: np.ndarray
+
+
+@dataclass
+class SourceStats:
+    frames: int = 0
+    corrupt: int = 0
+    reopens: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+class FrameSource(Protocol):
+    stats: SourceStats
+    length: int | None
+
+    def __iter__(self) -> Iterator[Frame]: ...
+
+    def close(self) -> None: ...
+
+
+def _usable(img) -> bool:
+    return img is not None and img.ndim == 3 and img.shape[0] > 0 and img.shape[1] > 0
+
+
+class VideoFileSource:
+    """A video file; frame times are ``start_time`` + the presentation timestamp."""
+
+    def __init__(self, path: Path, start_time: float = 0.0, max_bad_run: int = 50):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise SourceError(f"video {self.path} does not exist; check --video")
+        self.cap = cv2.VideoCapture(str(self.path))
+        if not self.cap.isOpened():
+            raise SourceError(f"OpenCV cannot open video {self.path}; is it a video file?")
+        self.start_time = start_time
+        self.max_bad_run = max_bad_run
+        n = int(self.cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        self.length = n if n > 0 else None
+        self.fps = self.cap.get(cv2.CAP_PROP_FPS) or 0.0
+        self.stats = SourceStats()
+
+    def __iter__(self) -> Iterator[Frame]:
+        bad_run = 0
+        index = 0
+        while bad_run <= self.max_bad_run:
+            if not self.cap.grab():
+                if self.length is not None and index < self.length - 1:
+                    self.stats.corrupt += 1
+                    bad_run += 1
+                    index += 1
+                    continue
+                return
+            pts = self.cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+            ok, img = self.cap.retrieve()
+            if not ok or not _usable(img):
+                self.stats.corrupt += 1
+                bad_run += 1
+                index += 1
+                continue
+            bad_run = 0
+            if pts <= 0 and index > 0 and self.fps > 0:
+                pts = index / self.fps
+            self.stats.frames += 1
+            yield Frame(index, self.start_time + pts, img)
+            index += 1
+
+    def close(self) -> None:
+        self.cap.release()
+
+
+class StreamSource:
+    """A live stream or camera; stamped with the wall clock, reopened with backoff when it breaks."""
+
+    def __init__(
+        self,
+        target: str | int,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        backoff: tuple[float, float] = (0.5, 10.0),
+        max_reopens: int | None = None,
+        opener: Callable[[str | int], cv2.VideoCapture] = cv2.VideoCapture,
+    ):
+        self.target = target
+        self.clock, self.sleep = clock, sleep
+        self.backoff = backoff
+        self.max_reopens = max_reopens
+        self.opener = opener
+        self.length = None
+        self.stats = SourceStats()
+        self.cap = opener(target)
+        if not self.cap.isOpened():
+            raise SourceError(f"cannot open stream {target}; check the URL/camera and the network")
+        self._stop = False
+
+    def __iter__(self) -> Iterator[Frame]:
+        index = 0
+        delay = self.backoff[0]
+        while not self._stop:
+            ok, img = self.cap.read()
+            if ok and _usable(img):
+                delay = self.backoff[0]
+                self.stats.frames += 1
+                yield Frame(index, self.clock(), img)
+                index += 1
+                continue
+            if ok:
+                self.stats.corrupt += 1
+                continue
+            if self.max_reopens is not None and self.stats.reopens >= self.max_reopens:
+                return
+            self.cap.release()
+            self.sleep(delay)
+            delay = min(delay * 2, self.backoff[1])
+            self.stats.reopens += 1
+            self.cap = self.opener(self.target)
+
+    def close(self) -> None:
+        self._stop = True
+        self.cap.release()
+
+
+class ImageFolderSource:
+    """Images in name order; frame ``i`` is at ``start_time + i / fps``."""
+
+    def __init__(self, folder: Path, start_time: float = 0.0, fps: float = 1.0):
+        self.folder = Path(folder)
+        self.files = sorted(p for p in self.folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not self.files:
+            raise SourceError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {self.folder}")
+        self.start_time, self.fps = start_time, fps
+        self.length = len(self.files)
+        self.stats = SourceStats()
+
+    def __iter__(self) -> Iterator[Frame]:
+        for i, path in enumerate(self.files):
+            img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if not _usable(img):
+                self.stats.corrupt += 1
+                continue
+            self.stats.frames += 1
+            yield Frame(i, self.start_time + i / self.fps, img)
+
+    def close(self) -> None:
+        pass
+
+
+def open_source(spec: str, start_time: float = 0.0, fps: float = 1.0) -> FrameSource:
+    """A file path, image folder, ``rtsp://``/``http(s)://`` URL, or camera index (``0``)."""
+    if spec.isdigit():
+        return StreamSource(int(spec))
+    if "://" in spec:
+        return StreamSource(spec)
+    path = Path(spec)
+    if path.is_dir():
+        return ImageFolderSource(path, start_time, fps)
+    return VideoFileSource(path, start_time)

@@ -1,0 +1,132 @@
+"""Confirmation and de-duplication: when a detection becomes an alert, and when it is the same one.
+
+A candidate is a place on the ground where one kind of detection keeps appearing. Detections
+within ``match_radius_m`` of a candidate's last position are the same candidate. It is confirmed
+when it was seen in ``k`` of the last ``n`` frames (3 of 5 by default): single-frame noise never
+reaches a ground team. A confirmed candidate within ``same_object_m`` metres and ``same_object_s``
+seconds of an existing alert of the same code updates that alert instead of raising a new one, so
+one object watched for a minute is one alert.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+from vision.config import TrackerConfig
+from vision.detectors.base import Detection
+from vision.geotag import GroundFix
+
+__all__ = ["Observation", "AlertTrack", "Event", "Tracker"]
+
+
+@dataclass(frozen=True)
+class Observation:
+    detection: Detection
+    fix: GroundFix
+
+
+@dataclass
+class AlertTrack:
+    """An object that has an alert: where and when it was last seen, and when it was published."""
+
+    alert_id: str
+    code: str
+    x: float
+    y: float
+    last_seen: float
+    last_published: float
+    sightings: int = 1
+    best_score: float = 0.0
+
+
+@dataclass
+class _Candidate:
+    code: str
+    x: float
+    y: float
+    hits: deque
+    alert: AlertTrack | None = None
+    last: Observation | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """``kind`` is "new" (raise an alert) or "update" (republish ``track``'s alert)."""
+
+    kind: str
+    observation: Observation
+    track: AlertTrack | None = None
+
+
+@dataclass
+class Tracker:
+    cfg: TrackerConfig
+    candidates: list[_Candidate] = field(default_factory=list)
+    alerts: list[AlertTrack] = field(default_factory=list)
+
+    def update(self, t: float, observations: list[Observation]) -> list[Event]:
+        """Feed one frame's observations (possibly none); returns what the alert stage must do."""
+        cfg = self.cfg
+        matched: set[int] = set()
+        seen: list[tuple[_Candidate, Observation]] = []
+        for obs in sorted(observations, key=lambda o: -o.detection.score):
+            best, best_d = None, cfg.match_radius_m
+            for i, c in enumerate(self.candidates):
+                if i in matched or c.code != obs.detection.code:
+                    continue
+                d = math.hypot(c.x - obs.fix.x, c.y - obs.fix.y)
+                if d <= best_d:
+                    best, best_d = i, d
+            if best is None:
+                c = _Candidate(obs.detection.code, obs.fix.x, obs.fix.y, deque(maxlen=cfg.n))
+                self.candidates.append(c)
+                best = len(self.candidates) - 1
+            matched.add(best)
+            seen.append((self.candidates[best], obs))
+        hit_ids = {id(c) for c, _ in seen}
+        for c in self.candidates:
+            c.hits.append(id(c) in hit_ids)
+        events = [e for c, obs in seen if (e := self._sighting(c, obs, t)) is not None]
+        self.candidates = [c for c in self.candidates if any(c.hits)]
+        self.alerts = [a for a in self.alerts if t - a.last_seen <= cfg.same_object_s]
+        return events
+
+    def _sighting(self, c: _Candidate, obs: Observation, t: float) -> Event | None:
+        c.x, c.y, c.last = obs.fix.x, obs.fix.y, obs
+        if c.alert is None:
+            if sum(c.hits) < self.cfg.k:
+                return None
+            c.alert = self._existing(c, t)
+            if c.alert is None:
+                return Event("new", obs)
+        a = c.alert
+        a.x, a.y, a.last_seen = c.x, c.y, t
+        a.sightings += 1
+        a.best_score = max(a.best_score, obs.detection.score)
+        if t - a.last_published >= self.cfg.update_every_s:
+            a.last_published = t
+            return Event("update", obs, a)
+        return None
+
+    def _existing(self, c: _Candidate, t: float) -> AlertTrack | None:
+        for a in self.alerts:
+            if (
+                a.code == c.code
+                and t - a.last_seen <= self.cfg.same_object_s
+                and math.hypot(a.x - c.x, a.y - c.y) <= self.cfg.same_object_m
+            ):
+                return a
+        return None
+
+    def opened(self, c_obs: Observation, alert_id: str, t: float) -> AlertTrack:
+        """Record that an alert was raised for the candidate that produced ``c_obs``."""
+        track = AlertTrack(
+            alert_id, c_obs.detection.code, c_obs.fix.x, c_obs.fix.y, t, t, 1, c_obs.detection.score
+        )
+        self.alerts.append(track)
+        for c in self.candidates:
+            if c.last is c_obs:
+                c.alert = track
+        return track
