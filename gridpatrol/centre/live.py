@@ -22,7 +22,16 @@ __all__ = ["Hub", "LiveState", "Event"]
 Event = tuple[str, str]  # (SSE event name, JSON data)
 TRACK_POINTS = 5000
 _VEHICLE_FIELDS = {
-    "position": ("lat", "lon", "alt_rel_m", "heading_deg", "groundspeed_mps", "cell"),
+    "position": (
+        "lat",
+        "lon",
+        "alt_rel_m",
+        "heading_deg",
+        "groundspeed_mps",
+        "cell",
+        "seq",
+        "wall_time",
+    ),
     "battery": ("battery_pct", "voltage_v"),
     "state": ("mode", "armed", "landed_state"),
     "mission": ("current_seq", "total"),
