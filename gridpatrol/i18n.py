@@ -94,6 +94,7 @@ class _Template:
     pattern: re.Pattern[str]
     names: tuple[str, ...]
     weight: int
+    wordless: bool
 
     @classmethod
     def compile(cls, msgid: str, msgstr: str) -> _Template | None:
@@ -110,19 +111,23 @@ class _Template:
                 parts.append(f"(?P<p{len(names)}>.+?)")
                 names.append(token)
             last = m.end()
-        if not names or not _WORDS.search(_PLACEHOLDER.sub("", msgid)):
+        if not names:
             return None
         parts.append(re.escape(msgid[last:]))
         weight += len(msgid) - last
         pattern = re.compile("".join(parts), re.DOTALL)
-        return cls(msgid, msgstr, pattern, tuple(names), weight)
+        wordless = not _WORDS.search(_PLACEHOLDER.sub("", msgid))
+        return cls(msgid, msgstr, pattern, tuple(names), weight, wordless)
 
     def fill(self, text: str, translate: Callable[[str], str]) -> str | None:
         """The translation with this text's values, themselves translated where they can be."""
         m = self.pattern.fullmatch(text)
         if m is None:
             return None
-        values = {name: translate(m.group(f"p{i}")) for i, name in enumerate(self.names)}
+        found = [m.group(f"p{i}") for i in range(len(self.names))]
+        values = dict(zip(self.names, map(translate, found), strict=True))
+        if self.wordless and list(values.values()) == found:
+            return None  # "{where}: {problem}" says nothing itself: only worth it for its values
 
         def sub(t: re.Match[str]) -> str:
             token = t.group()
@@ -173,15 +178,15 @@ class Translator:
     def translate_text(self, text: str, _depth: int = 0) -> str:
         """``text`` in this language: an exact message, else a filled-in template, else as is.
 
-        A template's values are translated too (an error quoting another error's message), two
-        levels deep at most.
+        A template's values are translated too (an error quoting another error's message), three
+        levels deep at most (a file name, an item label, the problem).
         """
         if self.is_english or not text:
             return text
         exact = self.gettext(text)
         if exact != text:
             return exact
-        if _depth > 1:
+        if _depth > 2:
             return text
         for template in self._templates:
             filled = template.fill(text, lambda v: self.translate_text(v, _depth + 1))

@@ -16,7 +16,8 @@ entry is extracted by ``extract_js_labels`` and its ``zh`` entry is written from
 
 ``_()``, ``N_()`` and ``gettext()`` calls (plain strings or f-strings) are extracted too, and in
 files mapped with ``list_messages = true`` (check modules that collect violation lines) every
-string appended to a list, and with ``label_dicts = NAME, ...`` the values of those module-level
+string appended to a list, with ``returned_by = NAME, ...`` the strings those functions return,
+and with ``label_dicts = NAME, ...`` the values of those module-level
 dicts (the legend words pictures take in from the CLI), and with ``output_calls = echo, ...``
 what the command modules print (first argument, ``title=``/``description=``, table columns).
 """
@@ -99,8 +100,11 @@ def extract_messages(
         return
     yield from _label_dicts(tree, options.get("label_dicts", ""))
     list_messages = str(options.get("list_messages", "")).lower() in ("1", "true", "yes")
-    output = {n.strip() for n in str(options.get("output_calls", "")).split(",") if n.strip()}
+    output = _names(options.get("output_calls", ""))
+    returned_by = _names(options.get("returned_by", ""))
     for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name in returned_by:
+            yield from _returned(node)
         if output and isinstance(node, ast.For):
             yield from _column_names(node, output)
         if not isinstance(node, ast.Call):
@@ -117,8 +121,29 @@ def extract_messages(
             texts.extend(k.value for k in node.keywords if k.arg in ("title", "description"))
         for text in texts:
             template = template_of(text)
-            if template and _WORDS.search(PLACEHOLDER.sub("", template)):
+            if template and _is_message(template):
                 yield node.lineno, None, template, []
+
+
+def _names(option: str) -> set[str]:
+    return {n.strip() for n in str(option).split(",") if n.strip()}
+
+
+def _returned(function: ast.FunctionDef) -> Iterator[Extracted]:
+    """The message templates a function returns (a summary line, a label for other lines)."""
+    for node in ast.walk(function):
+        if isinstance(node, ast.Return) and node.value is not None:
+            template = template_of(node.value)
+            if template and _is_message(template):
+                yield node.lineno, None, template, []
+
+
+def _is_message(template: str) -> bool:
+    """Words, or values joined by punctuation (``{where}: {problem}``), not a bare value."""
+    literal = PLACEHOLDER.sub("\0", template)
+    if _WORDS.search(literal):
+        return True
+    return len(PLACEHOLDER.findall(template)) >= 2 and bool(literal.strip("\0").strip())
 
 
 def _column_names(loop: ast.For, output: set[str]) -> Iterator[Extracted]:
