@@ -81,7 +81,7 @@ def test_check_error_lines_are_translated_one_by_one(zh):
     line = i18n.format_error(exc)
     assert line == (
         "错误：任务：没有导航项；多旋翼任务应以 NAV_TAKEOFF 开始；"
-        "item 3 (NAV_WAYPOINT)：坐标 (91.0, 103.8) 超出范围"
+        "第 3 项（NAV_WAYPOINT）：坐标 (91.0, 103.8) 超出范围"
     )
 
 
