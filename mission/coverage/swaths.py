@@ -52,12 +52,13 @@ class Swaths:
 
 
 def swaths(region, theta: float, spacing_m: float) -> Swaths:
-    """Lines ``spacing_m`` apart across ``region``, the outer ones half a spacing from its edge."""
+    """The fewest lines at most ``spacing_m`` apart across ``region``, spread evenly, the outer
+    ones half a gap from its edge; the spare width goes into overlap, not into an extra line."""
     rot = shapely.transform(region, lambda c: rotate(c, -theta))
     xmin, ymin, xmax, ymax = rot.bounds
     height = ymax - ymin
     n = max(1, math.ceil(height / spacing_m - 1e-9))
-    ys = ymin + (height - (n - 1) * spacing_m) / 2 + np.arange(n) * spacing_m
+    ys = ymin + (np.arange(n) + 0.5) * (height / n)  # evenly spread: no gap wider than asked
     coords = np.empty((n, 2, 2))
     coords[:, 0, 0], coords[:, 1, 0] = xmin - 1.0, xmax + 1.0
     coords[:, :, 1] = ys[:, None]
