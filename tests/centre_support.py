@@ -40,10 +40,12 @@ def centre_app() -> typer.Typer:
     return app
 
 
+def jpeg_array(seed: int, size: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 255, (size, size, 3), dtype=np.uint8)
+
+
 def jpeg(seed: int, size: int = 48) -> bytes:
-    rng = np.random.default_rng(seed)
-    image = rng.integers(0, 255, (size, size, 3), dtype=np.uint8)
-    ok, data = cv2.imencode(".jpg", image)
+    ok, data = cv2.imencode(".jpg", jpeg_array(seed, size))
     assert ok
     return data.tobytes()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from datetime import UTC, datetime
 
 import pytest
 from centre_support import Peer, alert, centre_app
@@ -143,3 +144,47 @@ def test_one_line_errors(mosquitto, tmp_path):
 def test_help_is_one_line_per_command(args):
     result = run(*args)
     assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_alerts_from_the_vision_pipeline_sink(mosquitto, tmp_path):
+    """The real publishing path: vision.alerts.Alert -> MqttAlertSink -> telemetry Publisher."""
+    from centre_support import jpeg_array
+
+    from telemetry.mqtt import MqttSettings
+    from telemetry.publish import Publisher
+    from vision.alerts import Alert, EvidenceStore, MqttAlertSink
+
+    db = tmp_path / "alerts.sqlite"
+    assert run("alerts", "--mqtt", mosquitto.url, "--db", str(db), "--wait", "2").exit_code == 0
+    evidence = EvidenceStore(tmp_path / "evidence").save(
+        "gp1-20261128T010000-activity-0001", 1764291600.0, jpeg_array(3, 40), jpeg_array(4, 120)
+    )
+    first = Alert(
+        id="gp1-20261128T010000-activity-0001", created="2026-11-28T01:00:00Z",
+        updated="2026-11-28T01:00:00Z", vehicle="gp1", detector="activity", code="activity",
+        score=0.7, lat=36.064, lon=103.79, uncertainty_m=9.5, cell=23, team="Grid team 23",
+        footprint=[[103.789, 36.063], [103.791, 36.063], [103.791, 36.065]],
+        frame_time="2026-11-28T01:00:00Z", evidence=evidence,
+    )  # fmt: skip
+    seen_again = first.model_copy(
+        update={"sightings": 4, "updated": datetime(2026, 11, 28, 1, 0, 9, tzinfo=UTC)}
+    )
+    publisher = Publisher(MqttSettings.from_url(mosquitto.url), tmp_path / "spool.sqlite").start()
+    try:
+        sink = MqttAlertSink(publisher)
+        sink.send(first)
+        sink.send(seen_again)
+        assert publisher.flush(10)
+    finally:
+        publisher.close()
+    out = run("alerts", "--mqtt", mosquitto.url, "--db", str(db))
+    assert out.exit_code == 0, out.output
+    assert "1 open alert in 1 cell" in out.output
+    assert "cell 23 · team Grid team 23" in out.output
+    assert (
+        "gp1-20261128T010000-activity-0001  2026-11-28T01:00:00Z  activity  score 0.70"
+        in out.output
+    )
+    with sqlite3.connect(db) as con:
+        (payload,) = con.execute("SELECT payload FROM alerts").fetchone()
+    assert json.loads(payload)["sightings"] == 4
