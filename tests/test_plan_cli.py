@@ -1,0 +1,101 @@
+"""The ``plan sweep`` and ``plan convert`` commands, end to end on real files."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from gridpatrol.cli import app
+from mission.checks import check_mission
+from mission.formats import read_mission
+
+runner = CliRunner()
+
+
+def test_sweep_writes_checked_sorties_and_a_picture(
+    example_district, example_district_path, tmp_path
+):
+    out = tmp_path / "cells.plan"
+    r = runner.invoke(
+        app,
+        [
+            "plan",
+            "sweep",
+            str(example_district_path),
+            "--area",
+            "cells:20-34",
+            "--spacing",
+            "40",
+            "-o",
+            str(out),
+            "--png",
+            str(tmp_path / "m.png"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    files = sorted(tmp_path.glob("cells-*.plan"))
+    assert len(files) > 1 and f"wrote {len(files)} sorties" in r.output
+    for f in files:
+        m = read_mission(f)
+        assert check_mission(m, example_district) == []
+        assert all(it.alt <= 60 for it in m.items)
+    assert (tmp_path / "m.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_sweep_options_reach_the_plan(example_district_path, tmp_path):
+    out = tmp_path / "one.waypoints"
+    r = runner.invoke(
+        app,
+        [
+            "plan",
+            "sweep",
+            str(example_district_path),
+            "--area",
+            "lot-1",
+            "--alt",
+            "80",
+            "--angle",
+            "0",
+            "--side-overlap",
+            "0.6",
+            "-o",
+            str(out),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert "bearing 0°" in r.output and "48.0 m apart" in r.output  # 120 m footprint x 40%
+    m = read_mission(out)
+    assert {it.alt for it in m.items if it.command == 16} == {80.0}
+
+
+def test_sweep_refuses_bad_input_with_one_line(example_district_path, tmp_path):
+    r = runner.invoke(
+        app,
+        [
+            "plan",
+            "sweep",
+            str(example_district_path),
+            "--area",
+            "cells:1-3",
+            "--alt",
+            "150",
+            "-o",
+            str(tmp_path / "x.plan"),
+        ],
+    )
+    assert r.exit_code != 0 and "ceiling" in str(r.exception)
+    assert not (tmp_path / "x.plan").exists()
+
+
+def test_convert_keeps_every_item(tmp_path):
+    from conftest import FIXTURES
+
+    src = FIXTURES / "mp-waypoints" / "copter_mission.txt"
+    r = runner.invoke(app, ["plan", "convert", str(src), str(tmp_path / "m.plan")])
+    assert r.exit_code == 0 and "12 items" in r.output
+    back = tmp_path / "back.waypoints"
+    assert (
+        runner.invoke(app, ["plan", "convert", str(tmp_path / "m.plan"), str(back)]).exit_code == 0
+    )
+    assert [(i.command, i.x, i.y) for i in read_mission(back).items] == [
+        (i.command, i.x, i.y) for i in read_mission(src).items
+    ]
