@@ -236,3 +236,24 @@ def test_gcj02_district_file_and_its_wgs84_twin_produce_the_same_mission(
                 if i.lat or i.lon:
                     assert metres((i.lon, i.lat), (j.lon, j.lat)) < 0.5
                     assert 36.04 < j.lat < 36.08 and 103.77 < j.lon < 103.81  # WGS-84 Xiyuan
+
+
+def test_plan_geojson_export_in_gcj02_is_display_only(example_district, tmp_path):
+    from mission.coverage.survey import plan_sweep
+    from mission.formats import read_mission, write_mission
+
+    mission = plan_sweep(example_district, "bridge-1").missions[0]
+    write_mission(mission, tmp_path / "wgs.geojson")
+    write_mission(mission, tmp_path / "gcj.geojson", output_crs="gcj02")
+    wgs = json.loads((tmp_path / "wgs.geojson").read_text(encoding="utf-8"))
+    gcj = json.loads((tmp_path / "gcj.geojson").read_text(encoding="utf-8"))
+    assert gcj["crs"] == "gcj02" and "crs" not in wgs
+    for a, b in zip(positions(wgs), positions(gcj), strict=True):
+        assert metres(crs.from_wgs84(a[0], a[1], "gcj02"), b) < 1e-6
+        assert a[2:] == b[2:]
+    assert read_mission(tmp_path / "wgs.geojson").items == mission.items
+    with pytest.raises(FormatError, match="gcj02, which is for map display only"):
+        read_mission(tmp_path / "gcj.geojson")
+    with pytest.raises(FormatError, match="always wgs84"):
+        write_mission(mission, tmp_path / "gcj.plan", output_crs="gcj02")
+    assert not (tmp_path / "gcj.plan").exists()

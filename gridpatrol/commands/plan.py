@@ -24,6 +24,20 @@ Reserve = Annotated[float, typer.Option("--reserve", help="Battery reserve kept,
 Cruise = Annotated[float, typer.Option("--cruise", help="Cruise speed, m/s.")]
 Swap = Annotated[float, typer.Option("--swap-min", help="Battery swap time, minutes.")]
 ItemLimit = Annotated[int, typer.Option("--item-limit", help="Vehicle mission item limit.")]
+Crs = Annotated[
+    str | None,
+    typer.Option(
+        "--crs",
+        help="Coordinate system of the district file: wgs84, gcj02 or bd09 (overrides its 'crs').",
+    ),
+]
+OutputCrs = Annotated[
+    str,
+    typer.Option(
+        "--output-crs",
+        help="Coordinates of .geojson output: wgs84, or gcj02/bd09 for Chinese map apps only.",
+    ),
+]
 
 
 def _flight_model(endurance: float, reserve: float, cruise: float, swap: float = 5.0):
@@ -69,6 +83,8 @@ def sweep(
     reserve: Reserve = 0.20,
     cruise: Cruise = 10.0,
     item_limit: ItemLimit = 700,
+    crs: Crs = None,
+    output_crs: OutputCrs = "wgs84",
 ) -> None:
     """Plan a lawnmower sweep over an area, split into sorties that each fit one battery."""
     from mission.checks import require_safe
@@ -77,7 +93,7 @@ def sweep(
     from mission.formats import write_mission
     from mission.formats.district_geojson import load_district
 
-    district = load_district(district_file)
+    district = load_district(district_file, crs=crs)
     fm = _flight_model(endurance_min, reserve, cruise)
     cfg = SweepSettings(
         alt_m=alt,
@@ -103,7 +119,7 @@ def sweep(
             flight_model=fm,
             item_limit=item_limit,
         )
-        write_mission(mission, _numbered(out, k, n), district)
+        write_mission(mission, _numbered(out, k, n), district, output_crs)
     if png is not None:
         from mission.formats.plan_picture import write_plan_picture
 
@@ -135,6 +151,7 @@ def patrol(
     reserve: Reserve = 0.20,
     cruise: Cruise = 10.0,
     swap_min: Swap = 5.0,
+    crs: Crs = None,
 ) -> None:
     """Plan irregular patrols over the key areas: schedule.json, one .plan per sortie, timeline."""
     import random
@@ -151,7 +168,7 @@ def patrol(
 
     if hours <= 0 or drones < 1:
         raise PlanError("--hours must be positive and --drones at least 1")
-    district = load_district(district_file)
+    district = load_district(district_file, crs=crs)
     fm = _flight_model(endurance_min, reserve, cruise, swap_min)
     if start is None:
         now = datetime.now(UTC).astimezone()
@@ -190,13 +207,14 @@ def check(
     reserve: Reserve = 0.20,
     cruise: Cruise = 10.0,
     item_limit: ItemLimit = 700,
+    crs: Crs = None,
 ) -> None:
     """Run every safety check: one line per violation and exit 2, or one OK line."""
     from mission.checks import check_mission, summary
     from mission.formats import read_mission
     from mission.formats.district_geojson import load_district
 
-    district = load_district(district_file)
+    district = load_district(district_file, crs=crs)
     mission = read_mission(file)
     fm = _flight_model(endurance_min, reserve, cruise)
     violations = check_mission(
@@ -221,6 +239,8 @@ def convert(
     district_file: Annotated[
         Path | None, typer.Option("--district", help="District map under a .png picture.")
     ] = None,
+    crs: Crs = None,
+    output_crs: OutputCrs = "wgs84",
 ) -> None:
     """Convert a mission between formats; every item is kept (.waypoints drops fence/rally)."""
     from mission.formats import read_mission, write_mission
@@ -229,9 +249,9 @@ def convert(
     if district_file is not None:
         from mission.formats.district_geojson import load_district
 
-        district = load_district(district_file)
+        district = load_district(district_file, crs=crs)
     mission = read_mission(src)
-    write_mission(mission, dst, district)
+    write_mission(mission, dst, district, output_crs)
     note = ""
     if dst.suffix.lower() in (".waypoints", ".txt") and (mission.fence.polygons or mission.rally):
         note = " (the .waypoints format has no fence or rally points; they were not written)"

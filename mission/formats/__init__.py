@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mission.crs import WGS84, normalise_crs
 from mission.errors import FormatError
 from mission.model import District, Mission
 
@@ -42,9 +43,17 @@ def read_mission(path: str | Path) -> Mission:
     return read_waypoints(path)
 
 
-def write_mission(mission: Mission, path: str | Path, district: District | None = None) -> None:
+def write_mission(
+    mission: Mission, path: str | Path, district: District | None = None, output_crs: str = "wgs84"
+) -> None:
+    """``output_crs`` applies to .geojson only: files a vehicle can fly are always WGS-84."""
     path = Path(path)
     suffix = _suffix(path, (*MISSION_SUFFIXES, ".png"))
+    if suffix != ".geojson" and normalise_crs(output_crs) != WGS84:
+        raise FormatError(
+            f"{path.name}: --output-crs {output_crs} is for .geojson exports only; "
+            "mission files for vehicles are always wgs84"
+        )
     if suffix == ".plan":
         from mission.formats.qgc_plan import write_plan
 
@@ -52,7 +61,7 @@ def write_mission(mission: Mission, path: str | Path, district: District | None 
     elif suffix == ".geojson":
         from mission.formats.path_geojson import write_path_geojson
 
-        write_path_geojson(mission, path)
+        write_path_geojson(mission, path, output_crs)
     elif suffix == ".png":
         from mission.formats.plan_picture import write_plan_picture
 

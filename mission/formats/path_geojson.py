@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from mission.crs import WGS84, require_wgs84, to_display_crs
 from mission.errors import FormatError
 from mission.flight_model import has_position
 from mission.model import (
@@ -134,6 +135,7 @@ def parse_path_geojson(data: Any, source: str = "geojson") -> Mission:
         raise FormatError(
             f"{source}: not a GeoJSON FeatureCollection; give a file written by gridpatrol plan"
         )
+    require_wgs84(data, source)
     items: list[tuple[int, MissionItem]] = []
     home = None
     polys, circles, rally = [], [], []
@@ -199,10 +201,12 @@ def read_path_geojson(path: str | Path) -> Mission:
     return parse_path_geojson(data, path.name)
 
 
-def write_path_geojson(mission: Mission, path: str | Path) -> None:
+def write_path_geojson(mission: Mission, path: str | Path, output_crs: str = WGS84) -> None:
+    """``output_crs`` gcj02/bd09 is for Chinese map apps: such a file is refused as a mission."""
+    data = path_geojson(mission)
+    if output_crs != WGS84:
+        data = to_display_crs(data, output_crs)
     try:
-        Path(path).write_text(
-            json.dumps(path_geojson(mission), sort_keys=True) + "\n", encoding="utf-8"
-        )
+        Path(path).write_text(json.dumps(data, sort_keys=True) + "\n", encoding="utf-8")
     except OSError as exc:
         raise FormatError(f"{path}: cannot write ({exc}); check the folder") from None
