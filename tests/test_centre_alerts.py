@@ -133,6 +133,9 @@ def test_one_line_errors(mosquitto, tmp_path):
     assert "is the broker running?" in str(down.exception)
     bad = run("alerts", "--mqtt", "http://x", "--db", str(db))
     assert "bad MQTT URL" in str(bad.exception)
+    missing = run("alerts", "--db", str(tmp_path / "none.sqlite"))
+    assert "no alert store at" in str(missing.exception)
+    assert not (tmp_path / "none.sqlite").exists()
     unknown = run(
         "alerts", "ack", "zz-9", "--by", "Li", "--mqtt", "mqtt://127.0.0.1:1", "--db", str(db)
     )

@@ -177,7 +177,7 @@ class _Handler(BaseHTTPRequestHandler):
         if match and match.group(2).endswith(".jpg"):
             data = self.centre.store.evidence_jpeg(match.group(1), match.group(2)[:-4])
             if data is not None:
-                return self._send(HTTPStatus.OK, data, "image/jpeg", cache="private, max-age=3600")
+                return self._send(HTTPStatus.OK, data, "image/jpeg")
         self._send_json(HTTPStatus.NOT_FOUND, {"error": "not found"})
 
     def do_POST(self) -> None:
@@ -295,7 +295,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", cache)
+        self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Referrer-Policy", "no-referrer")
         csp = content_security_policy(nonce or "")

@@ -55,11 +55,14 @@ def alerts_main(
     ctx.obj = {"mqtt": mqtt, "db": db}
     if ctx.invoked_subcommand:
         return
+    from gridpatrol.centre.errors import CentreError
     from gridpatrol.centre.listing import alert_line, format_alerts
     from gridpatrol.centre.mqtt_feed import CentreFeed
     from gridpatrol.centre.store import AlertStore, StoreSink
     from telemetry.mqtt import MqttSettings
 
+    if mqtt is None and not db.exists():
+        raise CentreError(f"no alert store at {db}; receive alerts first with --mqtt URL")
     with AlertStore(db) as store:
         if mqtt is None:
             typer.echo(f"(alerts stored in {db}; pass --mqtt URL to receive new ones)")
@@ -110,6 +113,10 @@ def alerts_ack(
     db = db or parent.get("db") or DEFAULT_DB
     if not mqtt:
         raise CentreError("acknowledging needs the broker; pass --mqtt mqtt://host:1883")
+    if not db.exists():
+        raise CentreError(
+            f"no alert store at {db}; receive alerts first: gridpatrol alerts --mqtt URL"
+        )
     with AlertStore(db) as store:
         alert = store.get(alert_id)
         if alert is None:
