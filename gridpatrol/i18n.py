@@ -49,9 +49,8 @@ __all__ = [
     "localise_app",
     "localise_district",
     "picture_language",
-    "picture_fonts",
     "picture_district",
-    "picture_labels",
+    "pictures",
 ]
 
 LANGUAGES = ("en", "zh")
@@ -413,13 +412,6 @@ def picture_district(district: Any) -> Any:
     return localise_district(district) if picture_language() == "zh" else district
 
 
-def picture_labels(labels: Mapping[str, str]) -> dict[str, str]:
-    """Legend and axis words for a picture, translated only if Chinese can be drawn."""
-    if picture_language() != "zh":
-        return dict(labels)
-    return {key: _(text) for key, text in labels.items()}
-
-
 CJK_FONT_GLOBS = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK*-Regular.ttc",
     "/usr/share/fonts/opentype/noto/NotoSansCJK*.ttc",
@@ -458,20 +450,37 @@ def picture_language(warn: Callable[[str], None] = _stderr) -> str:
 
 
 @contextmanager
-def picture_fonts() -> Iterator[None]:
-    """matplotlib settings for drawing: a CJK face after DejaVu Sans when Chinese is in use.
+def pictures() -> Iterator[None]:
+    """Draw pictures in the active language: wrap the calls that write them.
 
-    Glyph fallback (matplotlib >= 3.6) keeps Latin text and digits in DejaVu Sans and takes
-    Chinese characters from Noto Sans CJK.
+    In Chinese (when a CJK font exists) the fonts get a CJK face after DejaVu Sans (glyph
+    fallback, matplotlib >= 3.6: Latin text and digits stay in DejaVu Sans), and every text of a
+    figure is translated through the catalog just before it is saved, so the drawing code in
+    ``mission/formats`` stays English and language-free. Without a font: English, one warning.
     """
-    import matplotlib
-    from matplotlib import font_manager
-
-    font = cjk_font_file() if picture_language() == "zh" else None
-    if font is None:
+    if picture_language() != "zh":
         yield
         return
-    font_manager.fontManager.addfont(str(font))
-    family = font_manager.FontProperties(fname=str(font)).get_name()
-    with matplotlib.rc_context({"font.family": ["DejaVu Sans", family]}):
-        yield
+    import matplotlib
+    from matplotlib import font_manager
+    from matplotlib.figure import Figure
+    from matplotlib.text import Text
+
+    font = str(cjk_font_file())
+    font_manager.fontManager.addfont(font)
+    families = ["DejaVu Sans", font_manager.FontProperties(fname=font).get_name()]
+    savefig = Figure.savefig
+
+    def localised_savefig(self: Any, *args: Any, **kwargs: Any) -> Any:
+        for text in self.findobj(Text):
+            if text.get_text():
+                text.set_text(translate_output(text.get_text()))
+                text.set_fontfamily(families)
+        return savefig(self, *args, **kwargs)
+
+    Figure.savefig = localised_savefig  # type: ignore[method-assign]
+    try:
+        with matplotlib.rc_context({"font.family": families}):
+            yield
+    finally:
+        Figure.savefig = savefig  # type: ignore[method-assign]

@@ -108,7 +108,7 @@ def test_chinese_map_picture_finds_a_cjk_font_and_misses_no_glyph(zh, example_di
     if i18n.cjk_font_file() is None:
         pytest.skip("fonts-noto-cjk is not installed (make test installs it)")
     assert i18n.picture_language() == "zh"
-    with warnings.catch_warnings(record=True) as caught, i18n.picture_fonts():
+    with warnings.catch_warnings(record=True) as caught, i18n.pictures():
         warnings.simplefilter("always")
         out = render_district(i18n.localise_district(example_district), tmp_path / "zh.png")
     missing = [str(w.message) for w in caught if "missing from" in str(w.message)]
@@ -123,7 +123,30 @@ def test_without_a_cjk_font_pictures_fall_back_to_english_with_one_warning(zh, m
     assert i18n.picture_language(said.append) == "en"
     assert i18n.picture_language(said.append) == "en"
     assert said == ["警告：未找到中文字体（请安装 fonts-noto-cjk）；图片改用英文标注"]
-    with i18n.picture_fonts():
+    with i18n.pictures():
         import matplotlib
 
         assert "Noto Sans CJK" not in json.dumps(matplotlib.rcParams["font.family"])
+
+
+def test_picture_words_are_translated_when_the_figure_is_saved(zh, tmp_path):
+    from matplotlib.figure import Figure
+
+    if i18n.cjk_font_file() is None:
+        pytest.skip("fonts-noto-cjk is not installed (make test installs it)")
+    fig = Figure()
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], label="sortie 2")
+    ax.legend()
+    ax.set_title("no-fly zone")
+    ax.set_xlabel("Riverbank (west)")
+    with warnings.catch_warnings(), i18n.pictures():
+        warnings.simplefilter("error")  # a glyph missing from the fonts would fail here
+        fig.savefig(tmp_path / "a.png")
+    assert ax.get_title() == "禁飞区"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["架次 2"]
+    assert ax.get_xlabel() == "Riverbank (west)"  # a name, not a message: left alone
+    fig2 = Figure()
+    fig2.add_subplot().set_title("no-fly zone")
+    fig2.savefig(tmp_path / "b.png")  # outside the context nothing is translated
+    assert fig2.axes[0].get_title() == "no-fly zone"

@@ -48,6 +48,7 @@ MARKERS = frozenset({"_", "N_", "gettext", "translate_text"})
 Extracted = tuple[int, str | None, str, list[str]]
 _BUILTIN_ERRORS = frozenset(n for n in dir(builtins) if n.endswith(("Error", "Exception")))
 _CONVERSIONS = {115: "!s", 114: "!r", 97: "!a"}
+OUTPUT_KEYWORDS = ("title", "description", "label")
 PLACEHOLDER = re.compile(r"\{\{|\}\}|\{[^{}]+\}")
 _WORDS = re.compile(r"[^\W\d_]{2}")
 
@@ -118,11 +119,25 @@ def extract_messages(
         ):
             texts.append(node.args[0])
         if name in output:
-            texts.extend(k.value for k in node.keywords if k.arg in ("title", "description"))
+            texts.extend(k.value for k in node.keywords if k.arg in OUTPUT_KEYWORDS)
         for text in texts:
-            template = template_of(text)
-            if template and _is_message(template):
-                yield node.lineno, None, template, []
+            for template in _alternatives(text):
+                if _is_message(template):
+                    yield node.lineno, None, template, []
+
+
+def _alternatives(node: ast.expr) -> Iterator[str]:
+    """``title or f"..."``, ``a if c else "..."``: every message a text expression can be."""
+    if isinstance(node, ast.BoolOp):
+        for value in node.values:
+            yield from _alternatives(value)
+    elif isinstance(node, ast.IfExp):
+        yield from _alternatives(node.body)
+        yield from _alternatives(node.orelse)
+    else:
+        template = template_of(node)
+        if template:
+            yield template
 
 
 def _names(option: str) -> set[str]:
