@@ -14,6 +14,7 @@ are numbered as on the vehicle and in QGroundControl: home is 0, the first item 
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -34,10 +35,11 @@ DEFAULT_MODEL = FlightModel()
 NAV_MAX = 95  # MAV_CMD ids below this are NAV commands (ids 16-94 in common.xml)
 
 
-def _known_commands() -> set[int]:
+@functools.cache
+def _known_commands() -> frozenset[int]:
     from pymavlink.dialects.v20 import ardupilotmega as mav
 
-    return {int(k) for k in mav.enums["MAV_CMD"] if k != mav.MAV_CMD_ENUM_END}
+    return frozenset(int(k) for k in mav.enums["MAV_CMD"] if k != mav.MAV_CMD_ENUM_END)
 
 
 def _name(item: MissionItem) -> str:
@@ -59,7 +61,7 @@ def _relative_alt(item: MissionItem, launch_amsl: float | None) -> float | None:
     return None
 
 
-def _well_formed(mission: Mission, known: set[int]) -> list[str]:
+def _well_formed(mission: Mission, known: frozenset[int]) -> list[str]:
     out = []
     for seq, it in enumerate(mission.items, start=1):
         label = _label(seq, it)

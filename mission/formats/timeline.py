@@ -22,17 +22,20 @@ def write_timeline(schedule: Schedule, out: str | Path, title: str = "") -> Path
     lanes = {d: i for i, d in enumerate(schedule.drones)}
     fig = Figure(figsize=(14, 1.2 + 0.9 * len(lanes)), dpi=110)
     ax = fig.add_subplot()
-    for s in schedule.sorties:
-        y = lanes[s.drone]
+    for drone, y in lanes.items():
+        flown = [s for s in schedule.sorties if s.drone == drone]
+        bars = [(s.start_s / 3600, (s.end_s - s.start_s) / 3600) for s in flown]
         ax.broken_barh(
-            [(s.start_s / 3600, (s.end_s - s.start_s) / 3600)],
-            (y - 0.3, 0.6),
-            facecolors="#dee2e6",
-            edgecolors="#868e96",
-            linewidth=0.4,
+            bars, (y - 0.3, 0.6), facecolors="#dee2e6", edgecolors="#868e96", linewidth=0.4
         )
-        for v in s.visits:
-            ax.plot([v.eta_s / 3600] * 2, [y - 0.28, y + 0.28], color=colour[v.area], linewidth=1.2)
+        visits = [v for s in flown for v in s.visits]
+        ax.vlines(
+            [v.eta_s / 3600 for v in visits],
+            y - 0.28,
+            y + 0.28,
+            colors=[colour[v.area] for v in visits],
+            linewidth=1.2,
+        )
     for a in areas:
         ax.plot([], [], color=colour[a], linewidth=3, label=a)
     ax.set_yticks(range(len(lanes)), list(lanes))
