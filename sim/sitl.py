@@ -135,7 +135,12 @@ class Sitl:
 
     @property
     def url(self) -> str:
-        return f"udpin:127.0.0.1:{self.port}"
+        """SERIAL0, MAVLink channel 0: ArduPilot trusts it like USB and accepts unsigned there."""
+        return self.serial_url(0)
+
+    def serial_url(self, serial: int) -> str:
+        """Where SERIAL0..2 talk; SERIAL1 and 2 are telemetry-radio-like channels."""
+        return f"udpin:127.0.0.1:{self.port + serial}"
 
     @property
     def log_file(self) -> Path | None:

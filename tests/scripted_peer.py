@@ -107,6 +107,7 @@ class ScriptedVehicle:
                 conn, _ = self._server.accept()
             except TimeoutError:
                 continue
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._conn = conn
             self._serve(conn)
             conn.close()

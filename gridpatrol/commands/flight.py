@@ -50,17 +50,19 @@ def _vehicle(
     """An open link and the vehicle found on it; with a key, the key is given to the vehicle.
 
     The link is signed from the first message, so a vehicle that already has the key accepts
-    the SETUP_SIGNING, and one without a key accepts it as well (it checks no signatures yet).
+    the SETUP_SIGNING, and one without a key accepts it as well (it checks no signatures yet);
+    from then on unsigned messages from the vehicle are refused by the link.
     """
-    from mission.transfer import Target, Vehicle, find_vehicle
+    from mission.transfer import Target, find_vehicle, sign_vehicle
     from telemetry.link import open_link, read_signing_key
 
     key = read_signing_key(signing_key) if signing_key is not None else None
     link = open_link(url, signing_key=key)
     try:
         if key is not None:
-            Vehicle(link, Target(target_system, 1)).setup_signing(key)
-        yield link, find_vehicle(link, timeout)
+            yield link, sign_vehicle(link, key, Target(target_system, 1), timeout)
+        else:
+            yield link, find_vehicle(link, timeout)
     finally:
         link.close()
 

@@ -18,7 +18,13 @@ from mission.transfer.protocol import (
     result_name,
 )
 from mission.transfer.upload import AckLost, upload_items
-from mission.transfer.vehicle import CommandError, FlightEvent, Vehicle, find_vehicle
+from mission.transfer.vehicle import (
+    CommandError,
+    FlightEvent,
+    Vehicle,
+    find_vehicle,
+    sign_vehicle,
+)
 from mission.transfer.verified import download, download_mission, upload, upload_verified
 
 __all__ = [
@@ -48,6 +54,7 @@ __all__ = [
     "result_name",
     "Vehicle",
     "find_vehicle",
+    "sign_vehicle",
     "FlightEvent",
 ]
 

@@ -1,10 +1,11 @@
 """The mission manifest hash, and the item-by-item comparison behind a verified upload.
 
-The manifest is SHA-256 over a canonical JSON list of every item of the three stores, as the wire
-carries them (integer degE7 positions, float32 parameters, altitude in whole centimetres). Home
-(mission seq 0) is left out: the vehicle replaces it with its own. So the hash of the plan that
-was checked equals the hash of what a read-back finds on the vehicle, and telemetry can publish
-one number that ties the flight to the checked plan.
+The manifest is SHA-256 over a canonical JSON list of every item of the three stores, in the form
+the vehicle stores them (``ardupilot.stored_form``: integer degE7 positions, float32 parameters,
+altitude in whole centimetres, unused parameters as 0). Home (mission seq 0) is left out: the
+vehicle replaces it with its own. So the hash of the plan that was checked equals the hash of
+what a read-back finds on the vehicle, and telemetry can publish one number that ties the flight
+to the checked plan.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import math
 from collections.abc import Mapping, Sequence
 
 from mission.model import Mission
+from mission.transfer.ardupilot import stored_form
 from mission.transfer.items import WireItem, wire_items
 from mission.transfer.protocol import MissionType
 from mission.transfer.upload import command_name
@@ -28,7 +30,8 @@ def _param(value: float) -> float | str:
     return "nan" if math.isnan(value) else value
 
 
-def _canonical(mission_type: MissionType, seq: int, w: WireItem) -> dict:
+def _canonical(mission_type: MissionType, seq: int, item: WireItem) -> dict:
+    w = stored_form(mission_type, item)
     return {
         "type": mission_type.label,
         "seq": seq,
@@ -70,7 +73,8 @@ def compare_items(
     """Differences between what was sent and what the vehicle holds, one line each.
 
     Positions must match exactly, altitude within 1 cm, command, frame, parameters (as float32)
-    and autocontinue exactly. Mission seq 0 (home) is skipped: the vehicle owns it.
+    and autocontinue exactly, after the vehicle's own encoding (``stored_form``) is applied to
+    both sides. Mission seq 0 (home) is skipped: the vehicle owns it.
     """
     label = mission_type.label
     out: list[str] = []
@@ -78,7 +82,7 @@ def compare_items(
         out.append(f"{len(sent)} {label} items sent, vehicle holds {len(found)}")
     first = 1 if mission_type is MissionType.MISSION else 0
     for seq in range(first, min(len(sent), len(found))):
-        a, b = sent[seq], found[seq]
+        a, b = stored_form(mission_type, sent[seq]), stored_form(mission_type, found[seq])
         name = f"{label} item {seq} ({command_name(a.command)})"
         if a.command != b.command:
             out.append(f"{name}: command sent {a.command}, vehicle has {b.command}")

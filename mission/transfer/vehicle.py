@@ -28,6 +28,7 @@ from mission.transfer.protocol import (
 
 __all__ = [
     "find_vehicle",
+    "sign_vehicle",
     "Vehicle",
     "CommandError",
     "FlightEvent",
@@ -84,6 +85,33 @@ def find_vehicle(
     raise TransferTimeout(
         f"no vehicle heartbeat within {timeout_s:g} s; check the connection string, that the "
         "vehicle is powered, and the signing key if the link is signed"
+    )
+
+
+def sign_vehicle(
+    link: MessageLink,
+    key: bytes,
+    target: Target,
+    timeout_s: float,
+    clock: Callable[[], float] = time.monotonic,
+) -> Target:
+    """Give ``target`` the signing key until a signed HEARTBEAT comes back over ``link``.
+
+    ``link`` must already sign with ``key`` and refuse unsigned messages, so the heartbeat that
+    ends the wait proves the vehicle signs too. SETUP_SIGNING has no acknowledgement and a
+    listening UDP link cannot send before the vehicle is heard, hence the repetition.
+    """
+    deadline = clock() + timeout_s
+    vehicle = Vehicle(link, target, clock=clock)
+    while clock() < deadline:
+        vehicle.setup_signing(key)
+        try:
+            return find_vehicle(link, min(1.0, max(deadline - clock(), 0.01)), clock)
+        except TransferTimeout:
+            continue
+    raise TransferTimeout(
+        f"no signed heartbeat within {timeout_s:g} s after SETUP_SIGNING; check the key, the "
+        "target system id, and that the vehicle is disarmed (ArduPilot refuses keys when armed)"
     )
 
 

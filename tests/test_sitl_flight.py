@@ -1,0 +1,166 @@
+"""Upload, verify, refuse, fly and sign against ArduPilot SITL (one booted copter, speed-up 5)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import sitl_fixtures
+from sitl_fixtures import patrol_sortie
+from typer.testing import CliRunner
+
+from gridpatrol.cli import app
+from mission.errors import CheckError
+from mission.formats import read_mission, write_mission
+from mission.model import MissionItem
+from mission.transfer import (
+    MissionResultError,
+    Target,
+    TransferTimeout,
+    Vehicle,
+    download_mission,
+    find_vehicle,
+    manifest_sha256,
+    upload,
+)
+from telemetry.link import open_link, read_signing_key
+
+pytestmark = pytest.mark.sitl
+sitl_vehicle = sitl_fixtures.sitl_vehicle
+sitl = sitl_fixtures.sitl
+
+
+def cli(*args: str):
+    result = CliRunner().invoke(app, list(args))
+    return result
+
+
+def vehicle_manifest(url: str, key: bytes | None = None) -> tuple:
+    link = open_link(url, signing_key=key)
+    try:
+        target = find_vehicle(link, 10)
+        return download_mission(link, target=target, window=4)
+    finally:
+        link.close()
+
+
+@pytest.fixture
+def sortie_plan(example_district, tmp_path):
+    plan = tmp_path / "sortie.plan"
+    write_mission(patrol_sortie(example_district), plan)
+    return plan
+
+
+def test_upload_planned_sortie_with_fence_and_rally_then_download_matches(
+    sitl, sortie_plan, example_district_path, tmp_path
+):
+    digest = manifest_sha256(read_mission(sortie_plan))
+    run = cli(
+        "upload", str(sortie_plan), "--connect", sitl.url, "--district", str(example_district_path)
+    )
+    assert run.exit_code == 0, f"{run.output} {run.exception}"
+    assert f"manifest sha256 {digest}" in run.output
+    out = tmp_path / "back.plan"
+    run = cli("download", "--connect", sitl.url, "-o", str(out))
+    assert run.exit_code == 0, f"{run.output} {run.exception}"
+    back = read_mission(out)
+    sent = read_mission(sortie_plan)
+    assert manifest_sha256(back) == digest
+    assert back.fence == sent.fence and len(back.fence.polygons) == 3
+    assert back.rally == sent.rally
+    assert back.home is not None and back.home.alt == pytest.approx(1520, abs=1)
+
+
+def test_failing_mission_never_reaches_the_vehicle(
+    sitl, sortie_plan, example_district, example_district_path, tmp_path
+):
+    good = read_mission(sortie_plan)
+    run = cli(
+        "upload", str(sortie_plan), "--connect", sitl.url, "--district", str(example_district_path)
+    )
+    assert run.exit_code == 0, f"{run.output} {run.exception}"
+    high = dataclasses.replace(
+        good, items=tuple(dataclasses.replace(i, alt=i.alt + 200) for i in good.items)
+    )
+    bad_plan = tmp_path / "high.plan"
+    write_mission(high, bad_plan)
+    run = cli(
+        "upload", str(bad_plan), "--connect", sitl.url, "--district", str(example_district_path)
+    )
+    assert isinstance(run.exception, CheckError)
+    _, digest = vehicle_manifest(sitl.url)
+    assert digest == manifest_sha256(good)
+
+
+def test_vehicle_states_its_item_limit(sitl):
+    big = read_mission_of(700)
+    link = open_link(sitl.url)
+    try:
+        target = find_vehicle(link, 10)
+        with pytest.raises(MissionResultError, match=r"at most (\d+) mission items") as err:
+            upload(link, big, target=target)
+    finally:
+        link.close()
+    assert err.value.result == "MAV_MISSION_NO_SPACE"
+
+
+def read_mission_of(n: int):
+    from mission.model import Mission
+
+    lat, lon = 36.07, 103.75
+    items = tuple(MissionItem(command=16, lat=lat + i * 1e-5, lon=lon, alt=30) for i in range(n))
+    return Mission(items=items)
+
+
+def test_fly_patrol_sortie_reaches_every_waypoint_then_lands_and_disarms(
+    sitl, sortie_plan, example_district_path
+):
+    run = cli(
+        "upload", str(sortie_plan), "--connect", sitl.url, "--district", str(example_district_path)
+    )
+    assert run.exit_code == 0, f"{run.output} {run.exception}"
+    mission = read_mission(sortie_plan)
+    run = cli("fly", "--connect", sitl.url, "--yes", "--flight-timeout", "180")
+    assert run.exit_code == 0, f"{run.output} {run.exception}"
+    reached = {
+        int(line.split()[2].split("/")[0])
+        for line in run.output.splitlines()
+        if line.startswith("reached item")
+    }
+    waypoints = {seq for seq, item in enumerate(mission.items, start=1) if item.command == 16}
+    assert waypoints and waypoints <= reached, run.output
+    assert run.output.rstrip().endswith("landed and disarmed"), run.output
+
+
+def test_signing_end_to_end(sitl, sortie_plan, example_district_path, tmp_path):
+    """On SERIAL1 (a radio channel; ArduPilot always trusts channel 0 like USB)."""
+    radio = sitl.serial_url(1)
+    key_file = tmp_path / "fleet.key"
+    key_file.write_text("gridpatrol test fleet passphrase\n")
+    key = read_signing_key(key_file)
+    digest = manifest_sha256(read_mission(sortie_plan))
+    with open_link(radio, signing_key=key) as signed:
+        with pytest.raises(TransferTimeout):
+            find_vehicle(signed, 2)  # the vehicle does not sign yet: its messages are refused
+    try:
+        run = cli(
+            "upload",
+            str(sortie_plan),
+            "--connect",
+            radio,
+            "--district",
+            str(example_district_path),
+            "--signing-key",
+            str(key_file),
+        )
+        assert run.exit_code == 0, f"{run.output} {run.exception}"
+        assert f"manifest sha256 {digest}" in run.output
+        assert vehicle_manifest(radio, key)[1] == digest
+        with open_link(radio) as unsigned:
+            with pytest.raises(TransferTimeout):
+                download_mission(unsigned, target=Target(1, 1), timeout_s=0.5, retries=2)
+    finally:
+        with open_link(radio, signing_key=key) as signed:
+            find_vehicle(signed, 10)
+            Vehicle(signed, Target(1, 1)).setup_signing(bytes(32), timestamp=0)
+    assert vehicle_manifest(radio)[1] == digest
