@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import queue
+import signal
 import sqlite3
+import subprocess
+import sys
+import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from centre_support import Peer, alert, centre_app
@@ -191,3 +198,39 @@ def test_alerts_from_the_vision_pipeline_sink(mosquitto, tmp_path):
     with sqlite3.connect(db) as con:
         (payload,) = con.execute("SELECT payload FROM alerts").fetchone()
     assert json.loads(payload)["sightings"] == 4
+
+
+def test_follow_prints_alerts_as_they_come_until_ctrl_c(mosquitto, tmp_path):
+    root = Path(__file__).resolve().parent
+    code = "import sys; from centre_support import centre_app; centre_app()(sys.argv[1:])"
+    env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{root.parent}"}
+    args = ["alerts", "--mqtt", mosquitto.url, "--db", str(tmp_path / "a.sqlite"), "--follow"]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *args], stdout=subprocess.PIPE, text=True, env=env
+    )
+    lines: queue.Queue = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True)
+    reader.start()
+
+    def next_line() -> str:
+        return lines.get(timeout=10)  # a hung command fails the test instead of hanging it
+
+    try:
+        assert next_line().startswith("listening on mqtt://127.0.0.1:")
+        peer = Peer(mosquitto.port)
+        try:
+            peer.alert(alert("f-1", cell=3, team="Grid team 03"))
+            assert next_line().startswith("new: cell 3 · f-1  2026-11-28T01:00:00Z")
+            peer.publish("gridpatrol/v1/alerts/acks/f-1", {"id": "f-1", "by": "Li", "time": 0})
+            assert "acknowledged by Li" in next_line()
+        finally:
+            peer.close()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(10) == 0
+        reader.join(5)
+    finally:
+        proc.kill()
+    rest = []
+    while not lines.empty():
+        rest.append(lines.get().strip())
+    assert [x for x in rest if x] == ["no open alerts"]

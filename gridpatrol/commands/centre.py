@@ -16,7 +16,7 @@ import typer
 
 __all__ = ["register"]
 
-MQTT_HELP = "Broker URL, mqtt://[user:pass@]host:port (mqtts:// for TLS)."
+MQTT_HELP = "Broker URL: mqtt://host:1883, or mqtts://user:pass@host:8883 for TLS."
 DB_HELP = "SQLite file the alerts are kept in across restarts."
 DEFAULT_DB = Path("alerts.sqlite")
 MqttOpt = Annotated[str | None, typer.Option("--mqtt", help=MQTT_HELP)]
