@@ -121,9 +121,12 @@ def sweep(
         )
         write_mission(mission, _numbered(out, k, n), district, output_crs)
     if png is not None:
+        from gridpatrol.i18n import picture_district, pictures
         from mission.formats.plan_picture import write_plan_picture
 
-        write_plan_picture(list(plan.missions), png, district, title=f"sweep: {plan.label}")
+        with pictures():
+            shown = picture_district(district)
+            write_plan_picture(list(plan.missions), png, shown, title=f"sweep: {plan.label}")
     p = plan.path
     typer.echo(
         f"wrote {n} sortie{'s' if n != 1 else ''} to {out if n == 1 else _numbered(out, 1, n)}"
@@ -156,6 +159,7 @@ def patrol(
     """Plan irregular patrols over the key areas: schedule.json, one .plan per sortie, timeline."""
     import random
 
+    from gridpatrol.i18n import pictures
     from mission.checks import require_safe
     from mission.errors import PlanError
     from mission.formats.district_geojson import load_district
@@ -184,7 +188,8 @@ def patrol(
         require_safe(mission, district, ceiling_m=ceiling, margin_m=margin, flight_model=fm)
         write_plan(mission, out / s.plan)
     write_schedule(plan.schedule, out / "schedule.json")
-    write_timeline(plan.schedule, out / "timeline.png")
+    with pictures():
+        write_timeline(plan.schedule, out / "timeline.png")
     typer.echo(f"{'area':<16}{'limit':>7}{'visits':>8}{'worst':>8}{'mean':>8}{'entropy':>9}")
     for a in area_stats(plan.schedule):
         typer.echo(
@@ -243,6 +248,7 @@ def convert(
     output_crs: OutputCrs = "wgs84",
 ) -> None:
     """Convert a mission between formats; every item is kept (.waypoints drops fence/rally)."""
+    from gridpatrol.i18n import picture_district, pictures
     from mission.formats import read_mission, write_mission
 
     district = None
@@ -251,7 +257,9 @@ def convert(
 
         district = load_district(district_file, crs=crs)
     mission = read_mission(src)
-    write_mission(mission, dst, district, output_crs)
+    with pictures():
+        shown = picture_district(district) if district is not None else None
+        write_mission(mission, dst, shown, output_crs)
     note = ""
     if dst.suffix.lower() in (".waypoints", ".txt") and (mission.fence.polygons or mission.rally):
         note = " (the .waypoints format has no fence or rally points; they were not written)"
