@@ -16,6 +16,7 @@ import queue
 import re
 import secrets
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.cookies import SimpleCookie
@@ -28,7 +29,7 @@ from pydantic import ValidationError
 from gridpatrol.centre.errors import CentreError
 from gridpatrol.centre.live import Hub, LiveState
 from gridpatrol.centre.mapdata import district_json
-from gridpatrol.centre.messages import Ack
+from gridpatrol.centre.messages import ALERT_ID_PATTERN, Ack
 from gridpatrol.centre.mqtt_feed import CentreFeed
 from gridpatrol.centre.page import content_security_policy, render_login, render_page
 from gridpatrol.centre.store import AlertStore
@@ -39,9 +40,7 @@ __all__ = ["CommandCentre", "check_bind"]
 
 COOKIE = "gp_token"
 KEEPALIVE_S = 15.0
-_ALERT_PATH = re.compile(
-    r"^/api/alerts/([A-Za-z0-9][A-Za-z0-9._:-]{0,127})/(ack|crop\.jpg|frame\.jpg)$"
-)
+_ALERT_PATH = re.compile(rf"^/api/alerts/({ALERT_ID_PATTERN[1:-1]})/(ack|crop\.jpg|frame\.jpg)$")
 
 
 def _is_loopback(host: str) -> bool:
@@ -76,8 +75,10 @@ class CommandCentre:
         port: int = 8080,
         token: str | None = None,
         lang: str = "en",
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ):
         check_bind(host, token)
+        self._clock = clock
         self.store = store
         self.hub = Hub()
         self.state = LiveState(store, self.hub)
@@ -115,7 +116,9 @@ class CommandCentre:
         self._thread.start()
 
     def stop(self) -> None:
-        self._httpd.shutdown()
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join(5)
         self.hub.close()
         self._httpd.server_close()
         self.feed.stop()
@@ -131,7 +134,7 @@ class CommandCentre:
                 "alert": self.state.alert(alert_id),
             }
         try:
-            ack = Ack(id=alert_id, by=by.strip(), time=datetime.now(UTC))
+            ack = Ack(id=alert_id, by=by.strip(), time=self._clock())
         except ValidationError:
             return HTTPStatus.BAD_REQUEST, {"error": "give a name of 1 to 80 characters"}
         try:
@@ -193,7 +196,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.headers.get_content_type() != "application/json":
             return self._send_json(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, {"error": "send JSON"})
         try:
-            length = min(int(self.headers.get("Content-Length", "0")), 4096)
+            length = min(max(int(self.headers.get("Content-Length", "0")), 0), 4096)
             body = json.loads(self.rfile.read(length) or b"{}")
             by = str(body.get("by", ""))
         except (ValueError, AttributeError):
@@ -231,7 +234,10 @@ class _Handler(BaseHTTPRequestHandler):
         keep = {k: v[0] for k, v in query.items() if k == "lang"}
         self.send_response(HTTPStatus.SEE_OTHER)
         self.send_header("Location", "/" + (f"?{urlencode(keep)}" if keep else ""))
-        self.send_header("Set-Cookie", f"{COOKIE}={expected}; Path=/; HttpOnly; SameSite=Strict")
+        cookie = SimpleCookie()
+        cookie[COOKIE] = expected
+        cookie[COOKIE].update({"path": "/", "httponly": True, "samesite": "Strict"})
+        self.send_header("Set-Cookie", cookie[COOKIE].OutputString())
         self.send_header("Content-Length", "0")
         self.end_headers()
 
