@@ -133,7 +133,7 @@ class FlightModel:
                 speed = float(it.param2)
             elif cmd == Cmd.NAV_LOITER_UNLIM:
                 return FOREVER
-            target_alt = self._relative_alt(it, alt, home_alt)
+            target_alt = self._relative_alt(it, home_alt)
             if cmd == Cmd.NAV_RETURN_TO_LAUNCH:
                 if pos is not None and home is not None and (home.lat or home.lon):
                     total += haversine_m(*pos, home.lat, home.lon) / speed + self.corner_s
@@ -164,7 +164,7 @@ class FlightModel:
         return total
 
     @staticmethod
-    def _relative_alt(item: MissionItem, current: float, home_alt: float | None) -> float | None:
+    def _relative_alt(item: MissionItem, home_alt: float | None) -> float | None:
         if not math.isfinite(item.alt):
             return None
         if item.frame == Frame.GLOBAL:

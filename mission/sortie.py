@@ -28,7 +28,7 @@ from mission.model import (
 __all__ = [
     "Waypoint",
     "Orbit",
-    "Camera",
+    "CameraTrigger",
     "Route",
     "route_to_mission",
     "district_fence",
@@ -53,13 +53,13 @@ class Orbit:
 
 
 @dataclass(frozen=True)
-class Camera:
+class CameraTrigger:
     """DO_SET_CAM_TRIGG_DIST: ``distance_m`` > 0 starts triggering, 0 stops."""
 
     distance_m: float
 
 
-Step = Waypoint | Orbit | Camera
+Step = Waypoint | Orbit | CameraTrigger
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def route_to_mission(
     rel = Frame.GLOBAL_RELATIVE_ALT
     items = [MissionItem(Cmd.NAV_TAKEOFF, rel, lat=lat0, lon=lon0, alt=alt_m)]
     for step in route.steps:
-        if isinstance(step, Camera):
+        if isinstance(step, CameraTrigger):
             items.append(
                 MissionItem(
                     Cmd.DO_SET_CAM_TRIGG_DIST,

@@ -10,7 +10,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -167,3 +167,28 @@ def test_cli_without_seed_uses_os_randomness(example_district_path, tmp_path):
     a = (tmp_path / "a" / "schedule.json").read_text()
     b = (tmp_path / "b" / "schedule.json").read_text()
     assert json.loads(a)["seed"] is None and a != b
+
+
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(scale=st.floats(0.15, 2.0), drones=st.integers(1, 3), seed=st.integers(0, 1000))
+def test_any_limits_are_met_or_refused_with_the_message(example_district, scale, drones, seed):
+    """Tighten or relax every limit: the schedule keeps all of them, or the plan is refused."""
+    areas = tuple(
+        dataclasses.replace(a, revisit_minutes=round(a.revisit_minutes * scale, 1))
+        for a in example_district.key_areas
+    )
+    d = dataclasses.replace(example_district, key_areas=areas)
+    try:
+        plan = patrol(d, hours=3.0, drones=drones, seed=seed)
+    except PlanError as err:
+        event("refused")
+        assert re.fullmatch(
+            r"infeasible: area \S+ needs a visit every [\d.]+ min; \d drones? can "
+            r"manage every \d+ min at best; add a drone or relax the limit|"
+            r"infeasible: area \S+ cannot be reached, .*",
+            str(err),
+        ), str(err)
+        return
+    event("planned")
+    for a in areas:
+        assert max(revisit_gaps(plan.schedule, a.id)) <= a.revisit_minutes * 60 + 1e-6

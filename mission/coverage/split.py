@@ -14,7 +14,7 @@ from mission.coverage.base import SweepPath
 from mission.coverage.freespace import FreeSpace
 from mission.errors import PlanError
 from mission.flight_model import FlightModel
-from mission.sortie import Camera, Route, Waypoint
+from mission.sortie import CameraTrigger, Route, Waypoint
 
 __all__ = ["split_sweep"]
 
@@ -66,10 +66,10 @@ def split_sweep(
             )
         steps: list = [Waypoint(*p) for p in way_in[1:]]
         if trigger_m > 0:
-            steps.append(Camera(trigger_m))
+            steps.append(CameraTrigger(trigger_m))
         steps += [Waypoint(*p) for p in pts[s + 1 : end + 1]]
         if trigger_m > 0:
-            steps.append(Camera(0.0))
+            steps.append(CameraTrigger(0.0))
         steps += [Waypoint(*p) for p in way_out[1:-1]]
         routes.append(Route(launch_site, tuple(map(float, launch)), tuple(steps)))
         s = end

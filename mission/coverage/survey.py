@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
+from shapely.geometry import LineString
 
 from mission.coverage.area import resolve_area, sweep_regions
 from mission.coverage.base import SweepPath
@@ -18,7 +20,7 @@ from mission.flight_model import FlightModel
 from mission.model import District, Mission
 from mission.sortie import Route, check_altitude, route_to_mission
 
-__all__ = ["SweepSettings", "SweepPlan", "plan_sweep"]
+__all__ = ["SweepSettings", "SweepPlan", "plan_sweep", "footprint_coverage"]
 
 
 @dataclass(frozen=True)
@@ -76,10 +78,10 @@ def plan_sweep(district: District, area: str, cfg: SweepSettings = SweepSettings
 
 
 def footprint_coverage(target, path: SweepPath, width_m: float, resolution_m: float = 1.0) -> float:
-    """Fraction of ``target`` within ``width_m``/2 of the path, rasterised at ``resolution_m``."""
-    import shapely
-    from shapely.geometry import LineString
+    """Fraction of ``target`` within ``width_m``/2 of the path, rasterised at ``resolution_m``.
 
+    A footprint exactly one line spacing wide (zero side overlap) is the strictest reading.
+    """
     foot = LineString(path.points).buffer(width_m / 2)
     xmin, ymin, xmax, ymax = target.bounds
     xs = np.arange(xmin + resolution_m / 2, xmax, resolution_m)
