@@ -135,7 +135,7 @@ class LiveState:
         return {
             "broker": self.broker_connected,
             "vehicles": vehicles,
-            "alerts": [self.alert(a.id) for a in self.store.alerts(open_only=False)],
+            "alerts": [_view(a) for a in self.store.alerts(open_only=False)],
         }
 
     def alert(self, alert_id: str) -> dict[str, Any] | None:

@@ -122,7 +122,9 @@
     known.line.setAttribute("points", pts(known.track));
     var last = known.track[known.track.length - 1];
     var here = typeof known.view.lon === "number" ? [known.view.lon, known.view.lat] : last;
-    if (here && typeof here[0] === "number" && typeof here[1] === "number") {
+    var placed = here && typeof here[0] === "number" && typeof here[1] === "number";
+    known.marker.style.display = placed ? "" : "none";
+    if (placed) {
       var at = xy(here[0], here[1]);
       known.marker.setAttribute("transform", "translate(" + at[0].toFixed(1) + "," + at[1].toFixed(1) + ") rotate(" + heading(known).toFixed(0) + ")");
     }
