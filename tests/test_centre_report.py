@@ -8,9 +8,10 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
-from centre_support import CHROMIUM, CHROMIUM_ARGS, alert, needs_chromium
+from centre_support import CHROMIUM, CHROMIUM_ARGS, alert, jpeg_array, needs_chromium
 
 from gridpatrol.centre.report import write_report
+from vision.alerts import Alert, EvidenceStore
 
 
 class Boot(HTMLParser):
@@ -48,10 +49,15 @@ def report(tmp_path, example_district):
     )
     track = list(zip(lon.tolist(), lat.tolist(), strict=True))
     planned = [track[0], track[12], track[-1]]
+    not_embedded = EvidenceStore(tmp_path / "evidence", embed=False).save(
+        "r-2", 1764291600.0, jpeg_array(5, 32), jpeg_array(6, 64)
+    )
     alerts = [
         alert("r-1", cell=23, team="Grid team 23", lon=track[5][0], lat=track[5][1]),
-        {**alert("r-2", cell=24, team="Grid team 24", lon=track[20][0], lat=track[20][1]),
-         "evidence": {}, "code": "bloom"},
+        Alert(id="r-2", created="2026-11-28T01:10:00Z", updated="2026-11-28T01:10:00Z",
+              vehicle="gp1", detector="bloom", code="bloom", score=0.6, lat=track[20][1],
+              lon=track[20][0], uncertainty_m=8.0, cell=24, team="Grid team 24",
+              footprint=[], frame_time="2026-11-28T01:10:00Z", evidence=not_embedded),
     ]  # fmt: skip
     path = write_report(
         tmp_path / "demo-out" / "report.html",

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from gridpatrol.centre.mapdata import alert_view, district_json
 from gridpatrol.centre.messages import IncomingAlert, iso_utc
 from gridpatrol.centre.page import render_page
@@ -30,16 +32,19 @@ def report_html(
     *,
     tracks: Mapping[str, Sequence[LonLat]] = {},
     planned: Mapping[str, Sequence[LonLat]] = {},
-    alerts: Iterable[Mapping[str, Any]] = (),
+    alerts: Iterable[Mapping[str, Any] | BaseModel] = (),
     summary: tuple[Sequence[str], Sequence[Sequence[Any]]] | None = None,
     link_stats: Mapping[str, Any] | None = None,
     lang: str = "en",
     generated: datetime | None = None,
 ) -> str:
-    """``tracks`` and ``planned`` map a name to (lon, lat) points; ``alerts`` are alert JSON
-    objects as published (evidence included); ``summary`` is (column names, rows)."""
+    """``tracks`` and ``planned`` map a name to (lon, lat) points; ``alerts`` are alerts as
+    published (JSON objects or ``vision.alerts.Alert``, evidence included); ``summary`` is
+    (column names, rows); ``link_stats`` is label -> value."""
     views = []
     for payload in alerts:
+        if isinstance(payload, BaseModel):  # e.g. vision.alerts.Alert
+            payload = payload.model_dump(mode="json")
         alert = IncomingAlert.model_validate(payload)
         inline = {k: f"data:image/jpeg;base64,{b64}" for k, b64 in alert.evidence_b64().items()}
         views.append(alert_view(StoredAlert.from_incoming(alert), inline))
