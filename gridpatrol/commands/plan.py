@@ -20,9 +20,11 @@ Alt = Annotated[float, typer.Option("--alt", help="Altitude above the launch sit
 Ceiling = Annotated[float, typer.Option("--ceiling", help="Altitude ceiling above ground, m.")]
 Margin = Annotated[float, typer.Option("--margin", help="Clearance kept from no-fly zones, m.")]
 Endurance = Annotated[float, typer.Option("--endurance-min", help="Battery endurance, minutes.")]
-Reserve = Annotated[float, typer.Option("--reserve", help="Battery reserve kept, 0-1.")]
+Reserve = Annotated[float, typer.Option("--reserve", help="Battery reserve kept: 0.2 or 20 (%).")]
 Cruise = Annotated[float, typer.Option("--cruise", help="Cruise speed, m/s.")]
 Swap = Annotated[float, typer.Option("--swap-min", help="Battery swap time, minutes.")]
+Climb = Annotated[float, typer.Option("--climb", help="Climb rate, m/s.")]
+Descent = Annotated[float, typer.Option("--descent", help="Descent rate, m/s.")]
 ItemLimit = Annotated[int, typer.Option("--item-limit", help="Vehicle mission item limit.")]
 Crs = Annotated[
     str | None,
@@ -40,16 +42,32 @@ OutputCrs = Annotated[
 ]
 
 
-def _flight_model(endurance: float, reserve: float, cruise: float, swap: float = 5.0):
+def _flight_model(
+    endurance: float,
+    reserve: float,
+    cruise: float,
+    climb: float,
+    descent: float,
+    swap: float = 5.0,
+):
     from mission.errors import PlanError
     from mission.flight_model import FlightModel
 
-    if endurance <= 0 or not 0 <= reserve < 1 or cruise <= 0 or swap < 0:
+    if 1 <= reserve < 100:  # "--reserve 20" means 20 %
+        reserve /= 100
+    if min(endurance, cruise, climb, descent) <= 0 or not 0 <= reserve < 1 or swap < 0:
         raise PlanError(
-            "--endurance-min and --cruise must be positive, --reserve in [0, 1) and "
-            "--swap-min not negative"
+            "--endurance-min, --cruise, --climb and --descent must be positive, --reserve in "
+            "[0, 1) and --swap-min not negative"
         )
-    return FlightModel(endurance_min=endurance, reserve=reserve, cruise_mps=cruise, swap_min=swap)
+    return FlightModel(
+        endurance_min=endurance,
+        reserve=reserve,
+        cruise_mps=cruise,
+        climb_mps=climb,
+        descent_mps=descent,
+        swap_min=swap,
+    )
 
 
 def _numbered(out: Path, k: int, n: int) -> Path:
@@ -82,6 +100,8 @@ def sweep(
     endurance_min: Endurance = 25.0,
     reserve: Reserve = 0.20,
     cruise: Cruise = 10.0,
+    climb: Climb = 2.5,
+    descent: Descent = 1.5,
     item_limit: ItemLimit = 700,
     crs: Crs = None,
     output_crs: OutputCrs = "wgs84",
@@ -94,7 +114,7 @@ def sweep(
     from mission.formats.district_geojson import load_district
 
     district = load_district(district_file, crs=crs)
-    fm = _flight_model(endurance_min, reserve, cruise)
+    fm = _flight_model(endurance_min, reserve, cruise, climb, descent)
     cfg = SweepSettings(
         alt_m=alt,
         ceiling_m=ceiling,
@@ -153,6 +173,8 @@ def patrol(
     endurance_min: Endurance = 25.0,
     reserve: Reserve = 0.20,
     cruise: Cruise = 10.0,
+    climb: Climb = 2.5,
+    descent: Descent = 1.5,
     swap_min: Swap = 5.0,
     crs: Crs = None,
 ) -> None:
@@ -173,7 +195,7 @@ def patrol(
     if hours <= 0 or drones < 1:
         raise PlanError("--hours must be positive and --drones at least 1")
     district = load_district(district_file, crs=crs)
-    fm = _flight_model(endurance_min, reserve, cruise, swap_min)
+    fm = _flight_model(endurance_min, reserve, cruise, climb, descent, swap_min)
     if start is None:
         now = datetime.now(UTC).astimezone()
         start = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
@@ -211,6 +233,8 @@ def check(
     endurance_min: Endurance = 25.0,
     reserve: Reserve = 0.20,
     cruise: Cruise = 10.0,
+    climb: Climb = 2.5,
+    descent: Descent = 1.5,
     item_limit: ItemLimit = 700,
     crs: Crs = None,
 ) -> None:
@@ -221,7 +245,7 @@ def check(
 
     district = load_district(district_file, crs=crs)
     mission = read_mission(file)
-    fm = _flight_model(endurance_min, reserve, cruise)
+    fm = _flight_model(endurance_min, reserve, cruise, climb, descent)
     violations = check_mission(
         mission,
         district,
