@@ -32,12 +32,16 @@ def grid(
     crs: CrsOption = None,
 ) -> None:
     """Split the district into N near-equal cells, numbered row by row from the north-west."""
+    from mission.crs import to_wgs84_feature_collection
     from mission.formats.district_geojson import load_district, save_district
     from mission.grid import grid_cells
 
     district = load_district(boundary, crs=crs)
     polygons = grid_cells(district.boundary, cells)
-    source = json.loads(boundary.read_text(encoding="utf-8"))
+    # Written in WGS-84 throughout: the new cells are, and a GCJ-02/BD-09 input is converted once.
+    source = to_wgs84_feature_collection(
+        json.loads(boundary.read_text(encoding="utf-8")), district.crs
+    )
     kept = [f for f in source["features"] if (f.get("properties") or {}).get("kind") != "cell"]
     new_cells = []
     for number, poly in enumerate(polygons, start=1):
@@ -59,7 +63,7 @@ def grid(
         )
     source["features"] = kept + new_cells
     save_district(source, out)
-    load_district(out, crs=crs)
+    load_district(out)
     typer.echo(
         f"wrote {out}: {len(polygons)} cells of {district.boundary.area / len(polygons):,.0f} m² each"
     )
@@ -70,9 +74,14 @@ def check(
     file: Annotated[Path, typer.Argument(help="District GeoJSON file.")], crs: CrsOption = None
 ) -> None:
     """Validate the district file: one summary line and exit 0, or one error line and exit 2."""
+    from gridpatrol.i18n import localise_district
+    from mission.crs import source_warning
     from mission.formats.district_geojson import load_district
 
-    district = load_district(file, crs=crs)
+    district = localise_district(load_district(file, crs=crs))
+    warning = source_warning(json.loads(file.read_text(encoding="utf-8")), district.crs)
+    if warning:
+        typer.echo(warning, err=True)
     typer.echo(
         f"ok: {district.name}: {district.boundary.area / 1e6:.2f} km², {len(district.cells)} cells, "
         f"{len(district.key_areas)} key areas, {len(district.no_fly)} no-fly zones, "
@@ -91,9 +100,11 @@ def show(
     from rich.console import Console
     from rich.table import Table
 
+    from gridpatrol.i18n import localise_district, picture_district, pictures
     from mission.formats.district_geojson import load_district
 
-    district = load_district(file, crs=crs)
+    loaded = load_district(file, crs=crs)
+    district = localise_district(loaded)
     console = Console()
 
     cells = Table(title=f"{district.name}: {len(district.cells)} cells")
@@ -132,7 +143,8 @@ def show(
     if png is not None:
         from mission.formats.map_picture import render_district
 
-        render_district(district, png)
+        with pictures():
+            render_district(picture_district(loaded), png)
         console.print(f"map written to {png}")
 
 
