@@ -99,3 +99,18 @@ def test_convert_keeps_every_item(tmp_path):
     assert [(i.command, i.x, i.y) for i in read_mission(back).items] == [
         (i.command, i.x, i.y) for i in read_mission(src).items
     ]
+
+
+def test_reserve_is_a_fraction_or_a_percentage(example_district_path, tmp_path):
+    from conftest import FIXTURES
+
+    plan = FIXTURES / "qgc-plans" / "simple_square.plan"
+    runs = [
+        runner.invoke(
+            app,
+            ["plan", "check", str(plan), "--district", str(example_district_path), "--reserve", r],
+        )
+        for r in ("20", "0.2")
+    ]
+    assert runs[0].exit_code == runs[1].exit_code == 2
+    assert runs[0].output == runs[1].output

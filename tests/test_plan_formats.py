@@ -9,13 +9,15 @@ import shutil
 
 import pytest
 from conftest import FIXTURES
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mission.coverage.survey import SweepSettings, plan_sweep
 from mission.errors import FormatError
 from mission.formats import read_mission, write_mission
 from mission.formats.qgc_plan import read_plan, write_plan
 from mission.formats.waypoints import read_waypoints, write_waypoints
-from mission.model import Mission
+from mission.model import Mission, MissionItem
 
 QGC = FIXTURES / "qgc-plans"
 MP = FIXTURES / "mp-waypoints"
@@ -193,3 +195,35 @@ def test_bad_waypoints_and_suffix_are_refused(tmp_path):
     (tmp_path / "x.kml").write_text(text)
     with pytest.raises(FormatError, match="unknown mission format '.kml'"):
         read_mission(tmp_path / "x.kml")
+
+
+finite = st.floats(-1e5, 1e5, allow_nan=False).map(lambda v: round(v, 4))
+param = st.one_of(finite, st.just(math.nan))
+items = st.builds(
+    MissionItem,
+    command=st.sampled_from([16, 17, 18, 19, 20, 21, 22, 82, 115, 177, 178, 201, 206, 530]),
+    frame=st.sampled_from([0, 2, 3, 10]),
+    param1=param,
+    param2=param,
+    param3=param,
+    param4=param,
+    lat=st.floats(-89, 89).map(lambda v: round(v, 7)),
+    lon=st.floats(-179, 179).map(lambda v: round(v, 7)),
+    alt=st.floats(-100, 5000).map(lambda v: round(v, 3)),
+    autocontinue=st.booleans(),
+)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(st.lists(items, min_size=1, max_size=12))
+def test_any_mission_round_trips_through_every_format(tmp_path, its):
+    m = Mission(items=tuple(its), home=MissionItem(16, 0, lat=36.07, lon=103.78, alt=1520.0))
+    for suffix in (".plan", ".waypoints", ".geojson"):
+        path = tmp_path / f"rt{suffix}"
+        write_mission(m, path)
+        assert key(read_mission(path)) == key(m), suffix
