@@ -1,15 +1,23 @@
 """Lossless MQTT publishing: every QoS 1 message goes through the spool, with a bounded window.
 
 paho 2.x silently drops a QoS 1 publish when its queue is full (rc 15) and keeps offline publishes
-in memory only (rc 4), so paho is never the buffer here. One pump thread feeds paho from the spool
+in memory only (rc 4), so paho is never the buffer here. ``publish`` queues the message for the
+pump, which commits everything queued since its last pass in one transaction (group commit) and
+only then hands rows to paho: nothing reaches the broker before it is on disk, and a crash can only
+lose messages that were never sent (their sequence numbers were not stored either, so the
+numbering shows no gap). One pump thread feeds paho from the spool
 in id order, at most ``max_inflight`` unacknowledged at a time, and only while connected. Rows are
 deleted when their PUBACK is counted, so after an outage or a restart the backlog drains first,
-in order, ahead of anything newer. ``on_publish`` runs under paho's own lock, so it only queues
-the acknowledged message id; the pump does the bookkeeping.
+in order, ahead of anything newer. The pump runs paho's network loop itself (no ``loop_start``
+thread): publishing from another thread costs paho a wake-up write per message, which halved
+throughput; here the bridge wakes the pump at most once per pass.
 """
 
 from __future__ import annotations
 
+import contextlib
+import select
+import socket
 import threading
 import time
 from collections import deque
@@ -17,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from telemetry.mqtt import MqttSettings, make_client
-from telemetry.spool import Spool
+from telemetry.spool import Spool, SpoolRow
 
 __all__ = ["Publisher"]
 
@@ -30,7 +38,7 @@ class Publisher:
         settings: MqttSettings,
         spool_path: Path,
         *,
-        max_inflight: int = 500,
+        max_inflight: int = 100,
         spool_max_bytes: int = 256 * 1024 * 1024,
         will: tuple[str, bytes] | None = None,
     ):
@@ -49,10 +57,18 @@ class Publisher:
             "rc_errors": 0,
         }
         self._unspooled_seqs: dict[str, int] = {}
+        self._pending: list[tuple[str, bytes, int, bool, bool]] = []
+        self._pending_seqs: dict[str, int] = {}
+        self._pending_lock = threading.Lock()
+        self._queue: deque[SpoolRow] = deque()
+        self._qos0: list[tuple[str, bytes, bool]] = []
         self._mids: dict[int, int] = {}
         self._acks: deque[int] = deque()
         self._cursor = 0
-        self._wake = threading.Event()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._wake_armed = False
         self._stop = threading.Event()
         self._pump_thread: threading.Thread | None = None
 
@@ -66,7 +82,6 @@ class Publisher:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
         self.client.connect_async(self.settings.host, self.settings.port, self.settings.keepalive)
-        self.client.loop_start()
         self._pump_thread = threading.Thread(target=self._pump, name="mqtt-pump", daemon=True)
         self._pump_thread.start()
         return self
@@ -75,26 +90,25 @@ class Publisher:
         """Wait until every spooled message is acknowledged; False if ``timeout`` passes first."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.spool.depth() == 0:
+            if self._drained():
                 return True
-            self._wake.set()
             time.sleep(0.02)
-        return self.spool.depth() == 0
+        return self._drained()
+
+    def _drained(self) -> bool:
+        return not self._pending and self.spool.depth() == 0
 
     def close(self, timeout: float = 5.0) -> bool:
         """Flush for up to ``timeout``, then stop; what is left stays spooled for the next start."""
         flushed = self.flush(timeout) if self.client is not None else False
         self._stop.set()
-        self._wake.set()
+        self._wake()
         if self._pump_thread is not None:
-            self._pump_thread.join(5)
-        if self.client is not None:
-            if self.will is not None and self.connected:
-                self.client.publish(self.will[0], b"false", qos=1, retain=True).wait_for_publish(2)
-            self.client.disconnect()
-            self.client.loop_stop()
+            self._pump_thread.join(10)
         self.spool.save_seqs(self._unspooled_seqs)
         self.spool.close()
+        self._wake_r.close()
+        self._wake_w.close()
         return flushed
 
     # -- publishing --------------------------------------------------------------------------
@@ -112,18 +126,17 @@ class Publisher:
     ) -> None:
         """QoS 1: spooled first (durable), then sent by the pump. QoS 0: sent now or dropped."""
         if qos >= 1:
-            self.spool.put(
-                topic, payload, qos=1, retain=retain, droppable=droppable, seq_key=seq_key, seq=seq
-            )
-            self._wake.set()
+            with self._pending_lock:
+                self._pending.append((topic, payload, 1, retain, droppable))
+                if seq_key is not None and seq is not None:
+                    self._pending_seqs[seq_key] = seq
+            self._wake()
             return
         if seq_key is not None and seq is not None:
             self._unspooled_seqs[seq_key] = seq
-        if not self.connected:
-            self.counts["qos0_dropped"] += 1
-            return
-        info = self.client.publish(topic, payload, qos=0, retain=retain)
-        self.counts["qos0_sent" if info.rc == 0 else "qos0_dropped"] += 1
+        with self._pending_lock:
+            self._qos0.append((topic, payload, retain))
+        self._wake()
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -142,7 +155,7 @@ class Publisher:
             merged[key] = max(n, merged.get(key, 0))
         return merged
 
-    # -- paho callbacks (network thread) -----------------------------------------------------
+    # -- paho callbacks (pump thread) ---------------------------------------------------------
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
@@ -152,42 +165,112 @@ class Publisher:
         self.last_error = None
         if self.will is not None:
             client.publish(self.will[0], b"true", qos=1, retain=True)
-        self._wake.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         self.connected = False
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         self._acks.append(mid)
-        self._wake.set()
 
     # -- pump --------------------------------------------------------------------------------
 
+    def _wake(self) -> None:
+        """Interrupt the pump's select(); one byte per pump pass, not one per message."""
+        if not self._wake_armed:
+            self._wake_armed = True
+            with contextlib.suppress(BlockingIOError, OSError):
+                self._wake_w.send(b"x")
+
     def _pump(self) -> None:
+        """The only thread that touches paho: reconnects, feeds the window, reads PUBACKs."""
+        backoff, next_try = 0.2, 0.0
+        while not self._stop.is_set():
+            sock = self.client.socket()
+            if sock is None:
+                self.connected = False
+                if time.monotonic() >= next_try:
+                    try:
+                        self.client.reconnect()
+                        backoff = 0.2
+                        continue
+                    except (OSError, ValueError) as exc:
+                        self.last_error = f"cannot reach broker {self.settings.url}: {exc}"
+                        next_try = time.monotonic() + backoff
+                        backoff = min(backoff * 2, 2.0)
+            self._wake_armed = False  # publishes from here on send a wake byte
+            try:
+                self._commit_pending()
+                self._settle_acks()
+                self._send_window()
+                self._io(sock, 0.05)
+            except Exception as exc:  # never let the only sender die; the spool keeps the data
+                self.last_error = f"publisher error: {exc}"
+                time.sleep(0.1)
+        self._shutdown()
+
+    def _io(self, sock: Any, timeout: float) -> None:
+        if sock is not None and sock.fileno() < 0:
+            sock = None
+        rlist = [self._wake_r] + ([sock] if sock is not None else [])
+        wlist = [sock] if sock is not None and self.client.want_write() else []
+        readable, writable, _ = select.select(rlist, wlist, [], timeout)
+        if self._wake_r in readable:
+            with contextlib.suppress(BlockingIOError, OSError):
+                self._wake_r.recv(4096)
+        if sock is not None:
+            if sock in readable:
+                self.client.loop_read()
+            if sock in writable:
+                self.client.loop_write()
+            self.client.loop_misc()
+
+    def _send_window(self) -> None:
         import paho.mqtt.client as mqtt
 
-        accepted = (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN)
-        while not self._stop.is_set():
-            self._wake.wait(0.05)
-            self._wake.clear()
-            self._settle_acks()
-            while self.connected and len(self._mids) < self.max_inflight:
-                rows = self.spool.after(self._cursor, self.max_inflight - len(self._mids))
-                if not rows:
-                    break
-                for row in rows:
-                    info = self.client.publish(row.topic, row.payload, qos=1, retain=row.retain)
-                    if info.rc not in accepted:
-                        self.counts["rc_errors"] += 1  # e.g. rc 15, queue full: retry this row
-                        break
-                    self._mids[info.mid] = row.id
-                    self._cursor = row.id
-                    self.counts["published"] += 1
-                else:
-                    self._settle_acks()
-                    continue
-                break
+        if self._qos0:
+            with self._pending_lock:
+                batch, self._qos0 = self._qos0, []
+            for topic, payload, retain in batch:
+                ok = self.connected and self.client.publish(topic, payload, 0, retain).rc == 0
+                self.counts["qos0_sent" if ok else "qos0_dropped"] += 1
+        while self.connected and len(self._mids) < self.max_inflight:
+            if not self._queue:
+                self._queue.extend(self.spool.after(self._cursor, 2000))
+                if not self._queue:
+                    return
+            row = self._queue[0]
+            info = self.client.publish(row.topic, row.payload, qos=1, retain=row.retain)
+            if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:
+                # paho refused to queue it (any other rc: paho holds it and resends on reconnect)
+                self.counts["rc_errors"] += 1
+                return
+            self._queue.popleft()
+            self._mids[info.mid] = row.id
+            self._cursor = row.id
+            self.counts["published"] += 1
+
+    def _shutdown(self) -> None:
+        """Last pass: commit, wait briefly for outstanding PUBACKs, mark the bridge offline."""
+        self._commit_pending()
+        deadline = time.monotonic() + 2.0
+        if self.will is not None and self.connected:
+            self.client.publish(self.will[0], b"false", qos=1, retain=True)
+        while self.connected and self.client.want_write() and time.monotonic() < deadline:
+            self._io(self.client.socket(), 0.05)
+        end = time.monotonic() + 0.2
+        while self.connected and time.monotonic() < min(end, deadline):
+            self._io(self.client.socket(), 0.02)  # collect the last PUBACKs
         self._settle_acks()
+        self.client.disconnect()
+        with contextlib.suppress(Exception):
+            self.client.loop_write()
+
+    def _commit_pending(self) -> None:
+        """Group commit: one transaction for everything published since the last pass."""
+        with self._pending_lock:
+            rows, seqs = self._pending, self._pending_seqs
+            self._pending, self._pending_seqs = [], {}
+        self.spool.put_many(rows, seqs)
 
     def _settle_acks(self) -> None:
         done = []

@@ -91,34 +91,42 @@ class Spool:
         droppable: bool = False,
         seq_key: str | None = None,
         seq: int | None = None,
-    ) -> int:
-        """Commit one message (and its stream's sequence number); returns its row id."""
-        size = len(payload) + len(topic)
+    ) -> None:
+        """Commit one message (and its stream's sequence number)."""
+        seqs = {seq_key: seq} if seq_key is not None and seq is not None else {}
+        self.put_many([(topic, payload, qos, retain, droppable)], seqs)
+
+    def put_many(
+        self, rows: list[tuple[str, bytes, int, bool, bool]], seqs: dict[str, int]
+    ) -> None:
+        """Commit (topic, payload, qos, retain, droppable) rows and stream counters atomically."""
+        if not rows:
+            return
+        size = sum(len(r[0]) + len(r[1]) for r in rows)
+        now = self.clock()
         with self._lock:
             if self._bytes + size > self.max_bytes:
                 self._evict(size)
             try:
                 cur = self._db.cursor()
                 cur.execute("BEGIN")
-                cur.execute(
+                cur.executemany(
                     "INSERT INTO outbox (topic, payload, qos, retain, droppable, created)"
                     " VALUES (?, ?, ?, ?, ?, ?)",
-                    (topic, payload, qos, int(retain), int(droppable), self.clock()),
+                    [(t, p, q, int(r), int(d), now) for t, p, q, r, d in rows],
                 )
-                row_id = cur.lastrowid
-                if seq_key is not None and seq is not None:
-                    cur.execute(
-                        "INSERT INTO seqs (key, seq) VALUES (?, ?)"
-                        " ON CONFLICT (key) DO UPDATE SET seq = excluded.seq",
-                        (seq_key, seq),
-                    )
+                cur.executemany(
+                    "INSERT INTO seqs (key, seq) VALUES (?, ?)"
+                    " ON CONFLICT (key) DO UPDATE SET seq = MAX(seq, excluded.seq)",
+                    list(seqs.items()),
+                )
                 cur.execute("COMMIT")
             except sqlite3.Error as exc:
-                self._db.rollback()
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise SpoolError(f"cannot write spool {self.path}: {exc}; free disk space") from exc
-            self._count += 1
+            self._count += len(rows)
             self._bytes += size
-            return int(row_id)
 
     def _evict(self, incoming: int) -> None:
         """Drop the oldest droppable rows until ``incoming`` fits in 90% of the bound."""
@@ -155,16 +163,14 @@ class Spool:
         if not ids:
             return
         with self._lock:
-            before = self._db.total_changes
             marks = ",".join("?" * len(ids))
             sizes = self._db.execute(
-                f"SELECT COALESCE(SUM(LENGTH(payload) + LENGTH(topic)), 0) FROM outbox"
-                f" WHERE id IN ({marks})",
+                f"DELETE FROM outbox WHERE id IN ({marks})"
+                " RETURNING LENGTH(payload) + LENGTH(topic)",
                 ids,
-            ).fetchone()[0]
-            self._db.execute(f"DELETE FROM outbox WHERE id IN ({marks})", ids)
-            self._count -= self._db.total_changes - before
-            self._bytes -= int(sizes)
+            ).fetchall()
+            self._count -= len(sizes)
+            self._bytes -= sum(s[0] for s in sizes)
 
     def depth(self) -> int:
         return self._count

@@ -148,8 +148,9 @@ def test_spool_drops_oldest_droppable_first_and_never_events(tmp_path):
 
 def test_spool_survives_reopening_with_order_and_seqs(tmp_path):
     spool = Spool(tmp_path / "s.sqlite")
-    ids = [spool.put("t", b"%d" % i, seq_key="sys1/event", seq=i + 1) for i in range(10)]
-    spool.delete(ids[:3])
+    for i in range(10):
+        spool.put("t", b"%d" % i, seq_key="sys1/event", seq=i + 1)
+    spool.delete([r.id for r in spool.after(0, 3)])
     spool.close()
     again = Spool(tmp_path / "s.sqlite", clock=lambda: time.time() + 60)
     assert [r.payload for r in again.after(0, 100)] == [b"%d" % i for i in range(3, 10)]
