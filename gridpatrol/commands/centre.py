@@ -158,18 +158,29 @@ def serve(
     ] = None,
     db: Annotated[Path, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
     lang: Annotated[
-        str, typer.Option("--lang", help="Page language (en; ?lang= overrides).")
-    ] = "en",
+        str | None,
+        typer.Option(
+            "--lang", help="Page language: en or zh (default: the CLI's; ?lang= overrides)."
+        ),
+    ] = None,
+    crs: Annotated[
+        str | None,
+        typer.Option(
+            "--crs",
+            help="Coordinate system of the district file: wgs84, gcj02 or bd09 (overrides its 'crs').",
+        ),
+    ] = None,
 ) -> None:
     """Serve the command-centre web page: live map of drones and alerts, acknowledged from it."""
     from gridpatrol.centre.server import CommandCentre, check_bind
     from gridpatrol.centre.store import AlertStore
+    from gridpatrol.i18n import current
     from mission.formats.district_geojson import load_district
     from telemetry.mqtt import MqttSettings
 
     check_bind(host, token)
     broker = MqttSettings.from_url(mqtt)
-    shapes = load_district(district)
+    shapes = load_district(district, crs=crs)
     with AlertStore(db) as store:
         centre = CommandCentre(
             shapes,
@@ -179,7 +190,7 @@ def serve(
             host=host,
             port=port,
             token=token,
-            lang=lang,
+            lang=lang or current().lang,
         )
         centre.start()
         typer.echo(f"command centre on {centre.url} (alerts from {broker.url}); Ctrl-C to stop")
