@@ -78,7 +78,10 @@ def _well_formed(mission: Mission, known: frozenset[int]) -> list[str]:
             ):
                 out.append(f"{label}: coordinates ({it.lat}, {it.lon}) are out of range")
             if not math.isfinite(it.alt):
-                out.append(f"{label}: altitude is not a number; set an altitude")
+                out.append(
+                    f"{label}: no altitude in the file (QGroundControl fills terrain-based "
+                    "altitudes in only at upload); give it a relative altitude"
+                )
         if it.command == Cmd.NAV_LOITER_TURNS and not (it.param1 > 0 and math.isfinite(it.param3)):
             out.append(f"{label}: loiter needs a positive number of turns (param1) and a radius")
         if it.command == Cmd.NAV_WAYPOINT and not has_position(it):
@@ -148,9 +151,10 @@ def _geometry(mission: Mission, district: District, margin_m: float) -> list[str
         inside = bool(fence.covers(shape))
         if not inside:
             d = district.boundary.exterior.distance(Point(p))
+            far = f"{d / 1000:.0f} km" if d >= 10_000 else f"{d:.0f} m"
             what = "orbit" if it.command == Cmd.NAV_LOITER_TURNS else "waypoint"
             out.append(
-                f"{label}: {what} outside the district geofence ({d:.0f} m beyond the "
+                f"{label}: {what} outside the district geofence ({far} beyond the "
                 "boundary); move it inside"
             )
         for z, grown in zones:
