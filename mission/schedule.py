@@ -65,7 +65,7 @@ class Schedule:
     seed: int | None = None
 
     def at(self, seconds: float) -> str:
-        return (self.start + timedelta(seconds=round(seconds, 1))).isoformat()
+        return (self.start + timedelta(seconds=round(seconds))).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ def schedule_json(s: Schedule) -> dict:
         "format": "gridpatrol-schedule",
         "version": 1,
         "district": s.district,
-        "start": s.start.isoformat(),
+        "start": s.start.isoformat(timespec="seconds"),
         "end": s.at(s.horizon_s),
         "horizon_s": _r(s.horizon_s),
         "drones": list(s.drones),
