@@ -41,6 +41,13 @@ Timeout = Annotated[
 TargetSystem = Annotated[
     int, typer.Option("--target-system", help="Vehicle system id to set a signing key on.")
 ]
+Crs = Annotated[
+    str | None,
+    typer.Option(
+        "--crs",
+        help="Coordinate system of the district file: wgs84, gcj02 or bd09 (overrides its 'crs').",
+    ),
+]
 
 
 @contextlib.contextmanager
@@ -67,7 +74,7 @@ def _vehicle(
         link.close()
 
 
-def _load_district(path: Path | None) -> Any:
+def _load_district(path: Path | None, crs: str | None) -> Any:
     from mission.errors import CheckError
 
     chosen = path or (
@@ -79,7 +86,7 @@ def _load_district(path: Path | None) -> Any:
         )
     from mission.formats.district_geojson import load_district
 
-    return load_district(chosen)
+    return load_district(chosen, crs=crs)
 
 
 def upload(
@@ -97,6 +104,7 @@ def upload(
     signing_key: SigningKey = None,
     timeout: Timeout = 30.0,
     target_system: TargetSystem = 1,
+    crs: Crs = None,
 ) -> None:
     """Check a mission, upload it with its fence and rally points, verify, print its hash."""
     from rich.progress import Progress
@@ -106,7 +114,8 @@ def upload(
     from mission.transfer import upload_verified
 
     mission = read_mission(mission_file)
-    require_safe(mission, _load_district(district), ceiling_m=ceiling_m, item_limit=item_limit)
+    district_shapes = _load_district(district, crs)
+    require_safe(mission, district_shapes, ceiling_m=ceiling_m, item_limit=item_limit)
     with _vehicle(connect, signing_key, timeout, target_system) as (link, target):
         with Progress(transient=True) as bar:
             tasks: dict[Any, Any] = {}
@@ -220,6 +229,7 @@ def sitl_start(
     ready_timeout: Annotated[
         float, typer.Option("--ready-timeout", help="Seconds to wait until armable.")
     ] = 120.0,
+    crs: Crs = None,
 ) -> None:
     """Start SITL at a launch site and wait until it can arm; it keeps running."""
     from mission.formats.district_geojson import load_district
@@ -234,7 +244,7 @@ def sitl_start(
             f"SITL instance {instance} is already recorded as running; "
             f"run 'gridpatrol sitl stop --instance {instance}' or pick another --instance"
         )
-    home = home_at_site(load_district(district), site)
+    home = home_at_site(load_district(district, crs=crs), site)
     sitl = Sitl(binary, home, instance=instance, speedup=speedup).start()
     try:
         sitl.wait_ready(ready_timeout)
