@@ -15,7 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+ROOT = Path(__file__).resolve().parent.parent
+# bench/ itself must not be on the path: bench/telemetry.py would shadow the telemetry package
+sys.path[:1] = [str(ROOT), str(ROOT / "tests")]
 
 from scripted_peer import HOME, Knobs, ScriptedVehicle  # noqa: E402
 

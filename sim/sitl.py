@@ -148,10 +148,8 @@ class Sitl:
 
     def command(self) -> list[str]:
         defaults = [str(self.defaults)] if self.defaults else []
-        if self.params:
-            extra = self.logdir / "gridpatrol.parm"
-            extra.write_text("".join(f"{k} {v:g}\n" for k, v in self.params.items()))
-            defaults.append(str(extra))
+        if self.params and self.logdir is not None:
+            defaults.append(str(self.logdir / "gridpatrol.parm"))
         cmd = [
             str(self.binary),
             "--model",
@@ -177,6 +175,9 @@ class Sitl:
         if not self.binary.is_file():
             raise SimError(f"SITL binary {self.binary} does not exist; {MISSING_SITL}")
         self.logdir = Path(tempfile.mkdtemp(prefix=f"gridpatrol-sitl{self.instance}-"))
+        if self.params:
+            lines = "".join(f"{k} {v:g}\n" for k, v in self.params.items())
+            (self.logdir / "gridpatrol.parm").write_text(lines)
         with open(self.logdir / "sitl.log", "wb") as log:
             self._proc = subprocess.Popen(
                 self.command(),
@@ -238,6 +239,7 @@ class Sitl:
         path = folder / "state.json"
         state = {
             "pid": self.pid,
+            "started": _start_ticks(self.pid) if self.pid else None,
             "binary": str(self.binary),
             "url": self.url,
             "logdir": str(self.logdir),
@@ -295,16 +297,16 @@ def stop_instance(instance: int) -> str:
         raise SimError(f"no SITL instance {instance} is running (no {path}); start one first")
     state = json.loads(path.read_text())
     pid = int(state["pid"])
-    if _alive(pid) and _is_sitl(pid, state["binary"]):
+    if _alive(pid) and _start_ticks(pid) == state.get("started"):
         _kill_group(pid, 5.0)
     path.unlink()
     return str(state["logdir"])
 
 
-def _is_sitl(pid: int, binary: str) -> bool:
-    """Guard against a recycled pid: the process must still be the binary that was started."""
+def _start_ticks(pid: int) -> int | None:
+    """The process's start time in clock ticks: a recycled pid has another one."""
     try:
-        exe = os.readlink(f"/proc/{pid}/exe")
+        stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        return False
-    return Path(exe).name == Path(binary).name
+        return None
+    return int(stat.rsplit(")", 1)[-1].split()[19])

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import signal
+import subprocess
+import sys
 
 import pytest
 import sitl_fixtures
@@ -164,3 +168,30 @@ def test_signing_end_to_end(sitl, sortie_plan, example_district_path, tmp_path):
             find_vehicle(signed, 10)
             Vehicle(signed, Target(1, 1)).setup_signing(bytes(32), timestamp=0)
     assert vehicle_manifest(radio)[1] == digest
+
+
+def test_ctrl_c_during_fly_commands_rtl_and_lands(sitl, sortie_plan, example_district_path):
+    run = cli(
+        "upload", str(sortie_plan), "--connect", sitl.url, "--district", str(example_district_path)
+    )
+    assert run.exit_code == 0, f"{run.output} {run.exception}"
+    fly = subprocess.Popen(
+        [sys.executable, "-m", "gridpatrol", "fly", "--connect", sitl.url, "--yes"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    lines = []
+    try:
+        for line in fly.stdout:
+            lines.append(line.rstrip())
+            if line.startswith("reached item 2/"):
+                fly.send_signal(signal.SIGINT)
+        fly.wait(timeout=120)
+    finally:
+        fly.kill()
+    text = "\n".join(lines)
+    assert any(line.startswith("interrupted: RTL commanded") for line in lines), text
+    assert lines[-1] == "landed and disarmed", text
+    assert not any(line.startswith("reached item 4/") for line in lines), text

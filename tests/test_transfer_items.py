@@ -86,3 +86,27 @@ def test_manifest_sees_a_centimetre_and_ignores_home():
     assert manifest_sha256(homed) == digest
     fenced = dataclasses.replace(base, rally=(RallyPoint(36, 103.7, 40),))
     assert manifest_sha256(fenced) != digest
+
+
+def test_ardupilot_encodings_compare_equal_but_lost_values_do_not():
+    from mission.transfer import compare_items
+    from mission.transfer.items import WireItem
+
+    sent = [
+        WireItem(16, 0),
+        WireItem(21, 3, param4=0.0, x=360000000, y=1037000000),
+        WireItem(206, 2, param1=25.0, param2=7.0, param3=1.0),
+        WireItem(16, 3, param1=2.0, param4=float("nan"), x=1, y=2, z=41.237),
+    ]
+    vehicle = [
+        WireItem(16, 0, x=5, y=5, z=1520.0),
+        WireItem(21, 3, param4=1.0, x=360000000, y=1037000000),
+        WireItem(206, 0, param1=25.0, param3=1.0),
+        WireItem(16, 3, param1=2.0, x=1, y=2, z=41.23),
+    ]
+    assert compare_items(MissionType.MISSION, sent, vehicle) == []
+    truncated = [*vehicle[:3], WireItem(16, 3, param1=2.0, x=1, y=2, z=41.23)]
+    half_second = [*sent[:3], WireItem(16, 3, param1=2.5, x=1, y=2, z=41.237)]
+    assert compare_items(MissionType.MISSION, half_second, truncated) == [
+        "mission item 3 (NAV_WAYPOINT): param1 sent 2.5, vehicle has 2"
+    ]
