@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mission.model import District
+from mission.errors import TransferError
 from mission.transfer import Target, Vehicle
 from sim.errors import SimError
 from telemetry.errors import TelemetryError
@@ -219,7 +220,7 @@ class Sitl:
             vehicle.request_telemetry()
             try:
                 vehicle.wait_armable(max(1.0, deadline - time.monotonic()))
-            except Exception as exc:
+            except TransferError as exc:
                 self._check_alive()
                 raise SimError(f"{exc} (SITL logs in {self.logdir})") from exc
         finally:

@@ -195,7 +195,7 @@ class Exchange:
             if msg is None or not self._ours(msg):
                 continue
             if msg.get_type() == "STATUSTEXT":
-                self.texts.append(str(msg.text))
+                self.texts = [*self.texts[-19:], str(msg.text)]
             return msg
 
     def reported_limit(self) -> int | None:
