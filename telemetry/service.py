@@ -33,6 +33,7 @@ class BridgeOptions(BaseModel):
     mavlink: list[str] = Field(min_length=1, description="URL or NAME=URL per link")
     mqtt: str
     district: Path | None = None
+    district_crs: str | None = None
     spool: Path = Path("gridpatrol-spool.sqlite")
     spool_max_mb: float = 256.0
     pace: Literal["recorded", "fast"] = "recorded"
@@ -51,12 +52,12 @@ class BridgeOptions(BaseModel):
     shutdown_flush_s: float = 5.0
 
 
-def cell_tagger(district_path: Path) -> Callable[[float, float], int]:
+def cell_tagger(district_path: Path, crs: str | None = None) -> Callable[[float, float], int]:
     """Point -> grid cell id (0 outside every cell) for the district file."""
     from mission.district import CellIndex
     from mission.formats.district_geojson import load_district
 
-    index = CellIndex(load_district(district_path))
+    index = CellIndex(load_district(district_path, crs=crs))
     return lambda lon, lat: int(index.lookup(lon, lat)[0])
 
 
@@ -80,7 +81,7 @@ def run_bridge(
         protocol=opts.mqtt_protocol,
         keepalive=opts.keepalive,
     )
-    cell_of = cell_tagger(opts.district) if opts.district else None
+    cell_of = cell_tagger(opts.district, opts.district_crs) if opts.district else None
     key = read_signing_key(opts.signing_key) if opts.signing_key else None
     sources: list[LinkSource] = []
     try:

@@ -44,6 +44,13 @@ def telemetry(
         Path | None,
         typer.Option("--district", help="District file for cell tagging (cell is null without)."),
     ] = None,
+    crs: Annotated[
+        str | None,
+        typer.Option(
+            "--crs",
+            help="Coordinate system of the district file: wgs84, gcj02 or bd09 (overrides its 'crs').",
+        ),
+    ] = None,
     spool: Annotated[
         Path, typer.Option("--spool", help="SQLite store-and-forward spool file.")
     ] = Path("gridpatrol-spool.sqlite"),
@@ -85,6 +92,7 @@ def telemetry(
             mavlink=mavlink,
             mqtt=mqtt,
             district=district,
+            district_crs=crs,
             spool=spool,
             spool_max_mb=spool_max_mb,
             pace=pace,
