@@ -19,8 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from mission.model import District
 from mission.errors import TransferError
+from mission.model import District
 from mission.transfer import Target, Vehicle
 from sim.errors import SimError
 from telemetry.errors import TelemetryError
