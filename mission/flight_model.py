@@ -14,18 +14,10 @@ import numpy as np
 
 from mission.model import Cmd, Frame, Mission, MissionItem
 
-__all__ = ["FlightModel", "haversine_m"]
+__all__ = ["FlightModel", "haversine_m", "has_position", "POSITIONAL"]
 
 EARTH_RADIUS_M = 6_371_008.8
-# Commands whose lat/lon of 0/0 means "where the vehicle is now", not the Gulf of Guinea.
-HERE_IF_ZERO = {
-    Cmd.NAV_TAKEOFF,
-    Cmd.NAV_LAND,
-    Cmd.NAV_LOITER_TURNS,
-    Cmd.NAV_LOITER_TIME,
-    Cmd.NAV_LOITER_UNLIM,
-    Cmd.NAV_WAYPOINT,
-}
+# Commands that fly to a place; their lat/lon 0/0 means "where the vehicle is now".
 POSITIONAL = {
     int(c)
     for c in (
@@ -75,10 +67,6 @@ class FlightModel:
     @property
     def swap_s(self) -> float:
         return self.swap_min * 60.0
-
-    def leg_s(self, distance_m: float) -> float:
-        """Time of one straight leg, including braking into its end corner."""
-        return distance_m / self.cruise_mps + self.corner_s
 
     def path_s(self, points) -> float:
         """Time along a polyline of (x, y) metres, one corner per vertex after the first."""

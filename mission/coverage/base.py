@@ -36,11 +36,6 @@ class SweepPath:
     def lines(self) -> int:
         return int(np.count_nonzero(self.work))
 
-    def reversed(self) -> SweepPath:
-        return SweepPath(
-            self.points[::-1].copy(), self.work[::-1].copy(), self.angle_deg, self.spacing_m
-        )
-
 
 class CoveragePlanner(Protocol):
     def plan(
