@@ -323,3 +323,21 @@ def test_watch_shows_the_fleet_from_mqtt_alone(mosquitto, tmp_path, capsys, monk
     out = capsys.readouterr().out
     assert "sys1" in out and "RTL" in out and "disarmed" in out
     assert view.vehicles["sys1"]["online"] is False
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--mqtt", "http://broker"], "bad MQTT URL"),
+        (["--mqtt", "mqtt://127.0.0.1:1", "--rate", "position"], "bad --rate 'position'"),
+        (["--mqtt", "mqtt://127.0.0.1:1", "--pace", "slow"], "bad option pace"),
+    ],
+)
+def test_command_errors_are_one_line_and_exit_2(args, words, monkeypatch, capsys):
+    from gridpatrol.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["gridpatrol", "telemetry", "--mavlink", str(TLOG), *args])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    err = capsys.readouterr().err.strip()
+    assert exit_.value.code == 2 and words in err and "\n" not in err

@@ -67,7 +67,8 @@ def telemetry(
         Path | None, typer.Option(help="Record every link to rotating .tlog files here.")
     ] = None,
     rate: Annotated[
-        list[str], typer.Option("--rate", help="Publish rate limit KIND=HZ, e.g. position=5.")
+        list[str],
+        typer.Option("--rate", help="Publish rate limit KIND=HZ, e.g. position=5 (0 = no limit)."),
     ] = [],  # noqa: B006 - typer reads the default, never mutates it
     qos: Annotated[
         list[str],
