@@ -140,6 +140,8 @@ def test_one_line_errors(mosquitto, tmp_path):
     assert "is the broker running?" in str(down.exception)
     bad = run("alerts", "--mqtt", "http://x", "--db", str(db))
     assert "bad MQTT URL" in str(bad.exception)
+    blank = run("alerts", "ack", "zz-9", "--by", "  ", "--mqtt", mosquitto.url, "--db", str(db))
+    assert "--by needs a name" in str(blank.exception)
     missing = run("alerts", "--db", str(tmp_path / "none.sqlite"))
     assert "no alert store at" in str(missing.exception)
     assert not (tmp_path / "none.sqlite").exists()

@@ -113,6 +113,9 @@ def alerts_ack(
     db = db or parent.get("db") or DEFAULT_DB
     if not mqtt:
         raise CentreError("acknowledging needs the broker; pass --mqtt mqtt://host:1883")
+    by = by.strip()
+    if not 1 <= len(by) <= 80:
+        raise CentreError("--by needs a name of 1 to 80 characters: who takes the alert on")
     if not db.exists():
         raise CentreError(
             f"no alert store at {db}; receive alerts first: gridpatrol alerts --mqtt URL"
@@ -129,7 +132,7 @@ def alerts_ack(
                 f"{alert_id} was already acknowledged by {alert.acked_by} at {alert.acked_at}"
             )
             return
-        ack = Ack(id=alert_id, by=by.strip() or by, time=datetime.now(UTC))
+        ack = Ack(id=alert_id, by=by, time=datetime.now(UTC))
         feed = CentreFeed(
             MqttSettings.from_url(mqtt),
             f"gp-ack-{uuid.uuid4().hex[:12]}",
