@@ -77,3 +77,25 @@ def test_gridding_a_gcj02_boundary_writes_wgs84_cells(tmp_path):
     assert len(a.cells) == len(b.cells) == 60
     for ca, cb in zip(a.cells, b.cells, strict=True):
         assert ca.shape.symmetric_difference(cb.shape).area < 1.0
+
+
+def test_every_command_that_reads_a_district_file_takes_crs():
+    from gridpatrol import i18n
+    from gridpatrol.locale.extract import command_trees
+
+    def walk(command, path):
+        subcommands = getattr(command, "commands", {})
+        if not subcommands:
+            yield path, command
+        for name, sub in subcommands.items():
+            yield from walk(sub, [*path, name])
+
+    i18n.activate("en")
+    readers = set()
+    for tree in command_trees("gridpatrol.cli:app", "gridpatrol.commands"):
+        for path, command in walk(tree, []):
+            helps = " ".join((p.help or "").lower() for p in command.params)
+            if "district file" in helps or "district geojson" in helps:
+                readers.add(" ".join(path))
+                assert any("--crs" in p.opts for p in command.params), " ".join(path)
+    assert {"district check", "plan sweep", "upload", "serve", "telemetry"} <= readers

@@ -16,7 +16,7 @@ from babel.messages.pofile import read_po
 from conftest import ROOT
 
 from gridpatrol import i18n
-from gridpatrol.locale.extract import cli_help_texts, js_labels, sync_js_labels
+from gridpatrol.locale.extract import cli_help_texts, command_trees, js_labels, sync_js_labels
 
 LOCALE = ROOT / "gridpatrol" / "locale" / "zh_CN" / "LC_MESSAGES"
 PLACEHOLDER = re.compile(r"\{\{|\}\}|\{[^{}]*\}")
@@ -78,10 +78,9 @@ def test_shipped_mo_is_compiled_from_the_current_po(po):
 
 
 def test_every_cli_help_text_has_a_chinese_translation(po):
-    from gridpatrol.cli import app
-
     i18n.activate("en")
-    texts = list(cli_help_texts(i18n.localise_app(app)))
+    trees = command_trees("gridpatrol.cli:app", "gridpatrol.commands")
+    texts = [text for tree in trees for text in cli_help_texts(tree)]
     assert len(texts) > 10
     untranslated = [t for t in texts if not (po.get(t) and po.get(t).string)]
     assert not untranslated, "CLI help without translation:\n" + "\n".join(untranslated)

@@ -29,6 +29,7 @@ import ast
 import builtins
 import importlib
 import json
+import pkgutil
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,6 +40,7 @@ __all__ = [
     "extract_cli_help",
     "extract_js_labels",
     "cli_help_texts",
+    "command_trees",
     "template_of",
     "js_labels",
     "sync_js_labels",
@@ -200,23 +202,42 @@ def cli_help_texts(command: Any) -> Iterator[str]:
         yield from cli_help_texts(sub)
 
 
+def command_trees(app: str, commands: str | None = None) -> list[Any]:
+    """Click trees of the typer ``app`` (``module:attribute``) and of every module of the
+    ``commands`` package registered on its own, so a command module's help is in the catalog
+    even before the CLI registers it."""
+    import typer
+
+    from gridpatrol.i18n import localise_app
+
+    module, _sep, attr = app.partition(":")
+    apps = [getattr(importlib.import_module(module), attr)]
+    if commands:
+        package = importlib.import_module(commands)
+        for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+            register = getattr(importlib.import_module(info.name), "register", None)
+            if register is not None:
+                alone = typer.Typer(add_completion=False)
+                register(alone)
+                if alone.registered_commands or alone.registered_groups:
+                    apps.append(alone)
+    return [localise_app(a) for a in apps]
+
+
 def extract_cli_help(
     fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: dict[str, Any]
 ) -> Iterator[Extracted]:
-    """Babel method for the CLI module: its messages plus the help of the whole command tree.
+    """Babel method for the CLI module: its messages plus the help of every command.
 
-    ``options["app"]`` names the typer app as ``module:attribute``.
+    ``options``: ``app`` and ``commands`` as ``command_trees`` takes them.
     """
     yield from extract_messages(fileobj, keywords, comment_tags, options)
-    from gridpatrol.i18n import _TYPER_PANELS, HELP_OPTION, USAGE, localise_app
+    from gridpatrol.i18n import _TYPER_PANELS, HELP_OPTION, USAGE
 
-    module, _sep, attr = options["app"].partition(":")
-    command = localise_app(getattr(importlib.import_module(module), attr))
-    for text in cli_help_texts(command):
-        yield 0, None, text, []
-    yield 0, None, HELP_OPTION, []
-    yield 0, None, USAGE, []
-    for text in _TYPER_PANELS.values():
+    for tree in command_trees(options["app"], options.get("commands")):
+        for text in cli_help_texts(tree):
+            yield 0, None, text, []
+    for text in (HELP_OPTION, USAGE, *_TYPER_PANELS.values()):
         yield 0, None, text, []
 
 
