@@ -7,6 +7,7 @@ subscriber under load (see ../shared/context/facts.md). ``stop()`` is graceful, 
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -59,6 +60,9 @@ class MosquittoBroker:
                     "max_queued_messages 1000000",
                     "max_inflight_messages 0",
                     "max_queued_bytes 0",
+                    # As root, mosquitto drops to its own user and could not write persistence
+                    # into this private folder, so restarts would lose queued messages.
+                    *(["user root"] if os.geteuid() == 0 else []),
                     "log_type error",
                     "log_type warning",
                     f"log_dest file {self.log}",
