@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -125,12 +126,13 @@ class Bridge:
             if live and time.monotonic() >= next_beat:
                 next_beat = time.monotonic() + 1.0 / self.config.heartbeat_hz
                 link.mav.heartbeat_send(6, 8, 0, 0, 4)
-                self._emit(self.normaliser.check_lost(now, link.name))
+                self._emit(partial(self.normaliser.check_lost, now, link.name))
             if now >= next_health:
                 next_health = now + period
-                self._emit(
-                    self.normaliser.link_health(now, link.name, link.stats(), self._spool_state())
+                health = partial(
+                    self.normaliser.link_health, now, link.name, link.stats(), self._spool_state()
                 )
+                self._emit(health)
 
     def _handle(self, source: LinkSource, msg: Any, live: bool) -> None:
         with self._lock:
@@ -139,10 +141,10 @@ class Bridge:
         if live and msg.get_type() == "HEARTBEAT" and msg.type != 6 and msg.autopilot != 8:
             self._request_streams(source.link, msg.get_srcSystem(), msg.get_srcComponent())
 
-    def _emit(self, records: list[Record]) -> None:
-        if records:
-            with self._lock:
-                self._publish(records)
+    def _emit(self, make: Callable[[], list[Record]]) -> None:
+        """Run a normaliser step and publish its records under the lock shared by all links."""
+        with self._lock:
+            self._publish(make())
 
     def _publish(self, records: list[Record]) -> None:
         for r in records:
@@ -178,10 +180,21 @@ class Bridge:
 
         for name, hz in self.config.intervals_hz.items():
             msg_id = getattr(apm, f"MAVLINK_MSG_ID_{name}", None)
-            if msg_id is None or hz <= 0:
+            if msg_id is None:
                 continue
+            interval_us = 1e6 / hz if hz > 0 else -1  # -1 asks the vehicle to stop sending it
             link.send(
                 link.mav.command_long_encode(
-                    sysid, compid, MAV_CMD_SET_MESSAGE_INTERVAL, 0, msg_id, 1e6 / hz, 0, 0, 0, 0, 0
+                    sysid,
+                    compid,
+                    MAV_CMD_SET_MESSAGE_INTERVAL,
+                    0,
+                    msg_id,
+                    interval_us,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
                 )
             )

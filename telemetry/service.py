@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from telemetry.bridge import Bridge, BridgeConfig, LinkSource
+from telemetry.errors import TelemetryError
 from telemetry.link import open_link, read_signing_key
 from telemetry.mqtt import TOPIC_ROOT, MqttSettings
 from telemetry.normalise import NormaliseConfig
@@ -42,6 +43,9 @@ class BridgeOptions(BaseModel):
     record_dir: Path | None = None
     rates_hz: dict[str, float] = Field(default_factory=dict)
     qos: dict[str, int] = Field(default_factory=dict)
+    request_hz: dict[str, float] = Field(
+        default_factory=dict, description="extra or changed SET_MESSAGE_INTERVAL rates by name"
+    )
     lost_after_s: float = 5.0
     client_id: str | None = None
     mqtt_ca: str | None = None
@@ -59,6 +63,17 @@ def cell_tagger(district_path: Path, crs: str | None = None) -> Callable[[float,
 
     index = CellIndex(load_district(district_path, crs=crs))
     return lambda lon, lat: int(index.lookup(lon, lat)[0])
+
+
+def _checked_requests(request_hz: dict[str, float]) -> dict[str, float]:
+    from pymavlink.dialects.v20 import ardupilotmega as apm
+
+    for name in request_hz:
+        if not hasattr(apm, f"MAVLINK_MSG_ID_{name.upper()}"):
+            raise TelemetryError(
+                f"unknown MAVLink message {name!r} in --request; use names like GLOBAL_POSITION_INT"
+            )
+    return {name.upper(): hz for name, hz in request_hz.items()}
 
 
 def _split_label(spec: str) -> tuple[str | None, str]:
@@ -100,6 +115,7 @@ def run_bridge(
         normalise.rates_hz.update(opts.rates_hz)
         config = BridgeConfig(normalise=normalise)
         config.qos.update(opts.qos)
+        config.intervals_hz.update(_checked_requests(opts.request_hz))
         publisher = Publisher(
             settings,
             opts.spool,

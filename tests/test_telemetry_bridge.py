@@ -219,6 +219,26 @@ def test_two_vehicles_interleaved_on_one_labelled_link(mosquitto, tmp_path):
     assert_streams_complete(sub.records())
 
 
+def test_several_links_at_once_over_mqtt_5(mosquitto, tmp_path):
+    north, south = tmp_path / "north.tlog", tmp_path / "south.tlog"
+    synth_tlog(north, {1: 0}, seconds=2)
+    synth_tlog(south, {1: 18000}, seconds=3)
+    sub = Subscriber(mosquitto.port)
+    opts = BridgeOptions(
+        mavlink=[f"north={north}", f"south={south}"],
+        mqtt=mosquitto.url,
+        mqtt_protocol="5",
+        spool=tmp_path / "s.sqlite",
+        pace="fast",
+    )
+    assert run_bridge(opts, threading.Event())["spool_left"] == 0
+    assert sub.wait(lambda: len(sub.records("position")) >= 25, 5)
+    sub.close()
+    assert len(sub.records("position", "north-1")) == 10
+    assert {p["heading_deg"] for p in sub.records("position", "south-1")} == {180.0}
+    assert len(sub.records("position", "south-1")) == 15
+
+
 def vehicle_socket():
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 0))
@@ -331,6 +351,7 @@ def test_watch_shows_the_fleet_from_mqtt_alone(mosquitto, tmp_path, capsys, monk
         (["--mqtt", "http://broker"], "bad MQTT URL"),
         (["--mqtt", "mqtt://127.0.0.1:1", "--rate", "position"], "bad --rate 'position'"),
         (["--mqtt", "mqtt://127.0.0.1:1", "--pace", "slow"], "bad option pace"),
+        (["--mqtt", "mqtt://127.0.0.1:1", "--request", "WARP_DRIVE=1"], "unknown MAVLink message"),
     ],
 )
 def test_command_errors_are_one_line_and_exit_2(args, words, monkeypatch, capsys):

@@ -74,6 +74,12 @@ def telemetry(
         list[str],
         typer.Option("--qos", help="QoS KIND=0|1 for position/attitude/battery/gps/link."),
     ] = [],  # noqa: B006
+    request: Annotated[
+        list[str],
+        typer.Option(
+            "--request", help="Ask live vehicles for MESSAGE=HZ, e.g. ATTITUDE=10 (0 = stop it)."
+        ),
+    ] = [],  # noqa: B006
     lost_after: Annotated[float, typer.Option(help="Seconds without heartbeat = lost.")] = 5.0,
     client_id: Annotated[str | None, typer.Option(help="MQTT client id.")] = None,
     mqtt_ca: Annotated[str | None, typer.Option(help="TLS CA file.")] = None,
@@ -102,6 +108,7 @@ def telemetry(
             record_dir=record_dir,
             rates_hz=_pairs(rate, "--rate", float),
             qos=_pairs(qos, "--qos", int),
+            request_hz=_pairs(request, "--request", float),
             lost_after_s=lost_after,
             client_id=client_id,
             mqtt_ca=mqtt_ca,
