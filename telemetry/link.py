@@ -319,7 +319,6 @@ class _TlogReplay(_Transport):
         self._next: tuple[float, bytes] | None = next(self.records, None)
         self._t0: tuple[float, float] | None = None
         self.exhausted = self._next is None
-        self.sent = 0
 
     def read(self, timeout: float) -> Chunks:
         if self._next is None:
@@ -346,7 +345,7 @@ class _TlogReplay(_Transport):
         return out
 
     def write(self, data: bytes) -> None:
-        self.sent += 1  # a recording cannot be answered; outgoing traffic goes nowhere
+        self.tx_dropped += 1  # a recording cannot be answered; outgoing traffic goes nowhere
 
     def close(self) -> None:
         self._next = None
@@ -400,7 +399,6 @@ class Link:
         self._lock = threading.Lock()
         self._rate_mark = (time.monotonic(), 0)
         self._last_bytes_at = time.monotonic()
-        self.opened = time.time()
 
     @property
     def is_replay(self) -> bool:

@@ -3,14 +3,16 @@
 paho 2.x silently drops a QoS 1 publish when its queue is full (rc 15) and keeps offline publishes
 in memory only (rc 4), so paho is never the buffer here. ``publish`` queues the message for the
 pump, which commits everything queued since its last pass in one transaction (group commit) and
-only then hands rows to paho: nothing reaches the broker before it is on disk, and a crash can only
-lose messages that were never sent (their sequence numbers were not stored either, so the
-numbering shows no gap). One pump thread feeds paho from the spool
-in id order, at most ``max_inflight`` unacknowledged at a time, and only while connected. Rows are
-deleted when their PUBACK is counted, so after an outage or a restart the backlog drains first,
-in order, ahead of anything newer. The pump runs paho's network loop itself (no ``loop_start``
-thread): publishing from another thread costs paho a wake-up write per message, which halved
-throughput; here the bridge wakes the pump at most once per pass.
+only then hands rows to paho: nothing reaches the broker before it is on disk, and a crash can
+only lose messages that were never sent (their sequence numbers were not stored either, so the
+numbering shows no gap).
+
+The pump feeds paho from the spool in id order, at most ``max_inflight`` unacknowledged at a time
+and only while connected; rows are deleted when their PUBACK is counted, so after an outage or a
+restart the backlog drains first, in order, ahead of anything newer. The pump also runs paho's
+network loop itself (no ``loop_start`` thread), because publishing from another thread costs paho
+a wake-up write per message. The window is small (100) because paho rescans every unacknowledged
+message on each PUBACK: a window of 1000 cost more CPU than everything else in the bridge.
 """
 
 from __future__ import annotations
@@ -124,7 +126,8 @@ class Publisher:
         seq_key: str | None = None,
         seq: int | None = None,
     ) -> None:
-        """QoS 1: spooled first (durable), then sent by the pump. QoS 0: sent now or dropped."""
+        """QoS 1: queued for the pump, which commits it to the spool before sending it.
+        QoS 0: sent on the pump's next pass if connected, otherwise dropped and counted."""
         if qos >= 1:
             with self._pending_lock:
                 self._pending.append((topic, payload, 1, retain, droppable))
