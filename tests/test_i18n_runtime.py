@@ -8,6 +8,7 @@ import warnings
 import pytest
 
 from gridpatrol import i18n
+from gridpatrol.locale import pictures as pictures_module
 from mission.errors import CheckError, DistrictError
 
 
@@ -117,8 +118,8 @@ def test_chinese_map_picture_finds_a_cjk_font_and_misses_no_glyph(zh, example_di
 
 
 def test_without_a_cjk_font_pictures_fall_back_to_english_with_one_warning(zh, monkeypatch):
-    monkeypatch.setattr(i18n, "cjk_font_file", lambda: None)
-    i18n._warn_no_font.cache_clear()
+    monkeypatch.setattr(pictures_module, "cjk_font_file", lambda: None)
+    pictures_module._warn_no_font.cache_clear()
     said: list[str] = []
     assert i18n.picture_language(said.append) == "en"
     assert i18n.picture_language(said.append) == "en"

@@ -208,7 +208,7 @@ def command_trees(app: str, commands: str | None = None) -> list[Any]:
     even before the CLI registers it."""
     import typer
 
-    from gridpatrol.i18n import localise_app
+    from gridpatrol.locale.app import localise_app
 
     module, _sep, attr = app.partition(":")
     apps = [getattr(importlib.import_module(module), attr)]
@@ -232,12 +232,12 @@ def extract_cli_help(
     ``options``: ``app`` and ``commands`` as ``command_trees`` takes them.
     """
     yield from extract_messages(fileobj, keywords, comment_tags, options)
-    from gridpatrol.i18n import _TYPER_PANELS, HELP_OPTION, USAGE
+    from gridpatrol.locale.app import HELP_OPTION, TYPER_TEXTS, USAGE
 
     for tree in command_trees(options["app"], options.get("commands")):
         for text in cli_help_texts(tree):
             yield 0, None, text, []
-    for text in (HELP_OPTION, USAGE, *_TYPER_PANELS.values()):
+    for text in (HELP_OPTION, USAGE, *TYPER_TEXTS.values()):
         yield 0, None, text, []
 
 
