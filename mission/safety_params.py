@@ -107,8 +107,10 @@ class SafetyConfig(BaseModel):
 class ParamRule:
     """One row of an autopilot's table: name, type, unit, how the value is derived, and why.
 
-    ``verify_only`` rows are read and compared, never written (the system id: writing it would
-    move the vehicle to another address mid-session). ``aliases`` are older firmware's names.
+    ``verify_only`` rows are read and compared, never written: the system id (writing it would
+    move the vehicle to another address mid-session) and the pack capacity (a property of the
+    airframe; thresholds derived from another pack would be wrong). ``aliases`` are older
+    firmware's names.
     """
 
     name: str
@@ -160,6 +162,9 @@ ARDUPILOT: tuple[ParamRule, ...] = (
     ParamRule("RALLY_LIMIT_KM", ParamType.REAL32, "km", lambda c: 0.0,
               "always return to the rally point (the sortie's launch site)",
               _AP + "libraries/AP_Rally/AP_Rally.cpp @Param LIMIT_KM (0 = closest always used)"),
+    ParamRule("BATT_CAPACITY", ParamType.INT32, "mAh", lambda c: c.battery.capacity_mah,
+              "the pack the mAh thresholds below were derived from",
+              _BATT + " @Param CAPACITY (mAh, AP_Int32)", verify_only=True),
     ParamRule("BATT_FS_VOLTSRC", ParamType.INT8, "", lambda c: 1,
               "judge voltage sag-compensated, so thresholds are resting voltages",
               _BATT + " @Param FS_VOLTSRC (1 Sag Compensated Voltage)"),

@@ -22,7 +22,7 @@ from mission.params import (
     format_rows,
     require_confirmed,
 )
-from mission.safety_params import ParamType, SafetyConfig, safety_settings
+from mission.safety_params import BatteryConfig, ParamType, SafetyConfig, safety_settings
 from mission.transfer.protocol import Target
 
 
@@ -128,7 +128,7 @@ def ardupilot_defaults(sysid_name="MAV_SYSID"):
              "FENCE_RADIUS": 300.0, "RTL_ALT": 1500, "RTL_ALT_FINAL": 0, "RALLY_LIMIT_KM": 0.3,
              "BATT_FS_VOLTSRC": 0, "BATT_LOW_VOLT": 10.5, "BATT_LOW_MAH": 0, "BATT_LOW_TIMER": 10,
              "BATT_FS_LOW_ACT": 0, "BATT_CRT_VOLT": 0, "BATT_CRT_MAH": 0, "BATT_FS_CRT_ACT": 0,
-             "FS_GCS_ENABLE": 0, "FS_GCS_TIMEOUT": 5.0, sysid_name: 1}  # fmt: skip
+             "FS_GCS_ENABLE": 0, "FS_GCS_TIMEOUT": 5.0, "BATT_CAPACITY": 3300, sysid_name: 1}  # fmt: skip
     types = {s.name: s.type for s in safety_settings(SafetyConfig(sysid=1))}
     types[sysid_name] = ParamType.INT16
     return {name: (float(v), types[name]) for name, v in stock.items()}
@@ -156,7 +156,8 @@ def test_safety_table_is_set_confirmed_and_read_back():
     assert vehicle.params["FENCE_ALT_MAX"][0] == 120.0
     assert vehicle.params["BATT_FS_LOW_ACT"][0] == 2 and vehicle.params["BATT_FS_CRT_ACT"][0] == 1
     assert vehicle.params["FS_GCS_ENABLE"][0] == 1
-    assert "MAV_SYSID" not in {name for name, _ in vehicle.sets}  # verified, never written
+    written = {name for name, _ in vehicle.sets}
+    assert "MAV_SYSID" not in written and "BATT_CAPACITY" not in written  # verified only
     assert sorted(vehicle.reads) == sorted(s.name for s in settings_)  # every one read back
     table = format_rows(rows)
     head = [cell.strip() for cell in table.splitlines()[0].split(" | ")]
@@ -218,12 +219,15 @@ def test_older_firmware_sysid_name_is_tried():
     assert rows[-1].name == "SYSID_THISMAV" and rows[-1].ok
 
 
-def test_wrong_vehicle_is_refused():
+def test_wrong_vehicle_or_pack_is_refused():
     _, client, _ = setup()
     rows = client.apply(safety_settings(CONFIG.model_copy(update={"sysid": 4})))
     assert [r.name for r in rows if not r.ok] == ["MAV_SYSID"]
     with pytest.raises(ParamMismatch, match="MAV_SYSID = 1 but 4"):
         require_confirmed(rows)
+    bigger = CONFIG.model_copy(update={"battery": BatteryConfig(capacity_mah=5000)})
+    rows = client.apply(safety_settings(bigger))
+    assert [r.name for r in rows if not r.ok] == ["BATT_CAPACITY"]
 
 
 def test_bytewise_autopilot_needs_bytewise_encoding():

@@ -1,8 +1,9 @@
 """Fleet safety against ArduPilot SITL: fence, battery and GCS failsafes, and two separated drones.
 
-Every test boots its own copter(s) (fresh eeprom, instances 3 and 4, clear of the shared fixture's
-instance 7), sets and confirms the safety table over MAVLink exactly as an upload does, uploads a
-sortie the planner built, and watches what the vehicle does through the telemetry normaliser.
+Every test boots its own copter(s) (fresh eeprom, on instance numbers from 20 up whose ports are
+free, clear of the shared fixture's instance 7), sets and confirms the safety table over MAVLink
+exactly as an upload does, uploads a sortie the planner built, and watches what the vehicle does
+through the telemetry normaliser.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +26,13 @@ from mission.deconflict import check_schedule, layer_schedule, with_layer
 from mission.flight_model import FlightModel
 from mission.model import District, Mission
 from mission.params import ParamClient, format_rows, require_confirmed
-from mission.safety_params import ParamType, SafetyConfig, fence_radius_m, safety_settings
+from mission.safety_params import (
+    BatteryConfig,
+    ParamType,
+    SafetyConfig,
+    fence_radius_m,
+    safety_settings,
+)
 from mission.sortie import Orbit, Route, Waypoint, route_to_mission
 from mission.transfer import Target, Vehicle, upload_verified
 from mission.transfer.vehicle import COPTER_MODES
@@ -43,6 +51,10 @@ pytestmark = [
 SPEEDUP = float(os.environ.get("GRIDPATROL_FLEET_SPEEDUP", "10"))
 RTL, LAND = COPTER_MODES["RTL"], COPTER_MODES["LAND"]
 FM = FlightModel()
+# SITL's quad draws far more than a patrol drone's 25-minute pack allows for (its 3300 mAh default
+# empties in minutes of hover), so the simulated pack is sized for the flight model, and the
+# mAh thresholds are derived from that same capacity (the table verifies BATT_CAPACITY).
+PACK = BatteryConfig(cells=3, capacity_mah=40000)
 GLOBAL_POSITION_INT, FENCE_STATUS, SYS_STATUS = 33, 162, 1
 
 
@@ -113,7 +125,25 @@ def sortie(district: District, site_id: str, steps, alt_m: float) -> Mission:
 def safety_for(district: District, site_id: str, alt_m: float, **extra) -> SafetyConfig:
     site = district.launch_site(site_id).position
     radius = fence_radius_m(district, (site.x, site.y))
-    return SafetyConfig(rtl_alt_m=alt_m, fence_radius_m=radius, sysid=1, **extra)
+    return SafetyConfig(rtl_alt_m=alt_m, fence_radius_m=radius, sysid=1, battery=PACK, **extra)
+
+
+def free_instances(count: int, first: int = 20) -> list[int]:
+    """SITL instance numbers whose UDP ports are free now: other suites may be flying SITL too,
+    and two simulators on one port would answer each other's ground station."""
+    found: list[int] = []
+    for n in range(first, first + 60):
+        try:
+            with contextlib.ExitStack() as stack:
+                for port in (14550 + 10 * n + k for k in range(3)):
+                    sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+                    sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        found.append(n)
+        if len(found) == count:
+            return found
+    pytest.skip("no free SITL instance ports")
 
 
 @contextlib.contextmanager
@@ -123,11 +153,13 @@ def booted(
     mission: Mission,
     config: SafetyConfig,
     *,
-    instance: int,
+    instance: int | None = None,
     speedup: float = SPEEDUP,
 ) -> Iterator[Booted]:
     """A fresh SITL at the launch site with the mission uploaded and the safety table confirmed."""
-    sitl = Sitl(find_sitl(), home_at_site(district, site_id), instance=instance, speedup=speedup)
+    instance = free_instances(1)[0] if instance is None else instance
+    sitl = Sitl(find_sitl(), home_at_site(district, site_id), instance=instance, speedup=speedup,
+                params={"BATT_CAPACITY": config.battery.capacity_mah})  # fmt: skip
     sitl.start()
     link = None
     try:
@@ -166,20 +198,27 @@ def test_fence_breach_turns_the_vehicle_back(example_district):
     edge = nearest_points(d.boundary.exterior, site)[0]
     away = np.array([edge.x - site.x, edge.y - site.y])
     away /= np.linalg.norm(away)
-    goal = np.array([edge.x, edge.y]) + 300.0 * away
-    lon, lat = d.frame.to_lonlat(goal[0], goal[1])
     mission = sortie(d, "ls-west", [Waypoint(site.x + 50, site.y)], alt)
-    with booted(d, "ls-west", mission, safety_for(d, "ls-west", alt), instance=3) as b:
+    with booted(d, "ls-west", mission, safety_for(d, "ls-west", alt)) as b:
         take_off(b, alt)
-        b.vehicle.ex.send(
-            b.vehicle.link.mav.set_position_target_global_int_encode(
-                0, 1, 1, 6, 0x0FF8, int(lat * 1e7), int(lon * 1e7), alt, 0, 0, 0, 0, 0, 0, 0, 0
+        # GUIDED refuses a position target outside the fence, so push outwards by velocity,
+        # renewed faster than ArduCopter's 3 s guided-velocity timeout, until the fence acts.
+        north, east = 8.0 * away[1], 8.0 * away[0]
+        mav = b.vehicle.link.mav
+        deadline = time.monotonic() + 1500 / SPEEDUP + 60
+        while b.watch.mode != RTL:
+            assert time.monotonic() < deadline, f"no RTL at the fence; modes {b.watch.modes}"
+            b.vehicle.ex.send(
+                mav.set_position_target_local_ned_encode(
+                    0, 1, 1, 1, 0x0DC7, 0, 0, 0, north, east, 0, 0, 0, 0, 0, 0
+                )
             )
-        )
-        b.watch.until(lambda: b.watch.mode == RTL, 240 / SPEEDUP + 60, "RTL at the fence")
+            b.watch.pump(0.02)
         b.watch.until(lambda: not b.watch.armed, 600 / SPEEDUP + 60, "landing back home")
         breaches = b.watch.events("fence_breach")
-        assert breaches, [r.event for r in b.watch.records if r.kind == "event"]
+        assert breaches, "\n".join(
+            f"{r.time_boot_ms} {r.event} {r.text}" for r in b.watch.records if r.kind == "event"
+        )
         tracks = [d.frame.to_metric(p.lon, p.lat) for p in b.watch.positions()]
         outside = max(d.boundary.exterior.distance(Point(x, y)) * (not d.boundary.contains(
             Point(x, y))) for x, y in tracks)  # fmt: skip
@@ -201,7 +240,7 @@ def test_low_battery_mid_mission_triggers_rtl(example_district):
     config = safety_for(d, "ls-west", alt)
     wanted = {s.name: s.value for s in safety_settings(config)}
     between = round((wanted["BATT_LOW_VOLT"] + wanted["BATT_CRT_VOLT"]) / 2, 2)
-    with booted(d, "ls-west", _patrol(d, "ls-west", alt), config, instance=3) as b:
+    with booted(d, "ls-west", _patrol(d, "ls-west", alt), config) as b:
         take_off(b, alt)
         b.vehicle.start_mission()
         b.watch.until(lambda: b.watch.reached >= 2, 300 / SPEEDUP + 60, "mission under way")
@@ -217,7 +256,7 @@ def test_lost_gcs_heartbeat_triggers_rtl_after_the_timeout(example_district):
     alt = 30.0
     timeout_s = 5.0
     config = safety_for(d, "ls-west", alt, gcs_timeout_s=timeout_s)
-    with booted(d, "ls-west", _patrol(d, "ls-west", alt), config, instance=3) as b:
+    with booted(d, "ls-west", _patrol(d, "ls-west", alt), config) as b:
         link = b.vehicle.link
         beating = threading.Event()
         beating.set()
@@ -266,6 +305,7 @@ def test_two_layered_sorties_never_lose_separation(example_district):
     assert check_schedule(layered, flown, speeds=FM, district=d) == []
     alt = {s.id: s.alt_m for s in layered.sorties}
     speedup = max(5.0, SPEEDUP / 2)  # two simulators share two cores
+    instances = free_instances(2)
     with contextlib.ExitStack() as stack:
         fleet = {
             s.id: stack.enter_context(
@@ -274,7 +314,7 @@ def test_two_layered_sorties_never_lose_separation(example_district):
                     s.launch_site,
                     flown[s.id],
                     safety_for(d, s.launch_site, alt[s.id]),
-                    instance=3 + k,
+                    instance=instances[k],
                     speedup=speedup,
                 )  # fmt: skip
             )
