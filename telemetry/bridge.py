@@ -2,7 +2,8 @@
 
 Live links are kept alive here: a GCS heartbeat at ``heartbeat_hz`` and, for every vehicle heard,
 SET_MESSAGE_INTERVAL requests for the messages the records need (SITL and real autopilots stream
-little until asked), repeated every ``request_every_s`` in case the vehicle rebooted. Lost-vehicle
+little until asked), repeated every ``request_every_s``, and at once after the link reconnects or
+a lost vehicle is heard again (it may have rebooted and forgotten them). Lost-vehicle
 checks run on the wall clock for live links only: a replay that ends is not a vehicle going silent.
 """
 
@@ -113,6 +114,7 @@ class Bridge:
         next_health = float("-inf")
         next_beat = 0.0
         last_ts: float | None = None
+        reconnects = link.reconnects
         while not stop.is_set():
             msg = link.recv(0.1)
             if msg is not None:
@@ -126,6 +128,9 @@ class Bridge:
             if live and time.monotonic() >= next_beat:
                 next_beat = time.monotonic() + 1.0 / self.config.heartbeat_hz
                 link.mav.heartbeat_send(6, 8, 0, 0, 4)
+                if link.reconnects != reconnects:
+                    reconnects = link.reconnects  # a reopened link may be a rebooted vehicle
+                    self._forget_requests(link.name)
                 self._emit(partial(self.normaliser.check_lost, now, link.name))
             if now >= next_health:
                 next_health = now + period
@@ -139,6 +144,8 @@ class Bridge:
             records = self.normaliser.feed(msg, link=source.link.name, label=source.label)
             self._publish(records)
         if live and msg.get_type() == "HEARTBEAT" and msg.type != 6 and msg.autopilot != 8:
+            if any(r.kind == "event" and r.event == "regained" for r in records):
+                self._forget_requests(source.link.name)
             self._request_streams(source.link, msg.get_srcSystem(), msg.get_srcComponent())
 
     def _emit(self, make: Callable[[], list[Record]]) -> None:
@@ -169,6 +176,10 @@ class Bridge:
     def _spool_state(self) -> tuple[int, float | None]:
         spool = self.publisher.spool
         return spool.depth(), spool.oldest_age()
+
+    def _forget_requests(self, link_name: str) -> None:
+        for key in [k for k in self._requested if k[0] == link_name]:
+            del self._requested[key]
 
     def _request_streams(self, link: Link, sysid: int, compid: int) -> None:
         key = (link.name, sysid)

@@ -413,6 +413,10 @@ class Link:
     def connected(self) -> bool:
         return self._transport.connected
 
+    @property
+    def reconnects(self) -> int:
+        return self._transport.reconnects
+
     def send(self, msg: Any) -> None:
         with self._lock:
             self.mav.send(msg)

@@ -265,38 +265,44 @@ def start_bridge(mosquitto, tmp_path, url, **normalise):
     return link, shutdown
 
 
-def test_silent_vehicle_is_lost_and_goes_offline_and_is_asked_for_streams(mosquitto, tmp_path):
+def test_silent_vehicle_is_lost_goes_offline_and_is_asked_again_when_back(mosquitto, tmp_path):
     sub = Subscriber(mosquitto.port)
     link, shutdown = start_bridge(mosquitto, tmp_path, "udpin:127.0.0.1:0", lost_after_s=1.0)
     port = link._transport.sock.getsockname()[1]
     vehicle = vehicle_socket()
     vehicle.settimeout(0.05)
-    mav = new_mav(3, 1)
-    heard = Counter()
-    try:
-        for _ in range(10):
+    mav, heard = new_mav(3, 1), Counter()
+
+    def beat(times: int) -> None:
+        """Send heartbeats as vehicle 3 and note what the bridge sends back."""
+        for _ in range(times):
             vehicle.sendto(mav.heartbeat_encode(2, 3, 0x81, 3, 4).pack(mav), ("127.0.0.1", port))
-            mav.seq += 1
+            mav.seq = (mav.seq + 1) % 256
             try:
-                data = vehicle.recv(4096)
-                dec = new_mav()
-                for msg in dec.parse_buffer(data) or []:
+                for msg in new_mav().parse_buffer(vehicle.recv(4096)) or []:
                     heard[msg.get_type()] += 1
                     if msg.get_type() == "COMMAND_LONG":
                         heard[("interval", int(msg.param1), int(msg.param2))] += 1
             except TimeoutError:
                 pass
             time.sleep(0.05)
+
+    try:
+        beat(10)
         assert sub.wait(lambda: b"true" in sub.online("sys3"), 5)
-        # then silence: a lost event and online false, both seen by a subscriber
+        # silence: a lost event and online false, both seen by a subscriber
         assert sub.wait(lambda: any(e["event"] == "lost" for e in sub.records("event", "sys3")), 5)
         assert sub.wait(lambda: sub.online("sys3")[-1] == b"false", 5)
+        assert heard[("interval", 33, 200000)] == 1  # GLOBAL_POSITION_INT at 5 Hz, asked once
+        beat(6)  # back: regained, online again, and asked for its streams again
+        assert sub.wait(lambda: sub.online("sys3")[-1] == b"true", 5)
     finally:
         shutdown()
         sub.close()
         vehicle.close()
+    assert [e["event"] for e in sub.records("event", "sys3")] == ["lost", "regained"]
     assert heard["HEARTBEAT"] >= 1
-    assert heard[("interval", 33, 200000)] == 1  # GLOBAL_POSITION_INT at 5 Hz, asked once
+    assert heard[("interval", 33, 200000)] == 2
 
 
 def test_garbage_on_a_live_link_is_survived_and_reported_in_link_health(mosquitto, tmp_path):
