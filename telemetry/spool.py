@@ -81,21 +81,6 @@ class Spool:
             ) from exc
         self._bytes = int(size)
 
-    def put(
-        self,
-        topic: str,
-        payload: bytes,
-        *,
-        qos: int = 1,
-        retain: bool = False,
-        droppable: bool = False,
-        seq_key: str | None = None,
-        seq: int | None = None,
-    ) -> None:
-        """Commit one message (and its stream's sequence number)."""
-        seqs = {seq_key: seq} if seq_key is not None and seq is not None else {}
-        self.put_many([(topic, payload, qos, retain, droppable)], seqs)
-
     def put_many(
         self, rows: list[tuple[str, bytes, int, bool, bool]], seqs: dict[str, int]
     ) -> None:

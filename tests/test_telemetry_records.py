@@ -135,7 +135,7 @@ def test_spool_drops_oldest_droppable_first_and_never_events(tmp_path):
     for i in range(400):
         droppable = i % 4 != 0
         topic = "t/position" if droppable else "t/event"
-        spool.put(topic, b"%04d" % i + b"x" * 96, droppable=droppable)
+        spool.put_many([(topic, b"%04d" % i + b"x" * 96, 1, False, droppable)], {})
     kept = spool.after(0, 10_000)
     events = [r for r in kept if r.topic == "t/event"]
     assert len(events) == 100  # every event survives
@@ -149,7 +149,7 @@ def test_spool_drops_oldest_droppable_first_and_never_events(tmp_path):
 def test_spool_survives_reopening_with_order_and_seqs(tmp_path):
     spool = Spool(tmp_path / "s.sqlite")
     for i in range(10):
-        spool.put("t", b"%d" % i, seq_key="sys1/event", seq=i + 1)
+        spool.put_many([("t", b"%d" % i, 1, False, False)], {"sys1/event": i + 1})
     spool.delete([r.id for r in spool.after(0, 3)])
     spool.close()
     again = Spool(tmp_path / "s.sqlite", clock=lambda: time.time() + 60)
