@@ -257,3 +257,18 @@ def test_plan_geojson_export_in_gcj02_is_display_only(example_district, tmp_path
     with pytest.raises(FormatError, match="always wgs84"):
         write_mission(mission, tmp_path / "gcj.plan", output_crs="gcj02")
     assert not (tmp_path / "gcj.plan").exists()
+
+
+def test_only_geojson_writers_convert_out_of_wgs84():
+    """The guard: WGS-84 -> GCJ-02/BD-09 is called from display exports only, never on a path
+    that builds, checks or transfers a mission. A new exporter adds itself here on purpose."""
+    from conftest import ROOT
+
+    allowed = {"mission/crs.py", "mission/formats/path_geojson.py"}
+    callers = {
+        str(path.relative_to(ROOT))
+        for package in ("mission", "telemetry", "vision", "sim", "gridpatrol")
+        for path in (ROOT / package).rglob("*.py")
+        if "to_display_crs" in (text := path.read_text(encoding="utf-8")) or "from_wgs84" in text
+    }
+    assert callers == allowed
