@@ -60,7 +60,8 @@ class FootageSpec(BaseModel):
     vehicles: int = Field(4, ge=0)
     blooms: int = Field(3, ge=0)
     noise_sigma: float = Field(3.0, ge=0)
-    blur_max_sigma: float = Field(0.8, ge=0)
+    optics_sigma: float = Field(0.7, ge=0, description="lens blur, px (always present)")
+    blur_max_sigma: float = Field(0.8, ge=0, description="extra random blur per frame, px")
     exposure_amp: float = Field(0.1, ge=0, lt=1)
     jpeg_quality: tuple[int, int] = (70, 92)
     mark_privacy: bool = False
@@ -243,12 +244,14 @@ def place_targets(flight, spec: FootageSpec, ground: GroundTexture) -> list[Targ
         moving = i % 2 == 0
         speed = rng.uniform(4.0, 7.0) if moving else 0.0
         lane = rng.choice([-1.0, 1.0])
+        # Moving: in a lane. Parked: in the parking strip beside the road, out of the traffic.
+        offset = lane * (1.7 if moving else ROAD_M / 2 + 1.2)
         bx, by = ground.block_index(x, y)
         if rng.uniform() < 0.5:
-            y = by * ground.block_m + ROAD_M / 2 + lane * 1.7
+            y = by * ground.block_m + ROAD_M / 2 + offset
             ang = 0.0 if lane < 0 else math.pi
         else:
-            x = bx * ground.block_m + ROAD_M / 2 + lane * 1.7
+            x = bx * ground.block_m + ROAD_M / 2 + offset
             ang = math.pi / 2 if lane > 0 else -math.pi / 2
         vx, vy = speed * math.cos(ang), speed * math.sin(ang)
         colour = cars[int(rng.integers(len(cars)))]
@@ -422,9 +425,9 @@ class Renderer:
         head_pts = proj(0.45 * ell[:, ::-1] @ np.eye(2))
         if body is None or shadow is None or head_pts is None:
             return None
-        cv2.fillPoly(img, [np.round(shadow).astype(np.int32)], (35, 38, 40))
-        cv2.fillPoly(img, [np.round(body).astype(np.int32)], tg.colour)
-        cv2.fillPoly(img, [np.round(head_pts).astype(np.int32)], (20, 25, 30))
+        _fill(img, shadow, (35, 38, 40))
+        _fill(img, body, tg.colour)
+        _fill(img, head_pts, (20, 25, 30))
         return np.vstack([body, shadow])
 
     def _draw_vehicle(self, img, tg: Target, proj):
@@ -441,9 +444,9 @@ class Renderer:
         roof = proj(rect(0.9, 0.75, -0.3))
         if body is None or shadow is None or glass is None or roof is None:
             return None
-        cv2.fillPoly(img, [np.round(shadow).astype(np.int32)], (30, 32, 35))
-        cv2.fillPoly(img, [np.round(body).astype(np.int32)], tg.colour)
-        cv2.fillPoly(img, [np.round(glass).astype(np.int32)], (45, 40, 35))
+        _fill(img, shadow, (30, 32, 35))
+        _fill(img, body, tg.colour)
+        _fill(img, glass, (45, 40, 35))
         cv2.fillPoly(
             img, [np.round(roof).astype(np.int32)], tuple(int(c * 0.85) for c in tg.colour)
         )
@@ -470,7 +473,7 @@ class Renderer:
         spec = self.spec
         rng = np.random.default_rng([spec.seed, 7, i])
         gain = 1.0 + spec.exposure_amp * math.sin(2 * math.pi * t / 9.0 + spec.seed)
-        sigma = rng.uniform(0, spec.blur_max_sigma)
+        sigma = math.hypot(spec.optics_sigma, rng.uniform(0, spec.blur_max_sigma))
         if sigma > 0.3:
             img = cv2.GaussianBlur(img, (0, 0), sigma)
         f = img.astype(np.float32) * gain
@@ -480,6 +483,11 @@ class Renderer:
         q = int(rng.integers(spec.jpeg_quality[0], spec.jpeg_quality[1] + 1))
         ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, q])
         return cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else img
+
+
+def _fill(img: np.ndarray, pts: np.ndarray, colour) -> None:
+    """A filled polygon at sub-pixel precision with anti-aliased edges, as a lens would image it."""
+    cv2.fillPoly(img, [np.round(pts * 16).astype(np.int32)], colour, cv2.LINE_AA, shift=4)
 
 
 def _silhouette(img, foot, head, colour) -> np.ndarray:

@@ -47,6 +47,7 @@ class ActivityConfig(_Section):
     channel: Literal["grey", "red"]
     orb_features: int
     min_matches: int
+    estimator: Literal["ransac", "magsac"]
     ransac_px: float
     gap_s: float
     diff_threshold: int

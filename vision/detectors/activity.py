@@ -1,7 +1,7 @@
 """Moving things seen from a moving camera.
 
 1. The camera's own motion between frames: ORB features matched between the current frame and
-   earlier ones, then a RANSAC homography (the ground is close to a plane from patrol height).
+   earlier ones, then a robust (RANSAC or MAGSAC++) homography (the ground is close to a plane from patrol height).
 2. The earlier frames are warped onto the current one and differenced. Two earlier frames are
    used (``gap_s`` and ``2 x gap_s`` back) and only change seen against both is kept: that is
    where a moving object is *now*, not where it was.
@@ -27,6 +27,8 @@ from vision.detectors.base import Detection, FrameContext, scale_box
 __all__ = ["ActivityDetector"]
 
 _K3 = np.ones((3, 3), np.uint8)
+_BORDER_PX = 4  # JPEG blocks and lens fall-off make the picture's own edge unreliable
+_ROBUST = {"ransac": cv2.RANSAC, "magsac": cv2.USAC_MAGSAC}
 
 
 @dataclass
@@ -55,6 +57,8 @@ class ActivityDetector:
             grey = cv2.extractChannel(bgr, 2)
         grey = cv2.GaussianBlur(grey, (3, 3), 0)
         valid = np.full(grey.shape, 255, np.uint8) if hidden is None else cv2.bitwise_not(hidden)
+        b = _BORDER_PX
+        valid[:b], valid[-b:], valid[:, :b], valid[:, -b:] = 0, 0, 0, 0
         kp, des = self.orb.detectAndCompute(grey, valid)
         pts = np.float32([k.pt for k in kp]).reshape(-1, 2)
         now = _Past(ctx.time, grey, valid, pts, des)
@@ -111,13 +115,13 @@ class ActivityDetector:
             return None
         src = ref.kp[[m.queryIdx for m in matches]]
         dst = now.kp[[m.trainIdx for m in matches]]
-        h, inliers = cv2.findHomography(src, dst, cv2.RANSAC, self.cfg.ransac_px)
+        h, inliers = cv2.findHomography(src, dst, _ROBUST[self.cfg.estimator], self.cfg.ransac_px)
         if h is None or int(inliers.sum()) < self.cfg.min_matches:
             return None
         size = (now.grey.shape[1], now.grey.shape[0])
         warped = cv2.warpPerspective(ref.grey, h, size, flags=cv2.INTER_LINEAR)
         wvalid = cv2.warpPerspective(ref.valid, h, size, flags=cv2.INTER_NEAREST)
-        valid = cv2.erode(cv2.bitwise_and(wvalid, now.valid), _K3, iterations=2)
+        valid = cv2.erode(cv2.bitwise_and(wvalid, now.valid), _K3, iterations=3)
         m_now = cv2.mean(now.grey, valid)[0]
         m_ref = cv2.mean(warped, valid)[0]
         if m_ref > 1.0:
