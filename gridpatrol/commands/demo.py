@@ -1,0 +1,69 @@
+"""``gridpatrol demo``: plan, fly, bridge, flag and report one patrol on this machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["register"]
+
+
+def demo(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the plan, evidence and report.html.")
+    ] = Path("demo-out"),
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Seed for the plan and the footage (else OS).")
+    ] = None,
+    no_dashboard: Annotated[
+        bool, typer.Option("--no-dashboard", help="Print progress lines instead of a dashboard.")
+    ] = False,
+    mqtt: Annotated[
+        str | None,
+        typer.Option("--mqtt", help="Use this broker (mqtt://host:port) instead of starting one."),
+    ] = None,
+    broker: Annotated[
+        str,
+        typer.Option(
+            "--broker", help="Broker to start: auto (mosquitto if installed), mosquitto, embedded."
+        ),
+    ] = "auto",
+    speed: Annotated[
+        float, typer.Option("--speed", help="Replay speed of the recorded flight (no SITL).")
+    ] = 5.0,
+) -> None:
+    """Run a whole patrol end to end: broker, plan, flight, telemetry, vision, live view, report."""
+    import os
+
+    from gridpatrol.demo import DemoError, DemoOptions, run_demo
+    from sim.errors import SimError
+    from sim.sitl import MISSING_SITL, find_sitl
+
+    if broker not in ("auto", "mosquitto", "embedded"):
+        raise DemoError(f"unknown --broker {broker!r}; use auto, mosquitto or embedded")
+    if speed <= 0:
+        raise DemoError("--speed must be positive, e.g. 5 to replay the flight five times faster")
+    sitl = None
+    if os.environ.get("ARDUPILOT_SITL"):
+        sitl = find_sitl(os.environ["ARDUPILOT_SITL"])
+        if sitl is None:
+            raise SimError(f"ARDUPILOT_SITL is set but not an executable file; {MISSING_SITL}")
+    run_demo(
+        DemoOptions(
+            out=out,
+            seed=seed,
+            dashboard=not no_dashboard,
+            mqtt=mqtt,
+            broker=broker,
+            speed=speed,
+            sitl=sitl,
+        ),
+        typer.echo,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the top-level ``demo`` command."""
+    app.command("demo")(demo)

@@ -1,0 +1,382 @@
+"""``gridpatrol demo``: one patrol end to end, wired from the packages' public parts.
+
+Broker (mosquitto, else an embedded one) -> two hours of randomised patrols planned -> the first
+sortie flown (ArduPilot SITL if ``ARDUPILOT_SITL`` is set, else a recorded SITL flight replayed)
+-> telemetry bridge into MQTT -> synthetic footage along the flight through the vision pipeline ->
+alerts to the broker -> the command centre's view of it live, and a report page at the end.
+Nothing here decides anything about patrols, telemetry or vision; it only connects them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from gridpatrol.broker import BrokerUnavailable, MosquittoBroker, mosquitto_binary
+from gridpatrol.centre.report import write_report
+from gridpatrol.demo.camera import TrackWindow, film_and_flag, patrol_window
+from gridpatrol.demo.flight import BridgeRun, SitlSortie, bridge_options
+from gridpatrol.demo.screen import LineScreen, LiveScreen, Screen
+from gridpatrol.demo.view import CentreView
+from gridpatrol.embedded_broker import EmbeddedBroker
+from gridpatrol.i18n import current, translate_text
+from mission.formats.district_geojson import load_district
+from mission.formats.qgc_plan import read_plan
+from mission.model import District, Mission
+from mission.schedule import Schedule, Sortie, area_stats, read_schedule
+from telemetry.errors import TelemetryError
+from telemetry.mqtt import MqttSettings
+from telemetry.publish import Publisher
+from vision.pose import read_tlog_track
+
+__all__ = ["DemoOptions", "DemoResult", "DemoError", "run_demo", "EXAMPLE", "SITL_SPEEDUP"]
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "xiyuan"
+SITL_SPEEDUP = 10.0
+SITL_INSTANCE = 5
+FOOTAGE_S = 40.0
+BrokerChoice = Literal["auto", "mosquitto", "embedded"]
+
+
+class DemoError(TelemetryError):
+    """The demo cannot run here: no broker, no recording."""
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    out: Path = Path("demo-out")
+    seed: int | None = None
+    dashboard: bool = True
+    district: Path = EXAMPLE / "district.geojson"
+    recording: Path = EXAMPLE / "recorded-flight.tlog"
+    speed: float = 5.0
+    mqtt: str | None = None
+    broker: BrokerChoice = "auto"
+    sitl: Path | None = None
+    hours: float = 2.0
+    drones: int = 2
+
+
+@dataclass
+class DemoResult:
+    report: Path
+    alerts: int
+    cells: list[int]
+    track_points: int
+    mode: str
+    seconds: float
+    vision: Any = None
+    bridge: dict[str, Any] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def _broker(opts: DemoOptions, say: Callable[[str], None]) -> Iterator[str]:
+    """The broker URL: the given one, else mosquitto if installed, else the embedded one."""
+    if opts.mqtt:
+        say(translate_text(f"MQTT broker: {opts.mqtt} (given)"))
+        yield opts.mqtt
+        return
+    use_mosquitto = opts.broker == "mosquitto" or (
+        opts.broker == "auto" and mosquitto_binary() is not None
+    )
+    workdir = Path(tempfile.mkdtemp(prefix="gridpatrol-demo-broker-"))
+    try:
+        if use_mosquitto:
+            broker: Any = MosquittoBroker(workdir=workdir).start()
+            say(translate_text(f"MQTT broker: mosquitto on {broker.url}"))
+        else:
+            broker = EmbeddedBroker().start()
+            say(
+                translate_text(
+                    f"MQTT broker: embedded amqtt on {broker.url} "
+                    "(mosquitto is not installed; fine for the demo, not for patrols)"
+                )
+            )
+    except BrokerUnavailable as exc:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise DemoError(str(exc)) from None
+    try:
+        yield broker.url
+    finally:
+        broker.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _plan(opts: DemoOptions, out: Path) -> tuple[Schedule, Sortie, Mission]:
+    """``gridpatrol plan patrol`` over the next hours (it prints the summary table)."""
+    from gridpatrol.commands.plan import patrol
+
+    start = datetime.now(UTC).replace(second=0, microsecond=0)
+    patrol(opts.district, out, hours=opts.hours, drones=opts.drones, seed=opts.seed, start=start)
+    schedule = read_schedule(out / "schedule.json")
+    first = min(schedule.sorties, key=lambda s: s.start_s)
+    return schedule, first, read_plan(out / first.plan)
+
+
+def _points(mission: Mission) -> list[tuple[float, float]]:
+    return [(i.lon, i.lat) for i in mission.items if (i.lat, i.lon) != (0.0, 0.0)]
+
+
+def _summary(schedule: Schedule) -> tuple[list[str], list[list[Any]]]:
+    columns = ["area", "limit (min)", "visits", "worst gap (min)", "mean gap (min)", "entropy (b)"]
+    rows = [
+        [a.area, round(a.limit_min), a.visits, round(a.worst_min, 1)]
+        + [None if math.isnan(a.mean_min) else round(a.mean_min, 1), round(a.entropy_bits, 2)]
+        for a in area_stats(schedule)
+    ]
+    return columns, rows
+
+
+def _screen(opts: DemoOptions, view: CentreView, echo: Callable[[str], None]) -> Screen:
+    from rich.console import Console
+
+    console = Console()
+    if opts.dashboard and console.is_terminal:
+        return LiveScreen(view, console)
+    return LineScreen(view, echo)
+
+
+def _wait(done: Callable[[], bool], screen: Screen, timeout: float | None = None) -> bool:
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while not done():
+        if deadline is not None and time.monotonic() > deadline:
+            return False
+        screen.refresh()
+        time.sleep(0.25)
+    screen.refresh()
+    return True
+
+
+def run_demo(opts: DemoOptions, echo: Callable[[str], None]) -> DemoResult:
+    """Run everything; ``echo`` prints a line (the command passes ``typer.echo``)."""
+    started = time.monotonic()
+    out = Path(opts.out)
+    out.mkdir(parents=True, exist_ok=True)
+    seed = opts.seed if opts.seed is not None else int.from_bytes(os.urandom(4), "big")
+    district = load_district(opts.district)
+    if opts.sitl is None and not opts.recording.is_file():
+        raise DemoError(
+            f"recorded flight {opts.recording} is missing; restore it from git or set ARDUPILOT_SITL"
+        )
+    say = echo
+    with _broker(opts, say) as url, tempfile.TemporaryDirectory(prefix="gp-demo-") as work:
+        work_dir = Path(work)
+        schedule, sortie, mission = _plan(opts, out / "plan")
+        say(
+            translate_text(
+                f"first sortie {sortie.id}: {sortie.drone} from {sortie.launch_site}, "
+                f"{len(mission.items)} items, {(sortie.end_s - sortie.start_s) / 60:.0f} min"
+            )
+        )
+        (out / "alerts.sqlite").unlink(missing_ok=True)
+        view = CentreView(url, out / "alerts.sqlite").start()
+        screen = _screen(opts, view, echo)
+        try:
+            flown = _fly_and_film(
+                opts, district, sortie, mission, url, work_dir, seed, view, screen
+            )
+            screen.say(translate_text(flown["mode"]))
+            _wait(lambda: len(view.alerts()) >= flown["published"], screen, timeout=10.0)
+        finally:
+            screen.close()
+            view.stop()
+        alerts = view.alerts()
+        tracks = view.tracks()
+        link_stats = _link_stats(view, flown, len(alerts))
+        report = write_report(
+            out / "report.html",
+            district,
+            tracks=tracks,
+            planned={f"{sortie.id} {sortie.drone} (planned)": _points(mission)},
+            alerts=alerts,
+            summary=_summary(schedule),
+            link_stats=link_stats,
+            lang=current().lang,
+        )
+        view.store.close()
+    cells = sorted({a.cell for a in alerts})
+    result = DemoResult(
+        report=report,
+        alerts=len(alerts),
+        cells=cells,
+        track_points=sum(len(t) for t in tracks.values()),
+        mode=flown["mode"],
+        seconds=time.monotonic() - started,
+        vision=flown["vision"],
+        bridge=flown["bridge"],
+    )
+    say(
+        translate_text(
+            f"{result.alerts} alerts in cells {', '.join(map(str, cells)) or '-'}; "
+            f"{result.track_points} track points; report {report} ({result.seconds:.0f} s)"
+        )
+    )
+    return result
+
+
+def _fly_and_film(
+    opts: DemoOptions,
+    district: District,
+    sortie: Sortie,
+    mission: Mission,
+    url: str,
+    work: Path,
+    seed: int,
+    view: CentreView,
+    screen: Screen,
+) -> dict[str, Any]:
+    say = screen.say
+    vehicle = f"{sortie.drone}-1"
+    publisher = Publisher(
+        MqttSettings.from_url(url, client_id=f"gp-demo-vision-{uuid.uuid4().hex[:8]}"),
+        work / "vision-spool.sqlite",
+    ).start()
+    published: list[str] = []
+    flag = dict(
+        publisher=publisher,
+        vehicle=vehicle,
+        evidence_dir=Path(opts.out) / "evidence",
+        seed=seed,
+        seconds=FOOTAGE_S,
+        on_alert=lambda a: published.append(a.id),
+    )
+    try:
+        if opts.sitl is None:
+            mode, bridge, stats = _replay(opts, district, sortie, url, work, view, screen, flag)
+        else:
+            mode, bridge, stats = _sitl(
+                opts, district, sortie, mission, url, work, view, screen, flag
+            )
+        say(
+            translate_text(
+                f"vision: {stats.frames} frames, detections {stats.detections}, "
+                f"{stats.alerts} alerts ({stats.updates} updates)"
+            )
+        )
+        if not publisher.flush(15.0):
+            say(
+                translate_text(
+                    f"vision: alerts not yet acknowledged by the broker: {publisher.last_error}"
+                )
+            )
+        vision = publisher.stats() | {"frames": stats.frames, "alerts": stats.alerts}
+    finally:
+        publisher.close()
+    return {"mode": mode, "bridge": bridge, "vision": vision, "published": len(set(published))}
+
+
+def _replay(opts, district, sortie, url, work, view, screen, flag):
+    say = screen.say
+    track = read_tlog_track(opts.recording)
+    start, end = patrol_window(track)
+    flown = track.end - track.start
+    say(
+        translate_text(
+            f"no SITL (ARDUPILOT_SITL unset): replaying {opts.recording.name}, a recorded ArduCopter "
+            f"SITL flight ({flown:.0f} s), at {opts.speed:g}x"
+        )
+    )
+    bridge = BridgeRun(
+        bridge_options(
+            f"{sortie.drone}={opts.recording}",
+            url,
+            opts.district,
+            work / "bridge-spool.sqlite",
+            speed=opts.speed,
+        ),
+        say,
+    ).start()
+
+    def wait_pose(t: float) -> bool:
+        while view.poses.end is None or view.poses.end < t:
+            if bridge.done.is_set():
+                return view.poses.at(t) is not None
+            screen.refresh()
+            time.sleep(0.05)
+        return True
+
+    stats = film_and_flag(
+        district, TrackWindow(track, start, end), view.poses, wait_pose=wait_pose, **flag
+    )
+    _wait(bridge.done.is_set, screen)
+    summary = bridge.join()
+    return "flight: recorded SITL flight replayed", summary, stats
+
+
+def _sitl(opts, district, sortie, mission, url, work, view, screen, flag):
+    from sim.sitl import Sitl, home_at_site
+
+    say = screen.say
+    home = home_at_site(district, sortie.launch_site)
+    sitl = Sitl(opts.sitl, home, instance=SITL_INSTANCE, speedup=SITL_SPEEDUP)
+    flight = SitlSortie(sitl, say)
+    try:
+        say(
+            translate_text(
+                f"SITL: booting ArduCopter at {sortie.launch_site} (speed-up {SITL_SPEEDUP:g})"
+            )
+        )
+        flight.boot()
+        digest = flight.upload(mission, district)
+        say(
+            translate_text(
+                f"SITL: uploaded and verified {len(mission.items)} items, manifest {digest[:16]}"
+            )
+        )
+        bridge = BridgeRun(
+            bridge_options(
+                f"{sortie.drone}={sitl.serial_url(1)}", url, opts.district, work / "spool.sqlite"
+            ),
+            say,
+        ).start()
+        takeoff = next((i.alt for i in mission.items if i.command == 22), sortie.alt_m)
+        estimate = (sortie.end_s - sortie.start_s) / SITL_SPEEDUP
+        say(
+            translate_text(
+                f"SITL: flying {sortie.id}, about {estimate:.0f} s at speed-up {SITL_SPEEDUP:g}"
+            )
+        )
+        flight.fly(takeoff, timeout_s=max(120.0, 3 * estimate))
+        _wait(flight.landed.is_set, screen)
+        if flight.error is not None:
+            raise flight.error
+        say(translate_text("SITL: landed and disarmed"))
+        time.sleep(1.0)
+        bridge.stop.set()
+        summary = bridge.join(30.0)
+    finally:
+        flight.close()
+    start, end = patrol_window(view.poses)
+    window = TrackWindow(view.poses, start, end, stretch=SITL_SPEEDUP)
+    say(translate_text("vision: filming the flown track"))
+    stats = film_and_flag(district, window, window, **flag)
+    return f"flight: {sortie.id} flown in ArduPilot SITL", summary, stats
+
+
+def _link_stats(view: CentreView, flown: dict[str, Any], received: int) -> dict[str, Any]:
+    stats: dict[str, Any] = {"mode": flown["mode"]}
+    bridge = flown["bridge"]
+    if bridge:
+        stats["MAVLink messages decoded"] = bridge.get("messages")
+        stats["telemetry records published"] = bridge.get("records")
+        publisher = bridge.get("publisher") or {}
+        stats["records acknowledged by the broker"] = publisher.get("acked")
+        stats["records left in the spool"] = bridge.get("spool_left")
+    for vehicle, link in view.link_records().items():
+        stats[f"{vehicle}: messages on the link"] = link.get("messages")
+        stats[f"{vehicle}: bad bytes"] = link.get("bad_bytes")
+        stats[f"{vehicle}: sequence gaps"] = link.get("seq_drops")
+        stats[f"{vehicle}: reconnects"] = link.get("reconnects")
+    stats["alerts published"] = flown["vision"].get("acked")
+    stats["alerts received by the centre"] = received
+    return stats
