@@ -120,7 +120,9 @@ def route_to_mission(
                     Cmd.NAV_LOITER_TURNS,
                     rel,
                     param1=step.turns,
-                    param3=round(step.radius_m, 1),
+                    # ArduPilot stores LOITER_TURNS radii in whole metres; a fraction
+                    # would come back changed and fail the upload's verification.
+                    param3=float(round(step.radius_m)),
                     lat=lat,
                     lon=lon,
                     alt=alt_m,
@@ -135,7 +137,7 @@ def route_to_mission(
     rally = []
     for site in district.launch_sites:
         lat, lon = _lonlat(district, site.position.x, site.position.y)
-        rally.append(RallyPoint(lat, lon, alt_m))
+        rally.append(RallyPoint(lat, lon, float(round(alt_m))))
     return Mission(
         items=tuple(items),
         home=MissionItem(Cmd.NAV_WAYPOINT, home_frame, lat=lat0, lon=lon0, alt=home_alt),
