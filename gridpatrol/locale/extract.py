@@ -17,8 +17,8 @@ entry is extracted by ``extract_js_labels`` and its ``zh`` entry is written from
 ``_()``, ``N_()`` and ``gettext()`` calls (plain strings or f-strings) are extracted too, and in
 files mapped with ``list_messages = true`` (check modules that collect violation lines) every
 string appended to a list, with ``returned_by = NAME, ...`` the strings those functions return,
-and with ``label_dicts = NAME, ...`` the values of those module-level
-dicts (the legend words pictures take in from the CLI), and with ``output_calls = echo, ...``
+and with ``label_dicts = NAME, ...`` the strings of those module-level
+dicts, tuples or lists (legend words, table columns the CLI translates), and with ``output_calls = echo, ...``
 what the command modules print (first argument, ``title=``/``description=``, table columns).
 """
 
@@ -176,16 +176,23 @@ def _column_names(loop: ast.For, output: set[str]) -> Iterator[Extracted]:
 
 
 def _label_dicts(tree: ast.Module, names: str) -> Iterator[Extracted]:
-    """The string values of module-level dicts named in ``names`` (picture legend words)."""
-    wanted = {n.strip() for n in names.split(",") if n.strip()}
+    """The strings of module-level dicts (values), tuples and lists named in ``names``: legend
+    words of pictures, column names of tables the CLI translates."""
     for node in tree.body:
         target = node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)
         value = getattr(node, "value", None)
-        if isinstance(target, ast.Name) and target.id in wanted and isinstance(value, ast.Dict):
-            for item in value.values:
-                text = template_of(item)
-                if text:
-                    yield item.lineno, None, text, []
+        if not (isinstance(target, ast.Name) and target.id in _names(names)):
+            continue
+        if isinstance(value, ast.Dict):
+            items = value.values
+        elif isinstance(value, ast.Tuple | ast.List):
+            items = value.elts
+        else:
+            continue
+        for item in items:
+            text = template_of(item)
+            if text:
+                yield item.lineno, None, text, []
 
 
 def cli_help_texts(command: Any) -> Iterator[str]:
