@@ -165,9 +165,11 @@ ARDUPILOT: tuple[ParamRule, ...] = (
     ParamRule("BATT_CAPACITY", ParamType.INT32, "mAh", lambda c: c.battery.capacity_mah,
               "the pack the mAh thresholds below were derived from",
               _BATT + " @Param CAPACITY (mAh, AP_Int32)", verify_only=True),
-    ParamRule("BATT_FS_VOLTSRC", ParamType.INT8, "", lambda c: 1,
-              "judge voltage sag-compensated, so thresholds are resting voltages",
-              _BATT + " @Param FS_VOLTSRC (1 Sag Compensated Voltage)"),
+    ParamRule("BATT_FS_VOLTSRC", ParamType.INT8, "", lambda c: 0,
+              "raw voltage: under load it sits below the resting curve, so the failsafe comes "
+              "early, never late; the sag estimator can mistake a real drop for sag",
+              _BATT + " @Param FS_VOLTSRC (0 Raw Voltage); AP_BattMonitor_Backend.cpp "
+              "update_resistance_estimate"),
     ParamRule("BATT_LOW_VOLT", ParamType.REAL32, "V",
               lambda c: round(c.battery.cells * resting_cell_voltage(c.reserve), 2),
               "resting voltage at the endurance reserve (FlightModel.reserve)",
