@@ -151,3 +151,10 @@ def test_picture_words_are_translated_when_the_figure_is_saved(zh, tmp_path):
     fig2.add_subplot().set_title("no-fly zone")
     fig2.savefig(tmp_path / "b.png")  # outside the context nothing is translated
     assert fig2.axes[0].get_title() == "no-fly zone"
+
+
+def test_values_with_commas_inside_brackets_stay_whole(zh):
+    line = "vision: 160 frames, detections {'activity': 63, 'bloom': 24}, 4 alerts (1 updates)"
+    assert i18n.translate_text(line) == (
+        "视觉：160 帧，检测 {'activity': 63, 'bloom': 24}，4 条告警（1 次更新）"
+    )

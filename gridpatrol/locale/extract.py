@@ -150,9 +150,11 @@ def _returned(function: ast.FunctionDef) -> Iterator[Extracted]:
     """The message templates a function returns (a summary line, a label for other lines)."""
     for node in ast.walk(function):
         if isinstance(node, ast.Return) and node.value is not None:
-            template = template_of(node.value)
-            if template and _is_message(template):
-                yield node.lineno, None, template, []
+            values = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
+            for value in values:
+                template = template_of(value)
+                if template and _is_message(template):
+                    yield node.lineno, None, template, []
 
 
 def _is_message(template: str) -> bool:
