@@ -364,7 +364,7 @@ def _sitl(opts, district, sortie, mission, url, work, view, screen, flag):
 
 
 def _link_stats(view: CentreView, flown: dict[str, Any], received: int) -> dict[str, Any]:
-    stats: dict[str, Any] = {"mode": flown["mode"]}
+    stats: dict[str, Any] = {"flight": flown["mode"].removeprefix("flight: ")}
     bridge = flown["bridge"]
     if bridge:
         stats["MAVLink messages decoded"] = bridge.get("messages")
@@ -377,6 +377,6 @@ def _link_stats(view: CentreView, flown: dict[str, Any], received: int) -> dict[
         stats[f"{vehicle}: bad bytes"] = link.get("bad_bytes")
         stats[f"{vehicle}: sequence gaps"] = link.get("seq_drops")
         stats[f"{vehicle}: reconnects"] = link.get("reconnects")
-    stats["alerts published"] = flown["vision"].get("acked")
+    stats["alert messages acknowledged (new and updated)"] = flown["vision"].get("acked")
     stats["alerts received by the centre"] = received
     return stats

@@ -75,8 +75,13 @@ class CentreView:
             return list(self.state.payloads.values())
 
     def tracks(self) -> dict[str, list[tuple[float, float]]]:
-        vehicles = self.state.snapshot()["vehicles"]
-        return {v["vehicle"]: [tuple(p) for p in v["track"]] for v in vehicles if v["track"]}
+        """Each drone's positions; (0, 0) is what an autopilot reports before its first GPS fix."""
+        tracks = {}
+        for v in self.state.snapshot()["vehicles"]:
+            points = [(lon, lat) for lon, lat in v["track"] if (lon, lat) != (0, 0)]
+            if points:
+                tracks[v["vehicle"]] = points
+        return tracks
 
     def link_records(self) -> dict[str, dict[str, Any]]:
         """The last ``link`` record of each vehicle (the bridge's own link statistics)."""

@@ -1,0 +1,120 @@
+"""``gridpatrol demo`` end to end in its fallback mode (no SITL): recorded flight, real brokers.
+
+Each run plans, replays the bundled SITL recording through the bridge, films and flags the flight,
+and writes the report; the assertions are what a newcomer would look at: the broker line, the
+patrol table, alerts with their cell's team, and a report page that parses and holds the track.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+
+import pytest
+from conftest import FIXTURES, ROOT
+
+from gridpatrol.centre.store import AlertStore
+from gridpatrol.demo import DemoError, DemoOptions, run_demo
+from gridpatrol.embedded_broker import amqtt_available
+
+RECORDED_HOME = (103.7950, 36.0650)  # lon, lat of the recorded SITL flight (sitl-flights-README)
+
+
+class ReportPage(HTMLParser):
+    """Checks that every element is closed in order and keeps the embedded snapshot JSON."""
+
+    VOID = {"meta", "link", "input", "br", "img", "hr"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack: list[str] = []
+        self.boot = ""
+        self._in_boot = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in self.VOID:
+            self.stack.append(tag)
+        self._in_boot = dict(attrs).get("id") == "gp-boot"
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack.pop() == tag, f"unbalanced </{tag}>"
+        self._in_boot = False
+
+    def handle_data(self, data):
+        if self._in_boot:
+            self.boot += data
+
+
+def read_report(path) -> dict:
+    html = path.read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)=["']?https?://""", html), "report must need no network"
+    page = ReportPage()
+    page.feed(html)
+    page.close()
+    assert page.stack == []
+    return json.loads(page.boot)
+
+
+@pytest.fixture(autouse=True)
+def no_sitl(monkeypatch):
+    monkeypatch.delenv("ARDUPILOT_SITL", raising=False)
+
+
+def check_run(out, example_district) -> dict:
+    boot = read_report(out / "report.html")
+    snap = boot["snapshot"]
+    (drone,) = snap["vehicles"]
+    track = drone["track"]
+    assert len(track) >= 100
+    lons, lats = zip(*track, strict=True)
+    assert min(lons) == pytest.approx(RECORDED_HOME[0], abs=0.002)
+    assert max(lats) - min(lats) > 0.0004  # the 60 m square was flown, not just the pad
+    assert snap["planned"] and len(snap["planned"][0]["points"]) >= 3
+    assert snap["alerts"], "the demo must raise at least one alert"
+    teams = {c.id: c.team for c in example_district.cells}
+    for alert in snap["alerts"]:
+        assert alert["cell"] in teams and alert["team"] == teams[alert["cell"]]
+        assert alert["evidence"]["crop"].startswith("data:image/jpeg;base64,")
+    assert len(snap["summary"]["rows"]) == len(example_district.key_areas)
+    stats = snap["link_stats"]
+    assert stats["records left in the spool"] == 0
+    assert stats["alerts received by the centre"] == len(snap["alerts"])
+    with AlertStore(out / "alerts.sqlite") as store:
+        assert {a.id for a in store.alerts()} == {a["id"] for a in snap["alerts"]}
+    assert len(list((out / "plan").glob("*.plan"))) >= 2
+    return snap
+
+
+def test_demo_on_mosquitto_plans_flies_flags_and_reports(
+    cli, mosquitto, tmp_path, example_district
+):
+    out = tmp_path / "demo-out"
+    run = cli("demo", "--out", out, "--seed", "3", "--mqtt", mosquitto.url, "--speed", "10")
+    assert run.code == 0, run.err
+    assert f"MQTT broker: {mosquitto.url}" in run.out
+    assert re.search(r"^area\s+limit\s+visits", run.out, re.M)  # the patrol summary table
+    assert "replaying recorded-flight.tlog" in run.out
+    assert re.search(r"^alert: cell \d+ · team Grid team \d+", run.out, re.M)
+    snap = check_run(out, example_district)
+    assert f"{len(snap['alerts'])} alerts in cells" in run.out
+
+
+@pytest.mark.skipif(not amqtt_available(), reason="amqtt (the demo extra) is not installed")
+def test_demo_falls_back_to_the_embedded_broker(cli, tmp_path, example_district):
+    out = tmp_path / "demo-out"
+    run = cli("demo", "--out", out, "--seed", "5", "--broker", "embedded", "--speed", "10")
+    assert run.code == 0, run.err
+    assert "MQTT broker: embedded amqtt on mqtt://127.0.0.1:" in run.out
+    check_run(out, example_district)
+
+
+def test_bundled_recording_is_the_documented_sitl_flight():
+    recording = ROOT / "examples" / "xiyuan" / "recorded-flight.tlog"
+    assert recording.read_bytes() == (FIXTURES / "copter-patrol-1x.tlog").read_bytes()
+
+
+def test_missing_recording_is_one_line_before_anything_starts(tmp_path):
+    with pytest.raises(DemoError, match="recorded flight .* is missing; restore it"):
+        run_demo(DemoOptions(out=tmp_path, recording=tmp_path / "none.tlog"), print)
+    assert not (tmp_path / "plan").exists()
