@@ -314,7 +314,7 @@ class Renderer:
             paint = ()
             if spec.mark_privacy:
                 paint = tuple((z.shape, PRIVACY_PAINT) for z in district.privacy_zones)
-            ground = GroundTexture(spec.seed, max(0.03, 0.9 * h_min / self.camera.fx), paint=paint)
+            ground = GroundTexture(spec.seed, max(0.03, 0.6 * h_min / self.camera.fx), paint=paint)
         self.ground = ground
         self.targets = list(targets) if targets is not None else place_targets(flight, spec, ground)
 

@@ -191,9 +191,9 @@ class GroundTexture:
                 (k, p - half),
                 (min(p - 1, k + dash), p - half),
                 (205, 205, 205),
-                max(1, m(0.15)),
+                max(1, m(0.2)),
             )
-            cv2.line(img, (half, k), (half, min(p - 1, k + dash)), (205, 205, 205), max(1, m(0.15)))
+            cv2.line(img, (half, k), (half, min(p - 1, k + dash)), (205, 205, 205), max(1, m(0.2)))
 
     def _paint(self, img, bx, by, poly: Polygon, colour) -> None:
         b = self.block_m

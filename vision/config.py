@@ -45,6 +45,7 @@ class PoseConfig(_Section):
 class ActivityConfig(_Section):
     work_width: int
     channel: Literal["grey", "red"]
+    smooth_px: float
     orb_features: int
     min_matches: int
     estimator: Literal["ransac", "magsac"]

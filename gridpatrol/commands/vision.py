@@ -1,7 +1,244 @@
-"""Placeholder: this area's commands are being written."""
+"""``gridpatrol vision`` (flag frames, publish geotagged alerts) and ``gridpatrol sim footage``."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+__all__ = ["register"]
+
+sim_app = typer.Typer(help="Synthetic data for testing without a drone.", no_args_is_help=True)
+
+
+def _parse_time(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    from vision.errors import VisionError
+
+    try:
+        stamp = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise VisionError(
+            f"bad --start {text!r}; give epoch seconds or an ISO time like 2026-05-01T08:00:00+08:00"
+        ) from exc
+    if stamp.tzinfo is None:
+        raise VisionError(f"--start {text!r} has no time zone; add one, e.g. +08:00 or Z")
+    return stamp.timestamp()
+
+
+def vision(
+    video: Annotated[
+        str,
+        typer.Option("--video", help="Video file, image folder, rtsp/http URL or camera index."),
+    ],
+    district_path: Annotated[Path, typer.Option("--district", help="District GeoJSON.")],
+    telemetry: Annotated[
+        str, typer.Option("--telemetry", help="Pose source: a .tlog of the flight, or 'mqtt'.")
+    ],
+    mqtt: Annotated[
+        str | None,
+        typer.Option("--mqtt", help="Broker URL for alerts (and poses with --telemetry mqtt)."),
+    ] = None,
+    vehicle: Annotated[str | None, typer.Option(help="Vehicle id (default: config).")] = None,
+    config_path: Annotated[
+        Path | None, typer.Option("--config", help="Thresholds TOML over vision/defaults.toml.")
+    ] = None,
+    detectors: Annotated[
+        str, typer.Option(help="Comma-separated: activity, people, bloom, model.")
+    ] = "activity,bloom",
+    evidence: Annotated[
+        Path | None, typer.Option(help="Evidence folder (default: config [alerts] evidence_dir).")
+    ] = None,
+    spool: Annotated[
+        Path | None, typer.Option(help="Alert spool file (default: <evidence>/alerts-spool.db).")
+    ] = None,
+    alerts_out: Annotated[
+        Path | None, typer.Option("--alerts-out", help="Also append alerts as JSON lines here.")
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(help="Wall time of the video's first frame (default: the tlog's start)."),
+    ] = None,
+    fps: Annotated[float, typer.Option(help="Frame rate of an image folder.")] = 1.0,
+    hfov: Annotated[float | None, typer.Option(help="Horizontal field of view, degrees.")] = None,
+    pitch: Annotated[
+        float | None, typer.Option(help="Camera mount pitch, degrees (-90 = straight down).")
+    ] = None,
+) -> None:
+    """Flag frames of a patrol video and publish geotagged, cell-routed alerts."""
+    import cv2
+
+    from mission.district import CellIndex
+    from mission.formats.district_geojson import load_district
+    from vision.alerts import EvidenceStore, JsonlAlertSink, MqttAlertSink
+    from vision.config import load_config
+    from vision.detectors import build_detectors
+    from vision.errors import VisionError
+    from vision.pipeline import Pipeline
+    from vision.pose import LivePoseFeed, read_tlog_track
+    from vision.source import StreamSource, open_source
+
+    cv2.setNumThreads(max(1, cv2.getNumberOfCPUs() // 2))
+    config = load_config(config_path)
+    cam_changes = {
+        k: v for k, v in (("hfov_deg", hfov), ("mount_pitch_deg", pitch)) if v is not None
+    }
+    alert_changes = {"vehicle": vehicle} if vehicle else {}
+    config = config.with_changes(camera=cam_changes, alerts=alert_changes)
+    district = load_district(district_path)
+    dets = build_detectors(detectors.split(","), config)
+    start_time = _parse_time(start)
+    feed = None
+    if telemetry == "mqtt":
+        if not mqtt:
+            raise VisionError("--telemetry mqtt needs --mqtt URL of the bridge's broker")
+        feed = LivePoseFeed(mqtt, config.alerts.vehicle).start()
+        poses = feed.track
+    else:
+        poses = read_tlog_track(Path(telemetry), config.pose.max_gap_s)
+        if start_time is None:
+            start_time = poses.start
+    source = open_source(video, start_time or 0.0, fps)
+    if telemetry == "mqtt" and not isinstance(source, StreamSource) and start_time is None:
+        raise VisionError("a recorded video with --telemetry mqtt needs --start (its wall time)")
+    root = Path(evidence or config.alerts.evidence_dir)
+    store = EvidenceStore(
+        root, config.alerts.retention_days, config.alerts.jpeg_quality, config.alerts.embed_jpeg
+    )
+    store.purge()
+    sinks, publisher = [], None
+    if mqtt:
+        from telemetry.mqtt import MqttSettings
+        from telemetry.publish import Publisher
+
+        root.mkdir(parents=True, exist_ok=True)
+        publisher = Publisher(
+            MqttSettings.from_url(mqtt), spool or root / "alerts-spool.db"
+        ).start()
+        sinks.append(MqttAlertSink(publisher))
+    if alerts_out or not mqtt:
+        sinks.append(JsonlAlertSink(alerts_out or root / "alerts.jsonl"))
+    pipeline = Pipeline(
+        district=district,
+        config=config,
+        detectors=dets,
+        poses=poses,
+        sink=_Fanout(sinks),
+        evidence=store,
+        cells=CellIndex(district),
+    )
+    started = time.monotonic()
+    try:
+        _run(source, pipeline)
+    finally:
+        source.close()
+        if feed is not None:
+            feed.close()
+        flushed = publisher.close(timeout=10.0) if publisher is not None else True
+    st, ss = pipeline.stats, source.stats
+    typer.echo(
+        f"{st.frames} frames in {time.monotonic() - started:.1f} s ({ss.corrupt} corrupt, "
+        f"{st.no_pose} without pose): {st.alerts} alerts, {st.updates} updates"
+        + ("" if flushed else "; some alerts are still spooled and go out on the next run")
+    )
+
+
+class _Fanout:
+    def __init__(self, sinks):
+        self.sinks = sinks
+
+    def send(self, alert) -> None:
+        for s in self.sinks:
+            s.send(alert)
+
+
+def _run(source, pipeline) -> None:
+    from rich.progress import Progress
+
+    if source.length is None:
+        for frame in source:
+            pipeline.process(frame)
+        return
+    with Progress(transient=True) as bar:
+        task = bar.add_task("frames", total=source.length)
+        for frame in source:
+            pipeline.process(frame)
+            bar.update(task, completed=frame.index + 1)
+
+
+@sim_app.command("footage")
+def footage(
+    district_path: Annotated[Path, typer.Option("--district", help="District GeoJSON.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")],
+    mission: Annotated[
+        Path | None, typer.Option(help="Mission to fly (.plan, .waypoints, .geojson).")
+    ] = None,
+    tlog: Annotated[Path | None, typer.Option(help="Or a recorded flight to follow.")] = None,
+    seconds: Annotated[float, typer.Option(help="Length of the clip.")] = 60.0,
+    fps: Annotated[float, typer.Option(help="Frames per second.")] = 10.0,
+    width: Annotated[int, typer.Option(help="Frame width, px.")] = 1280,
+    height: Annotated[int, typer.Option(help="Frame height, px.")] = 720,
+    hfov: Annotated[float, typer.Option(help="Horizontal field of view, degrees.")] = 70.0,
+    pitch: Annotated[float, typer.Option(help="Mount pitch, degrees (-90 = nadir).")] = -90.0,
+    alt: Annotated[float, typer.Option(help="Height without --mission/--tlog, metres.")] = 60.0,
+    seed: Annotated[int, typer.Option(help="Seed of every random choice.")] = 0,
+    people: Annotated[int, typer.Option(help="Walking people-sized figures.")] = 8,
+    vehicles: Annotated[int, typer.Option(help="Vehicles (half of them parked).")] = 6,
+    blooms: Annotated[int, typer.Option(help="Flowering patches in green plots.")] = 4,
+    mark_privacy: Annotated[
+        bool, typer.Option(help="Paint privacy zones magenta (to check masking).")
+    ] = False,
+) -> None:
+    """Render synthetic patrol footage: MP4, the camera's .tlog, and per-frame ground truth."""
+    from mission.formats.district_geojson import load_district
+    from sim.errors import SimError
+    from sim.footage import (
+        FootageSpec,
+        Renderer,
+        TrackFlight,
+        flight_from_mission,
+        straight_flight,
+        write_footage,
+    )
+    from vision.pose import read_tlog_track
+
+    district = load_district(district_path)
+    if mission and tlog:
+        raise SimError("give --mission or --tlog, not both")
+    if mission:
+        from mission.formats import read_mission
+
+        flight = flight_from_mission(read_mission(mission), district, seed=seed)
+    elif tlog:
+        flight = TrackFlight(read_tlog_track(tlog), district)
+    else:
+        flight = straight_flight(district, alt_m=alt, seed=seed)
+    spec = FootageSpec(
+        width=width,
+        height=height,
+        fps=fps,
+        seconds=seconds,
+        hfov_deg=hfov,
+        mount_pitch_deg=pitch,
+        seed=seed,
+        people=people,
+        vehicles=vehicles,
+        blooms=blooms,
+        mark_privacy=mark_privacy,
+    )
+    files = write_footage(Renderer(district, flight, spec), out)
+    typer.echo(f"{files.frames} frames: {files.video}, {files.tlog}, {files.truth}")
+
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to the CLI."""
+    """Add ``vision`` and the ``sim`` group to the CLI."""
+    app.command("vision")(vision)
+    app.add_typer(sim_app, name="sim")

@@ -38,6 +38,7 @@ class _Past:
     valid: np.ndarray
     kp: np.ndarray
     des: np.ndarray | None
+    soft: np.ndarray
 
 
 class ActivityDetector:
@@ -55,13 +56,14 @@ class ActivityDetector:
         bgr, grey, hidden, scale = ctx.work(self.cfg.work_width)
         if self.cfg.channel == "red":
             grey = cv2.extractChannel(bgr, 2)
-        grey = cv2.GaussianBlur(grey, (3, 3), 0)
+        grey = cv2.GaussianBlur(grey, (0, 0), self.cfg.smooth_px)
         valid = np.full(grey.shape, 255, np.uint8) if hidden is None else cv2.bitwise_not(hidden)
         b = _BORDER_PX
         valid[:b], valid[-b:], valid[:, :b], valid[:, -b:] = 0, 0, 0, 0
         kp, des = self.orb.detectAndCompute(grey, valid)
         pts = np.float32([k.pt for k in kp]).reshape(-1, 2)
-        now = _Past(ctx.time, grey, valid, pts, des)
+        soft = cv2.GaussianBlur(grey, (0, 0), self.cfg.smooth_px)
+        now = _Past(ctx.time, grey, valid, pts, des, soft)
         refs = [
             self._reference(ctx.time - self.cfg.gap_s),
             self._reference(ctx.time - 2 * self.cfg.gap_s),
@@ -88,7 +90,7 @@ class ActivityDetector:
         n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         out = []
         for x, y, w, h, area in stats[1:n]:
-            if min_px <= area <= max_px:
+            if min_px <= area <= max_px and min(w, h) >= 2:  # 1-px lines are aliasing, not objects
                 peak = float(moving[y : y + h, x : x + w].max())
                 box = scale_box(x, y, w, h, scale)
                 out.append(Detection(box, min(1.0, peak / 128.0), self.name, "activity"))
@@ -128,5 +130,10 @@ class ActivityDetector:
             warped = cv2.convertScaleAbs(warped, alpha=m_now / m_ref)
         hi = cv2.dilate(warped, _K3)
         lo = cv2.erode(warped, _K3)
-        diff = cv2.max(cv2.subtract(now.grey, hi), cv2.subtract(lo, now.grey))
+        diff = cv2.min(_outside(now.grey, lo, hi), _outside(now.soft, lo, hi))
         return cv2.bitwise_and(diff, valid)
+
+
+def _outside(grey: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """How far each pixel lies outside the [lo, hi] range of the warped earlier frame."""
+    return cv2.max(cv2.subtract(grey, hi), cv2.subtract(lo, grey))
