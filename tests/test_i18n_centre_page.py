@@ -101,3 +101,28 @@ def test_english_stays_the_default(browser, centre):
         assert labelled_texts(page)["drones"] == EN["drones"] == "Drones"
     finally:
         page.close()
+
+
+@needs_chromium
+def test_patrol_report_in_chinese(browser, example_district, tmp_path):
+    from gridpatrol.centre.report import write_report
+
+    report = write_report(
+        tmp_path / "report.html",
+        example_district,
+        summary=(["area", "visits", "worst gap (min)"], [["bridge-1", 3, 41.5]]),
+        link_stats={"MAVLink messages decoded": 14532, "flight": "recorded SITL flight"},
+        lang="zh",
+    )
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    try:
+        page.goto(report.as_uri())
+        page.wait_for_selector("body[data-ready=true]")
+        assert page.title() == ZH["report_title"] == "gridpatrol 巡逻报告"
+        text = page.inner_text("body")
+        for word in ("区域", "巡查次数", "最长间隔（分钟）", "已解码的 MAVLink 消息", "巡逻摘要"):
+            assert word in text, word
+        assert "MAVLink messages decoded" not in text and "worst gap" not in text
+        assert "recorded SITL flight" in text  # a value with no catalog entry stays as given
+    finally:
+        page.close()

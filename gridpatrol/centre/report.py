@@ -20,6 +20,7 @@ from gridpatrol.centre.mapdata import alert_view, district_json
 from gridpatrol.centre.messages import IncomingAlert, iso_utc
 from gridpatrol.centre.page import render_page
 from gridpatrol.centre.store import StoredAlert
+from gridpatrol.i18n import Translator
 from mission.model import District
 
 __all__ = ["write_report", "report_html"]
@@ -40,7 +41,9 @@ def report_html(
 ) -> str:
     """``tracks`` and ``planned`` map a name to (lon, lat) points; ``alerts`` are alerts as
     published (JSON objects or ``vision.alerts.Alert``, evidence included); ``summary`` is
-    (column names, rows); ``link_stats`` is label -> value."""
+    (column names, rows); ``link_stats`` is label -> value. Their English words are translated
+    here for ``lang`` (the page's own words come from its labels)."""
+    tr = Translator("zh" if lang.lower().startswith("zh") else "en").translate_text
     views = []
     for payload in alerts:
         if isinstance(payload, BaseModel):  # e.g. vision.alerts.Alert
@@ -61,8 +64,10 @@ def report_html(
         "alerts": views,
         "summary": None
         if summary is None
-        else {"columns": list(summary[0]), "rows": [list(row) for row in summary[1]]},
-        "link_stats": dict(link_stats) if link_stats else None,
+        else {"columns": [tr(c) for c in summary[0]], "rows": [list(row) for row in summary[1]]},
+        "link_stats": {tr(k): tr(v) if isinstance(v, str) else v for k, v in link_stats.items()}
+        if link_stats
+        else None,
     }
     boot = {
         "mode": "report",

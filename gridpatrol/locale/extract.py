@@ -14,12 +14,16 @@ The command-centre page keeps its words in one JavaScript dictionary (``labels.j
 entry is extracted by ``extract_js_labels`` and its ``zh`` entry is written from the catalog by
 ``python -m gridpatrol.locale.extract sync-js FILE``, so the page and the catalog cannot drift.
 
-``_()``, ``N_()`` and ``gettext()`` calls (plain strings or f-strings) are extracted too, and in
-files mapped with ``list_messages = true`` (check modules that collect violation lines) every
-string appended to a list, with ``returned_by = NAME, ...`` the strings those functions return,
-and with ``label_dicts = NAME, ...`` the strings of those module-level
-dicts, tuples or lists (legend words, table columns the CLI translates), and with ``output_calls = echo, ...``
-what the command modules print (first argument, ``title=``/``description=``, table columns).
+``_()``, ``N_()`` and ``gettext()`` calls (plain strings or f-strings) are extracted too, and
+per file, as ``babel.cfg`` maps it:
+
+* ``list_messages = true``: every string appended to a list (check modules collecting lines);
+* ``returned_by = NAME, ...``: the strings those functions return;
+* ``label_dicts = NAME, ...``: the strings in dicts (values), tuples or lists assigned to those
+  names (legend words, table columns the CLI translates);
+* ``dict_keys = NAME, ...``: the keys of dicts assigned to those names (statistics labels);
+* ``output_calls = echo, ...``: what those calls print (first argument, ``title=``,
+  ``description=``, ``label=``) and the literal column names of ``add_column`` loops.
 """
 
 from __future__ import annotations
@@ -102,6 +106,7 @@ def extract_messages(
     except SyntaxError:
         return
     yield from _label_dicts(tree, options.get("label_dicts", ""))
+    yield from _dict_keys(tree, options.get("dict_keys", ""))
     list_messages = str(options.get("list_messages", "")).lower() in ("1", "true", "yes")
     output = _names(options.get("output_calls", ""))
     returned_by = _names(options.get("returned_by", ""))
@@ -177,24 +182,46 @@ def _column_names(loop: ast.For, output: set[str]) -> Iterator[Extracted]:
             yield element.lineno, None, element.value, []
 
 
-def _label_dicts(tree: ast.Module, names: str) -> Iterator[Extracted]:
-    """The strings of module-level dicts (values), tuples and lists named in ``names``: legend
-    words of pictures, column names of tables the CLI translates."""
-    for node in tree.body:
-        target = node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)
-        value = getattr(node, "value", None)
-        if not (isinstance(target, ast.Name) and target.id in _names(names)):
-            continue
-        if isinstance(value, ast.Dict):
-            items = value.values
-        elif isinstance(value, ast.Tuple | ast.List):
-            items = value.elts
+def _assignments(tree: ast.Module, names: str) -> Iterator[tuple[ast.expr, ast.expr]]:
+    """(target, value) of every assignment to one of ``names`` (or to ``name[key]``)."""
+    wanted = _names(names)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
         else:
             continue
-        for item in items:
-            text = template_of(item)
-            if text:
-                yield item.lineno, None, text, []
+        for target in targets:
+            base = target.value if isinstance(target, ast.Subscript) else target
+            if isinstance(base, ast.Name) and base.id in wanted:
+                yield target, value
+
+
+def _yield_texts(items: list[Any]) -> Iterator[Extracted]:
+    for item in items:
+        text = template_of(item) if item is not None else None
+        if text and _is_message(text):
+            yield item.lineno, None, text, []
+
+
+def _label_dicts(tree: ast.Module, names: str) -> Iterator[Extracted]:
+    """The strings of dicts (values), tuples and lists assigned to ``names``: legend words of
+    pictures, column names of tables the CLI translates."""
+    for target, value in _assignments(tree, names):
+        if isinstance(target, ast.Name) and isinstance(value, ast.Dict):
+            yield from _yield_texts(value.values)
+        elif isinstance(target, ast.Name) and isinstance(value, ast.Tuple | ast.List):
+            yield from _yield_texts(value.elts)
+
+
+def _dict_keys(tree: ast.Module, names: str) -> Iterator[Extracted]:
+    """The string keys of dicts assigned to ``names``, or set as ``name["key"] = ...``."""
+    for target, value in _assignments(tree, names):
+        if isinstance(target, ast.Subscript):
+            yield from _yield_texts([target.slice])
+        elif isinstance(value, ast.Dict):
+            yield from _yield_texts(value.keys)
 
 
 def cli_help_texts(command: Any) -> Iterator[str]:
