@@ -12,6 +12,13 @@ import typer
 __all__ = ["register"]
 
 sim_app = typer.Typer(help="Synthetic data for testing without a drone.", no_args_is_help=True)
+Crs = Annotated[
+    str | None,
+    typer.Option(
+        "--crs",
+        help="Coordinate system of the district file: wgs84, gcj02 or bd09 (overrides its 'crs').",
+    ),
+]
 
 
 def _parse_time(text: str | None) -> float | None:
@@ -72,6 +79,7 @@ def vision(
     pitch: Annotated[
         float | None, typer.Option(help="Camera mount pitch, degrees (-90 = straight down).")
     ] = None,
+    crs: Crs = None,
 ) -> None:
     """Flag frames of a patrol video and publish geotagged, cell-routed alerts."""
     import cv2
@@ -93,7 +101,7 @@ def vision(
     }
     alert_changes = {"vehicle": vehicle} if vehicle else {}
     config = config.with_changes(camera=cam_changes, alerts=alert_changes)
-    district = load_district(district_path)
+    district = load_district(district_path, crs=crs)
     dets = build_detectors(detectors.split(","), config)
     start_time = _parse_time(start)
     feed = None
@@ -196,6 +204,7 @@ def footage(
     mark_privacy: Annotated[
         bool, typer.Option(help="Paint privacy zones magenta (to check masking).")
     ] = False,
+    crs: Crs = None,
 ) -> None:
     """Render synthetic patrol footage: MP4, the camera's .tlog, and per-frame ground truth."""
     from mission.formats.district_geojson import load_district
@@ -210,7 +219,7 @@ def footage(
     )
     from vision.pose import read_tlog_track
 
-    district = load_district(district_path)
+    district = load_district(district_path, crs=crs)
     if mission and tlog:
         raise SimError("give --mission or --tlog, not both")
     if mission:
