@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from gridpatrol.i18n import translate_text
 from mission.checks import require_safe
 from mission.model import District, Mission
 from mission.transfer import Vehicle, find_vehicle, upload_verified
@@ -20,7 +21,7 @@ from sim.sitl import Sitl
 from telemetry.link import open_link
 from telemetry.service import BridgeOptions, run_bridge
 
-__all__ = ["BridgeRun", "SitlSortie"]
+__all__ = ["BridgeRun", "SitlSortie", "bridge_options"]
 
 Say = Callable[[str], None]
 
@@ -94,7 +95,7 @@ class SitlSortie:
                 vehicle.start_mission()
                 for event in vehicle.watch(timeout_s):
                     if event.kind == "reached":
-                        self._say(f"SITL: reached mission item {event.seq}")
+                        self._say(translate_text(f"SITL: reached mission item {event.seq}"))
             except BaseException as exc:  # handed to the main thread
                 self.error = exc
             finally:
