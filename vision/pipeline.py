@@ -28,6 +28,8 @@ from vision.tracker import Event, Observation, Tracker
 
 __all__ = ["Pipeline", "PipelineStats", "camera_for"]
 
+PURGE_EVERY_S = 3600.0  # evidence past its retention is deleted at start-up and then hourly
+
 
 def camera_for(config: VisionConfig, width: int, height: int) -> Camera:
     c = config.camera
@@ -72,6 +74,7 @@ class Pipeline:
         self._masker: PrivacyMasker | None = None
         self._alerts: dict[str, Alert] = {}
         self._serial = 0
+        self._next_purge = 0.0
 
     def _setup(self, image: np.ndarray) -> None:
         h, w = image.shape[:2]
@@ -90,6 +93,10 @@ class Pipeline:
         """Run one frame through; returns the alerts raised or republished because of it."""
         started = time.perf_counter()
         self.stats.frames += 1
+        now = self.clock()
+        if now >= self._next_purge:
+            self.evidence.purge(now)
+            self._next_purge = now + PURGE_EVERY_S
         self._setup(frame.image)
         pose = self.poses.at(frame.time)
         if pose is None:
@@ -106,18 +113,17 @@ class Pipeline:
             ctx.proposals.extend(boxes)
             found.extend(boxes)
             self.stats.detections[det.name] = self.stats.detections.get(det.name, 0) + len(boxes)
-        observations = []
-        for d in found:
-            u, v = d.ground_pixel
-            if (
-                hidden is not None
-                and hidden[min(int(v), hidden.shape[0] - 1), min(int(u), hidden.shape[1] - 1)]
-            ):
-                continue
-            observations.append(Observation(d, geo.locate(pose, u, v)))
-        out = []
-        for event in self.tracker.update(frame.time, observations):
-            out.append(self._raise(event, frame, image, pose))
+        observations = [
+            Observation(d, geo.locate(pose, *d.ground_pixel))
+            for d in found
+            if not _is_hidden(hidden, *d.ground_pixel)
+        ]
+        out = [
+            self._raise(e, frame, image, pose)
+            for e in self.tracker.update(frame.time, observations)
+        ]
+        live = {a.alert_id for a in self.tracker.alerts}
+        self._alerts = {k: v for k, v in self._alerts.items() if k in live}
         if out:
             self.stats.latency_s.append(time.perf_counter() - started)
         return out
@@ -126,42 +132,41 @@ class Pipeline:
         obs = event.observation
         fix, det = obs.fix, obs.detection
         now = utc(self.clock())
+        where = {
+            "lat": round(fix.lat, 7),
+            "lon": round(fix.lon, 7),
+            "uncertainty_m": round(fix.uncertainty_m, 2),
+            "cell": fix.cell,
+            "team": fix.team,
+            "footprint": self._geo.footprint(pose),
+        }
         if event.kind == "update":
             old = self._alerts[event.track.alert_id]
             alert = old.model_copy(
                 update={
+                    **where,
                     "updated": now,
-                    "lat": fix.lat,
-                    "lon": fix.lon,
-                    "cell": fix.cell,
-                    "team": fix.team,
-                    "uncertainty_m": fix.uncertainty_m,
-                    "score": max(old.score, det.score),
+                    "score": max(old.score, round(det.score, 3)),
                     "sightings": event.track.sightings,
-                    "footprint": self._geo.footprint(pose),
                 }
             )
             self.stats.updates += 1
         else:
             self._serial += 1
-            alert_id = f"{self.config.alerts.vehicle}-{utc(frame.time):%Y%m%dT%H%M%S}-{det.code}-{self._serial:04d}"
+            vehicle = self.config.alerts.vehicle
+            alert_id = f"{vehicle}-{utc(frame.time):%Y%m%dT%H%M%S}-{det.code}-{self._serial:04d}"
             crop, small = self._evidence_images(image, det.box)
             alert = Alert(
                 id=alert_id,
                 created=now,
                 updated=now,
-                vehicle=self.config.alerts.vehicle,
+                vehicle=vehicle,
                 detector=det.detector,
                 code=det.code,
                 score=round(det.score, 3),
-                lat=round(fix.lat, 7),
-                lon=round(fix.lon, 7),
-                uncertainty_m=round(fix.uncertainty_m, 2),
-                cell=fix.cell,
-                team=fix.team,
-                footprint=self._geo.footprint(pose),
                 frame_time=utc(frame.time),
                 evidence=self.evidence.save(alert_id, frame.time, crop, small),
+                **where,
             )
             self.tracker.opened(obs, alert_id, frame.time)
             self.stats.alerts += 1
@@ -188,3 +193,11 @@ class Pipeline:
         else:
             small = image
         return crop, small
+
+
+def _is_hidden(hidden: np.ndarray | None, u: float, v: float) -> bool:
+    """Whether a pixel lies in a blacked-out privacy zone (belt and braces after masking)."""
+    if hidden is None:
+        return False
+    h, w = hidden.shape
+    return bool(hidden[min(max(int(v), 0), h - 1), min(max(int(u), 0), w - 1)])
