@@ -143,25 +143,39 @@ class WaypointFlight:
 
 
 class TrackFlight:
-    """The camera follows a recorded pose track (for example a SITL ``.tlog``)."""
+    """The camera follows a recorded pose track (for example a SITL ``.tlog``).
 
-    def __init__(self, track: PoseTrack, district: District):
+    Only the airborne part is filmed: from the first to the last sample at least
+    ``min_height_m`` above the district's ground.
+    """
+
+    def __init__(self, track: PoseTrack, district: District, min_height_m: float = 10.0):
         self.track = track
         self.district = district
-        self.t0 = track.start or 0.0
+        airborne = [t for t, *_ in track.positions() if self._height(track.at(t)) >= min_height_m]
+        if not airborne:
+            raise SimError(
+                f"the telemetry log never flies {min_height_m:.0f} m above the district's ground; "
+                "give a log of a flight over the district"
+            )
+        self.t0, self.t1 = airborne[0], airborne[-1]
+
+    def _height(self, pose: Pose | None) -> float:
+        if pose is None:
+            return 0.0
+        elev = self.district.ground_elevation_m
+        return pose.alt_msl_m - elev if elev is not None else pose.alt_rel_m
 
     @property
     def duration(self) -> float:
-        return float((self.track.end or 0.0) - self.t0)
+        return float(self.t1 - self.t0)
 
     def state(self, t: float) -> tuple[float, float, float, Attitude]:
         pose = self.track.at(self.t0 + t)
         if pose is None:
             raise SimError(f"the telemetry log has no pose at {t:.1f} s; shorten --seconds")
         x, y = self.district.frame.to_metric(pose.lon, pose.lat)
-        elev = self.district.ground_elevation_m
-        h = pose.alt_msl_m - elev if elev is not None else pose.alt_rel_m
-        return float(x), float(y), float(h), pose.attitude
+        return float(x), float(y), self._height(pose), pose.attitude
 
 
 def straight_flight(

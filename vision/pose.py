@@ -65,6 +65,11 @@ class PoseTrack:
     def __len__(self) -> int:
         return min(len(self._pos), len(self._att))
 
+    def positions(self) -> list[tuple[float, float, float, float, float]]:
+        """(time, lat, lon, alt_msl_m, alt_rel_m) samples, in time order."""
+        with self._lock:
+            return list(self._pos)
+
     @property
     def start(self) -> float | None:
         return self._pos[0][0] if self._pos else None
