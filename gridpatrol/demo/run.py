@@ -305,12 +305,14 @@ def _replay(opts, district, sortie, url, work, view, screen, flag):
             time.sleep(0.05)
         return True
 
-    stats = film_and_flag(
-        district, TrackWindow(track, start, end), view.poses, wait_pose=wait_pose, **flag
-    )
-    _wait(bridge.done.is_set, screen)
-    summary = bridge.join()
-    return "flight: recorded SITL flight replayed", summary, stats
+    try:
+        stats = film_and_flag(
+            district, TrackWindow(track, start, end), view.poses, wait_pose=wait_pose, **flag
+        )
+        _wait(bridge.done.is_set, screen)
+    finally:
+        bridge.stop.set()  # on Ctrl-C or an error: the bridge flushes briefly and ends too
+    return "flight: recorded SITL flight replayed", bridge.join(30.0), stats
 
 
 def _sitl(opts, district, sortie, mission, url, work, view, screen, flag):
@@ -346,13 +348,15 @@ def _sitl(opts, district, sortie, mission, url, work, view, screen, flag):
                 f"SITL: flying {sortie.id}, about {estimate:.0f} s at speed-up {SITL_SPEEDUP:g}"
             )
         )
-        flight.fly(takeoff, timeout_s=max(120.0, 3 * estimate))
-        _wait(flight.landed.is_set, screen)
-        if flight.error is not None:
-            raise flight.error
-        say(translate_text("SITL: landed and disarmed"))
-        time.sleep(1.0)
-        bridge.stop.set()
+        try:
+            flight.fly(takeoff, timeout_s=max(120.0, 3 * estimate))
+            _wait(flight.landed.is_set, screen)
+            if flight.error is not None:
+                raise flight.error
+            say(translate_text("SITL: landed and disarmed"))
+            time.sleep(1.0)
+        finally:
+            bridge.stop.set()
         summary = bridge.join(30.0)
     finally:
         flight.close()
