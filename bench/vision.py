@@ -27,10 +27,10 @@ from gridpatrol.broker import MosquittoBroker  # noqa: E402
 from mission.district import CellIndex  # noqa: E402
 from mission.formats.district_geojson import load_district  # noqa: E402
 from sim.footage import FootageSpec, Renderer, straight_flight, write_footage  # noqa: E402
-from sim.scoring import Score, score_frames, wanted_for  # noqa: E402
+from sim.scoring import Score, detect_frames, score_frames, wanted_for  # noqa: E402
 from vision.alerts import EvidenceStore, MqttAlertSink  # noqa: E402
 from vision.config import load_config  # noqa: E402
-from vision.detectors import FrameContext, build_detectors  # noqa: E402
+from vision.detectors import build_detectors  # noqa: E402
 from vision.pipeline import Pipeline  # noqa: E402
 from vision.pose import PoseTrack, read_tlog_track  # noqa: E402
 from vision.source import Frame, VideoFileSource  # noqa: E402
@@ -54,13 +54,7 @@ def _fps(n: int, seconds: float) -> float:
 
 def _detector_run(name, config, renderer, frames):
     (det,) = build_detectors([name], config)
-    pairs, spent = [], 0.0
-    for fr in frames:
-        ctx = FrameContext(fr.image, fr.time, renderer.camera, fr.pose, fr.pose.alt_rel_m)
-        t0 = time.perf_counter()
-        boxes = [d.box for d in det.detect(ctx)]
-        spent += time.perf_counter() - t0
-        pairs.append((boxes, fr.truth))
+    pairs, spent = detect_frames(det, renderer.camera, frames)
     return pairs, _fps(len(frames), spent)
 
 

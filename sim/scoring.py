@@ -7,10 +7,13 @@ mostly inside the frame); any detection that matches none of them is a false pos
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Score", "score_frames", "wanted_for"]
+from vision.detectors import FrameContext
+
+__all__ = ["Score", "score_frames", "wanted_for", "detect_frames", "boxes_overlap"]
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ def wanted_for(detector: str) -> Callable[[dict], bool]:
     return lambda t: True
 
 
-def _overlaps(box: Sequence[float], target: Sequence[float], tol: float) -> bool:
+def boxes_overlap(box: Sequence[float], target: Sequence[float], tol: float) -> bool:
     return not (
         box[2] < target[0] - tol
         or box[0] > target[2] + tol
@@ -72,7 +75,7 @@ def score_frames(
         targets = [t for t in truth if t["box"] is not None and wanted(t)]
         hits = [False] * len(targets)
         for b in boxes:
-            matched = [i for i, t in enumerate(targets) if _overlaps(b, t["box"], tolerance_px)]
+            matched = [i for i, t in enumerate(targets) if boxes_overlap(b, t["box"], tolerance_px)]
             if matched:
                 for i in matched:
                     hits[i] = True
@@ -84,3 +87,19 @@ def score_frames(
             elif t["visible"] >= min_visible and in_view[t["id"]] > settle_frames:
                 fn += 1
     return Score(tp, fp, fn)
+
+
+def detect_frames(detector, camera, frames) -> tuple[list[tuple[list, list[dict]]], float]:
+    """Run one detector over rendered frames with their true poses.
+
+    Returns (detection boxes, truth) per frame, ready for ``score_frames``, and the seconds spent
+    inside the detector.
+    """
+    pairs, spent = [], 0.0
+    for fr in frames:
+        ctx = FrameContext(fr.image, fr.time, camera, fr.pose, fr.pose.alt_rel_m)
+        t0 = time.perf_counter()
+        boxes = [d.box for d in detector.detect(ctx)]
+        spent += time.perf_counter() - t0
+        pairs.append((boxes, fr.truth))
+    return pairs, spent

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from sim.footage import FootageSpec, Renderer, straight_flight
-from sim.scoring import Score, _overlaps, score_frames, wanted_for
+from sim.scoring import Score, boxes_overlap, detect_frames, score_frames, wanted_for
 from vision.config import load_config
 from vision.detectors import FrameContext, build_detectors
 from vision.detectors.model import ModelDetector, ModelError, decode_yolo
@@ -27,11 +27,23 @@ CONFIG = load_config()
 def _run(district, spec: FootageSpec, detector_name: str, config=CONFIG, **flight):
     renderer = Renderer(district, straight_flight(district, seed=spec.seed, **flight), spec)
     (det,) = build_detectors([detector_name], config)
-    pairs = []
-    for fr in renderer.frames():
-        ctx = FrameContext(fr.image, fr.time, renderer.camera, fr.pose, fr.pose.alt_rel_m)
-        pairs.append(([d.box for d in det.detect(ctx)], fr.truth))
+    pairs, _ = detect_frames(det, renderer.camera, renderer.frames())
     return pairs, renderer
+
+
+def _oblique(seconds: float, people: int) -> FootageSpec:
+    """A camera 5 m up looking 20 degrees below the horizon, where upright people are resolvable."""
+    return FootageSpec(
+        width=640,
+        height=360,
+        seconds=seconds,
+        fps=4,
+        seed=3,
+        people=people,
+        vehicles=0,
+        blooms=0,
+        mount_pitch_deg=-20.0,
+    )
 
 
 def _settle(spec: FootageSpec) -> int:
@@ -64,8 +76,8 @@ def _hits_on_parked(pairs) -> int:
             t["box"] for t in truth if t["box"] and t["kind"] == "vehicle" and not t["moving"]
         ]
         for b in boxes:
-            if any(_overlaps(b, p, 0) for p in parked) and not any(
-                _overlaps(b, m, 8) for m in moving
+            if any(boxes_overlap(b, p, 0) for p in parked) and not any(
+                boxes_overlap(b, m, 8) for m in moving
             ):
                 n += 1
     return n
@@ -97,17 +109,7 @@ def test_bloom_quiet_without_flowers(example_district):
 
 
 def test_people_detects_upright_figures_in_low_oblique_view(example_district):
-    spec = FootageSpec(
-        width=640,
-        height=360,
-        seconds=6,
-        fps=4,
-        seed=3,
-        people=12,
-        vehicles=0,
-        blooms=0,
-        mount_pitch_deg=-20.0,
-    )
+    spec = _oblique(6, 12)
     config = CONFIG.with_changes(people={"every_n": 1})
     pairs, _ = _run(example_district, spec, "people", config, alt_m=5.0, speed_mps=2.0)
     s = score_frames(pairs, wanted_for("people"), tolerance_px=8)
@@ -118,17 +120,7 @@ def test_people_detects_upright_figures_in_low_oblique_view(example_district):
 
 def test_people_quiet_on_empty_ground_and_idle_at_patrol_height(example_district):
     config = CONFIG.with_changes(people={"every_n": 1})
-    empty = FootageSpec(
-        width=640,
-        height=360,
-        seconds=4,
-        fps=4,
-        seed=3,
-        people=0,
-        vehicles=0,
-        blooms=0,
-        mount_pitch_deg=-20.0,
-    )
+    empty = _oblique(4, 0)
     pairs, _ = _run(example_district, empty, "people", config, alt_m=5.0, speed_mps=2.0)
     assert sum(len(b) for b, _ in pairs) == 0
     high = FootageSpec(

@@ -33,16 +33,8 @@ def test_mission_is_flown_and_everything_matches(tmp_path, example_district, exa
         items.append(MissionItem(Cmd.NAV_WAYPOINT, lat=lat, lon=lon, alt=50.0))
     plan = tmp_path / "m.plan"
     write_mission(Mission(tuple(items), cruise_mps=9.0), plan)
-    out = _footage(
-        tmp_path,
-        "a",
-        "--district",
-        str(example_district_path),
-        "--mission",
-        str(plan),
-        "--seed",
-        "5",
-    )
+    args = ["--district", str(example_district_path), "--mission", str(plan), "--seed", "5"]
+    out = _footage(tmp_path, "a", *args)
     truth = json.loads((out / "footage.truth.json").read_text())
     cap = cv2.VideoCapture(str(out / "footage.mp4"))
     n = 0
@@ -57,16 +49,7 @@ def test_mission_is_flown_and_everything_matches(tmp_path, example_district, exa
     assert abs(x - site.x) < 1 and abs(y - site.y) < 1
     kinds = {t["kind"] for t in truth["targets"]}
     assert {"person", "vehicle"} <= kinds
-    again = _footage(
-        tmp_path,
-        "b",
-        "--district",
-        str(example_district_path),
-        "--mission",
-        str(plan),
-        "--seed",
-        "5",
-    )
+    again = _footage(tmp_path, "b", *args)
     assert (again / "footage.truth.json").read_text() == (out / "footage.truth.json").read_text()
 
 
