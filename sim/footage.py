@@ -43,6 +43,7 @@ __all__ = [
 
 PRIVACY_PAINT = (255, 0, 255)
 PERSON_HEIGHT_M = 1.75
+MAX_RANGE_H = 10.0  # ground is drawn out to 10 x the height; oblique views beyond it are smeared
 
 
 class FootageSpec(BaseModel):
@@ -224,10 +225,14 @@ def place_targets(flight, spec: FootageSpec, ground: GroundTexture) -> list[Targ
     out: list[Target] = []
 
     def near_path(spread: float) -> tuple[float, float]:
+        """A point in the picture at a random moment: around the ground seen at the centre."""
         t = rng.uniform(0.15, 0.85) * duration
         x, y, h, att = flight.state(t)
-        half = h * math.tan(math.radians(cam.hfov_deg) / 2) * spread
-        return x + rng.uniform(-half, half), y + rng.uniform(-half, half)
+        gx, gy = ground_points(
+            cam, att, (x, y, h), [cam.cx, 0, cam.width], [cam.cy] * 3, MAX_RANGE_H
+        )
+        half = math.hypot(gx[2] - gx[1], gy[2] - gy[1]) / 2 * spread
+        return gx[0] + rng.uniform(-half, half), gy[0] + rng.uniform(-half, half)
 
     palette = [
         (60, 40, 30),
@@ -351,7 +356,7 @@ class Renderer:
         x, y, h, att = self.flight.state(t)
         w, hh = cam.width, cam.height
         gx, gy = ground_points(
-            cam, att, (x, y, h), np.array([0, w, w, 0]), np.array([0, 0, hh, hh]), 4.0
+            cam, att, (x, y, h), np.array([0, w, w, 0]), np.array([0, 0, hh, hh]), MAX_RANGE_H
         )
         m = 3.0
         mosaic = self.ground.render(gx.min() - m, gy.min() - m, gx.max() + m, gy.max() + m)

@@ -8,13 +8,14 @@ working copies are made once per frame and shared by all detectors.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 import cv2
 import numpy as np
 
-from vision.camera import Camera
+from vision.camera import Attitude, Camera, ground_points
 from vision.pose import Pose
 
 __all__ = ["Detection", "Detector", "FrameContext", "scale_box"]
@@ -48,11 +49,27 @@ class FrameContext:
     hidden: np.ndarray | None = None
     proposals: list[Detection] = field(default_factory=list)
     _work: dict = field(default_factory=dict, repr=False)
+    _gsd: float | None = field(default=None, repr=False)
 
     @property
     def gsd_m(self) -> float | None:
-        """Metres per full-resolution pixel at the image centre, or None without a pose."""
-        return None if self.height_m is None else self.camera.gsd_m(self.height_m)
+        """Metres per full-resolution pixel at the image centre, or None without a pose.
+
+        The square root of the pixel's ground area, so oblique views (where a pixel covers more
+        ground along the line of sight than across it) turn square metres into pixels correctly.
+        """
+        if self.height_m is None:
+            return None
+        if self._gsd is None:
+            cam = self.camera
+            att = self.pose.attitude if self.pose is not None else Attitude()
+            u = [cam.cx - 0.5, cam.cx + 0.5, cam.cx, cam.cx]
+            v = [cam.cy, cam.cy, cam.cy - 0.5, cam.cy + 0.5]
+            gx, gy = ground_points(cam, att, (0.0, 0.0, self.height_m), u, v)
+            across = math.hypot(gx[1] - gx[0], gy[1] - gy[0])
+            along = math.hypot(gx[3] - gx[2], gy[3] - gy[2])
+            self._gsd = math.sqrt(across * along)
+        return self._gsd
 
     def work(self, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, float]:
         """(bgr, grey, hidden, scale) at ``width`` px wide; ``scale`` = full px per work px."""

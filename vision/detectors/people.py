@@ -8,7 +8,8 @@ how tall a 1.75 m upright person appears at the picture's centre: if that is und
 ``min_person_px`` (high altitude, or a nadir view where an upright body is seen end-on) it does
 not run at all. Otherwise it rescales the frame so people come out at the right size, and because
 HOG is slow (about 2 fps at 720p) it scans the whole frame only every ``every_n`` frames and, in
-between, only the regions the activity detector proposed.
+between, only the regions the activity detector proposed and those where it found figures in the
+previous frame (so a figure, once found, is followed from frame to frame and can be confirmed).
 """
 
 from __future__ import annotations
@@ -33,15 +34,18 @@ class PeopleDetector:
         self.hog = cv2.HOGDescriptor()
         self.hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
         self.count = 0
+        self._last: list[tuple[int, int, int, int]] = []
         self.stats = {"frames": 0, "not_applicable": 0, "full_scans": 0, "region_scans": 0}
 
-    def person_px(self, ctx: FrameContext) -> float:
-        """Apparent height (px) of an upright person standing on the ground at the picture centre."""
+    def person_px(self, ctx: FrameContext, u: float | None = None, v: float | None = None) -> float:
+        """Apparent height (px) of an upright person whose feet are at pixel (u, v) (default: centre)."""
         if ctx.pose is None or ctx.height_m is None:
             return 0.0
         cam, att = ctx.camera, ctx.pose.attitude
         pos = (0.0, 0.0, ctx.height_m)
-        gx, gy = ground_points(cam, att, pos, cam.cx, cam.cy)
+        gx, gy = ground_points(
+            cam, att, pos, cam.cx if u is None else u, cam.cy if v is None else v
+        )
         pts = np.array([[gx[0], gy[0], 0.0], [gx[0], gy[0], PERSON_HEIGHT_M]])
         uv, front = project_points(cam, att, pos, pts)
         return float(np.hypot(*(uv[1] - uv[0]))) if front.all() else 0.0
@@ -53,20 +57,27 @@ class PeopleDetector:
         if tall < self.cfg.min_person_px:
             self.stats["not_applicable"] += 1
             return []
-        f = self.cfg.target_person_px / tall
         h, w = ctx.image.shape[:2]
         if self.count % self.cfg.every_n == 1 or self.cfg.every_n <= 1:
             self.stats["full_scans"] += 1
-            regions = [(0, 0, w, h)]
+            regions = [((0, 0, w, h), tall)]
         else:
-            pad = int(tall)
-            regions = [
-                (max(0, b[0] - pad), max(0, b[1] - pad), min(w, b[2] + pad), min(h, b[3] + pad))
-                for b in (p.box for p in ctx.proposals)
-            ]
+            regions = []
+            for b in [*(p.box for p in ctx.proposals), *self._last]:
+                # People nearer the camera look taller: scale each region for its own distance.
+                here = self.person_px(ctx, (b[0] + b[2]) / 2, b[3]) or tall
+                pad = int(here)
+                box = (
+                    max(0, b[0] - pad),
+                    max(0, b[1] - pad),
+                    min(w, b[2] + pad),
+                    min(h, b[3] + pad),
+                )
+                regions.append((box, here))
             self.stats["region_scans"] += len(regions)
         boxes, scores = [], []
-        for x0, y0, x1, y1 in regions:
+        for (x0, y0, x1, y1), px in regions:
+            f = self.cfg.target_person_px / px
             crop = ctx.image[y0:y1, x0:x1]
             size = (int(round((x1 - x0) * f)), int(round((y1 - y0) * f)))
             if size[0] < 64 or size[1] < 128:
@@ -92,4 +103,5 @@ class PeopleDetector:
             out.append(
                 Detection(box, min(1.0, scores[i] / 3.0), self.name, "people", anchor="foot")
             )
+        self._last = [d.box for d in out]
         return out
