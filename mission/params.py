@@ -11,6 +11,7 @@ read-only, refused) is reported by name with both values; nothing is ever silent
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import struct
 import time
@@ -207,20 +208,16 @@ class ParamClient:
                     pass
                 names[s.name] = name
                 break
+        return self.verify([dataclasses.replace(s, name=names[s.name]) for s in settings])
+
+    def verify(self, settings: Sequence[Setting]) -> list[ParamRow]:
+        """Read every setting and compare, writing nothing: the last look before arming."""
         rows = []
         for s in settings:
-            confirmed = self._read_any((names[s.name], *s.aliases))
-            ok = confirmed is not None and agrees(s.value, confirmed.value, confirmed.type)
-            rows.append(
-                ParamRow(
-                    confirmed.name if confirmed else s.name,
-                    s.value,
-                    confirmed.value if confirmed else None,
-                    ok,
-                    s.unit,
-                    s.reason,
-                )
-            )
+            found = self._read_any((s.name, *s.aliases))
+            ok = found is not None and agrees(s.value, found.value, found.type)
+            rows.append(ParamRow(found.name if found else s.name, s.value,
+                                 found.value if found else None, ok, s.unit, s.reason))  # fmt: skip
         return rows
 
     def _read_any(self, names: Sequence[str]) -> ParamValue | None:

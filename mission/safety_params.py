@@ -24,7 +24,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from mission.errors import MissionError
-from mission.model import District
+from mission.model import Cmd, District, Frame, Mission
 
 __all__ = [
     "ParamType",
@@ -37,6 +37,8 @@ __all__ = [
     "safety_settings",
     "resting_cell_voltage",
     "fence_radius_m",
+    "mission_layer_m",
+    "safety_config_for",
 ]
 
 
@@ -233,3 +235,47 @@ def fence_radius_m(district: District, launch_xy: tuple[float, float], slack_m: 
     xy = np.asarray(district.boundary.exterior.coords)
     far = float(np.max(np.hypot(xy[:, 0] - launch_xy[0], xy[:, 1] - launch_xy[1])))
     return float(min(max(math.ceil(far + slack_m), 30), 10000))
+
+
+def mission_layer_m(mission: Mission) -> float:
+    """The altitude a (layered) mission flies at: its highest positioned item above the launch
+    site, so RTL never climbs into a layer above it, and never descends into one below."""
+    alts = [
+        it.alt - (mission.home.alt if it.frame == Frame.GLOBAL and mission.home else 0.0)
+        for it in mission.items
+        if it.command in _FLOWN and it.alt
+    ]
+    if not alts:
+        raise MissionError("the mission has no flown altitude; plan it with gridpatrol plan")
+    return float(max(alts))
+
+
+_FLOWN = {Cmd.NAV_TAKEOFF, Cmd.NAV_WAYPOINT, Cmd.NAV_SPLINE_WAYPOINT, Cmd.NAV_LOITER_TURNS,
+          Cmd.NAV_LOITER_TIME, Cmd.NAV_LOITER_UNLIM}  # fmt: skip
+
+
+def safety_config_for(
+    mission: Mission,
+    district: District,
+    *,
+    ceiling_m: float = 120.0,
+    reserve: float = 0.20,
+    gcs_timeout_s: float = 5.0,
+    battery: BatteryConfig | None = None,
+    sysid: int | None = None,
+) -> SafetyConfig:
+    """The safety parameters of one sortie: RTL at its own layer, the fence circle round its
+    launch site (its home) holding the whole district, the ceiling and the endurance reserve."""
+    home = mission.home
+    if home is None or not (home.lat or home.lon):
+        raise MissionError("the mission has no home (launch site); plan it with gridpatrol plan")
+    x, y = district.frame.to_metric(home.lon, home.lat)
+    return SafetyConfig(
+        ceiling_m=ceiling_m,
+        rtl_alt_m=mission_layer_m(mission),
+        fence_radius_m=fence_radius_m(district, (float(x), float(y))),
+        gcs_timeout_s=gcs_timeout_s,
+        reserve=reserve,
+        battery=battery or BatteryConfig(),
+        sysid=sysid,
+    )

@@ -76,3 +76,21 @@ def test_fence_radius_holds_the_whole_district():
     r = fence_radius_m(district, (0.0, 0.0))
     assert (2000**2 + 1000**2) ** 0.5 < r <= (2000**2 + 1000**2) ** 0.5 + 51
     assert fence_radius_m(district, (1000.0, 500.0)) < r
+
+
+def test_sortie_config_takes_its_layer_and_launch_site(example_district):
+    from mission.deconflict import with_layer
+    from mission.safety_params import safety_config_for
+    from mission.sortie import Route, Waypoint, route_to_mission
+
+    d = example_district
+    site = d.launch_site("ls-east").position
+    route = Route("ls-east", (site.x, site.y), (Waypoint(site.x + 300, site.y + 200),))
+    mission = with_layer(route_to_mission(route, d, 60.0), 80.0)
+    config = safety_config_for(mission, d, ceiling_m=110.0, reserve=0.25)
+    assert config.rtl_alt_m == 80.0 and config.ceiling_m == 110.0 and config.reserve == 0.25
+    assert config.fence_radius_m == fence_radius_m(d, (site.x, site.y))
+    assert values(config)["RTL_ALT"] == 8000
+    homeless = mission.__class__(items=mission.items)
+    with pytest.raises(MissionError, match="no home"):
+        safety_config_for(homeless, d)

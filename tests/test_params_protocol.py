@@ -267,3 +267,14 @@ def test_agreement_tolerance_follows_the_type():
     assert not agrees(7000, 7001.0, ParamType.INT32)
     assert not agrees(1, 1.5, ParamType.INT8)
     assert not agrees(1, float("nan"), ParamType.INT8)
+
+
+def test_verify_before_arming_reads_only_and_sees_a_changed_value():
+    vehicle, client, _ = setup()
+    settings_ = safety_settings(CONFIG)
+    assert all(r.ok for r in client.apply(settings_))
+    writes = len(vehicle.sets)
+    vehicle.params["FS_GCS_ENABLE"] = (0.0, ParamType.INT8)  # someone changed it since upload
+    rows = client.verify(settings_)
+    assert len(vehicle.sets) == writes
+    assert [(r.name, r.confirmed) for r in rows if not r.ok] == [("FS_GCS_ENABLE", 0.0)]
