@@ -279,12 +279,12 @@ def main() -> None:
         for w, h in sizes:
             res = bench_resolution(district, config, w, h, seconds, tmp)
             print(f"\n## {w}x{h}, one core, {len(CLIPS)} clips x {seconds:.0f} s at 10 fps, 60 m")
-            print(f"{'stage':46} {'fps':>8} {'precision':>10} {'recall':>8} {'hits/alerts':>11}")
+            print(f"{'stage':68} {'fps':>8} {'precision':>10} {'recall':>8} {'hits/alerts':>11}")
             for stage, v in res.items():
                 p = f"{v['precision']:.3f}" if "precision" in v else ""
                 r = f"{v['recall']:.3f}" if "recall" in v else ""
                 tp = str(v.get("tp", v.get("alerts", "")))
-                print(f"{stage:46} {v['fps']:8.1f} {p:>10} {r:>8} {tp:>11}")
+                print(f"{stage:68} {v['fps']:8.1f} {p:>10} {r:>8} {tp:>11}")
         lat = bench_latency(district, config, tmp, 1 if args.quick else 3)
         print(
             "\n## alert latency: confirming frame start -> subscriber receives (mosquitto, QoS 1)"

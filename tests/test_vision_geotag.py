@@ -89,3 +89,10 @@ def test_footprint_is_a_closed_ring_round_the_nadir_point(example_district):
     width = np.ptp(xy[:, 0])
     assert width == pytest.approx(2 * 60 * math.tan(math.radians(35)), rel=0.01)
     assert np.allclose(xy.mean(axis=0), (site.x, site.y), atol=0.01)
+
+
+def test_sensor_and_focal_length_give_the_lens_of_the_same_fov():
+    cam = Camera.from_sensor(1280, 720, sensor_width_mm=6.3, focal_mm=4.5)
+    hfov = math.degrees(2 * math.atan(6.3 / 2 / 4.5))
+    assert cam.fx == pytest.approx(Camera.from_hfov(1280, 720, hfov).fx)
+    assert cam.scaled(640, 360).fx == pytest.approx(cam.fx / 2)

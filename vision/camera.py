@@ -73,10 +73,6 @@ class Camera:
         return cls(width, height, f, f, width / 2.0, height / 2.0, mount_pitch_deg)
 
     @property
-    def hfov_deg(self) -> float:
-        return math.degrees(2.0 * math.atan(self.width / (2.0 * self.fx)))
-
-    @property
     def K(self) -> np.ndarray:
         return np.array([[self.fx, 0.0, self.cx], [0.0, self.fy, self.cy], [0.0, 0.0, 1.0]])
 
@@ -99,10 +95,6 @@ class Camera:
         z_c = np.array([math.cos(t), 0.0, -math.sin(t)])
         y_c = np.cross(z_c, x_c)
         return np.column_stack([x_c, y_c, z_c])
-
-    def gsd_m(self, height_m: float) -> float:
-        """Ground size of one pixel at the image centre, metres (nadir approximation)."""
-        return height_m / self.fx
 
 
 def ned_from_body(att: Attitude) -> np.ndarray:

@@ -72,13 +72,10 @@ class Geotagger:
         x, y = self.district.frame.to_metric(pose.lon, pose.lat)
         return float(x), float(y)
 
-    def ground_xy(
-        self, pose: Pose, u, v, height: float | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def ground_xy(self, pose: Pose, u, v) -> tuple[np.ndarray, np.ndarray]:
         """World (x, y) of pixels (u, v); rays near or above the horizon are cut at a far range."""
-        h = self.height_above_ground(pose) if height is None else height
         cx, cy = self.camera_xy(pose)
-        return self._project(pose.attitude, cx, cy, h, u, v)
+        return self._project(pose.attitude, cx, cy, self.height_above_ground(pose), u, v)
 
     def _project(self, att: Attitude, cx: float, cy: float, h: float, u, v):
         return ground_points(self.camera, att, (cx, cy, h), u, v, self.max_range_factor)
@@ -122,8 +119,3 @@ class Geotagger:
         x, y = self.ground_xy(pose, np.array([0, w, w, 0, 0]), np.array([0, 0, hgt, hgt, 0]))
         lon, lat = self.district.frame.to_lonlat(x, y)
         return [[round(float(a), 7), round(float(b), 7)] for a, b in zip(lon, lat, strict=True)]
-
-    def footprint_xy(self, pose: Pose) -> np.ndarray:
-        w, hgt = self.camera.width, self.camera.height
-        x, y = self.ground_xy(pose, np.array([0, w, w, 0]), np.array([0, 0, hgt, hgt]))
-        return np.column_stack([x, y])

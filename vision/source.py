@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -49,7 +49,6 @@ class SourceStats:
     frames: int = 0
     corrupt: int = 0
     reopens: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 class FrameSource(Protocol):

@@ -1,13 +1,16 @@
 """Moving things seen from a moving camera.
 
 1. The camera's own motion between frames: ORB features matched between the current frame and
-   earlier ones, then a robust (RANSAC or MAGSAC++) homography (the ground is close to a plane from patrol height).
+   earlier ones, then a robust (RANSAC or MAGSAC++) homography; from patrol height the ground is
+   close to a plane, so one homography maps a whole earlier frame onto the current one.
 2. The earlier frames are warped onto the current one and differenced. Two earlier frames are
    used (``gap_s`` and ``2 x gap_s`` back) and only change seen against both is kept: that is
    where a moving object is *now*, not where it was.
 3. The difference tolerates one pixel of misregistration (it is measured against the local
-   min/max of the warped frame), is cleaned with a morphological close, and blobs between the
-   minimum and maximum areas (square metres, turned into pixels from altitude) are reported.
+   min/max of the warped frame) and a change of focus between frames (a further-smoothed copy
+   of the current frame must differ too), is grouped by a morphological close of ``group_m``,
+   and blobs between the minimum and maximum areas (square metres, turned into pixels from
+   the ground sampling distance) are reported; one-pixel-thin streaks never are.
 
 Frames whose ego-motion cannot be estimated, or where too much of the picture changes (a
 registration failure), report nothing rather than guesses.
