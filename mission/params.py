@@ -21,7 +21,8 @@ from enum import StrEnum
 from typing import Any
 
 from mission.errors import TransferError
-from mission.safety_params import ParamType, Setting
+from mission.model import District, Mission
+from mission.safety_params import ParamType, Setting, safety_config_for, safety_settings
 from mission.transfer.protocol import VEHICLE, Exchange, MessageLink, Target
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "agrees",
     "require_confirmed",
     "format_rows",
+    "apply_sortie_safety",
 ]
 
 TIMEOUT_S = 1.0
@@ -291,3 +293,23 @@ def format_rows(rows: Sequence[ParamRow]) -> str:
              for row in (head, *body)]  # fmt: skip
     lines.insert(1, "-+-".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def apply_sortie_safety(
+    link: MessageLink,
+    mission: Mission,
+    district: District,
+    *,
+    target: Target = VEHICLE,
+    autopilot: str = "ardupilot",
+    client_options: dict[str, Any] | None = None,
+    **config_options: Any,
+) -> list[ParamRow]:
+    """Set and read back the safety table of the sortie ``mission`` flies (the upload's step).
+
+    ``config_options`` go to ``safety_config_for`` (ceiling_m, reserve, gcs_timeout_s, battery,
+    sysid). Returns the rows for the operator's table; ``require_confirmed`` decides.
+    """
+    config = safety_config_for(mission, district, **config_options)
+    client = ParamClient(link, target, **(client_options or {}))
+    return client.apply(safety_settings(config, autopilot))

@@ -278,3 +278,20 @@ def test_verify_before_arming_reads_only_and_sees_a_changed_value():
     rows = client.verify(settings_)
     assert len(vehicle.sets) == writes
     assert [(r.name, r.confirmed) for r in rows if not r.ok] == [("FS_GCS_ENABLE", 0.0)]
+
+
+def test_sortie_safety_is_what_upload_sets(example_district):
+    from mission.deconflict import with_layer
+    from mission.params import apply_sortie_safety
+    from mission.sortie import Route, Waypoint, route_to_mission
+
+    site = example_district.launch_site("ls-west").position
+    route = Route("ls-west", (site.x, site.y), (Waypoint(site.x + 100, site.y),))
+    mission = with_layer(route_to_mission(route, example_district, 60.0), 90.0)
+    vehicle = ScriptedVehicle(ardupilot_defaults())
+    link = BytesLink(vehicle, Clock())
+    rows = apply_sortie_safety(link, mission, example_district, ceiling_m=120.0, sysid=1,
+                               client_options={"clock": link.clock})  # fmt: skip
+    require_confirmed(rows)
+    assert vehicle.params["RTL_ALT"][0] == 9000.0
+    assert vehicle.params["FENCE_RADIUS"][0] > 700.0

@@ -25,14 +25,8 @@ from shapely.ops import nearest_points
 from mission.deconflict import check_schedule, layer_schedule, with_layer
 from mission.flight_model import FlightModel
 from mission.model import District, Mission
-from mission.params import ParamClient, format_rows, require_confirmed
-from mission.safety_params import (
-    BatteryConfig,
-    ParamType,
-    SafetyConfig,
-    fence_radius_m,
-    safety_settings,
-)
+from mission.params import ParamClient, apply_sortie_safety, format_rows, require_confirmed
+from mission.safety_params import BatteryConfig, ParamType, safety_config_for, safety_settings
 from mission.sortie import Orbit, Route, Waypoint, route_to_mission
 from mission.transfer import Target, Vehicle, upload_verified
 from mission.transfer.vehicle import COPTER_MODES
@@ -122,10 +116,9 @@ def sortie(district: District, site_id: str, steps, alt_m: float) -> Mission:
     return with_layer(mission, alt_m)
 
 
-def safety_for(district: District, site_id: str, alt_m: float, **extra) -> SafetyConfig:
-    site = district.launch_site(site_id).position
-    radius = fence_radius_m(district, (site.x, site.y))
-    return SafetyConfig(rtl_alt_m=alt_m, fence_radius_m=radius, sysid=1, battery=PACK, **extra)
+def safety_options(**extra) -> dict:
+    """What upload would pass to ``apply_sortie_safety`` for a SITL copter."""
+    return {"battery": PACK, "sysid": 1, **extra}
 
 
 def free_instances(count: int, first: int = 20) -> list[int]:
@@ -151,15 +144,16 @@ def booted(
     district: District,
     site_id: str,
     mission: Mission,
-    config: SafetyConfig,
     *,
     instance: int | None = None,
     speedup: float = SPEEDUP,
+    **safety: float,
 ) -> Iterator[Booted]:
-    """A fresh SITL at the launch site with the mission uploaded and the safety table confirmed."""
+    """A fresh SITL at the launch site, the safety table set and confirmed, then the mission
+    uploaded and verified: the order ``gridpatrol upload`` follows."""
     instance = free_instances(1)[0] if instance is None else instance
     sitl = Sitl(find_sitl(), home_at_site(district, site_id), instance=instance, speedup=speedup,
-                params={"BATT_CAPACITY": config.battery.capacity_mah})  # fmt: skip
+                params={"BATT_CAPACITY": PACK.capacity_mah})  # fmt: skip
     sitl.start()
     link = None
     try:
@@ -171,11 +165,12 @@ def booted(
         # which the normaliser keeps up with; faster, the socket queues and the test sees the past.
         vehicle.request_telemetry(rate_hz=4.0)
         vehicle.command(511, FENCE_STATUS, 2.5e5, accept_unsupported=True)
-        upload_verified(link, mission, target=target)
-        params = ParamClient(link, target)
-        rows = params.apply(safety_settings(config))
+        rows = apply_sortie_safety(link, mission, district, target=target,
+                                   **safety_options(**safety))  # fmt: skip
         print(format_rows(rows))
         require_confirmed(rows)
+        upload_verified(link, mission, target=target)
+        params = ParamClient(link, target)
         watch = Watch(link)
         vehicle.wait_armable(60)
         yield Booted(sitl, vehicle, params, watch, mission)
@@ -200,7 +195,7 @@ def test_fence_breach_turns_the_vehicle_back(example_district):
     away = np.array([edge.x - site.x, edge.y - site.y])
     away /= np.linalg.norm(away)
     mission = sortie(d, "ls-west", [Waypoint(site.x + 50, site.y)], alt)
-    with booted(d, "ls-west", mission, safety_for(d, "ls-west", alt)) as b:
+    with booted(d, "ls-west", mission) as b:
         take_off(b, alt)
         # GUIDED refuses a position target outside the fence, so push outwards by velocity,
         # renewed faster than ArduCopter's 3 s guided-velocity timeout, until the fence acts.
@@ -238,10 +233,11 @@ def _patrol(d: District, site_id: str, alt: float) -> Mission:
 def test_low_battery_mid_mission_triggers_rtl(example_district):
     d = example_district
     alt = 30.0
-    config = safety_for(d, "ls-west", alt)
+    mission = _patrol(d, "ls-west", alt)
+    config = safety_config_for(mission, d, **safety_options())
     wanted = {s.name: s.value for s in safety_settings(config)}
     between = round((wanted["BATT_LOW_VOLT"] + wanted["BATT_CRT_VOLT"]) / 2, 2)
-    with booted(d, "ls-west", _patrol(d, "ls-west", alt), config) as b:
+    with booted(d, "ls-west", mission) as b:
         take_off(b, alt)
         b.vehicle.start_mission()
         b.watch.until(lambda: b.watch.reached >= 2, 300 / SPEEDUP + 60, "mission under way")
@@ -256,8 +252,7 @@ def test_lost_gcs_heartbeat_triggers_rtl_after_the_timeout(example_district):
     d = example_district
     alt = 30.0
     timeout_s = 5.0
-    config = safety_for(d, "ls-west", alt, gcs_timeout_s=timeout_s)
-    with booted(d, "ls-west", _patrol(d, "ls-west", alt), config) as b:
+    with booted(d, "ls-west", _patrol(d, "ls-west", alt), gcs_timeout_s=timeout_s) as b:
         link = b.vehicle.link
         beating = threading.Event()
         beating.set()
@@ -310,14 +305,7 @@ def test_two_layered_sorties_never_lose_separation(example_district):
     with contextlib.ExitStack() as stack:
         fleet = {
             s.id: stack.enter_context(
-                booted(
-                    d,
-                    s.launch_site,
-                    flown[s.id],
-                    safety_for(d, s.launch_site, alt[s.id]),
-                    instance=instances[k],
-                    speedup=speedup,
-                )  # fmt: skip
+                booted(d, s.launch_site, flown[s.id], instance=instances[k], speedup=speedup)
             )
             for k, s in enumerate(layered.sorties)
         }
