@@ -564,6 +564,7 @@ def write_footage(renderer: Renderer, out_dir: Path, name: str = "footage") -> F
             )
     finally:
         writer.release()
+    _stamp_mp4(video, spec.start_time)
     write_tlog(renderer, tlog)
     cam = renderer.camera
     doc = {
@@ -582,6 +583,19 @@ def write_footage(renderer: Renderer, out_dir: Path, name: str = "footage") -> F
     }
     truth_path.write_text(json.dumps(doc))
     return FootageFiles(video, tlog, truth_path, len(frames))
+
+
+def _stamp_mp4(path: Path, start_time: float) -> None:
+    """Write the clip's start into the MP4's ``mvhd`` creation time, as a camera would."""
+    from vision.source import mvhd_offset
+
+    where = mvhd_offset(path)
+    if where is None:
+        return
+    offset, width = where
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        f.write(int(start_time + 2_082_844_800).to_bytes(width, "big"))
 
 
 def _pose_json(p: Pose) -> dict:

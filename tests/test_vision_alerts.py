@@ -62,7 +62,7 @@ def test_same_object_updates_and_a_far_or_late_one_is_new():
     for t in range(3):
         for e in tracker.update(float(t), [_obs(0.0, 0.0)]):
             kinds.append(e.kind)
-            tracker.opened(e.observation, "a1", float(t))
+            e.track.alert_id = "a1"
     # Lost for a while, then seen again 8 m away (same object): it updates "a1", no new alert.
     for t in range(3, 20):
         tracker.update(float(t), [])
@@ -77,6 +77,15 @@ def test_same_object_updates_and_a_far_or_late_one_is_new():
         tracker.update(float(t), [])
     again = [e for t in range(3) for e in tracker.update(late + t, [_obs(8.0, 0.0)])]
     assert kinds == ["new"] and [e.kind for e in again] == ["new"]
+
+
+def test_two_objects_in_view_are_two_alerts_but_two_blobs_of_one_are_one():
+    tracker = Tracker(CONFIG.tracker)
+    events = [e for t in range(3) for e in tracker.update(float(t), [_obs(0, 0), _obs(10, 0)])]
+    assert [e.kind for e in events] == ["new", "new"]
+    tracker = Tracker(CONFIG.tracker)
+    events = [e for t in range(3) for e in tracker.update(float(t), [_obs(0, 0), _obs(0, 3.5)])]
+    assert [e.kind for e in events] == ["new"]
 
 
 def _hover_over_walker(district, tmp_path, seconds=10.0):

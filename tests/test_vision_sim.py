@@ -13,6 +13,7 @@ from mission.formats import write_mission
 from mission.model import Cmd, Mission, MissionItem
 from sim.errors import SimError
 from vision.pose import read_tlog_track
+from vision.source import mp4_creation_time
 
 ARGS = ["--seconds", "3", "--fps", "5", "--width", "320", "--height", "180"]
 
@@ -41,6 +42,7 @@ def test_mission_is_flown_and_everything_matches(tmp_path, example_district, exa
     while cap.read()[0]:
         n += 1
     assert n == len(truth["frames"]) == 15
+    assert mp4_creation_time(out / "footage.mp4") == truth["start_time"]
     track = read_tlog_track(out / "footage.tlog")
     first = truth["frames"][0]
     pose = track.at(first["t"])

@@ -6,7 +6,14 @@ import cv2
 import numpy as np
 import pytest
 
-from vision.source import ImageFolderSource, SourceError, StreamSource, VideoFileSource, open_source
+from vision.source import (
+    ImageFolderSource,
+    SourceError,
+    StreamSource,
+    VideoFileSource,
+    mp4_creation_time,
+    open_source,
+)
 
 
 def _video(path, n=20, fps=10.0):
@@ -23,6 +30,7 @@ def test_video_file_frames_are_stamped_start_plus_pts(tmp_path):
     assert src.length == 20 and src.stats.frames == 20 and src.stats.corrupt == 0
     assert [round(f.time - 1000.0, 3) for f in frames] == [round(i / 10, 3) for i in range(20)]
     assert int(frames[5].image.mean()) in range(55, 66)
+    assert mp4_creation_time(tmp_path / "v.mp4") is None  # OpenCV leaves the field zero
 
 
 def test_image_folder_skips_and_counts_corrupt_files(tmp_path):

@@ -168,7 +168,7 @@ class Pipeline:
                 evidence=self.evidence.save(alert_id, frame.time, crop, small),
                 **where,
             )
-            self.tracker.opened(obs, alert_id, frame.time)
+            event.track.alert_id = alert_id
             self.stats.alerts += 1
         self._alerts[alert.id] = alert
         self.sink.send(alert)

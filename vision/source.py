@@ -8,6 +8,7 @@ skipped and counted, never passed on.
 
 from __future__ import annotations
 
+import struct
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ __all__ = [
     "StreamSource",
     "ImageFolderSource",
     "open_source",
+    "mp4_creation_time",
+    "mvhd_offset",
 ]
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
@@ -185,6 +188,62 @@ class ImageFolderSource:
 
     def close(self) -> None:
         pass
+
+
+_MP4_EPOCH = 2_082_844_800  # seconds from 1904-01-01 (QuickTime/MP4 time) to 1970-01-01
+
+
+def _mp4_boxes(f, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
+    """(type, payload offset, payload end) of the boxes between ``start`` and ``end``."""
+    pos = start
+    while pos + 8 <= end:
+        f.seek(pos)
+        head = f.read(16)
+        if len(head) < 8:
+            return
+        size, kind = struct.unpack(">I4s", head[:8])
+        body = pos + 8
+        if size == 1 and len(head) == 16:
+            size, body = struct.unpack(">Q", head[8:16])[0], pos + 16
+        elif size == 0:
+            size = end - pos
+        if size < 8:
+            return
+        yield kind, body, pos + size
+        pos += size
+
+
+def mvhd_offset(path: Path) -> tuple[int, int] | None:
+    """(file offset of the creation time in the ``mvhd`` box, its width in bytes), if any."""
+    try:
+        with open(path, "rb") as f:
+            end = f.seek(0, 2)
+            for kind, body, stop in _mp4_boxes(f, 0, end):
+                if kind == b"moov":
+                    for inner, ibody, _ in _mp4_boxes(f, body, stop):
+                        if inner == b"mvhd":
+                            f.seek(ibody)
+                            version = f.read(1)
+                            return ibody + 4, 8 if version == b"\x01" else 4
+    except OSError:
+        return None
+    return None
+
+
+def mp4_creation_time(path: Path) -> float | None:
+    """Epoch seconds of an MP4/MOV's ``mvhd`` creation time, or None when absent or zero.
+
+    Cameras write it at the start of recording (in UTC by the standard; check your camera).
+    """
+    where = mvhd_offset(path)
+    if where is None:
+        return None
+    offset, width = where
+    with open(path, "rb") as f:
+        f.seek(offset)
+        raw = f.read(width)
+    value = int.from_bytes(raw, "big") if len(raw) == width else 0
+    return float(value - _MP4_EPOCH) if value > _MP4_EPOCH else None
 
 
 def open_source(spec: str, start_time: float = 0.0, fps: float = 1.0) -> FrameSource:

@@ -53,11 +53,11 @@ class _Candidate:
 
 @dataclass(frozen=True)
 class Event:
-    """``kind`` is "new" (raise an alert) or "update" (republish ``track``'s alert)."""
+    """``kind`` is "new" (raise an alert and set ``track.alert_id``) or "update" (republish it)."""
 
     kind: str
     observation: Observation
-    track: AlertTrack | None = None
+    track: AlertTrack
 
 
 @dataclass
@@ -65,6 +65,7 @@ class Tracker:
     cfg: TrackerConfig
     candidates: list[_Candidate] = field(default_factory=list)
     alerts: list[AlertTrack] = field(default_factory=list)
+    _active: set[int] = field(default_factory=set, repr=False)
 
     def update(self, t: float, observations: list[Observation]) -> list[Event]:
         """Feed one frame's observations (possibly none); returns what the alert stage must do."""
@@ -88,6 +89,8 @@ class Tracker:
         hit_ids = {id(c) for c, _ in seen}
         for c in self.candidates:
             c.hits.append(id(c) in hit_ids)
+        # Alerts whose object is in view right now belong to that object, not to a newcomer.
+        self._active = {id(c.alert) for c, _ in seen if c.alert is not None}
         events = [e for c, obs in seen if (e := self._sighting(c, obs, t)) is not None]
         self.candidates = [c for c in self.candidates if any(c.hits)]
         self.alerts = [a for a in self.alerts if t - a.last_seen <= cfg.same_object_s]
@@ -100,33 +103,28 @@ class Tracker:
                 return None
             c.alert = self._existing(c, t)
             if c.alert is None:
-                return Event("new", obs)
+                # Registered at once, so a second candidate confirmed in the same frame (a vehicle
+                # seen as two blobs) finds it and becomes an update rather than a second alert.
+                c.alert = AlertTrack("", c.code, c.x, c.y, t, t, 1, obs.detection.score)
+                self.alerts.append(c.alert)
+                self._active.add(id(c.alert))
+                return Event("new", obs, c.alert)
         a = c.alert
         a.x, a.y, a.last_seen = c.x, c.y, t
         a.sightings += 1
         a.best_score = max(a.best_score, obs.detection.score)
-        if t - a.last_published >= self.cfg.update_every_s:
+        if t - a.last_published >= self.cfg.update_every_s and a.alert_id:
             a.last_published = t
             return Event("update", obs, a)
         return None
 
     def _existing(self, c: _Candidate, t: float) -> AlertTrack | None:
+        """The alert this candidate continues: an object lost within ``same_object_s`` and
+        ``same_object_m``, or one in view now but within ``match_radius_m`` (one object seen as
+        two blobs). Another object in view further away is a different object."""
         for a in self.alerts:
-            if (
-                a.code == c.code
-                and t - a.last_seen <= self.cfg.same_object_s
-                and math.hypot(a.x - c.x, a.y - c.y) <= self.cfg.same_object_m
-            ):
+            d = math.hypot(a.x - c.x, a.y - c.y)
+            reach = self.cfg.match_radius_m if id(a) in self._active else self.cfg.same_object_m
+            if a.code == c.code and t - a.last_seen <= self.cfg.same_object_s and d <= reach:
                 return a
         return None
-
-    def opened(self, c_obs: Observation, alert_id: str, t: float) -> AlertTrack:
-        """Record that an alert was raised for the candidate that produced ``c_obs``."""
-        track = AlertTrack(
-            alert_id, c_obs.detection.code, c_obs.fix.x, c_obs.fix.y, t, t, 1, c_obs.detection.score
-        )
-        self.alerts.append(track)
-        for c in self.candidates:
-            if c.last is c_obs:
-                c.alert = track
-        return track

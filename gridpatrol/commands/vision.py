@@ -103,7 +103,6 @@ def vision(
     config = config.with_changes(camera=cam_changes, alerts=alert_changes)
     district = load_district(district_path, crs=crs)
     dets = build_detectors(detectors.split(","), config)
-    start_time = _parse_time(start)
     feed = None
     if telemetry == "mqtt":
         if not mqtt:
@@ -112,11 +111,13 @@ def vision(
         poses = feed.track
     else:
         poses = read_tlog_track(Path(telemetry), config.pose.max_gap_s)
-        if start_time is None:
-            start_time = poses.start
+    start_time, origin = _start_time(_parse_time(start), video, poses, feed is None)
     source = open_source(video, start_time or 0.0, fps)
-    if telemetry == "mqtt" and not isinstance(source, StreamSource) and start_time is None:
+    if isinstance(source, StreamSource):
+        origin = "the wall clock (live source)"
+    elif start_time is None:
         raise VisionError("a recorded video with --telemetry mqtt needs --start (its wall time)")
+    typer.echo(f"frame times from {origin}")
     root = Path(evidence or config.alerts.evidence_dir)
     store = EvidenceStore(
         root, config.alerts.retention_days, config.alerts.jpeg_quality, config.alerts.embed_jpeg
@@ -157,6 +158,22 @@ def vision(
         f"{st.no_pose} without pose): {st.alerts} alerts, {st.updates} updates"
         + ("" if flushed else "; some alerts are still spooled and go out on the next run")
     )
+
+
+def _start_time(given, video: str, poses, from_log: bool) -> tuple[float | None, str]:
+    """When the video's first frame was taken: --start, else the MP4's own creation time (if the
+    telemetry log covers it), else the start of the telemetry log."""
+    from vision.source import mp4_creation_time
+
+    if given is not None:
+        return given, "--start"
+    path = Path(video)
+    created = mp4_creation_time(path) if path.is_file() else None
+    if created is not None and (not from_log or poses.start - 60 <= created <= poses.end):
+        return created, "the video's creation time"
+    if from_log:
+        return poses.start, "the start of the telemetry log"
+    return None, ""
 
 
 class _Fanout:
