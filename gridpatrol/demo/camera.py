@@ -2,17 +2,15 @@
 
 ``sim.footage`` renders what a nadir camera saw along the flight (procedural ground, moving people
 and vehicles, flowering plots, all seeded); the vision pipeline flags frames, geotags them with
-poses and publishes alerts through the telemetry spool. Only the stretch flown at patrol height is
-filmed, a few seconds of low-resolution frames: enough to show alerts, quick on two cores.
+poses and publishes alerts through the telemetry spool. Only the airborne part is filmed (see
+``sim.footage.TrackFlight``), a few seconds of low-resolution frames: enough to show alerts, quick
+on two cores.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from pathlib import Path
-
-import numpy as np
 
 from mission.district import CellIndex
 from mission.model import District
@@ -21,55 +19,42 @@ from vision.alerts import Alert, EvidenceStore, MqttAlertSink
 from vision.config import load_config
 from vision.detectors import build_detectors
 from vision.pipeline import Pipeline, PipelineStats
-from vision.pose import Pose, PoseTrack
+from vision.pose import PoseTrack
 from vision.source import Frame
 
-__all__ = ["TrackWindow", "patrol_window", "film_and_flag", "FOOTAGE", "DETECTORS"]
+__all__ = ["slowed", "film_and_flag", "FOOTAGE", "DETECTORS"]
 
-FOOTAGE = {"width": 480, "height": 270, "fps": 4.0}
+# No walking figures: sim.footage draws off-frame people with runaway sizes (reported), and at
+# patrol height a person is a few pixels anyway; moving vehicles and flowering plots remain.
+FOOTAGE = {"width": 480, "height": 270, "fps": 4.0, "people": 0, "vehicles": 6, "blooms": 4}
 DETECTORS = ("activity", "bloom")
+PATROL_SHARE = 0.8  # filmed from this share of the highest altitude up
 
 
-class TrackWindow:
-    """A stretch ``[start, end]`` of a pose track, played ``stretch`` times slower.
+def slowed(track: PoseTrack, factor: float) -> PoseTrack:
+    """The same flight on a clock ``factor`` times slower, counted from its first sample.
 
     SITL at speed-up N lives N times faster than the wall clock its telemetry is stamped with;
-    stretching by N gives the camera back its real ground speed, so frame-to-frame motion (what
-    the activity detector registers) is that of a real patrol.
+    slowing its track by N gives the camera back its real ground speed, so frame-to-frame motion
+    (what the activity detector registers) is that of a real patrol.
     """
-
-    def __init__(self, track: PoseTrack, start: float, end: float, stretch: float = 1.0):
-        self.track, self.stretch = track, stretch
-        self.start = start
-        self.end = start + (end - start) * stretch
-
-    def at(self, t: float) -> Pose | None:
-        pose = self.track.at(self.start + (t - self.start) / self.stretch)
-        return None if pose is None else dataclasses.replace(pose, time=t)
-
-
-def patrol_window(track: PoseTrack, step_s: float = 0.5, share: float = 0.9) -> tuple[float, float]:
-    """The longest stretch flown at ``share`` of the highest altitude: the patrol, not the climb."""
-    if track.start is None or track.end is None:
-        return (0.0, 0.0)
-    times = np.arange(track.start, track.end, step_s)
-    alts = np.array([p.alt_rel_m if (p := track.at(t)) else 0.0 for t in times])
-    high = alts >= share * alts.max() if alts.max() > 5.0 else np.zeros(len(alts), bool)
-    best, run_start, span = (0.0, 0.0), None, 0.0
-    for t, up in zip(times, high, strict=True):
-        if up and run_start is None:
-            run_start = t
-        if run_start is not None and (not up or t == times[-1]):
-            if t - run_start > span:
-                best, span = (run_start, t), t - run_start
-            run_start = None
-    return best
+    out = PoseTrack(track.max_gap_s * factor)
+    t0 = track.start
+    for t, *_ in track.positions():
+        pose = track.at(t)
+        if pose is None:
+            continue
+        moved = t0 + (t - t0) * factor
+        out.add_position(moved, pose.lat, pose.lon, pose.alt_msl_m, pose.alt_rel_m)
+        a = pose.attitude
+        out.add_attitude(moved, a.roll_deg, a.pitch_deg, a.yaw_deg)
+    return out
 
 
 def film_and_flag(
     district: District,
-    flight: TrackWindow,
-    poses: TrackWindow | PoseTrack,
+    flown: PoseTrack,
+    poses: PoseTrack,
     *,
     publisher,
     vehicle: str,
@@ -79,18 +64,15 @@ def film_and_flag(
     wait_pose: Callable[[float], bool] = lambda t: True,
     on_alert: Callable[[Alert], None] = lambda a: None,
 ) -> PipelineStats:
-    """Render ``seconds`` of footage along ``flight`` and flag it, geotagging with ``poses``.
+    """Film ``seconds`` of the airborne part of ``flown`` and flag it, geotagging with ``poses``.
 
     ``wait_pose(t)`` holds each frame until the telemetry for its time has arrived (False: it
     never will), so in a live run the alerts follow the drone instead of running ahead of it.
     """
-    spec = FootageSpec(
-        **FOOTAGE,
-        seconds=max(1.0, min(seconds, flight.end - flight.start)),
-        seed=seed,
-        start_time=flight.start,
-    )
-    renderer = Renderer(district, TrackFlight(flight, district), spec)
+    patrol_height = max(p[4] for p in flown.positions())  # relative altitude: not the climb
+    flight = TrackFlight(flown, district, min_height_m=PATROL_SHARE * patrol_height)
+    spec = FootageSpec(**FOOTAGE, seconds=seconds, seed=seed, start_time=flight.t0)
+    renderer = Renderer(district, flight, spec)
     config = load_config().with_changes(
         alerts={"vehicle": vehicle, "evidence_dir": str(evidence_dir)}
     )

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from gridpatrol.broker import BrokerUnavailable, MosquittoBroker, mosquitto_binary
 from gridpatrol.centre.report import write_report
-from gridpatrol.demo.camera import TrackWindow, film_and_flag, patrol_window
+from gridpatrol.demo.camera import film_and_flag, slowed
 from gridpatrol.demo.flight import BridgeRun, SitlSortie, bridge_options
 from gridpatrol.demo.screen import LineScreen, LiveScreen, Screen
 from gridpatrol.demo.view import CentreView
@@ -278,7 +278,6 @@ def _fly_and_film(
 def _replay(opts, district, sortie, url, work, view, screen, flag):
     say = screen.say
     track = read_tlog_track(opts.recording)
-    start, end = patrol_window(track)
     flown = track.end - track.start
     say(
         translate_text(
@@ -306,9 +305,7 @@ def _replay(opts, district, sortie, url, work, view, screen, flag):
         return True
 
     try:
-        stats = film_and_flag(
-            district, TrackWindow(track, start, end), view.poses, wait_pose=wait_pose, **flag
-        )
+        stats = film_and_flag(district, track, view.poses, wait_pose=wait_pose, **flag)
         _wait(bridge.done.is_set, screen)
     finally:
         bridge.stop.set()  # on Ctrl-C or an error: the bridge flushes briefly and ends too
@@ -360,10 +357,9 @@ def _sitl(opts, district, sortie, mission, url, work, view, screen, flag):
         summary = bridge.join(30.0)
     finally:
         flight.close()
-    start, end = patrol_window(view.poses)
-    window = TrackWindow(view.poses, start, end, stretch=SITL_SPEEDUP)
     say(translate_text("vision: filming the flown track"))
-    stats = film_and_flag(district, window, window, **flag)
+    track = slowed(view.poses, SITL_SPEEDUP)
+    stats = film_and_flag(district, track, track, **flag)
     return f"flight: {sortie.id} flown in ArduPilot SITL", summary, stats
 
 
