@@ -3,7 +3,9 @@
 Each instance runs in its own temporary folder (SITL writes eeprom.bin and logs into its working
 directory) and its own process group, so stopping it kills exactly its processes. MAVLink goes to
 ``udpin:127.0.0.1:14550+10*instance``: SITL is told to send to loopback (``udpclient``) instead of
-its default TCP listeners, which bind every interface; nothing else on the network can reach it.
+its default TCP listeners, which bind every interface. Its RC-input port binds every interface
+too, so SITL runs inside a private network namespace behind ``sim.netns``, which relays the
+MAVLink ports to the host's loopback: nothing else on the network can reach it.
 A ``state.json`` per instance lets ``gridpatrol sitl stop`` find what ``sitl start`` launched.
 """
 
@@ -14,6 +16,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -179,9 +182,10 @@ class Sitl:
         if self.params:
             lines = "".join(f"{k} {v:g}\n" for k, v in self.params.items())
             (self.logdir / "gridpatrol.parm").write_text(lines)
+        relay = [sys.executable, "-m", "sim.netns", "--base", str(self.port), "--serials", "3"]
         with open(self.logdir / "sitl.log", "wb") as log:
             self._proc = subprocess.Popen(
-                self.command(),
+                [*relay, "--", *self.command()],
                 cwd=self.logdir,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
