@@ -7,13 +7,21 @@ mostly inside the frame); any detection that matches none of them is a false pos
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from vision.detectors import FrameContext
 
-__all__ = ["Score", "score_frames", "wanted_for", "detect_frames", "boxes_overlap"]
+__all__ = [
+    "Score",
+    "score_frames",
+    "wanted_for",
+    "detect_frames",
+    "boxes_overlap",
+    "alert_is_right",
+]
 
 
 @dataclass(frozen=True)
@@ -103,3 +111,21 @@ def detect_frames(detector, camera, frames) -> tuple[list[tuple[list, list[dict]
         spent += time.perf_counter() - t0
         pairs.append((boxes, fr.truth))
     return pairs, spent
+
+
+def alert_is_right(alert: dict, truth: list[dict], district, cells) -> bool:
+    """Whether an alert (JSON dict) lies at a true target of its kind, in that target's cell.
+
+    "At" means within the alert's own uncertainty radius (at least 5 m); activity alerts must
+    be at a moving target, bloom alerts at a flowering patch.
+    """
+    if alert["code"] == "bloom":
+        candidates = [t for t in truth if t["kind"] == "bloom"]
+    else:
+        candidates = [t for t in truth if t["moving"]]
+    if not candidates:
+        return False
+    x, y = district.frame.to_metric(alert["lon"], alert["lat"])
+    best = min(candidates, key=lambda t: math.hypot(t["x"] - x, t["y"] - y))
+    close = math.hypot(best["x"] - x, best["y"] - y) <= max(alert["uncertainty_m"], 5.0)
+    return close and int(cells.lookup_xy(best["x"], best["y"])[0]) == alert["cell"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import threading
 import time
 from datetime import datetime
@@ -14,6 +13,7 @@ from typer.testing import CliRunner
 
 from gridpatrol.cli import app
 from mission.district import CellIndex
+from sim.scoring import alert_is_right
 
 
 def _subscribe(port: int):
@@ -100,17 +100,7 @@ def test_synthetic_flight_alerts_arrive_in_mosquitto_with_the_right_cells(
         crop = tmp_path / "ev" / alert["evidence"]["crop"]["file"]
         assert hashlib.sha256(crop.read_bytes()).hexdigest() == alert["evidence"]["crop"]["sha256"]
         t = round(datetime.fromisoformat(alert["frame_time"]).timestamp(), 2)
-        wanted = "bloom" if alert["code"] == "bloom" else None
-        candidates = [
-            tg
-            for tg in frames[t]["targets"]
-            if (tg["kind"] == "bloom") == (wanted == "bloom") and (wanted or tg["moving"])
-        ]
-        x, y = example_district.frame.to_metric(alert["lon"], alert["lat"])
-        best = min(candidates, key=lambda tg: math.hypot(tg["x"] - x, tg["y"] - y))
-        close = math.hypot(best["x"] - x, best["y"] - y) <= max(alert["uncertainty_m"], 5.0)
-        same_cell = int(cells.lookup_xy(best["x"], best["y"])[0]) == alert["cell"]
-        right += close and same_cell
+        right += alert_is_right(alert, frames[t]["targets"], example_district, cells)
         assert alert["team"] == example_district.cell(alert["cell"]).team
     print(f"{right} of {len(got)} alerts at a true target, in its cell")
     assert right >= 0.8 * len(got), (right, len(got))
