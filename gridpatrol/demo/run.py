@@ -44,6 +44,9 @@ __all__ = ["DemoOptions", "DemoResult", "DemoError", "run_demo", "EXAMPLE", "SIT
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "xiyuan"
 SITL_SPEEDUP = 10.0
 SITL_INSTANCE = 5
+# SITL's quad draws about 16 A in cruise; its default 3.3 Ah pack is empty after 12 minutes, before
+# the planner's 25-minute endurance. 7 Ah matches the flight model (20 % left after a sortie).
+SITL_BATTERY_MAH = 7000
 FOOTAGE_S = 40.0
 BrokerChoice = Literal["auto", "mosquitto", "embedded"]
 
@@ -317,7 +320,13 @@ def _sitl(opts, district, sortie, mission, url, work, view, screen, flag):
 
     say = screen.say
     home = home_at_site(district, sortie.launch_site)
-    sitl = Sitl(opts.sitl, home, instance=SITL_INSTANCE, speedup=SITL_SPEEDUP)
+    sitl = Sitl(
+        opts.sitl,
+        home,
+        instance=SITL_INSTANCE,
+        speedup=SITL_SPEEDUP,
+        params={"BATT_CAPACITY": SITL_BATTERY_MAH},
+    )
     flight = SitlSortie(sitl, say)
     try:
         say(
