@@ -23,10 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mission.errors import PlanError
+from mission.errors import MissionError, PlanError
 from mission.flight_model import POSITIONAL, haversine_m
 from mission.geo import LocalFrame
 from mission.model import Cmd, District, Frame, Mission
+from mission.safety_params import mission_layer_m
 from mission.schedule import Schedule, revisit_gaps
 from mission.trajectory import Speeds, Trajectory, trajectory
 
@@ -43,6 +44,7 @@ __all__ = [
     "schedule_missions",
     "check_schedule",
     "layer_schedule",
+    "check_files",
 ]
 
 HORIZONTAL_M = 30.0
@@ -537,3 +539,61 @@ def _require_revisits(layered: Schedule, planned: Schedule) -> None:
                 f"to {after / 60:.1f} min, over its {limit_min:g} min limit; plan again with "
                 "another seed or fewer drones"
             )
+
+
+def check_files(
+    paths: Sequence[str | Path],
+    *,
+    speeds: Speeds,
+    district: District | None = None,
+) -> list[str]:
+    """The separation check for ``plan check``: one ``schedule.json`` (plans beside it), or
+    several mission files flown together, each as ``FILE@START`` with START in seconds or as an
+    ISO 8601 time. One line per loss of separation; empty means separated."""
+    from mission.formats import read_mission
+    from mission.schedule import read_schedule
+
+    if len(paths) == 1 and Path(paths[0]).suffix.lower() == ".json":
+        schedule = read_schedule(paths[0])
+        missions = schedule_missions(schedule, Path(paths[0]).parent)
+        return check_schedule(schedule, missions, speeds=speeds, district=district)
+    starts: list[tuple[Path, str]] = []
+    for raw in paths:
+        name, sep, start = str(raw).rpartition("@")
+        if not sep or not name:
+            raise PlanError(
+                f"{raw}: give each mission its start time as FILE@START (seconds or ISO time), "
+                "for example a.plan@0 b.plan@600, or check a schedule.json"
+            )
+        starts.append((Path(name), start))
+    offsets, epoch = _start_offsets([start for _, start in starts])
+    flights = []
+    for (path, _), start_s in zip(starts, offsets, strict=True):
+        mission = read_mission(path)
+        rtl = _layer_or_none(mission)
+        flights.append(Flight(path.stem, mission, start_s, rtl_alt_m=rtl))
+    frame = _frame(district, [f.mission for f in flights])
+    return check_separation(flights, speeds=speeds, frame=frame, district=district, epoch=epoch)
+
+
+def _start_offsets(starts: Sequence[str]) -> tuple[list[float], datetime | None]:
+    try:
+        return [float(s) for s in starts], None
+    except ValueError:
+        pass
+    try:
+        times = [datetime.fromisoformat(s) for s in starts]
+        epoch = min(times)
+        return [(t - epoch).total_seconds() for t in times], epoch
+    except (ValueError, TypeError):
+        raise PlanError(
+            f"start times {', '.join(starts)} are neither all seconds nor all ISO 8601 times "
+            "(with the same time zone); write them as a.plan@0 or a.plan@2026-11-28T08:00"
+        ) from None
+
+
+def _layer_or_none(mission: Mission) -> float | None:
+    try:
+        return mission_layer_m(mission)
+    except MissionError:
+        return None
