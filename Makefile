@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
 
 .PHONY: demo test lint bench setup system-deps clean
 
@@ -12,15 +13,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
+$(DEMO_STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[demo]'
+	@touch $(DEMO_STAMP)
+
 setup: $(STAMP)
 
 # Debian packages the tests and the demo use; installed when running as root, otherwise one line says how.
 system-deps:
 	@./scripts/system-deps.sh
 
-demo: $(STAMP)
-	@mkdir -p demo-out
-	$(BIN)/gridpatrol district show examples/xiyuan/district.geojson --png demo-out/district.png
+demo: $(DEMO_STAMP)
+	$(BIN)/gridpatrol demo --out demo-out
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -214,9 +215,11 @@ def patrol(
         write_timeline(plan.schedule, out / "timeline.png")
     typer.echo(f"{'area':<16}{'limit':>7}{'visits':>8}{'worst':>8}{'mean':>8}{'entropy':>9}")
     for a in area_stats(plan.schedule):
+        # One visit in the horizon has no gap between visits to average.
+        mean = f"{'-':>8}" if math.isnan(a.mean_min) else f"{a.mean_min:>7.1f}m"
         typer.echo(
             f"{a.area:<16}{a.limit_min:>6.0f}m{a.visits:>8}{a.worst_min:>7.1f}m"
-            f"{a.mean_min:>7.1f}m{a.entropy_bits:>7.2f} b"
+            f"{mean}{a.entropy_bits:>7.2f} b"
         )
     typer.echo(
         f"wrote {out / 'schedule.json'}, {len(plan.schedule.sorties)} sortie plans and "
