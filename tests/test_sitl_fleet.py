@@ -233,7 +233,7 @@ def _patrol(d: District, site_id: str, alt: float) -> Mission:
     return sortie(d, site_id, [Waypoint(s.x + dx, s.y + dy) for dx, dy in square], alt)
 
 
-def test_low_battery_mid_mission_triggers_rtl(example_district):
+def test_low_battery_mid_mission_triggers_rtl_and_critical_lands(example_district):
     d = example_district
     alt = 30.0
     mission = _patrol(d, "ls-west", alt)
@@ -249,6 +249,10 @@ def test_low_battery_mid_mission_triggers_rtl(example_district):
         b.watch.until(lambda: b.watch.mode in (RTL, LAND), 60 / SPEEDUP + 30, "battery failsafe")
         assert b.watch.mode == RTL, f"low battery ({between} V) should RTL, got {b.watch.modes}"
         assert b.watch.volts is not None and b.watch.volts < wanted["BATT_LOW_VOLT"]
+        b.watch.pump(2.0)
+        assert b.watch.armed and b.watch.alt_rel > 5, "still flying home"
+        b.params.set("SIM_BATT_VOLTAGE", wanted["BATT_CRT_VOLT"] - 0.3, ParamType.REAL32)
+        b.watch.until(lambda: b.watch.mode == LAND, 60 / SPEEDUP + 30, "critical battery LAND")
 
 
 def test_lost_gcs_heartbeat_triggers_rtl_after_the_timeout(example_district):
