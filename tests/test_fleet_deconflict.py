@@ -316,3 +316,22 @@ def test_a_hold_that_breaks_a_revisit_limit_is_refused(example_district):
     assert starts[0] == 0.0 and 0.0 < starts[1] <= 120.0  # simultaneous take-off: one is held
     held = next(s for s in layered.sorties if s.start_s > 0)
     assert held.id == "s2" and held.visits[0].eta_s == pytest.approx(300.0 + held.start_s)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    st.lists(st.tuples(st.integers(0, 3000), st.integers(60, 1500)), min_size=1, max_size=12),
+    st.booleans(),
+)
+def test_layers_never_shared_in_the_air_and_no_more_than_the_crowd_needs(slots, shuffled):
+    windows = [(f"s{k}", float(a), float(a + d)) for k, (a, d) in enumerate(slots)]
+    # Most sorties in the air at one instant (some sortie's start is always such an instant).
+    crowd = max(sum(w[1] <= t < w[2] for w in windows) for _, t, _ in windows)
+    policy = LayerPolicy(floor_m=20.0, ceiling_m=200.0, spacing_m=10.0, margin_m=5.0)
+    layers = assign_layers(windows, policy, rng=random.Random(7) if shuffled else None)
+    for i, s0, e0 in windows:
+        for j, s1, e1 in windows:
+            if i < j and s0 < e1 and s1 < e0:
+                assert layers[i] != layers[j]
+    if not shuffled:  # greedy in start order is optimal for intervals
+        assert len(set(layers.values())) == crowd
