@@ -521,6 +521,17 @@ def _silhouette(img, foot, head, colour) -> np.ndarray:
         k = up / 170.0
         return int(round(fx + (hx - fx) * k + dx * s)), int(round(fy - up * s))
 
+    outline = np.array([at(-30, 172), at(30, 0)], float)
+    height, width = img.shape[:2]
+    off_frame = (
+        outline[:, 0].max() < 0
+        or outline[:, 0].min() > width
+        or outline[:, 1].max() < 0
+        or outline[:, 1].min() > height
+    )
+    # A figure beside or behind the camera projects huge; OpenCV refuses such line widths.
+    if off_frame or s * 12 > max(height, width):
+        return outline
     legs, arms = (40, 35, 35), colour
     cv2.circle(img, at(0, 160), max(1, int(11 * s)), (35, 35, 50), -1)
     cv2.rectangle(img, at(-18, 148), at(18, 85), colour, -1)
@@ -528,7 +539,7 @@ def _silhouette(img, foot, head, colour) -> np.ndarray:
     cv2.line(img, at(8, 85), at(14, 0), legs, max(1, int(12 * s)))
     cv2.line(img, at(-18, 145), at(-26, 95), arms, max(1, int(8 * s)))
     cv2.line(img, at(18, 145), at(26, 95), arms, max(1, int(8 * s)))
-    return np.array([at(-30, 172), at(30, 0)], float)
+    return outline
 
 
 @dataclass(frozen=True)

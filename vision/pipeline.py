@@ -78,10 +78,12 @@ class Pipeline:
 
     def _setup(self, image: np.ndarray) -> None:
         h, w = image.shape[:2]
-        if self._camera is None or (self._camera.width, self._camera.height) != (w, h):
-            self._camera = (
-                self._camera.scaled(w, h) if self._camera else camera_for(self.config, w, h)
-            )
+        if self._camera is None:
+            self._camera = camera_for(self.config, w, h)
+        elif (self._camera.width, self._camera.height) != (w, h):
+            self._camera = self._camera.scaled(w, h)
+            self._geo = None
+        if self._geo is None:
             p = self.config.pose
             errors = PoseErrors(
                 p.altitude_sigma_m, p.attitude_sigma_deg, p.position_sigma_m, p.k_sigma

@@ -161,7 +161,7 @@ class LivePoseFeed:
     def __init__(self, mqtt_url: str, vehicle: str, track: PoseTrack | None = None):
         self.url = mqtt_url
         self.vehicle = vehicle
-        self.track = track or PoseTrack()
+        self.track = track if track is not None else PoseTrack()
         self._client = None
 
     def handle(self, topic: str, payload: bytes) -> None:

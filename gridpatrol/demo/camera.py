@@ -24,9 +24,7 @@ from vision.source import Frame
 
 __all__ = ["slowed", "film_and_flag", "FOOTAGE", "DETECTORS"]
 
-# No walking figures: sim.footage draws off-frame people with runaway sizes (reported), and at
-# patrol height a person is a few pixels anyway; moving vehicles and flowering plots remain.
-FOOTAGE = {"width": 480, "height": 270, "fps": 4.0, "people": 0, "vehicles": 6, "blooms": 4}
+FOOTAGE = {"width": 480, "height": 270, "fps": 4.0, "people": 6, "vehicles": 6, "blooms": 4}
 DETECTORS = ("activity", "bloom")
 PATROL_SHARE = 0.8  # filmed from this share of the highest altitude up
 
