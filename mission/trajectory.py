@@ -1,8 +1,9 @@
-"""Where a copter flying a mission is, second by second, under the flight model.
+"""Where a copter flying a mission is at any moment, under the flight model.
 
 The separation check needs positions at the same instants for several sorties, so a mission is
 turned into a piecewise-linear path in time: vertical take-off climb, straight legs, loiter turns
-as polygons, hovers, DO_JUMP repeats, and RTL (climb to the RTL altitude, go home, descend).
+as polygons of 10-degree chords (within 0.4 % of the radius of the circle), hovers, DO_JUMP
+repeats, and RTL (climb to the RTL altitude, go home, descend).
 Timing follows ``mission.flight_model.FlightModel`` term for term (leg = distance / speed +
 corner time, height change at climb or descent rate, orbit = out, round, back), so a trajectory
 ends when the planner's estimate says the sortie ends. Positions are the district's local metres,
