@@ -158,3 +158,10 @@ def test_values_with_commas_inside_brackets_stay_whole(zh):
     assert i18n.translate_text(line) == (
         "视觉：160 帧，检测 {'activity': 63, 'bloom': 24}，4 条告警（1 次更新）"
     )
+
+
+def test_a_value_may_be_empty(zh):
+    line = (
+        "wrote 1 sortie to a.plan: 5 lines 27.0 m apart at bearing 5°, 0.59 km, camera every 12.0 m"
+    )
+    assert i18n.translate_text(line).startswith("已写入 1 个架次到 a.plan：5 条航线")

@@ -37,9 +37,9 @@ DOMAIN = "gridpatrol"
 LOCALE_DIR = Path(__file__).resolve().parent
 _GETTEXT_LOCALE = {"zh": "zh_CN"}
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{[^{}]+\}")
-_VALUE = r"(?:[^()\[\]{}]|\([^()]*\)|\[[^\[\]]*\]|\{[^{}]*\})+?"
-"""What a placeholder matches: shortest text whose brackets balance (one level), so a value
-such as ``{'activity': 63, 'bloom': 24}`` is not split at its own ``, ``."""
+_VALUE = r"(?:[^()\[\]{}]|\([^()]*\)|\[[^\[\]]*\]|\{[^{}]*\})*?"
+"""What a placeholder matches: the shortest text, maybe empty (an English plural ``s``), whose
+brackets balance (one level), so ``{'activity': 63, 'bloom': 24}`` is not split at its ``, ``."""
 _WORDS = re.compile(r"[^\W\d_]{2}")
 _ZH_LOCALE = re.compile(r"^zh([_-](cn|sg|hans)([._@-].*)?|\.[^@]*)?$", re.IGNORECASE)
 
