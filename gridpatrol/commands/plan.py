@@ -184,6 +184,7 @@ def patrol(
 
     from gridpatrol.i18n import pictures
     from mission.checks import require_safe
+    from mission.deconflict import layer_schedule
     from mission.errors import PlanError
     from mission.formats.district_geojson import load_district
     from mission.formats.qgc_plan import write_plan
@@ -205,16 +206,24 @@ def patrol(
     problem = PatrolProblem(district, hours, drones, start, fm, alt, ceiling, margin)
     rng = random.Random(seed) if seed is not None else random.SystemRandom()
     plan = RandomizedPatrol(rng, seed).plan(problem)
+    # Concurrent sorties on their own altitude (and RTL) layers, proven separated (issue 7).
+    planned = {
+        s.id: route_to_mission(plan.routes[s.id], district, s.alt_m, cruise)
+        for s in plan.schedule.sorties
+    }
+    schedule, missions = layer_schedule(
+        plan.schedule, planned, speeds=fm, district=district, ceiling_m=ceiling, seed=seed or 0
+    )
     out.mkdir(parents=True, exist_ok=True)
-    for s in plan.schedule.sorties:
-        mission = route_to_mission(plan.routes[s.id], district, s.alt_m, cruise)
+    for s in schedule.sorties:
+        mission = missions[s.id]
         require_safe(mission, district, ceiling_m=ceiling, margin_m=margin, flight_model=fm)
         write_plan(mission, out / s.plan)
-    write_schedule(plan.schedule, out / "schedule.json")
+    write_schedule(schedule, out / "schedule.json")
     with pictures():
-        write_timeline(plan.schedule, out / "timeline.png")
+        write_timeline(schedule, out / "timeline.png")
     typer.echo(f"{'area':<16}{'limit':>7}{'visits':>8}{'worst':>8}{'mean':>8}{'entropy':>9}")
-    for a in area_stats(plan.schedule):
+    for a in area_stats(schedule):
         # One visit in the horizon has no gap between visits to average.
         mean = f"{'-':>8}" if math.isnan(a.mean_min) else f"{a.mean_min:>7.1f}m"
         typer.echo(
