@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from mission.errors import MissionError, PlanError
-from mission.flight_model import POSITIONAL, haversine_m
+from mission.flight_model import POSITIONAL, FlightModel, haversine_m
 from mission.geo import LocalFrame
 from mission.model import Cmd, District, Frame, Mission
 from mission.safety_params import mission_layer_m
@@ -112,12 +112,17 @@ def assign_layers(
     policy: LayerPolicy = LayerPolicy(),
     *,
     rng: random.Random | None = None,
+    caps: Mapping[str, float] | None = None,
+    highest: bool = False,
 ) -> dict[str, float]:
     """Altitude layer per sortie id, distinct for sorties whose ``[start, end)`` slots overlap.
 
     Greedy colouring in start order is optimal for intervals, so a refusal means the ceiling
     really is too low for that many drones at once. With ``rng``, each sortie takes a random free
     layer instead of the lowest (used to look for another layering when one fails the check).
+    ``caps`` bounds a sortie's layer (higher layers cost climb and descent time its battery may
+    not have); ``highest`` takes the highest free layer under the cap instead of the lowest,
+    which keeps low layers free for later sorties with little battery to spare.
     """
     layers = policy.altitudes()
     slots = sorted(windows, key=lambda w: (w[1], w[2], w[0]))
@@ -126,10 +131,17 @@ def assign_layers(
     for sid, start, end in slots:
         busy = [(e, alt) for e, alt in busy if e > start]
         taken = {alt for _, alt in busy}
-        free = [alt for alt in layers if alt not in taken]
+        cap = (caps or {}).get(sid, math.inf)
+        free = [alt for alt in layers if alt not in taken and alt <= cap + 1e-9]
+        if not free and any(alt not in taken for alt in layers):
+            raise PlanError(
+                f"cannot separate sortie {sid} at t={start:.0f} s: every free layer is above "
+                f"{cap:g} m, the highest its battery allows (climb and descent take longer than "
+                "the endurance less reserve); shorten its route or fly fewer drones at once"
+            )
         if not free:
             raise PlanError(_too_many(sid, start, busy, layers, policy))
-        alt = rng.choice(free) if rng is not None else free[0]
+        alt = rng.choice(free) if rng is not None else free[-1] if highest else free[0]
         out[sid] = alt
         busy.append((end, alt))
     return out
@@ -353,10 +365,12 @@ def separate(
     attempts: int = 8,
     max_hold_s: float = 0.0,
     hold_step_s: float = 15.0,
+    caps: Mapping[str, float] | None = None,
 ) -> list[Flight]:
     """The flights at altitude layers that pass the separation check, or a one-line refusal.
 
-    The lowest-free-layer colouring is tried first, then seeded random layerings. Layers cannot
+    The lowest-free-layer colouring is tried first, then the highest-free (under each sortie's
+    battery cap), then seeded random layerings. Layers cannot
     help two drones using one launch site within seconds of each other (one climbs through the
     other's descent), so with ``max_hold_s`` the later departure of a conflicting pair is held
     on the ground, ``hold_step_s`` at a time, as a tower would; ``Flight.start_s`` carries it.
@@ -365,7 +379,7 @@ def separate(
     first: list[Conflict] = []
     space = _Airspace(speeds, frame)
     while True:
-        layered, conflicts = _layerings(current, policy, seed, attempts, space)
+        layered, conflicts = _layerings(current, policy, seed, attempts, space, caps)
         if layered is not None:
             return layered
         first = first or conflicts
@@ -416,7 +430,7 @@ class _Airspace:
         return self._paths[key]
 
 
-def _layerings(flights, policy, seed, attempts, space: _Airspace):
+def _layerings(flights, policy, seed, attempts, space: _Airspace, caps=None):
     """(layered flights, None) for the first layering that passes, else (None, conflicts)."""
     top = (policy.altitudes() or [policy.floor_m])[-1]
     windows = []
@@ -424,15 +438,22 @@ def _layerings(flights, policy, seed, attempts, space: _Airspace):
         end = space.path(space.layered(f, top)).end_s
         windows.append((f.id, f.start_s, max(end, f.end_s or end)))
     first: list[Conflict] = []
-    for attempt in range(max(attempts, 1)):
-        rng = None if attempt == 0 else random.Random(seed * 1_000_003 + attempt)
-        layers = assign_layers(windows, policy, rng=rng)
+    refusal: PlanError | None = None
+    for attempt in range(max(attempts, 2)):
+        rng = None if attempt < 2 else random.Random(seed * 1_000_003 + attempt)
+        try:
+            layers = assign_layers(windows, policy, rng=rng, caps=caps, highest=attempt == 1)
+        except PlanError as exc:
+            refusal = refusal or exc
+            continue
         layered = [space.layered(f, layers[f.id]) for f in flights]
         paths = [space.path(f) for f in layered]
         conflicts = find_conflicts(paths, pair_cache=space.pairs)
         if not conflicts:
             return layered, None
         first = first or conflicts
+    if not first and refusal is not None:
+        raise refusal
     return None, first
 
 
@@ -487,7 +508,7 @@ def layer_schedule(
     schedule: Schedule,
     missions: Mapping[str, Mission],
     *,
-    speeds: Speeds,
+    speeds: FlightModel,
     district: District | None = None,
     ceiling_m: float = 120.0,
     spacing_m: float = 10.0,
@@ -500,16 +521,20 @@ def layer_schedule(
     rewritten to fly it; refuses in one line (``PlanError``) when no layering is separated.
 
     The lowest layer is the planner's own altitude (the lowest ``alt_m``) unless ``floor_m``
-    says otherwise. A departure held on the ground to clear its launch site shifts the sortie
-    and its visits; a hold that would break an area's revisit limit is refused, never flown.
+    says otherwise. No sortie is lifted to a layer whose extra climb and descent would take it
+    past the endurance less reserve. A departure held on the ground to clear its launch site
+    shifts the sortie and its visits; a hold that would break an area's revisit limit is
+    refused, never flown.
     """
     if not schedule.sorties:
         return schedule, dict(missions)
     floor = floor_m if floor_m is not None else min(s.alt_m for s in schedule.sorties)
     policy = LayerPolicy(floor, ceiling_m, spacing_m, margin_m)
     frame = _frame(district, missions.values())
+    caps = {s.id: _endurance_cap(missions[s.id], speeds, policy) for s in schedule.sorties}
     flights = separate(schedule_flights(schedule, missions, district), speeds=speeds,
-                       frame=frame, policy=policy, seed=seed, max_hold_s=max_hold_s)  # fmt: skip
+                       frame=frame, policy=policy, seed=seed, max_hold_s=max_hold_s,
+                       caps=caps)  # fmt: skip
     by_id = {f.id: f for f in flights}
     sorties = []
     for s in schedule.sorties:
@@ -528,6 +553,17 @@ def layer_schedule(
     layered = dataclasses.replace(schedule, sorties=tuple(sorties))
     _require_revisits(layered, schedule)
     return layered, {f.id: f.mission for f in flights}
+
+
+def _endurance_cap(mission: Mission, fm: FlightModel, policy: LayerPolicy) -> float:
+    """The highest layer at which the mission still fits the battery (the floor at least: a
+    mission too long even there is the planner's to refuse)."""
+    cap = policy.floor_m
+    for alt in policy.altitudes():
+        if fm.mission_time_s(with_layer(mission, alt)) > fm.usable_s + 1e-6:
+            break
+        cap = alt
+    return cap
 
 
 def _require_revisits(layered: Schedule, planned: Schedule) -> None:

@@ -335,3 +335,25 @@ def test_layers_never_shared_in_the_air_and_no_more_than_the_crowd_needs(slots, 
                 assert layers[i] != layers[j]
     if not shuffled:  # greedy in start order is optimal for intervals
         assert len(set(layers.values())) == crowd
+
+
+def test_layers_respect_each_sorties_battery(example_district):
+    from mission.deconflict import layer_schedule
+
+    spec = [("s1", "ls-west", "bridge-1", 0.0), ("s2", "ls-east", "bridge-1", 0.0)]
+    sched, missions = _schedule_over(example_district, spec)
+    at = {alt: FM.mission_time_s(with_layer(missions["s1"], alt)) for alt in (60.0, 70.0)}
+    # An endurance that fits s1 at 60 m but not at 70 m: s1 must keep the lowest layer.
+    usable_min = (at[60.0] + at[70.0]) / 2 / 60.0
+    tight = FlightModel(endurance_min=usable_min / (1 - FM.reserve))
+    assert FM.mission_time_s(missions["s2"]) < tight.usable_s  # s2 has room to climb
+    layered, flown = layer_schedule(sched, missions, speeds=tight, district=example_district)
+    alts = {s.id: s.alt_m for s in layered.sorties}
+    assert alts["s1"] == 60.0 and alts["s2"] > 60.0
+    assert all(tight.mission_time_s(m) <= tight.usable_s for m in flown.values())
+    with pytest.raises(PlanError, match="the highest its battery allows"):
+        assign_layers([("a", 0, 100), ("b", 50, 150)], caps={"b": 60.0, "a": 60.0})
+    assert assign_layers([("a", 0, 100), ("b", 50, 150)], caps={"b": 60.0}, highest=True) == {
+        "a": 110.0,
+        "b": 60.0,
+    }
