@@ -66,3 +66,21 @@ def test_schedule_json_before_and_after_layering(tmp_path, example_district):
         write_plan(flown[s.id], out / s.plan)
     write_schedule(layered, out / "schedule.json")
     assert check_files([out / "schedule.json"], speeds=FM, district=example_district) == []
+
+
+def test_plan_check_command(tmp_path, example_district, example_district_path):
+    from typer.testing import CliRunner
+
+    from gridpatrol.cli import app
+
+    for sid, m in _meeting(example_district).items():
+        write_plan(m, tmp_path / f"{sid}.plan")
+    runner = CliRunner()
+    args = ["plan", "check", "--district", str(example_district_path)]
+    met = runner.invoke(app, [*args, f"{tmp_path / 'west.plan'}@0", f"{tmp_path / 'east.plan'}@0"])
+    assert met.exit_code == 2 and "sorties east and west lose separation at t=" in met.output
+    apart = runner.invoke(app, [*args, f"{tmp_path / 'west.plan'}@0",
+                                f"{tmp_path / 'east.plan'}@1800"])  # fmt: skip
+    assert apart.exit_code == 0 and apart.output.startswith("separated:")
+    single = runner.invoke(app, [*args, str(tmp_path / "west.plan")])
+    assert single.exit_code == 0 and "OK" in single.output  # one mission: the mission checks

@@ -238,7 +238,13 @@ def patrol(
 
 @plan_app.command("check")
 def check(
-    file: Annotated[Path, typer.Argument(help="Mission file: .plan, .waypoints or .geojson.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Mission file (.plan, .waypoints, .geojson); or a schedule.json, or several "
+            "FILE@START missions flown together, for the separation check."
+        ),
+    ],
     district_file: Annotated[Path, typer.Option("--district", help="District GeoJSON file.")],
     ceiling: Ceiling = 120.0,
     margin: Margin = 15.0,
@@ -256,8 +262,20 @@ def check(
     from mission.formats.district_geojson import load_district
 
     district = load_district(district_file, crs=crs)
-    mission = read_mission(file)
     fm = _flight_model(endurance_min, reserve, cruise, climb, descent)
+    if len(files) > 1 or files[0].suffix.lower() == ".json" or "@" in files[0].name:
+        from mission.deconflict import check_files  # loss of separation (issue 7)
+
+        conflicts = check_files(files, speeds=fm, district=district)
+        for line in conflicts:
+            typer.echo(line)
+        if conflicts:
+            raise typer.Exit(2)
+        typer.echo(f"separated: no two sorties closer than 30 m and 10 m at once ({len(files)} "
+                   f"file{'s' if len(files) > 1 else ''})")  # fmt: skip
+        return
+    file = files[0]
+    mission = read_mission(file)
     violations = check_mission(
         mission,
         district,
