@@ -43,6 +43,7 @@ __all__ = [
 
 TIMEOUT_S = 1.0
 RETRIES = 3
+_SILENT_AFTER = 2  # parameters in a row with no answer at all before giving up on the vehicle
 
 _INT_FORMATS = {
     ParamType.UINT8: "<B",
@@ -197,6 +198,7 @@ class ParamClient:
         (or a vehicle that forgets) still shows up as a failed row.
         """
         names: dict[str, str] = {}
+        answered, unanswered = False, []
         for s in settings:
             names[s.name] = s.name
             if s.verify_only:
@@ -209,7 +211,16 @@ class ParamClient:
                 except ParamMismatch:
                     pass
                 names[s.name] = name
+                answered = True
                 break
+            else:
+                unanswered.append(s.name)
+                if not answered and len(unanswered) >= _SILENT_AFTER:
+                    raise ParamError(
+                        f"vehicle answers no parameter requests ({', '.join(unanswered)}); do "
+                        "not arm: check the link and that the vehicle speaks the MAVLink "
+                        "parameter protocol"
+                    )
         return self.verify([dataclasses.replace(s, name=names[s.name]) for s in settings])
 
     def verify(self, settings: Sequence[Setting]) -> list[ParamRow]:

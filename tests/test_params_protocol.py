@@ -295,3 +295,15 @@ def test_sortie_safety_is_what_upload_sets(example_district):
     require_confirmed(rows)
     assert vehicle.params["RTL_ALT"][0] == 9000.0
     assert vehicle.params["FENCE_RADIUS"][0] > 700.0
+
+
+def test_a_vehicle_without_the_parameter_protocol_is_given_up_on_quickly():
+    from mission.params import ParamError
+
+    vehicle, client, clock = setup(timeout_s=0.5, retries=1)
+    vehicle.params.clear()  # answers nothing
+    with pytest.raises(
+        ParamError, match=r"answers no parameter requests \(FENCE_ENABLE, FENCE_TYPE\)"
+    ):
+        client.apply(safety_settings(CONFIG))
+    assert clock.now == pytest.approx(2 * 2 * 0.5)  # two parameters, two tries each
