@@ -20,9 +20,24 @@ from typing import Any
 
 from pymavlink.dialects.v20 import ardupilotmega as apm
 
-__all__ = ["Knobs", "ScriptedVehicle", "HOME"]
+from mission.params import decode, encode
+from mission.safety_params import ParamType, SafetyConfig, safety_settings
+
+__all__ = ["Knobs", "ScriptedVehicle", "HOME", "ardupilot_defaults"]
 
 HOME = (36.0700000, 103.7500000, 1520.0)  # lat, lon, alt AMSL: Xiyuan, Lanzhou
+
+
+def ardupilot_defaults(sysid_name: str = "MAV_SYSID") -> dict[str, tuple[float, ParamType]]:
+    """Stock ArduCopter values of the safety table's parameters, with their ArduPilot types."""
+    stock = {"FENCE_ENABLE": 0, "FENCE_TYPE": 7, "FENCE_ACTION": 1, "FENCE_ALT_MAX": 100.0,
+             "FENCE_RADIUS": 300.0, "RTL_ALT": 1500, "RTL_ALT_FINAL": 0, "RALLY_LIMIT_KM": 0.3,
+             "BATT_FS_VOLTSRC": 0, "BATT_LOW_VOLT": 10.5, "BATT_LOW_MAH": 0, "BATT_LOW_TIMER": 10,
+             "BATT_FS_LOW_ACT": 0, "BATT_CRT_VOLT": 0, "BATT_CRT_MAH": 0, "BATT_FS_CRT_ACT": 0,
+             "FS_GCS_ENABLE": 0, "FS_GCS_TIMEOUT": 5.0, "BATT_CAPACITY": 3300, sysid_name: 1}  # fmt: skip
+    types = {s.name: s.type for s in safety_settings(SafetyConfig(sysid=1))}
+    types[sysid_name] = ParamType.INT16
+    return {name: (float(v), types[name]) for name, v in stock.items()}
 
 
 @dataclass
@@ -44,6 +59,8 @@ class Knobs:
     signing_key: bytes | None = None  # sign everything sent, ignore unsigned messages
     request_timeout_s: float = 0.3
     seed: int = 7
+    params: dict[str, tuple[float, ParamType]] = field(default_factory=ardupilot_defaults)
+    hold_params: dict[str, float] = field(default_factory=dict)  # values the vehicle keeps
 
 
 class ScriptedVehicle:
@@ -306,6 +323,28 @@ class ScriptedVehicle:
     def _on_mission_set_current(self, msg: Any) -> None:
         self.current_seq = msg.seq
         self._send(self.mav.mission_current_encode(msg.seq))
+
+    def _on_param_set(self, msg: Any) -> None:
+        name = msg.param_id
+        if name not in self.knobs.params:
+            return
+        ptype = self.knobs.params[name][1]
+        value = self.knobs.hold_params.get(name, decode(msg.param_value, ptype))
+        self.knobs.params[name] = (value, ptype)
+        self._param_value(name)
+
+    def _on_param_request_read(self, msg: Any) -> None:
+        if msg.param_id in self.knobs.params:
+            self._param_value(msg.param_id)
+
+    def _param_value(self, name: str) -> None:
+        value, ptype = self.knobs.params[name]
+        index = list(self.knobs.params).index(name)
+        self._send(
+            self.mav.param_value_encode(
+                name.encode(), encode(value, ptype), int(ptype), len(self.knobs.params), index
+            )
+        )
 
     def _on_command_long(self, msg: Any) -> None:
         result = 3  # MAV_RESULT_UNSUPPORTED

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pymavlink.dialects.v20 import ardupilotmega
+from scripted_peer import ardupilot_defaults
 
 from mission.params import (
     Encoding,
@@ -120,18 +121,6 @@ class BytesLink:
             return self.inbox.popleft()
         self.clock.now += timeout
         return None
-
-
-def ardupilot_defaults(sysid_name="MAV_SYSID"):
-    """The stock values of the parameters in the table, with their ArduPilot types."""
-    stock = {"FENCE_ENABLE": 0, "FENCE_TYPE": 7, "FENCE_ACTION": 1, "FENCE_ALT_MAX": 100.0,
-             "FENCE_RADIUS": 300.0, "RTL_ALT": 1500, "RTL_ALT_FINAL": 0, "RALLY_LIMIT_KM": 0.3,
-             "BATT_FS_VOLTSRC": 0, "BATT_LOW_VOLT": 10.5, "BATT_LOW_MAH": 0, "BATT_LOW_TIMER": 10,
-             "BATT_FS_LOW_ACT": 0, "BATT_CRT_VOLT": 0, "BATT_CRT_MAH": 0, "BATT_FS_CRT_ACT": 0,
-             "FS_GCS_ENABLE": 0, "FS_GCS_TIMEOUT": 5.0, "BATT_CAPACITY": 3300, sysid_name: 1}  # fmt: skip
-    types = {s.name: s.type for s in safety_settings(SafetyConfig(sysid=1))}
-    types[sysid_name] = ParamType.INT16
-    return {name: (float(v), types[name]) for name, v in stock.items()}
 
 
 def setup(vehicle=None, **client_options):

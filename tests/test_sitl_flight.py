@@ -124,7 +124,16 @@ def test_fly_patrol_sortie_reaches_every_waypoint_then_lands_and_disarms(
     )
     assert run.exit_code == 0, f"{run.output} {run.exception}"
     mission = read_mission(sortie_plan)
-    run = cli("fly", "--connect", sitl.url, "--yes", "--flight-timeout", "180")
+    run = cli(
+        "fly",
+        "--connect",
+        sitl.url,
+        "--yes",
+        "--flight-timeout",
+        "180",
+        "--district",
+        str(example_district_path),
+    )
     assert run.exit_code == 0, f"{run.output} {run.exception}"
     reached = {
         int(line.split()[2].split("/")[0])
@@ -176,7 +185,17 @@ def test_ctrl_c_during_fly_commands_rtl_and_lands(sitl, sortie_plan, example_dis
     )
     assert run.exit_code == 0, f"{run.output} {run.exception}"
     fly = subprocess.Popen(
-        [sys.executable, "-m", "gridpatrol", "fly", "--connect", sitl.url, "--yes"],
+        [
+            sys.executable,
+            "-m",
+            "gridpatrol",
+            "fly",
+            "--connect",
+            sitl.url,
+            "--yes",
+            "--district",
+            str(example_district_path),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -37,6 +37,15 @@ def test_upload_checks_uploads_verifies_and_download_reads_back(
     assert f"manifest sha256 {digest}" in run.output
     assert "uploaded and verified 5 items, 23 fence items, 2 rally points" in run.output
     assert len(peer.stores[MissionType.FENCE]) == 23
+    table = {line.split("|")[0].strip(): line for line in run.output.splitlines() if "|" in line}
+    assert {"FENCE_ENABLE", "FENCE_ACTION", "RTL_ALT", "BATT_FS_LOW_ACT", "FS_GCS_ENABLE"} <= set(
+        table
+    )
+    assert all(line.rstrip().endswith("ok") for name, line in table.items() if name != "parameter")
+    assert peer.knobs.params["FENCE_ENABLE"][0] == 1
+    assert peer.knobs.params["FS_GCS_ENABLE"][0] == 1
+    layer_cm = max(i.alt for i in mission.items) * 100
+    assert peer.knobs.params["RTL_ALT"][0] == layer_cm
 
     out = tmp_path / "back.plan"
     run = CliRunner().invoke(app, ["download", "--connect", peer.url, "-o", str(out)])
@@ -76,3 +85,46 @@ def test_upload_without_a_district_refuses(peer, example_district, tmp_path):
     assert run.exit_code != 0
     assert "needs --district" in str(run.exception)
     assert peer.received == []
+
+
+def test_upload_refuses_when_the_vehicle_keeps_another_safety_value(
+    example_district, example_district_path, tmp_path
+):
+    """A vehicle that will not take the fence action gets no mission, and the table says why."""
+    with ScriptedVehicle(Knobs(hold_params={"FENCE_ACTION": 0})) as vehicle:
+        plan = tmp_path / "sortie.plan"
+        write_mission(patrol_sortie(example_district), plan)
+        run = CliRunner().invoke(
+            app,
+            [
+                "upload",
+                str(plan),
+                "--connect",
+                vehicle.url,
+                "--district",
+                str(example_district_path),
+            ],
+        )
+        assert run.exit_code != 0
+        assert "FENCE_ACTION" in str(run.exception)
+        assert any(
+            "FENCE_ACTION" in line and "MISMATCH" in line for line in run.output.splitlines()
+        )
+        assert not vehicle.stores[MissionType.MISSION]
+
+
+def test_fly_refuses_to_arm_when_safety_parameters_changed_after_upload(
+    example_district, example_district_path, tmp_path
+):
+    with ScriptedVehicle() as vehicle:
+        plan = tmp_path / "sortie.plan"
+        write_mission(patrol_sortie(example_district), plan)
+        district = ["--district", str(example_district_path)]
+        run = CliRunner().invoke(app, ["upload", str(plan), "--connect", vehicle.url, *district])
+        assert run.exit_code == 0, run.output
+        vehicle.knobs.params["FS_GCS_ENABLE"] = (0.0, vehicle.knobs.params["FS_GCS_ENABLE"][1])
+        received = len(vehicle.received)
+        run = CliRunner().invoke(app, ["fly", "--connect", vehicle.url, "--yes", *district])
+        assert run.exit_code != 0
+        assert "FS_GCS_ENABLE" in str(run.exception)
+        assert "COMMAND_LONG" not in vehicle.received[received:]

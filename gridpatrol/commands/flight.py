@@ -48,6 +48,19 @@ Crs = Annotated[
         help="Coordinate system of the district file: wgs84, gcj02 or bd09 (overrides its 'crs').",
     ),
 ]
+Reserve = Annotated[
+    float, typer.Option("--reserve", help="Battery reserve fraction the failsafes keep.")
+]
+GcsTimeout = Annotated[
+    float, typer.Option("--gcs-timeout", help="Seconds without the ground link before RTL.")
+]
+BatteryMah = Annotated[
+    float, typer.Option("--battery-mah", help="Pack capacity; must match BATT_CAPACITY.")
+]
+BatteryCells = Annotated[int, typer.Option("--battery-cells", help="Pack cells in series.")]
+DistrictOption = Annotated[
+    Path | None, typer.Option("--district", help="District file the checks use.")
+]
 
 
 @contextlib.contextmanager
@@ -82,7 +95,7 @@ def _load_district(path: Path | None, crs: str | None) -> Any:
     )
     if chosen is None:
         raise CheckError(
-            ["upload needs --district FILE (or GRIDPATROL_DISTRICT) to check the mission first"]
+            ["this command needs --district FILE (or GRIDPATROL_DISTRICT) to check the mission"]
         )
     from mission.formats.district_geojson import load_district
 
@@ -92,31 +105,44 @@ def _load_district(path: Path | None, crs: str | None) -> Any:
 def upload(
     mission_file: Annotated[Path, typer.Argument(help="Mission file (.plan, .waypoints).")],
     connect: Connect,
-    district: Annotated[
-        Path | None, typer.Option("--district", help="District file the checks use.")
-    ] = None,
+    district: DistrictOption = None,
     ceiling_m: Annotated[
         float, typer.Option("--ceiling-m", help="Altitude ceiling above ground (m).")
     ] = 120.0,
     item_limit: Annotated[
         int, typer.Option("--item-limit", help="Mission items the vehicle holds, if it won't say.")
     ] = 700,
+    reserve: Reserve = 0.20,
+    gcs_timeout_s: GcsTimeout = 5.0,
+    battery_mah: BatteryMah = 3300.0,
+    battery_cells: BatteryCells = 3,
     signing_key: SigningKey = None,
     timeout: Timeout = 30.0,
     target_system: TargetSystem = 1,
     crs: Crs = None,
 ) -> None:
-    """Check a mission, upload it with its fence and rally points, verify, print its hash."""
+    """Check a mission, set its safety parameters, upload it with fence and rally points, verify."""
     from rich.progress import Progress
 
     from mission.checks import require_safe
     from mission.formats import read_mission
+    from mission.params import apply_sortie_safety, format_rows, require_confirmed
+    from mission.safety_params import BatteryConfig
     from mission.transfer import upload_verified
 
     mission = read_mission(mission_file)
     district_shapes = _load_district(district, crs)
     require_safe(mission, district_shapes, ceiling_m=ceiling_m, item_limit=item_limit)
+    safety = {
+        "ceiling_m": ceiling_m,
+        "reserve": reserve,
+        "gcs_timeout_s": gcs_timeout_s,
+        "battery": BatteryConfig(cells=battery_cells, capacity_mah=battery_mah),
+    }
     with _vehicle(connect, signing_key, timeout, target_system) as (link, target):
+        rows = apply_sortie_safety(link, mission, district_shapes, target=target, **safety)
+        typer.echo(format_rows(rows))
+        require_confirmed(rows)
         with Progress(transient=True) as bar:
             tasks: dict[Any, Any] = {}
 
@@ -154,6 +180,22 @@ def download(
     typer.echo(f"manifest sha256 {digest}")
 
 
+def _as_planned(mission: Any) -> Any:
+    """The mission with home at its take-off point, the launch site ``upload`` derived from.
+
+    A downloaded mission's home is where the vehicle booted, metres from the planned launch
+    site, which would shift the derived fence radius and fail a check that should pass.
+    """
+    import dataclasses
+
+    for item in mission.items:
+        if item.command == 22 and (item.lat or item.lon) and mission.home is not None:
+            return dataclasses.replace(
+                mission, home=dataclasses.replace(mission.home, lat=item.lat, lon=item.lon)
+            )
+    return mission
+
+
 def _takeoff_alt(mission: Any, default: float) -> float:
     for item in mission.items:
         if item.command == 22:
@@ -173,19 +215,43 @@ def fly(
     flight_timeout: Annotated[
         float, typer.Option("--flight-timeout", help="Seconds to follow the flight.")
     ] = 3600.0,
+    district: DistrictOption = None,
+    ceiling_m: Annotated[
+        float, typer.Option("--ceiling-m", help="Altitude ceiling above ground (m).")
+    ] = 120.0,
+    reserve: Reserve = 0.20,
+    gcs_timeout_s: GcsTimeout = 5.0,
+    battery_mah: BatteryMah = 3300.0,
+    battery_cells: BatteryCells = 3,
     signing_key: SigningKey = None,
     timeout: Timeout = 30.0,
     target_system: TargetSystem = 1,
+    crs: Crs = None,
 ) -> None:
-    """Arm, take off and start the mission on the vehicle; Ctrl-C commands RTL."""
+    """Check the vehicle's safety parameters, arm, take off and start the mission; Ctrl-C = RTL."""
     from mission.errors import TransferError
+    from mission.params import ParamClient, format_rows, require_confirmed
+    from mission.safety_params import BatteryConfig, safety_config_for, safety_settings
     from mission.transfer import Vehicle, download_mission
 
+    district_shapes = _load_district(district, crs)
     with _vehicle(connect, signing_key, timeout, target_system) as (link, target):
         mission, digest = download_mission(link, target=target, window=4)
         if not mission.items:
             raise TransferError("the vehicle holds no mission; upload one first")
         typer.echo(f"vehicle {target.system} holds {len(mission.items)} items, manifest {digest}")
+        # The last look before arming: parameters changed since the upload refuse the flight.
+        config = safety_config_for(
+            _as_planned(mission),
+            district_shapes,
+            ceiling_m=ceiling_m,
+            reserve=reserve,
+            gcs_timeout_s=gcs_timeout_s,
+            battery=BatteryConfig(cells=battery_cells, capacity_mah=battery_mah),
+        )
+        rows = ParamClient(link, target).verify(safety_settings(config))
+        typer.echo(format_rows(rows))
+        require_confirmed(rows)
         if not yes and not typer.confirm("Arm, take off and fly this mission?", default=False):
             typer.echo("not flying")
             raise typer.Exit(1)
