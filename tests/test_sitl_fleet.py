@@ -30,16 +30,13 @@ from mission.safety_params import BatteryConfig, ParamType, safety_config_for, s
 from mission.sortie import Orbit, Route, Waypoint, route_to_mission
 from mission.transfer import Target, Vehicle, upload_verified
 from mission.transfer.vehicle import COPTER_MODES
-from sim.sitl import Sitl, find_sitl, home_at_site
+from sim.sitl import MISSING_SITL, Sitl, find_sitl, home_at_site
 from telemetry.link import open_link
 from telemetry.normalise import NormaliseConfig, Normaliser
 
 pytestmark = [
     pytest.mark.sitl,
-    pytest.mark.skipif(
-        not os.environ.get("ARDUPILOT_SITL"),
-        reason="ArduPilot SITL not configured; set ARDUPILOT_SITL to the arducopter binary",
-    ),
+    pytest.mark.skipif(find_sitl() is None, reason=MISSING_SITL),
 ]
 
 SPEEDUP = float(os.environ.get("GRIDPATROL_FLEET_SPEEDUP", "10"))
