@@ -2,7 +2,7 @@
 
 Each area's commands live in ``gridpatrol/commands/<area>.py`` and add themselves through
 ``register(app)``. This is the only place that catches the packages' errors: they are printed as
-one line and the process exits 2, never with a traceback.
+one line, in the operator's language, and the process exits 2, never with a traceback.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import sys
 
 import typer
 
+from gridpatrol import i18n
 from gridpatrol.commands import ALL_COMMAND_MODULES
 from mission.errors import MissionError
 from sim.errors import SimError
@@ -35,13 +36,15 @@ PACKAGE_ERRORS = (MissionError, TelemetryError, VisionError, SimError)
 
 def main() -> None:
     """Console-script entry point: run the app and turn package errors into one line, exit 2."""
+    i18n.activate()
+    command = i18n.localise_app(app)
     try:
-        app()
+        command(prog_name="gridpatrol")
     except PACKAGE_ERRORS as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(i18n.format_error(exc), file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(i18n.interrupted_message(), file=sys.stderr)
         sys.exit(130)
 
 
