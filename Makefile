@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: demo test lint bench setup system-deps clean
+.PHONY: demo test lint bench setup clean i18n
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,22 +21,32 @@ $(DEMO_STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# Debian packages the tests and the demo use; installed when running as root, otherwise one line says how.
-system-deps:
-	@./scripts/system-deps.sh
+# Debian packages started for real by the tests; the demo only wants the CJK font for pictures.
+TEST_DEBS := mosquitto chromium fonts-noto-cjk
+DEMO_DEBS := fonts-noto-cjk
 
 demo: $(DEMO_STAMP)
+	@./scripts/system-deps.sh --optional $(DEMO_DEBS)
 	$(BIN)/gridpatrol demo --out demo-out
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: $(STAMP) system-deps lint
+test: $(STAMP) lint
+	@./scripts/system-deps.sh $(TEST_DEBS)
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP) system-deps
+bench: $(STAMP)
+	@./scripts/system-deps.sh mosquitto
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# After adding user-facing messages: extract, merge, translate the empty msgstr, run again.
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --add-location=file --sort-by-file --no-wrap --project gridpatrol -o gridpatrol/locale/gridpatrol.pot .
+	$(BIN)/pybabel update -i gridpatrol/locale/gridpatrol.pot -d gridpatrol/locale -D gridpatrol -l zh_CN --no-wrap --ignore-obsolete --no-fuzzy-matching
+	$(BIN)/python -m gridpatrol.locale.extract sync-js gridpatrol/centre/page/labels.js
+	$(BIN)/pybabel compile -d gridpatrol/locale -D gridpatrol -l zh_CN --statistics
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .ruff_cache .hypothesis

@@ -31,9 +31,12 @@ GEOMETRY_BY_KIND = {
     "launch_site": ("Point",),
     "privacy_zone": ("Polygon",),
 }
-# Relative area tolerance for "cells cover the district exactly": absorbs float noise from
-# projection round trips, while a real gap or overlap of a few m² still fails.
+# Tolerance for "cells cover the district exactly": absorbs float noise from projection round
+# trips, and the slivers a GCJ-02 → WGS84 conversion leaves where cell corners sit on a boundary
+# edge (the transform is not linear, so moved corners leave the moved edge by centimetres). A
+# real gap or overlap (a missing cell, a drawing error) is orders of magnitude larger.
 COVERAGE_TOLERANCE = 1e-6
+EDGE_TOLERANCE_M = 0.05
 
 
 def load_district(path: str | Path, crs: str | None = None) -> District:
@@ -340,7 +343,7 @@ class _Builder:
             cell_seen[p["id"]] = w
 
     def check_coverage(self, cells: tuple[Cell, ...], boundary: Polygon) -> None:
-        tolerance = max(boundary.area * COVERAGE_TOLERANCE, 1.0)
+        tolerance = max(boundary.area * COVERAGE_TOLERANCE, boundary.length * EDGE_TOLERANCE_M)
         tree = shapely.STRtree([c.shape for c in cells])
         left, right = tree.query([c.shape for c in cells], predicate="intersects")
         for i, j in zip(left, right, strict=True):
