@@ -7,6 +7,7 @@ import hashlib
 import json
 import queue
 import shutil
+from html.parser import HTMLParser
 from pathlib import Path
 
 import cv2
@@ -104,3 +105,28 @@ class Peer:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+class ReportPage(HTMLParser):
+    """Collects a report's boot JSON and checks that every opened element closes in order."""
+
+    VOID = {"meta", "link", "input", "br", "img", "hr"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack: list[str] = []
+        self.boot = ""
+        self._in_boot = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in self.VOID:
+            self.stack.append(tag)
+        self._in_boot = dict(attrs).get("id") == "gp-boot"
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack.pop() == tag, f"unbalanced </{tag}>"
+        self._in_boot = False
+
+    def handle_data(self, data):
+        if self._in_boot:
+            self.boot += data

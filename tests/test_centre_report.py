@@ -4,39 +4,20 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 
 import numpy as np
 import pytest
-from centre_support import CHROMIUM, CHROMIUM_ARGS, alert, jpeg_array, needs_chromium
+from centre_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ReportPage,
+    alert,
+    jpeg_array,
+    needs_chromium,
+)
 
 from gridpatrol.centre.report import write_report
 from vision.alerts import Alert, EvidenceStore
-
-
-class Boot(HTMLParser):
-    """Collects the boot JSON and checks that every opened element is closed in order."""
-
-    VOID = {"meta", "link", "input", "br", "img"}
-
-    def __init__(self):
-        super().__init__()
-        self.stack: list[str] = []
-        self.boot = ""
-        self._in_boot = False
-
-    def handle_starttag(self, tag, attrs):
-        if tag not in self.VOID:
-            self.stack.append(tag)
-        self._in_boot = dict(attrs).get("id") == "gp-boot"
-
-    def handle_endtag(self, tag):
-        assert self.stack and self.stack.pop() == tag, f"unbalanced </{tag}>"
-        self._in_boot = False
-
-    def handle_data(self, data):
-        if self._in_boot:
-            self.boot += data
 
 
 @pytest.fixture
@@ -74,7 +55,7 @@ def report(tmp_path, example_district):
 
 def test_report_parses_and_holds_everything(report):
     path, track = report
-    parser = Boot()
+    parser = ReportPage()
     parser.feed(path.read_text(encoding="utf-8"))
     parser.close()
     assert parser.stack == []

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import re
-from html.parser import HTMLParser
 
 import pytest
+from centre_support import ReportPage
 from conftest import FIXTURES, ROOT
 
 from gridpatrol.centre.store import AlertStore
@@ -19,31 +19,6 @@ from gridpatrol.demo import DemoError, DemoOptions, run_demo
 from gridpatrol.embedded_broker import amqtt_available
 
 RECORDED_HOME = (103.7950, 36.0650)  # lon, lat of the recorded SITL flight (sitl-flights-README)
-
-
-class ReportPage(HTMLParser):
-    """Checks that every element is closed in order and keeps the embedded snapshot JSON."""
-
-    VOID = {"meta", "link", "input", "br", "img", "hr"}
-
-    def __init__(self):
-        super().__init__()
-        self.stack: list[str] = []
-        self.boot = ""
-        self._in_boot = False
-
-    def handle_starttag(self, tag, attrs):
-        if tag not in self.VOID:
-            self.stack.append(tag)
-        self._in_boot = dict(attrs).get("id") == "gp-boot"
-
-    def handle_endtag(self, tag):
-        assert self.stack and self.stack.pop() == tag, f"unbalanced </{tag}>"
-        self._in_boot = False
-
-    def handle_data(self, data):
-        if self._in_boot:
-            self.boot += data
 
 
 def read_report(path) -> dict:
