@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from gridpatrol.commands.options import Crs
+
 __all__ = ["register"]
 
 district_app = typer.Typer(
@@ -15,21 +17,13 @@ district_app = typer.Typer(
     no_args_is_help=True,
 )
 
-CrsOption = Annotated[
-    str | None,
-    typer.Option(
-        "--crs",
-        help="Coordinate system of the file: wgs84, gcj02 or bd09 (overrides the file's 'crs').",
-    ),
-]
-
 
 @district_app.command("grid")
 def grid(
     boundary: Annotated[Path, typer.Argument(help="GeoJSON with the district boundary.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Where to write the gridded file.")],
     cells: Annotated[int, typer.Option("--cells", help="Number of grid cells.")] = 60,
-    crs: CrsOption = None,
+    crs: Crs = None,
 ) -> None:
     """Split the district into N near-equal cells, numbered row by row from the north-west."""
     from mission.crs import to_wgs84_feature_collection
@@ -71,7 +65,7 @@ def grid(
 
 @district_app.command("check")
 def check(
-    file: Annotated[Path, typer.Argument(help="District GeoJSON file.")], crs: CrsOption = None
+    file: Annotated[Path, typer.Argument(help="District GeoJSON file.")], crs: Crs = None
 ) -> None:
     """Validate the district file: one summary line and exit 0, or one error line and exit 2."""
     from gridpatrol.i18n import localise_district
@@ -94,7 +88,7 @@ def check(
 def show(
     file: Annotated[Path, typer.Argument(help="District GeoJSON file.")],
     png: Annotated[Path | None, typer.Option("--png", help="Also draw a map picture here.")] = None,
-    crs: CrsOption = None,
+    crs: Crs = None,
 ) -> None:
     """Print tables of cells, key areas, no-fly zones and launch sites; optionally draw a map."""
     from rich.console import Console

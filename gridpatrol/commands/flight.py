@@ -15,6 +15,8 @@ from typing import Annotated, Any
 
 import typer
 
+from gridpatrol.commands.options import Crs
+
 __all__ = ["register"]
 
 sitl_app = typer.Typer(
@@ -40,13 +42,6 @@ Timeout = Annotated[
 ]
 TargetSystem = Annotated[
     int, typer.Option("--target-system", help="Vehicle system id to set a signing key on.")
-]
-Crs = Annotated[
-    str | None,
-    typer.Option(
-        "--crs",
-        help="Coordinate system of the district file: wgs84, gcj02 or bd09 (overrides its 'crs').",
-    ),
 ]
 Reserve = Annotated[
     float, typer.Option("--reserve", help="Battery reserve fraction the failsafes keep.")

@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from gridpatrol.commands.options import Crs
+
 __all__ = ["register"]
 
 plan_app = typer.Typer(
@@ -27,13 +29,6 @@ Swap = Annotated[float, typer.Option("--swap-min", help="Battery swap time, minu
 Climb = Annotated[float, typer.Option("--climb", help="Climb rate, m/s.")]
 Descent = Annotated[float, typer.Option("--descent", help="Descent rate, m/s.")]
 ItemLimit = Annotated[int, typer.Option("--item-limit", help="Vehicle mission item limit.")]
-Crs = Annotated[
-    str | None,
-    typer.Option(
-        "--crs",
-        help="Coordinate system of the district file: wgs84, gcj02 or bd09 (overrides its 'crs').",
-    ),
-]
 OutputCrs = Annotated[
     str,
     typer.Option(

@@ -9,16 +9,11 @@ from typing import Annotated
 
 import typer
 
+from gridpatrol.commands.options import Crs
+
 __all__ = ["register"]
 
 sim_app = typer.Typer(help="Synthetic data for testing without a drone.", no_args_is_help=True)
-Crs = Annotated[
-    str | None,
-    typer.Option(
-        "--crs",
-        help="Coordinate system of the district file: wgs84, gcj02 or bd09 (overrides its 'crs').",
-    ),
-]
 
 
 def _parse_time(text: str | None) -> float | None:
