@@ -14,9 +14,11 @@ The transforms are prcoords' (public domain); GCJ-02/BD-09 -> WGS-84 uses its it
 from __future__ import annotations
 
 import copy
+import json
 import re
 import warnings
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import prcoords
@@ -34,6 +36,7 @@ __all__ = [
     "from_wgs84",
     "to_wgs84_feature_collection",
     "to_display_crs",
+    "write_geojson",
     "require_wgs84",
     "source_warning",
 ]
@@ -219,6 +222,20 @@ def to_display_crs(fc: dict, output_crs: str) -> dict:
     """
     system = normalise_crs(output_crs)
     return _convert_collection(fc, _FROM_WGS84[system], system)
+
+
+def write_geojson(fc: dict, path: str | Path, output_crs: str = WGS84) -> None:
+    """Write a WGS-84 GeoJSON export (plan, track, alerts), in ``output_crs`` for Chinese map apps.
+
+    WGS-84 output is written as it is; gcj02/bd09 goes through ``to_display_crs``, so the file
+    carries its ``crs`` member and is refused wherever a mission is read.
+    """
+    system = normalise_crs(output_crs)
+    data = fc if system == WGS84 else to_display_crs(fc, system)
+    try:
+        Path(path).write_text(json.dumps(data, sort_keys=True) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot write ({exc}); check the folder") from None
 
 
 def require_wgs84(fc: dict[str, Any], what: str) -> None:

@@ -1,5 +1,7 @@
 """The district and alerts as the map page draws them: plain JSON in WGS84 lon/lat.
 
+``alerts_geojson`` is the same alerts as a GeoJSON export (``gridpatrol alerts export``).
+
 The page projects lon/lat itself (equirectangular about the district's centre, under 0.1 % off
 over a few kilometres), so live telemetry and alert coordinates reach it unconverted and the
 static report reuses the same drawing code.
@@ -15,7 +17,7 @@ from shapely.geometry.base import BaseGeometry
 from gridpatrol.centre.store import StoredAlert
 from mission.model import District
 
-__all__ = ["district_json", "alert_view"]
+__all__ = ["district_json", "alert_view", "alerts_geojson"]
 
 _DIGITS = 6  # about 0.1 m: finer than any shape in the file
 
@@ -96,3 +98,25 @@ def alert_view(alert: StoredAlert, evidence_src: dict[str, str]) -> dict[str, An
         "footprint": alert.footprint,
         "evidence": evidence_src,
     }
+
+
+_EXPORTED = ("id", "code", "detector", "score", "cell", "team", "vehicle", "created", "status")
+
+
+def alerts_geojson(alerts: list[StoredAlert]) -> dict[str, Any]:
+    """A WGS-84 FeatureCollection: one Point per alert (null geometry without a position).
+
+    Properties are what the page lists, without evidence images or footprint.
+    """
+    features = []
+    for alert in alerts:
+        view = alert_view(alert, {})
+        props = {key: view[key] for key in _EXPORTED}
+        props.update(
+            uncertainty_m=alert.uncertainty_m, acked_by=alert.acked_by, acked_at=alert.acked_at
+        )
+        geometry = None
+        if alert.lat is not None and alert.lon is not None:
+            geometry = {"type": "Point", "coordinates": [alert.lon, alert.lat]}
+        features.append({"type": "Feature", "geometry": geometry, "properties": props})
+    return {"type": "FeatureCollection", "features": features}

@@ -1,4 +1,4 @@
-"""Command-centre commands: ``gridpatrol alerts`` (store, list, acknowledge) and ``gridpatrol serve``.
+"""Command-centre commands: ``gridpatrol alerts`` (store, list, acknowledge, export) and ``serve``.
 
 Heavy imports (paho, the HTTP server) happen inside the commands so ``gridpatrol --help`` is fast.
 """
@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from gridpatrol.commands.options import OutputCrs
 
 __all__ = ["register"]
 
@@ -148,6 +150,35 @@ def alerts_ack(
         typer.echo(f"acknowledged {alert_id} (cell {alert.cell}, team {alert.team}) as {ack.by}")
 
 
+def alerts_export(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Argument(metavar="OUT.geojson", help="GeoJSON file to write.")],
+    db: Annotated[Path | None, typer.Option("--db", help=DB_HELP)] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Include acknowledged alerts.")] = False,
+    output_crs: OutputCrs = "wgs84",
+) -> None:
+    """Write the stored alerts as GeoJSON points, for GIS tools and Chinese map apps."""
+    from gridpatrol.centre.errors import CentreError
+    from gridpatrol.centre.mapdata import alerts_geojson
+    from gridpatrol.centre.store import AlertStore
+    from mission.crs import normalise_crs, write_geojson
+
+    parent = ctx.obj or {}
+    db = db or parent.get("db") or DEFAULT_DB
+    system = normalise_crs(output_crs)
+    if not db.exists():
+        raise CentreError(
+            f"no alert store at {db}; receive alerts first: gridpatrol alerts --mqtt URL"
+        )
+    with AlertStore(db) as store:
+        alerts = store.alerts(open_only=not show_all)
+    write_geojson(alerts_geojson(alerts), out, system)
+    if show_all:
+        typer.echo(f"wrote {len(alerts)} stored alerts to {out} (coordinates: {system})")
+    else:
+        typer.echo(f"wrote {len(alerts)} open alerts to {out} (coordinates: {system})")
+
+
 def serve(
     mqtt: Annotated[str, typer.Option("--mqtt", help=MQTT_HELP)],
     district: Annotated[Path, typer.Option("--district", help="District GeoJSON to draw.")],
@@ -207,9 +238,10 @@ def serve(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``alerts`` (with ``alerts ack``) and ``serve`` to the CLI."""
-    alerts = typer.Typer(help="Receive, list and acknowledge the drones' alerts.")
+    """Add ``alerts`` (with ``alerts ack`` and ``alerts export``) and ``serve`` to the CLI."""
+    alerts = typer.Typer(help="Receive, list, acknowledge and export the drones' alerts.")
     alerts.callback(invoke_without_command=True)(alerts_main)
     alerts.command("ack")(alerts_ack)
+    alerts.command("export")(alerts_export)
     app.add_typer(alerts, name="alerts")
     app.command("serve")(serve)

@@ -1,13 +1,17 @@
-"""``gridpatrol telemetry`` (MAVLink -> MQTT bridge) and ``gridpatrol watch`` (live table)."""
+"""``gridpatrol telemetry`` (MAVLink -> MQTT bridge), ``gridpatrol watch`` (live table) and
+``gridpatrol track`` (a recorded flight's tracks as GeoJSON)."""
 
 from __future__ import annotations
 
 import signal
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+
+from gridpatrol.commands.options import OutputCrs
 
 __all__ = ["register"]
 
@@ -152,7 +156,75 @@ def watch(
     run_watch(mqtt, once=once)
 
 
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+def track_geojson(tlog: Path) -> dict[str, Any]:
+    """One WGS-84 LineString per vehicle (sysid) from the GLOBAL_POSITION_INT fixes of a .tlog.
+
+    Positions are [lon, lat, alt AMSL m]; a message at 0,0 is no fix and is left out. A vehicle
+    with a single fix gets a Point.
+    """
+    from telemetry.link import open_link
+    from telemetry.normalise import vehicle_id
+
+    tracks: dict[int, list[tuple[float, list[float]]]] = {}
+    with open_link(str(tlog), pace="fast") as link:
+        while (msg := link.recv(1.0)) is not None:
+            if msg.get_type() != "GLOBAL_POSITION_INT" or (msg.lat == 0 and msg.lon == 0):
+                continue
+            point = [msg.lon / 1e7, msg.lat / 1e7, msg.alt / 1000.0]
+            tracks.setdefault(msg.get_srcSystem(), []).append((msg._timestamp, point))
+    features = []
+    for sysid, fixes in sorted(tracks.items()):
+        coords = [p for _, p in fixes]
+        kind = "LineString" if len(coords) >= 2 else "Point"
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": kind,
+                    "coordinates": coords if len(coords) >= 2 else coords[0],
+                },
+                "properties": {
+                    "vehicle": vehicle_id(sysid),
+                    "sysid": sysid,
+                    "points": len(coords),
+                    "start": _iso(fixes[0][0]),
+                    "end": _iso(fixes[-1][0]),
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def track(
+    tlog: Annotated[Path, typer.Argument(metavar="FLIGHT.tlog", help="Recorded flight.")],
+    out: Annotated[Path, typer.Option("--output", "-o", help="GeoJSON file to write.")],
+    output_crs: OutputCrs = "wgs84",
+) -> None:
+    """Write the vehicles' tracks of a recorded flight as GeoJSON, one line per vehicle."""
+    from mission.crs import normalise_crs, write_geojson
+    from telemetry.errors import TelemetryError
+
+    system = normalise_crs(output_crs)
+    if tlog.suffix.lower() != ".tlog":
+        raise TelemetryError(f"{tlog} is not a .tlog file; give a recorded flight (FLIGHT.tlog)")
+    fc = track_geojson(tlog)
+    if not fc["features"]:
+        raise TelemetryError(
+            f"no GLOBAL_POSITION_INT with a GPS fix in {tlog}; nothing to draw as a track"
+        )
+    write_geojson(fc, out, system)
+    points = sum(f["properties"]["points"] for f in fc["features"])
+    typer.echo(
+        f"wrote {len(fc['features'])} tracks ({points} points) to {out} (coordinates: {system})"
+    )
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``telemetry`` and ``watch``."""
+    """Add ``telemetry``, ``watch`` and ``track``."""
     app.command("telemetry")(telemetry)
     app.command("watch")(watch)
+    app.command("track")(track)

@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from mission.crs import WGS84, require_wgs84, to_display_crs
+from mission.crs import WGS84, require_wgs84, write_geojson
 from mission.errors import FormatError
 from mission.flight_model import has_position
 from mission.model import (
@@ -203,10 +203,4 @@ def read_path_geojson(path: str | Path) -> Mission:
 
 def write_path_geojson(mission: Mission, path: str | Path, output_crs: str = WGS84) -> None:
     """``output_crs`` gcj02/bd09 is for Chinese map apps: such a file is refused as a mission."""
-    data = path_geojson(mission)
-    if output_crs != WGS84:
-        data = to_display_crs(data, output_crs)
-    try:
-        Path(path).write_text(json.dumps(data, sort_keys=True) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise FormatError(f"{path}: cannot write ({exc}); check the folder") from None
+    write_geojson(path_geojson(mission), path, output_crs)

@@ -1,0 +1,140 @@
+"""GeoJSON exports for Chinese map apps: a recorded flight's track and the stored alerts, in
+WGS-84 by default and in GCJ-02 with ``--output-crs gcj02`` (issue 8, "Exports")."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from centre_support import alert
+from conftest import FIXTURES
+from typer.testing import CliRunner
+
+from gridpatrol.cli import app
+
+TLOG = FIXTURES / "copter-patrol-1x.tlog"
+runner = CliRunner()
+
+
+def metres(a, b) -> float:
+    """Distance between two lon/lat positions (equirectangular; fine over a few hundred m)."""
+    lat = math.radians((a[1] + b[1]) / 2)
+    dx = math.radians(b[0] - a[0]) * math.cos(lat) * 6371008.8
+    dy = math.radians(b[1] - a[1]) * 6371008.8
+    return math.hypot(dx, dy)
+
+
+def pymavlink_fixes(path) -> list[list[float]]:
+    from pymavlink import mavutil
+
+    conn = mavutil.mavlink_connection(str(path), dialect="ardupilotmega")
+    out = []
+    while (m := conn.recv_match(type="GLOBAL_POSITION_INT")) is not None:
+        if m.lat or m.lon:
+            out.append([m.lon / 1e7, m.lat / 1e7, m.alt / 1000.0])
+    return out
+
+
+def export(args: list[str]) -> dict:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    out = args[args.index("-o") + 1] if "-o" in args else args[2]
+    return json.loads(open(out, encoding="utf-8").read())
+
+
+def test_track_is_one_line_of_every_fix_and_gcj02_shifts_it(tmp_path):
+    wgs = export(["track", str(TLOG), "-o", str(tmp_path / "wgs.geojson")])
+    assert "crs" not in wgs
+    (line,) = wgs["features"]
+    assert line["geometry"]["type"] == "LineString"
+    assert line["properties"]["vehicle"] == "sys1"
+    reference = pymavlink_fixes(TLOG)
+    assert len(reference) > 100
+    assert line["geometry"]["coordinates"] == reference
+    assert line["properties"]["points"] == len(reference)
+
+    args = ["track", str(TLOG), "-o", str(tmp_path / "gcj.geojson"), "--output-crs", "gcj02"]
+    gcj = export(args)
+    assert gcj["crs"] == "gcj02"
+    shifted = gcj["features"][0]["geometry"]["coordinates"]
+    assert len(shifted) == len(reference)
+    for a, b in zip(reference, shifted, strict=True):
+        assert 200 < metres(a, b) < 300  # GCJ-02 offset in Lanzhou is about 225 m
+        assert a[2] == b[2]
+
+
+def test_gcj02_track_is_refused_as_a_mission(tmp_path):
+    from mission.crs import require_wgs84
+    from mission.errors import FormatError
+
+    gcj = export(["track", str(TLOG), "-o", str(tmp_path / "t.geojson"), "--output-crs", "gcj02"])
+    try:
+        require_wgs84(gcj, "t.geojson")
+    except FormatError:
+        return
+    raise AssertionError("a gcj02 track passed require_wgs84")
+
+
+def test_track_errors_are_one_line(tmp_path):
+    result = runner.invoke(app, ["track", str(tmp_path / "none.tlog"), "-o", "x.geojson"])
+    assert result.exit_code != 0
+    result = runner.invoke(
+        app, ["track", str(TLOG), "-o", str(tmp_path / "x.geojson"), "--output-crs", "utm"]
+    )
+    assert result.exit_code != 0
+    assert not (tmp_path / "x.geojson").exists()
+
+
+def filled_store(db):
+    from gridpatrol.centre.messages import Ack, IncomingAlert
+    from gridpatrol.centre.store import AlertStore
+
+    bodies = [
+        alert("a-1", cell=3, team="east", lon=103.781, lat=36.071),
+        alert("a-2", cell=5, team="west", score=0.6, lon=103.79, lat=36.065),
+        alert("a-3", cell=5, team="west", lon=103.785, lat=36.068),
+    ]
+    with AlertStore(db) as store:
+        for body in bodies:
+            store.put_alert(IncomingAlert.model_validate(body))
+        store.put_ack(
+            Ack.model_validate({"id": "a-3", "by": "team west", "time": "2026-11-28T01:05:00Z"})
+        )
+    return {b["id"]: b for b in bodies}
+
+
+def test_alert_export_writes_points_and_gcj02_shifts_them(tmp_path):
+    db = tmp_path / "alerts.sqlite"
+    bodies = filled_store(db)
+    out = tmp_path / "open.geojson"
+    fc = export(["alerts", "export", str(out), "--db", str(db)])
+    assert "crs" not in fc
+    assert [f["properties"]["id"] for f in fc["features"]] == ["a-1", "a-2"]
+    for feature in fc["features"]:
+        body = bodies[feature["properties"]["id"]]
+        assert feature["geometry"] == {"type": "Point", "coordinates": [body["lon"], body["lat"]]}
+        props = feature["properties"]
+        assert props["code"] == "activity" and props["detector"] == "motion"
+        assert props["score"] == body["score"] and props["cell"] == body["cell"]
+        assert props["team"] == body["team"] and props["uncertainty_m"] == 12.0
+        assert props["status"] == "open" and props["created"]
+        assert "evidence" not in props and "jpeg_b64" not in json.dumps(fc)
+
+    every = export(["alerts", "export", str(tmp_path / "all.geojson"), "--db", str(db), "--all"])
+    by_id = {f["properties"]["id"]: f["properties"] for f in every["features"]}
+    assert sorted(by_id) == ["a-1", "a-2", "a-3"]
+    assert by_id["a-3"]["status"] == "acked" and by_id["a-3"]["acked_by"] == "team west"
+
+    args = ["alerts", "export", str(tmp_path / "gcj.geojson"), "--db", str(db)]
+    gcj = export([*args, "--output-crs", "gcj02"])
+    assert gcj["crs"] == "gcj02"
+    for a, b in zip(fc["features"], gcj["features"], strict=True):
+        assert 200 < metres(a["geometry"]["coordinates"], b["geometry"]["coordinates"]) < 300
+
+
+def test_alert_export_without_a_store_is_one_line(tmp_path):
+    result = runner.invoke(
+        app, ["alerts", "export", str(tmp_path / "x.geojson"), "--db", str(tmp_path / "no.db")]
+    )
+    assert result.exit_code != 0
+    assert "no alert store" in str(result.exception)
