@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from gridpatrol.commands.options import OutputCrs
+from gridpatrol.commands.options import Crs, OutputCrs
 
 __all__ = ["register"]
 
@@ -197,13 +197,7 @@ def serve(
             "--lang", help="Page language: en or zh (default: the CLI's; ?lang= overrides)."
         ),
     ] = None,
-    crs: Annotated[
-        str | None,
-        typer.Option(
-            "--crs",
-            help="Coordinate system of the district file: wgs84, gcj02 or bd09 (overrides its 'crs').",
-        ),
-    ] = None,
+    crs: Crs = None,
 ) -> None:
     """Serve the command-centre web page: live map of drones and alerts, acknowledged from it."""
     from gridpatrol.centre.server import CommandCentre, check_bind

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from gridpatrol.commands.options import Crs
+from gridpatrol.commands.options import Crs, OutputCrs
 
 __all__ = ["register"]
 
@@ -29,13 +29,6 @@ Swap = Annotated[float, typer.Option("--swap-min", help="Battery swap time, minu
 Climb = Annotated[float, typer.Option("--climb", help="Climb rate, m/s.")]
 Descent = Annotated[float, typer.Option("--descent", help="Descent rate, m/s.")]
 ItemLimit = Annotated[int, typer.Option("--item-limit", help="Vehicle mission item limit.")]
-OutputCrs = Annotated[
-    str,
-    typer.Option(
-        "--output-crs",
-        help="Coordinates of .geojson output: wgs84, or gcj02/bd09 for Chinese map apps only.",
-    ),
-]
 
 
 def _flight_model(

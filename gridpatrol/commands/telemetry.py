@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gridpatrol.commands.options import OutputCrs
+from gridpatrol.commands.options import Crs, OutputCrs
 
 __all__ = ["register"]
 
@@ -48,13 +48,7 @@ def telemetry(
         Path | None,
         typer.Option("--district", help="District file for cell tagging (cell is null without)."),
     ] = None,
-    crs: Annotated[
-        str | None,
-        typer.Option(
-            "--crs",
-            help="Coordinate system of the district file: wgs84, gcj02 or bd09 (overrides its 'crs').",
-        ),
-    ] = None,
+    crs: Crs = None,
     spool: Annotated[
         Path, typer.Option("--spool", help="SQLite store-and-forward spool file.")
     ] = Path("gridpatrol-spool.sqlite"),
