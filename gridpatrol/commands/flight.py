@@ -53,6 +53,7 @@ BatteryMah = Annotated[
     float, typer.Option("--battery-mah", help="Pack capacity; must match BATT_CAPACITY.")
 ]
 BatteryCells = Annotated[int, typer.Option("--battery-cells", help="Pack cells in series.")]
+Ceiling = Annotated[float, typer.Option("--ceiling-m", help="Altitude ceiling above ground (m).")]
 DistrictOption = Annotated[
     Path | None, typer.Option("--district", help="District file the checks use.")
 ]
@@ -82,6 +83,20 @@ def _vehicle(
         link.close()
 
 
+def _safety(
+    ceiling_m: float, reserve: float, gcs_timeout_s: float, battery_mah: float, battery_cells: int
+) -> dict[str, Any]:
+    """What a sortie's safety parameters derive from: ``upload`` sets them, ``fly`` re-checks."""
+    from mission.safety_params import BatteryConfig
+
+    return {
+        "ceiling_m": ceiling_m,
+        "reserve": reserve,
+        "gcs_timeout_s": gcs_timeout_s,
+        "battery": BatteryConfig(cells=battery_cells, capacity_mah=battery_mah),
+    }
+
+
 def _load_district(path: Path | None, crs: str | None) -> Any:
     from mission.errors import CheckError
 
@@ -101,9 +116,7 @@ def upload(
     mission_file: Annotated[Path, typer.Argument(help="Mission file (.plan, .waypoints).")],
     connect: Connect,
     district: DistrictOption = None,
-    ceiling_m: Annotated[
-        float, typer.Option("--ceiling-m", help="Altitude ceiling above ground (m).")
-    ] = 120.0,
+    ceiling_m: Ceiling = 120.0,
     item_limit: Annotated[
         int, typer.Option("--item-limit", help="Mission items the vehicle holds, if it won't say.")
     ] = 700,
@@ -122,18 +135,12 @@ def upload(
     from mission.checks import require_safe
     from mission.formats import read_mission
     from mission.params import apply_sortie_safety, format_rows, require_confirmed
-    from mission.safety_params import BatteryConfig
     from mission.transfer import upload_verified
 
     mission = read_mission(mission_file)
     district_shapes = _load_district(district, crs)
     require_safe(mission, district_shapes, ceiling_m=ceiling_m, item_limit=item_limit)
-    safety = {
-        "ceiling_m": ceiling_m,
-        "reserve": reserve,
-        "gcs_timeout_s": gcs_timeout_s,
-        "battery": BatteryConfig(cells=battery_cells, capacity_mah=battery_mah),
-    }
+    safety = _safety(ceiling_m, reserve, gcs_timeout_s, battery_mah, battery_cells)
     with _vehicle(connect, signing_key, timeout, target_system) as (link, target):
         rows = apply_sortie_safety(link, mission, district_shapes, target=target, **safety)
         typer.echo(format_rows(rows))
@@ -211,9 +218,7 @@ def fly(
         float, typer.Option("--flight-timeout", help="Seconds to follow the flight.")
     ] = 3600.0,
     district: DistrictOption = None,
-    ceiling_m: Annotated[
-        float, typer.Option("--ceiling-m", help="Altitude ceiling above ground (m).")
-    ] = 120.0,
+    ceiling_m: Ceiling = 120.0,
     reserve: Reserve = 0.20,
     gcs_timeout_s: GcsTimeout = 5.0,
     battery_mah: BatteryMah = 3300.0,
@@ -226,7 +231,7 @@ def fly(
     """Check the vehicle's safety parameters, arm, take off and start the mission; Ctrl-C = RTL."""
     from mission.errors import TransferError
     from mission.params import ParamClient, format_rows, require_confirmed
-    from mission.safety_params import BatteryConfig, safety_config_for, safety_settings
+    from mission.safety_params import safety_config_for, safety_settings
     from mission.transfer import Vehicle, download_mission
 
     district_shapes = _load_district(district, crs)
@@ -236,14 +241,8 @@ def fly(
             raise TransferError("the vehicle holds no mission; upload one first")
         typer.echo(f"vehicle {target.system} holds {len(mission.items)} items, manifest {digest}")
         # The last look before arming: parameters changed since the upload refuse the flight.
-        config = safety_config_for(
-            _as_planned(mission),
-            district_shapes,
-            ceiling_m=ceiling_m,
-            reserve=reserve,
-            gcs_timeout_s=gcs_timeout_s,
-            battery=BatteryConfig(cells=battery_cells, capacity_mah=battery_mah),
-        )
+        safety = _safety(ceiling_m, reserve, gcs_timeout_s, battery_mah, battery_cells)
+        config = safety_config_for(_as_planned(mission), district_shapes, **safety)
         rows = ParamClient(link, target).verify(safety_settings(config))
         typer.echo(format_rows(rows))
         require_confirmed(rows)
