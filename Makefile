@@ -45,7 +45,7 @@ bench: $(STAMP)
 i18n: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg --add-location=file --sort-by-file --no-wrap --project gridpatrol -o gridpatrol/locale/gridpatrol.pot .
 	$(BIN)/pybabel update -i gridpatrol/locale/gridpatrol.pot -d gridpatrol/locale -D gridpatrol -l zh_CN --no-wrap --ignore-obsolete --no-fuzzy-matching
-	$(BIN)/python -m gridpatrol.locale.extract sync-js gridpatrol/centre/page/labels.js
+	$(BIN)/python -m gridpatrol.locale.extract sync-js centre/page/labels.js
 	$(BIN)/pybabel compile -d gridpatrol/locale -D gridpatrol -l zh_CN --statistics
 
 clean:

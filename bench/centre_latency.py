@@ -21,9 +21,9 @@ import paho.mqtt.client as mqtt
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from centre.server import CommandCentre  # noqa: E402
+from centre.store import AlertStore  # noqa: E402
 from gridpatrol.broker import MosquittoBroker  # noqa: E402
-from gridpatrol.centre.server import CommandCentre  # noqa: E402
-from gridpatrol.centre.store import AlertStore  # noqa: E402
 from mission.formats.district_geojson import load_district  # noqa: E402
 from telemetry.mqtt import MqttSettings  # noqa: E402
 

@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from gridpatrol.broker import MosquittoBroker, free_port  # noqa: E402
-from telemetry.decode import Decoder, new_mav  # noqa: E402
-from telemetry.tlog import RotatingTlogWriter, TlogReader  # noqa: E402
+from vehicle.decode import Decoder, new_mav  # noqa: E402
+from vehicle.tlog import RotatingTlogWriter, TlogReader  # noqa: E402
 
 BRIDGE = [sys.executable, "-m", "gridpatrol", "telemetry"]
 
@@ -97,7 +97,7 @@ def run_measured(cmd: list[str]) -> tuple[str, float, float, float]:
 SENDER = r"""
 import socket, sys, time
 sys.path.insert(0, sys.argv[4])
-from telemetry.decode import new_mav
+from vehicle.decode import new_mav
 port, vehicles, seconds = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
 sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 mavs = [new_mav(i + 1, 1) for i in range(vehicles)]

@@ -22,7 +22,9 @@ sys.path[:1] = [str(ROOT), str(ROOT / "tests")]
 from scripted_peer import HOME, Knobs, ScriptedVehicle  # noqa: E402
 
 from mission.model import Mission, MissionItem  # noqa: E402
-from mission.transfer import (  # noqa: E402
+from sim.sitl import Home, Sitl, find_sitl  # noqa: E402
+from vehicle.link import open_link  # noqa: E402
+from vehicle.transfer import (  # noqa: E402
     MissionType,
     compare_items,
     download_items,
@@ -30,8 +32,6 @@ from mission.transfer import (  # noqa: E402
     upload_items,
     wire_items,
 )
-from sim.sitl import Home, Sitl, find_sitl  # noqa: E402
-from telemetry.link import open_link  # noqa: E402
 
 FLOOR_S_PER_ITEM = 0.006
 

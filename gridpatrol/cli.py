@@ -11,11 +11,13 @@ import sys
 
 import typer
 
+from centre.errors import CentreError
 from gridpatrol import i18n
 from gridpatrol.commands import ALL_COMMAND_MODULES
 from mission.errors import MissionError
 from sim.errors import SimError
 from telemetry.errors import TelemetryError
+from vehicle.errors import VehicleError
 from vision.errors import VisionError
 
 __all__ = ["app", "main"]
@@ -31,7 +33,7 @@ app = typer.Typer(
 for _module in ALL_COMMAND_MODULES:
     _module.register(app)
 
-PACKAGE_ERRORS = (MissionError, TelemetryError, VisionError, SimError)
+PACKAGE_ERRORS = (MissionError, VehicleError, TelemetryError, VisionError, CentreError, SimError)
 
 
 def main() -> None:

@@ -27,8 +27,8 @@ from mission.errors import MissionError, PlanError
 from mission.flight_model import POSITIONAL, FlightModel, haversine_m
 from mission.geo import LocalFrame
 from mission.model import Cmd, District, Frame, Mission
-from mission.safety_params import mission_layer_m
 from mission.schedule import Schedule, revisit_gaps
+from mission.sortie import mission_layer_m
 from mission.trajectory import Speeds, Trajectory, trajectory
 
 __all__ = [

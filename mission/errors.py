@@ -10,7 +10,6 @@ __all__ = [
     "PlanError",
     "CheckError",
     "FormatError",
-    "TransferError",
     "N_",
 ]
 
@@ -47,7 +46,3 @@ class CheckError(MissionError):
 
 class FormatError(MissionError):
     """A mission file (.plan, .waypoints, GeoJSON) cannot be read or written."""
-
-
-class TransferError(MissionError):
-    """The vehicle refused, lost or garbled a mission transfer."""

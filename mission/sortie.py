@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mission.errors import PlanError
+from mission.errors import MissionError, PlanError
 from mission.model import (
     Cmd,
     District,
@@ -26,6 +26,7 @@ from mission.model import (
 )
 
 __all__ = [
+    "mission_layer_m",
     "Waypoint",
     "Orbit",
     "CameraTrigger",
@@ -145,3 +146,20 @@ def route_to_mission(
         rally=tuple(rally),
         cruise_mps=cruise_mps,
     )
+
+
+def mission_layer_m(mission: Mission) -> float:
+    """The altitude a (layered) mission flies at: its highest positioned item above the launch
+    site, so RTL never climbs into a layer above it, and never descends into one below."""
+    alts = [
+        it.alt - (mission.home.alt if it.frame == Frame.GLOBAL and mission.home else 0.0)
+        for it in mission.items
+        if it.command in _FLOWN and it.alt
+    ]
+    if not alts:
+        raise MissionError("the mission has no flown altitude; plan it with gridpatrol plan")
+    return float(max(alts))
+
+
+_FLOWN = {Cmd.NAV_TAKEOFF, Cmd.NAV_WAYPOINT, Cmd.NAV_SPLINE_WAYPOINT, Cmd.NAV_LOITER_TURNS,
+          Cmd.NAV_LOITER_TIME, Cmd.NAV_LOITER_UNLIM}  # fmt: skip

@@ -22,12 +22,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from mission.errors import TransferError
 from mission.model import District
-from mission.transfer import Target, Vehicle
 from sim.errors import SimError
-from telemetry.errors import TelemetryError
-from telemetry.link import open_link
+from vehicle.errors import TransferError, VehicleError
+from vehicle.link import open_link
+from vehicle.transfer import Target, Vehicle
 
 __all__ = [
     "Sitl",
@@ -208,7 +207,7 @@ class Sitl:
         deadline = time.monotonic() + timeout
         try:
             link = open_link(self.url)
-        except TelemetryError as exc:
+        except VehicleError as exc:
             raise SimError(f"cannot listen for SITL on {self.url}: {exc}") from exc
         try:
             vehicle = Vehicle(link, Target(), timeout_s=1.0, retries=5)

@@ -18,12 +18,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from telemetry.link import Link
 from telemetry.mqtt import vehicle_topic
 from telemetry.normalise import NormaliseConfig, Normaliser, Sequencer
 from telemetry.presence import Presence
 from telemetry.publish import Publisher
 from telemetry.records import Record
+from vehicle.link import Link
 
 __all__ = ["Bridge", "BridgeConfig", "LinkSource", "ALWAYS_QOS1", "DROPPABLE"]
 

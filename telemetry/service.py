@@ -17,11 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from telemetry.bridge import Bridge, BridgeConfig, LinkSource
 from telemetry.errors import TelemetryError
-from telemetry.link import open_link, read_signing_key
 from telemetry.mqtt import TOPIC_ROOT, MqttSettings
 from telemetry.normalise import NormaliseConfig
 from telemetry.presence import Presence
 from telemetry.publish import Publisher
+from vehicle.link import open_link, read_signing_key
 
 __all__ = ["BridgeOptions", "run_bridge", "cell_tagger"]
 

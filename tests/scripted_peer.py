@@ -20,8 +20,8 @@ from typing import Any
 
 from pymavlink.dialects.v20 import ardupilotmega as apm
 
-from mission.params import decode, encode
-from mission.safety_params import ParamType, SafetyConfig, safety_settings
+from vehicle.params import decode, encode
+from vehicle.safety_params import ParamType, SafetyConfig, safety_settings
 
 __all__ = ["Knobs", "ScriptedVehicle", "HOME", "ardupilot_defaults"]
 

@@ -18,7 +18,7 @@ import pytest
 from centre_support import Peer, alert, centre_app
 from typer.testing import CliRunner
 
-from gridpatrol.centre.errors import CentreError
+from centre.errors import CentreError
 
 runner = CliRunner()
 

@@ -15,10 +15,10 @@ import pytest
 from centre_support import CHROMIUM, CHROMIUM_ARGS, Peer, alert, centre_app, needs_chromium
 from typer.testing import CliRunner
 
+from centre.errors import CentreError
+from centre.server import CommandCentre
+from centre.store import AlertStore
 from gridpatrol.broker import MosquittoBroker
-from gridpatrol.centre.errors import CentreError
-from gridpatrol.centre.server import CommandCentre
-from gridpatrol.centre.store import AlertStore
 from telemetry.mqtt import MqttSettings
 
 

@@ -16,7 +16,7 @@ from centre_support import (
     needs_chromium,
 )
 
-from gridpatrol.centre.report import write_report
+from gridpatrol.demo.report import write_report
 from vision.alerts import Alert, EvidenceStore
 
 

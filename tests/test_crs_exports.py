@@ -86,8 +86,8 @@ def test_track_errors_are_one_line(tmp_path):
 
 
 def filled_store(db):
-    from gridpatrol.centre.messages import Ack, IncomingAlert
-    from gridpatrol.centre.store import AlertStore
+    from centre.messages import Ack, IncomingAlert
+    from centre.store import AlertStore
 
     bodies = [
         alert("a-1", cell=3, team="east", lon=103.781, lat=36.071),

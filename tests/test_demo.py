@@ -14,7 +14,7 @@ import pytest
 from centre_support import ReportPage
 from conftest import FIXTURES, ROOT
 
-from gridpatrol.centre.store import AlertStore
+from centre.store import AlertStore
 from gridpatrol.demo import DemoError, DemoOptions, run_demo
 from gridpatrol.embedded_broker import amqtt_available
 

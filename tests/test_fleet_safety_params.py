@@ -8,7 +8,7 @@ from shapely.geometry import Polygon
 from mission.errors import MissionError
 from mission.geo import LocalFrame
 from mission.model import District
-from mission.safety_params import (
+from vehicle.safety_params import (
     AUTOPILOTS,
     SafetyConfig,
     fence_radius_m,
@@ -80,8 +80,8 @@ def test_fence_radius_holds_the_whole_district():
 
 def test_sortie_config_takes_its_layer_and_launch_site(example_district):
     from mission.deconflict import with_layer
-    from mission.safety_params import safety_config_for
     from mission.sortie import Route, Waypoint, route_to_mission
+    from vehicle.safety_params import safety_config_for
 
     d = example_district
     site = d.launch_site("ls-east").position

@@ -87,10 +87,10 @@ def test_every_cli_help_text_has_a_chinese_translation(po):
 
 
 def test_command_centre_page_chinese_labels_are_the_catalogs(po):
-    labels = ROOT / "gridpatrol" / "centre" / "page" / "labels.js"
+    labels = ROOT / "centre" / "page" / "labels.js"
     text = labels.read_text(encoding="utf-8")
     translations = {m.id: m.string for m in po if m.id and m.string}
     assert sync_js_labels(text, translations) == text, (
-        "run: python -m gridpatrol.locale.extract sync-js gridpatrol/centre/page/labels.js"
+        "run: python -m gridpatrol.locale.extract sync-js centre/page/labels.js"
     )
     assert set(js_labels(text, "zh")) == set(js_labels(text, "en"))

@@ -6,13 +6,13 @@ import pytest
 from centre_support import CHROMIUM, CHROMIUM_ARGS, Peer, alert, needs_chromium
 from conftest import ROOT
 
+from centre.server import CommandCentre
+from centre.store import AlertStore
 from gridpatrol.broker import MosquittoBroker
-from gridpatrol.centre.server import CommandCentre
-from gridpatrol.centre.store import AlertStore
 from gridpatrol.locale.extract import js_labels
 from telemetry.mqtt import MqttSettings
 
-LABELS = (ROOT / "gridpatrol" / "centre" / "page" / "labels.js").read_text(encoding="utf-8")
+LABELS = (ROOT / "centre" / "page" / "labels.js").read_text(encoding="utf-8")
 ZH = {key: text for key, (_line, text) in js_labels(LABELS, "zh").items()}
 EN = {key: text for key, (_line, text) in js_labels(LABELS, "en").items()}
 
@@ -105,7 +105,7 @@ def test_english_stays_the_default(browser, centre):
 
 @needs_chromium
 def test_patrol_report_in_chinese(browser, example_district, tmp_path):
-    from gridpatrol.centre.report import write_report
+    from gridpatrol.demo.report import write_report
 
     report = write_report(
         tmp_path / "report.html",

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pymavlink.dialects.v20 import ardupilotmega
 from scripted_peer import ardupilot_defaults
 
-from mission.params import (
+from vehicle.params import (
     Encoding,
     ParamClient,
     ParamMismatch,
@@ -23,8 +23,8 @@ from mission.params import (
     format_rows,
     require_confirmed,
 )
-from mission.safety_params import BatteryConfig, ParamType, SafetyConfig, safety_settings
-from mission.transfer.protocol import Target
+from vehicle.safety_params import BatteryConfig, ParamType, SafetyConfig, safety_settings
+from vehicle.transfer.protocol import Target
 
 
 class Clock:
@@ -271,8 +271,8 @@ def test_verify_before_arming_reads_only_and_sees_a_changed_value():
 
 def test_sortie_safety_is_what_upload_sets(example_district):
     from mission.deconflict import with_layer
-    from mission.params import apply_sortie_safety
     from mission.sortie import Route, Waypoint, route_to_mission
+    from vehicle.params import apply_sortie_safety
 
     site = example_district.launch_site("ls-west").position
     route = Route("ls-west", (site.x, site.y), (Waypoint(site.x + 100, site.y),))
@@ -287,7 +287,7 @@ def test_sortie_safety_is_what_upload_sets(example_district):
 
 
 def test_a_vehicle_without_the_parameter_protocol_is_given_up_on_quickly():
-    from mission.params import ParamError
+    from vehicle.params import ParamError
 
     vehicle, client, clock = setup(timeout_s=0.5, retries=1)
     vehicle.params.clear()  # answers nothing

@@ -25,14 +25,14 @@ from shapely.ops import nearest_points
 from mission.deconflict import check_schedule, layer_schedule, with_layer
 from mission.flight_model import FlightModel
 from mission.model import District, Mission
-from mission.params import ParamClient, apply_sortie_safety, format_rows, require_confirmed
-from mission.safety_params import BatteryConfig, ParamType, safety_config_for, safety_settings
 from mission.sortie import Orbit, Route, Waypoint, route_to_mission
-from mission.transfer import Target, Vehicle, upload_verified
-from mission.transfer.vehicle import COPTER_MODES
 from sim.sitl import MISSING_SITL, Sitl, find_sitl, home_at_site
-from telemetry.link import open_link
 from telemetry.normalise import NormaliseConfig, Normaliser
+from vehicle.commands import COPTER_MODES
+from vehicle.link import open_link
+from vehicle.params import ParamClient, apply_sortie_safety, format_rows, require_confirmed
+from vehicle.safety_params import BatteryConfig, ParamType, safety_config_for, safety_settings
+from vehicle.transfer import Target, Vehicle, upload_verified
 
 pytestmark = [
     pytest.mark.sitl,

@@ -17,7 +17,8 @@ from gridpatrol.cli import app
 from mission.errors import CheckError
 from mission.formats import read_mission, write_mission
 from mission.model import MissionItem
-from mission.transfer import (
+from vehicle.link import open_link, read_signing_key
+from vehicle.transfer import (
     MissionResultError,
     Target,
     TransferTimeout,
@@ -27,7 +28,6 @@ from mission.transfer import (
     manifest_sha256,
     upload,
 )
-from telemetry.link import open_link, read_signing_key
 
 pytestmark = pytest.mark.sitl
 sitl_vehicle = sitl_fixtures.sitl_vehicle

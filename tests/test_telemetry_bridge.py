@@ -19,16 +19,16 @@ import shapely
 from conftest import FIXTURES, ROOT
 
 from telemetry.bridge import Bridge, BridgeConfig, LinkSource
-from telemetry.decode import new_mav
-from telemetry.link import open_link
 from telemetry.mqtt import MqttSettings
 from telemetry.normalise import NormaliseConfig
 from telemetry.presence import Presence
 from telemetry.publish import Publisher
 from telemetry.records import parse_record
 from telemetry.service import BridgeOptions, run_bridge
-from telemetry.tlog import RotatingTlogWriter
 from telemetry.watch import run_watch
+from vehicle.decode import new_mav
+from vehicle.link import open_link
+from vehicle.tlog import RotatingTlogWriter
 
 TLOG = FIXTURES / "copter-patrol-1x.tlog"
 GRIDPATROL = [sys.executable, "-m", "gridpatrol"]

@@ -15,10 +15,10 @@ import pytest
 from conftest import FIXTURES
 from pymavlink.dialects.v20 import ardupilotmega as apm
 
-from telemetry.decode import new_mav
-from telemetry.errors import TelemetryError
-from telemetry.link import open_link, read_signing_key
-from telemetry.tlog import TlogReader
+from vehicle.decode import new_mav
+from vehicle.errors import VehicleError
+from vehicle.link import open_link, read_signing_key
+from vehicle.tlog import TlogReader
 
 TLOG = FIXTURES / "copter-patrol-1x.tlog"
 
@@ -258,7 +258,7 @@ def test_damaged_tlog_is_resynchronised_and_counted(tmp_path):
     ],
 )
 def test_unusable_addresses_fail_with_one_line(url, words):
-    with pytest.raises(TelemetryError) as err:
+    with pytest.raises(VehicleError) as err:
         open_link(url)
     assert words in str(err.value) and "\n" not in str(err.value)
 

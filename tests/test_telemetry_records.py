@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from telemetry.decode import new_mav
 from telemetry.normalise import NormaliseConfig, Normaliser
 from telemetry.records import Event, parse_record
 from telemetry.schema import render, schemas
 from telemetry.spool import Spool
+from vehicle.decode import new_mav
 
 SCHEMA_DIR = ROOT / "docs" / "schema"
 

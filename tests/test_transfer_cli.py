@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from gridpatrol.cli import app
 from mission.formats import read_mission, write_mission
-from mission.transfer import MissionType, manifest_sha256
+from vehicle.transfer import MissionType, manifest_sha256
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mission.errors import TransferError
 from mission.model import Fence, FenceCircle, FencePolygon, Mission, MissionItem, RallyPoint
-from mission.transfer import MissionType, manifest_sha256, mission_from_wire, wire_items
+from vehicle.errors import TransferError
+from vehicle.transfer import MissionType, manifest_sha256, mission_from_wire, wire_items
 
 lat = st.floats(35.9, 36.2)
 lon = st.floats(103.6, 103.9)
@@ -89,8 +89,8 @@ def test_manifest_sees_a_centimetre_and_ignores_home():
 
 
 def test_ardupilot_encodings_compare_equal_but_lost_values_do_not():
-    from mission.transfer import compare_items
-    from mission.transfer.items import WireItem
+    from vehicle.transfer import compare_items
+    from vehicle.transfer.items import WireItem
 
     sent = [
         WireItem(16, 0),

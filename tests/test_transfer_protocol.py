@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from scripted_peer import HOME, Knobs, ScriptedVehicle
 
-from mission.errors import TransferError
 from mission.model import Fence, FenceCircle, FencePolygon, Mission, MissionItem, RallyPoint
-from mission.transfer import (
+from vehicle.errors import TransferError
+from vehicle.link import open_link
+from vehicle.transfer import (
     MissionResultError,
     MissionType,
     TransferTimeout,
@@ -22,7 +23,6 @@ from mission.transfer import (
     upload_verified,
     wire_items,
 )
-from telemetry.link import open_link
 
 FAST = {"timeout_s": 0.15, "retries": 3}
 

@@ -120,7 +120,7 @@ def read_tlog_track(path: Path, max_gap_s: float = 2.0) -> PoseTrack:
     """Pose track from a ``.tlog``; times are the log's wall-clock record stamps (epoch seconds)."""
     from pymavlink.dialects.v20 import ardupilotmega as apm
 
-    from telemetry.tlog import TlogReader
+    from vehicle.tlog import TlogReader
 
     path = Path(path)
     try:

@@ -57,10 +57,10 @@ def alerts_main(
     ctx.obj = {"mqtt": mqtt, "db": db}
     if ctx.invoked_subcommand:
         return
-    from gridpatrol.centre.errors import CentreError
-    from gridpatrol.centre.listing import alert_line, format_alerts
-    from gridpatrol.centre.mqtt_feed import CentreFeed
-    from gridpatrol.centre.store import AlertStore, StoreSink
+    from centre.errors import CentreError
+    from centre.listing import alert_line, format_alerts
+    from centre.mqtt_feed import CentreFeed
+    from centre.store import AlertStore, StoreSink
     from telemetry.mqtt import MqttSettings
 
     if mqtt is None and not db.exists():
@@ -104,10 +104,10 @@ def alerts_ack(
     db: Annotated[Path | None, typer.Option("--db", help=DB_HELP)] = None,
 ) -> None:
     """Acknowledge an alert: publish who took it on to the broker, then mark it in the store."""
-    from gridpatrol.centre.errors import CentreError
-    from gridpatrol.centre.messages import Ack
-    from gridpatrol.centre.mqtt_feed import CentreFeed
-    from gridpatrol.centre.store import AlertStore, StoreSink
+    from centre.errors import CentreError
+    from centre.messages import Ack
+    from centre.mqtt_feed import CentreFeed
+    from centre.store import AlertStore, StoreSink
     from telemetry.mqtt import MqttSettings
 
     parent = ctx.obj or {}
@@ -158,9 +158,9 @@ def alerts_export(
     output_crs: OutputCrs = "wgs84",
 ) -> None:
     """Write the stored alerts as GeoJSON points, for GIS tools and Chinese map apps."""
-    from gridpatrol.centre.errors import CentreError
-    from gridpatrol.centre.mapdata import alerts_geojson
-    from gridpatrol.centre.store import AlertStore
+    from centre.errors import CentreError
+    from centre.mapdata import alerts_geojson
+    from centre.store import AlertStore
     from mission.crs import normalise_crs, write_geojson
 
     parent = ctx.obj or {}
@@ -200,8 +200,8 @@ def serve(
     crs: Crs = None,
 ) -> None:
     """Serve the command-centre web page: live map of drones and alerts, acknowledged from it."""
-    from gridpatrol.centre.server import CommandCentre, check_bind
-    from gridpatrol.centre.store import AlertStore
+    from centre.server import CommandCentre, check_bind
+    from centre.store import AlertStore
     from gridpatrol.i18n import current
     from mission.formats.district_geojson import load_district
     from telemetry.mqtt import MqttSettings

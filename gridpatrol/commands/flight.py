@@ -1,7 +1,7 @@
 """``gridpatrol upload|download|fly`` and ``gridpatrol sitl start|stop``: the operator at the drone.
 
-Wiring only: files and district in, ``telemetry.link.open_link`` for the connection,
-``mission.checks`` before anything is sent, ``mission.transfer`` for the protocol, ``sim.sitl``
+Wiring only: files and district in, ``vehicle.link.open_link`` for the connection,
+``mission.checks`` before anything is sent, ``vehicle.transfer`` for the protocol, ``sim.sitl``
 for the simulator. Heavy imports happen inside the commands so ``gridpatrol --help`` stays fast.
 """
 
@@ -69,8 +69,8 @@ def _vehicle(
     the SETUP_SIGNING, and one without a key accepts it as well (it checks no signatures yet);
     from then on unsigned messages from the vehicle are refused by the link.
     """
-    from mission.transfer import Target, find_vehicle, sign_vehicle
-    from telemetry.link import open_link, read_signing_key
+    from vehicle.link import open_link, read_signing_key
+    from vehicle.transfer import Target, find_vehicle, sign_vehicle
 
     key = read_signing_key(signing_key) if signing_key is not None else None
     link = open_link(url, signing_key=key)
@@ -87,7 +87,7 @@ def _safety(
     ceiling_m: float, reserve: float, gcs_timeout_s: float, battery_mah: float, battery_cells: int
 ) -> dict[str, Any]:
     """What a sortie's safety parameters derive from: ``upload`` sets them, ``fly`` re-checks."""
-    from mission.safety_params import BatteryConfig
+    from vehicle.safety_params import BatteryConfig
 
     return {
         "ceiling_m": ceiling_m,
@@ -134,8 +134,8 @@ def upload(
 
     from mission.checks import require_safe
     from mission.formats import read_mission
-    from mission.params import apply_sortie_safety, format_rows, require_confirmed
-    from mission.transfer import upload_verified
+    from vehicle.params import apply_sortie_safety, format_rows, require_confirmed
+    from vehicle.transfer import upload_verified
 
     mission = read_mission(mission_file)
     district_shapes = _load_district(district, crs)
@@ -173,7 +173,7 @@ def download(
 ) -> None:
     """Read the vehicle's mission, fence and rally points into a mission file."""
     from mission.formats import write_mission
-    from mission.transfer import download_mission
+    from vehicle.transfer import download_mission
 
     with _vehicle(connect, signing_key, timeout, target_system) as (link, target):
         mission, digest = download_mission(link, target=target, window=4)
@@ -229,10 +229,10 @@ def fly(
     crs: Crs = None,
 ) -> None:
     """Check the vehicle's safety parameters, arm, take off and start the mission; Ctrl-C = RTL."""
-    from mission.errors import TransferError
-    from mission.params import ParamClient, format_rows, require_confirmed
-    from mission.safety_params import safety_config_for, safety_settings
-    from mission.transfer import Vehicle, download_mission
+    from vehicle.errors import TransferError
+    from vehicle.params import ParamClient, format_rows, require_confirmed
+    from vehicle.safety_params import safety_config_for, safety_settings
+    from vehicle.transfer import Vehicle, download_mission
 
     district_shapes = _load_district(district, crs)
     with _vehicle(connect, signing_key, timeout, target_system) as (link, target):

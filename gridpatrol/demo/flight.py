@@ -16,10 +16,10 @@ from typing import Any
 from gridpatrol.i18n import translate_text
 from mission.checks import require_safe
 from mission.model import District, Mission
-from mission.transfer import Vehicle, find_vehicle, upload_verified
 from sim.sitl import Sitl
-from telemetry.link import open_link
 from telemetry.service import BridgeOptions, run_bridge
+from vehicle.link import open_link
+from vehicle.transfer import Vehicle, find_vehicle, upload_verified
 
 __all__ = ["BridgeRun", "SitlSortie", "bridge_options"]
 

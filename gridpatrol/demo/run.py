@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from gridpatrol.broker import BrokerUnavailable, MosquittoBroker, mosquitto_binary
-from gridpatrol.centre.report import write_report
 from gridpatrol.demo.camera import film_and_flag, slowed
 from gridpatrol.demo.flight import BridgeRun, SitlSortie, bridge_options
+from gridpatrol.demo.report import write_report
 from gridpatrol.demo.screen import LineScreen, LiveScreen, Screen
 from gridpatrol.demo.view import CentreView
 from gridpatrol.embedded_broker import EmbeddedBroker

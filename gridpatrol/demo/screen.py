@@ -12,7 +12,7 @@ import time
 from collections import deque
 from typing import Any, Protocol
 
-from gridpatrol.centre.listing import alert_line, format_alerts
+from centre.listing import alert_line, format_alerts
 from gridpatrol.demo.view import CentreView
 from gridpatrol.i18n import _, translate_text
 from telemetry.watch import COLUMNS

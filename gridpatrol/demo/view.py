@@ -1,6 +1,6 @@
 """What the demo's command centre sees, built from MQTT alone, as the platform would see it.
 
-Two subscribers on the broker: the command centre's own feed (``gridpatrol.centre``: alerts into
+Two subscribers on the broker: the command centre's own feed (``centre``: alerts into
 an alert store, drone tracks for the report) and the raw vehicle records that ``gridpatrol watch``
 tabulates (``telemetry.watch.FleetView``), which also give the vision pipeline its poses.
 """
@@ -12,10 +12,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from gridpatrol.centre.live import Hub, LiveState
-from gridpatrol.centre.messages import VEHICLES_TOPIC, IncomingAlert
-from gridpatrol.centre.mqtt_feed import CentreFeed
-from gridpatrol.centre.store import AlertStore
+from centre.live import Hub, LiveState
+from centre.messages import VEHICLES_TOPIC, IncomingAlert
+from centre.mqtt_feed import CentreFeed
+from centre.store import AlertStore
 from telemetry.mqtt import MqttSettings, make_client
 from telemetry.watch import FleetView
 from vision.pose import LivePoseFeed, PoseTrack

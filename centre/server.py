@@ -26,13 +26,13 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from pydantic import ValidationError
 
-from gridpatrol.centre.errors import CentreError
-from gridpatrol.centre.live import Hub, LiveState
-from gridpatrol.centre.mapdata import district_json
-from gridpatrol.centre.messages import ALERT_ID_PATTERN, Ack
-from gridpatrol.centre.mqtt_feed import CentreFeed
-from gridpatrol.centre.page import content_security_policy, render_login, render_page
-from gridpatrol.centre.store import AlertStore
+from centre.errors import CentreError
+from centre.live import Hub, LiveState
+from centre.mapdata import district_json
+from centre.messages import ALERT_ID_PATTERN, Ack
+from centre.mqtt_feed import CentreFeed
+from centre.page import content_security_policy, render_login, render_page
+from centre.store import AlertStore
 from mission.model import District
 from telemetry.mqtt import MqttSettings
 

@@ -17,8 +17,8 @@ from typing import Any, Protocol
 import paho.mqtt.client as mqtt
 from pydantic import ValidationError
 
-from gridpatrol.centre.errors import CentreError
-from gridpatrol.centre.messages import (
+from centre.errors import CentreError
+from centre.messages import (
     ACKS_TOPIC,
     ALERTS_TOPIC,
     VEHICLES_TOPIC,

@@ -3,11 +3,18 @@
 The protocol state machines run over any ``MessageLink``; nothing here opens a connection.
 """
 
-from mission.errors import TransferError
-from mission.transfer.download import clear, download_items
-from mission.transfer.items import WireItem, mission_from_wire, wire_items
-from mission.transfer.manifest import compare_items, manifest_of_items, manifest_sha256
-from mission.transfer.protocol import (
+from vehicle.commands import (
+    CommandError,
+    FlightEvent,
+    Vehicle,
+    find_vehicle,
+    sign_vehicle,
+)
+from vehicle.errors import TransferError
+from vehicle.transfer.download import clear, download_items
+from vehicle.transfer.items import WireItem, mission_from_wire, wire_items
+from vehicle.transfer.manifest import compare_items, manifest_of_items, manifest_sha256
+from vehicle.transfer.protocol import (
     VEHICLE,
     MessageLink,
     MissionResultError,
@@ -17,15 +24,8 @@ from mission.transfer.protocol import (
     VerifyError,
     result_name,
 )
-from mission.transfer.upload import AckLost, upload_items
-from mission.transfer.vehicle import (
-    CommandError,
-    FlightEvent,
-    Vehicle,
-    find_vehicle,
-    sign_vehicle,
-)
-from mission.transfer.verified import download, download_mission, upload, upload_verified
+from vehicle.transfer.upload import AckLost, upload_items
+from vehicle.transfer.verified import download, download_mission, upload, upload_verified
 
 __all__ = [
     "MessageLink",

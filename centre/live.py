@@ -13,9 +13,9 @@ import threading
 from collections import deque
 from typing import Any
 
-from gridpatrol.centre.mapdata import alert_view
-from gridpatrol.centre.messages import Ack, IncomingAlert
-from gridpatrol.centre.store import AlertStore, StoredAlert, StoreSink
+from centre.mapdata import alert_view
+from centre.messages import Ack, IncomingAlert
+from centre.store import AlertStore, StoredAlert, StoreSink
 
 __all__ = ["Hub", "LiveState", "Event"]
 

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mission.errors import TransferError
 from mission.model import (
     Fence,
     FenceCircle,
@@ -23,7 +22,8 @@ from mission.model import (
     MissionItem,
     RallyPoint,
 )
-from mission.transfer.protocol import MissionType
+from vehicle.errors import TransferError
+from vehicle.transfer.protocol import MissionType
 
 __all__ = [
     "WireItem",

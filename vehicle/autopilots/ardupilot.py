@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from mission.transfer.items import WireItem, f32
-from mission.transfer.protocol import MissionType
+from vehicle.transfer.items import WireItem, f32
+from vehicle.transfer.protocol import MissionType
 
 __all__ = ["stored_form"]
 

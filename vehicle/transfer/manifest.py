@@ -16,10 +16,10 @@ import math
 from collections.abc import Mapping, Sequence
 
 from mission.model import Mission
-from mission.transfer.ardupilot import stored_form
-from mission.transfer.items import WireItem, wire_items
-from mission.transfer.protocol import MissionType
-from mission.transfer.upload import command_name
+from vehicle.autopilots.ardupilot import stored_form
+from vehicle.transfer.items import WireItem, wire_items
+from vehicle.transfer.protocol import MissionType
+from vehicle.transfer.upload import command_name
 
 __all__ = ["manifest_sha256", "manifest_of_items", "compare_items", "ALT_TOLERANCE_M"]
 

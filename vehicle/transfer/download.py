@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from mission.transfer.items import WireItem
-from mission.transfer.protocol import (
+from vehicle.transfer.items import WireItem
+from vehicle.transfer.protocol import (
     ACCEPTED,
     ITEM_TIMEOUT_S,
     RETRIES,
@@ -25,7 +25,7 @@ from mission.transfer.protocol import (
     Target,
     TransferTimeout,
 )
-from mission.transfer.upload import Progress
+from vehicle.transfer.upload import Progress
 
 __all__ = ["download_items", "clear"]
 

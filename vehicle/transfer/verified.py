@@ -11,10 +11,10 @@ import time
 from collections.abc import Callable
 
 from mission.model import Mission
-from mission.transfer.download import download_items
-from mission.transfer.items import WireItem, mission_from_wire, wire_items
-from mission.transfer.manifest import compare_items, manifest_of_items
-from mission.transfer.protocol import (
+from vehicle.transfer.download import download_items
+from vehicle.transfer.items import WireItem, mission_from_wire, wire_items
+from vehicle.transfer.manifest import compare_items, manifest_of_items
+from vehicle.transfer.protocol import (
     RETRIES,
     TIMEOUT_S,
     VEHICLE,
@@ -23,7 +23,7 @@ from mission.transfer.protocol import (
     Target,
     VerifyError,
 )
-from mission.transfer.upload import AckLost, Progress, upload_items
+from vehicle.transfer.upload import AckLost, Progress, upload_items
 
 __all__ = ["upload", "download", "download_mission", "upload_verified", "StoreProgress"]
 

@@ -1,7 +1,7 @@
 """The MAVLink mission protocol's vocabulary: the link it runs over, mission types, results, errors.
 
 The state machines in ``upload.py`` and ``download.py`` only see a ``MessageLink``: anything that
-can send one pymavlink message and hand back the next decoded one. ``telemetry.link.Link`` is one;
+can send one pymavlink message and hand back the next decoded one. ``vehicle.link.Link`` is one;
 an in-memory pipe is another, which is how the protocol is tested without a vehicle.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Protocol
 
-from mission.errors import TransferError
+from vehicle.errors import TransferError
 
 __all__ = [
     "MessageLink",

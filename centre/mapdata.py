@@ -14,7 +14,7 @@ from typing import Any
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
-from gridpatrol.centre.store import StoredAlert
+from centre.store import StoredAlert
 from mission.model import District
 
 __all__ = ["district_json", "alert_view", "alerts_geojson"]

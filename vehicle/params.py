@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from mission.errors import TransferError
 from mission.model import District, Mission
-from mission.safety_params import ParamType, Setting, safety_config_for, safety_settings
-from mission.transfer.protocol import VEHICLE, Exchange, MessageLink, Target
+from vehicle.errors import TransferError
+from vehicle.safety_params import ParamType, Setting, safety_config_for, safety_settings
+from vehicle.transfer.protocol import VEHICLE, Exchange, MessageLink, Target
 
 __all__ = [
     "Encoding",

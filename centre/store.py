@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from gridpatrol.centre.errors import CentreError
-from gridpatrol.centre.messages import Ack, IncomingAlert, iso_utc
+from centre.errors import CentreError
+from centre.messages import Ack, IncomingAlert, iso_utc
 
 __all__ = ["AlertStore", "StoredAlert", "StoreSink", "Change"]
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from pymavlink.dialects.v20 import ardupilotmega as apm
 
-from mission.errors import TransferError
-from mission.transfer.protocol import (
+from vehicle.errors import TransferError
+from vehicle.transfer.protocol import (
     RETRIES,
     TIMEOUT_S,
     VEHICLE,

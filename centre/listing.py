@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from gridpatrol.centre.store import StoredAlert
+from centre.store import StoredAlert
 
 __all__ = ["alert_line", "format_alerts"]
 

@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 
 from pymavlink.dialects.v20 import ardupilotmega as apm
 
-from mission.errors import TransferError
-from mission.transfer.items import WireItem
-from mission.transfer.protocol import (
+from vehicle.errors import TransferError
+from vehicle.transfer.items import WireItem
+from vehicle.transfer.protocol import (
     ACCEPTED,
     INVALID_SEQUENCE,
     NO_SPACE,

@@ -13,7 +13,7 @@ from typing import Any
 
 from pymavlink.dialects.v20 import ardupilotmega as apm
 
-from telemetry.tlog import frame_length
+from vehicle.tlog import frame_length
 
 __all__ = ["Decoder", "DecodeStats", "new_mav"]
 

@@ -10,7 +10,7 @@ Each row names the parameter as the autopilot spells it, its MAVLink type and un
 value is derived and where that comes from. Names, units and types were checked against the
 ArduPilot source at commit 90700977 (Copter 4.7.0-dev, the SITL in ``/work/sitl``) and the
 parameter reference https://ardupilot.org/copter/docs/parameters.html . Another autopilot is one
-more table in ``AUTOPILOTS``; the protocol in ``mission.params`` does not change.
+more table in ``AUTOPILOTS``; the protocol in ``vehicle.params`` does not change.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from mission.errors import MissionError
-from mission.model import Cmd, District, Frame, Mission
+from mission.model import District, Mission
+from mission.sortie import mission_layer_m
 
 __all__ = [
     "ParamType",
@@ -37,7 +38,6 @@ __all__ = [
     "safety_settings",
     "resting_cell_voltage",
     "fence_radius_m",
-    "mission_layer_m",
     "safety_config_for",
 ]
 
@@ -235,23 +235,6 @@ def fence_radius_m(district: District, launch_xy: tuple[float, float], slack_m: 
     xy = np.asarray(district.boundary.exterior.coords)
     far = float(np.max(np.hypot(xy[:, 0] - launch_xy[0], xy[:, 1] - launch_xy[1])))
     return float(min(max(math.ceil(far + slack_m), 30), 10000))
-
-
-def mission_layer_m(mission: Mission) -> float:
-    """The altitude a (layered) mission flies at: its highest positioned item above the launch
-    site, so RTL never climbs into a layer above it, and never descends into one below."""
-    alts = [
-        it.alt - (mission.home.alt if it.frame == Frame.GLOBAL and mission.home else 0.0)
-        for it in mission.items
-        if it.command in _FLOWN and it.alt
-    ]
-    if not alts:
-        raise MissionError("the mission has no flown altitude; plan it with gridpatrol plan")
-    return float(max(alts))
-
-
-_FLOWN = {Cmd.NAV_TAKEOFF, Cmd.NAV_WAYPOINT, Cmd.NAV_SPLINE_WAYPOINT, Cmd.NAV_LOITER_TURNS,
-          Cmd.NAV_LOITER_TIME, Cmd.NAV_LOITER_UNLIM}  # fmt: skip
 
 
 def safety_config_for(

@@ -16,10 +16,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from gridpatrol.centre.mapdata import alert_view, district_json
-from gridpatrol.centre.messages import IncomingAlert, iso_utc
-from gridpatrol.centre.page import render_page
-from gridpatrol.centre.store import StoredAlert
+from centre.mapdata import alert_view, district_json
+from centre.messages import IncomingAlert, iso_utc
+from centre.page import render_page
+from centre.store import StoredAlert
 from gridpatrol.i18n import Translator
 from mission.model import District
 
