@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import shapely
@@ -25,7 +27,7 @@ from mission.errors import CheckError
 from mission.flight_model import FlightModel, has_position
 from mission.model import Cmd, District, Frame, Mission, MissionItem
 
-__all__ = ["check_mission", "require_safe", "summary", "COPTER_TYPES"]
+__all__ = ["check_mission", "check_sorties", "require_safe", "summary", "COPTER_TYPES"]
 
 # MAV_TYPE values of multirotors and helicopters: these must take off first.
 COPTER_TYPES = {2, 3, 4, 13, 14, 15, 29, 35}
@@ -218,6 +220,25 @@ def check_mission(
             f"{flight_model.reserve:.0%} reserve allows {flight_model.usable_s / 60:.1f} min; split "
             "it into sorties"
         )
+    return out
+
+
+def check_sorties(paths: Sequence[str | Path], district: District, **kwargs) -> list[str]:
+    """Every sortie's own checks for ``plan check`` of a schedule.json (plans beside it) or of
+    several ``FILE@START`` files: flown together they must each be safe, not only separated.
+    Lines start with the sortie id (schedule) or the file name."""
+    from mission.formats import read_mission
+    from mission.schedule import read_schedule
+
+    if len(paths) == 1 and Path(paths[0]).suffix.lower() == ".json":
+        folder = Path(paths[0]).parent
+        named = [(f"{s.id} ({s.plan})", folder / s.plan) for s in read_schedule(paths[0]).sorties]
+    else:
+        files = [Path(str(raw).rpartition("@")[0] or str(raw)) for raw in paths]
+        named = [(f.name, f) for f in files]
+    out = []
+    for name, path in named:
+        out += [f"{name}: {line}" for line in check_mission(read_mission(path), district, **kwargs)]
     return out
 
 

@@ -143,3 +143,39 @@ def test_cli_check_prints_violations_and_exits_2(
     lines = r.output.strip().splitlines()
     assert lines and all(ln.startswith("simple_square.plan: ") for ln in lines)
     assert any("item 1 (NAV_TAKEOFF): waypoint outside the district geofence" in ln for ln in lines)
+
+
+def test_schedule_check_runs_every_sorties_checks(
+    tmp_path, example_district, example_district_path, cli
+):
+    """Issue 15 item 3: one waypoint moved into a no-fly zone in one sortie of a patrol fails
+    the whole schedule (exit 2, the sortie named), as the sortie alone does."""
+    import json
+
+    out = tmp_path / "patrol"
+    made = cli("plan", "patrol", example_district_path, "-o", out, "--hours", "2", "--seed", "3",
+               "--start", "2026-11-28T08:00:00+08:00")  # fmt: skip
+    assert made.code == 0, made.out + made.err
+    args = ("--district", example_district_path)
+    assert cli("plan", "check", out / "schedule.json", *args).code == 0
+    zone = example_district.no_fly[0].shape.representative_point()
+    lon, lat = example_district.frame.to_lonlat(zone.x, zone.y)
+    plan = out / "s002-drone-2.plan"
+    doc = json.loads(plan.read_text())
+    doc["mission"]["items"][1]["params"][4:6] = [float(lat), float(lon)]
+    plan.write_text(json.dumps(doc))
+    alone = cli("plan", "check", plan, *args)
+    assert alone.code == 2 and "no-fly zone" in alone.out
+    together = cli("plan", "check", out / "schedule.json", *args)
+    assert together.code == 2
+    failures = together.out.splitlines()
+    assert failures and any(
+        line.startswith("s002 (s002-drone-2.plan): item 2") for line in failures
+    )
+    assert not any(line.startswith(("s001", "s003")) for line in failures)
+    files = cli("plan", "check", f"{plan}@0", f"{out / 's001-drone-1.plan'}@7200", *args)
+    assert files.code == 2 and f"{plan.name}: item 2" in files.out
+    helped = CliRunner().invoke(app, ["plan", "check", "--help"], terminal_width=200)
+    assert "schedule or FILE@START missions, each sortie and their separation" in " ".join(
+        helped.output.split()
+    )

@@ -230,7 +230,8 @@ def check(
         list[Path],
         typer.Argument(
             help="Mission file (.plan, .waypoints, .geojson); or a schedule.json, or several "
-            "FILE@START missions flown together, for the separation check."
+            "FILE@START missions flown together: then every sortie gets every check and the "
+            "sorties are checked for separation."
         ),
     ],
     district_file: Annotated[Path, typer.Option("--district", help="District GeoJSON file.")],
@@ -244,34 +245,31 @@ def check(
     item_limit: ItemLimit = 700,
     crs: Crs = None,
 ) -> None:
-    """Run every safety check: one line per violation and exit 2, or one OK line."""
-    from mission.checks import check_mission, summary
+    """Run every safety check (geofence, no-fly zones, ceiling, endurance with reserve, item
+    count; for a schedule or FILE@START missions, each sortie and their separation): one line
+    per violation and exit 2, or one OK line."""
+    from mission.checks import check_mission, check_sorties, summary
     from mission.formats import read_mission
     from mission.formats.district_geojson import load_district
 
     district = load_district(district_file, crs=crs)
     fm = _flight_model(endurance_min, reserve, cruise, climb, descent)
+    limits = dict(ceiling_m=ceiling, margin_m=margin, flight_model=fm, item_limit=item_limit)
     if len(files) > 1 or files[0].suffix.lower() == ".json" or "@" in files[0].name:
         from mission.deconflict import check_files  # loss of separation (issue 7)
 
         conflicts = check_files(files, speeds=fm, district=district)
-        for line in conflicts:
+        failures = check_sorties(files, district, **limits) + conflicts
+        for line in failures:
             typer.echo(line)
-        if conflicts:
+        if failures:
             raise typer.Exit(2)
         typer.echo(f"separated: no two sorties closer than 30 m and 10 m at once ({len(files)} "
                    f"file{'s' if len(files) > 1 else ''})")  # fmt: skip
         return
     file = files[0]
     mission = read_mission(file)
-    violations = check_mission(
-        mission,
-        district,
-        ceiling_m=ceiling,
-        margin_m=margin,
-        flight_model=fm,
-        item_limit=item_limit,
-    )
+    violations = check_mission(mission, district, **limits)
     for line in violations:
         typer.echo(f"{file.name}: {line}")
     if violations:
