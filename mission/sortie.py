@@ -79,16 +79,20 @@ def check_altitude(alt_m: float, ceiling_m: float) -> None:
 
 
 def district_fence(district: District) -> Fence:
-    """The district as inclusion polygon and every no-fly zone as exclusion polygon, in degrees."""
+    """The district as inclusion polygon, and every hole in it (a lake) and every no-fly zone
+    as exclusion polygon, in degrees: the vehicle's fence is as strict as the planner's checks,
+    which treat a leg over a hole as leaving the district."""
 
-    def ring(poly, inclusion: bool) -> FencePolygon:
-        xy = np.asarray(poly.exterior.coords)[:-1]
+    def ring(coords, inclusion: bool) -> FencePolygon:
+        xy = np.asarray(coords)[:-1]
         lon, lat = district.frame.to_lonlat(xy[:, 0], xy[:, 1])
         return FencePolygon(
             tuple(zip(np.round(lat, 8).tolist(), np.round(lon, 8).tolist(), strict=True)), inclusion
         )
 
-    polys = [ring(district.boundary, True)] + [ring(z.shape, False) for z in district.no_fly]
+    polys = [ring(district.boundary.exterior.coords, True)]
+    polys += [ring(hole.coords, False) for hole in district.boundary.interiors]
+    polys += [ring(z.shape.exterior.coords, False) for z in district.no_fly]
     return Fence(polygons=tuple(polys))
 
 
