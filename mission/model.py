@@ -157,6 +157,9 @@ class MissionItem:
     """One MISSION_ITEM_INT, without its sequence number (the position in ``Mission.items``).
 
     ``lat``/``lon`` are degrees; on the wire they become ``x``/``y`` integers in degE7.
+    ``above_terrain_m`` keeps QGroundControl's "calculated above terrain" altitude (AltitudeMode
+    3): the item is in frame 0 and ``alt`` is the AMSL altitude QGC derives from its terrain
+    data, NaN until it has done so. Kept so that no conversion loses the height the operator set.
     """
 
     command: int
@@ -169,6 +172,7 @@ class MissionItem:
     lon: float = 0.0
     alt: float = 0.0
     autocontinue: bool = True
+    above_terrain_m: float | None = None
 
     @property
     def x(self) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+from dataclasses import replace
 
 import pytest
 from conftest import FIXTURES
@@ -61,9 +62,36 @@ def key(m: Mission) -> list[tuple]:
             it.y,
             f(it.alt),
             it.autocontinue,
+            it.above_terrain_m,
         )
         for it in m.items
     ]
+
+
+# Issue 15 item 5: items "calculated above terrain" (AltitudeMode 3, param7 null): seq -> Altitude.
+TERRAIN_CALC = {
+    "ArduPilotSITL-ArduCopter.plan": {6: 80.0},
+    "TerrainTest-ArduCopter.plan": {6: 80.0},
+    "PX4SITL-PX4-MultiRotor.plan": {6: 80.0, 8: 40.0},
+}
+YAW_DEFAULT = {16, 21, 22, 82}  # commands whose null yaw (param4) ArduPilot ignores
+
+
+def as_waypoints(m: Mission) -> Mission | None:
+    """What a .waypoints file can hold of ``m``: a null ArduPilot yaw becomes 0; None if it
+    cannot hold the mission (another null value, or an above-terrain altitude not computed)."""
+    out = []
+    for it in (m.home or MissionItem(16), *m.items):
+        if it.above_terrain_m is not None and math.isnan(it.alt):
+            return None
+        p4 = it.param4
+        if math.isnan(p4) and it.command in YAW_DEFAULT and m.firmware == 3:
+            p4 = 0.0
+        values = (it.param1, it.param2, it.param3, p4, it.lat, it.lon, it.alt)
+        if not all(math.isfinite(v) for v in values):
+            return None
+        out.append(MissionItem(it.command, it.frame, *values, it.autocontinue))
+    return Mission(items=tuple(out[1:]), home=out[0])
 
 
 def test_every_fixture_is_accounted_for():
@@ -112,8 +140,77 @@ def test_real_plans_round_trip_through_every_format(name, tmp_path):
     assert key(again) == key(m) and again.fence == m.fence and again.rally == m.rally
     write_mission(m, tmp_path / "b.geojson")
     assert key(read_mission(tmp_path / "b.geojson")) == key(m)
+    assert "nan" not in (tmp_path / "b.geojson").read_text().lower()
+    held = as_waypoints(m)
+    if held is None:
+        with pytest.raises(FormatError) as err:
+            write_mission(m, tmp_path / "c.waypoints")
+        assert "\n" not in str(err.value) and str(err.value).startswith("c.waypoints: item ")
+        assert not (tmp_path / "c.waypoints").exists()
+        return
     write_mission(m, tmp_path / "c.waypoints")
-    assert key(read_mission(tmp_path / "c.waypoints")) == key(m)
+    assert "nan" not in (tmp_path / "c.waypoints").read_text().lower()
+    back = read_mission(tmp_path / "c.waypoints")
+    assert key(back) == key(held)
+    write_mission(back, tmp_path / "d.plan")
+    assert key(read_plan(tmp_path / "d.plan")) == key(held)
+
+
+@pytest.mark.parametrize("name", sorted(TERRAIN_CALC))
+def test_altitudes_calculated_above_terrain_survive_or_are_refused(name, tmp_path):
+    """80 m "calculated above terrain" stays 80 m above terrain through .plan and .geojson; the
+    .waypoints format cannot hold it before QGC computes the AMSL value, so that is refused in
+    one line naming the item; once computed it converts as the AMSL altitude it is."""
+    m = read_plan(QGC / name)
+    expected = TERRAIN_CALC[name]
+    seqs = list(expected)
+    assert {
+        n: it.above_terrain_m
+        for n, it in enumerate(m.items, start=1)
+        if it.above_terrain_m is not None
+    } == expected
+    for suffix in (".plan", ".geojson"):
+        write_mission(m, tmp_path / f"x{suffix}")
+        back = read_mission(tmp_path / f"x{suffix}")
+        assert {n: back.items[n - 1].above_terrain_m for n in seqs} == expected
+        assert [back.items[n - 1].frame for n in seqs] == [0] * len(seqs)
+    saved = json.loads((tmp_path / "x.plan").read_text())["mission"]["items"]
+    assert {n: (saved[n - 1]["AltitudeMode"], saved[n - 1]["Altitude"]) for n in seqs} == {
+        n: (3, h) for n, h in expected.items()
+    }
+    with pytest.raises(FormatError, match=f"item {seqs[0]} .*80 m 'calculated above terrain'"):
+        write_mission(m, tmp_path / "x.waypoints")
+    computed = Mission(
+        items=tuple(
+            replace(it, alt=1600.0, param4=0.0) if it.above_terrain_m is not None else it
+            for it in m.items
+        ),
+        home=m.home,
+        firmware=3,
+    )
+    write_mission(computed, tmp_path / "y.plan")
+    item = json.loads((tmp_path / "y.plan").read_text())["mission"]["items"][seqs[0] - 1]
+    assert (item["AltitudeMode"], item["Altitude"], item["AMSLAltAboveTerrain"]) == (3, 80, 1600)
+    assert item["params"][6] == 1600
+    write_mission(read_plan(tmp_path / "y.plan"), tmp_path / "y.waypoints")
+    back = read_mission(tmp_path / "y.waypoints")
+    assert [(back.items[n - 1].frame, back.items[n - 1].alt) for n in seqs] == [(0, 1600.0)] * len(
+        seqs
+    )
+
+
+def test_waypoints_120_have_no_home_row(tmp_path):
+    """A "QGC WPL 120" file (early QGroundControl) has no home row: its first row is an item."""
+    m = read_waypoints(MP / "MissionPlanner.waypoints")
+    rows = (MP / "MissionPlanner.waypoints").read_text().splitlines()[2:]
+    for start in (0, 1):
+        renumbered = [f"{n}\t" + r.split("\t", 1)[1] for n, r in enumerate(rows, start=start)]
+        (tmp_path / "old.waypoints").write_text("QGC WPL 120\r\n" + "\r\n".join(renumbered))
+        old = read_waypoints(tmp_path / "old.waypoints")
+        assert old.home is None and key(old) == key(m)
+    (tmp_path / "odd.waypoints").write_text("QGC WPL 999\n" + "\n".join(rows))
+    with pytest.raises(FormatError, match="not 'QGC WPL 110' or 'QGC WPL 120'"):
+        read_waypoints(tmp_path / "odd.waypoints")
 
 
 @pytest.mark.parametrize("name", sorted(WAYPOINTS))
@@ -223,7 +320,16 @@ items = st.builds(
 @given(st.lists(items, min_size=1, max_size=12))
 def test_any_mission_round_trips_through_every_format(tmp_path, its):
     m = Mission(items=tuple(its), home=MissionItem(16, 0, lat=36.07, lon=103.78, alt=1520.0))
-    for suffix in (".plan", ".waypoints", ".geojson"):
+    for suffix in (".plan", ".geojson"):
         path = tmp_path / f"rt{suffix}"
         write_mission(m, path)
         assert key(read_mission(path)) == key(m), suffix
+    held, path = as_waypoints(m), tmp_path / "rt.waypoints"
+    path.unlink(missing_ok=True)
+    if held is None:
+        with pytest.raises(FormatError, match="cannot hold"):
+            write_mission(m, path)
+        assert not path.exists()
+    else:
+        write_mission(m, path)
+        assert key(read_mission(path)) == key(held) and "nan" not in path.read_text()

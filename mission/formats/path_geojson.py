@@ -59,6 +59,7 @@ def _item_feature(it: MissionItem, seq: int, kind: str = "item") -> dict:
             "params": [_n(float(p)) for p in (it.param1, it.param2, it.param3, it.param4)],
             "alt": _n(float(it.alt)),
             "autocontinue": bool(it.autocontinue),
+            **({} if it.above_terrain_m is None else {"above_terrain_m": it.above_terrain_m}),
         },
     }
 
@@ -127,6 +128,7 @@ def _parse_item(f: dict) -> MissionItem:
         lon=float(lon),
         alt=_f(p.get("alt")),
         autocontinue=p["autocontinue"],
+        above_terrain_m=None if p.get("above_terrain_m") is None else float(p["above_terrain_m"]),
     )
 
 

@@ -26,8 +26,10 @@ from mission.model import (
 
 __all__ = ["read_plan", "write_plan", "parse_plan", "plan_json"]
 
-# QGC's AltitudeMode per MAV_FRAME: relative 1, absolute (AMSL) 2, terrain frame 4.
+# QGC's AltitudeMode per MAV_FRAME: relative 1, absolute (AMSL) 2, terrain frame 4; mode 3 is
+# "calculated above terrain" (frame 0, AMSL derived by QGC from ``Altitude`` over its terrain).
 ALTITUDE_MODE = {Frame.GLOBAL_RELATIVE_ALT: 1, Frame.GLOBAL: 2, Frame.GLOBAL_TERRAIN_ALT: 4}
+CALC_ABOVE_TERRAIN = 3
 
 
 def _num(value: Any, where: str) -> float:
@@ -58,8 +60,28 @@ def _simple(obj: dict, where: str) -> MissionItem:
     lat = 0.0 if math.isnan(p[4]) else p[4]
     lon = 0.0 if math.isnan(p[5]) else p[5]
     return MissionItem(
-        command, frame, p[0], p[1], p[2], p[3], lat, lon, p[6], bool(obj.get("autoContinue", True))
+        command,
+        frame,
+        *p[:4],
+        lat,
+        lon,
+        p[6],
+        bool(obj.get("autoContinue", True)),
+        _above_terrain(obj, frame, where),
     )
+
+
+def _above_terrain(obj: dict, frame: int, where: str) -> float | None:
+    """The height over terrain of a "calculated above terrain" item, else None."""
+    if obj.get("AltitudeMode") != CALC_ABOVE_TERRAIN:
+        return None
+    height = _num(obj.get("Altitude"), where)
+    if frame != Frame.GLOBAL or not math.isfinite(height):
+        raise FormatError(
+            f"{where}: AltitudeMode 3 (calculated above terrain) needs frame 0 and a finite "
+            "'Altitude'; re-save the plan in QGroundControl"
+        )
+    return height
 
 
 def _items(raw: list, source: str) -> list[MissionItem]:
@@ -188,6 +210,11 @@ def _item_json(item: MissionItem, seq: int) -> dict:
         "params": [_json_num(float(v)) for v in params],
         "type": "SimpleItem",
     }
+    if item.above_terrain_m is not None:
+        amsl = _json_num(float(item.alt))
+        out.update(AMSLAltAboveTerrain=amsl, Altitude=_json_num(float(item.above_terrain_m)),
+                   AltitudeMode=CALC_ABOVE_TERRAIN)  # fmt: skip
+        return out
     mode = ALTITUDE_MODE.get(item.frame)
     if mode is not None:
         out.update(AMSLAltAboveTerrain=None, Altitude=_json_num(float(item.alt)), AltitudeMode=mode)

@@ -1,9 +1,15 @@
 """Mission Planner ``.waypoints`` files (``QGC WPL 110``): one tab-separated row per item.
 
-Row 0 is home. Rows have 12 fields: seq, current, frame, command, param1-4, lat, lon, alt,
-autocontinue. Both CRLF and LF files are read; files are written with the field layout and
-precision Mission Planner uses, which pymavlink's ``mavwp.MAVWPLoader`` loads unchanged. The
-format has no fence or rally points: those are lost in a conversion to it.
+In version 110 row 0 is home; in the older ``QGC WPL 120`` (early QGroundControl) there is no
+home row and every row is an item. Rows have 12 fields: seq, current, frame, command, param1-4,
+lat, lon, alt, autocontinue. Both CRLF and LF files are read; files are written as 110 with the
+field layout and precision Mission Planner uses, which pymavlink's ``mavwp.MAVWPLoader`` loads
+unchanged. The format has no fence or rally points: those are lost in a conversion to it.
+
+It has no "unknown" value either, so nothing is written as ``nan``: a null yaw (param4) of the
+commands ArduPilot ignores it in is written as 0, as Mission Planner does; any other missing
+value, and a QGroundControl "calculated above terrain" altitude whose AMSL value is not known
+yet, is refused with one line naming the item.
 """
 
 from __future__ import annotations
@@ -17,6 +23,11 @@ from mission.model import Frame, Mission, MissionItem
 __all__ = ["read_waypoints", "write_waypoints", "parse_waypoints", "waypoints_text"]
 
 HEADER = "QGC WPL 110"
+VERSIONS = {"QGC WPL 110": True, "QGC WPL 120": False}  # header -> has a home row
+# (MAV_CMD, param index 1-4) that ArduPilot ignores, where QGC writes null (NaN) for "default":
+# the yaw of NAV_WAYPOINT, NAV_LAND, NAV_TAKEOFF and NAV_SPLINE_WAYPOINT.
+UNUSED_WHEN_NULL = {(16, 4), (21, 4), (22, 4), (82, 4)}
+ARDUPILOT = 3  # QGC firmwareType
 
 
 def _row(fields: list[str], where: str) -> tuple[int, MissionItem]:
@@ -37,21 +48,26 @@ def _row(fields: list[str], where: str) -> tuple[int, MissionItem]:
 def parse_waypoints(text: str, source: str = "waypoints") -> Mission:
     lines = [ln.strip() for ln in text.splitlines()]
     lines = [ln for ln in lines if ln]
-    if not lines or not lines[0].startswith("QGC WPL"):
+    header = " ".join(lines[0].split()) if lines else ""
+    if header not in VERSIONS:
         raise FormatError(
-            f"{source}: first line is not 'QGC WPL 110'; this is not a Mission "
-            "Planner waypoint file"
+            f"{source}: first line is {header[:40]!r}, not 'QGC WPL 110' or 'QGC WPL 120'; "
+            "this is not a Mission Planner waypoint file"
         )
     rows = [_row(ln.split(), f"{source}: line {n}") for n, ln in enumerate(lines[1:], start=2)]
-    for expected, (seq, _) in enumerate(rows):
+    first = rows[0][0] if rows and not VERSIONS[header] else 0  # 120 files may count from 1
+    for expected, (seq, _) in enumerate(rows, start=first if first in (0, 1) else 0):
         if seq != expected:
             raise FormatError(
-                f"{source}: row {expected + 2} has seq {seq}, expected {expected};"
+                f"{source}: row {expected - first + 2} has seq {seq}, expected {expected};"
                 " renumber the rows from 0"
             )
+    items = tuple(it for _, it in rows)
+    if not VERSIONS[header]:
+        return Mission(items=items)
     if not rows:
         return Mission(items=())
-    return Mission(items=tuple(it for _, it in rows[1:]), home=rows[0][1])
+    return Mission(items=items[1:], home=items[0])
 
 
 def read_waypoints(path: str | Path) -> Mission:
@@ -66,7 +82,38 @@ def read_waypoints(path: str | Path) -> Mission:
 
 
 def _f(v: float, digits: int) -> str:
-    return "nan" if math.isnan(v) else f"{v:.{digits}f}"
+    return f"{v:.{digits}f}"
+
+
+def _refuse_uncomputed_terrain(mission: Mission) -> None:
+    """A "calculated above terrain" height has no AMSL value until QGroundControl derives it."""
+    for seq, it in enumerate(mission.items, start=1):
+        if it.above_terrain_m is not None and not math.isfinite(it.alt):
+            raise FormatError(
+                f"item {seq} (MAV_CMD {int(it.command)}): its altitude is "
+                f"{it.above_terrain_m:g} m 'calculated above terrain' and QGroundControl has not "
+                "computed the AMSL value yet, which a .waypoints file cannot hold; open the plan "
+                "in QGroundControl to compute it, or set the item to terrain frame (10) or "
+                "relative altitude"
+            )
+
+
+def _fields(it: MissionItem, seq: int, firmware: int) -> list[float]:
+    """The item's 7 params as written: refused in one line where the format cannot say it."""
+    values = [it.param1, it.param2, it.param3, it.param4, it.lat, it.lon, it.alt]
+    out = []
+    for k, v in enumerate(values, start=1):
+        v = float(v)
+        if math.isnan(v) and (int(it.command), k) in UNUSED_WHEN_NULL and firmware == ARDUPILOT:
+            v = 0.0
+        elif not math.isfinite(v):
+            raise FormatError(
+                f"item {seq} (MAV_CMD {int(it.command)}): param{k} is {v} (null in the plan), "
+                "which a .waypoints file cannot hold; set it in the plan, or keep the mission "
+                "as .plan"
+            )
+        out.append(v)
+    return out
 
 
 def waypoints_text(mission: Mission) -> str:
@@ -76,8 +123,10 @@ def waypoints_text(mission: Mission) -> str:
         home = MissionItem(
             16, Frame.GLOBAL, lat=first.lat if first else 0.0, lon=first.lon if first else 0.0
         )
+    _refuse_uncomputed_terrain(mission)
     out = [HEADER]
     for seq, it in enumerate((home, *mission.items)):
+        p = _fields(it, seq, mission.firmware)
         out.append(
             "\t".join(
                 [
@@ -85,11 +134,8 @@ def waypoints_text(mission: Mission) -> str:
                     "1" if seq == 0 else "0",
                     str(int(it.frame)),
                     str(int(it.command)),
-                    *(
-                        _f(float(v), 8)
-                        for v in (it.param1, it.param2, it.param3, it.param4, it.lat, it.lon)
-                    ),
-                    _f(float(it.alt), 6),
+                    *(_f(v, 8) for v in p[:6]),
+                    _f(p[6], 6),
                     "1" if it.autocontinue else "0",
                 ]
             )
@@ -99,6 +145,10 @@ def waypoints_text(mission: Mission) -> str:
 
 def write_waypoints(mission: Mission, path: str | Path) -> None:
     try:
-        Path(path).write_text(waypoints_text(mission), encoding="utf-8", newline="\n")
+        text = waypoints_text(mission)
+    except FormatError as exc:
+        raise FormatError(f"{Path(path).name}: {exc}") from None
+    try:
+        Path(path).write_text(text, encoding="utf-8", newline="\n")
     except OSError as exc:
         raise FormatError(f"{path}: cannot write ({exc}); check the folder") from None
