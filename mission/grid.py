@@ -2,14 +2,21 @@
 
 Cells are cut as equal-area horizontal strips, each split into equal-area columns, so every cell
 gets ``area / N`` by construction even in a concave district. Where a cut leaves a cell in several
-pieces (a bay of a concave boundary), the smaller pieces are slivers merged into the neighbour they
+pieces (a bay of a concave boundary, a hole), the smaller pieces are merged into the neighbour they
 share the longest edge with, so every cell is one polygon and the union still equals the district.
+
+Those merges make cells unequal (up to 4x on concave districts with holes), so a last pass evens
+them out: the most unequal pair of neighbours is re-cut along a straight line into two halves of
+their union, as long as both halves stay single polygons, until the largest cell is within
+``BALANCE`` times the smallest. A re-cut only moves the boundary the two cells share, so the union
+is still the district and no two cells overlap.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 
@@ -18,6 +25,8 @@ from mission.errors import DistrictError
 __all__ = ["grid_cells"]
 
 _BISECT_STEPS = 60
+BALANCE = 1.5  # the pass stops once max/min cell area is at most this (the promise is 2.0)
+_CUT_TURNS_DEG = (0.0, 30.0, -30.0, 60.0, -60.0, 90.0)
 
 
 def grid_cells(boundary: Polygon, n: int) -> list[Polygon]:
@@ -41,7 +50,7 @@ def grid_cells(boundary: Polygon, n: int) -> list[Polygon]:
         for c in range(count):
             left, right = col_cuts[c], col_cuts[c + 1]
             cells.append(_polygonal(strip.intersection(box(left, bottom - 1, right, top + 1))))
-    return _merge_slivers(cells)
+    return _balance(_merge_slivers(cells))
 
 
 def _cumulative(counts: list[int]) -> list[int]:
@@ -124,3 +133,90 @@ def _best_neighbour(piece: Polygon, cells, exclude: int) -> int | None:
         if shared > best_len:
             best, best_len = j, shared
     return best
+
+
+def _balance(cells: list[Polygon]) -> list[Polygon]:
+    """Re-cut unequal neighbours into equal halves until max/min area is within ``BALANCE``."""
+    if len(cells) < 2:
+        return cells
+    tree = shapely.STRtree(cells)
+    left, right = tree.query(cells, predicate="intersects")
+    pairs = [
+        (int(i), int(j))
+        for i, j in zip(left, right, strict=True)
+        if i < j and _shared_length(cells[int(i)], cells[int(j)]) > 1e-6
+    ]
+    failed: set[tuple[int, int]] = set()
+    for _ in range(40 * len(cells)):
+        areas = [c.area for c in cells]
+        if max(areas) <= BALANCE * min(areas):
+            break
+        candidates = sorted(
+            (p for p in pairs if p not in failed),
+            key=lambda p: max(areas[p[0]], areas[p[1]]) / min(areas[p[0]], areas[p[1]]),
+            reverse=True,
+        )
+        for i, j in candidates:
+            ratio = max(areas[i], areas[j]) / min(areas[i], areas[j])
+            if ratio <= 1.05:
+                return cells
+            halves = _halve(cells[i], cells[j])
+            if halves is None:
+                failed.add((i, j))
+                continue
+            cells[i], cells[j] = halves
+            failed.clear()
+            break
+        else:
+            break
+    return cells
+
+
+def _shared_length(a: Polygon, b: Polygon) -> float:
+    return a.boundary.intersection(b.boundary).length
+
+
+def _halve(a: Polygon, b: Polygon) -> tuple[Polygon, Polygon] | None:
+    """``a`` and ``b`` re-cut by a straight line into two single polygons of equal area, the
+    half nearer ``a``'s centroid for ``a``; None if no tried direction keeps both in one piece."""
+    union = shapely.union(a, b)
+    ca, cb = np.array(a.centroid.coords[0]), np.array(b.centroid.coords[0])
+    base = math.atan2(*(cb - ca)[::-1]) if np.linalg.norm(cb - ca) > 1e-9 else 0.0
+    for turn in _CUT_TURNS_DEG:
+        angle = base + math.radians(turn)
+        d = np.array([math.cos(angle), math.sin(angle)])
+        near = _half_plane_cut(union, d)
+        far = _polygonal(union.difference(near))
+        near = _polygonal(near)
+        if isinstance(near, Polygon) and isinstance(far, Polygon):
+            if np.dot(np.array(near.centroid.coords[0]) - ca, d) > np.dot(
+                np.array(far.centroid.coords[0]) - ca, d
+            ):
+                near, far = far, near
+            return near, far
+    return None
+
+
+def _half_plane_cut(geom, d: np.ndarray):
+    """The part of ``geom`` with ``p . d <= t``, where ``t`` halves its area."""
+    coords = shapely.get_coordinates(geom)
+    proj = coords @ d
+    lo, hi = float(proj.min()), float(proj.max())
+    e = np.array([-d[1], d[0]])
+    reach = float(np.abs(coords - coords.mean(axis=0)).max()) * 4 + 10.0
+    mid = coords.mean(axis=0)
+
+    def half(t: float):
+        c0 = mid + d * (t - float(mid @ d))
+        quad = [c0 + e * reach, c0 - e * reach, c0 - e * reach - d * reach * 2,
+                c0 + e * reach - d * reach * 2]  # fmt: skip
+        return geom.intersection(Polygon(quad))
+
+    target = geom.area / 2
+    for _ in range(_BISECT_STEPS):
+        t = 0.5 * (lo + hi)
+        if half(t).area < target:
+            lo = t
+        else:
+            hi = t
+    return half(0.5 * (lo + hi))

@@ -39,7 +39,7 @@ def grid(
     kept = [f for f in source["features"] if (f.get("properties") or {}).get("kind") != "cell"]
     new_cells = []
     for number, poly in enumerate(polygons, start=1):
-        ring = district.frame.geom_to_lonlat(poly).exterior.coords
+        shape = district.frame.geom_to_lonlat(poly)  # a cell round a lake keeps it as a hole
         new_cells.append(
             {
                 "type": "Feature",
@@ -51,7 +51,10 @@ def grid(
                 },
                 "geometry": {
                     "type": "Polygon",
-                    "coordinates": [[[round(x, 8), round(y, 8)] for x, y in ring]],
+                    "coordinates": [
+                        [[round(x, 8), round(y, 8)] for x, y in ring.coords]
+                        for ring in (shape.exterior, *shape.interiors)
+                    ],
                 },
             }
         )
