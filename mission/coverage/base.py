@@ -17,16 +17,30 @@ __all__ = ["SweepPath", "CoveragePlanner"]
 
 @dataclass(frozen=True)
 class SweepPath:
-    """Waypoints in local metres; ``work[i]`` tells whether leg i→i+1 is a sweep line."""
+    """Waypoints in local metres; ``work[i]`` tells whether leg i→i+1 is a sweep line.
+
+    ``breaks`` lists the legs i→i+1 that are not flown: the gap between one sortie's landing and
+    the next one's take-off, when the path holds several sorties (each from launch to launch).
+    """
 
     points: np.ndarray
     work: np.ndarray
     angle_deg: float
     spacing_m: float
+    breaks: tuple[int, ...] = ()
 
     @property
     def length_m(self) -> float:
-        return float(np.hypot(*np.diff(self.points, axis=0).T).sum()) if len(self.points) else 0.0
+        if len(self.points) < 2:
+            return 0.0
+        legs = np.hypot(*np.diff(self.points, axis=0).T)
+        legs[list(self.breaks)] = 0.0
+        return float(legs.sum())
+
+    def pieces(self) -> list[np.ndarray]:
+        """The flown polylines: the whole path, or one per sortie when it has breaks."""
+        cuts = [0, *(b + 1 for b in self.breaks), len(self.points)]
+        return [self.points[a:b] for a, b in zip(cuts, cuts[1:], strict=False) if b - a >= 2]
 
     @property
     def turns(self) -> int:

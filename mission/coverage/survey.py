@@ -14,13 +14,18 @@ from mission.coverage.base import SweepPath
 from mission.coverage.boustrophedon import Boustrophedon
 from mission.coverage.camera import DEFAULT_CAMERA, Camera, spacing_for, trigger_distance_for
 from mission.coverage.freespace import FreeSpace
+from mission.coverage.pack import Site, pack_sweep
 from mission.coverage.split import split_sweep
 from mission.errors import PlanError
 from mission.flight_model import FlightModel
 from mission.model import District, Mission
-from mission.sortie import Route, check_altitude, route_to_mission
+from mission.sortie import Route, Waypoint, check_altitude, route_to_mission
 
-__all__ = ["SweepSettings", "SweepPlan", "plan_sweep", "footprint_coverage"]
+__all__ = ["SweepSettings", "SweepPlan", "plan_sweep", "footprint_coverage", "flown_m"]
+
+# Bearings tried when a sweep needs several batteries: packing favours lines that point at the
+# launch sites, which the single-path bearing (fewest turns) does not consider.
+FANS = tuple(float(b) for b in range(0, 180, 15))
 
 
 @dataclass(frozen=True)
@@ -73,8 +78,31 @@ def plan_sweep(district: District, area: str, cfg: SweepSettings = SweepSettings
     turn_cost = 2 * fm.corner_s * fm.cruise_mps
     path = Boustrophedon(free, turn_cost).plan(target, spacing, cfg.angle_deg, start=launch)
     routes = split_sweep(path, site_id, launch, free, fm, cfg.alt_m, cfg.item_limit, trigger)
+    if len(routes) > 1:
+        sites = [site] if cfg.launch_site else list(district.launch_sites)
+        at = [Site(s.id, (s.position.x, s.position.y)) for s in sites]
+        bearings = [path.angle_deg] if cfg.angle_deg is not None else [path.angle_deg, *FANS]
+        for b in bearings:
+            try:
+                packed = pack_sweep(
+                    target, free, at, spacing, b, fm, cfg.alt_m, cfg.item_limit, trigger
+                )
+            except PlanError:
+                continue  # a line too long for one battery at this bearing; others may fit
+            if sum(map(flown_m, packed[0])) < sum(map(flown_m, routes)):
+                routes, path = packed
     missions = tuple(route_to_mission(r, district, cfg.alt_m, fm.cruise_mps) for r in routes)
     return SweepPlan(label, target, path, tuple(routes), missions, trigger)
+
+
+def flown_m(route: Route) -> float:
+    """Distance a sortie flies in the horizontal: launch, every waypoint, back to launch."""
+    pts = [
+        route.launch,
+        *((s.x, s.y) for s in route.steps if isinstance(s, Waypoint)),
+        route.launch,
+    ]
+    return float(np.hypot(*np.diff(np.array(pts), axis=0).T).sum())
 
 
 def footprint_coverage(target, path: SweepPath, width_m: float, resolution_m: float = 1.0) -> float:
@@ -82,7 +110,7 @@ def footprint_coverage(target, path: SweepPath, width_m: float, resolution_m: fl
 
     A footprint exactly one line spacing wide (zero side overlap) is the strictest reading.
     """
-    foot = LineString(path.points).buffer(width_m / 2)
+    foot = shapely.union_all([LineString(p).buffer(width_m / 2) for p in path.pieces()])
     xmin, ymin, xmax, ymax = target.bounds
     xs = np.arange(xmin + resolution_m / 2, xmax, resolution_m)
     ys = np.arange(ymin + resolution_m / 2, ymax, resolution_m)
