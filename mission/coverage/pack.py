@@ -96,16 +96,26 @@ def _cost_s(run: np.ndarray, sites: list[Site], fm: FlightModel) -> tuple[float,
 
 
 def _take(lines: list[_Line], start: int, budget: float, sites, fm, max_lines: int) -> int:
-    """How many lines from ``start`` one battery flies (estimate), an even number if it can."""
+    """How many lines from ``start`` one battery flies (straight-line estimate), stopping by a
+    launch site rather than at the far end of a line where that costs one line."""
     count, exits = 0, {}
+    pts = [lines[start].near, lines[start].far]
+    work_s = fm.path_s(pts)
     for n in range(1, min(len(lines) - start, max_lines) + 1):
-        run = _run(lines[start : start + n], False)
-        if _cost_s(run, sites, fm)[0] > budget:
+        if n > 1:
+            ln = lines[start + n - 1]
+            a, b = (ln.near, ln.far)
+            if math.dist(pts[-1], b) < math.dist(pts[-1], a):
+                a, b = b, a
+            work_s += (math.dist(pts[-1], a) + math.dist(a, b)) / fm.cruise_mps + 2 * fm.corner_s
+            pts += [a, b]
+        home = min(math.dist(s.xy, pts[0]) + math.dist(pts[-1], s.xy) for s in sites)
+        if work_s + home / fm.cruise_mps + 2 * fm.corner_s > budget:
             break
         count = n
-        exits[n] = min(math.dist(run[-1], s.xy) for s in sites)
+        exits[n] = min(math.dist(pts[-1], s.xy) for s in sites)
     if count > 1 and start + count < len(lines) and exits[count - 1] < exits[count]:
-        count -= 1  # end by a launch site rather than at the far end of a line
+        count -= 1
     return count
 
 

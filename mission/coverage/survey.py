@@ -75,24 +75,39 @@ def plan_sweep(district: District, area: str, cfg: SweepSettings = SweepSettings
     launch = (site.position.x, site.position.y)
     free = FreeSpace(transit)
     fm = cfg.flight_model
-    turn_cost = 2 * fm.corner_s * fm.cruise_mps
-    path = Boustrophedon(free, turn_cost).plan(target, spacing, cfg.angle_deg, start=launch)
-    routes = split_sweep(path, site_id, launch, free, fm, cfg.alt_m, cfg.item_limit, trigger)
-    if len(routes) > 1:
-        sites = [site] if cfg.launch_site else list(district.launch_sites)
-        at = [Site(s.id, (s.position.x, s.position.y)) for s in sites]
-        bearings = [path.angle_deg] if cfg.angle_deg is not None else [path.angle_deg, *FANS]
-        for b in bearings:
-            try:
-                packed = pack_sweep(
-                    target, free, at, spacing, b, fm, cfg.alt_m, cfg.item_limit, trigger
-                )
-            except PlanError:
-                continue  # a line too long for one battery at this bearing; others may fit
-            if sum(map(flown_m, packed[0])) < sum(map(flown_m, routes)):
+    sites = [site] if cfg.launch_site else list(district.launch_sites)
+    at = [Site(s.id, (s.position.x, s.position.y)) for s in sites]
+    best = None
+    if target.area / spacing / fm.cruise_mps > fm.usable_s:  # surely more than one battery
+        fans = FANS if cfg.angle_deg is None else (cfg.angle_deg,)
+        best = _best_packing(target, free, at, spacing, fans, cfg, trigger)
+    if best is not None:
+        routes, path = best
+    else:
+        turn_cost = 2 * fm.corner_s * fm.cruise_mps
+        path = Boustrophedon(free, turn_cost).plan(target, spacing, cfg.angle_deg, start=launch)
+        routes = split_sweep(path, site_id, launch, free, fm, cfg.alt_m, cfg.item_limit, trigger)
+        if len(routes) > 1:
+            packed = _best_packing(target, free, at, spacing, (path.angle_deg,), cfg, trigger)
+            if packed is not None and sum(map(flown_m, packed[0])) < sum(map(flown_m, routes)):
                 routes, path = packed
     missions = tuple(route_to_mission(r, district, cfg.alt_m, fm.cruise_mps) for r in routes)
     return SweepPlan(label, target, path, tuple(routes), missions, trigger)
+
+
+def _best_packing(target, free, sites, spacing, bearings, cfg: SweepSettings, trigger):
+    """The packed sorties (and flown path) with the shortest flight over the given bearings."""
+    best, best_m = None, math.inf
+    for b in bearings:
+        try:
+            routes, path = pack_sweep(target, free, sites, spacing, b, cfg.flight_model,
+                                      cfg.alt_m, cfg.item_limit, trigger)  # fmt: skip
+        except PlanError:
+            continue  # a line too long for one battery at this bearing; others may fit
+        flown = sum(map(flown_m, routes))
+        if flown < best_m:
+            best, best_m = (routes, path), flown
+    return best
 
 
 def flown_m(route: Route) -> float:
