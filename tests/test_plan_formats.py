@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from mission.coverage.survey import SweepSettings, plan_sweep
 from mission.errors import FormatError
 from mission.formats import read_mission, write_mission
-from mission.formats.qgc_plan import read_plan, write_plan
+from mission.formats.qgc_plan import parse_plan, read_plan, write_plan
 from mission.formats.waypoints import read_waypoints, write_waypoints
 from mission.model import Mission, MissionItem
 
@@ -333,3 +333,31 @@ def test_any_mission_round_trips_through_every_format(tmp_path, its):
     else:
         write_mission(m, path)
         assert key(read_mission(path)) == key(held) and "nan" not in path.read_text()
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("QGC WPL 120\n5\t0\t3\t16\t0\t0\t0\t0\t36\t103\t50\t1\n", "row 2 has seq 5, expected 0"),
+        (
+            "QGC WPL 110\n0\t1\t0\t16\t0\t0\t0\t0\t36\t103\t0\t1\n0\t0\t3\t16\t0\t0\t0\t0\t36\t103\t50\t1\n",
+            "row 3 has seq 0, expected 1",
+        ),
+        ("QGC WPL\n", "not 'QGC WPL 110' or 'QGC WPL 120'"),
+        ("", "not 'QGC WPL 110' or 'QGC WPL 120'"),
+    ],
+)
+def test_bad_waypoint_headers_and_numbering_are_refused(tmp_path, text, match):
+    (tmp_path / "bad.waypoints").write_text(text)
+    with pytest.raises(FormatError, match=match) as err:
+        read_waypoints(tmp_path / "bad.waypoints")
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("bad", [None, "eighty", True, float("inf")])
+def test_above_terrain_item_without_a_usable_altitude_is_refused(bad):
+    item = {"type": "SimpleItem", "command": 16, "frame": 0, "AltitudeMode": 3,
+            "Altitude": bad, "params": [0, 0, 0, None, 36.0, 103.0, None]}  # fmt: skip
+    with pytest.raises(FormatError, match="mission item 1") as err:
+        parse_plan({"fileType": "Plan", "mission": {"items": [item]}}, "x.plan")
+    assert "\n" not in str(err.value)

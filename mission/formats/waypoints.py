@@ -55,11 +55,11 @@ def parse_waypoints(text: str, source: str = "waypoints") -> Mission:
             "this is not a Mission Planner waypoint file"
         )
     rows = [_row(ln.split(), f"{source}: line {n}") for n, ln in enumerate(lines[1:], start=2)]
-    first = rows[0][0] if rows and not VERSIONS[header] else 0  # 120 files may count from 1
-    for expected, (seq, _) in enumerate(rows, start=first if first in (0, 1) else 0):
-        if seq != expected:
+    first = 1 if rows and not VERSIONS[header] and rows[0][0] == 1 else 0  # 120 may count from 1
+    for n, (seq, _) in enumerate(rows):
+        if seq != first + n:
             raise FormatError(
-                f"{source}: row {expected - first + 2} has seq {seq}, expected {expected};"
+                f"{source}: row {n + 2} has seq {seq}, expected {first + n};"
                 " renumber the rows from 0"
             )
     items = tuple(it for _, it in rows)
