@@ -189,7 +189,7 @@ class CommandCentre:
         self._runner = web.AppRunner(
             build_app(self),
             access_log=None,
-            keepalive_timeout=self._idle_timeout_s,
+            keepalive_timeout=2 * self._idle_timeout_s,  # a backstop: the guard cuts first
             shutdown_timeout=1.0,
         )
         await self._runner.setup()
