@@ -69,8 +69,13 @@ class EventReader(threading.Thread):
                         self.positions[data["seq"]] = now
 
 
-def pct(values: list[float], q: float) -> float:
-    return float(np.percentile(values, q)) * 1000 if values else float("nan")
+def pct(values: list[float], q: float) -> float | None:
+    """Percentile in ms; None when nothing arrived (printed as a dash, never as ``nan``)."""
+    return float(np.percentile(values, q)) * 1000 if values else None
+
+
+def ms(value: float | None, width: int) -> str:
+    return f"{value:{width}.1f}" if value is not None else f"{'-':>{width}}"
 
 
 def main() -> None:
@@ -111,7 +116,7 @@ def main() -> None:
         time.sleep(1.0)
         lat = [reader.alerts[k] - t for k, t in sent.items() if k in reader.alerts]
         rows.append(("alert MQTT→page, 20/s", len(lat), len(sent), pct(lat, 50), pct(lat, 99),
-                     max(lat) * 1000 if lat else float("nan")))  # fmt: skip
+                     max(lat) * 1000 if lat else None))  # fmt: skip
 
         # Flood: how many alerts per second reach the store and the page.
         start = time.perf_counter()
@@ -120,9 +125,9 @@ def main() -> None:
         while time.perf_counter() < deadline and not all(k in reader.alerts for k in flood):
             time.sleep(0.05)
         took = max(reader.alerts.get(k, deadline) for k in flood) - start
-        got = sum(k in reader.alerts for k in flood)
-        rows.append((f"alert flood, {got / took:.0f} alerts/s", got, len(flood), float("nan"),
-                     float("nan"), took * 1000))  # fmt: skip
+        lat = [reader.alerts[k] - t for k, t in flood.items() if k in reader.alerts]
+        rows.append((f"alert flood, {len(lat) / took:.0f} alerts/s", len(lat), len(flood),
+                     pct(lat, 50), pct(lat, 99), max(lat) * 1000 if lat else None))  # fmt: skip
 
         # Positions: 10 drones at 10 Hz for 5 s.
         stamps = {}
@@ -140,7 +145,7 @@ def main() -> None:
         time.sleep(0.5)
         lat = [reader.positions[s] - t for s, t in stamps.items() if s in reader.positions]
         rows.append(("position MQTT→page, 100/s", len(lat), len(stamps), pct(lat, 50),
-                     pct(lat, 99), max(lat) * 1000))  # fmt: skip
+                     pct(lat, 99), max(lat) * 1000 if lat else None))  # fmt: skip
         pub.disconnect()
         pub.loop_stop()
         stored = len(store.alerts(open_only=False))
@@ -152,8 +157,9 @@ def main() -> None:
     )
     print(f"{'case':32} {'got':>6} {'sent':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>9}")
     for name, got, total, p50, p99, worst in rows:
-        print(f"{name:32} {got:6d} {total:6d} {p50:8.1f} {p99:8.1f} {worst:9.1f}")
+        print(f"{name:32} {got:6d} {total:6d} {ms(p50, 8)} {ms(p99, 8)} {ms(worst, 9)}")
     print("the page promises an alert on screen within 2 s: compare the paced p99")
+    print("flood latency is all queueing: 1,000 alerts published at once, each timed from its send")
 
 
 if __name__ == "__main__":

@@ -5,17 +5,25 @@ off), so the broker keeps what arrives while the centre is down and hands it ove
 start. Each alert is acknowledged to the broker only after the sink has stored it (paho's manual
 ack), so a crash between receipt and storage means a re-delivery, not a lost alert. Vehicle
 records are subscribed at QoS 0 when asked: a live view wants the newest position, not a backlog.
+
+A message that cannot be filed (malformed, out of range, oversize) is handed to the sink's
+``on_refused`` (the store quarantines it) and then acknowledged like any other: a message left
+unacknowledged holds a slot of the broker's in-flight window for this session forever, and
+twenty of them stop every later alert, even across restarts. Only when even the quarantine
+cannot be written (the store itself is broken) is a message left for re-delivery, and that is
+counted in ``unstored`` and said.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
+from collections.abc import Collection
 from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
-from pydantic import ValidationError
 
 from centre.errors import CentreError
 from centre.messages import (
@@ -24,13 +32,19 @@ from centre.messages import (
     VEHICLES_TOPIC,
     Ack,
     IncomingAlert,
+    Refused,
     ack_topic,
+    parse_ack,
+    parse_alert,
 )
 from telemetry.mqtt import TOPIC_ROOT, MqttSettings, make_client
 
 __all__ = ["FeedSink", "CentreFeed"]
 
 log = logging.getLogger(__name__)
+
+MAX_RECORD_BYTES = 64 * 1024  # a telemetry record is a few hundred bytes
+_VEHICLE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class FeedSink(Protocol):
@@ -44,6 +58,8 @@ class FeedSink(Protocol):
 
     def on_link(self, connected: bool) -> None: ...
 
+    def on_refused(self, topic: str, reason: str, payload: bytes) -> None: ...
+
 
 class CentreFeed:
     """Connects, subscribes, dispatches to a sink, and publishes acknowledgements."""
@@ -56,10 +72,15 @@ class CentreFeed:
         *,
         persistent: bool = True,
         vehicles: bool = False,
+        cells: Collection[int] | None = None,
     ):
+        """``cells``: the district's cell ids; alerts for other cells are quarantined."""
         self.settings = settings
         self._sink = sink
         self._vehicles = vehicles
+        self._cells = None if cells is None else frozenset(cells)
+        self.refused = 0
+        self.unstored = 0
         self._connected = threading.Event()
         self._refused: str | None = None
         self.last_message_at: float = 0.0
@@ -134,31 +155,60 @@ class CentreFeed:
 
     def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
         self.last_message_at = message.timestamp
+        topic, payload = message.topic, message.payload
         try:
-            self._dispatch(message.topic, message.payload)
-        except (ValueError, ValidationError) as exc:
-            log.warning("ignored malformed message on %s: %s", message.topic, _first_line(exc))
-        except Exception:
-            # Not stored: leave it unacknowledged so the broker re-delivers it after reconnect.
-            log.exception("could not store message on %s; it will be re-delivered", message.topic)
-            return
+            refusal = self._dispatch(topic, payload)
+        except Exception as exc:  # noqa: BLE001 - whatever a sink raised, the feed goes on
+            refusal = Refused(f"could not be stored: {type(exc).__name__}: {_first_line(exc)}")
+        if refusal is not None:
+            self.refused += 1
+            try:
+                self._sink.on_refused(topic, refusal.reason, payload)
+            except Exception as exc:  # noqa: BLE001 - the store itself is broken
+                self.unstored += 1
+                log.error(
+                    "could not store or quarantine a message on %s (%s); it stays with the "
+                    "broker for re-delivery: check the alert store's disk",
+                    topic[:200],
+                    _first_line(exc),
+                )
+                return
         if message.qos:
             client.ack(message.mid, message.qos)
 
-    def _dispatch(self, topic: str, payload: bytes) -> None:
+    def _dispatch(self, topic: str, payload: bytes) -> Refused | None:
+        """Hand one message to the sink; a ``Refused`` when it cannot be filed."""
         levels = topic.split("/")
         if topic.startswith(f"{TOPIC_ROOT}/alerts/cells/"):
-            self._sink.on_alert(IncomingAlert.model_validate_json(payload))
+            alert = parse_alert(payload, topic_cell=levels[-1], cells=self._cells)
+            if isinstance(alert, Refused):
+                return alert
+            self._sink.on_alert(alert)
         elif topic.startswith(f"{TOPIC_ROOT}/alerts/acks/"):
-            ack = Ack.model_validate_json(payload)
-            if ack.id != levels[-1]:
-                raise ValueError(f"ack for {ack.id} published under {levels[-1]}")
+            ack = parse_ack(payload, topic_id=levels[-1])
+            if isinstance(ack, Refused):
+                return ack
             self._sink.on_ack(ack)
         elif len(levels) == 5 and levels[2] == "vehicles":
-            text = payload.decode("utf-8")
-            value = text == "true" if levels[4] == "online" else json.loads(text)
+            value = _vehicle_value(levels[3], levels[4], payload)
+            if isinstance(value, Refused):
+                return value
             self._sink.on_vehicle(levels[3], levels[4], value)
+        return None
 
 
-def _first_line(exc: Exception) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+def _vehicle_value(vehicle: str, record: str, payload: bytes) -> Any:
+    """The decoded JSON of one vehicle record, or a ``Refused`` saying why not."""
+    if not _VEHICLE_NAME.match(vehicle):
+        return Refused("vehicle name is not 1 to 64 letters, digits, '.', '_' or '-'")
+    if len(payload) > MAX_RECORD_BYTES:
+        return Refused(f"{record} record of {len(payload)} bytes is over {MAX_RECORD_BYTES}")
+    try:
+        text = payload.decode("utf-8")
+        return text == "true" if record == "online" else json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        return Refused(f"{record} record is not JSON: {type(exc).__name__}")
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__

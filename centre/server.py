@@ -1,46 +1,44 @@
 """``gridpatrol serve``: the command centre's web page, fed live over Server-Sent Events.
 
-The browser talks only to this server: it never sees the broker or its credentials. The page is
-one self-contained HTML document (no tiles, no CDN); a Content-Security-Policy with a per-response
-nonce forbids it to load anything from anywhere else. On loopback no token is needed, but the
-``Host`` header is checked so another web site cannot reach the server by DNS rebinding; on any
-other address a token is required, given once as ``?token=`` and then kept in a same-site cookie.
+The browser talks only to this server: it never sees the broker or its credentials. The server
+is aiohttp on its own event loop in one background thread: an idle or slow connection costs a
+socket, not a thread, and the ``ConnectionGuard`` caps the sockets and closes idle ones. On
+loopback no token is needed, but the ``Host`` header is checked so another web site cannot reach
+the server by DNS rebinding; on any other address a token is required (see ``centre.access``).
 """
 
 from __future__ import annotations
 
-import hmac
+import asyncio
 import ipaddress
-import json
-import queue
-import re
-import secrets
+import socket
+import ssl
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
-from http.cookies import SimpleCookie
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
 
+from aiohttp import web
 from pydantic import ValidationError
 
+from centre.access import Sessions
 from centre.errors import CentreError
+from centre.guard import ConnectionGuard
 from centre.live import Hub, LiveState
 from centre.mapdata import district_json
-from centre.messages import ALERT_ID_PATTERN, Ack
+from centre.messages import Ack
 from centre.mqtt_feed import CentreFeed
-from centre.page import content_security_policy, render_login, render_page
 from centre.store import AlertStore
+from centre.web import build_app
 from mission.model import District
 from telemetry.mqtt import MqttSettings
 
-__all__ = ["CommandCentre", "check_bind"]
+__all__ = ["CommandCentre", "check_bind", "tls_context", "MAX_CONNECTIONS", "IDLE_TIMEOUT_S"]
 
-COOKIE = "gp_token"
-KEEPALIVE_S = 15.0
-_ALERT_PATH = re.compile(rf"^/api/alerts/({ALERT_ID_PATTERN[1:-1]})/(ack|crop\.jpg|frame\.jpg)$")
+MAX_CONNECTIONS = 1000
+IDLE_TIMEOUT_S = 10.0
 
 
 def _is_loopback(host: str) -> bool:
@@ -56,9 +54,50 @@ def check_bind(host: str, token: str | None) -> None:
     """Refuse to expose alerts beyond this machine without a token."""
     if not _is_loopback(host) and not token:
         raise CentreError(
-            f"serving on {host} exposes alerts and evidence to the network; add --token SECRET "
-            "(the page asks for it), or leave --host at 127.0.0.1"
+            f"serving on {host} exposes alerts and evidence to the network; give an access token "
+            "with --token-file FILE or $GRIDPATROL_CENTRE_TOKEN, or leave --host at 127.0.0.1"
         )
+
+
+def tls_context(cert: Path | None, key: Path | None, host: str) -> ssl.SSLContext | None:
+    """HTTPS from a PEM certificate and key; required beyond loopback, where the token and the
+    session would otherwise cross the network in clear (and browsers keep a ``Secure`` session
+    cookie only over HTTPS)."""
+    if cert is None and key is None:
+        if not _is_loopback(host):
+            raise CentreError(
+                f"serving on {host} sends the token and the session over the network; give "
+                "--tls-cert CERT.pem --tls-key KEY.pem, or leave --host at 127.0.0.1 "
+                "(behind a TLS proxy on the same machine)"
+            )
+        return None
+    if cert is None or key is None:
+        raise CentreError("HTTPS needs both --tls-cert and --tls-key")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise CentreError(
+            f"cannot use {cert} and {key} for HTTPS: {getattr(exc, 'strerror', None) or exc}; "
+            "give a PEM certificate and its private key"
+        ) from None
+    return context
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(512)
+        sock.setblocking(False)
+    except OSError as exc:
+        sock.close()
+        raise CentreError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port"
+        ) from None
+    return sock
 
 
 class CommandCentre:
@@ -74,7 +113,10 @@ class CommandCentre:
         host: str = "127.0.0.1",
         port: int = 8080,
         token: str | None = None,
+        tls: ssl.SSLContext | None = None,
         lang: str = "en",
+        max_connections: int = MAX_CONNECTIONS,
+        idle_timeout_s: float = IDLE_TIMEOUT_S,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ):
         check_bind(host, token)
@@ -82,45 +124,95 @@ class CommandCentre:
         self.store = store
         self.hub = Hub()
         self.state = LiveState(store, self.hub)
-        self.feed = CentreFeed(broker, client_id, self.state, vehicles=True)
+        cells = [c.id for c in district.cells]
+        self.feed = CentreFeed(broker, client_id, self.state, vehicles=True, cells=cells)
         self.token = token
+        self.sessions = Sessions()
+        self.secure_cookie = tls is not None or not _is_loopback(host)
         self.lang = lang
         self.district = district_json(district)
-        try:
-            self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
-        except OSError as exc:
-            raise CentreError(
-                f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port"
-            ) from None
-        self._httpd.daemon_threads = True
         self.host = host
-        self.port = self._httpd.server_address[1]
+        self._tls = tls
+        self._sock = _listen(host, port)
+        self.port = self._sock.getsockname()[1]
+        self._max_connections = max_connections
+        self._idle_timeout_s = idle_timeout_s
+        self.guard: ConnectionGuard
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
 
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}/"
+        return f"{'https' if self._tls else 'http'}://{host}:{self.port}/"
 
     def allowed_hosts(self) -> set[str]:
         names = {"127.0.0.1", "localhost", "[::1]", self.host}
         return {f"{name}:{self.port}" for name in names} | {self.url.split("/")[2]}
 
     def start(self) -> None:
+        """Connect to the broker, then serve from a background thread; raise if either fails."""
         try:
             self.feed.start()
         except CentreError:
-            self._httpd.server_close()
+            self._sock.close()
             raise
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        ready = threading.Event()
+        failure: list[BaseException] = []
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._run, args=(ready, failure), name="centre-web", daemon=True
+        )
         self._thread.start()
+        ready.wait(10)
+        if failure:
+            self.feed.stop()
+            raise CentreError(f"the web server did not start: {failure[0]}")
+
+    def _run(self, ready: threading.Event, failure: list[BaseException]) -> None:
+        loop = self._loop
+        assert loop is not None
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._serve())
+        except (OSError, RuntimeError) as exc:
+            failure.append(exc)
+            ready.set()
+            return
+        ready.set()
+        loop.run_forever()
+        loop.run_until_complete(self._shutdown())
+        loop.close()
+
+    async def _serve(self) -> None:
+        self._runner = web.AppRunner(
+            build_app(self),
+            access_log=None,
+            keepalive_timeout=2 * self._idle_timeout_s,  # a backstop: the guard cuts first
+            shutdown_timeout=1.0,
+        )
+        await self._runner.setup()
+        server = self._runner.server
+        assert server is not None
+        self.guard = ConnectionGuard(server, cap=self._max_connections, idle_s=self._idle_timeout_s)
+        self._server = await asyncio.get_running_loop().create_server(
+            self.guard, sock=self._sock, ssl=self._tls
+        )
+        self.hub.attach(asyncio.get_running_loop())
+
+    async def _shutdown(self) -> None:
+        self._server.close()
+        assert self._runner is not None
+        await self._runner.cleanup()
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(5)
         self.hub.close()
-        self._httpd.server_close()
+        if self._loop is not None and self._thread is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+        else:
+            self._sock.close()
         self.feed.stop()
 
     def acknowledge(self, alert_id: str, by: str) -> tuple[int, dict[str, Any]]:
@@ -143,168 +235,3 @@ class CommandCentre:
             return HTTPStatus.SERVICE_UNAVAILABLE, {"error": str(exc)}
         self.state.on_ack(ack)
         return HTTPStatus.OK, {"alert": self.state.alert(alert_id)}
-
-
-def _handler_for(centre: CommandCentre) -> type[BaseHTTPRequestHandler]:
-    class Handler(_Handler):
-        pass
-
-    Handler.centre = centre
-    return Handler
-
-
-class _Handler(BaseHTTPRequestHandler):
-    centre: CommandCentre
-    server_version = "gridpatrol"
-    sys_version = ""
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the terminal belongs to the operator, not to access logs."""
-
-    def do_GET(self) -> None:
-        url = urlsplit(self.path)
-        query = parse_qs(url.query)
-        if not self._host_ok():
-            return self._send_json(HTTPStatus.MISDIRECTED_REQUEST, {"error": "unknown host"})
-        if url.path == "/" and self.centre.token and "token" in query:
-            return self._login(query)
-        if not self._authorised():
-            return self._refuse(url.path, query)
-        if url.path == "/":
-            return self._page(query)
-        if url.path == "/events":
-            return self._events()
-        if url.path == "/api/state":
-            return self._send_json(HTTPStatus.OK, self.centre.state.snapshot())
-        match = _ALERT_PATH.match(url.path)
-        if match and match.group(2).endswith(".jpg"):
-            data = self.centre.store.evidence_jpeg(match.group(1), match.group(2)[:-4])
-            if data is not None:
-                return self._send(HTTPStatus.OK, data, "image/jpeg")
-        self._send_json(HTTPStatus.NOT_FOUND, {"error": "not found"})
-
-    def do_POST(self) -> None:
-        url = urlsplit(self.path)
-        if not self._host_ok():
-            return self._send_json(HTTPStatus.MISDIRECTED_REQUEST, {"error": "unknown host"})
-        if not self._authorised():
-            return self._send_json(HTTPStatus.UNAUTHORIZED, {"error": "token required"})
-        match = _ALERT_PATH.match(url.path)
-        if not match or match.group(2) != "ack":
-            return self._send_json(HTTPStatus.NOT_FOUND, {"error": "not found"})
-        # A JSON content type cannot be sent cross-site without a CORS preflight we never grant.
-        if self.headers.get_content_type() != "application/json":
-            return self._send_json(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, {"error": "send JSON"})
-        try:
-            length = min(max(int(self.headers.get("Content-Length", "0")), 0), 4096)
-            body = json.loads(self.rfile.read(length) or b"{}")
-            by = str(body.get("by", ""))
-        except (ValueError, AttributeError):
-            return self._send_json(HTTPStatus.BAD_REQUEST, {"error": 'send {"by": NAME}'})
-        status, answer = self.centre.acknowledge(match.group(1), by)
-        self._send_json(status, answer)
-
-    def _host_ok(self) -> bool:
-        # With a token, a rebinding attacker still lacks it; without one, only our own names pass.
-        return bool(self.centre.token) or self.headers.get("Host") in self.centre.allowed_hosts()
-
-    def _presented_token(self) -> str | None:
-        auth = self.headers.get("Authorization", "")
-        if auth.startswith("Bearer "):
-            return auth[7:]
-        cookie = SimpleCookie(self.headers.get("Cookie", ""))
-        return cookie[COOKIE].value if COOKIE in cookie else None
-
-    def _authorised(self) -> bool:
-        expected = self.centre.token
-        if not expected:
-            return True
-        given = self._presented_token()
-        return given is not None and hmac.compare_digest(given.encode(), expected.encode())
-
-    def _lang(self, query: dict[str, list[str]]) -> str:
-        lang = query.get("lang", [self.centre.lang])[0]
-        return lang if re.fullmatch(r"[A-Za-z-]{2,10}", lang) else self.centre.lang
-
-    def _login(self, query: dict[str, list[str]]) -> None:
-        given = query["token"][0]
-        expected = self.centre.token or ""
-        if not hmac.compare_digest(given.encode(), expected.encode()):
-            return self._refuse("/", query, wrong=True)
-        keep = {k: v[0] for k, v in query.items() if k == "lang"}
-        self.send_response(HTTPStatus.SEE_OTHER)
-        self.send_header("Location", "/" + (f"?{urlencode(keep)}" if keep else ""))
-        cookie = SimpleCookie()
-        cookie[COOKIE] = expected
-        cookie[COOKIE].update({"path": "/", "httponly": True, "samesite": "Strict"})
-        self.send_header("Set-Cookie", cookie[COOKIE].OutputString())
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def _refuse(self, path: str, query: dict[str, list[str]], wrong: bool = False) -> None:
-        if path == "/":
-            nonce = secrets.token_urlsafe(16)
-            html = render_login(lang=self._lang(query), nonce=nonce, wrong=wrong)
-            return self._send(
-                HTTPStatus.UNAUTHORIZED, html.encode(), "text/html; charset=utf-8", nonce=nonce
-            )
-        self._send_json(HTTPStatus.UNAUTHORIZED, {"error": "token required"})
-
-    def _page(self, query: dict[str, list[str]]) -> None:
-        nonce = secrets.token_urlsafe(16)
-        boot = {"mode": "live", "lang": self._lang(query), "district": self.centre.district}
-        html = render_page(boot, nonce=nonce)
-        self._send(HTTPStatus.OK, html.encode(), "text/html; charset=utf-8", nonce=nonce)
-
-    def _events(self) -> None:
-        """One SSE stream: a snapshot first (after subscribing, so nothing falls in between)."""
-        events = self.centre.hub.subscribe()
-        try:
-            self.send_response(HTTPStatus.OK)
-            self.send_header("Content-Type", "text/event-stream; charset=utf-8")
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            snapshot = json.dumps(self.centre.state.snapshot(), separators=(",", ":"))
-            self._write_event("snapshot", snapshot, retry=True)
-            while True:
-                try:
-                    item = events.get(timeout=KEEPALIVE_S)
-                except queue.Empty:
-                    self.wfile.write(b": keepalive\n\n")
-                    self.wfile.flush()
-                    continue
-                if item is None:
-                    return
-                self._write_event(*item)
-        except (BrokenPipeError, ConnectionResetError, TimeoutError):
-            return
-        finally:
-            self.centre.hub.unsubscribe(events)
-
-    def _write_event(self, name: str, data: str, retry: bool = False) -> None:
-        head = "retry: 1000\n" if retry else ""
-        self.wfile.write(f"{head}event: {name}\ndata: {data}\n\n".encode())
-        self.wfile.flush()
-
-    def _send_json(self, status: int, body: Any) -> None:
-        self._send(status, json.dumps(body).encode(), "application/json")
-
-    def _send(
-        self,
-        status: int,
-        body: bytes,
-        ctype: str,
-        *,
-        nonce: str | None = None,
-        cache: str = "no-store",
-    ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("Referrer-Policy", "no-referrer")
-        csp = content_security_policy(nonce or "")
-        self.send_header("Content-Security-Policy", f"{csp}; frame-ancestors 'none'")
-        self.end_headers()
-        self.wfile.write(body)

@@ -6,6 +6,11 @@ the row. Acknowledgements have their own table, so an ack that arrives before it
 centre acknowledged it first) is kept, and a re-sent alert never re-opens an acknowledged one.
 Every write is committed before the MQTT callback returns, so an alert the broker handed over is
 on disk before paho acknowledges it.
+
+What cannot be filed (malformed, out of range, oversize, for an unknown cell) goes to the
+``quarantine`` table with its reason and the first bytes of the message, so the broker can be
+acknowledged (an unacknowledged message blocks the session's in-flight window) and nothing is
+lost silently: the count is shown on the page and by ``gridpatrol alerts``.
 """
 
 from __future__ import annotations
@@ -24,9 +29,10 @@ from typing import Any, Literal
 from centre.errors import CentreError
 from centre.messages import Ack, IncomingAlert, iso_utc
 
-__all__ = ["AlertStore", "StoredAlert", "StoreSink", "Change"]
+__all__ = ["AlertStore", "StoredAlert", "StoreSink", "Change", "QUARANTINE_HEAD"]
 
 Change = Literal["new", "updated", "duplicate"]
+QUARANTINE_HEAD = 4096  # bytes of a quarantined message kept, enough to see what it was
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
@@ -47,6 +53,14 @@ CREATE TABLE IF NOT EXISTS alerts (
     payload TEXT NOT NULL,
     received_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS quarantine (
+    n INTEGER PRIMARY KEY AUTOINCREMENT,
+    topic TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    head BLOB NOT NULL,
+    received_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS acks (
     id TEXT PRIMARY KEY,
@@ -177,6 +191,29 @@ class AlertStore:
             )
             return cur.rowcount == 1
 
+    def quarantine(self, topic: str, reason: str, payload: bytes) -> None:
+        """Keep a message that cannot be filed: its topic, why, its size and its first bytes."""
+        with self._write():
+            self._db.execute(
+                "INSERT INTO quarantine (topic, reason, size, head, received_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (topic[:512], reason[:500], len(payload), payload[:QUARANTINE_HEAD],
+                 iso_utc(self._clock())),
+            )  # fmt: skip
+
+    def quarantined(self) -> int:
+        """How many messages were quarantined in this store, ever."""
+        with self._lock:
+            return self._db.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+
+    def quarantine_reasons(self, limit: int = 5) -> list[tuple[str, str]]:
+        """The newest quarantined messages as (topic, reason), newest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT topic, reason FROM quarantine ORDER BY n DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [(topic, reason) for topic, reason in rows]
+
     @contextmanager
     def _write(self) -> Iterator[None]:
         """One immediate transaction: a second process on the same file waits instead of racing."""
@@ -244,6 +281,11 @@ class StoreSink:
     def on_ack(self, ack: Ack) -> None:
         if self.store.put_ack(ack) and self._notify:
             self._notify("acked", ack.id)
+
+    def on_refused(self, topic: str, reason: str, payload: bytes) -> None:
+        self.store.quarantine(topic, reason, payload)
+        if self._notify:
+            self._notify("quarantined", reason)
 
     def on_vehicle(self, vehicle: str, record: str, payload: Any) -> None:
         """Vehicle records are not stored: the bridge's own spool and the broker keep them."""

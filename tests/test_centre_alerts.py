@@ -126,8 +126,9 @@ def test_ack_before_alert_and_malformed_messages(mosquitto, tmp_path):
     finally:
         peer.close()
     out = run("alerts", "--mqtt", mosquitto.url, "--db", str(db))
-    assert out.exit_code == 0, out.output
+    assert out.exit_code == 1, out.output  # something was refused: the status says so
     assert "1 open alert in 1 cell" in out.output and "c-2" in out.output
+    assert "2 malformed messages quarantined" in out.output
     assert [r[0] for r in rows(db)] == ["c-1", "c-2"]
 
 

@@ -12,6 +12,29 @@
   var alerts = {};
   var vehicles = {};
   var selected = null;
+  var unreadable = false;  /* set once any data from the server could not be parsed */
+
+  /* Parse the server's JSON; on failure say so in a banner rather than show an empty all-clear. */
+  function readJSON(text) {
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      unreadable = true;
+      document.getElementById("data-error").hidden = false;
+      renderDrones();
+      renderAlerts();
+      return null;
+    }
+  }
+
+  function showHealth(h) {
+    var box = document.getElementById("health");
+    var parts = [];
+    if (h && h.quarantined > 0) parts.push(t("quarantined", { n: h.quarantined }));
+    if (h && h.refused_records > 0) parts.push(t("refused_records", { n: h.refused_records }));
+    box.textContent = parts.join(" ");
+    box.hidden = !parts.length;
+  }
 
   gpApplyLabels(t, document);
   if (!live) {
@@ -145,7 +168,7 @@
     var list = document.getElementById("drones");
     list.textContent = "";
     var names = Object.keys(vehicles).sort();
-    if (!names.length) html("li", { "class": "empty" }, list, t("no_drones"));
+    if (!names.length) html("li", { "class": "empty" }, list, t(unreadable ? "drones_unreadable" : "no_drones"));
     names.forEach(function (name) {
       var v = vehicles[name].view;
       var li = html("li", { "data-vehicle": name }, list);
@@ -197,7 +220,7 @@
     var box = document.getElementById("alerts");
     box.textContent = "";
     var list = Object.keys(alerts).map(function (id) { return alerts[id].data; });
-    if (!list.length) { html("p", { "class": "empty" }, box, t("no_alerts")); return; }
+    if (!list.length) { html("p", { "class": "empty" }, box, t(unreadable ? "alerts_unreadable" : "no_alerts")); return; }
     list.sort(function (a, b) {
       return (a.status === "open" ? 0 : 1) - (b.status === "open" ? 0 : 1) || a.cell - b.cell ||
         String(a.team).localeCompare(String(b.team)) || String(a.created).localeCompare(String(b.created));
@@ -294,6 +317,7 @@
   function applySnapshot(s) {
     (s.vehicles || []).forEach(function (v) { upsertVehicle(v, v.track || []); });
     (s.alerts || []).forEach(upsertAlert);
+    showHealth(s.health);
     renderDrones();
     renderAlerts();
   }
@@ -322,15 +346,21 @@
     };
     events.addEventListener("open", function () { link.page = true; showLink(); });
     events.addEventListener("error", function () { link.page = false; showLink(); });
-    events.addEventListener("broker", function (e) { link.broker = JSON.parse(e.data).connected; showLink(); });
-    events.addEventListener("snapshot", function (e) {
-      var s = JSON.parse(e.data);
+    var on = function (name, use) {
+      events.addEventListener(name, function (e) {
+        var data = readJSON(e.data);
+        if (data !== null && typeof data === "object") use(data);
+      });
+    };
+    on("broker", function (b) { link.broker = b.connected; showLink(); });
+    on("snapshot", function (s) {
       link.broker = s.broker;
       showLink();
       applySnapshot(s);
     });
-    events.addEventListener("vehicle", function (e) { upsertVehicle(JSON.parse(e.data)); });
-    events.addEventListener("alert", function (e) { upsertAlert(JSON.parse(e.data)); });
+    on("vehicle", function (v) { upsertVehicle(v); });
+    on("alert", upsertAlert);
+    on("health", showHealth);
   } else {
     var s = boot.snapshot || {};
     status.textContent = t("report_static", { time: s.generated || "" });

@@ -22,6 +22,7 @@ MQTT_HELP = "Broker URL: mqtt://host:1883, or mqtts://user:pass@host:8883 for TL
 DB_HELP = "SQLite file the alerts are kept in across restarts."
 DEFAULT_DB = Path("alerts.sqlite")
 MqttOpt = Annotated[str | None, typer.Option("--mqtt", help=MQTT_HELP)]
+QUARANTINED = 1  # exit status when messages were quarantined or left unstored in this run
 
 
 def _client_id(role: str, db: Path) -> str:
@@ -38,6 +39,26 @@ def _drain(feed, *, quiet_s: float, wait_s: float) -> None:
         if time.monotonic() - last >= quiet_s:
             return
         time.sleep(0.05)
+
+
+def _report_quarantine(store, before: int, unstored: int) -> int:
+    """Print what this run could not file; the exit status the command should end with."""
+    from mission.text import printable
+
+    new = store.quarantined() - before
+    if new:
+        topic, reason = store.quarantine_reasons(1)[0]
+        typer.echo(
+            f"{new} malformed message{'s' if new != 1 else ''} quarantined in {store.path} "
+            f"(table quarantine), not listed; newest on {printable(topic, 120)}: "
+            f"{printable(reason, 200)}"
+        )
+    if unstored:
+        typer.echo(
+            f"{unstored} message{'s' if unstored != 1 else ''} could not be stored; they stay with "
+            "the broker and arrive again on the next run: check the alert store's disk"
+        )
+    return QUARANTINED if new or unstored else 0
 
 
 def alerts_main(
@@ -61,17 +82,22 @@ def alerts_main(
     from centre.listing import alert_line, format_alerts
     from centre.mqtt_feed import CentreFeed
     from centre.store import AlertStore, StoreSink
+    from mission.text import printable
     from telemetry.mqtt import MqttSettings
 
     if mqtt is None and not db.exists():
         raise CentreError(f"no alert store at {db}; receive alerts first with --mqtt URL")
+    status = 0
     with AlertStore(db) as store:
+        before = store.quarantined()
         if mqtt is None:
             typer.echo(f"(alerts stored in {db}; pass --mqtt URL to receive new ones)")
         else:
 
             def notify(change: str, alert_id: str) -> None:
-                if follow and (alert := store.get(alert_id)):
+                if follow and change == "quarantined":
+                    typer.echo(f"quarantined: {printable(alert_id, 200)}")
+                elif follow and (alert := store.get(alert_id)):
                     typer.echo(f"{change}: cell {alert.cell} · {alert_line(alert)}")
 
             feed = CentreFeed(
@@ -94,6 +120,13 @@ def alerts_main(
                 store.alerts(open_only=not show_all), what="stored" if show_all else "open"
             )
         )
+        if mqtt is None:
+            if before:
+                typer.echo(f"{before} malformed messages kept in quarantine in {db}")
+        else:
+            status = _report_quarantine(store, before, feed.unstored)
+    if status:
+        raise typer.Exit(status)
 
 
 def alerts_ack(
@@ -108,6 +141,7 @@ def alerts_ack(
     from centre.messages import Ack
     from centre.mqtt_feed import CentreFeed
     from centre.store import AlertStore, StoreSink
+    from mission.text import printable
     from telemetry.mqtt import MqttSettings
 
     parent = ctx.obj or {}
@@ -131,7 +165,8 @@ def alerts_ack(
             )
         if alert.acked_by:
             typer.echo(
-                f"{alert_id} was already acknowledged by {alert.acked_by} at {alert.acked_at}"
+                f"{alert_id} was already acknowledged by {printable(alert.acked_by)} at "
+                f"{alert.acked_at}"
             )
             return
         ack = Ack(id=alert_id, by=by, time=datetime.now(UTC))
@@ -147,7 +182,10 @@ def alerts_ack(
         finally:
             feed.stop()
         store.put_ack(ack)
-        typer.echo(f"acknowledged {alert_id} (cell {alert.cell}, team {alert.team}) as {ack.by}")
+        typer.echo(
+            f"acknowledged {alert_id} (cell {alert.cell}, team {printable(alert.team)}) as "
+            f"{printable(ack.by)}"
+        )
 
 
 def alerts_export(
@@ -184,11 +222,23 @@ def serve(
     district: Annotated[Path, typer.Option("--district", help="District GeoJSON to draw.")],
     port: Annotated[int, typer.Option("--port", help="TCP port of the page.")] = 8080,
     host: Annotated[
-        str, typer.Option("--host", help="Address to listen on; beyond loopback needs --token.")
+        str,
+        typer.Option("--host", help="Address to listen on; beyond loopback needs a token and TLS."),
     ] = "127.0.0.1",
-    token: Annotated[
-        str | None,
-        typer.Option("--token", envvar="GRIDPATROL_TOKEN", help="Access token the page asks for."),
+    token_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--token-file",
+            help="File holding the access token the page asks for "
+            "(or set GRIDPATROL_CENTRE_TOKEN).",
+        ),
+    ] = None,
+    token: Annotated[str | None, typer.Option("--token", hidden=True)] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option("--tls-cert", help="PEM certificate: serve the page over HTTPS.")
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option("--tls-key", help="PEM private key of --tls-cert.")
     ] = None,
     db: Annotated[Path, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
     lang: Annotated[
@@ -200,13 +250,23 @@ def serve(
     crs: Crs = None,
 ) -> None:
     """Serve the command-centre web page: live map of drones and alerts, acknowledged from it."""
-    from centre.server import CommandCentre, check_bind
+    from centre.access import TOKEN_ENV, read_token
+    from centre.errors import CentreError
+    from centre.server import MAX_CONNECTIONS, CommandCentre, check_bind, tls_context
     from centre.store import AlertStore
     from gridpatrol.i18n import current
     from mission.formats.district_geojson import load_district
     from telemetry.mqtt import MqttSettings
 
-    check_bind(host, token)
+    if token is not None:
+        raise CentreError(
+            "--token puts the access token where `ps` shows it to every user of this machine; "
+            f"write it to a file and pass --token-file FILE, or set {TOKEN_ENV}"
+        )
+    secret = read_token(token_file)
+    check_bind(host, secret)
+    tls = tls_context(tls_cert, tls_key, host)
+    limit = _raise_file_limit()
     broker = MqttSettings.from_url(mqtt)
     shapes = load_district(district, crs=crs)
     with AlertStore(db) as store:
@@ -217,8 +277,10 @@ def serve(
             client_id=_client_id("serve", db),
             host=host,
             port=port,
-            token=token,
+            token=secret,
+            tls=tls,
             lang=lang or current().lang,
+            max_connections=min(MAX_CONNECTIONS, limit - 128),
         )
         centre.start()
         typer.echo(f"command centre on {centre.url} (alerts from {broker.url}); Ctrl-C to stop")
@@ -229,6 +291,17 @@ def serve(
             typer.echo("stopping")
         finally:
             centre.stop()
+
+
+def _raise_file_limit() -> int:
+    """Let the server hold as many sockets as the system allows; the new soft limit."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 4096 if hard == resource.RLIM_INFINITY else min(hard, 4096)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 def register(app: typer.Typer) -> None:
