@@ -48,7 +48,7 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_droppable ON outbox (droppable, id);
 CREATE TABLE IF NOT EXISTS seqs (key TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 """
-_RESERVE_MAX = 1024 * 1024
+_RESERVE_MAX = 8 * 1024 * 1024
 _RESERVE_RETRY_S = 2.0
 Row = tuple[str, bytes, int, bool, bool]  # topic, payload, qos, retain, droppable
 
@@ -93,8 +93,13 @@ class Spool:
     ):
         self.path = Path(path)
         self.max_bytes = max_bytes
+        # The WAL is folded back every max_bytes/32 (16..1000 pages) and truncated after, so the
+        # disk space it holds stays small next to the reserve, which must cover one checkpoint.
+        self._wal_pages = max(16, min(1000, max_bytes // 32 // 4096))
         self.reserve_bytes = (
-            min(_RESERVE_MAX, max_bytes // 16) if reserve_bytes is None else reserve_bytes
+            min(_RESERVE_MAX, 2 * self._wal_pages * 4096)
+            if reserve_bytes is None
+            else reserve_bytes
         )
         self.clock = clock
         self.dropped_by_kind: Counter[str] = Counter()
@@ -107,6 +112,8 @@ class Spool:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(f"PRAGMA wal_autocheckpoint={self._wal_pages}")
+            self._db.execute(f"PRAGMA journal_size_limit={self._wal_pages * 4096}")
             self._db.executescript(_SCHEMA)
             self._count, size = self._db.execute(
                 "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload) + LENGTH(topic)), 0) FROM outbox"
@@ -135,7 +142,7 @@ class Spool:
         if self.reserve_bytes <= 0 or self._reserve_path.exists():
             return True
         try:
-            if shutil.disk_usage(self.path.parent).free < 4 * self.reserve_bytes:
+            if shutil.disk_usage(self.path.parent).free < 2 * self.reserve_bytes:
                 return False
             with self._reserve_path.open("wb") as fh:
                 fh.write(b"\0" * self.reserve_bytes)
@@ -147,39 +154,45 @@ class Spool:
             return False
         return True
 
-    def _release_reserve(self) -> None:
+    def _make_room(self) -> None:
+        """After SQLITE_FULL: free the reserve, then fold the WAL into the database and truncate
+        it, so the space the WAL holds (its high-water mark) is given back to the disk."""
         with contextlib.suppress(OSError):
             self._reserve_path.unlink()
+        with contextlib.suppress(sqlite3.Error):
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # -- writing -------------------------------------------------------------------------------
 
     def put_many(self, rows: list[Row], seqs: dict[str, int]) -> None:
         """Commit rows and stream counters atomically, shedding droppable rows when full.
 
-        Raises ``SpoolFull`` (nothing of this batch committed) when even the rows that are not
-        droppable cannot be written; the caller keeps them and calls again later.
+        While the disk is full, new droppable rows are dropped and each write first evicts old
+        droppable rows worth twice its own size, so the file never needs to grow. Raises
+        ``SpoolFull`` (nothing of this batch committed) when even the rows that are not droppable
+        cannot be written; the caller keeps them and calls again later.
         """
         if not rows and not seqs:
             return
         now = self.clock()
         with self._lock:
-            if self.disk_full and self.clock() >= self._reserve_retry_at:
-                self._reserve_retry_at = self.clock() + _RESERVE_RETRY_S
-                self.disk_full = not self._make_reserve()
+            if self.disk_full and now >= self._reserve_retry_at:
+                self._reserve_retry_at = now + _RESERVE_RETRY_S
+                self.disk_full = not (self._make_reserve() or self._free_inside())
             keep = [r for r in rows if not r[4]] if self.disk_full else rows
             try:
-                self._write(keep, seqs, now, evict_for=keep)
+                self._write(keep, seqs, now, room=self._room_for(keep))
             except sqlite3.Error as exc:
                 if not _is_full(exc):
                     raise SpoolError(
                         f"cannot write spool {self.path}: {exc}; check the disk"
                     ) from exc
                 self.disk_full = True
-                self._reserve_retry_at = self.clock() + _RESERVE_RETRY_S
-                self._release_reserve()
+                self._reserve_retry_at = now + _RESERVE_RETRY_S
+                self._make_room()
                 keep = [r for r in rows if not r[4]]
                 try:
-                    self._write(keep, seqs, now, evict_for=keep, shed=max(64, 4 * len(rows)))
+                    self._write(keep, seqs, now, room=self._room_for(keep) + 64 * 1024)
                 except sqlite3.Error as exc2:
                     raise SpoolFull(
                         f"spool disk full at {self.path.parent} ({exc2}); holding"
@@ -188,19 +201,25 @@ class Spool:
             if keep is not rows:
                 self.dropped_by_kind.update(kind_of(r[0]) for r in rows if r[4])
 
-    def _write(
-        self, rows: list[Row], seqs: dict[str, int], now: float, *, evict_for: list[Row],
-        shed: int = 0,
-    ) -> None:  # fmt: skip
+    def _room_for(self, rows: list[Row]) -> int:
+        """Bytes of old droppable rows to evict first: none unless the disk is full."""
+        return 2 * sum(len(r[0]) + len(r[1]) for r in rows) if self.disk_full else 0
+
+    def _free_inside(self) -> bool:
+        """True when the file's own free pages hold a reserve's worth: writes need not grow it."""
+        pages = self._db.execute("PRAGMA freelist_count").fetchone()[0]
+        return pages * 4096 >= 2 * max(self.reserve_bytes, 64 * 1024)
+
+    def _write(self, rows: list[Row], seqs: dict[str, int], now: float, *, room: int) -> None:
         """One transaction: evict droppable rows to make room, insert, store the counters."""
-        size = sum(len(r[0]) + len(r[1]) for r in evict_for)
-        undroppable = sum(len(r[0]) + len(r[1]) for r in evict_for if not r[4])
+        size = sum(len(r[0]) + len(r[1]) for r in rows)
+        droppable = any(r[4] for r in rows)
         cur = self._db.cursor()
         try:
             cur.execute("BEGIN IMMEDIATE")
             # droppable rows may not use the reserve; events may use the whole bound
-            limit = self.max_bytes - (self.reserve_bytes if undroppable < size else 0)
-            evicted = self._evict(cur, self._bytes + size - limit, shed)
+            limit = self.max_bytes - (self.reserve_bytes if droppable else 0)
+            evicted = self._evict(cur, max(self._bytes + size - limit, room))
             cur.executemany(
                 "INSERT INTO outbox (topic, payload, qos, retain, droppable, created)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
@@ -217,20 +236,17 @@ class Spool:
                 self._db.execute("ROLLBACK")
             raise
         freed = 0
-        for kind, n, nbytes in evicted:
-            self.dropped_by_kind[kind] += n
-            self._count -= n
+        for kind, nbytes in evicted:
+            self.dropped_by_kind[kind] += 1
             freed += nbytes
-        self._count += len(rows)
+        self._count += len(rows) - len(evicted)
         self._bytes += size - freed
 
-    def _evict(self, cur: sqlite3.Cursor, excess: int, shed: int) -> list[tuple[str, int, int]]:
-        """Delete the oldest droppable rows: at least ``shed`` of them, and ``excess`` bytes."""
-        if excess <= 0 and shed <= 0:
-            return []
-        out: list[tuple[str, int, int]] = []
-        freed = taken = 0
-        while freed < excess or taken < shed:
+    def _evict(self, cur: sqlite3.Cursor, excess: int) -> list[tuple[str, int]]:
+        """Delete the oldest droppable rows worth ``excess`` bytes; (kind, bytes) of each."""
+        out: list[tuple[str, int]] = []
+        freed = 0
+        while freed < excess:
             rows = cur.execute(
                 "SELECT id, topic, LENGTH(payload) + LENGTH(topic) FROM outbox"
                 " WHERE droppable = 1 ORDER BY id LIMIT 500"
@@ -240,10 +256,9 @@ class Spool:
             ids = []
             for row_id, topic, nbytes in rows:
                 ids.append((row_id,))
-                out.append((kind_of(topic), 1, nbytes))
+                out.append((kind_of(topic), nbytes))
                 freed += nbytes
-                taken += 1
-                if freed >= excess and taken >= shed:
+                if freed >= excess:
                     break
             cur.executemany("DELETE FROM outbox WHERE id = ?", ids)
         return out
@@ -260,22 +275,28 @@ class Spool:
         return [SpoolRow(r[0], r[1], bytes(r[2]), r[3], bool(r[4])) for r in rows]
 
     def delete(self, ids: Iterable[int]) -> None:
-        """Forget acknowledged rows; raises ``SpoolError`` (nothing deleted) if the disk refuses."""
+        """Forget acknowledged rows, 100 per transaction (a small write fits even a full disk's
+        WAL); raises ``SpoolError`` if the disk refuses, and deleting again is harmless."""
         ids = list(ids)
-        if not ids:
-            return
         with self._lock:
-            marks = ",".join("?" * len(ids))
+            for at in range(0, len(ids), 100):
+                self._delete(ids[at : at + 100])
+
+    def _delete(self, ids: list[int]) -> None:
+        marks = ",".join("?" * len(ids))
+        sql = f"DELETE FROM outbox WHERE id IN ({marks}) RETURNING LENGTH(payload) + LENGTH(topic)"
+        try:
             try:
-                sizes = self._db.execute(
-                    f"DELETE FROM outbox WHERE id IN ({marks})"
-                    " RETURNING LENGTH(payload) + LENGTH(topic)",
-                    ids,
-                ).fetchall()
+                sizes = self._db.execute(sql, ids).fetchall()
             except sqlite3.Error as exc:
-                raise SpoolError(f"cannot delete from spool {self.path}: {exc}") from exc
-            self._count -= len(sizes)
-            self._bytes -= sum(s[0] for s in sizes)
+                if not _is_full(exc):
+                    raise
+                self._make_room()
+                sizes = self._db.execute(sql, ids).fetchall()
+        except sqlite3.Error as exc:
+            raise SpoolError(f"cannot delete from spool {self.path}: {exc}") from exc
+        self._count -= len(sizes)
+        self._bytes -= sum(s[0] for s in sizes)
 
     def depth(self) -> int:
         return self._count

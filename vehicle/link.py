@@ -93,7 +93,7 @@ class Link:
     @property
     def exhausted(self) -> bool:
         """True once a replayed file has been read to the end and every message handed out."""
-        return self._transport.exhausted and not self._pending
+        return self._transport.exhausted and not self._pending and not self.decoder.pending
 
     @property
     def connected(self) -> bool:

@@ -128,8 +128,8 @@ def telemetry(
     for link in summary["links"].values():
         if link["replay"] and link["messages"] == 0:
             raise TelemetryError(
-                f"{link['url']} holds no MAVLink: {link['bytes_in']} bytes read, "
-                f"{link['bad_bytes']} of them garbage ({link['bad_crc']} bad CRCs); "
+                f"{link['url']} holds no MAVLink: {link['bytes_in']} bytes read, all garbage "
+                f"({link['bad_crc']} bad CRCs, {link['unknown']} unknown message ids); "
                 "give a .tlog recorded from a vehicle or ground station"
             )
     line, lost = _summary_line(summary, spool)
@@ -140,16 +140,18 @@ def telemetry(
 
 def _summary_line(summary: dict[str, Any], spool: Path) -> tuple[str, bool]:
     """The run in one line, naming every loss and every kind of garbage; True if records were lost."""
-    parts = [f"published {summary['records']} records from {summary['messages']} MAVLink messages"]
+    dropped = {k: n for k, n in sorted(summary["dropped"].items()) if n}
+    made, lost = summary["records"], sum(dropped.values())
+    shown = f"{made - lost} of {made}" if lost else f"{made}"
+    parts = [f"published {shown} records from {summary['messages']} MAVLink messages"]
     left = summary["spool_left"]
     parts.append(
         "everything acknowledged" if left == 0 else f"{left} left in {spool} for the next start"
     )
-    dropped = {k: n for k, n in sorted(summary["dropped"].items()) if n}
     if dropped:
         kinds = ", ".join(f"{k} {n}" for k, n in dropped.items())
         parts.append(
-            f"LOST {sum(dropped.values())} records ({kinds}): the spool's disk was full, or the "
+            f"LOST {lost} records ({kinds}): the spool's disk was full, or the "
             "broker was down for QoS 0 kinds; their seq numbers show as gaps"
         )
     links = summary["links"].values()
