@@ -129,7 +129,7 @@ def test_when_not_even_events_fit_they_are_held_retried_with_backoff_and_deliver
         return real_put(rows, seqs)
 
     publisher.spool.put_many = counted
-    publisher.spool.path.with_name("spool.sqlite.reserve").unlink()  # as if already spent
+    publisher.spool.path.with_name("spool.sqlite.reserve").unlink(missing_ok=True)  # spent
     filler = tiny_disk / "filler"
     fill(filler)  # the disk is full to the last byte, and the reserve is spent
     sub = Subscriber(mosquitto.port)
