@@ -124,7 +124,9 @@ class Publisher:
             self._commit_pending()
         if self._held:  # the disk never had room for them: lost, and counted as such
             self.spool.count_dropped(r[0] for r in self._held)
-            self._held = []
+            for key, n in self._held_seqs.items():  # so a restart shows their numbers as a gap
+                self._unspooled_seqs[key] = max(n, self._unspooled_seqs.get(key, 0))
+            self._held, self._held_seqs = [], {}
         try:
             self.spool.save_seqs(self._unspooled_seqs)
         except SpoolError as exc:
