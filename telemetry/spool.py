@@ -120,7 +120,7 @@ class Spool:
             ).fetchone()
         except (sqlite3.Error, OSError) as exc:
             raise SpoolError(
-                f"cannot open spool {self.path}: {exc}; free disk space or choose another --spool"
+                f"cannot open spool {self.path}: {exc}; choose another --spool path"
             ) from exc
         self._bytes = int(size)
         self._make_reserve()
@@ -185,7 +185,7 @@ class Spool:
             except sqlite3.Error as exc:
                 if not _is_full(exc):
                     raise SpoolError(
-                        f"cannot write spool {self.path}: {exc}; check the disk"
+                        f"cannot write spool {self.path}: {exc}; free disk space"
                     ) from exc
                 self.disk_full = True
                 self._reserve_retry_at = now + _RESERVE_RETRY_S
@@ -294,7 +294,9 @@ class Spool:
                 self._make_room()
                 sizes = self._db.execute(sql, ids).fetchall()
         except sqlite3.Error as exc:
-            raise SpoolError(f"cannot delete from spool {self.path}: {exc}") from exc
+            raise SpoolError(
+                f"cannot delete from spool {self.path}: {exc}; free disk space"
+            ) from exc
         self._count -= len(sizes)
         self._bytes -= sum(s[0] for s in sizes)
 
@@ -320,7 +322,9 @@ class Spool:
                     list(seqs.items()),
                 )
             except sqlite3.Error as exc:
-                raise SpoolError(f"cannot save sequence numbers in {self.path}: {exc}") from exc
+                raise SpoolError(
+                    f"cannot save sequence numbers in {self.path}: {exc}; free disk space"
+                ) from exc
 
     def close(self) -> None:
         with self._lock:
