@@ -5,6 +5,10 @@ SET_MESSAGE_INTERVAL requests for the messages the records need (SITL and real a
 little until asked), repeated every ``request_every_s``, and at once after the link reconnects or
 a lost vehicle is heard again (it may have rebooted and forgotten them). Lost-vehicle
 checks run on the wall clock for live links only: a replay that ends is not a vehicle going silent.
+When a link ends it publishes a last ``link`` record (even if no vehicle was ever heard on it, so
+a file of garbage is reported) and lets out any STATUSTEXT still waiting for its chunks.
+
+Link records are not droppable: they are few, and they carry the per-kind drop counts.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from vehicle.link import Link
 __all__ = ["Bridge", "BridgeConfig", "LinkSource", "ALWAYS_QOS1", "DROPPABLE"]
 
 ALWAYS_QOS1 = frozenset({"event", "state", "mission"})
-DROPPABLE = frozenset({"position", "attitude", "battery", "gps", "link"})
+DROPPABLE = frozenset({"position", "attitude", "battery", "gps"})
 MAV_CMD_SET_MESSAGE_INTERVAL = 511
 
 
@@ -76,7 +80,7 @@ class Bridge:
         publisher: Publisher,
         *,
         config: BridgeConfig | None = None,
-        cell_of: Callable[[float, float], int] | None = None,
+        cell_of: Callable[[float, float], int | None] | None = None,
         presence: Presence | None = None,
         on_record: Callable[[Record], None] | None = None,
     ):
@@ -121,6 +125,8 @@ class Bridge:
                 last_ts = msg._timestamp
                 self._handle(source, msg, live)
             elif link.exhausted:
+                self._emit(partial(self.normaliser.finish, link.name))
+                self._emit(partial(self._health, source, last_ts or time.time(), True))
                 break
             now = time.time() if live else last_ts
             if now is None:
@@ -134,10 +140,7 @@ class Bridge:
                 self._emit(partial(self.normaliser.check_lost, now, link.name))
             if now >= next_health:
                 next_health = now + period
-                health = partial(
-                    self.normaliser.link_health, now, link.name, link.stats(), self._spool_state()
-                )
-                self._emit(health)
+                self._emit(partial(self._health, source, now, False))
 
     def _handle(self, source: LinkSource, msg: Any, live: bool) -> None:
         with self._lock:
@@ -153,9 +156,15 @@ class Bridge:
         with self._lock:
             self._publish(make())
 
+    def _health(self, source: LinkSource, now: float, force: bool) -> list[Record]:
+        link = source.link
+        return self.normaliser.link_health(
+            now, link.name, link.stats(), self._spool_state(), label=source.label, force=force
+        )
+
     def _publish(self, records: list[Record]) -> None:
         for r in records:
-            if self.presence is not None:
+            if self.presence is not None and r.vehicle in self.normaliser.vehicles:
                 if r.kind == "event" and r.event == "lost":
                     self.presence.set(r.vehicle, False)
                 else:
@@ -173,9 +182,13 @@ class Bridge:
             if self.on_record is not None:
                 self.on_record(r)
 
-    def _spool_state(self) -> tuple[int, float | None]:
+    def _spool_state(self) -> dict[str, Any]:
         spool = self.publisher.spool
-        return spool.depth(), spool.oldest_age()
+        return {
+            "depth": spool.depth(),
+            "oldest_age_s": spool.oldest_age(),
+            "dropped": self.publisher.dropped(),
+        }
 
     def _forget_requests(self, link_name: str) -> None:
         for key in [k for k in self._requested if k[0] == link_name]:

@@ -4,6 +4,9 @@ All timing here runs on the message clock (``msg._timestamp``: arrival time live
 replay), so a fast replay yields exactly the records a live run at recorded pace would, and rate
 limiting is deterministic. Every GLOBAL_POSITION_INT is cell-tagged, even when the position record
 itself is rate-limited away, so a brief pass through a cell still gives enter/leave events.
+A position is published only once the vehicle has a fix: GLOBAL_POSITION_INT at 0,0, or while
+GPS_RAW_INT reports less than a 2D fix, is the autopilot not knowing where it is (the ``gps``
+record says why). Outside every cell, ``cell`` is None: cell ids start at 1.
 """
 
 from __future__ import annotations
@@ -14,19 +17,20 @@ from math import degrees, hypot
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from pymavlink.dialects.v20 import ardupilotmega as apm
 
+from telemetry.link_health import link_record
+from telemetry.mav_names import enum_name, mode_name
 from telemetry.records import (
     Attitude,
     Battery,
     Event,
     Gps,
-    LinkHealth,
     MissionProgress,
     Position,
     Record,
     State,
 )
+from telemetry.statustext import JoinedText, TextJoiner
 
 __all__ = ["NormaliseConfig", "Normaliser", "Sequencer", "vehicle_id", "CellTagger"]
 
@@ -34,7 +38,8 @@ MAV_TYPE_GCS = 6
 MAV_AUTOPILOT_INVALID = 8
 _ARMED = 0x80
 _JITTER = 0.9  # a sample may come up to 10% early and still count for its slot
-CellTagger = Callable[[float, float], int]
+_FIX_2D = 2
+CellTagger = Callable[[float, float], int | None]
 
 
 class NormaliseConfig(BaseModel):
@@ -86,21 +91,8 @@ class _Vehicle:
     mission: tuple[int | None, int | None, int | None] = (None, None, None)
     manifest: str | None = None
     fence_breached: bool = False
+    fix_type: int | None = None
     next_at: dict[str, float] = field(default_factory=dict)
-
-
-def _enum_name(enum: str, value: int, prefix: str) -> str:
-    entry = apm.enums.get(enum, {}).get(value)
-    if entry is None:
-        return str(value)
-    return entry.name.removeprefix(prefix).lower()
-
-
-def _mode_name(mav_type: int, custom_mode: int) -> str:
-    from pymavlink import mavutil  # mode tables only; no connection, no dialect switch
-
-    table = mavutil.mode_mapping_bynumber(mav_type) or {}
-    return table.get(custom_mode, f"MODE_{custom_mode}")
 
 
 class Normaliser:
@@ -118,6 +110,8 @@ class Normaliser:
         self.seq = sequencer or Sequencer()
         self.vehicles: dict[str, _Vehicle] = {}
         self.gcs: set[tuple[str, int]] = set()
+        self.texts = TextJoiner()
+        self._link_only: dict[str, _Vehicle] = {}
         self._handlers: dict[str, Callable[[_Vehicle, Any, float], Iterable[Record]]] = {
             "HEARTBEAT": self._heartbeat,
             "GLOBAL_POSITION_INT": self._position,
@@ -156,7 +150,17 @@ class Normaliser:
         boot = getattr(msg, "time_boot_ms", None)
         if boot is not None:
             v.time_boot_ms = boot
-        return list(handler(v, msg, msg._timestamp))
+        ts = msg._timestamp
+        out = self._texts_out(self.texts.expire(ts), ts) if self.texts.waiting else []
+        return out + list(handler(v, msg, ts))
+
+    def finish(self, link: str) -> list[Record]:
+        """A link ended: let out the texts its vehicles left incomplete."""
+        out: list[JoinedText] = []
+        for v in self.vehicles.values():
+            if v.link == link:
+                out += self.texts.expire(float("inf"), v.id)
+        return self._texts_out(out)
 
     # -- records ---------------------------------------------------------------------------
 
@@ -193,10 +197,10 @@ class Normaliser:
         if v.lost:
             v.lost = False
             yield self._event(v, ts, "regained", "info", f"{v.id} heard again")
-        mode = _mode_name(m.type, m.custom_mode)
+        mode = mode_name(m.type, m.custom_mode)
         armed = bool(m.base_mode & _ARMED)
-        status = _enum_name("MAV_STATE", m.system_status, "MAV_STATE_")
-        v.vehicle_type = _enum_name("MAV_TYPE", m.type, "MAV_TYPE_")
+        status = enum_name("MAV_STATE", m.system_status, "MAV_STATE_")
+        v.vehicle_type = enum_name("MAV_TYPE", m.type, "MAV_TYPE_")
         if v.mode is not None and mode != v.mode:
             yield self._event(
                 v, ts, "mode_change", "info", f"mode {v.mode} -> {mode}", old=v.mode, new=mode
@@ -212,7 +216,7 @@ class Normaliser:
         yield from self._state(v, ts)
 
     def _extended_state(self, v: _Vehicle, m: Any, ts: float) -> Iterable[Record]:
-        v.landed_state = _enum_name("MAV_LANDED_STATE", m.landed_state, "MAV_LANDED_STATE_")
+        v.landed_state = enum_name("MAV_LANDED_STATE", m.landed_state, "MAV_LANDED_STATE_")
         if v.mode is not None:
             yield from self._state(v, ts)
 
@@ -231,10 +235,12 @@ class Normaliser:
         )
 
     def _position(self, v: _Vehicle, m: Any, ts: float) -> Iterable[Record]:
+        if (m.lat == 0 and m.lon == 0) or (v.fix_type is not None and v.fix_type < _FIX_2D):
+            return  # no fix: not a position (the gps record tells subscribers so)
         lat, lon = m.lat / 1e7, m.lon / 1e7
         cell = None
         if self.cell_of is not None:
-            cell = self.cell_of(lon, lat)
+            cell = self.cell_of(lon, lat) or None
             if cell != v.cell:
                 if v.cell:
                     yield self._event(
@@ -278,11 +284,12 @@ class Normaliser:
             )
 
     def _gps(self, v: _Vehicle, m: Any, ts: float) -> Iterable[Record]:
+        v.fix_type = m.fix_type
         if self._due(v, "gps", ts):
             yield Gps(
                 **self._common(v, "gps", ts),
                 fix_type=m.fix_type,
-                fix=_enum_name("GPS_FIX_TYPE", m.fix_type, "GPS_FIX_TYPE_"),
+                fix=enum_name("GPS_FIX_TYPE", m.fix_type, "GPS_FIX_TYPE_"),
                 satellites=None if m.satellites_visible == 255 else m.satellites_visible,
                 hdop=None if m.eph == 65535 else m.eph / 100.0,
             )
@@ -308,15 +315,29 @@ class Normaliser:
 
     def _statustext(self, v: _Vehicle, m: Any, ts: float) -> Iterable[Record]:
         text = m.text.decode("utf-8", "replace") if isinstance(m.text, bytes) else str(m.text)
-        severity = _enum_name("MAV_SEVERITY", m.severity, "MAV_SEVERITY_")
-        yield self._event(v, ts, "statustext", severity, text)
-        if "failsafe" in text.lower():
-            yield self._event(v, ts, "failsafe", severity, text)
+        joined = self.texts.add(
+            v.id, m.severity, text, getattr(m, "id", 0), getattr(m, "chunk_seq", 0), ts
+        )
+        yield from self._texts_out(joined, ts)
+
+    def _texts_out(self, joined: list[JoinedText], ts: float | None = None) -> list[Record]:
+        out: list[Record] = []
+        for j in joined:
+            v = self.vehicles[j.key]
+            at = ts if ts is not None else v.last_heartbeat or 0.0
+            severity = enum_name("MAV_SEVERITY", j.severity, "MAV_SEVERITY_")
+            details: dict[str, Any] = {"chunks": j.chunks} if j.chunks > 1 or j.missing else {}
+            if j.missing:
+                details.update(incomplete=True, missing_chunks=list(j.missing))
+            out.append(self._event(v, at, "statustext", severity, j.text, **details))
+            if "failsafe" in j.text.lower():
+                out.append(self._event(v, at, "failsafe", severity, j.text))
+        return out
 
     def _fence(self, v: _Vehicle, m: Any, ts: float) -> Iterable[Record]:
         breached = bool(m.breach_status)
         if breached and not v.fence_breached:
-            breach = _enum_name("FENCE_BREACH", m.breach_type, "FENCE_BREACH_")
+            breach = enum_name("FENCE_BREACH", m.breach_type, "FENCE_BREACH_")
             yield self._event(
                 v, ts, "fence_breach", "critical", f"fence breach: {breach}", breach=breach
             )
@@ -349,30 +370,27 @@ class Normaliser:
         return out
 
     def link_health(
-        self, now: float, link: str, stats: dict[str, Any], spool: tuple[int, float | None]
+        self,
+        now: float,
+        link: str,
+        stats: dict[str, Any],
+        spool: dict[str, Any],
+        *,
+        label: str | None = None,
+        force: bool = False,
     ) -> list[Record]:
-        """One link record per vehicle on ``link``, at most every ``link_period_s``."""
+        """One link record per vehicle on ``link``, at most every ``link_period_s`` (or now, with
+        ``force``). A link that carried no vehicle at all still gets its record, under system id 0
+        (``sys0`` or ``<label>-0``), so garbage on it is reported."""
+        on_link = [v for v in self.vehicles.values() if v.link == link]
+        if not on_link:
+            vid = vehicle_id(0, label)
+            on_link = [self._link_only.setdefault(vid, _Vehicle(vid, link))]
         out: list[Record] = []
-        for v in self.vehicles.values():
-            if v.link != link or now < v.next_at.get("link", float("-inf")):
+        for v in on_link:
+            if not force and now < v.next_at.get("link", float("-inf")):
                 continue
             v.next_at["link"] = now + self.config.link_period_s
-            out.append(
-                LinkHealth(
-                    **self._common(v, "link", now),
-                    link=link,
-                    connected=bool(stats.get("connected", True)),
-                    msgs_per_s=float(stats.get("msgs_per_s", 0.0)),
-                    messages=stats.get("messages", 0),
-                    bad_bytes=stats.get("bad_bytes", 0),
-                    unknown=stats.get("unknown", 0),
-                    unknown_bytes=stats.get("unknown_bytes", 0),
-                    seq_drops=stats.get("seq_drops", 0),
-                    unsigned_refused=stats.get("unsigned_refused", 0),
-                    reconnects=stats.get("reconnects", 0),
-                    heartbeat_age_s=round(now - v.last_heartbeat, 3) if v.last_heartbeat else None,
-                    spool_depth=spool[0],
-                    spool_oldest_age_s=spool[1],
-                )
-            )
+            age = round(now - v.last_heartbeat, 3) if v.last_heartbeat else None
+            out.append(link_record(self._common(v, "link", now), link, stats, spool, age))
         return out

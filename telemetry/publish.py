@@ -7,6 +7,11 @@ only then hands rows to paho: nothing reaches the broker before it is on disk, a
 only lose messages that were never sent (their sequence numbers were not stored either, so the
 numbering shows no gap).
 
+When the disk is full the spool sheds high-rate rows itself (counted per kind); rows it cannot
+write at all (``SpoolFull``) are held in memory, bounded, and retried with backoff, never dropped
+uncounted and never retried in a busy loop. Acknowledged rows whose delete the disk refuses are
+retried the same way. What is still held at ``close`` is counted as dropped.
+
 The pump feeds paho from the spool in id order, at most ``max_inflight`` unacknowledged at a time
 and only while connected; rows are deleted when their PUBACK is counted, so after an outage or a
 restart the backlog drains first, in order, ahead of anything newer. The pump also runs paho's
@@ -27,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from telemetry.mqtt import MqttSettings, make_client
-from telemetry.spool import Spool, SpoolRow
+from telemetry.spool import Row, Spool, SpoolError, SpoolRow
 
 __all__ = ["Publisher"]
 
@@ -43,6 +48,7 @@ class Publisher:
         max_inflight: int = 100,
         spool_max_bytes: int = 256 * 1024 * 1024,
         will: tuple[str, bytes] | None = None,
+        max_held: int = 50_000,
     ):
         self.settings = settings
         self.spool = Spool(spool_path, max_bytes=spool_max_bytes)
@@ -58,8 +64,14 @@ class Publisher:
             "qos0_dropped": 0,
             "rc_errors": 0,
         }
+        self.max_held = max_held
         self._unspooled_seqs: dict[str, int] = {}
-        self._pending: list[tuple[str, bytes, int, bool, bool]] = []
+        self._pending: list[Row] = []
+        self._held: list[Row] = []
+        self._held_seqs: dict[str, int] = {}
+        self._undeleted: list[int] = []
+        self._retry_at = 0.0
+        self._retry_backoff = 0.1
         self._pending_seqs: dict[str, int] = {}
         self._pending_lock = threading.Lock()
         self._queue: deque[SpoolRow] = deque()
@@ -98,7 +110,7 @@ class Publisher:
         return self._drained()
 
     def _drained(self) -> bool:
-        return not self._pending and self.spool.depth() == 0
+        return not self._pending and not self._held and self.spool.depth() == 0
 
     def close(self, timeout: float = 5.0) -> bool:
         """Flush for up to ``timeout``, then stop; what is left stays spooled for the next start."""
@@ -107,7 +119,18 @@ class Publisher:
         self._wake()
         if self._pump_thread is not None:
             self._pump_thread.join(10)
-        self.spool.save_seqs(self._unspooled_seqs)
+        else:
+            self._retry_at = 0.0
+            self._commit_pending()
+        if self._held:  # the disk never had room for them: lost, and counted as such
+            self.spool.count_dropped(r[0] for r in self._held)
+            for key, n in self._held_seqs.items():  # so a restart shows their numbers as a gap
+                self._unspooled_seqs[key] = max(n, self._unspooled_seqs.get(key, 0))
+            self._held, self._held_seqs = [], {}
+        try:
+            self.spool.save_seqs(self._unspooled_seqs)
+        except SpoolError as exc:
+            self.last_error = str(exc)
         self.spool.close()
         self._wake_r.close()
         self._wake_w.close()
@@ -149,7 +172,13 @@ class Publisher:
             "spool_depth": self.spool.depth(),
             "spool_oldest_age_s": self.spool.oldest_age(),
             "spool_dropped": self.spool.dropped,
+            "dropped": dict(self.spool.dropped_by_kind),
+            "held": len(self._held),
         }
+
+    def dropped(self) -> dict[str, int]:
+        """Records dropped since start, per kind (spool shedding, and held rows lost at close)."""
+        return dict(self.spool.dropped_by_kind)
 
     def seqs(self) -> dict[str, int]:
         """Last sequence number of every record stream, from the spool and from QoS 0 sends."""
@@ -236,6 +265,8 @@ class Publisher:
             for topic, payload, retain in batch:
                 ok = self.connected and self.client.publish(topic, payload, 0, retain).rc == 0
                 self.counts["qos0_sent" if ok else "qos0_dropped"] += 1
+                if not ok:
+                    self.spool.count_dropped([topic])
         while self.connected and len(self._mids) < self.max_inflight:
             if not self._queue:
                 self._queue.extend(self.spool.after(self._cursor, 2000))
@@ -254,6 +285,7 @@ class Publisher:
 
     def _shutdown(self) -> None:
         """Last pass: commit, wait briefly for outstanding PUBACKs, mark the bridge offline."""
+        self._retry_at = 0.0
         self._commit_pending()
         deadline = time.monotonic() + 2.0
         if self.will is not None and self.connected:
@@ -269,18 +301,53 @@ class Publisher:
             self.client.loop_write()
 
     def _commit_pending(self) -> None:
-        """Group commit: one transaction for everything published since the last pass."""
+        """Group commit: one transaction for everything published since the last pass.
+
+        Rows the disk cannot take are held (oldest first) and retried after a growing delay."""
+        now = time.monotonic()
+        if now < self._retry_at:
+            return
         with self._pending_lock:
-            rows, seqs = self._pending, self._pending_seqs
+            rows, seqs = self._held + self._pending, {**self._held_seqs, **self._pending_seqs}
             self._pending, self._pending_seqs = [], {}
-        self.spool.put_many(rows, seqs)
+        try:
+            self.spool.put_many(rows, seqs)
+        except SpoolError as exc:
+            self.last_error = str(exc)
+            self._held, self._held_seqs = self._bounded(rows), seqs
+            self._retry_at = now + self._retry_backoff
+            self._retry_backoff = min(self._retry_backoff * 2, 2.0)
+            return
+        self._held, self._held_seqs = [], {}
+        self._retry_backoff = 0.1
+
+    def _bounded(self, rows: list[Row]) -> list[Row]:
+        """At most ``max_held`` rows in memory: shed the oldest droppable ones, then the oldest."""
+        excess = len(rows) - self.max_held
+        if excess <= 0:
+            return rows
+        shed = {i for i, r in enumerate(rows) if r[4]}
+        shed = set(sorted(shed)[:excess])
+        if len(shed) < excess:
+            rest = [i for i in range(len(rows)) if i not in shed]
+            shed |= set(rest[: excess - len(shed)])
+        self.spool.count_dropped(rows[i][0] for i in sorted(shed))
+        return [r for i, r in enumerate(rows) if i not in shed]
 
     def _settle_acks(self) -> None:
-        done = []
+        """Delete acknowledged rows; a delete the disk refuses is retried on a later pass."""
         while self._acks:
             row_id = self._mids.pop(self._acks.popleft(), None)
             if row_id is not None:
-                done.append(row_id)
-        if done:
-            self.spool.delete(done)
-            self.counts["acked"] += len(done)
+                self._undeleted.append(row_id)
+                self.counts["acked"] += 1
+        if not self._undeleted or time.monotonic() < self._retry_at:
+            return
+        try:
+            self.spool.delete(self._undeleted)
+        except SpoolError as exc:
+            self.last_error = str(exc)
+            self._retry_at = time.monotonic() + self._retry_backoff
+            self._retry_backoff = min(self._retry_backoff * 2, 2.0)
+            return
+        self._undeleted = []

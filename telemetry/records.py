@@ -66,7 +66,7 @@ class Position(Record):
     groundspeed_mps: float
     climb_mps: float
     cell: int | None = Field(
-        description="grid cell id; 0 outside every cell; None without district"
+        description="grid cell id (from 1); None outside every cell, or without a district"
     )
 
 
@@ -130,22 +130,35 @@ class Event(Record):
 
 
 class LinkHealth(Record):
-    """Link statistics as seen by the bridge, plus its spool depth and oldest age."""
+    """Link statistics as seen by the bridge, its spool's state, and every record it dropped.
+
+    A link on which no vehicle was heard reports under system id 0 (``sys0`` or ``<label>-0``).
+    """
 
     kind: Literal["link"] = "link"
     link: str
     connected: bool
     msgs_per_s: float
-    messages: int
-    bad_bytes: int
-    unknown: int
+    messages: int = Field(description="good MAVLink messages since the link opened")
+    bytes_in: int = Field(default=0, description="bytes received since the link opened")
+    bad_bytes: int = Field(description="bytes that were not part of any good message")
+    bad_crc: int = Field(default=0, description="candidate frames that failed their CRC")
+    unknown: int = Field(description="well-formed frames with a message id not in the dialect")
     unknown_bytes: int
+    bad_timestamps: int = Field(
+        default=0, description="tlog records with an implausible timestamp (skipped)"
+    )
     seq_drops: int
     unsigned_refused: int
     reconnects: int
     heartbeat_age_s: float | None
     spool_depth: int
     spool_oldest_age_s: float | None
+    dropped: dict[str, int] = Field(
+        default_factory=dict,
+        description="records of each kind dropped since the bridge started (disk full, QoS 0 "
+        "while the broker was down); their seq numbers show as gaps",
+    )
 
 
 AnyRecord = Annotated[

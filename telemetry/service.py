@@ -56,13 +56,15 @@ class BridgeOptions(BaseModel):
     shutdown_flush_s: float = 5.0
 
 
-def cell_tagger(district_path: Path, crs: str | None = None) -> Callable[[float, float], int]:
-    """Point -> grid cell id (0 outside every cell) for the district file."""
+def cell_tagger(
+    district_path: Path, crs: str | None = None
+) -> Callable[[float, float], int | None]:
+    """Point -> grid cell id (None outside every cell) for the district file."""
     from mission.district import CellIndex
     from mission.formats.district_geojson import load_district
 
     index = CellIndex(load_district(district_path, crs=crs))
-    return lambda lon, lat: int(index.lookup(lon, lat)[0])
+    return lambda lon, lat: int(index.lookup(lon, lat)[0]) or None
 
 
 def _checked_requests(request_hz: dict[str, float]) -> dict[str, float]:
@@ -159,4 +161,13 @@ def run_bridge(
         "spool_left": left,
         "flushed": flushed,
         "publisher": publisher.counts,
+        "dropped": publisher.dropped(),
+        "links": {s.link.name: _link_summary(s.link) for s in sources},
+        "last_error": publisher.last_error,
     }
+
+
+def _link_summary(link: Any) -> dict[str, Any]:
+    stats = link.stats()
+    stats.update(url=link.url, replay=link.is_replay)
+    return stats

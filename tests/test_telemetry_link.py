@@ -143,15 +143,17 @@ def test_garbage_truncation_and_unknown_ids_are_counted_not_fatal():
 
 def test_sequence_gaps_are_counted_as_drops():
     mav = vehicle_mav()
+    beat = bytes(mav.heartbeat_encode(2, 3, 0, 0, 4).pack(mav))
+    mav.seq = (mav.seq + 1) % 256
     packets = [position(mav, i) for i in range(50)]
-    kept = [p for i, p in enumerate(packets) if i not in (10, 11, 30)]
+    kept = [beat] + [p for i, p in enumerate(packets) if i not in (10, 11, 30)]
     with open_link("udpin:127.0.0.1:0") as link:
         port = link._transport.sock.getsockname()[1]
         tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         for p in kept:
             tx.sendto(p, ("127.0.0.1", port))
         got = drain(link, timeout=0.5)
-        assert len(got) == 47
+        assert len(got) == 48
         assert link.stats()["seq_drops"] == 3
         # udpin answers whoever spoke last
         link.mav.heartbeat_send(6, 8, 0, 0, 0)
@@ -197,11 +199,13 @@ def test_signed_link_refuses_unsigned_messages_and_signs_its_own(tmp_path):
     with open_link("udpin:127.0.0.1:0", signing_key=key) as link:
         port = link._transport.sock.getsockname()[1]
         tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        tx.sendto(bytes(signed.heartbeat_encode(2, 3, 0, 0, 4).pack(signed)), ("127.0.0.1", port))
+        signed.seq += 1
         for i in range(5):
             tx.sendto(position(signed, i), ("127.0.0.1", port))
             tx.sendto(position(unsigned, i), ("127.0.0.1", port))
         got = drain(link, timeout=0.5)
-        assert {m.get_srcSystem() for m in got} == {1} and len(got) == 5
+        assert {m.get_srcSystem() for m in got} == {1} and len(got) == 6
         assert link.stats()["unsigned_refused"] == 5
         link.mav.heartbeat_send(6, 8, 0, 0, 0)
         checker = vehicle_mav(key=key)

@@ -30,11 +30,14 @@ def new_mav(source_system: int = 255, source_component: int = 190) -> apm.MAVLin
 
 @dataclass
 class DecodeStats:
-    """Running counts for one link (good packets, bad bytes, unknown ids, refused, seq gaps)."""
+    """Running counts for one link (good packets, bad bytes, bad CRCs, unknown ids, refused,
+    seq gaps). Every byte fed ends up in exactly one of: a delivered or refused message, an
+    unknown-id frame, ``bad_bytes``, or the tail still ``pending``."""
 
     bytes_in: int = 0
     messages: int = 0
     bad_bytes: int = 0
+    bad_crc: int = 0
     unknown: int = 0
     unknown_bytes: int = 0
     unsigned_refused: int = 0
@@ -46,6 +49,7 @@ class DecodeStats:
             "bytes_in": self.bytes_in,
             "messages": self.messages,
             "bad_bytes": self.bad_bytes,
+            "bad_crc": self.bad_crc,
             "unknown": self.unknown,
             "unknown_bytes": self.unknown_bytes,
             "unsigned_refused": self.unsigned_refused,
@@ -91,7 +95,9 @@ class Decoder:
             if n - i < length:
                 break
             msg = self._decode(buf[i : i + length])
-            if msg is _UNKNOWN:
+            if msg is None:
+                self.stats.bad_crc += 1
+            elif msg is _UNKNOWN:
                 hides = self._hides_known_frame(i, length, final)
                 if hides is None:
                     break

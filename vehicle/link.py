@@ -5,6 +5,12 @@ does the protocol: decoding with garbage counted, MAVLink 2 signing, recording a
 That split keeps replay and live links identical above the transport (the httpx transport idea).
 A dropped tcp or serial link is reopened with exponential backoff inside ``recv``; while it is
 down, ``send`` drops the message and counts it rather than blocking the caller.
+
+Over UDP each datagram is decoded on its own (bytes from two senders never join into a frame),
+and the reply address moves to a sender only when its datagram held a message from a vehicle:
+a heartbeat of an autopilot, or anything from a system that already sent one. With signing on,
+only correctly signed messages are decoded at all, so garbage or forged traffic from elsewhere
+never redirects what the vehicle receives (its GCS failsafe depends on our heartbeats).
 """
 
 from __future__ import annotations
@@ -22,10 +28,13 @@ from vehicle.errors import LinkError
 from vehicle.tlog import RotatingTlogWriter
 from vehicle.transports import Pace, Transport, transport_for
 from vehicle.transports.replay import TlogReplay
+from vehicle.transports.udp import Udp
 
 __all__ = ["Link", "LinkError", "open_link", "read_signing_key"]
 
 IDLE_FLUSH_S = 0.3
+MAV_TYPE_GCS = 6
+MAV_AUTOPILOT_INVALID = 8
 
 
 class _Writer:
@@ -75,6 +84,7 @@ class Link:
         self._lock = threading.Lock()
         self._rate_mark = (time.monotonic(), 0)
         self._last_bytes_at = time.monotonic()
+        self._vehicle_systems: set[int] = set()
 
     @property
     def is_replay(self) -> bool:
@@ -83,7 +93,7 @@ class Link:
     @property
     def exhausted(self) -> bool:
         """True once a replayed file has been read to the end and every message handed out."""
-        return self._transport.exhausted and not self._pending
+        return self._transport.exhausted and not self._pending and not self.decoder.pending
 
     @property
     def connected(self) -> bool:
@@ -106,6 +116,12 @@ class Link:
                     self._deliver(self.decoder.feed(b"", final=True), time.time())
                 return self._pending.popleft() if self._pending else None
             remaining = deadline - time.monotonic()
+            if isinstance(self._transport, Udp):
+                if self._read_datagrams(max(remaining, 0.0)):
+                    self._last_bytes_at = time.monotonic()
+                if not self._pending and time.monotonic() >= deadline:
+                    return None
+                continue
             chunks = self._transport.read(max(remaining, 0.0))
             final = self._transport.exhausted
             for ts, data in chunks:
@@ -122,6 +138,28 @@ class Link:
             if not self._pending and time.monotonic() >= deadline:
                 return None
         return self._pending.popleft()
+
+    def _read_datagrams(self, timeout: float) -> bool:
+        """Decode each datagram whole; learn the reply address only from a vehicle's datagram."""
+        assert isinstance(self._transport, Udp)
+        datagrams = self._transport.read_datagrams(timeout)
+        for ts, data, sender in datagrams:
+            msgs = self.decoder.feed(data, final=True)
+            if any(self._from_vehicle(m) for m in msgs):
+                self._transport.learn_peer(sender)
+            self._deliver(msgs, ts)
+        return bool(datagrams)
+
+    def _from_vehicle(self, msg: Any) -> bool:
+        sysid = msg.get_srcSystem()
+        if (
+            msg.get_type() == "HEARTBEAT"
+            and msg.type != MAV_TYPE_GCS
+            and msg.autopilot != MAV_AUTOPILOT_INVALID
+        ):
+            self._vehicle_systems.add(sysid)
+            return True
+        return sysid in self._vehicle_systems
 
     def _deliver(self, msgs: list[Any], ts: float) -> None:
         recorder = self.recorder
@@ -144,6 +182,7 @@ class Link:
             msgs_per_s=round(rate, 2),
             reconnects=self._transport.reconnects,
             tx_dropped=self._transport.tx_dropped,
+            bad_timestamps=getattr(getattr(self._transport, "reader", None), "bad_timestamps", 0),
             connected=self._transport.connected,
         )
         return counts

@@ -17,6 +17,8 @@ __all__ = ["TlogReader", "RotatingTlogWriter", "frame_length"]
 
 _TS = struct.Struct(">Q")
 _PLAUSIBLE_S = 86400.0 * 365
+_EPOCH_MIN = 946684800.0  # 2000-01-01
+_EPOCH_MAX = 4102444800.0  # 2100-01-01
 
 
 def frame_length(buf: bytes | bytearray, i: int) -> int:
@@ -33,13 +35,34 @@ class TlogReader:
     """Yields ``(epoch_seconds, bytes)`` records; damaged stretches come out as raw garbage bytes.
 
     Garbage is yielded (not dropped) so the link's decoder counts it like any other bad input.
+    A timestamp outside 2000..2100, or a year away from its neighbours, is not believed: a record
+    framed correctly around such a stamp is counted in ``bad_timestamps`` and its packet carries
+    the last believable time instead (bytes before the first believable stamp wait for it, or get
+    the file's modification time), so one corrupt stamp neither poisons the rest of the replay
+    nor puts an absurd time on a record.
     """
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self.data = self.path.read_bytes()
+        self.bad_timestamps = 0
 
     def __iter__(self) -> Iterator[tuple[float, bytes]]:
+        held: list[bytes] = []
+        for ts, chunk in self._records():
+            if ts is None:
+                held.append(chunk)
+                continue
+            for early in held:
+                yield ts, early
+            held = []
+            yield ts, chunk
+        if held:
+            mtime = self.path.stat().st_mtime
+            for early in held:
+                yield mtime, early
+
+    def _records(self) -> Iterator[tuple[float | None, bytes]]:
         data = self.data
         n = len(data)
         i = 0
@@ -47,28 +70,50 @@ class TlogReader:
         while i < n:
             length = self._record_at(i, last_ts)
             if length:
-                ts = _TS.unpack_from(data, i)[0] / 1e6
-                last_ts = ts
-                yield ts, data[i + 8 : i + 8 + length]
+                last_ts = _TS.unpack_from(data, i)[0] / 1e6
+                yield last_ts, data[i + 8 : i + 8 + length]
+                i += 8 + length
+                continue
+            length = self._badly_stamped_at(i, last_ts)
+            if length:
+                self.bad_timestamps += 1
+                yield last_ts, data[i + 8 : i + 8 + length]
                 i += 8 + length
                 continue
             j = i + 1
             while j < n and not self._record_at(j, last_ts):
                 j += 1
-            yield (last_ts or 0.0), data[i:j]
+            yield last_ts, data[i:j]
             i = j
 
-    def _record_at(self, i: int, last_ts: float | None) -> int:
+    def _framed_at(self, i: int) -> int:
         data = self.data
         if i + 11 > len(data):
             return 0
         length = frame_length(data, i + 8)
         if not length or i + 8 + length > len(data):
             return 0
-        ts = _TS.unpack_from(data, i)[0] / 1e6
-        if last_ts is not None and abs(ts - last_ts) > _PLAUSIBLE_S:
-            return 0
         return length
+
+    def _record_at(self, i: int, last_ts: float | None) -> int:
+        length = self._framed_at(i)
+        if length and _plausible(_TS.unpack_from(self.data, i)[0] / 1e6, last_ts):
+            return length
+        return 0
+
+    def _badly_stamped_at(self, i: int, last_ts: float | None) -> int:
+        """A framed record whose stamp alone is wrong: the next record (or the end) follows it."""
+        length = self._framed_at(i)
+        if not length:
+            return 0
+        after = i + 8 + length
+        return length if after == len(self.data) or self._record_at(after, last_ts) else 0
+
+
+def _plausible(ts: float, last_ts: float | None) -> bool:
+    if not _EPOCH_MIN <= ts < _EPOCH_MAX:
+        return False
+    return last_ts is None or abs(ts - last_ts) <= _PLAUSIBLE_S
 
 
 class RotatingTlogWriter:

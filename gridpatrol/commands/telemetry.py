@@ -125,14 +125,49 @@ def telemetry(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     say = lambda line: typer.echo(line, err=True)  # noqa: E731
     summary = run_bridge(opts, stop, report=say)
-    say(
-        f"published {summary['records']} records from {summary['messages']} MAVLink messages; "
-        + (
-            "everything acknowledged"
-            if summary["spool_left"] == 0
-            else f"{summary['spool_left']} left in {spool} for the next start"
-        )
+    for link in summary["links"].values():
+        if link["replay"] and link["messages"] == 0:
+            raise TelemetryError(
+                f"{link['url']} holds no MAVLink: {link['bytes_in']} bytes read, all garbage "
+                f"({link['bad_crc']} bad CRCs, {link['unknown']} unknown message ids); "
+                "give a .tlog recorded from a vehicle or ground station"
+            )
+    line, lost = _summary_line(summary, spool)
+    say(line)
+    if lost:
+        raise typer.Exit(1)
+
+
+def _summary_line(summary: dict[str, Any], spool: Path) -> tuple[str, bool]:
+    """The run in one line, naming every loss and every kind of garbage; True if records were lost."""
+    dropped = {k: n for k, n in sorted(summary["dropped"].items()) if n}
+    made, lost = summary["records"], sum(dropped.values())
+    shown = f"{made - lost} of {made}" if lost else f"{made}"
+    parts = [f"published {shown} records from {summary['messages']} MAVLink messages"]
+    left = summary["spool_left"]
+    parts.append(
+        "everything acknowledged" if left == 0 else f"{left} left in {spool} for the next start"
     )
+    if dropped:
+        kinds = ", ".join(f"{k} {n}" for k, n in dropped.items())
+        parts.append(
+            f"LOST {lost} records ({kinds}): the spool's disk was full, or the "
+            "broker was down for QoS 0 kinds; their seq numbers show as gaps"
+        )
+    links = summary["links"].values()
+    skipped = [
+        (sum(li[key] for li in links), what)
+        for key, what in (
+            ("bad_bytes", "garbage bytes"),
+            ("bad_crc", "bad CRCs"),
+            ("unknown", "unknown message ids"),
+            ("bad_timestamps", "implausible tlog timestamps"),
+            ("unsigned_refused", "unsigned messages refused"),
+        )
+    ]
+    if any(n for n, _ in skipped):
+        parts.append("skipped " + ", ".join(f"{n} {what}" for n, what in skipped if n))
+    return "; ".join(parts), bool(dropped)
 
 
 def watch(

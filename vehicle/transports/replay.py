@@ -16,7 +16,8 @@ class TlogReplay(Transport):
     """Plays a ``.tlog`` back at its recorded pace (scaled by ``speed``) or as fast as possible."""
 
     def __init__(self, path: Path, pace: Pace, speed: float):
-        self.records = iter(TlogReader(path))
+        self.reader = TlogReader(path)
+        self.records = iter(self.reader)
         self.pace = pace
         self.speed = speed
         self._next: tuple[float, bytes] | None = next(self.records, None)
