@@ -17,6 +17,7 @@ from gridpatrol.commands import ALL_COMMAND_MODULES
 from mission.errors import MissionError
 from sim.errors import SimError
 from telemetry.errors import TelemetryError
+from telemetry.mqtt import redact
 from vehicle.errors import VehicleError
 from vision.errors import VisionError
 
@@ -43,7 +44,7 @@ def main() -> None:
     try:
         command(prog_name="gridpatrol")
     except PACKAGE_ERRORS as exc:
-        print(i18n.format_error(exc), file=sys.stderr)
+        print(redact(i18n.format_error(exc)), file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         print(i18n.interrupted_message(), file=sys.stderr)

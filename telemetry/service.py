@@ -32,7 +32,7 @@ class BridgeOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     mavlink: list[str] = Field(min_length=1, description="URL or NAME=URL per link")
-    mqtt: str
+    mqtt: str | MqttSettings = Field(description="broker URL, or settings built from options")
     district: Path | None = None
     district_crs: str | None = None
     spool: Path = Path("gridpatrol-spool.sqlite")
@@ -87,7 +87,7 @@ def run_bridge(
     opts: BridgeOptions, stop: Event, *, report: Callable[[str], None] = lambda s: None
 ) -> dict[str, Any]:
     """Run until ``stop`` is set, or until every (replay) link has ended and is acknowledged."""
-    settings = MqttSettings.from_url(
+    settings = MqttSettings.resolve(
         opts.mqtt,
         client_id=opts.client_id,
         ca_file=opts.mqtt_ca,

@@ -108,12 +108,12 @@ def _table(view: FleetView) -> Any:
     return table
 
 
-def run_watch(url: str, *, once: float | None = None) -> FleetView:
+def run_watch(broker: str | MqttSettings, *, once: float | None = None) -> FleetView:
     """Subscribe and redraw until Ctrl-C; with ``once``, print one table after that many seconds."""
     from rich.console import Console
     from rich.live import Live
 
-    settings = MqttSettings.from_url(url)
+    settings = MqttSettings.resolve(broker)
     view = FleetView()
     client = make_client(settings, client_id=f"{settings.client_id}-watch")
     client.on_connect = lambda c, u, f, rc, p: c.subscribe(f"{TOPIC_ROOT}/vehicles/+/+", qos=1)
