@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from tests.secure_broker are parameters here
 """``gridpatrol broker config`` against a real mosquitto: each role only on its own topics."""
 
 from __future__ import annotations
@@ -5,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from gridpatrol.broker_config import hash_password
-from tests.secure_broker import secure_broker  # noqa: F401 - pytest fixture
+from tests.secure_broker import secure_broker  # noqa: F401 - a pytest fixture, used by name
 
 VEHICLE = "gridpatrol/v1/vehicles/drone-1/position"
 ALERT = "gridpatrol/v1/alerts/cells/7"
@@ -13,7 +14,7 @@ ACK = "gridpatrol/v1/alerts/acks/a1"
 
 
 @pytest.fixture
-def ops(secure_broker):  # noqa: F811
+def ops(secure_broker):
     """The read-everything user, watching what really gets through."""
     client = secure_broker.client("gp-ops")
     client.subscribe("gridpatrol/#")
@@ -29,7 +30,7 @@ def ops(secure_broker):  # noqa: F811
         ("gp-centre", ACK, [VEHICLE, ALERT]),
     ],
 )
-def test_each_role_publishes_only_its_own_topics(secure_broker, ops, user, allowed, denied):  # noqa: F811
+def test_each_role_publishes_only_its_own_topics(secure_broker, ops, user, allowed, denied):
     client = secure_broker.client(user)
     try:
         for topic in denied:
@@ -41,7 +42,7 @@ def test_each_role_publishes_only_its_own_topics(secure_broker, ops, user, allow
     assert got == [(allowed, b"genuine")]
 
 
-def test_roles_cannot_subscribe_outside_their_topics(secure_broker):  # noqa: F811
+def test_roles_cannot_subscribe_outside_their_topics(secure_broker):
     """mosquitto 2.0 grants the SUBACK and checks read access per message: nothing arrives."""
     bridge = secure_broker.client("gp-bridge")
     centre = secure_broker.client("gp-centre")
@@ -60,7 +61,7 @@ def test_roles_cannot_subscribe_outside_their_topics(secure_broker):  # noqa: F8
             c.close()
 
 
-def test_anonymous_and_wrong_password_are_refused(secure_broker, cli, tmp_path):  # noqa: F811
+def test_anonymous_and_wrong_password_are_refused(secure_broker, cli, tmp_path):
     wrong = tmp_path / "wrong.txt"
     wrong.write_text("not-the-password\n")
     result = cli(
@@ -78,7 +79,7 @@ def test_anonymous_and_wrong_password_are_refused(secure_broker, cli, tmp_path):
     assert anonymous.code == 2 and len(anonymous.err.strip().splitlines()) == 1
 
 
-def test_config_refuses_to_overwrite_and_bad_port(secure_broker, cli):  # noqa: F811
+def test_config_refuses_to_overwrite_and_bad_port(secure_broker, cli):
     again = cli("broker", "config", "--out", secure_broker.out)
     assert again.code == 2 and "--force" in again.err
     bad = cli("broker", "config", "--out", secure_broker.out / "x", "--port", "99999")

@@ -91,7 +91,7 @@ def mqtt_settings(
     settings = MqttSettings.from_url(url, ca_file=ca, cert_file=cert, key_file=key, **overrides)
     password = read_password_file(password_file) if password_file else None
     if password is None and settings.username:
-        password = os.environ.get(MQTT_PASSWORD_ENV) or None
+        password = os.environ.get(MQTT_PASSWORD_ENV, "").rstrip("\r\n") or None
     if password is not None:
         if not settings.username:
             raise MqttError(

@@ -100,6 +100,11 @@ def vision(
     from vision.pose import LivePoseFeed, read_tlog_track
     from vision.source import StreamSource, open_source
 
+    broker = None
+    if mqtt:
+        broker = mqtt_settings(
+            mqtt, ca=mqtt_ca, cert=mqtt_cert, key=mqtt_key, password_file=mqtt_password_file
+        )
     cv2.setNumThreads(max(1, cv2.getNumberOfCPUs() // 2))
     config = load_config(config_path)
     cam_changes = {
@@ -109,11 +114,6 @@ def vision(
     config = config.with_changes(camera=cam_changes, alerts=alert_changes)
     district = load_district(district_path, crs=crs)
     dets = build_detectors(detectors.split(","), config)
-    broker = None
-    if mqtt:
-        broker = mqtt_settings(
-            mqtt, ca=mqtt_ca, cert=mqtt_cert, key=mqtt_key, password_file=mqtt_password_file
-        )
     feed = None
     if telemetry == "mqtt":
         if not mqtt:
