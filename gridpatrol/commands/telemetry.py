@@ -46,7 +46,7 @@ def telemetry(
         typer.Option(
             "--mavlink",
             help="MAVLink source: tcp:H:P, udpin:H:P, udpout:H:P, /dev/ttyUSB0,57600 or a .tlog "
-            "file; NAME=URL names vehicles NAME-<sysid>. Repeat for several links.",
+            "file; NAME=URL names its vehicle NAME (others on it NAME-<sysid>). Repeat per link.",
         ),
     ],
     mqtt: MqttUrl,

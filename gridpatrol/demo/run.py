@@ -240,7 +240,7 @@ def _fly_and_film(
     screen: Screen,
 ) -> dict[str, Any]:
     say = screen.say
-    vehicle = f"{sortie.drone}-1"
+    vehicle = sortie.drone
     publisher = Publisher(
         MqttSettings.resolve(url, client_id=f"gp-demo-vision-{uuid.uuid4().hex[:8]}"),
         work / "vision-spool.sqlite",
