@@ -23,7 +23,7 @@ def test_the_naming_rule():
 def test_a_named_link_publishes_its_vehicle_under_that_name(mosquitto, tmp_path):
     from telemetry.mqtt import MqttSettings
 
-    watcher = Client(MqttSettings.from_url(mosquitto.url))
+    watcher = Client(MqttSettings.from_url(mosquitto.url, client_id="vehicle-names-test"))
     watcher.subscribe("gridpatrol/v1/vehicles/+/state")
     opts = BridgeOptions(
         mavlink=[f"drone-1={FLIGHT}"], mqtt=mosquitto.url, spool=tmp_path / "s.db", pace="fast"
