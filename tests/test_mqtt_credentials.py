@@ -188,3 +188,13 @@ def test_password_file_problems_are_one_line(cli, tmp_path):
     no_user = cli("watch", "--mqtt", "mqtts://127.0.0.1:1", "--mqtt-password-file", empty.parent)
     assert no_user.code == 2
     time.sleep(0)
+
+
+def test_log_lines_are_redacted_too(cli, caplog):
+    import logging
+
+    cli("--help")
+    record = logging.LogRecord("centre", logging.WARNING, "", 0, "lost mqtts://gp:%s@h:8883",
+                               (SECRET,), None)  # fmt: skip
+    assert logging.lastResort.filter(record)
+    assert record.getMessage() == "lost mqtts://gp:***@h:8883"
