@@ -198,3 +198,17 @@ def test_log_lines_are_redacted_too(cli, caplog):
                                (SECRET,), None)  # fmt: skip
     assert logging.lastResort.filter(record)
     assert record.getMessage() == "lost mqtts://gp:***@h:8883"
+
+
+def test_bridge_with_a_wrong_password_stops_with_one_line(secure_broker, cli, tmp_path):
+    wrong = tmp_path / "wrong.txt"
+    wrong.write_text("guess\n")
+    start = time.monotonic()
+    result = cli(
+        "telemetry", "--mavlink", FIXTURES / "copter-patrol-1x.tlog", "--pace", "fast",
+        "--mqtt", secure_broker.url("gp-bridge"), "--mqtt-ca", secure_broker.ca,
+        "--mqtt-password-file", wrong, "--spool", tmp_path / "spool.sqlite",
+    )  # fmt: skip
+    assert result.code == 2 and time.monotonic() - start < 15
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and "not authori" in lines[0].lower() and "guess" not in lines[0]
