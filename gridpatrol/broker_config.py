@@ -240,4 +240,22 @@ def write_broker_config(
             ]
         )
     )
+    _hand_over(out, run_as or "mosquitto", generated_key=tls_files is None)
     return BrokerFiles(config, ca, password_files, hashed_by)
+
+
+def _hand_over(out: Path, user: str, *, generated_key: bool) -> None:
+    """mosquitto 2 reads the server key, password and ACL files after dropping to its own user: as
+    root, give that user those and the persistence folder (CA key and role passwords stay ours).
+    A key given with --keyfile is left alone: its owner decides who reads it."""
+    if os.geteuid() != 0 or user == "root":
+        return
+    import pwd
+
+    try:
+        entry = pwd.getpwnam(user)
+    except KeyError:
+        return
+    paths = [out / "passwd", out / "acl", out / "data"]
+    for path in [*paths, *([out / "server.key"] if generated_key else [])]:
+        os.chown(path, entry.pw_uid, entry.pw_gid)
