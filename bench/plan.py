@@ -11,6 +11,7 @@ patrol < 5 s.
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import statistics
@@ -115,10 +116,13 @@ def main() -> None:
             missed.append((name, target, spacing))
     for name, target, spacing in missed:
         ratio, bearing = best_fixed_bearing(target, spacing)
-        print(
-            f"  {name}: best of all 180 whole-degree bearings with coverage >= 99.5%: "
-            f"ratio {ratio:.3f} at {bearing:.0f} deg (the number of lines is a whole number)"
-        )
+        if math.isfinite(ratio):
+            print(
+                f"  {name}: best of all 180 whole-degree bearings with coverage >= 99.5%: "
+                f"ratio {ratio:.3f} at {bearing:.0f} deg (the number of lines is a whole number)"
+            )
+        else:
+            print(f"  {name}: no whole-degree bearing reaches 99.5 % coverage")
 
     problem = PatrolProblem(district, 24.0, 2, datetime(2026, 11, 28, 8, tzinfo=UTC))
     dt, plan = timed(lambda: RandomizedPatrol(random.Random(1), 1).plan(problem))
