@@ -16,6 +16,7 @@ to landing, transits included, against the same bound. Goal for the whole sample
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import statistics
@@ -127,10 +128,13 @@ def main() -> None:
             missed.append((name, target, spacing))
     for name, target, spacing in missed:
         ratio, bearing = best_fixed_bearing(target, spacing)
-        print(
-            f"  {name}: best of all 180 whole-degree bearings with coverage >= 99.5%: "
-            f"ratio {ratio:.3f} at {bearing:.0f} deg (the number of lines is a whole number)"
-        )
+        if math.isfinite(ratio):
+            print(
+                f"  {name}: best of all 180 whole-degree bearings with coverage >= 99.5%: "
+                f"ratio {ratio:.3f} at {bearing:.0f} deg (the number of lines is a whole number)"
+            )
+        else:
+            print(f"  {name}: no whole-degree bearing reaches 99.5 % coverage")
 
     packed_sweeps(district)
 

@@ -38,7 +38,11 @@ def mosquitto_binary() -> str | None:
 class MosquittoBroker:
     """One mosquitto process bound to 127.0.0.1 with its own config, log and persistence folder."""
 
-    def __init__(self, port: int | None = None, workdir: Path | None = None):
+    def __init__(
+        self, port: int | None = None, workdir: Path | None = None, config: Path | None = None
+    ):
+        """A loopback broker with its own config, or ``config`` as written elsewhere (then
+        ``port`` must be the port that config listens on; mosquitto's output goes to the log)."""
         binary = mosquitto_binary()
         if binary is None:
             raise BrokerUnavailable(
@@ -48,8 +52,12 @@ class MosquittoBroker:
         self.port = port or free_port()
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="gridpatrol-mosquitto-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.config = self.workdir / "mosquitto.conf"
         self.log = self.workdir / "mosquitto.log"
+        self._proc: subprocess.Popen | None = None
+        if config is not None:
+            self.config = config
+            return
+        self.config = self.workdir / "mosquitto.conf"
         self.config.write_text(
             "\n".join(
                 [
@@ -70,18 +78,16 @@ class MosquittoBroker:
                 ]
             )
         )
-        self._proc: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
         return f"mqtt://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 10.0) -> MosquittoBroker:
-        self._proc = subprocess.Popen(
-            [self.binary, "-c", str(self.config)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        with open(self.log, "ab") as log:
+            self._proc = subprocess.Popen(
+                [self.binary, "-c", str(self.config)], stdout=log, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:

@@ -7,6 +7,7 @@ one line, in the operator's language, and the process exits 2, never with a trac
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import typer
@@ -17,6 +18,7 @@ from gridpatrol.commands import ALL_COMMAND_MODULES
 from mission.errors import MissionError
 from sim.errors import SimError
 from telemetry.errors import TelemetryError
+from telemetry.mqtt import redact
 from vehicle.errors import VehicleError
 from vision.errors import VisionError
 
@@ -36,14 +38,32 @@ for _module in ALL_COMMAND_MODULES:
 PACKAGE_ERRORS = (MissionError, VehicleError, TelemetryError, VisionError, CentreError, SimError)
 
 
+class RedactingFilter(logging.Filter):
+    """Passes every log record through ``redact``, so no log line shows a URL's password."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact(record.getMessage()), None
+        return True
+
+
+def _redact_logs() -> None:
+    """Unconfigured logging prints warnings through ``logging.lastResort``; filter it there, and
+    on any handler a caller configured, so the output stays as it was, only redacted."""
+    handlers = [logging.lastResort, *logging.getLogger().handlers]
+    for handler in handlers:
+        if handler is not None and not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
+
+
 def main() -> None:
     """Console-script entry point: run the app and turn package errors into one line, exit 2."""
+    _redact_logs()
     i18n.activate()
     command = i18n.localise_app(app)
     try:
         command(prog_name="gridpatrol")
     except PACKAGE_ERRORS as exc:
-        print(i18n.format_error(exc), file=sys.stderr)
+        print(redact(i18n.format_error(exc)), file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         print(i18n.interrupted_message(), file=sys.stderr)

@@ -65,7 +65,7 @@ class BridgeConfig(BaseModel):
 
 @dataclass
 class LinkSource:
-    """A link plus the optional label that prefixes its vehicle ids (``<label>-<sysid>``)."""
+    """A link plus the optional label that names its vehicle (see ``normalise.vehicle_id``)."""
 
     link: Link
     label: str | None = None

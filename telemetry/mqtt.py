@@ -6,21 +6,70 @@ The topic tree lives here too, so the publisher, the bridge and ``watch`` agree 
 from __future__ import annotations
 
 import os
+import re
 import socket
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from telemetry.errors import TelemetryError
 
-__all__ = ["MqttSettings", "MqttError", "make_client", "TOPIC_ROOT", "vehicle_topic"]
+__all__ = [
+    "MqttSettings",
+    "MqttError",
+    "make_client",
+    "redact",
+    "PASSWORD_IN_URL_WARNING",
+    "read_password_file",
+    "TOPIC_ROOT",
+    "vehicle_topic",
+]
 
 TOPIC_ROOT = "gridpatrol/v1"
 
 
 class MqttError(TelemetryError):
     """The broker URL or TLS settings are unusable."""
+
+
+_URL_CREDENTIALS = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:'\"]*):[^\s/'\"]*@")
+
+PASSWORD_IN_URL_WARNING = (
+    "warning: the MQTT password in the URL is visible to anyone who can list processes; "
+    "use --mqtt-password-file FILE or the GRIDPATROL_MQTT_PASSWORD environment variable"
+)
+
+
+def redact(text: str) -> str:
+    """``text`` with every ``scheme://user:password@`` written as ``scheme://user:***@``.
+
+    The one place credentials are hidden: error lines, log lines and echoed URLs all pass here,
+    so a password given in a URL never reaches a terminal, a log file or a screenshot.
+    """
+    return _URL_CREDENTIALS.sub(lambda m: f"{m.group('head')}:***@", text)
+
+
+def read_password_file(path: str) -> str:
+    """The first line of ``path`` (a file, so the secret is not in argv where ``ps`` shows it)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read(4097)
+    except OSError as exc:
+        raise MqttError(
+            f"cannot read the MQTT password file {path}: {exc.strerror or exc}; "
+            "check --mqtt-password-file"
+        ) from None
+    except UnicodeDecodeError:
+        raise MqttError(
+            f"MQTT password file {path} is not UTF-8 text; write the password as text"
+        ) from None
+    lines = text.splitlines()
+    if len(text) > 4096 or not lines or not lines[0]:
+        raise MqttError(
+            f"MQTT password file {path} must hold the password on its first line (1-4096 bytes)"
+        )
+    return lines[0]
 
 
 def vehicle_topic(vehicle: str, leaf: str) -> str:
@@ -40,7 +89,7 @@ class MqttSettings(BaseModel):
     cert_file: str | None = None
     key_file: str | None = None
     username: str | None = None
-    password: str | None = None
+    password: SecretStr | None = None
     client_id: str = Field(
         default_factory=lambda: f"gridpatrol-{socket.gethostname()}-{os.getpid()}"
     )
@@ -49,16 +98,27 @@ class MqttSettings(BaseModel):
 
     @classmethod
     def from_url(cls, url: str, **overrides: Any) -> MqttSettings:
-        """Parse ``mqtt[s]://[user:pass@]host[:port]``; keyword overrides win over the URL."""
-        parts = urlsplit(url)
+        """Parse ``mqtt[s]://[user[:pass]@]host[:port]``; keyword overrides win over the URL.
+
+        A password in the URL is accepted (see ``password_in_url``) but never echoed: every
+        message here quotes the URL through ``redact``.
+        """
+        shown = redact(url)
+        parts = urlsplit(url.strip())
         if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
             raise MqttError(
-                f"bad MQTT URL {url!r}; use mqtt://host:1883 or mqtts://user:pass@host:8883"
+                f"bad MQTT URL {shown!r}; use mqtt://host:1883 or mqtts://user@host:8883"
             )
         try:
             port = parts.port
-        except ValueError as exc:
-            raise MqttError(f"bad port in MQTT URL {url!r}; use e.g. mqtt://host:1883") from exc
+        except ValueError:
+            port = -1
+        if port is not None and not 1 <= port <= 65535:
+            raise MqttError(
+                f"bad port in MQTT URL {shown!r}: give 1 to 65535, e.g. mqtts://host:8883"
+            )
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise MqttError(f"bad MQTT URL {shown!r}: no path or query; use mqtt://host:1883")
         tls = parts.scheme == "mqtts"
         fields: dict[str, Any] = {
             "host": parts.hostname,
@@ -69,6 +129,22 @@ class MqttSettings(BaseModel):
         }
         fields.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**fields)
+
+    @classmethod
+    def resolve(cls, value: str | MqttSettings, **overrides: Any) -> MqttSettings:
+        """Settings from a URL or from settings already built; non-None overrides win."""
+        changes = {k: v for k, v in overrides.items() if v is not None}
+        if isinstance(value, MqttSettings):
+            return cls(**{**value.model_dump(), **changes}) if changes else value
+        return cls.from_url(value, **changes)
+
+    @staticmethod
+    def password_in_url(url: str) -> bool:
+        """Whether ``url`` carries a password (the CLI warns: ``ps`` shows argv)."""
+        try:
+            return bool(urlsplit(url.strip()).password)
+        except ValueError:
+            return False
 
     @property
     def url(self) -> str:
@@ -89,7 +165,8 @@ def make_client(settings: MqttSettings, *, client_id: str | None = None, clean: 
         clean_session=None if v5 else clean,
     )
     if settings.username:
-        client.username_pw_set(settings.username, settings.password)
+        secret = settings.password.get_secret_value() if settings.password else None
+        client.username_pw_set(settings.username, secret)
     if settings.tls or settings.ca_file or settings.cert_file:
         for path in (settings.ca_file, settings.cert_file, settings.key_file):
             if path and not os.path.isfile(path):
@@ -101,7 +178,9 @@ def make_client(settings: MqttSettings, *, client_id: str | None = None, clean: 
                 ca_certs=settings.ca_file, certfile=settings.cert_file, keyfile=settings.key_file
             )
         except (OSError, ValueError) as exc:
-            raise MqttError(f"cannot load TLS files: {exc}; check the certificate paths") from exc
+            raise MqttError(
+                f"cannot load TLS files: {exc}; check --mqtt-ca/--mqtt-cert/--mqtt-key"
+            ) from None
     client.reconnect_delay_set(min_delay=0.2, max_delay=2)
     client.max_inflight_messages_set(1000)
     client.max_queued_messages_set(0)

@@ -55,9 +55,16 @@ class NormaliseConfig(BaseModel):
     lost_after_s: float = 5.0
 
 
-def vehicle_id(sysid: int, link_label: str | None = None) -> str:
-    """``sys<id>``, or ``<label>-<id>`` when a link is given a label (``--mavlink NAME=URL``)."""
-    return f"{link_label}-{sysid}" if link_label else f"sys{sysid}"
+def vehicle_id(sysid: int, link_label: str | None = None, owner: int | None = None) -> str:
+    """The one naming rule for vehicles, so an operator reads them at a glance.
+
+    - An unnamed link: ``sys<sysid>`` (system ids are unique in a fleet, as MAVLink needs).
+    - A named link (``--mavlink NAME=URL``): ``NAME``, the operator's own name, for the first
+      vehicle heard on it (``owner``); any other system id on the same link is ``NAME-<sysid>``.
+    """
+    if not link_label:
+        return f"sys{sysid}"
+    return link_label if owner in (None, sysid) else f"{link_label}-{sysid}"
 
 
 class Sequencer:
@@ -112,6 +119,7 @@ class Normaliser:
         self.gcs: set[tuple[str, int]] = set()
         self.texts = TextJoiner()
         self._link_only: dict[str, _Vehicle] = {}
+        self._label_owner: dict[str, int] = {}
         self._handlers: dict[str, Callable[[_Vehicle, Any, float], Iterable[Record]]] = {
             "HEARTBEAT": self._heartbeat,
             "GLOBAL_POSITION_INT": self._position,
@@ -143,7 +151,9 @@ class Normaliser:
             if msg.type == MAV_TYPE_GCS:
                 self.gcs.add((link, sysid))
             return []
-        vid = vehicle_id(sysid, label)
+        vid = vehicle_id(
+            sysid, label, self._label_owner.setdefault(label, sysid) if label else None
+        )
         v = self.vehicles.get(vid)
         if v is None:
             v = self.vehicles[vid] = _Vehicle(vid, link)

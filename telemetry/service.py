@@ -8,6 +8,7 @@ a stop request flushes for ``shutdown_flush_s`` and leaves the rest in the spool
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
 from pathlib import Path
 from threading import Event
@@ -17,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from telemetry.bridge import Bridge, BridgeConfig, LinkSource
 from telemetry.errors import TelemetryError
-from telemetry.mqtt import TOPIC_ROOT, MqttSettings
+from telemetry.mqtt import TOPIC_ROOT, MqttError, MqttSettings
 from telemetry.normalise import NormaliseConfig
 from telemetry.presence import Presence
 from telemetry.publish import Publisher
@@ -32,7 +33,7 @@ class BridgeOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     mavlink: list[str] = Field(min_length=1, description="URL or NAME=URL per link")
-    mqtt: str
+    mqtt: str | MqttSettings = Field(description="broker URL, or settings built from options")
     district: Path | None = None
     district_crs: str | None = None
     spool: Path = Path("gridpatrol-spool.sqlite")
@@ -85,11 +86,31 @@ def _split_label(spec: str) -> tuple[str | None, str]:
     return None, spec
 
 
+FATAL_AT_START = ("not authori", "bad user name or password", "certificate verify failed")
+"""Broker answers that waiting will not fix: wrong credentials or a CA that does not match."""
+
+
+def _refuse_bad_credentials(publisher: Publisher, stop: Event, wait_s: float = 3.0) -> None:
+    """One line and exit when the broker turns our credentials or CA away at start. A broker that
+    is merely down (any other error, or no answer in ``wait_s``) is retried as before, with
+    everything spooled meanwhile."""
+    deadline = time.monotonic() + wait_s
+    while not publisher.connected and not stop.is_set() and time.monotonic() < deadline:
+        problem = (publisher.last_error or "").lower()
+        if any(sign in problem for sign in FATAL_AT_START):
+            raise MqttError(
+                f"{publisher.last_error}; check the user, --mqtt-password-file and --mqtt-ca"
+            )
+        if problem:
+            return
+        time.sleep(0.05)
+
+
 def run_bridge(
     opts: BridgeOptions, stop: Event, *, report: Callable[[str], None] = lambda s: None
 ) -> dict[str, Any]:
     """Run until ``stop`` is set, or until every (replay) link has ended and is acknowledged."""
-    settings = MqttSettings.from_url(
+    settings = MqttSettings.resolve(
         opts.mqtt,
         client_id=opts.client_id,
         ca_file=opts.mqtt_ca,
@@ -136,6 +157,7 @@ def run_bridge(
     publisher.start()
     flushed = False
     try:
+        _refuse_bad_credentials(publisher, stop)
         bridge.run(stop)
         if not stop.is_set():
             report(

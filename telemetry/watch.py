@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from telemetry.mqtt import TOPIC_ROOT, MqttSettings, make_client
+from telemetry.mqtt import TOPIC_ROOT, MqttError, MqttSettings, make_client
 
 __all__ = ["FleetView", "run_watch"]
 
@@ -108,18 +108,41 @@ def _table(view: FleetView) -> Any:
     return table
 
 
-def run_watch(url: str, *, once: float | None = None) -> FleetView:
+def run_watch(broker: str | MqttSettings, *, once: float | None = None) -> FleetView:
     """Subscribe and redraw until Ctrl-C; with ``once``, print one table after that many seconds."""
     from rich.console import Console
     from rich.live import Live
 
-    settings = MqttSettings.from_url(url)
+    settings = MqttSettings.resolve(broker)
     view = FleetView()
     client = make_client(settings, client_id=f"{settings.client_id}-watch")
-    client.on_connect = lambda c, u, f, rc, p: c.subscribe(f"{TOPIC_ROOT}/vehicles/+/+", qos=1)
+    answer: list[Any] = []
+    answered = threading.Event()
+
+    def on_connect(c: Any, _u: Any, _f: Any, reason_code: Any, _p: Any) -> None:
+        if not reason_code.is_failure:
+            c.subscribe(f"{TOPIC_ROOT}/vehicles/+/+", qos=1)
+        answer.append(reason_code)
+        answered.set()
+
+    client.on_connect = on_connect
     client.on_message = lambda c, u, m: view.update(m.topic, m.payload)
-    client.connect_async(settings.host, settings.port, settings.keepalive)
+    try:
+        client.connect(settings.host, settings.port, settings.keepalive)
+    except OSError as exc:
+        raise MqttError(
+            f"cannot connect to {settings.url}: {exc.strerror or exc}; "
+            "is the broker running, and is --mqtt-ca its CA?"
+        ) from None
     client.loop_start()
+    # An empty table must never stand for "no vehicles" when the broker turned us away.
+    if not answered.wait(10) or answer[0].is_failure:
+        client.loop_stop()
+        reason = answer[0] if answer else "no answer within 10 s"
+        raise MqttError(
+            f"broker {settings.url} did not accept the connection: {reason}; "
+            "check the user, --mqtt-password-file and --mqtt-ca"
+        )
     console = Console()
     try:
         if once is not None:

@@ -13,11 +13,15 @@ import threading
 from bisect import bisect_left
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vision.camera import Attitude
 from vision.errors import VisionError
+
+if TYPE_CHECKING:
+    from telemetry.mqtt import MqttSettings
 
 __all__ = ["Pose", "PoseTrack", "PoseError", "read_tlog_track", "LivePoseFeed"]
 
@@ -158,8 +162,8 @@ class LivePoseFeed:
     Times are the records' ``wall_time``, matching the wall-clock stamps of live frame sources.
     """
 
-    def __init__(self, mqtt_url: str, vehicle: str, track: PoseTrack | None = None):
-        self.url = mqtt_url
+    def __init__(self, broker: str | MqttSettings, vehicle: str, track: PoseTrack | None = None):
+        self.url = broker
         self.vehicle = vehicle
         self.track = track if track is not None else PoseTrack()
         self._client = None
@@ -181,7 +185,7 @@ class LivePoseFeed:
     def start(self) -> LivePoseFeed:
         from telemetry.mqtt import MqttSettings, make_client, vehicle_topic
 
-        settings = MqttSettings.from_url(self.url)
+        settings = MqttSettings.resolve(self.url)
         client = make_client(settings, client_id=f"{settings.client_id}-vision-pose")
         topics = [(vehicle_topic(self.vehicle, leaf), 0) for leaf in ("position", "attitude")]
 

@@ -1,5 +1,5 @@
 """Subcommands of the CLI, one module per area; each exposes ``register(app)``."""
 
-from gridpatrol.commands import centre, demo, district, flight, plan, telemetry, vision
+from gridpatrol.commands import broker, centre, demo, district, flight, plan, telemetry, vision
 
-ALL_COMMAND_MODULES = (district, plan, flight, telemetry, vision, centre, demo)
+ALL_COMMAND_MODULES = (district, plan, flight, telemetry, vision, centre, broker, demo)

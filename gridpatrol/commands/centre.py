@@ -14,14 +14,22 @@ from typing import Annotated
 
 import typer
 
-from gridpatrol.commands.options import Crs, OutputCrs
+from gridpatrol.commands.options import (
+    Crs,
+    MqttCa,
+    MqttCert,
+    MqttKey,
+    MqttPasswordFile,
+    MqttUrl,
+    OptionalMqttUrl,
+    OutputCrs,
+    mqtt_settings,
+)
 
 __all__ = ["register"]
 
-MQTT_HELP = "Broker URL: mqtt://host:1883, or mqtts://user:pass@host:8883 for TLS."
 DB_HELP = "SQLite file the alerts are kept in across restarts."
 DEFAULT_DB = Path("alerts.sqlite")
-MqttOpt = Annotated[str | None, typer.Option("--mqtt", help=MQTT_HELP)]
 QUARANTINED = 1  # exit status when messages were quarantined or left unstored in this run
 
 
@@ -63,7 +71,7 @@ def _report_quarantine(store, before: int, unstored: int) -> int:
 
 def alerts_main(
     ctx: typer.Context,
-    mqtt: MqttOpt = None,
+    mqtt: OptionalMqttUrl = None,
     db: Annotated[Path, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
     show_all: Annotated[bool, typer.Option("--all", help="Include acknowledged alerts.")] = False,
     follow: Annotated[
@@ -73,9 +81,14 @@ def alerts_main(
     wait: Annotated[
         float, typer.Option("--wait", help="Longest wait for the broker's backlog, in seconds.")
     ] = 10.0,
+    mqtt_ca: MqttCa = None,
+    mqtt_cert: MqttCert = None,
+    mqtt_key: MqttKey = None,
+    mqtt_password_file: MqttPasswordFile = None,
 ) -> None:
     """Receive alerts from the broker into the store and list the open ones by cell and team."""
-    ctx.obj = {"mqtt": mqtt, "db": db}
+    tls = {"ca": mqtt_ca, "cert": mqtt_cert, "key": mqtt_key, "password_file": mqtt_password_file}
+    ctx.obj = {"mqtt": mqtt, "db": db, "tls": tls}
     if ctx.invoked_subcommand:
         return
     from centre.errors import CentreError
@@ -83,7 +96,6 @@ def alerts_main(
     from centre.mqtt_feed import CentreFeed
     from centre.store import AlertStore, StoreSink
     from mission.text import printable
-    from telemetry.mqtt import MqttSettings
 
     if mqtt is None and not db.exists():
         raise CentreError(f"no alert store at {db}; receive alerts first with --mqtt URL")
@@ -101,7 +113,7 @@ def alerts_main(
                     typer.echo(f"{change}: cell {alert.cell} · {alert_line(alert)}")
 
             feed = CentreFeed(
-                MqttSettings.from_url(mqtt), _client_id("alerts", db), StoreSink(store, notify)
+                mqtt_settings(mqtt, **tls), _client_id("alerts", db), StoreSink(store, notify)
             )
             feed.start()
             try:
@@ -133,8 +145,12 @@ def alerts_ack(
     ctx: typer.Context,
     alert_id: Annotated[str, typer.Argument(metavar="ID", help="Alert id, as listed.")],
     by: Annotated[str, typer.Option("--by", help="Who takes the alert on (name or team).")],
-    mqtt: MqttOpt = None,
+    mqtt: OptionalMqttUrl = None,
     db: Annotated[Path | None, typer.Option("--db", help=DB_HELP)] = None,
+    mqtt_ca: MqttCa = None,
+    mqtt_cert: MqttCert = None,
+    mqtt_key: MqttKey = None,
+    mqtt_password_file: MqttPasswordFile = None,
 ) -> None:
     """Acknowledge an alert: publish who took it on to the broker, then mark it in the store."""
     from centre.errors import CentreError
@@ -142,11 +158,12 @@ def alerts_ack(
     from centre.mqtt_feed import CentreFeed
     from centre.store import AlertStore, StoreSink
     from mission.text import printable
-    from telemetry.mqtt import MqttSettings
 
     parent = ctx.obj or {}
     mqtt = mqtt or parent.get("mqtt")
     db = db or parent.get("db") or DEFAULT_DB
+    given = {"ca": mqtt_ca, "cert": mqtt_cert, "key": mqtt_key, "password_file": mqtt_password_file}
+    tls = {k: v or parent.get("tls", {}).get(k) for k, v in given.items()}
     if not mqtt:
         raise CentreError("acknowledging needs the broker; pass --mqtt mqtt://host:1883")
     by = by.strip()
@@ -171,7 +188,7 @@ def alerts_ack(
             return
         ack = Ack(id=alert_id, by=by, time=datetime.now(UTC))
         feed = CentreFeed(
-            MqttSettings.from_url(mqtt),
+            mqtt_settings(mqtt, **tls),
             f"gp-ack-{uuid.uuid4().hex[:12]}",
             StoreSink(store),
             persistent=False,
@@ -218,7 +235,7 @@ def alerts_export(
 
 
 def serve(
-    mqtt: Annotated[str, typer.Option("--mqtt", help=MQTT_HELP)],
+    mqtt: MqttUrl,
     district: Annotated[Path, typer.Option("--district", help="District GeoJSON to draw.")],
     port: Annotated[int, typer.Option("--port", help="TCP port of the page.")] = 8080,
     host: Annotated[
@@ -248,6 +265,10 @@ def serve(
         ),
     ] = None,
     crs: Crs = None,
+    mqtt_ca: MqttCa = None,
+    mqtt_cert: MqttCert = None,
+    mqtt_key: MqttKey = None,
+    mqtt_password_file: MqttPasswordFile = None,
 ) -> None:
     """Serve the command-centre web page: live map of drones and alerts, acknowledged from it."""
     from centre.access import TOKEN_ENV, read_token
@@ -256,7 +277,6 @@ def serve(
     from centre.store import AlertStore
     from gridpatrol.i18n import current
     from mission.formats.district_geojson import load_district
-    from telemetry.mqtt import MqttSettings
 
     if token is not None:
         raise CentreError(
@@ -267,7 +287,9 @@ def serve(
     check_bind(host, secret)
     tls = tls_context(tls_cert, tls_key, host)
     limit = _raise_file_limit()
-    broker = MqttSettings.from_url(mqtt)
+    broker = mqtt_settings(
+        mqtt, ca=mqtt_ca, cert=mqtt_cert, key=mqtt_key, password_file=mqtt_password_file
+    )
     shapes = load_district(district, crs=crs)
     with AlertStore(db) as store:
         centre = CommandCentre(

@@ -7,6 +7,15 @@ from typing import Annotated
 
 import typer
 
+from gridpatrol.commands.options import (
+    MqttCa,
+    MqttCert,
+    MqttKey,
+    MqttPasswordFile,
+    OptionalMqttUrl,
+    mqtt_settings,
+)
+
 __all__ = ["register"]
 
 
@@ -20,10 +29,7 @@ def demo(
     no_dashboard: Annotated[
         bool, typer.Option("--no-dashboard", help="Print progress lines instead of a dashboard.")
     ] = False,
-    mqtt: Annotated[
-        str | None,
-        typer.Option("--mqtt", help="Use this broker (mqtt://host:port) instead of starting one."),
-    ] = None,
+    mqtt: OptionalMqttUrl = None,
     broker: Annotated[
         str,
         typer.Option(
@@ -33,6 +39,10 @@ def demo(
     speed: Annotated[
         float, typer.Option("--speed", help="Replay speed of the recorded flight (no SITL).")
     ] = 5.0,
+    mqtt_ca: MqttCa = None,
+    mqtt_cert: MqttCert = None,
+    mqtt_key: MqttKey = None,
+    mqtt_password_file: MqttPasswordFile = None,
 ) -> None:
     """Run a whole patrol end to end: broker, plan, flight, telemetry, vision, live view, report."""
     import os
@@ -50,12 +60,17 @@ def demo(
         sitl = find_sitl(os.environ["ARDUPILOT_SITL"])
         if sitl is None:
             raise SimError(f"ARDUPILOT_SITL is set but not an executable file; {MISSING_SITL}")
+    given = None
+    if mqtt:
+        given = mqtt_settings(
+            mqtt, ca=mqtt_ca, cert=mqtt_cert, key=mqtt_key, password_file=mqtt_password_file
+        )
     run_demo(
         DemoOptions(
             out=out,
             seed=seed,
             dashboard=not no_dashboard,
-            mqtt=mqtt,
+            mqtt=given,
             broker=broker,
             speed=speed,
             sitl=sitl,

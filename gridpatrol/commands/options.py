@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import os
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-__all__ = ["Crs", "OutputCrs"]
+if TYPE_CHECKING:
+    from telemetry.mqtt import MqttSettings
+
+__all__ = [
+    "Crs",
+    "OutputCrs",
+    "MqttUrl",
+    "OptionalMqttUrl",
+    "MqttCa",
+    "MqttCert",
+    "MqttKey",
+    "MqttPasswordFile",
+    "MQTT_PASSWORD_ENV",
+    "mqtt_settings",
+]
 
 Crs = Annotated[
     str | None,
@@ -23,3 +38,67 @@ OutputCrs = Annotated[
         help="Coordinates of .geojson output: wgs84, or gcj02/bd09 for Chinese map apps only.",
     ),
 ]
+
+MQTT_PASSWORD_ENV = "GRIDPATROL_MQTT_PASSWORD"
+
+MqttUrl = Annotated[
+    str,
+    typer.Option(
+        "--mqtt",
+        help="Broker URL: mqtt://host:1883, or mqtts://user@host:8883 for TLS (password: "
+        f"--mqtt-password-file or ${MQTT_PASSWORD_ENV}).",
+    ),
+]
+OptionalMqttUrl = Annotated[str | None, MqttUrl.__metadata__[0]]
+MqttCa = Annotated[
+    str | None, typer.Option("--mqtt-ca", help="CA certificate file of a private broker CA (PEM).")
+]
+MqttCert = Annotated[
+    str | None, typer.Option("--mqtt-cert", help="TLS client certificate file (PEM).")
+]
+MqttKey = Annotated[str | None, typer.Option("--mqtt-key", help="TLS client key file (PEM).")]
+MqttPasswordFile = Annotated[
+    str | None,
+    typer.Option(
+        "--mqtt-password-file",
+        help=f"File whose first line is the MQTT password (or set ${MQTT_PASSWORD_ENV}).",
+    ),
+]
+
+
+def mqtt_settings(
+    url: str,
+    *,
+    ca: str | None = None,
+    cert: str | None = None,
+    key: str | None = None,
+    password_file: str | None = None,
+    **overrides: Any,
+) -> MqttSettings:
+    """Broker settings from the shared ``--mqtt*`` options, the same on every command.
+
+    The password comes from ``--mqtt-password-file``, else ``$GRIDPATROL_MQTT_PASSWORD`` (used
+    when the URL names a user), else the URL; a password in the URL works but gets a one-line
+    warning, because ``ps`` shows every process's arguments.
+    """
+    from telemetry.mqtt import (
+        PASSWORD_IN_URL_WARNING,
+        MqttError,
+        MqttSettings,
+        read_password_file,
+    )
+
+    settings = MqttSettings.from_url(url, ca_file=ca, cert_file=cert, key_file=key, **overrides)
+    password = read_password_file(password_file) if password_file else None
+    if password is None and settings.username:
+        password = os.environ.get(MQTT_PASSWORD_ENV, "").rstrip("\r\n") or None
+    if password is not None:
+        if not settings.username:
+            raise MqttError(
+                f"a password needs a user name: write the user in the URL, e.g. "
+                f"{'mqtts' if settings.tls else 'mqtt'}://USER@{settings.host}:{settings.port}"
+            )
+        return MqttSettings.resolve(settings, password=password)
+    if MqttSettings.password_in_url(url):
+        typer.echo(PASSWORD_IN_URL_WARNING, err=True)
+    return settings

@@ -11,7 +11,16 @@ from typing import Annotated, Any
 
 import typer
 
-from gridpatrol.commands.options import Crs, OutputCrs
+from gridpatrol.commands.options import (
+    Crs,
+    MqttCa,
+    MqttCert,
+    MqttKey,
+    MqttPasswordFile,
+    MqttUrl,
+    OutputCrs,
+    mqtt_settings,
+)
 
 __all__ = ["register"]
 
@@ -37,13 +46,10 @@ def telemetry(
         typer.Option(
             "--mavlink",
             help="MAVLink source: tcp:H:P, udpin:H:P, udpout:H:P, /dev/ttyUSB0,57600 or a .tlog "
-            "file; NAME=URL names vehicles NAME-<sysid>. Repeat for several links.",
+            "file; NAME=URL names its vehicle NAME (others on it NAME-<sysid>). Repeat per link.",
         ),
     ],
-    mqtt: Annotated[
-        str,
-        typer.Option("--mqtt", help="Broker URL, mqtt://host:port or mqtts://user:pass@host:8883."),
-    ],
+    mqtt: MqttUrl,
     district: Annotated[
         Path | None,
         typer.Option("--district", help="District file for cell tagging (cell is null without)."),
@@ -80,9 +86,10 @@ def telemetry(
     ] = [],  # noqa: B006
     lost_after: Annotated[float, typer.Option(help="Seconds without heartbeat = lost.")] = 5.0,
     client_id: Annotated[str | None, typer.Option(help="MQTT client id.")] = None,
-    mqtt_ca: Annotated[str | None, typer.Option(help="TLS CA file.")] = None,
-    mqtt_cert: Annotated[str | None, typer.Option(help="TLS client certificate.")] = None,
-    mqtt_key: Annotated[str | None, typer.Option(help="TLS client key.")] = None,
+    mqtt_ca: MqttCa = None,
+    mqtt_cert: MqttCert = None,
+    mqtt_key: MqttKey = None,
+    mqtt_password_file: MqttPasswordFile = None,
     mqtt_protocol: Annotated[str, typer.Option(help="MQTT protocol: 3.1.1 or 5.")] = "3.1.1",
     keepalive: Annotated[int, typer.Option(help="MQTT keepalive, seconds.")] = 30,
 ) -> None:
@@ -92,10 +99,13 @@ def telemetry(
     from telemetry.errors import TelemetryError
     from telemetry.service import BridgeOptions, run_bridge
 
+    broker = mqtt_settings(
+        mqtt, ca=mqtt_ca, cert=mqtt_cert, key=mqtt_key, password_file=mqtt_password_file
+    )
     try:
         opts = BridgeOptions(
             mavlink=mavlink,
-            mqtt=mqtt,
+            mqtt=broker,
             district=district,
             district_crs=crs,
             spool=spool,
@@ -109,9 +119,6 @@ def telemetry(
             request_hz=_pairs(request, "--request", float),
             lost_after_s=lost_after,
             client_id=client_id,
-            mqtt_ca=mqtt_ca,
-            mqtt_cert=mqtt_cert,
-            mqtt_key=mqtt_key,
             mqtt_protocol=mqtt_protocol,
             keepalive=keepalive,
         )
@@ -171,18 +178,22 @@ def _summary_line(summary: dict[str, Any], spool: Path) -> tuple[str, bool]:
 
 
 def watch(
-    mqtt: Annotated[
-        str,
-        typer.Option("--mqtt", help="Broker URL, mqtt://host:port or mqtts://user:pass@host:8883."),
-    ],
+    mqtt: MqttUrl,
     once: Annotated[
         float | None, typer.Option(help="Print one table after this many seconds and exit.")
     ] = None,
+    mqtt_ca: MqttCa = None,
+    mqtt_cert: MqttCert = None,
+    mqtt_key: MqttKey = None,
+    mqtt_password_file: MqttPasswordFile = None,
 ) -> None:
     """Live table of every vehicle (mode, armed, position, cell, battery, mission, link), from MQTT."""
     from telemetry.watch import run_watch
 
-    run_watch(mqtt, once=once)
+    broker = mqtt_settings(
+        mqtt, ca=mqtt_ca, cert=mqtt_cert, key=mqtt_key, password_file=mqtt_password_file
+    )
+    run_watch(broker, once=once)
 
 
 def _iso(ts: float) -> str:

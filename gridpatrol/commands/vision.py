@@ -9,7 +9,14 @@ from typing import Annotated
 
 import typer
 
-from gridpatrol.commands.options import Crs
+from gridpatrol.commands.options import (
+    Crs,
+    MqttCa,
+    MqttCert,
+    MqttKey,
+    MqttPasswordFile,
+    mqtt_settings,
+)
 
 __all__ = ["register"]
 
@@ -75,6 +82,10 @@ def vision(
         float | None, typer.Option(help="Camera mount pitch, degrees (-90 = straight down).")
     ] = None,
     crs: Crs = None,
+    mqtt_ca: MqttCa = None,
+    mqtt_cert: MqttCert = None,
+    mqtt_key: MqttKey = None,
+    mqtt_password_file: MqttPasswordFile = None,
 ) -> None:
     """Flag frames of a patrol video and publish geotagged, cell-routed alerts."""
     import cv2
@@ -89,6 +100,11 @@ def vision(
     from vision.pose import LivePoseFeed, read_tlog_track
     from vision.source import StreamSource, open_source
 
+    broker = None
+    if mqtt:
+        broker = mqtt_settings(
+            mqtt, ca=mqtt_ca, cert=mqtt_cert, key=mqtt_key, password_file=mqtt_password_file
+        )
     cv2.setNumThreads(max(1, cv2.getNumberOfCPUs() // 2))
     config = load_config(config_path)
     cam_changes = {
@@ -102,7 +118,7 @@ def vision(
     if telemetry == "mqtt":
         if not mqtt:
             raise VisionError("--telemetry mqtt needs --mqtt URL of the bridge's broker")
-        feed = LivePoseFeed(mqtt, config.alerts.vehicle).start()
+        feed = LivePoseFeed(broker, config.alerts.vehicle).start()
         poses = feed.track
     else:
         poses = read_tlog_track(Path(telemetry), config.pose.max_gap_s)
@@ -119,14 +135,11 @@ def vision(
     )
     store.purge()
     sinks, publisher = [], None
-    if mqtt:
-        from telemetry.mqtt import MqttSettings
+    if broker:
         from telemetry.publish import Publisher
 
         root.mkdir(parents=True, exist_ok=True)
-        publisher = Publisher(
-            MqttSettings.from_url(mqtt), spool or root / "alerts-spool.db"
-        ).start()
+        publisher = Publisher(broker, spool or root / "alerts-spool.db").start()
         sinks.append(MqttAlertSink(publisher))
     if alerts_out or not mqtt:
         sinks.append(JsonlAlertSink(alerts_out or root / "alerts.jsonl"))

@@ -17,6 +17,7 @@ from gridpatrol.i18n import translate_text
 from mission.checks import require_safe
 from mission.model import District, Mission
 from sim.sitl import Sitl
+from telemetry.mqtt import MqttSettings
 from telemetry.service import BridgeOptions, run_bridge
 from vehicle.link import open_link
 from vehicle.transfer import Vehicle, find_vehicle, upload_verified
@@ -113,7 +114,12 @@ class SitlSortie:
 
 
 def bridge_options(
-    source: str, broker_url: str, district_path: Path, spool: Path, *, speed: float = 1.0
+    source: str,
+    broker_url: str | MqttSettings,
+    district_path: Path,
+    spool: Path,
+    *,
+    speed: float = 1.0,
 ) -> BridgeOptions:
     """The bridge as ``gridpatrol telemetry`` would run it on this one source."""
     return BridgeOptions(

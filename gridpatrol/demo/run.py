@@ -63,7 +63,7 @@ class DemoOptions:
     district: Path = EXAMPLE / "district.geojson"
     recording: Path = EXAMPLE / "recorded-flight.tlog"
     speed: float = 5.0
-    mqtt: str | None = None
+    mqtt: str | MqttSettings | None = None
     broker: BrokerChoice = "auto"
     sitl: Path | None = None
     hours: float = 2.0
@@ -83,10 +83,11 @@ class DemoResult:
 
 
 @contextlib.contextmanager
-def _broker(opts: DemoOptions, say: Callable[[str], None]) -> Iterator[str]:
-    """The broker URL: the given one, else mosquitto if installed, else the embedded one."""
+def _broker(opts: DemoOptions, say: Callable[[str], None]) -> Iterator[str | MqttSettings]:
+    """The broker: the given one, else mosquitto if installed, else the embedded one."""
     if opts.mqtt:
-        say(translate_text(f"MQTT broker: {opts.mqtt} (given)"))
+        shown = MqttSettings.resolve(opts.mqtt).url
+        say(translate_text(f"MQTT broker: {shown} (given)"))
         yield opts.mqtt
         return
     use_mosquitto = opts.broker == "mosquitto" or (
@@ -232,16 +233,16 @@ def _fly_and_film(
     district: District,
     sortie: Sortie,
     mission: Mission,
-    url: str,
+    url: str | MqttSettings,
     work: Path,
     seed: int,
     view: CentreView,
     screen: Screen,
 ) -> dict[str, Any]:
     say = screen.say
-    vehicle = f"{sortie.drone}-1"
+    vehicle = sortie.drone
     publisher = Publisher(
-        MqttSettings.from_url(url, client_id=f"gp-demo-vision-{uuid.uuid4().hex[:8]}"),
+        MqttSettings.resolve(url, client_id=f"gp-demo-vision-{uuid.uuid4().hex[:8]}"),
         work / "vision-spool.sqlite",
     ).start()
     published: list[str] = []

@@ -40,12 +40,12 @@ class _Received(LiveState):
 class CentreView:
     """Subscribes to everything the demo publishes; ``stop()`` leaves the collected state readable."""
 
-    def __init__(self, url: str, store_path: Path):
-        self.settings = MqttSettings.from_url(url)
+    def __init__(self, url: str | MqttSettings, store_path: Path):
+        self.settings = MqttSettings.resolve(url)
         self.store = AlertStore(store_path)
         self.state = _Received(self.store)
         self.fleet = FleetView()
-        self._pose_feed = LivePoseFeed(url, "")
+        self._pose_feed = LivePoseFeed(self.settings, "")
         self.poses: PoseTrack = self._pose_feed.track
         tag = uuid.uuid4().hex[:8]
         self._feed = CentreFeed(

@@ -17,6 +17,7 @@ from shapely.geometry import Point, Polygon, shape
 from shapely.validation import explain_validity
 
 from mission.errors import DistrictError
+from mission.formats.district_limits import MAX_FILE_BYTES, check_bounds, check_file_size
 from mission.geo import LocalFrame
 from mission.model import Cell, District, KeyArea, LaunchSite, NoFlyZone, PrivacyZone
 
@@ -36,6 +37,8 @@ GEOMETRY_BY_KIND = {
 # edge (the transform is not linear, so moved corners leave the moved edge by centimetres). A
 # real gap or overlap (a missing cell, a drawing error) is orders of magnitude larger.
 COVERAGE_TOLERANCE = 1e-6
+MAX_READ = MAX_FILE_BYTES + 1
+"""Read at most one byte past the size cap, so a growing file or a pipe cannot exhaust memory."""
 EDGE_TOLERANCE_M = 0.05
 
 
@@ -43,7 +46,11 @@ def load_district(path: str | Path, crs: str | None = None) -> District:
     """Read and validate a district file; ``crs`` overrides the file's declared coordinate system."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        check_file_size(path.stat().st_size, path.name)
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_READ)
+        check_file_size(len(raw), path.name)
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise DistrictError(f"{path}: no such file; check the path") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -55,6 +62,10 @@ def load_district(path: str | Path, crs: str | None = None) -> District:
             f"{path.name}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}; "
             "fix the syntax (a JSON linter shows the spot)"
         ) from None
+    except RecursionError:
+        raise DistrictError(
+            f"{path.name}: JSON nested far deeper than GeoJSON ever is; this is not a district file"
+        ) from None
     return parse_district(data, source=path.name, crs=crs)
 
 
@@ -65,6 +76,7 @@ def parse_district(data: Any, source: str = "district", crs: str | None = None) 
     features = data.get("features")
     if not isinstance(features, list):
         raise DistrictError(f"{source}: the FeatureCollection has no 'features' list; add one")
+    check_bounds(data, source)
     declared = crs or data.get("crs") or "wgs84"
     if not isinstance(declared, str):
         raise DistrictError(
