@@ -90,6 +90,6 @@ def test_bundled_recording_is_the_documented_sitl_flight():
 
 
 def test_missing_recording_is_one_line_before_anything_starts(tmp_path):
-    with pytest.raises(DemoError, match="recorded flight .* is missing; restore it"):
+    with pytest.raises(DemoError, match="recorded flight .* is missing .*; restore it from git"):
         run_demo(DemoOptions(out=tmp_path, recording=tmp_path / "none.tlog"), print)
     assert not (tmp_path / "plan").exists()

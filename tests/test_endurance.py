@@ -250,3 +250,18 @@ def test_a_landing_at_another_launch_site_counts_as_at_a_launch_site(example_dis
     events = [FlightEvent("reached", seq=s) for s in range(1, len(mission.items) + 1)]
     events.append(FlightEvent("landed", lat=other.lat, lon=other.lon))
     assert judge(events, mission, commanded={3, 4}).problems() == []
+
+
+def test_a_final_land_item_counts_as_flown_once_it_was_current_and_the_vehicle_landed(
+    example_district,
+):
+    """ArduCopter sends no MISSION_ITEM_REACHED for a final LAND: current + landed is the proof."""
+    mission = _mission(example_district)
+    n = len(mission.items)
+    flown = [FlightEvent("reached", seq=s) for s in range(1, n)]
+    flown += [FlightEvent("current", seq=n), _landed_at_site(mission)]
+    assert judge(flown, mission, commanded={3, 4}).problems() == []
+    never_current = [FlightEvent("reached", seq=s) for s in range(1, n)]
+    never_current.append(_landed_at_site(mission))
+    problems = judge(never_current, mission, commanded={3, 4}).problems()
+    assert problems == [f"mission not completed (last item reached {n - 1} of {n})"]

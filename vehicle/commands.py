@@ -61,7 +61,7 @@ class FlightEvent:
     carries the last position the vehicle reported (``None`` if it reported none).
     """
 
-    kind: str  # "reached", "mode", "landed", "text"
+    kind: str  # "reached", "current", "mode", "landed", "text"
     seq: int | None = None
     text: str = ""
     lat: float | None = None
@@ -185,7 +185,8 @@ class Vehicle:
     def request_telemetry(self, rate_hz: float = 5.0) -> None:
         """Ask for the messages ``wait_armable`` and ``watch`` read (ArduPilot sends few unasked)."""
         interval_us = 1e6 / rate_hz
-        for msg_id in (24, 33, 193, 245, 1):  # GPS_RAW_INT, GLOBAL_POSITION_INT, EKF, EXT_SYS, SYS
+        # GPS_RAW_INT, GLOBAL_POSITION_INT, EKF, EXTENDED_SYS_STATE, SYS_STATUS, MISSION_CURRENT
+        for msg_id in (24, 33, 193, 245, 1, 42):
             self.command(511, msg_id, interval_us, accept_unsupported=True)
 
     def wait_armable(self, timeout_s: float) -> None:
@@ -251,17 +252,23 @@ class Vehicle:
         self.ex.send(self.link.mav.setup_signing_encode(t.system, t.component, key, stamp))
 
     def watch(self, timeout_s: float) -> Iterator[FlightEvent]:
-        """Reached items, mode changes, vehicle texts, and "landed" once on the ground, disarmed."""
+        """Reached and current items, mode changes, vehicle texts, and "landed" once on the ground
+        and disarmed. ArduCopter sends no MISSION_ITEM_REACHED for a final LAND or RTL item: it
+        ends by landing, so MISSION_CURRENT is the evidence that it was flown."""
         deadline = self.clock() + timeout_s
         armed_seen = False
         on_ground = False
         mode: int | None = None
+        current: int | None = None
         where: tuple[float | None, float | None] = (None, None)
         names = {number: name for name, number in COPTER_MODES.items()}
         while (msg := self.ex.recv_until(deadline)) is not None:
             kind = msg.get_type()
             if kind == "MISSION_ITEM_REACHED":
                 yield FlightEvent("reached", seq=int(msg.seq))
+            elif kind == "MISSION_CURRENT" and msg.seq != current:
+                current = int(msg.seq)
+                yield FlightEvent("current", seq=current)
             elif kind == "STATUSTEXT":
                 yield FlightEvent("text", text=str(msg.text))
             elif kind == "EXTENDED_SYS_STATE":

@@ -123,7 +123,9 @@ class Verdict:
     """How a flown sortie ended, from the vehicle's own messages."""
 
     items: int
+    ends_by_landing: bool = False
     reached: set[int] = field(default_factory=set)
+    current_max: int = 0
     failsafes: list[str] = field(default_factory=list)
     interrupted: bool = False
     landed_at: tuple[float, float] | None = None
@@ -132,7 +134,10 @@ class Verdict:
 
     @property
     def completed(self) -> bool:
-        return self.items in self.reached
+        """The last item reached; a final LAND/RTL item counts once current and landed."""
+        if self.items in self.reached:
+            return True
+        return self.ends_by_landing and self.current_max >= self.items and bool(self.landed_at)
 
     def problems(self) -> list[str]:
         """Everything that makes this sortie not a success, one phrase each."""
@@ -173,12 +178,14 @@ def judge(
     report: Report | None = None,
 ) -> Verdict:
     """Fold ``watch`` events into a verdict; ``commanded`` are the modes we asked for."""
-    v = verdict or Verdict(len(mission.items), tolerance_m=tolerance_m)
+    v = verdict or _verdict(mission, tolerance_m)
     for event in events:  # type: ignore[attr-defined]
         if report is not None:
             report(event)
         if event.kind == "reached" and event.seq is not None:
             v.reached.add(event.seq)
+        elif event.kind == "current" and event.seq is not None and not v.landed_at:
+            v.current_max = max(v.current_max, event.seq)
         elif event.kind == "text" and FAILSAFE_TEXT.search(event.text):
             v.failsafes.append(f"vehicle said {event.text.strip()!r}")
         elif event.kind == "mode" and event.seq in _TAKEN_OVER and event.seq not in commanded:
@@ -192,6 +199,12 @@ def judge(
                     default=None,
                 )
     return v
+
+
+def _verdict(mission: Mission, tolerance_m: float) -> Verdict:
+    last = mission.items[-1].command if mission.items else None
+    ends = last in (Cmd.NAV_LAND, Cmd.NAV_RETURN_TO_LAUNCH)
+    return Verdict(len(mission.items), ends_by_landing=ends, tolerance_m=tolerance_m)
 
 
 def fly_sortie(
@@ -216,7 +229,7 @@ def fly_sortie(
     vehicle.set_mode("GUIDED")
     vehicle.arm()
     commanded = {COPTER_MODES["GUIDED"], COPTER_MODES["AUTO"]}
-    verdict = Verdict(len(mission.items), tolerance_m=plan.landing_tolerance_m)
+    verdict = _verdict(mission, plan.landing_tolerance_m)
     follow = dict(commanded=commanded, verdict=verdict, report=report)
     try:
         vehicle.takeoff(takeoff_alt_m)

@@ -30,6 +30,7 @@ from gridpatrol.demo.screen import LineScreen, LiveScreen, Screen
 from gridpatrol.demo.view import CentreView
 from gridpatrol.embedded_broker import EmbeddedBroker
 from gridpatrol.i18n import current, translate_text
+from mission.flight_model import FlightModel
 from mission.formats.district_geojson import load_district
 from mission.formats.qgc_plan import read_plan
 from mission.model import District, Mission
@@ -37,6 +38,8 @@ from mission.schedule import Schedule, Sortie, area_stats, read_schedule
 from telemetry.errors import TelemetryError
 from telemetry.mqtt import MqttSettings
 from telemetry.publish import Publisher
+from vehicle.endurance import learn_consumption
+from vehicle.sortie_flight import SortiePlan
 from vision.pose import read_tlog_track
 
 __all__ = ["DemoOptions", "DemoResult", "DemoError", "run_demo", "EXAMPLE", "SITL_SPEEDUP"]
@@ -44,9 +47,12 @@ __all__ = ["DemoOptions", "DemoResult", "DemoError", "run_demo", "EXAMPLE", "SIT
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "xiyuan"
 SITL_SPEEDUP = 10.0
 SITL_INSTANCE = 5
-# SITL's quad draws about 16 A in cruise; its default 3.3 Ah pack is empty after 12 minutes, before
-# the planner's 25-minute endurance. 7 Ah matches the flight model (20 % left after a sortie).
+# The demo's declared pack: SITL is given BATT_CAPACITY 7000 (its stock 3300 mAh lasts 7 minutes at
+# SITL's 27 A), and the patrol is planned for the endurance this pack gives at the consumption
+# learnt from the recorded SITL flight, so the planner, the upload's check and the vehicle's
+# failsafes all work from the same pack.
 SITL_BATTERY_MAH = 7000
+RESERVE = 0.20
 FOOTAGE_S = 40.0
 BrokerChoice = Literal["auto", "mosquitto", "embedded"]
 
@@ -115,12 +121,22 @@ def _broker(opts: DemoOptions, say: Callable[[str], None]) -> Iterator[str]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _plan(opts: DemoOptions, out: Path) -> tuple[Schedule, Sortie, Mission]:
+def _pack(opts: DemoOptions) -> tuple[SortiePlan, FlightModel]:
+    """The declared demo pack, its consumption learnt from the recorded SITL flight, and the
+    flight model whose endurance that pack gives (capacity / consumption)."""
+    consumption = learn_consumption(opts.recording)
+    plan = SortiePlan(consumption=consumption, reserve=RESERVE, battery_mah=SITL_BATTERY_MAH)
+    endurance = SITL_BATTERY_MAH / consumption.mah_per_min
+    return plan, FlightModel(endurance_min=math.floor(endurance * 10) / 10, reserve=RESERVE)
+
+
+def _plan(opts: DemoOptions, out: Path, model: FlightModel) -> tuple[Schedule, Sortie, Mission]:
     """``gridpatrol plan patrol`` over the next hours (it prints the summary table)."""
     from gridpatrol.commands.plan import patrol
 
     start = datetime.now(UTC).replace(second=0, microsecond=0)
-    patrol(opts.district, out, hours=opts.hours, drones=opts.drones, seed=opts.seed, start=start)
+    patrol(opts.district, out, hours=opts.hours, drones=opts.drones, seed=opts.seed, start=start,
+           endurance_min=model.endurance_min, reserve=model.reserve)  # fmt: skip
     schedule = read_schedule(out / "schedule.json")
     first = min(schedule.sorties, key=lambda s: s.start_s)
     return schedule, first, read_plan(out / first.plan)
@@ -167,14 +183,23 @@ def run_demo(opts: DemoOptions, echo: Callable[[str], None]) -> DemoResult:
     out.mkdir(parents=True, exist_ok=True)
     seed = opts.seed if opts.seed is not None else int.from_bytes(os.urandom(4), "big")
     district = load_district(opts.district)
-    if opts.sitl is None and not opts.recording.is_file():
+    if not opts.recording.is_file():
         raise DemoError(
-            f"recorded flight {opts.recording} is missing; restore it from git or set ARDUPILOT_SITL"
+            f"recorded flight {opts.recording} is missing (the demo replays it, and learns the "
+            "pack's consumption from it); restore it from git"
         )
     say = echo
+    pack, model = _pack(opts)
+    say(
+        translate_text(
+            f"pack: {SITL_BATTERY_MAH} mAh declared, {pack.consumption.mah_per_min:.0f} mAh/min "
+            f"{pack.consumption.source}: planned for {model.endurance_min:g} min endurance, "
+            f"{model.reserve:.0%} reserve"
+        )
+    )
     with _broker(opts, say) as url, tempfile.TemporaryDirectory(prefix="gp-demo-") as work:
         work_dir = Path(work)
-        schedule, sortie, mission = _plan(opts, out / "plan")
+        schedule, sortie, mission = _plan(opts, out / "plan", model)
         say(
             translate_text(
                 f"first sortie {sortie.id}: {sortie.drone} from {sortie.launch_site}, "
@@ -186,7 +211,7 @@ def run_demo(opts: DemoOptions, echo: Callable[[str], None]) -> DemoResult:
         screen = _screen(opts, view, echo)
         try:
             flown = _fly_and_film(
-                opts, district, sortie, mission, url, work_dir, seed, view, screen
+                opts, district, sortie, mission, url, work_dir, seed, view, screen, (pack, model)
             )
             screen.say(translate_text(flown["mode"]))
             _wait(lambda: len(view.alerts()) >= flown["published"], screen, timeout=10.0)
@@ -237,6 +262,7 @@ def _fly_and_film(
     seed: int,
     view: CentreView,
     screen: Screen,
+    pack: tuple[SortiePlan, FlightModel],
 ) -> dict[str, Any]:
     say = screen.say
     vehicle = f"{sortie.drone}-1"
@@ -258,7 +284,7 @@ def _fly_and_film(
             mode, bridge, stats = _replay(opts, district, sortie, url, work, view, screen, flag)
         else:
             mode, bridge, stats = _sitl(
-                opts, district, sortie, mission, url, work, view, screen, flag
+                opts, district, sortie, mission, url, work, view, screen, flag, pack
             )
         say(
             translate_text(
@@ -315,7 +341,7 @@ def _replay(opts, district, sortie, url, work, view, screen, flag):
     return "flight: recorded SITL flight replayed", bridge.join(30.0), stats
 
 
-def _sitl(opts, district, sortie, mission, url, work, view, screen, flag):
+def _sitl(opts, district, sortie, mission, url, work, view, screen, flag, pack):
     from sim.sitl import Sitl, home_at_site
 
     say = screen.say
@@ -327,7 +353,8 @@ def _sitl(opts, district, sortie, mission, url, work, view, screen, flag):
         speedup=SITL_SPEEDUP,
         params={"BATT_CAPACITY": SITL_BATTERY_MAH},
     )
-    flight = SitlSortie(sitl, say)
+    plan, model = pack
+    flight = SitlSortie(sitl, plan, say)
     try:
         say(
             translate_text(
@@ -335,7 +362,8 @@ def _sitl(opts, district, sortie, mission, url, work, view, screen, flag):
             )
         )
         flight.boot()
-        digest = flight.upload(mission, district)
+        digest, checked = flight.upload(mission, district, model)
+        say(translate_text(f"SITL: endurance ok: {checked.budget.line()}"))
         say(
             translate_text(
                 f"SITL: uploaded and verified {len(mission.items)} items, manifest {digest[:16]}"
@@ -359,7 +387,7 @@ def _sitl(opts, district, sortie, mission, url, work, view, screen, flag):
             _wait(flight.landed.is_set, screen)
             if flight.error is not None:
                 raise flight.error
-            say(translate_text("SITL: landed and disarmed"))
+            say(translate_text("SITL: sortie completed, landed at its launch site and disarmed"))
             time.sleep(1.0)
         finally:
             bridge.stop.set()
