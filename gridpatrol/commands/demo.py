@@ -32,7 +32,7 @@ def demo(
     ] = "auto",
     speed: Annotated[
         float, typer.Option("--speed", help="Replay speed of the recorded flight (no SITL).")
-    ] = 5.0,
+    ] = 10.0,
 ) -> None:
     """Run a whole patrol end to end: broker, plan, flight, telemetry, vision, live view, report."""
     import os
