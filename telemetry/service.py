@@ -159,4 +159,6 @@ def run_bridge(
         "spool_left": left,
         "flushed": flushed,
         "publisher": publisher.counts,
+        "manifest_reads": bridge.manifests.reads,
+        "manifest_read_failures": bridge.manifests.failures,
     }

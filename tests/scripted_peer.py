@@ -140,6 +140,8 @@ class ScriptedVehicle:
             if now - last_beat > 0.5:
                 self.mav.send(self.mav.heartbeat_encode(2, 3, 0, 0, 4))
                 self._battery_status()
+                total = len(self.stores[0])
+                self.mav.send(self.mav.mission_current_encode(self.current_seq, total, 0, 0))
                 last_beat = now
             self._retry_request(now)
             ready, _, _ = select.select([conn], [], [], 0.01)
