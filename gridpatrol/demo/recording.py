@@ -13,12 +13,16 @@ pace.
 from __future__ import annotations
 
 import json
+import math
+import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from gridpatrol.i18n import translate_text
 from mission.flight_model import FlightModel
 from mission.formats.district_geojson import load_district
 from mission.formats.qgc_plan import read_plan
@@ -26,16 +30,30 @@ from mission.model import Mission
 from mission.schedule import Schedule, Sortie, read_schedule
 from sim.sitl import Sitl, home_at_site
 from vehicle.decode import Decoder, new_mav
-from vehicle.endurance import Consumption
+from vehicle.endurance import Consumption, learn_consumption
 from vehicle.link import open_link
 from vehicle.params import require_confirmed
 from vehicle.sortie_flight import SortiePlan, fly_sortie, preflight, require_completed, takeoff_alt
 from vehicle.tlog import TlogReader
 from vehicle.transfer import find_vehicle, upload_verified
 
-__all__ = ["DemoFlight", "read_demo_flight", "plan_patrol", "record_demo_flight", "retime"]
+__all__ = [
+    "DemoFlight",
+    "demo_flight",
+    "read_demo_flight",
+    "plan_patrol",
+    "record_demo_flight",
+    "retime",
+    "SITL_BATTERY_MAH",
+    "SITL_SPEEDUP",
+]
 
 RECORD_INSTANCE = 6
+# The demo's declared pack (BATT_CAPACITY; SITL's stock 3300 mAh lasts 7 min at its 27 A): the
+# planner, the upload's check and the vehicle's failsafes all work from it.
+SITL_BATTERY_MAH = 7000
+SITL_SPEEDUP = 10.0
+RESERVE = 0.20
 _TELEMETRY_HZ = {30: 5.0, 147: 1.0}  # ATTITUDE for the footage, BATTERY_STATUS for the pack
 
 
@@ -86,6 +104,35 @@ def plan_patrol(district: Path, out: Path, flight: DemoFlight) -> tuple[Schedule
     schedule = read_schedule(out / "schedule.json")
     first = min(schedule.sorties, key=lambda s: s.start_s)
     return schedule, first, read_plan(out / first.plan)
+
+
+def demo_flight(opts: Any, say: Callable[[str], None]) -> DemoFlight:
+    """What the patrol is planned from. Replaying: the recording's own inputs, so the replayed
+    flight is the planned sortie. With SITL: this run's seed and time, planned for the endurance
+    the declared pack gives at the consumption learnt from the recording (capacity / draw).
+    ``opts`` is the demo's ``DemoOptions``."""
+    recording = Path(opts.recording)
+    recorded = read_demo_flight(recording.with_suffix(".json"))
+    if opts.sitl is None:
+        if opts.seed is not None and opts.seed != recorded.seed:
+            say(translate_text(
+                f"replaying sortie {recorded.sortie} of the recorded plan (seed {recorded.seed}); "
+                f"--seed {opts.seed} seeds the footage only (set ARDUPILOT_SITL to fly a new plan)"
+            ))  # fmt: skip
+        return recorded
+    learnt = learn_consumption(recording)
+    endurance = math.floor(SITL_BATTERY_MAH / learnt.mah_per_min * 10) / 10
+    say(translate_text(
+        f"pack: {SITL_BATTERY_MAH} mAh declared, {learnt.mah_per_min:.0f} mAh/min {learnt.source}: "
+        f"planned for {endurance:g} min endurance, {RESERVE:.0%} reserve"
+    ))  # fmt: skip
+    return DemoFlight(
+        seed=opts.seed if opts.seed is not None else int.from_bytes(os.urandom(4), "big"),
+        start=datetime.now(UTC).replace(second=0, microsecond=0).isoformat(),
+        hours=opts.hours, drones=opts.drones, endurance_min=endurance, reserve=RESERVE,
+        speedup=SITL_SPEEDUP, pack_mah=SITL_BATTERY_MAH,
+        consumption_mah_per_min=learnt.mah_per_min,
+    )  # fmt: skip
 
 
 def retime(records: list[tuple[float, bytes]], system: int = 1) -> list[tuple[float, bytes]]:

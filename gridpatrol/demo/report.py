@@ -8,7 +8,6 @@ run; anything that has a district, tracks and alerts can.
 
 from __future__ import annotations
 
-import math
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -23,9 +22,8 @@ from centre.page import render_page
 from centre.store import StoredAlert
 from gridpatrol.i18n import Translator
 from mission.model import District
-from mission.schedule import Schedule, area_stats
 
-__all__ = ["write_report", "report_html", "patrol_summary", "run_stats"]
+__all__ = ["write_report", "report_html"]
 
 LonLat = tuple[float, float]
 
@@ -86,36 +84,3 @@ def write_report(path: Path, district: District, **content: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(report_html(district, **content), encoding="utf-8")
     return path
-
-
-def patrol_summary(schedule: Schedule) -> tuple[list[str], list[list[Any]]]:
-    """The per-area revisit table of a schedule, as columns and rows."""
-    columns = ["area", "limit (min)", "visits", "worst gap (min)", "mean gap (min)", "entropy (b)"]
-    rows = [
-        [a.area, round(a.limit_min), a.visits, round(a.worst_min, 1)]
-        + [None if math.isnan(a.mean_min) else round(a.mean_min, 1), round(a.entropy_bits, 2)]
-        for a in area_stats(schedule)
-    ]
-    return columns, rows
-
-
-def run_stats(
-    flown: dict[str, Any], links: Mapping[str, Mapping[str, Any]], received: int
-) -> dict[str, Any]:
-    """The link statistics table of a demo run: bridge, links per vehicle, alerts."""
-    stats: dict[str, Any] = {"flight": flown["mode"].removeprefix("flight: ")}
-    bridge = flown["bridge"]
-    if bridge:
-        stats["MAVLink messages decoded"] = bridge.get("messages")
-        stats["telemetry records published"] = bridge.get("records")
-        publisher = bridge.get("publisher") or {}
-        stats["records acknowledged by the broker"] = publisher.get("acked")
-        stats["records left in the spool"] = bridge.get("spool_left")
-    for vehicle, link in links.items():
-        stats[f"{vehicle}: messages on the link"] = link.get("messages")
-        stats[f"{vehicle}: bad bytes"] = link.get("bad_bytes")
-        stats[f"{vehicle}: sequence gaps"] = link.get("seq_drops")
-        stats[f"{vehicle}: reconnects"] = link.get("reconnects")
-    stats["alert messages acknowledged (new and updated)"] = flown["vision"].get("acked")
-    stats["alerts received by the centre"] = received
-    return stats

@@ -18,15 +18,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from gridpatrol.broker import BrokerUnavailable, MosquittoBroker, mosquitto_binary
 from gridpatrol.demo.camera import film_and_flag, slowed
 from gridpatrol.demo.flight import BridgeRun, SitlSortie, bridge_options
-from gridpatrol.demo.recording import DemoFlight, plan_patrol, read_demo_flight
-from gridpatrol.demo.report import patrol_summary, run_stats, write_report
+from gridpatrol.demo.recording import SITL_BATTERY_MAH, SITL_SPEEDUP, demo_flight, plan_patrol
+from gridpatrol.demo.report import write_report
 from gridpatrol.demo.screen import LineScreen, LiveScreen, Screen
 from gridpatrol.demo.view import CentreView
 from gridpatrol.embedded_broker import EmbeddedBroker
@@ -34,23 +33,18 @@ from gridpatrol.i18n import current, translate_text
 from mission.flight_model import FlightModel
 from mission.formats.district_geojson import load_district
 from mission.model import District, Mission
-from mission.schedule import Sortie
+from mission.schedule import Schedule, Sortie, area_stats
 from telemetry.errors import TelemetryError
 from telemetry.mqtt import MqttSettings
 from telemetry.publish import Publisher
-from vehicle.endurance import Consumption, learn_consumption
+from vehicle.endurance import Consumption
 from vehicle.sortie_flight import SortiePlan
 from vision.pose import read_tlog_track
 
 __all__ = ["DemoOptions", "DemoResult", "DemoError", "run_demo", "EXAMPLE", "SITL_SPEEDUP"]
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "xiyuan"
-SITL_SPEEDUP = 10.0
 SITL_INSTANCE = 5
-# The declared pack (BATT_CAPACITY; SITL's stock 3300 mAh lasts 7 min at its 27 A): the planner,
-# the upload's check and the vehicle's failsafes all work from it.
-SITL_BATTERY_MAH = 7000
-RESERVE = 0.20
 FOOTAGE_S = 40.0
 BrokerChoice = Literal["auto", "mosquitto", "embedded"]
 
@@ -119,35 +113,18 @@ def _broker(opts: DemoOptions, say: Callable[[str], None]) -> Iterator[str]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _demo_flight(opts: DemoOptions, say: Callable[[str], None]) -> DemoFlight:
-    """What the patrol is planned from. Replaying: the recording's own inputs, so the replayed
-    flight is the planned sortie. With SITL: this run's seed and time, planned for the endurance
-    the declared pack gives at the consumption learnt from the recording (capacity / draw)."""
-    recorded = read_demo_flight(opts.recording.with_suffix(".json"))
-    if opts.sitl is None:
-        if opts.seed is not None and opts.seed != recorded.seed:
-            say(translate_text(
-                f"replaying sortie {recorded.sortie} of the recorded plan (seed {recorded.seed}); "
-                f"--seed {opts.seed} seeds the footage only (set ARDUPILOT_SITL to fly a new plan)"
-            ))  # fmt: skip
-        return recorded
-    learnt = learn_consumption(opts.recording)
-    endurance = math.floor(SITL_BATTERY_MAH / learnt.mah_per_min * 10) / 10
-    say(translate_text(
-        f"pack: {SITL_BATTERY_MAH} mAh declared, {learnt.mah_per_min:.0f} mAh/min {learnt.source}: "
-        f"planned for {endurance:g} min endurance, {RESERVE:.0%} reserve"
-    ))  # fmt: skip
-    return DemoFlight(
-        seed=opts.seed if opts.seed is not None else int.from_bytes(os.urandom(4), "big"),
-        start=datetime.now(UTC).replace(second=0, microsecond=0).isoformat(),
-        hours=opts.hours, drones=opts.drones, endurance_min=endurance, reserve=RESERVE,
-        speedup=SITL_SPEEDUP, pack_mah=SITL_BATTERY_MAH,
-        consumption_mah_per_min=learnt.mah_per_min,
-    )  # fmt: skip
-
-
 def _points(mission: Mission) -> list[tuple[float, float]]:
     return [(i.lon, i.lat) for i in mission.items if (i.lat, i.lon) != (0.0, 0.0)]
+
+
+def _summary(schedule: Schedule) -> tuple[list[str], list[list[Any]]]:
+    columns = ["area", "limit (min)", "visits", "worst gap (min)", "mean gap (min)", "entropy (b)"]
+    rows = [
+        [a.area, round(a.limit_min), a.visits, round(a.worst_min, 1)]
+        + [None if math.isnan(a.mean_min) else round(a.mean_min, 1), round(a.entropy_bits, 2)]
+        for a in area_stats(schedule)
+    ]
+    return columns, rows
 
 
 def _screen(opts: DemoOptions, view: CentreView, echo: Callable[[str], None]) -> Screen:
@@ -183,7 +160,7 @@ def run_demo(opts: DemoOptions, echo: Callable[[str], None]) -> DemoResult:
             "pack's consumption from it); restore it from git"
         )
     say = echo
-    flight = _demo_flight(opts, say)
+    flight = demo_flight(opts, say)
     consumption = Consumption(flight.consumption_mah_per_min, f"learnt from {opts.recording.name}")
     pack = SortiePlan(consumption=consumption, reserve=flight.reserve, battery_mah=flight.pack_mah,
                       gcs_timeout_s=5.0 * SITL_SPEEDUP)  # fmt: skip
@@ -219,14 +196,14 @@ def run_demo(opts: DemoOptions, echo: Callable[[str], None]) -> DemoResult:
             view.stop()
         alerts = view.alerts()
         tracks = view.tracks()
-        link_stats = run_stats(flown, view.link_records(), len(alerts))
+        link_stats = _link_stats(view, flown, len(alerts))
         report = write_report(
             out / "report.html",
             district,
             tracks=tracks,
             planned={f"{sortie.id} {sortie.drone} (planned)": _points(mission)},
             alerts=alerts,
-            summary=patrol_summary(schedule),
+            summary=_summary(schedule),
             link_stats=link_stats,
             lang=current().lang,
         )
@@ -397,3 +374,22 @@ def _sitl(opts, district, sortie, mission, url, work, view, screen, flag, pack):
     track = slowed(view.poses, SITL_SPEEDUP)
     stats = film_and_flag(district, track, track, **flag)
     return f"flight: {sortie.id} flown in ArduPilot SITL", summary, stats
+
+
+def _link_stats(view: CentreView, flown: dict[str, Any], received: int) -> dict[str, Any]:
+    stats: dict[str, Any] = {"flight": flown["mode"].removeprefix("flight: ")}
+    bridge = flown["bridge"]
+    if bridge:
+        stats["MAVLink messages decoded"] = bridge.get("messages")
+        stats["telemetry records published"] = bridge.get("records")
+        publisher = bridge.get("publisher") or {}
+        stats["records acknowledged by the broker"] = publisher.get("acked")
+        stats["records left in the spool"] = bridge.get("spool_left")
+    for vehicle, link in view.link_records().items():
+        stats[f"{vehicle}: messages on the link"] = link.get("messages")
+        stats[f"{vehicle}: bad bytes"] = link.get("bad_bytes")
+        stats[f"{vehicle}: sequence gaps"] = link.get("seq_drops")
+        stats[f"{vehicle}: reconnects"] = link.get("reconnects")
+    stats["alert messages acknowledged (new and updated)"] = flown["vision"].get("acked")
+    stats["alerts received by the centre"] = received
+    return stats
