@@ -81,6 +81,7 @@ def test_implausible_declared_consumption_is_refused(rate, long_plan, example_di
     ("knobs", "expected"),
     [
         (dict(battery=None), "reported no battery state"),
+        (dict(battery=(-1, -1)), "reported no battery state"),  # a monitor that knows nothing
         ("capacity0", "BATT_CAPACITY 0: the pack's capacity is unknown"),
         (
             dict(battery=(2500, 24)),

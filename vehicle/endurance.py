@@ -222,7 +222,9 @@ def read_pack(
         kind = msg.get_type()
         if kind == "BATTERY_STATUS" and msg.id == 0:
             consumed = float(msg.current_consumed) if msg.current_consumed >= 0 else None
-            return PackState(capacity_mah, consumed, _percent(msg.battery_remaining))
+            state = PackState(capacity_mah, consumed, _percent(msg.battery_remaining))
+            if consumed is not None or state.remaining_pct is not None:
+                return state
         if kind == "SYS_STATUS" and fallback is None:
             fallback = PackState(capacity_mah, None, _percent(msg.battery_remaining))
     if fallback is not None and fallback.remaining_pct is not None:
