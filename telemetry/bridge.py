@@ -22,12 +22,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from telemetry.manifest_read import ManifestReader
 from telemetry.mqtt import vehicle_topic
-from telemetry.normalise import NormaliseConfig, Normaliser, Sequencer
+from telemetry.normalise import NormaliseConfig, Normaliser, Sequencer, vehicle_id
 from telemetry.presence import Presence
 from telemetry.publish import Publisher
 from telemetry.records import Record
 from vehicle.link import Link
+from vehicle.transfer import Target
 
 __all__ = ["Bridge", "BridgeConfig", "LinkSource", "ALWAYS_QOS1", "DROPPABLE"]
 
@@ -95,6 +97,7 @@ class Bridge:
         self.records = 0
         self._lock = threading.Lock()
         self._requested: dict[tuple[str, int], float] = {}
+        self.manifests = ManifestReader()
 
     def run(self, stop: threading.Event) -> None:
         threads = [
@@ -150,6 +153,23 @@ class Bridge:
             if any(r.kind == "event" and r.event == "regained" for r in records):
                 self._forget_requests(source.link.name)
             self._request_streams(source.link, msg.get_srcSystem(), msg.get_srcComponent())
+        autopilot = msg.get_type() == "MISSION_CURRENT" or (
+            msg.get_type() == "HEARTBEAT" and msg.type != 6 and msg.autopilot != 8
+        )
+        if live and autopilot:
+            self._read_manifest(source, msg, vehicle_id(msg.get_srcSystem(), source.label))
+
+    def _read_manifest(self, source: LinkSource, msg: Any, vehicle: str) -> None:
+        """Read the vehicle's mission back when it may have changed; its hash goes on the
+        vehicle's mission records (``null`` while unknown). Telemetry during the read is fed on."""
+        if not self.manifests.due(vehicle, msg):
+            return
+        target = Target(msg.get_srcSystem(), msg.get_srcComponent())
+        back = self.manifests.read(
+            vehicle, source.link, target, lambda m: self._handle(source, m, True)
+        )
+        with self._lock:
+            self.normaliser.set_manifest(vehicle, back.sha256)
 
     def _emit(self, make: Callable[[], list[Record]]) -> None:
         """Run a normaliser step and publish its records under the lock shared by all links."""

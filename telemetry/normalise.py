@@ -134,9 +134,12 @@ class Normaliser:
         }
 
     def set_manifest(self, vehicle: str, sha256: str | None) -> None:
-        """Record the hash of the mission known to be on ``vehicle`` (after a verified upload)."""
-        if vehicle in self.vehicles:
-            self.vehicles[vehicle].manifest = sha256
+        """Record the hash of the mission read back from ``vehicle``; a change is published with
+        the next MISSION_CURRENT, even if the progress is the same."""
+        v = self.vehicles.get(vehicle)
+        if v is not None and v.manifest != sha256:
+            v.manifest = sha256
+            v.mission = (None, None, None)
 
     def feed(self, msg: Any, *, link: str = "", label: str | None = None) -> list[Record]:
         handler = self._handlers.get(msg.get_type())

@@ -186,6 +186,8 @@ def run_bridge(
         "dropped": publisher.dropped(),
         "links": {s.link.name: _link_summary(s.link) for s in sources},
         "last_error": publisher.last_error,
+        "manifest_reads": bridge.manifests.reads,
+        "manifest_read_failures": bridge.manifests.failures,
     }
 
 

@@ -61,6 +61,7 @@ class Knobs:
     seed: int = 7
     params: dict[str, tuple[float, ParamType]] = field(default_factory=ardupilot_defaults)
     hold_params: dict[str, float] = field(default_factory=dict)  # values the vehicle keeps
+    battery: tuple[int, int] | None = (0, 100)  # BATTERY_STATUS (mAh used, % left); None: silent
 
 
 class ScriptedVehicle:
@@ -70,6 +71,7 @@ class ScriptedVehicle:
         self.knobs = knobs or Knobs()
         self.stores: dict[int, list[dict]] = {0: [], 1: [], 2: []}
         self.received: list[str] = []  # message types received, in order
+        self.commands: list[int] = []  # COMMAND_LONG command ids received, in order
         self.current_seq = 0
         self._rng = random.Random(self.knobs.seed)
         self._mission_msgs = 0
@@ -137,6 +139,9 @@ class ScriptedVehicle:
             now = time.monotonic()
             if now - last_beat > 0.5:
                 self.mav.send(self.mav.heartbeat_encode(2, 3, 0, 0, 4))
+                self._battery_status()
+                total = len(self.stores[0])
+                self.mav.send(self.mav.mission_current_encode(self.current_seq, total, 0, 0))
                 last_beat = now
             self._retry_request(now)
             ready, _, _ = select.select([conn], [], [], 0.01)
@@ -151,6 +156,13 @@ class ScriptedVehicle:
             for msg in self.mav.parse_buffer(data) or []:
                 self.received.append(msg.get_type())
                 self._handle(msg)
+
+    def _battery_status(self) -> None:
+        if self.knobs.battery is None:
+            return
+        used, left = self.knobs.battery
+        cells = [4200, 4200, 4200] + [65535] * 7
+        self.mav.send(self.mav.battery_status_encode(0, 0, 0, 32767, cells, 1500, used, -1, left))
 
     def _send(self, msg: Any) -> None:
         self.mav.send(msg)
@@ -347,6 +359,7 @@ class ScriptedVehicle:
         )
 
     def _on_command_long(self, msg: Any) -> None:
+        self.commands.append(int(msg.command))
         result = 3  # MAV_RESULT_UNSUPPORTED
         if msg.command == 224 and 0 <= msg.param1 < len(self.stores[0]):
             self.current_seq = int(msg.param1)

@@ -8,6 +8,8 @@ reason. Import the fixtures into a test module, or list this module in ``pytest_
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +17,7 @@ from mission.model import District, Mission
 from mission.sortie import Route, Waypoint, route_to_mission
 from sim.sitl import MISSING_SITL, Sitl, find_sitl, home_at_site
 
-__all__ = ["sitl_vehicle", "sitl", "patrol_sortie", "SITE", "SPEEDUP"]
+__all__ = ["sitl_vehicle", "sitl", "patrol_sortie", "planned_patrol", "SITE", "SPEEDUP"]
 
 SITE = "ls-west"
 SPEEDUP = float(os.environ.get("GRIDPATROL_SITL_SPEEDUP", "5"))
@@ -29,6 +31,16 @@ def patrol_sortie(district: District, alt_m: float = 20.0, side_m: float = 60.0)
     legs = ((side_m, 0.0), (side_m, side_m), (0.0, side_m))
     route = Route(SITE, (x, y), tuple(Waypoint(x + dx, y + dy) for dx, dy in legs))
     return route_to_mission(route, district, alt_m)
+
+
+def planned_patrol(district_path: Path, out: Path) -> Path:
+    """The first sortie of ``gridpatrol plan patrol`` (seed 3, one drone, an hour): from ls-west,
+    about 19 minutes in the flight model, which SITL's default 3300 mAh pack cannot fly."""
+    from gridpatrol.commands.plan import patrol
+
+    start = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)
+    patrol(district_path, out, hours=1.0, drones=1, seed=3, start=start)
+    return out / "s001-drone-1.plan"
 
 
 @pytest.fixture(scope="session")

@@ -12,13 +12,11 @@ import re
 
 import pytest
 from centre_support import ReportPage
-from conftest import FIXTURES, ROOT
 
 from centre.store import AlertStore
 from gridpatrol.demo import DemoError, DemoOptions, run_demo
 from gridpatrol.embedded_broker import amqtt_available
-
-RECORDED_HOME = (103.7950, 36.0650)  # lon, lat of the recorded SITL flight (sitl-flights-README)
+from mission.flight_model import haversine_m
 
 
 def read_report(path) -> dict:
@@ -42,10 +40,13 @@ def check_run(out, example_district) -> dict:
     (drone,) = snap["vehicles"]
     track = drone["track"]
     assert len(track) >= 100
-    lons, lats = zip(*track, strict=True)
-    assert min(lons) == pytest.approx(RECORDED_HOME[0], abs=0.002)
-    assert max(lats) - min(lats) > 0.0004  # the 60 m square was flown, not just the pad
     assert snap["planned"] and len(snap["planned"][0]["points"]) >= 3
+    planned = snap["planned"][0]["points"]
+    # The flown track is the planned sortie: it leaves from its launch site and passes each point
+    # (an orbit's centre at its radius, up to 80 m; tests/test_demo_flight.py is exact per item).
+    assert haversine_m(track[0][1], track[0][0], planned[0][1], planned[0][0]) < 15
+    for lon, lat in planned:
+        assert min(haversine_m(lat, lon, t[1], t[0]) for t in track) < 95
     assert snap["alerts"], "the demo must raise at least one alert"
     teams = {c.id: c.team for c in example_district.cells}
     for alert in snap["alerts"]:
@@ -65,7 +66,7 @@ def test_demo_on_mosquitto_plans_flies_flags_and_reports(
     cli, mosquitto, tmp_path, example_district
 ):
     out = tmp_path / "demo-out"
-    run = cli("demo", "--out", out, "--seed", "3", "--mqtt", mosquitto.url, "--speed", "10")
+    run = cli("demo", "--out", out, "--seed", "3", "--mqtt", mosquitto.url, "--speed", "40")
     assert run.code == 0, run.err
     assert f"MQTT broker: {mosquitto.url}" in run.out
     assert re.search(r"^area\s+limit\s+visits", run.out, re.M)  # the patrol summary table
@@ -78,18 +79,13 @@ def test_demo_on_mosquitto_plans_flies_flags_and_reports(
 @pytest.mark.skipif(not amqtt_available(), reason="amqtt (the demo extra) is not installed")
 def test_demo_falls_back_to_the_embedded_broker(cli, tmp_path, example_district):
     out = tmp_path / "demo-out"
-    run = cli("demo", "--out", out, "--seed", "5", "--broker", "embedded", "--speed", "10")
+    run = cli("demo", "--out", out, "--seed", "5", "--broker", "embedded", "--speed", "40")
     assert run.code == 0, run.err
     assert "MQTT broker: embedded amqtt on mqtt://127.0.0.1:" in run.out
     check_run(out, example_district)
 
 
-def test_bundled_recording_is_the_documented_sitl_flight():
-    recording = ROOT / "examples" / "xiyuan" / "recorded-flight.tlog"
-    assert recording.read_bytes() == (FIXTURES / "copter-patrol-1x.tlog").read_bytes()
-
-
 def test_missing_recording_is_one_line_before_anything_starts(tmp_path):
-    with pytest.raises(DemoError, match="recorded flight .* is missing; restore it"):
+    with pytest.raises(DemoError, match="recorded flight .* is missing .*; restore it from git"):
         run_demo(DemoOptions(out=tmp_path, recording=tmp_path / "none.tlog"), print)
     assert not (tmp_path / "plan").exists()

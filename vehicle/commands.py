@@ -37,7 +37,8 @@ __all__ = [
     "EKF_CONST_POS",
 ]
 
-COPTER_MODES = {"STABILIZE": 0, "AUTO": 3, "GUIDED": 4, "LOITER": 5, "RTL": 6, "LAND": 9}
+COPTER_MODES = {"STABILIZE": 0, "AUTO": 3, "GUIDED": 4, "LOITER": 5, "RTL": 6, "LAND": 9,
+                "BRAKE": 17, "SMART_RTL": 21}  # fmt: skip
 EKF_POS_ABS = 0x10  # EKF_POS_HORIZ_ABS: an absolute horizontal position
 EKF_CONST_POS = 0x80  # EKF_CONST_POS_MODE: still dead-reckoning from a constant position
 _ARMED = 0x80  # MAV_MODE_FLAG_SAFETY_ARMED
@@ -54,11 +55,17 @@ class CommandError(TransferError):
 
 @dataclass(frozen=True)
 class FlightEvent:
-    """Something ``watch`` reports: an item reached, a landing, a vehicle message."""
+    """Something ``watch`` reports: an item reached, a mode change, a landing, a vehicle message.
 
-    kind: str  # "reached", "landed", "text"
+    A "mode" event carries the custom mode number in ``seq`` and its name in ``text``; "landed"
+    carries the last position the vehicle reported (``None`` if it reported none).
+    """
+
+    kind: str  # "reached", "current", "mode", "landed", "text"
     seq: int | None = None
     text: str = ""
+    lat: float | None = None
+    lon: float | None = None
 
 
 def _result_name(code: int) -> str:
@@ -178,7 +185,8 @@ class Vehicle:
     def request_telemetry(self, rate_hz: float = 5.0) -> None:
         """Ask for the messages ``wait_armable`` and ``watch`` read (ArduPilot sends few unasked)."""
         interval_us = 1e6 / rate_hz
-        for msg_id in (24, 33, 193, 245, 1):  # GPS_RAW_INT, GLOBAL_POSITION_INT, EKF, EXT_SYS, SYS
+        # GPS_RAW_INT, GLOBAL_POSITION_INT, EKF, EXTENDED_SYS_STATE, SYS_STATUS, MISSION_CURRENT
+        for msg_id in (24, 33, 193, 245, 1, 42):
             self.command(511, msg_id, interval_us, accept_unsupported=True)
 
     def wait_armable(self, timeout_s: float) -> None:
@@ -244,23 +252,37 @@ class Vehicle:
         self.ex.send(self.link.mav.setup_signing_encode(t.system, t.component, key, stamp))
 
     def watch(self, timeout_s: float) -> Iterator[FlightEvent]:
-        """Reached items, vehicle texts, and finally "landed" once on the ground and disarmed."""
+        """Reached and current items, mode changes, vehicle texts, and "landed" once on the ground
+        and disarmed. ArduCopter sends no MISSION_ITEM_REACHED for a final LAND or RTL item: it
+        ends by landing, so MISSION_CURRENT is the evidence that it was flown."""
         deadline = self.clock() + timeout_s
         armed_seen = False
         on_ground = False
+        mode: int | None = None
+        current: int | None = None
+        where: tuple[float | None, float | None] = (None, None)
+        names = {number: name for name, number in COPTER_MODES.items()}
         while (msg := self.ex.recv_until(deadline)) is not None:
             kind = msg.get_type()
             if kind == "MISSION_ITEM_REACHED":
                 yield FlightEvent("reached", seq=int(msg.seq))
+            elif kind == "MISSION_CURRENT" and msg.seq != current:
+                current = int(msg.seq)
+                yield FlightEvent("current", seq=current)
             elif kind == "STATUSTEXT":
                 yield FlightEvent("text", text=str(msg.text))
             elif kind == "EXTENDED_SYS_STATE":
                 on_ground = msg.landed_state == _ON_GROUND
+            elif kind == "GLOBAL_POSITION_INT" and (msg.lat or msg.lon):
+                where = (msg.lat / 1e7, msg.lon / 1e7)
             elif kind == "HEARTBEAT":
+                if msg.custom_mode != mode:
+                    mode = int(msg.custom_mode)
+                    yield FlightEvent("mode", seq=mode, text=names.get(mode, f"mode {mode}"))
                 armed = bool(msg.base_mode & _ARMED)
                 armed_seen = armed_seen or armed
                 if armed_seen and not armed and on_ground:
-                    yield FlightEvent("landed")
+                    yield FlightEvent("landed", lat=where[0], lon=where[1])
                     return
         raise TransferTimeout(
             f"vehicle had not landed and disarmed after {timeout_s:g} s; watch it and command "

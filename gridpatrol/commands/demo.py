@@ -38,7 +38,7 @@ def demo(
     ] = "auto",
     speed: Annotated[
         float, typer.Option("--speed", help="Replay speed of the recorded flight (no SITL).")
-    ] = 5.0,
+    ] = 10.0,
     mqtt_ca: MqttCa = None,
     mqtt_cert: MqttCert = None,
     mqtt_key: MqttKey = None,

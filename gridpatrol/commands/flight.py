@@ -50,7 +50,24 @@ GcsTimeout = Annotated[
     float, typer.Option("--gcs-timeout", help="Seconds without the ground link before RTL.")
 ]
 BatteryMah = Annotated[
-    float, typer.Option("--battery-mah", help="Pack capacity; must match BATT_CAPACITY.")
+    float | None,
+    typer.Option(
+        "--battery-mah", help="Pack capacity (mAh); must match BATT_CAPACITY (default: read it)."
+    ),
+]
+ConsumptionRate = Annotated[
+    float | None,
+    typer.Option(
+        "--consumption-mah-per-min",
+        help="mAh the pack gives per minute of flight (27 A = 450), for the endurance check.",
+    ),
+]
+ConsumptionFrom = Annotated[
+    Path | None,
+    typer.Option(
+        "--consumption-from",
+        help="Learn mAh per minute from an earlier flight's .tlog (BATTERY_STATUS while armed).",
+    ),
 ]
 BatteryCells = Annotated[int, typer.Option("--battery-cells", help="Pack cells in series.")]
 Ceiling = Annotated[float, typer.Option("--ceiling-m", help="Altitude ceiling above ground (m).")]
@@ -83,18 +100,38 @@ def _vehicle(
         link.close()
 
 
-def _safety(
-    ceiling_m: float, reserve: float, gcs_timeout_s: float, battery_mah: float, battery_cells: int
-) -> dict[str, Any]:
-    """What a sortie's safety parameters derive from: ``upload`` sets them, ``fly`` re-checks."""
-    from vehicle.safety_params import BatteryConfig
+def _sortie_plan(
+    consumption_mah_per_min: float | None,
+    consumption_from: Path | None,
+    ceiling_m: float,
+    reserve: float,
+    gcs_timeout_s: float,
+    battery_mah: float | None,
+    battery_cells: int,
+    landing_tolerance_m: float = 20.0,
+) -> Any:
+    """What the sortie's checks derive from: ``upload`` sets the parameters, ``fly`` re-checks."""
+    from vehicle.endurance import EnduranceError, declared_consumption, learn_consumption
+    from vehicle.sortie_flight import SortiePlan
 
-    return {
-        "ceiling_m": ceiling_m,
-        "reserve": reserve,
-        "gcs_timeout_s": gcs_timeout_s,
-        "battery": BatteryConfig(cells=battery_cells, capacity_mah=battery_mah),
-    }
+    if consumption_mah_per_min is not None and consumption_from is not None:
+        raise EnduranceError(
+            "give either --consumption-mah-per-min or --consumption-from, not both"
+        )
+    consumption = None
+    if consumption_mah_per_min is not None:
+        consumption = declared_consumption(consumption_mah_per_min)
+    elif consumption_from is not None:
+        consumption = learn_consumption(consumption_from)
+    return SortiePlan(
+        consumption=consumption,
+        reserve=reserve,
+        ceiling_m=ceiling_m,
+        gcs_timeout_s=gcs_timeout_s,
+        battery_mah=battery_mah,
+        battery_cells=battery_cells,
+        landing_tolerance_m=landing_tolerance_m,
+    )
 
 
 def _load_district(path: Path | None, crs: str | None) -> Any:
@@ -122,29 +159,35 @@ def upload(
     ] = 700,
     reserve: Reserve = 0.20,
     gcs_timeout_s: GcsTimeout = 5.0,
-    battery_mah: BatteryMah = 3300.0,
+    battery_mah: BatteryMah = None,
     battery_cells: BatteryCells = 3,
+    consumption_mah_per_min: ConsumptionRate = None,
+    consumption_from: ConsumptionFrom = None,
     signing_key: SigningKey = None,
     timeout: Timeout = 30.0,
     target_system: TargetSystem = 1,
     crs: Crs = None,
 ) -> None:
-    """Check a mission, set its safety parameters, upload it with fence and rally points, verify."""
+    """Check a mission and the pack, set its safety parameters, upload it with fence and rally
+    points, verify."""
     from rich.progress import Progress
 
     from mission.checks import require_safe
     from mission.formats import read_mission
-    from vehicle.params import apply_sortie_safety, format_rows, require_confirmed
+    from vehicle.params import format_rows, require_confirmed
+    from vehicle.sortie_flight import preflight
     from vehicle.transfer import upload_verified
 
     mission = read_mission(mission_file)
     district_shapes = _load_district(district, crs)
     require_safe(mission, district_shapes, ceiling_m=ceiling_m, item_limit=item_limit)
-    safety = _safety(ceiling_m, reserve, gcs_timeout_s, battery_mah, battery_cells)
+    plan = _sortie_plan(consumption_mah_per_min, consumption_from, ceiling_m, reserve,
+                        gcs_timeout_s, battery_mah, battery_cells)  # fmt: skip
     with _vehicle(connect, signing_key, timeout, target_system) as (link, target):
-        rows = apply_sortie_safety(link, mission, district_shapes, target=target, **safety)
-        typer.echo(format_rows(rows))
-        require_confirmed(rows)
+        checked = preflight(link, target, mission, district_shapes, plan, write=True)
+        typer.echo(f"endurance ok: {checked.budget.line()}")
+        typer.echo(format_rows(checked.rows))
+        require_confirmed(checked.rows)
         with Progress(transient=True) as bar:
             tasks: dict[Any, Any] = {}
 
@@ -182,29 +225,6 @@ def download(
     typer.echo(f"manifest sha256 {digest}")
 
 
-def _as_planned(mission: Any) -> Any:
-    """The mission with home at its take-off point, the launch site ``upload`` derived from.
-
-    A downloaded mission's home is where the vehicle booted, metres from the planned launch
-    site, which would shift the derived fence radius and fail a check that should pass.
-    """
-    import dataclasses
-
-    for item in mission.items:
-        if item.command == 22 and (item.lat or item.lon) and mission.home is not None:
-            return dataclasses.replace(
-                mission, home=dataclasses.replace(mission.home, lat=item.lat, lon=item.lon)
-            )
-    return mission
-
-
-def _takeoff_alt(mission: Any, default: float) -> float:
-    for item in mission.items:
-        if item.command == 22:
-            return float(item.alt) or default
-    return default
-
-
 def fly(
     connect: Connect,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
@@ -217,62 +237,78 @@ def fly(
     flight_timeout: Annotated[
         float, typer.Option("--flight-timeout", help="Seconds to follow the flight.")
     ] = 3600.0,
+    landing_tolerance_m: Annotated[
+        float,
+        typer.Option(
+            "--landing-tolerance-m", help="A landing farther from every launch site is reported."
+        ),
+    ] = 20.0,
     district: DistrictOption = None,
     ceiling_m: Ceiling = 120.0,
     reserve: Reserve = 0.20,
     gcs_timeout_s: GcsTimeout = 5.0,
-    battery_mah: BatteryMah = 3300.0,
+    battery_mah: BatteryMah = None,
     battery_cells: BatteryCells = 3,
+    consumption_mah_per_min: ConsumptionRate = None,
+    consumption_from: ConsumptionFrom = None,
     signing_key: SigningKey = None,
     timeout: Timeout = 30.0,
     target_system: TargetSystem = 1,
     crs: Crs = None,
 ) -> None:
-    """Check the vehicle's safety parameters, arm, take off and start the mission; Ctrl-C = RTL."""
+    """Check the pack and the safety parameters, arm, take off and fly the mission; Ctrl-C = RTL.
+
+    Exits non-zero when the sortie ends otherwise than planned: a failsafe, a mode change not
+    commanded here, the last item never reached, or a landing away from every launch site.
+    """
     from vehicle.errors import TransferError
-    from vehicle.params import ParamClient, format_rows, require_confirmed
-    from vehicle.safety_params import safety_config_for, safety_settings
-    from vehicle.transfer import Vehicle, download_mission
+    from vehicle.params import format_rows, require_confirmed
+    from vehicle.sortie_flight import fly_sortie, preflight, require_completed, takeoff_alt
+    from vehicle.transfer import download_mission
 
     district_shapes = _load_district(district, crs)
+    plan = _sortie_plan(consumption_mah_per_min, consumption_from, ceiling_m, reserve,
+                        gcs_timeout_s, battery_mah, battery_cells, landing_tolerance_m)  # fmt: skip
     with _vehicle(connect, signing_key, timeout, target_system) as (link, target):
         mission, digest = download_mission(link, target=target, window=4)
         if not mission.items:
             raise TransferError("the vehicle holds no mission; upload one first")
         typer.echo(f"vehicle {target.system} holds {len(mission.items)} items, manifest {digest}")
-        # The last look before arming: parameters changed since the upload refuse the flight.
-        safety = _safety(ceiling_m, reserve, gcs_timeout_s, battery_mah, battery_cells)
-        config = safety_config_for(_as_planned(mission), district_shapes, **safety)
-        rows = ParamClient(link, target).verify(safety_settings(config))
-        typer.echo(format_rows(rows))
-        require_confirmed(rows)
+        # The last look before arming: the pack now, and parameters changed since the upload.
+        checked = preflight(link, target, mission, district_shapes, plan, write=False)
+        typer.echo(f"endurance ok: {checked.budget.line()}")
+        typer.echo(format_rows(checked.rows))
+        require_confirmed(checked.rows)
         if not yes and not typer.confirm("Arm, take off and fly this mission?", default=False):
             typer.echo("not flying")
             raise typer.Exit(1)
-        vehicle = Vehicle(link, target)
-        vehicle.request_telemetry()
-        vehicle.wait_armable(ready_timeout)
-        vehicle.set_mode("GUIDED")
-        vehicle.arm()
-        try:
-            vehicle.takeoff(_takeoff_alt(mission, alt_m))
-            vehicle.start_mission()
-            typer.echo("mission started")
-            _follow(vehicle, len(mission.items), flight_timeout)
-        except KeyboardInterrupt:
-            vehicle.return_to_launch()
-            typer.echo("interrupted: RTL commanded; following the return (Ctrl-C again to leave)")
-            _follow(vehicle, len(mission.items), flight_timeout)
+        verdict = fly_sortie(
+            link,
+            target,
+            mission,
+            plan,
+            takeoff_alt_m=takeoff_alt(mission, alt_m),
+            ready_timeout_s=ready_timeout,
+            flight_timeout_s=flight_timeout,
+            report=lambda event: _say(event, len(mission.items)),
+        )
+    require_completed(verdict)
+    typer.echo("sortie completed: every item reached, landed at a launch site")
 
 
-def _follow(vehicle: Any, total: int, timeout: float) -> None:
-    for event in vehicle.watch(timeout):
-        if event.kind == "reached":
-            typer.echo(f"reached item {event.seq}/{total}")
-        elif event.kind == "text":
-            typer.echo(f"vehicle: {event.text}")
-        else:
-            typer.echo("landed and disarmed")
+def _say(event: Any, total: int) -> None:
+    if event.kind == "started":
+        typer.echo("mission started")
+    elif event.kind == "interrupted":
+        typer.echo("interrupted: RTL commanded; following the return (Ctrl-C again to leave)")
+    elif event.kind == "reached":
+        typer.echo(f"reached item {event.seq}/{total}")
+    elif event.kind == "mode":
+        typer.echo(f"mode {event.text}")
+    elif event.kind == "text":
+        typer.echo(f"vehicle: {event.text}")
+    elif event.kind == "landed":
+        typer.echo("landed and disarmed")
 
 
 @sitl_app.command("start")

@@ -1,9 +1,10 @@
 """The demo's first sortie in the air: the telemetry bridge on a replayed recording, or on SITL.
 
 Without SITL the bundled recording of a real ArduCopter SITL flight is replayed through the same
-bridge a live link uses. With SITL the planned sortie is checked, uploaded, verified and flown
-with the transfer engineer's ``Vehicle`` on SERIAL0, while the bridge listens on SERIAL1 like a
-telemetry radio.
+bridge a live link uses. With SITL the planned sortie goes through the same service as
+``gridpatrol upload`` and ``fly`` (``vehicle.sortie_flight``: endurance against the pack the
+vehicle reports, safety parameters set and read back, upload, the last look before arming, the
+flight and its verdict) on SERIAL0, while the bridge listens on SERIAL1 like a telemetry radio.
 """
 
 from __future__ import annotations
@@ -15,12 +16,23 @@ from typing import Any
 
 from gridpatrol.i18n import translate_text
 from mission.checks import require_safe
+from mission.flight_model import FlightModel
 from mission.model import District, Mission
 from sim.sitl import Sitl
 from telemetry.mqtt import MqttSettings
 from telemetry.service import BridgeOptions, run_bridge
+from vehicle.commands import FlightEvent
 from vehicle.link import open_link
-from vehicle.transfer import Vehicle, find_vehicle, upload_verified
+from vehicle.params import require_confirmed
+from vehicle.sortie_flight import (
+    Preflight,
+    SortiePlan,
+    Verdict,
+    fly_sortie,
+    preflight,
+    require_completed,
+)
+from vehicle.transfer import Target, find_vehicle, upload_verified
 
 __all__ = ["BridgeRun", "SitlSortie", "bridge_options"]
 
@@ -61,42 +73,54 @@ class BridgeRun:
 class SitlSortie:
     """One SITL copter at the sortie's launch site: booted, given the mission, flown, stopped."""
 
-    def __init__(self, sitl: Sitl, say: Say):
+    def __init__(self, sitl: Sitl, plan: SortiePlan, say: Say):
         self.sitl = sitl
+        self.plan = plan
         self._say = say
         self._link = None
-        self._vehicle: Vehicle | None = None
+        self._target: Target | None = None
+        self._mission: Mission | None = None
+        self._district: District | None = None
         self.landed = threading.Event()
+        self.verdict: Verdict | None = None
         self.error: BaseException | None = None
 
     def boot(self, timeout: float = 90.0) -> None:
         self.sitl.start()
         self.sitl.wait_ready(timeout)
 
-    def upload(self, mission: Mission, district: District) -> str:
-        """Safety checks first, then upload and read back; returns the manifest hash."""
-        require_safe(mission, district)
+    def upload(
+        self, mission: Mission, district: District, model: FlightModel
+    ) -> tuple[str, Preflight]:
+        """The checks, the pack and the safety table first, then upload and read back."""
+        require_safe(mission, district, flight_model=model)
         self._link = open_link(self.sitl.url)
-        target = find_vehicle(self._link, 30.0)
-        digest = upload_verified(self._link, mission, target=target)
-        self._vehicle = Vehicle(self._link, target)
-        return digest
+        self._target = find_vehicle(self._link, 30.0)
+        checked = preflight(self._link, self._target, mission, district, self.plan, write=True)
+        require_confirmed(checked.rows)
+        digest = upload_verified(self._link, mission, target=self._target)
+        self._mission, self._district = mission, district
+        return digest, checked
 
     def fly(self, takeoff_alt: float, timeout_s: float) -> threading.Thread:
-        """Arm, take off, run the mission until landed and disarmed, in a thread."""
+        """Re-check, arm, take off, fly until landed and disarmed, judge it; in a thread."""
 
         def run() -> None:
-            vehicle = self._vehicle
+            link, target, mission = self._link, self._target, self._mission
             try:
-                vehicle.request_telemetry()
-                vehicle.wait_armable(60.0)
-                vehicle.set_mode("GUIDED")
-                vehicle.arm()
-                vehicle.takeoff(takeoff_alt)
-                vehicle.start_mission()
-                for event in vehicle.watch(timeout_s):
-                    if event.kind == "reached":
-                        self._say(translate_text(f"SITL: reached mission item {event.seq}"))
+                checked = preflight(link, target, mission, self._district, self.plan, write=False)
+                require_confirmed(checked.rows)
+                self.verdict = fly_sortie(
+                    link,
+                    target,
+                    mission,
+                    self.plan,
+                    takeoff_alt_m=takeoff_alt,
+                    ready_timeout_s=60.0,
+                    flight_timeout_s=timeout_s,
+                    report=self._report,
+                )
+                require_completed(self.verdict)
             except BaseException as exc:  # handed to the main thread
                 self.error = exc
             finally:
@@ -105,6 +129,12 @@ class SitlSortie:
         thread = threading.Thread(target=run, name="demo-sitl-flight", daemon=True)
         thread.start()
         return thread
+
+    def _report(self, event: FlightEvent) -> None:
+        if event.kind == "reached":
+            self._say(translate_text(f"SITL: reached mission item {event.seq}"))
+        elif event.kind == "text":
+            self._say(translate_text(f"SITL: vehicle says {event.text}"))
 
     def close(self) -> None:
         if self._link is not None:

@@ -18,35 +18,33 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from gridpatrol.broker import BrokerUnavailable, MosquittoBroker, mosquitto_binary
 from gridpatrol.demo.camera import film_and_flag, slowed
 from gridpatrol.demo.flight import BridgeRun, SitlSortie, bridge_options
+from gridpatrol.demo.recording import SITL_BATTERY_MAH, SITL_SPEEDUP, demo_flight, plan_patrol
 from gridpatrol.demo.report import write_report
 from gridpatrol.demo.screen import LineScreen, LiveScreen, Screen
 from gridpatrol.demo.view import CentreView
 from gridpatrol.embedded_broker import EmbeddedBroker
 from gridpatrol.i18n import current, translate_text
+from mission.flight_model import FlightModel
 from mission.formats.district_geojson import load_district
-from mission.formats.qgc_plan import read_plan
 from mission.model import District, Mission
-from mission.schedule import Schedule, Sortie, area_stats, read_schedule
+from mission.schedule import Schedule, Sortie, area_stats
 from telemetry.errors import TelemetryError
 from telemetry.mqtt import MqttSettings
 from telemetry.publish import Publisher
+from vehicle.endurance import Consumption
+from vehicle.sortie_flight import SortiePlan
 from vision.pose import read_tlog_track
 
 __all__ = ["DemoOptions", "DemoResult", "DemoError", "run_demo", "EXAMPLE", "SITL_SPEEDUP"]
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "xiyuan"
-SITL_SPEEDUP = 10.0
 SITL_INSTANCE = 5
-# SITL's quad draws about 16 A in cruise; its default 3.3 Ah pack is empty after 12 minutes, before
-# the planner's 25-minute endurance. 7 Ah matches the flight model (20 % left after a sortie).
-SITL_BATTERY_MAH = 7000
 FOOTAGE_S = 40.0
 BrokerChoice = Literal["auto", "mosquitto", "embedded"]
 
@@ -62,7 +60,7 @@ class DemoOptions:
     dashboard: bool = True
     district: Path = EXAMPLE / "district.geojson"
     recording: Path = EXAMPLE / "recorded-flight.tlog"
-    speed: float = 5.0
+    speed: float = 10.0
     mqtt: str | MqttSettings | None = None
     broker: BrokerChoice = "auto"
     sitl: Path | None = None
@@ -116,17 +114,6 @@ def _broker(opts: DemoOptions, say: Callable[[str], None]) -> Iterator[str | Mqt
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _plan(opts: DemoOptions, out: Path) -> tuple[Schedule, Sortie, Mission]:
-    """``gridpatrol plan patrol`` over the next hours (it prints the summary table)."""
-    from gridpatrol.commands.plan import patrol
-
-    start = datetime.now(UTC).replace(second=0, microsecond=0)
-    patrol(opts.district, out, hours=opts.hours, drones=opts.drones, seed=opts.seed, start=start)
-    schedule = read_schedule(out / "schedule.json")
-    first = min(schedule.sorties, key=lambda s: s.start_s)
-    return schedule, first, read_plan(out / first.plan)
-
-
 def _points(mission: Mission) -> list[tuple[float, float]]:
     return [(i.lon, i.lat) for i in mission.items if (i.lat, i.lon) != (0.0, 0.0)]
 
@@ -168,14 +155,19 @@ def run_demo(opts: DemoOptions, echo: Callable[[str], None]) -> DemoResult:
     out.mkdir(parents=True, exist_ok=True)
     seed = opts.seed if opts.seed is not None else int.from_bytes(os.urandom(4), "big")
     district = load_district(opts.district)
-    if opts.sitl is None and not opts.recording.is_file():
+    if not opts.recording.is_file():
         raise DemoError(
-            f"recorded flight {opts.recording} is missing; restore it from git or set ARDUPILOT_SITL"
+            f"recorded flight {opts.recording} is missing (the demo replays it, and learns the "
+            "pack's consumption from it); restore it from git"
         )
     say = echo
+    flight = demo_flight(opts, say)
+    consumption = Consumption(flight.consumption_mah_per_min, f"learnt from {opts.recording.name}")
+    pack = SortiePlan(consumption=consumption, reserve=flight.reserve, battery_mah=flight.pack_mah,
+                      gcs_timeout_s=5.0 * SITL_SPEEDUP)  # fmt: skip
     with _broker(opts, say) as url, tempfile.TemporaryDirectory(prefix="gp-demo-") as work:
         work_dir = Path(work)
-        schedule, sortie, mission = _plan(opts, out / "plan")
+        schedule, sortie, mission = plan_patrol(opts.district, out / "plan", flight)
         say(
             translate_text(
                 f"first sortie {sortie.id}: {sortie.drone} from {sortie.launch_site}, "
@@ -187,7 +179,16 @@ def run_demo(opts: DemoOptions, echo: Callable[[str], None]) -> DemoResult:
         screen = _screen(opts, view, echo)
         try:
             flown = _fly_and_film(
-                opts, district, sortie, mission, url, work_dir, seed, view, screen
+                opts,
+                district,
+                sortie,
+                mission,
+                url,
+                work_dir,
+                seed,
+                view,
+                screen,
+                (pack, flight.model),
             )
             screen.say(translate_text(flown["mode"]))
             _wait(lambda: len(view.alerts()) >= flown["published"], screen, timeout=10.0)
@@ -238,6 +239,7 @@ def _fly_and_film(
     seed: int,
     view: CentreView,
     screen: Screen,
+    pack: tuple[SortiePlan, FlightModel],
 ) -> dict[str, Any]:
     say = screen.say
     vehicle = sortie.drone
@@ -259,7 +261,7 @@ def _fly_and_film(
             mode, bridge, stats = _replay(opts, district, sortie, url, work, view, screen, flag)
         else:
             mode, bridge, stats = _sitl(
-                opts, district, sortie, mission, url, work, view, screen, flag
+                opts, district, sortie, mission, url, work, view, screen, flag, pack
             )
         say(
             translate_text(
@@ -316,7 +318,7 @@ def _replay(opts, district, sortie, url, work, view, screen, flag):
     return "flight: recorded SITL flight replayed", bridge.join(30.0), stats
 
 
-def _sitl(opts, district, sortie, mission, url, work, view, screen, flag):
+def _sitl(opts, district, sortie, mission, url, work, view, screen, flag, pack):
     from sim.sitl import Sitl, home_at_site
 
     say = screen.say
@@ -328,7 +330,8 @@ def _sitl(opts, district, sortie, mission, url, work, view, screen, flag):
         speedup=SITL_SPEEDUP,
         params={"BATT_CAPACITY": SITL_BATTERY_MAH},
     )
-    flight = SitlSortie(sitl, say)
+    plan, model = pack
+    flight = SitlSortie(sitl, plan, say)
     try:
         say(
             translate_text(
@@ -336,7 +339,8 @@ def _sitl(opts, district, sortie, mission, url, work, view, screen, flag):
             )
         )
         flight.boot()
-        digest = flight.upload(mission, district)
+        digest, checked = flight.upload(mission, district, model)
+        say(translate_text(f"SITL: endurance ok: {checked.budget.line()}"))
         say(
             translate_text(
                 f"SITL: uploaded and verified {len(mission.items)} items, manifest {digest[:16]}"
@@ -360,7 +364,7 @@ def _sitl(opts, district, sortie, mission, url, work, view, screen, flag):
             _wait(flight.landed.is_set, screen)
             if flight.error is not None:
                 raise flight.error
-            say(translate_text("SITL: landed and disarmed"))
+            say(translate_text("SITL: sortie completed, landed at its launch site and disarmed"))
             time.sleep(1.0)
         finally:
             bridge.stop.set()

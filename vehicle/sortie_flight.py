@@ -1,0 +1,265 @@
+"""One sortie on one vehicle, the same way for ``gridpatrol upload``/``fly`` and the demo.
+
+``preflight`` is the gate before upload (it writes the safety table) and again before arming (it
+only reads): the pack must fly the sortie (``vehicle.endurance``), then the safety parameters
+must be what the sortie needs. ``fly_sortie`` arms, takes off, starts the mission and follows it
+to the ground, and returns a ``Verdict``: a failsafe, a mode change nobody here commanded, a
+mission whose last item was never reached, or a landing away from every launch site is what it
+is, never "landed and disarmed" and success. ``require_completed`` turns a bad verdict into one
+line and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from mission.flight_model import haversine_m
+from mission.model import Cmd, District, Mission
+from vehicle.commands import COPTER_MODES, FlightEvent, Vehicle
+from vehicle.endurance import Budget, Consumption, budget, read_pack, require_endurance
+from vehicle.errors import VehicleError
+from vehicle.params import ParamClient, ParamRow, apply_sortie_safety
+from vehicle.safety_params import BatteryConfig, safety_config_for, safety_settings
+from vehicle.transfer.protocol import MessageLink, Target
+
+__all__ = [
+    "SortiePlan",
+    "Preflight",
+    "Verdict",
+    "SortieAborted",
+    "preflight",
+    "fly_sortie",
+    "judge",
+    "require_completed",
+    "as_planned",
+    "launch_points",
+    "takeoff_alt",
+]
+
+# ArduPilot's own words when a failsafe or a breach takes over (AP_BattMonitor, Copter events).
+FAILSAFE_TEXT = re.compile(
+    r"failsafe|battery \d+ is (low|critical)|fence breach|breach|ekf variance|crash", re.IGNORECASE
+)
+_TAKEN_OVER = {COPTER_MODES[m] for m in ("RTL", "LAND", "SMART_RTL", "BRAKE")}
+
+Report = Callable[[FlightEvent], None]
+
+
+class SortieAborted(VehicleError):
+    """The sortie ended otherwise than planned: the operator is told how, and the exit is not 0."""
+
+
+@dataclass(frozen=True)
+class SortiePlan:
+    """What a sortie's checks derive from, besides the mission and the district.
+
+    ``battery_mah`` None means "the pack the vehicle reports" (BATT_CAPACITY); a given value must
+    match it. ``consumption`` None refuses every sortie: endurance is never assumed.
+    """
+
+    consumption: Consumption | None
+    reserve: float = 0.20
+    ceiling_m: float = 120.0
+    gcs_timeout_s: float = 5.0
+    battery_mah: float | None = None
+    battery_cells: int = 3
+    landing_tolerance_m: float = 20.0
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """The endurance comparison and the safety table an operator sees before the next step."""
+
+    budget: Budget
+    rows: list[ParamRow]
+
+
+def as_planned(mission: Mission) -> Mission:
+    """The mission with home at its take-off point, the launch site ``upload`` derived from.
+
+    A downloaded mission's home is where the vehicle booted, metres from the planned launch
+    site, which would shift the derived fence radius and fail a check that should pass.
+    """
+    for item in mission.items:
+        if item.command == Cmd.NAV_TAKEOFF and (item.lat or item.lon) and mission.home is not None:
+            home = dataclasses.replace(mission.home, lat=item.lat, lon=item.lon)
+            return dataclasses.replace(mission, home=home)
+    return mission
+
+
+def preflight(
+    link: MessageLink,
+    target: Target,
+    mission: Mission,
+    district: District,
+    plan: SortiePlan,
+    *,
+    write: bool,
+) -> Preflight:
+    """Endurance first (nothing is written to a vehicle whose pack cannot fly the sortie), then
+    the safety table: set and read back (``write``, the upload) or only read (before arming)."""
+    client = ParamClient(link, target)
+    capacity = client.read("BATT_CAPACITY").value
+    pack = read_pack(link, target, capacity)
+    planned = as_planned(mission)
+    energy = require_endurance(budget(planned, pack, plan.consumption, reserve=plan.reserve))
+    battery = BatteryConfig(cells=plan.battery_cells, capacity_mah=plan.battery_mah or capacity)
+    options = dict(ceiling_m=plan.ceiling_m, reserve=plan.reserve,
+                   gcs_timeout_s=plan.gcs_timeout_s, battery=battery)  # fmt: skip
+    if write:
+        rows = apply_sortie_safety(link, mission, district, target=target, **options)
+    else:
+        config = safety_config_for(planned, district, **options)
+        rows = client.verify(safety_settings(config))
+    return Preflight(energy, rows)
+
+
+@dataclass
+class Verdict:
+    """How a flown sortie ended, from the vehicle's own messages."""
+
+    items: int
+    ends_by_landing: bool = False
+    reached: set[int] = field(default_factory=set)
+    current_max: int = 0
+    failsafes: list[str] = field(default_factory=list)
+    interrupted: bool = False
+    landed_at: tuple[float, float] | None = None
+    site_distance_m: float | None = None
+    tolerance_m: float = 20.0
+
+    @property
+    def completed(self) -> bool:
+        """The last item reached; a final LAND/RTL item counts once current and landed."""
+        if self.items in self.reached:
+            return True
+        return self.ends_by_landing and self.current_max >= self.items and bool(self.landed_at)
+
+    def problems(self) -> list[str]:
+        """Everything that makes this sortie not a success, one phrase each."""
+        out = []
+        if self.interrupted:
+            out.append("interrupted by the operator (RTL commanded)")
+        out += self.failsafes
+        if not self.completed:
+            last = max(self.reached, default=0)
+            out.append(f"mission not completed (last item reached {last} of {self.items})")
+        if self.landed_at is None:
+            out.append("landing position unknown (no GLOBAL_POSITION_INT)")
+        elif self.site_distance_m is None or self.site_distance_m > self.tolerance_m:
+            shown = "?" if self.site_distance_m is None else f"{self.site_distance_m:.0f}"
+            out.append(
+                f"landed at {self.landed_at[0]:.6f},{self.landed_at[1]:.6f}, {shown} m from the "
+                f"nearest launch site (tolerance {self.tolerance_m:g} m)"
+            )
+        return out
+
+
+def launch_points(mission: Mission) -> list[tuple[float, float]]:
+    """Where a sortie may end: its take-off point, its home, and its rally points."""
+    points = [(r.lat, r.lon) for r in mission.rally]
+    home = as_planned(mission).home
+    if home is not None and (home.lat or home.lon):
+        points.append((home.lat, home.lon))
+    return points
+
+
+def judge(
+    events: list[FlightEvent] | object,
+    mission: Mission,
+    *,
+    commanded: set[int],
+    tolerance_m: float = 20.0,
+    verdict: Verdict | None = None,
+    report: Report | None = None,
+) -> Verdict:
+    """Fold ``watch`` events into a verdict; ``commanded`` are the modes we asked for."""
+    v = verdict or _verdict(mission, tolerance_m)
+    for event in events:  # type: ignore[attr-defined]
+        if report is not None:
+            report(event)
+        if event.kind == "reached" and event.seq is not None:
+            v.reached.add(event.seq)
+        elif event.kind == "current" and event.seq is not None and not v.landed_at:
+            v.current_max = max(v.current_max, event.seq)
+        elif event.kind == "text" and FAILSAFE_TEXT.search(event.text):
+            v.failsafes.append(f"vehicle said {event.text.strip()!r}")
+        elif event.kind == "mode" and event.seq in _TAKEN_OVER and event.seq not in commanded:
+            v.failsafes.append(f"mode changed to {event.text}, not commanded")
+        elif event.kind == "landed":
+            if event.lat is not None and event.lon is not None:
+                v.landed_at = (event.lat, event.lon)
+                sites = launch_points(mission)
+                v.site_distance_m = min(
+                    (haversine_m(event.lat, event.lon, la, lo) for la, lo in sites),
+                    default=None,
+                )
+    return v
+
+
+def _verdict(mission: Mission, tolerance_m: float) -> Verdict:
+    last = mission.items[-1].command if mission.items else None
+    ends = last in (Cmd.NAV_LAND, Cmd.NAV_RETURN_TO_LAUNCH)
+    return Verdict(len(mission.items), ends_by_landing=ends, tolerance_m=tolerance_m)
+
+
+def fly_sortie(
+    link: MessageLink,
+    target: Target,
+    mission: Mission,
+    plan: SortiePlan,
+    *,
+    takeoff_alt_m: float,
+    ready_timeout_s: float = 90.0,
+    flight_timeout_s: float = 3600.0,
+    report: Report | None = None,
+) -> Verdict:
+    """Arm, take off, fly the uploaded mission, follow it to the ground, and judge how it ended.
+
+    Ctrl-C commands RTL and keeps following (a second Ctrl-C leaves the vehicle to its
+    failsafes); the verdict then says it was interrupted.
+    """
+    vehicle = Vehicle(link, target)
+    vehicle.request_telemetry()
+    vehicle.wait_armable(ready_timeout_s)
+    vehicle.set_mode("GUIDED")
+    vehicle.arm()
+    commanded = {COPTER_MODES["GUIDED"], COPTER_MODES["AUTO"]}
+    verdict = _verdict(mission, plan.landing_tolerance_m)
+    follow = dict(commanded=commanded, verdict=verdict, report=report)
+    try:
+        vehicle.takeoff(takeoff_alt_m)
+        vehicle.start_mission()
+        if report is not None:
+            report(FlightEvent("started"))
+        judge(vehicle.watch(flight_timeout_s), mission, **follow)
+    except KeyboardInterrupt:
+        commanded.add(COPTER_MODES["RTL"])
+        vehicle.return_to_launch()
+        verdict.interrupted = True
+        if report is not None:
+            report(FlightEvent("interrupted"))
+        judge(vehicle.watch(flight_timeout_s), mission, **follow)
+    return verdict
+
+
+def require_completed(verdict: Verdict) -> None:
+    """One line naming every way the sortie went wrong; the CLI exits 2 on it."""
+    problems = verdict.problems()
+    if problems:
+        raise SortieAborted(
+            "sortie not completed as planned: " + "; ".join(problems) + "; inspect the vehicle "
+            "and its pack, and download the flight log before the next sortie"
+        )
+
+
+def takeoff_alt(mission: Mission, default: float) -> float:
+    """The take-off item's altitude, else ``default``."""
+    for item in mission.items:
+        if item.command == Cmd.NAV_TAKEOFF and math.isfinite(item.alt) and item.alt > 0:
+            return float(item.alt)
+    return default
