@@ -98,6 +98,7 @@ class Bridge:
         self._lock = threading.Lock()
         self._requested: dict[tuple[str, int], float] = {}
         self.manifests = ManifestReader()
+        self._next_beat: dict[str, float] = {}
 
     def run(self, stop: threading.Event) -> None:
         threads = [
@@ -119,7 +120,6 @@ class Bridge:
         live = not link.is_replay
         period = self.config.normalise.link_period_s
         next_health = float("-inf")
-        next_beat = 0.0
         last_ts: float | None = None
         reconnects = link.reconnects
         while not stop.is_set():
@@ -134,9 +134,7 @@ class Bridge:
             now = time.time() if live else last_ts
             if now is None:
                 continue
-            if live and time.monotonic() >= next_beat:
-                next_beat = time.monotonic() + 1.0 / self.config.heartbeat_hz
-                link.mav.heartbeat_send(6, 8, 0, 0, 4)
+            if live and self._beat(link):
                 if link.reconnects != reconnects:
                     reconnects = link.reconnects  # a reopened link may be a rebooted vehicle
                     self._forget_requests(link.name)
@@ -144,6 +142,18 @@ class Bridge:
             if now >= next_health:
                 next_health = now + period
                 self._emit(partial(self._health, source, now, False))
+
+    def _beat(self, link: Any) -> bool:
+        """Send the GCS heartbeat when it is due; True when it was sent.
+
+        Called from the link's loop and during a mission read-back, so that a read-back never
+        starves the vehicle of GCS heartbeats (its GCS failsafe fires after a few seconds)."""
+        now = time.monotonic()
+        if now < self._next_beat.get(link.name, 0.0):
+            return False
+        self._next_beat[link.name] = now + 1.0 / self.config.heartbeat_hz
+        link.mav.heartbeat_send(6, 8, 0, 0, 4)
+        return True
 
     def _handle(self, source: LinkSource, msg: Any, live: bool) -> None:
         with self._lock:
@@ -166,7 +176,11 @@ class Bridge:
             return
         target = Target(msg.get_srcSystem(), msg.get_srcComponent())
         back = self.manifests.read(
-            vehicle, source.link, target, lambda m: self._handle(source, m, True)
+            vehicle,
+            source.link,
+            target,
+            lambda m: self._handle(source, m, True),
+            keepalive=lambda: self._beat(source.link),
         )
         with self._lock:
             self.normaliser.set_manifest(vehicle, back.sha256)
@@ -184,10 +198,12 @@ class Bridge:
 
     def _publish(self, records: list[Record]) -> None:
         for r in records:
-            if self.presence is not None and r.vehicle in self.normaliser.vehicles:
+            vehicle = self.normaliser.vehicles.get(r.vehicle)
+            if self.presence is not None and vehicle is not None:
+                # A link or manifest record about a silent vehicle must not bring it back online.
                 if r.kind == "event" and r.event == "lost":
                     self.presence.set(r.vehicle, False)
-                else:
+                elif not vehicle.lost:
                     self.presence.set(r.vehicle, True)
             self.publisher.publish(
                 vehicle_topic(r.vehicle, r.kind),

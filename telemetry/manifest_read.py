@@ -27,9 +27,10 @@ _ARMED = 0x80
 class _Tee:
     """A ``MessageLink`` that hands every received message to ``on_message`` as well."""
 
-    def __init__(self, link: Any, on_message: Callable[[Any], None]):
+    def __init__(self, link: Any, on_message: Callable[[Any], None], keepalive: Callable[[], Any]):
         self._link = link
         self._on_message = on_message
+        self._keepalive = keepalive
 
     @property
     def mav(self) -> Any:
@@ -39,10 +40,16 @@ class _Tee:
         self._link.send(msg)
 
     def recv(self, timeout: float) -> Any | None:
-        msg = self._link.recv(timeout)
-        if msg is not None:
-            self._on_message(msg)
-        return msg
+        deadline = time.monotonic() + timeout
+        while True:
+            self._keepalive()
+            left = deadline - time.monotonic()
+            msg = self._link.recv(max(0.0, min(left, 0.2)))
+            if msg is not None:
+                self._on_message(msg)
+                return msg
+            if left <= 0.2:
+                return None
 
 
 @dataclass
@@ -93,14 +100,20 @@ class ManifestReader:
         return False
 
     def read(
-        self, vehicle: str, link: Any, target: Target, on_message: Callable[[Any], None]
+        self,
+        vehicle: str,
+        link: Any,
+        target: Target,
+        on_message: Callable[[Any], None],
+        keepalive: Callable[[], Any] = lambda: None,
     ) -> ReadBack:
-        """Download mission, fence and rally points; every other message goes to ``on_message``."""
+        """Download mission, fence and rally points; every other message goes to ``on_message``,
+        and ``keepalive`` runs before every wait (the bridge's GCS heartbeat goes on meanwhile)."""
         self._busy = True
         self._known.setdefault(vehicle, _Known()).read_at = self.clock()
         self.reads += 1
         try:
-            _, digest = download_mission(_Tee(link, on_message), target=target, window=4,
+            _, digest = download_mission(_Tee(link, on_message, keepalive), target=target, window=4,
                                          timeout_s=self.timeout_s, retries=self.retries)  # fmt: skip
             return ReadBack(vehicle, digest)
         except VehicleError as exc:

@@ -303,6 +303,7 @@ def test_silent_vehicle_is_lost_goes_offline_and_is_asked_again_when_back(mosqui
         assert heard[("interval", 33, 200000)] == 1  # GLOBAL_POSITION_INT at 5 Hz, asked once
         beat(6)  # back: regained, online again, and asked for its streams again
         assert sub.wait(lambda: sub.online("sys3")[-1] == b"true", 5)
+        beat(10)  # read what the bridge sent meanwhile (heartbeats, mission read-back, requests)
     finally:
         shutdown()
         sub.close()
