@@ -129,9 +129,12 @@ def pack_sweep(
     alt_m: float,
     item_limit: int = 700,
     trigger_m: float = 0.0,
+    join: bool = False,
 ) -> tuple[list[Route], SweepPath]:
     """Sorties that together fly every sweep line of ``target`` at ``bearing_deg``, and the
-    flown path (breaks between sorties) for coverage and length figures."""
+    flown path (breaks between sorties) for coverage and length figures. With ``join`` the
+    chains of all blocks form one sequence, so a sortie that finishes a chain goes on to the
+    next one instead of landing half-full (fewer sorties, a little more transit)."""
     theta = math_angle(bearing_deg)
     sw = swaths(target, theta, spacing_m)
     if len(sw.x0) == 0:
@@ -143,7 +146,8 @@ def pack_sweep(
     points: list[np.ndarray] = []
     work: list[bool] = []
     breaks: list[int] = []
-    for strip in _chains(sw, cut_x):
+    chains = _chains(sw, cut_x)
+    for strip in [[ln for chain in chains for ln in chain]] if join else chains:
         s = 0
         while s < len(strip):
             n = _take(strip, s, budget, sites, fm, max_lines)

@@ -89,25 +89,35 @@ def plan_sweep(district: District, area: str, cfg: SweepSettings = SweepSettings
         routes = split_sweep(path, site_id, launch, free, fm, cfg.alt_m, cfg.item_limit, trigger)
         if len(routes) > 1:
             packed = _best_packing(target, free, at, spacing, (path.angle_deg,), cfg, trigger)
-            if packed is not None and sum(map(flown_m, packed[0])) < sum(map(flown_m, routes)):
+            if packed is not None and _sweep_s(packed[0], cfg) < _sweep_s(routes, cfg):
                 routes, path = packed
     missions = tuple(route_to_mission(r, district, cfg.alt_m, fm.cruise_mps) for r in routes)
     return SweepPlan(label, target, path, tuple(routes), missions, trigger)
 
 
 def _best_packing(target, free, sites, spacing, bearings, cfg: SweepSettings, trigger):
-    """The packed sorties (and flown path) with the shortest flight over the given bearings."""
-    best, best_m = None, math.inf
+    """The packed sorties (and flown path) that sweep soonest over the given bearings, chains
+    packed apart or joined."""
+    best, best_s = None, math.inf
     for b in bearings:
-        try:
-            routes, path = pack_sweep(target, free, sites, spacing, b, cfg.flight_model,
-                                      cfg.alt_m, cfg.item_limit, trigger)  # fmt: skip
-        except PlanError:
-            continue  # a line too long for one battery at this bearing; others may fit
-        flown = sum(map(flown_m, routes))
-        if flown < best_m:
-            best, best_m = (routes, path), flown
+        for join in (False, True):
+            try:
+                routes, path = pack_sweep(target, free, sites, spacing, b, cfg.flight_model,
+                                          cfg.alt_m, cfg.item_limit, trigger, join)  # fmt: skip
+            except PlanError:
+                continue  # a line too long for one battery at this bearing; others may fit
+            took = _sweep_s(routes, cfg)
+            if took < best_s:
+                best, best_s = (routes, path), took
     return best
+
+
+def _sweep_s(routes, cfg: SweepSettings) -> float:
+    """Time to sweep with one drone: every sortie's flight, climb and descent, and a battery
+    swap between sorties. Fewer, fuller sorties win unless they fly much further."""
+    fm = cfg.flight_model
+    per_sortie = fm.climb_s(cfg.alt_m) + fm.descent_s(cfg.alt_m) + fm.swap_s
+    return sum(map(flown_m, routes)) / fm.cruise_mps + per_sortie * len(routes) - fm.swap_s
 
 
 def flown_m(route: Route) -> float:

@@ -85,12 +85,12 @@ def _f(v: float, digits: int) -> str:
     return f"{v:.{digits}f}"
 
 
-def _refuse_uncomputed_terrain(mission: Mission) -> None:
+def _refuse_uncomputed_terrain(mission: Mission, source: str) -> None:
     """A "calculated above terrain" height has no AMSL value until QGroundControl derives it."""
     for seq, it in enumerate(mission.items, start=1):
         if it.above_terrain_m is not None and not math.isfinite(it.alt):
             raise FormatError(
-                f"item {seq} (MAV_CMD {int(it.command)}): its altitude is "
+                f"{source}: item {seq} (MAV_CMD {int(it.command)}): its altitude is "
                 f"{it.above_terrain_m:g} m 'calculated above terrain' and QGroundControl has not "
                 "computed the AMSL value yet, which a .waypoints file cannot hold; open the plan "
                 "in QGroundControl to compute it, or set the item to terrain frame (10) or "
@@ -98,7 +98,7 @@ def _refuse_uncomputed_terrain(mission: Mission) -> None:
             )
 
 
-def _fields(it: MissionItem, seq: int, firmware: int) -> list[float]:
+def _fields(it: MissionItem, seq: int, firmware: int, source: str) -> list[float]:
     """The item's 7 params as written: refused in one line where the format cannot say it."""
     values = [it.param1, it.param2, it.param3, it.param4, it.lat, it.lon, it.alt]
     out = []
@@ -108,25 +108,25 @@ def _fields(it: MissionItem, seq: int, firmware: int) -> list[float]:
             v = 0.0
         elif not math.isfinite(v):
             raise FormatError(
-                f"item {seq} (MAV_CMD {int(it.command)}): param{k} is {v} (null in the plan), "
-                "which a .waypoints file cannot hold; set it in the plan, or keep the mission "
-                "as .plan"
+                f"{source}: item {seq} (MAV_CMD {int(it.command)}): param{k} is {v} (null in the "
+                "plan), which a .waypoints file cannot hold; set it in the plan, or keep the "
+                "mission as .plan"
             )
         out.append(v)
     return out
 
 
-def waypoints_text(mission: Mission) -> str:
+def waypoints_text(mission: Mission, source: str = "waypoints") -> str:
     home = mission.home
     if home is None:
         first = next((i for i in mission.items if i.lat or i.lon), None)
         home = MissionItem(
             16, Frame.GLOBAL, lat=first.lat if first else 0.0, lon=first.lon if first else 0.0
         )
-    _refuse_uncomputed_terrain(mission)
+    _refuse_uncomputed_terrain(mission, source)
     out = [HEADER]
     for seq, it in enumerate((home, *mission.items)):
-        p = _fields(it, seq, mission.firmware)
+        p = _fields(it, seq, mission.firmware, source)
         out.append(
             "\t".join(
                 [
@@ -144,10 +144,7 @@ def waypoints_text(mission: Mission) -> str:
 
 
 def write_waypoints(mission: Mission, path: str | Path) -> None:
-    try:
-        text = waypoints_text(mission)
-    except FormatError as exc:
-        raise FormatError(f"{Path(path).name}: {exc}") from None
+    text = waypoints_text(mission, Path(path).name)
     try:
         Path(path).write_text(text, encoding="utf-8", newline="\n")
     except OSError as exc:
