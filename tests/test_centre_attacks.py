@@ -229,6 +229,7 @@ def test_slow_connections_do_not_starve_an_operator(mosquitto, tmp_path):
             s.close()
         out, err = _stop(proc)
     assert "Traceback" not in err and "Traceback" not in out, err[-2000:]
+    assert proc.returncode == 0 and out.splitlines()[-1] == "stopping", out
 
 
 def test_idle_and_surplus_connections_are_closed(mosquitto, example_district, tmp_path):
