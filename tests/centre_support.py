@@ -5,8 +5,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import queue
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -15,6 +23,8 @@ import numpy as np
 import paho.mqtt.client as mqtt
 import pytest
 import typer
+
+from gridpatrol.broker import free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -130,3 +140,73 @@ class ReportPage(HTMLParser):
     def handle_data(self, data):
         if self._in_boot:
             self.boot += data
+
+
+# ---- `gridpatrol serve` as a real process, and plain HTTP against it ----------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "correct-horse-battery-staple-42"
+
+
+def serve_cli(mosquitto, tmp_path, *extra: str, env: dict | None = None) -> tuple:
+    port = free_port()
+    cmd = [sys.executable, "-m", "gridpatrol", "serve", "--mqtt", mosquitto.url,
+           "--district", str(ROOT / "examples" / "xiyuan" / "district.geojson"),
+           "--port", str(port), "--db", str(tmp_path / "serve.sqlite"), *extra]  # fmt: skip
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc, port
+        except OSError:
+            time.sleep(0.1)
+    out, err = proc.communicate(timeout=5) if proc.poll() is not None else ("", "")
+    proc.kill()
+    raise AssertionError(f"serve did not start: {out} {err}")
+
+
+def stop_cli(proc) -> tuple[str, str]:
+    proc.send_signal(signal.SIGINT)
+    try:
+        return proc.communicate(timeout=15)
+    finally:
+        proc.kill()
+
+
+def http_get(url: str, headers: dict | None = None, timeout: float = 5.0) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, headers=headers or {}), timeout=timeout
+        ) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+TOKEN = "correct-horse-battery-staple-42"
+
+
+def post_form(url: str, fields: str, headers: dict | None = None):
+    request = urllib.request.Request(
+        url,
+        data=fields.encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded", **(headers or {})},
+        method="POST",
+    )
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(request, timeout=5) as r:
+            return r.status, r.headers
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers

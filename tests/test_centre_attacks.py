@@ -9,22 +9,16 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import signal
 import socket
 import sqlite3
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
-from centre_support import Peer, alert, centre_app
+from centre_support import TOKEN, Peer, alert, centre_app, http_get, serve_cli, stop_cli
 from typer.testing import CliRunner
 
-from gridpatrol.broker import MosquittoBroker, free_port
+from gridpatrol.broker import MosquittoBroker
 from mission.text import printable
 
 runner = CliRunner()
@@ -149,55 +143,11 @@ def test_printable_escapes_and_cuts():
 # ---- the web server ------------------------------------------------------------------------
 
 
-def _serve(mosquitto, tmp_path, *extra: str, env: dict | None = None) -> tuple:
-    port = free_port()
-    cmd = [sys.executable, "-m", "gridpatrol", "serve", "--mqtt", mosquitto.url,
-           "--district", str(ROOT / "examples" / "xiyuan" / "district.geojson"),
-           "--port", str(port), "--db", str(tmp_path / "serve.sqlite"), *extra]  # fmt: skip
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc, port
-        except OSError:
-            time.sleep(0.1)
-    out, err = proc.communicate(timeout=5) if proc.poll() is not None else ("", "")
-    proc.kill()
-    raise AssertionError(f"serve did not start: {out} {err}")
-
-
-def _stop(proc) -> tuple[str, str]:
-    proc.send_signal(signal.SIGINT)
-    try:
-        return proc.communicate(timeout=15)
-    finally:
-        proc.kill()
-
-
-def _get(url: str, headers: dict | None = None, timeout: float = 5.0) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(
-            urllib.request.Request(url, headers=headers or {}), timeout=timeout
-        ) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
-
-
-TOKEN = "correct-horse-battery-staple-42"
-
-
 def test_slow_connections_do_not_starve_an_operator(mosquitto, tmp_path):
     """Row 3: 300 connections stuck half-way through their headers, and clients that vanish
     mid-request; an authorised operator is still served promptly and nothing prints a
     traceback."""
-    proc, port = _serve(mosquitto, tmp_path, env={"GRIDPATROL_CENTRE_TOKEN": TOKEN})
+    proc, port = serve_cli(mosquitto, tmp_path, env={"GRIDPATROL_CENTRE_TOKEN": TOKEN})
     slow: list[socket.socket] = []
     try:
         for _ in range(300):
@@ -216,19 +166,20 @@ def test_slow_connections_do_not_starve_an_operator(mosquitto, tmp_path):
             s.recv(100)
             s.close()
         started = time.monotonic()
-        status, body = _get(
+        status, body = http_get(
             f"http://127.0.0.1:{port}/api/state", {"Authorization": f"Bearer {TOKEN}"}
         )
         took = time.monotonic() - started
         assert status == 200 and "alerts" in json.loads(body)
         assert took < 2.0, f"an operator waited {took:.1f} s behind 300 slow connections"
         # Unauthenticated, the stream is refused at once, never held open.
-        assert _get(f"http://127.0.0.1:{port}/events")[0] == 401
+        assert http_get(f"http://127.0.0.1:{port}/events")[0] == 401
     finally:
         for s in slow:
             s.close()
-        out, err = _stop(proc)
+        out, err = stop_cli(proc)
     assert "Traceback" not in err and "Traceback" not in out, err[-2000:]
+    assert proc.returncode == 0 and out.splitlines()[-1] == "stopping", out
 
 
 def test_idle_and_surplus_connections_are_closed(mosquitto, example_district, tmp_path):
@@ -261,139 +212,10 @@ def test_idle_and_surplus_connections_are_closed(mosquitto, example_district, tm
             time.sleep(0.1)
         assert centre.guard.open == 0 and centre.guard.timed_out == 20
         assert centre.guard.refused == 1
-        assert _get(centre.url + "api/state")[0] == 200
+        assert http_get(centre.url + "api/state")[0] == 200
     finally:
         for s in held:
             s.close()
-        centre.stop()
-        store.close()
-
-
-def test_token_on_the_command_line_is_refused(mosquitto, tmp_path, cli):
-    result = cli("serve", "--mqtt", mosquitto.url, "--district",
-                 ROOT / "examples" / "xiyuan" / "district.geojson", "--token", TOKEN,
-                 "--db", tmp_path / "a.sqlite")  # fmt: skip
-    assert result.code == 2
-    assert "--token-file" in result.err and "GRIDPATROL_CENTRE_TOKEN" in result.err
-    assert len(result.err.strip().splitlines()) == 1 and TOKEN not in result.err
-
-
-def test_token_file_must_hold_a_real_token(mosquitto, tmp_path, cli):
-    short = tmp_path / "short"
-    short.write_text("abc\n")
-    district = ROOT / "examples" / "xiyuan" / "district.geojson"
-    result = cli("serve", "--mqtt", mosquitto.url, "--district", district,
-                 "--token-file", short, "--db", tmp_path / "a.sqlite")  # fmt: skip
-    assert result.code == 2 and "at least 16" in result.err
-    missing = cli("serve", "--mqtt", mosquitto.url, "--district", district,
-                  "--token-file", tmp_path / "nope", "--db", tmp_path / "a.sqlite")  # fmt: skip
-    assert missing.code == 2 and "cannot read the token file" in missing.err
-
-
-def test_beyond_loopback_needs_tls(mosquitto, tmp_path, cli):
-    token = tmp_path / "token"
-    token.write_text(TOKEN)
-    result = cli("serve", "--mqtt", mosquitto.url, "--district",
-                 ROOT / "examples" / "xiyuan" / "district.geojson", "--host", "0.0.0.0",
-                 "--token-file", token, "--db", tmp_path / "a.sqlite")  # fmt: skip
-    assert result.code == 2 and "--tls-cert" in result.err
-
-
-def _post_form(url: str, fields: str, headers: dict | None = None):
-    request = urllib.request.Request(
-        url,
-        data=fields.encode(),
-        headers={"Content-Type": "application/x-www-form-urlencoded", **(headers or {})},
-        method="POST",
-    )
-
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
-
-    opener = urllib.request.build_opener(NoRedirect)
-    try:
-        with opener.open(request, timeout=5) as r:
-            return r.status, r.headers
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers
-
-
-def test_login_is_a_post_and_the_cookie_is_a_session_not_the_token(mosquitto, tmp_path):
-    """Row 6: ?token= no longer logs in; POST /login sets a random, HttpOnly, SameSite=Strict
-    session cookie (Secure over TLS), which the server alone can expire."""
-    proc, port = _serve(mosquitto, tmp_path, env={"GRIDPATROL_CENTRE_TOKEN": TOKEN})
-    base = f"http://127.0.0.1:{port}/"
-    try:
-        assert _get(f"{base}?token={TOKEN}")[0] == 401
-        assert _get(f"{base}api/state?token={TOKEN}")[0] == 401
-        status, headers = _post_form(base + "login", "token=wrong-but-long-enough-token")
-        assert status == 401 and "Set-Cookie" not in headers
-        cross = _post_form(base + "login", f"token={TOKEN}", {"Origin": "http://evil.example"})
-        assert cross[0] == 403
-        status, headers = _post_form(base + "login", f"token={TOKEN}")
-        assert status == 303
-        cookie = headers["Set-Cookie"]
-        name, value = cookie.split(";")[0].split("=", 1)
-        assert name == "gp_session" and TOKEN not in cookie and len(value) >= 40
-        flags = cookie.lower()
-        assert "httponly" in flags and "samesite=strict" in flags and "secure" not in flags
-        assert _get(base + "api/state", {"Cookie": f"gp_session={value}"})[0] == 200
-        assert _get(base + "api/state", {"Cookie": f"gp_session={TOKEN}"})[0] == 401
-    finally:
-        _stop(proc)
-
-
-def test_sessions_expire_on_the_server():
-    from centre.access import Sessions
-
-    now = [0.0]
-    sessions = Sessions(lifetime_s=60, limit=2, clock=lambda: now[0])
-    first = sessions.create()
-    assert sessions.valid(first) and not sessions.valid("guess") and not sessions.valid(None)
-    now[0] = 61
-    assert not sessions.valid(first)
-    a, b, c = sessions.create(), sessions.create(), sessions.create()
-    assert not sessions.valid(a) and sessions.valid(b) and sessions.valid(c)
-
-
-def test_session_cookie_is_secure_over_tls(mosquitto, example_district, tmp_path):
-    import ssl
-
-    from centre.server import CommandCentre, tls_context
-    from centre.store import AlertStore
-    from telemetry.mqtt import MqttSettings
-
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-         "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    store = AlertStore(tmp_path / "a.sqlite")
-    centre = CommandCentre(example_district, MqttSettings.from_url(mosquitto.url), store,
-                           client_id="test-tls", port=0, token=TOKEN,
-                           tls=tls_context(cert, key, "127.0.0.1"))  # fmt: skip
-    centre.start()
-    try:
-        client = ssl.create_default_context(cafile=str(cert))
-        client.check_hostname = False
-        assert centre.url.startswith("https://")
-        raw = socket.create_connection(("127.0.0.1", centre.port), timeout=5)
-        tls = client.wrap_socket(raw, server_hostname="127.0.0.1")
-        body = f"token={TOKEN}"
-        tls.sendall(
-            f"POST /login HTTP/1.1\r\nHost: 127.0.0.1:{centre.port}\r\nContent-Type: "
-            f"application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
-            f"Connection: close\r\n\r\n{body}".encode()
-        )
-        answer = b""
-        while chunk := tls.recv(4096):
-            answer += chunk
-        tls.close()
-        head = answer.split(b"\r\n\r\n")[0].decode().lower()
-        assert head.startswith("http/1.1 303") and "; secure" in head and "httponly" in head
-    finally:
         centre.stop()
         store.close()
 

@@ -304,6 +304,7 @@ def serve(
             lang=lang or current().lang,
             max_connections=min(MAX_CONNECTIONS, limit - 128),
         )
+        before = store.quarantined()
         centre.start()
         typer.echo(f"command centre on {centre.url} (alerts from {broker.url}); Ctrl-C to stop")
         try:
@@ -313,6 +314,16 @@ def serve(
             typer.echo("stopping")
         finally:
             centre.stop()
+        status = _report_quarantine(store, before, centre.feed.unstored)
+        refused = centre.state.refused_records + centre.guard.refused
+        if refused:
+            typer.echo(
+                f"{centre.state.refused_records} malformed drone records (or fields) ignored; "
+                f"{centre.guard.refused} connections refused over the cap of "
+                f"{centre.guard.cap}, {centre.guard.timed_out} cut as idle"
+            )
+    if status:
+        raise typer.Exit(status)
 
 
 def _raise_file_limit() -> int:
