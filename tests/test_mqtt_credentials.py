@@ -185,9 +185,10 @@ def test_password_file_problems_are_one_line(cli, tmp_path):
         result = cli("watch", "--mqtt", "mqtts://u@127.0.0.1:1", "--mqtt-password-file", path)
         assert result.code == 2 and words in result.err
         assert len(result.err.strip().splitlines()) == 1
-    no_user = cli("watch", "--mqtt", "mqtts://127.0.0.1:1", "--mqtt-password-file", empty.parent)
-    assert no_user.code == 2
-    time.sleep(0)
+    good = tmp_path / "good.txt"
+    good.write_text("s3cret\n")
+    no_user = cli("watch", "--mqtt", "mqtts://127.0.0.1:1", "--mqtt-password-file", good)
+    assert no_user.code == 2 and "needs a user name" in no_user.err and "s3cret" not in no_user.err
 
 
 def test_log_lines_are_redacted_too(cli, caplog):
