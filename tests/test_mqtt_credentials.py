@@ -46,6 +46,7 @@ def test_bad_port_is_one_line_and_never_shows_the_password(cli, tmp_path, monkey
     assert SECRET not in result.out + result.err
     lines = result.err.strip().splitlines()
     assert len(lines) == 1 and "1 to 65535" in lines[0] and "user:***@host" in lines[0]
+    assert list(tmp_path.iterdir()) == []  # refused before any store or spool is created
 
 
 def test_redact_hides_every_password_in_a_line():

@@ -77,8 +77,9 @@ def alerts_main(
 
     if mqtt is None and not db.exists():
         raise CentreError(f"no alert store at {db}; receive alerts first with --mqtt URL")
+    broker = mqtt_settings(mqtt, **tls) if mqtt is not None else None
     with AlertStore(db) as store:
-        if mqtt is None:
+        if broker is None:
             typer.echo(f"(alerts stored in {db}; pass --mqtt URL to receive new ones)")
         else:
 
@@ -86,9 +87,7 @@ def alerts_main(
                 if follow and (alert := store.get(alert_id)):
                     typer.echo(f"{change}: cell {alert.cell} · {alert_line(alert)}")
 
-            feed = CentreFeed(
-                mqtt_settings(mqtt, **tls), _client_id("alerts", db), StoreSink(store, notify)
-            )
+            feed = CentreFeed(broker, _client_id("alerts", db), StoreSink(store, notify))
             feed.start()
             try:
                 if follow:
