@@ -99,6 +99,16 @@ def test_alerts_over_tls_receives_what_vision_published(secure_broker, cli, tmp_
     result = cli(*receive, "--wait", "3")
     assert result.code == 0, result.err
     assert "tls-1" in result.out
+    ops = secure_broker.client("gp-ops")
+    ops.subscribe("gridpatrol/v1/alerts/acks/+")
+    ack = cli(
+        "alerts", "ack", "tls-1", "--by", "Li Wei", *secure_broker.options("gp-centre"),
+        "--db", tmp_path / "a.sqlite",
+    )  # fmt: skip
+    got = ops.received(1.0)
+    ops.close()
+    assert ack.code == 0, ack.err
+    assert [topic for topic, _ in got] == ["gridpatrol/v1/alerts/acks/tls-1"]
 
 
 def test_telemetry_over_tls_with_the_password_in_the_environment(
