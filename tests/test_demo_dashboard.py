@@ -35,7 +35,7 @@ def test_dashboard_and_progress_lines_show_drone_and_alert_by_cell(
     view = CentreView(mosquitto.url, tmp_path / "alerts.sqlite").start()
     try:
         opts = BridgeOptions(
-            mavlink=[f"gp={FIXTURES / 'copter-patrol-1x.tlog'}"],
+            mavlink=[f"gp-1={FIXTURES / 'copter-patrol-1x.tlog'}"],  # names the vehicle gp-1
             mqtt=mosquitto.url,
             district=example_district_path,
             spool=tmp_path / "spool.sqlite",

@@ -137,7 +137,7 @@ JSONISH = st.recursive(
 )  # fmt: skip
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=JSONISH)
 def test_arbitrary_json_gives_only_district_errors(data):
     doc = {"type": "FeatureCollection", "features": data if isinstance(data, list) else [data]}

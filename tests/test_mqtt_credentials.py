@@ -46,6 +46,7 @@ def test_bad_port_is_one_line_and_never_shows_the_password(cli, tmp_path, monkey
     assert SECRET not in result.out + result.err
     lines = result.err.strip().splitlines()
     assert len(lines) == 1 and "1 to 65535" in lines[0] and "user:***@host" in lines[0]
+    assert list(tmp_path.iterdir()) == []  # refused before any store or spool is created
 
 
 def test_redact_hides_every_password_in_a_line():
@@ -98,6 +99,16 @@ def test_alerts_over_tls_receives_what_vision_published(secure_broker, cli, tmp_
     result = cli(*receive, "--wait", "3")
     assert result.code == 0, result.err
     assert "tls-1" in result.out
+    ops = secure_broker.client("gp-ops")
+    ops.subscribe("gridpatrol/v1/alerts/acks/+")
+    ack = cli(
+        "alerts", "ack", "tls-1", "--by", "Li Wei", *secure_broker.options("gp-centre"),
+        "--db", tmp_path / "a.sqlite",
+    )  # fmt: skip
+    got = ops.received(1.0)
+    ops.close()
+    assert ack.code == 0, ack.err
+    assert [topic for topic, _ in got] == ["gridpatrol/v1/alerts/acks/tls-1"]
 
 
 def test_telemetry_over_tls_with_the_password_in_the_environment(
@@ -185,9 +196,10 @@ def test_password_file_problems_are_one_line(cli, tmp_path):
         result = cli("watch", "--mqtt", "mqtts://u@127.0.0.1:1", "--mqtt-password-file", path)
         assert result.code == 2 and words in result.err
         assert len(result.err.strip().splitlines()) == 1
-    no_user = cli("watch", "--mqtt", "mqtts://127.0.0.1:1", "--mqtt-password-file", empty.parent)
-    assert no_user.code == 2
-    time.sleep(0)
+    good = tmp_path / "good.txt"
+    good.write_text("s3cret\n")
+    no_user = cli("watch", "--mqtt", "mqtts://127.0.0.1:1", "--mqtt-password-file", good)
+    assert no_user.code == 2 and "needs a user name" in no_user.err and "s3cret" not in no_user.err
 
 
 def test_log_lines_are_redacted_too(cli, caplog):

@@ -99,10 +99,11 @@ def alerts_main(
 
     if mqtt is None and not db.exists():
         raise CentreError(f"no alert store at {db}; receive alerts first with --mqtt URL")
+    broker = mqtt_settings(mqtt, **tls) if mqtt is not None else None
     status = 0
     with AlertStore(db) as store:
         before = store.quarantined()
-        if mqtt is None:
+        if broker is None:
             typer.echo(f"(alerts stored in {db}; pass --mqtt URL to receive new ones)")
         else:
 
@@ -112,9 +113,7 @@ def alerts_main(
                 elif follow and (alert := store.get(alert_id)):
                     typer.echo(f"{change}: cell {alert.cell} · {alert_line(alert)}")
 
-            feed = CentreFeed(
-                mqtt_settings(mqtt, **tls), _client_id("alerts", db), StoreSink(store, notify)
-            )
+            feed = CentreFeed(broker, _client_id("alerts", db), StoreSink(store, notify))
             feed.start()
             try:
                 if follow:
