@@ -14,7 +14,6 @@ are numbered as on the vehicle and in QGroundControl: home is 0, the first item 
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -23,6 +22,7 @@ from shapely.geometry import LineString, Point
 
 from mission.errors import CheckError
 from mission.flight_model import FlightModel, has_position
+from mission.mav_commands import KNOWN_COMMANDS
 from mission.model import Cmd, District, Frame, Mission, MissionItem
 
 __all__ = ["check_mission", "require_safe", "summary", "COPTER_TYPES"]
@@ -33,13 +33,6 @@ KNOWN_FRAMES = {int(f) for f in Frame}
 NOISE_M = 1.0
 DEFAULT_MODEL = FlightModel()
 NAV_MAX = 95  # MAV_CMD ids below this are NAV commands (ids 16-94 in common.xml)
-
-
-@functools.cache
-def _known_commands() -> frozenset[int]:
-    from pymavlink.dialects.v20 import ardupilotmega as mav
-
-    return frozenset(int(k) for k in mav.enums["MAV_CMD"] if k != mav.MAV_CMD_ENUM_END)
 
 
 def _name(item: MissionItem) -> str:
@@ -199,7 +192,7 @@ def check_mission(
     item_limit: int = 700,
 ) -> list[str]:
     """Every violation, one line each naming the item; an empty list means safe to fly."""
-    out = _well_formed(mission, _known_commands())
+    out = _well_formed(mission, KNOWN_COMMANDS)
     out += _altitudes(mission, district, ceiling_m)
     out += _geometry(mission, district, margin_m)
     count = len(mission.items) + 1

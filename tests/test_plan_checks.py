@@ -6,19 +6,16 @@ import dataclasses
 
 import numpy as np
 import pytest
+from cli_support import run_cli
 from conftest import FIXTURES
 from shapely.geometry import LineString, Point
-from typer.testing import CliRunner
 
-from gridpatrol.cli import app
 from mission.checks import check_mission, require_safe
 from mission.coverage.survey import SweepSettings, plan_sweep
 from mission.errors import CheckError
 from mission.flight_model import FlightModel
 from mission.formats.qgc_plan import write_plan
 from mission.model import Cmd, Frame, Mission, MissionItem
-
-runner = CliRunner()
 
 
 def at(d, x, y, cmd=Cmd.NAV_WAYPOINT, alt=60.0, **kw) -> MissionItem:
@@ -127,10 +124,9 @@ def test_cli_check_prints_violations_and_exits_2(
 ):
     good = tmp_path / "good.plan"
     write_plan(sweep, good)
-    r = runner.invoke(app, ["plan", "check", str(good), "--district", str(example_district_path)])
+    r = run_cli(["plan", "check", str(good), "--district", str(example_district_path)])
     assert r.exit_code == 0 and r.output.startswith("good.plan: OK: ")
-    r = runner.invoke(
-        app,
+    r = run_cli(
         [
             "plan",
             "check",

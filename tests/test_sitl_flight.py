@@ -10,11 +10,9 @@ import sys
 
 import pytest
 import sitl_fixtures
+from cli_support import run_cli
 from sitl_fixtures import patrol_sortie
-from typer.testing import CliRunner
 
-from gridpatrol.cli import app
-from mission.errors import CheckError
 from mission.formats import read_mission, write_mission
 from mission.model import MissionItem
 from vehicle.link import open_link, read_signing_key
@@ -35,8 +33,7 @@ sitl = sitl_fixtures.sitl
 
 
 def cli(*args: str):
-    result = CliRunner().invoke(app, list(args))
-    return result
+    return run_cli(args)
 
 
 def vehicle_manifest(url: str, key: bytes | None = None) -> tuple:
@@ -62,11 +59,11 @@ def test_upload_planned_sortie_with_fence_and_rally_then_download_matches(
     run = cli(
         "upload", str(sortie_plan), "--connect", sitl.url, "--district", str(example_district_path)
     )
-    assert run.exit_code == 0, f"{run.output} {run.exception}"
+    assert run.exit_code == 0, run.output
     assert f"manifest sha256 {digest}" in run.output
     out = tmp_path / "back.plan"
     run = cli("download", "--connect", sitl.url, "-o", str(out))
-    assert run.exit_code == 0, f"{run.output} {run.exception}"
+    assert run.exit_code == 0, run.output
     back = read_mission(out)
     sent = read_mission(sortie_plan)
     assert manifest_sha256(back) == digest
@@ -82,7 +79,7 @@ def test_failing_mission_never_reaches_the_vehicle(
     run = cli(
         "upload", str(sortie_plan), "--connect", sitl.url, "--district", str(example_district_path)
     )
-    assert run.exit_code == 0, f"{run.output} {run.exception}"
+    assert run.exit_code == 0, run.output
     high = dataclasses.replace(
         good, items=tuple(dataclasses.replace(i, alt=i.alt + 200) for i in good.items)
     )
@@ -91,7 +88,7 @@ def test_failing_mission_never_reaches_the_vehicle(
     run = cli(
         "upload", str(bad_plan), "--connect", sitl.url, "--district", str(example_district_path)
     )
-    assert isinstance(run.exception, CheckError)
+    assert run.exit_code == 2 and "error: " in run.stderr
     _, digest = vehicle_manifest(sitl.url)
     assert digest == manifest_sha256(good)
 
@@ -122,7 +119,7 @@ def test_fly_patrol_sortie_reaches_every_waypoint_then_lands_and_disarms(
     run = cli(
         "upload", str(sortie_plan), "--connect", sitl.url, "--district", str(example_district_path)
     )
-    assert run.exit_code == 0, f"{run.output} {run.exception}"
+    assert run.exit_code == 0, run.output
     mission = read_mission(sortie_plan)
     run = cli(
         "fly",
@@ -134,7 +131,7 @@ def test_fly_patrol_sortie_reaches_every_waypoint_then_lands_and_disarms(
         "--district",
         str(example_district_path),
     )
-    assert run.exit_code == 0, f"{run.output} {run.exception}"
+    assert run.exit_code == 0, run.output
     reached = {
         int(line.split()[2].split("/")[0])
         for line in run.output.splitlines()
@@ -166,7 +163,7 @@ def test_signing_end_to_end(sitl, sortie_plan, example_district_path, tmp_path):
             "--signing-key",
             str(key_file),
         )
-        assert run.exit_code == 0, f"{run.output} {run.exception}"
+        assert run.exit_code == 0, run.output
         assert f"manifest sha256 {digest}" in run.output
         assert vehicle_manifest(radio, key)[1] == digest
         with open_link(radio) as unsigned:
@@ -183,7 +180,7 @@ def test_ctrl_c_during_fly_commands_rtl_and_lands(sitl, sortie_plan, example_dis
     run = cli(
         "upload", str(sortie_plan), "--connect", sitl.url, "--district", str(example_district_path)
     )
-    assert run.exit_code == 0, f"{run.output} {run.exception}"
+    assert run.exit_code == 0, run.output
     fly = subprocess.Popen(
         [
             sys.executable,
