@@ -76,7 +76,7 @@ def test_sweep_refuses_bad_input_with_one_line(example_district_path, tmp_path):
             str(tmp_path / "x.plan"),
         ],
     )
-    assert r.exit_code != 0 and "ceiling" in str(r.exception)
+    assert r.exit_code == 2 and "ceiling" in r.stderr
     assert not (tmp_path / "x.plan").exists()
 
 

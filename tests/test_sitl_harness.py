@@ -95,11 +95,11 @@ def test_sitl_start_and_stop_commands(sitl, example_district_path, tmp_path, mon
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
     args = ["sitl", "start", "--district", str(example_district_path), "--site", "ls-east"]
     run = run_cli([*args, "--speedup", "10", "--instance", "9"])
-    assert run.exit_code == 0, f"{run.output} {run.exception}"
+    assert run.exit_code == 0, run.output
     assert "ready at" in run.output and "udpin:127.0.0.1:14640" in run.output
     pid = int((state_dir(9) / "state.json").read_text().split('"pid": ')[1].split(",")[0])
     run = run_cli(["sitl", "stop", "--instance", "9"])
-    assert run.exit_code == 0, f"{run.output} {run.exception}"
+    assert run.exit_code == 0, run.output
     time.sleep(0.2)
     assert not os.path.exists(f"/proc/{pid}") or "Z" in open(f"/proc/{pid}/stat").read().split()[2]
     assert sitl._proc.poll() is None  # the session's vehicle is untouched
