@@ -15,14 +15,13 @@ from sitl_fixtures import patrol_sortie
 
 from mission.formats import read_mission, write_mission
 from mission.model import MissionItem
+from vehicle.commands import Vehicle, find_vehicle
 from vehicle.link import open_link, read_signing_key
 from vehicle.transfer import (
     MissionResultError,
     Target,
     TransferTimeout,
-    Vehicle,
     download_mission,
-    find_vehicle,
     manifest_sha256,
     upload,
 )

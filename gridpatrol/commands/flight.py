@@ -69,8 +69,9 @@ def _vehicle(
     the SETUP_SIGNING, and one without a key accepts it as well (it checks no signatures yet);
     from then on unsigned messages from the vehicle are refused by the link.
     """
+    from vehicle.commands import find_vehicle, sign_vehicle
     from vehicle.link import open_link, read_signing_key
-    from vehicle.transfer import Target, find_vehicle, sign_vehicle
+    from vehicle.transfer import Target
 
     key = read_signing_key(signing_key) if signing_key is not None else None
     link = open_link(url, signing_key=key)
@@ -229,10 +230,11 @@ def fly(
     crs: Crs = None,
 ) -> None:
     """Check the vehicle's safety parameters, arm, take off and start the mission; Ctrl-C = RTL."""
+    from vehicle.commands import Vehicle
     from vehicle.errors import TransferError
     from vehicle.params import ParamClient, format_rows, require_confirmed
     from vehicle.safety_params import safety_config_for, safety_settings
-    from vehicle.transfer import Vehicle, download_mission
+    from vehicle.transfer import download_mission
 
     district_shapes = _load_district(district, crs)
     with _vehicle(connect, signing_key, timeout, target_system) as (link, target):

@@ -18,8 +18,9 @@ from mission.checks import require_safe
 from mission.model import District, Mission
 from sim.sitl import Sitl
 from telemetry.service import BridgeOptions, run_bridge
+from vehicle.commands import Vehicle, find_vehicle
 from vehicle.link import open_link
-from vehicle.transfer import Vehicle, find_vehicle, upload_verified
+from vehicle.transfer import upload_verified
 
 __all__ = ["BridgeRun", "SitlSortie", "bridge_options"]
 
