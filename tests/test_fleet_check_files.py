@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from mission.deconflict import check_files, layer_schedule
+from gridpatrol.commands.fleet_files import check_files
+from mission.deconflict import layer_schedule
 from mission.errors import PlanError
 from mission.flight_model import FlightModel
 from mission.formats.qgc_plan import write_plan

@@ -252,7 +252,7 @@ def check(
     district = load_district(district_file, crs=crs)
     fm = _flight_model(endurance_min, reserve, cruise, climb, descent)
     if len(files) > 1 or files[0].suffix.lower() == ".json" or "@" in files[0].name:
-        from mission.deconflict import check_files  # loss of separation (issue 7)
+        from gridpatrol.commands.fleet_files import check_files  # loss of separation (issue 7)
 
         conflicts = check_files(files, speeds=fm, district=district)
         for line in conflicts:
