@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from telemetry.mqtt import TOPIC_ROOT
+from telemetry.topics import ACKS, ALERTS, VEHICLES, ack_topic
 
 __all__ = [
     "ALERTS_TOPIC",
@@ -25,14 +25,8 @@ __all__ = [
     "iso_utc",
 ]
 
-ALERTS_TOPIC = f"{TOPIC_ROOT}/alerts/cells/+"
-ACKS_TOPIC = f"{TOPIC_ROOT}/alerts/acks/+"
-VEHICLES_TOPIC = f"{TOPIC_ROOT}/vehicles/+/+"
+ALERTS_TOPIC, ACKS_TOPIC, VEHICLES_TOPIC = ALERTS, ACKS, VEHICLES  # the names the centre uses
 ALERT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
-
-
-def ack_topic(alert_id: str) -> str:
-    return f"{TOPIC_ROOT}/alerts/acks/{alert_id}"
 
 
 def iso_utc(moment: datetime) -> str:

@@ -18,11 +18,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from telemetry.mqtt import vehicle_topic
 from telemetry.normalise import NormaliseConfig, Normaliser, Sequencer
 from telemetry.presence import Presence
 from telemetry.publish import Publisher
 from telemetry.records import Record
+from telemetry.topics import vehicle_topic
 from vehicle.heartbeat import is_vehicle
 from vehicle.intervals import encode as encode_interval
 from vehicle.intervals import interval_requests

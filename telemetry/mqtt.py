@@ -1,6 +1,6 @@
 """Broker connection settings, and building a configured paho 2.x client from them.
 
-The topic tree lives here too, so the publisher, the bridge and ``watch`` agree on it.
+The topic tree is ``telemetry.topics``; ``TOPIC_ROOT`` and ``vehicle_topic`` are re-exported here.
 """
 
 from __future__ import annotations
@@ -13,19 +13,13 @@ from urllib.parse import unquote, urlsplit
 from pydantic import BaseModel, ConfigDict, Field
 
 from telemetry.errors import TelemetryError
+from telemetry.topics import TOPIC_ROOT, vehicle_topic
 
 __all__ = ["MqttSettings", "MqttError", "make_client", "TOPIC_ROOT", "vehicle_topic"]
-
-TOPIC_ROOT = "gridpatrol/v1"
 
 
 class MqttError(TelemetryError):
     """The broker URL or TLS settings are unusable."""
-
-
-def vehicle_topic(vehicle: str, leaf: str) -> str:
-    """``gridpatrol/v1/vehicles/<vehicle>/<leaf>`` (leaf: a record kind, or ``online``)."""
-    return f"{TOPIC_ROOT}/vehicles/{vehicle}/{leaf}"
 
 
 class MqttSettings(BaseModel):
