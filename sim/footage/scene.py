@@ -15,6 +15,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from mission.model import District, Mission
+from mission.trajectory import constant_speed
 from sim.errors import SimError
 from sim.ground import ROAD_M, BlockKind, GroundTexture
 from vision.camera import Attitude, Camera, ground_points
@@ -109,25 +110,20 @@ class WaypointFlight:
     ):
         if len(points) < 2:
             raise SimError("a flight needs at least two waypoints; give a mission with two or more")
-        self.points = np.asarray(points, float)
-        self.speed = speed_mps
-        legs = np.linalg.norm(np.diff(self.points[:, :2], axis=0), axis=1)
-        self.cum = np.concatenate([[0.0], np.cumsum(legs)])
+        self.path = constant_speed(points, speed_mps)
         rng = np.random.default_rng([seed, 11])
         self.sway = sway_deg
         self.phase = rng.uniform(0, 2 * math.pi, 4)
 
     @property
     def duration(self) -> float:
-        return float(self.cum[-1] / self.speed)
+        return self.path.end_s
 
     def state(self, t: float) -> tuple[float, float, float, Attitude]:
-        d = min(max(t * self.speed, 0.0), self.cum[-1])
-        i = int(min(np.searchsorted(self.cum, d, side="right") - 1, len(self.points) - 2))
-        seg = self.cum[i + 1] - self.cum[i]
-        w = (d - self.cum[i]) / seg if seg > 0 else 0.0
-        a, b = self.points[i], self.points[i + 1]
-        x, y, h = a + w * (b - a)
+        path = self.path
+        x, y, h = path.at(t)[0]
+        i = int(min(np.searchsorted(path.t, t, side="right") - 1, len(path.t) - 2))
+        a, b = path.xyz[max(i, 0)], path.xyz[max(i, 0) + 1]
         yaw = math.degrees(math.atan2(b[0] - a[0], b[1] - a[1])) % 360.0
         p = self.phase
         roll = self.sway * (0.6 * math.sin(0.7 * t + p[0]) + 0.4 * math.sin(1.9 * t + p[1]))
