@@ -169,15 +169,18 @@ class LivePoseFeed:
         self._client = None
 
     def handle(self, topic: str, payload: bytes) -> None:
-        """One MQTT message, read through the bridge's record models; a payload that does not
-        validate, or is not this vehicle's position or attitude, is counted in ``rejected``."""
+        """One MQTT message, read through the bridge's record models. A payload that does not
+        validate, or whose kind is not its topic's, is counted in ``rejected``; other vehicles'
+        records (when ``vehicle`` is set) and other kinds are not poses and are passed over."""
         try:
             rec = parse_record(payload)
         except ValidationError:
             self.rejected += 1
             return
-        if rec.vehicle != self.vehicle or not topic.endswith(f"/{rec.kind}"):
+        if not topic.endswith(f"/{rec.kind}"):
             self.rejected += 1
+        elif self.vehicle and rec.vehicle != self.vehicle:
+            return
         elif isinstance(rec, PositionRecord):
             self.track.add_position(rec.wall_time, rec.lat, rec.lon, rec.alt_msl_m, rec.alt_rel_m)
         elif isinstance(rec, AttitudeRecord):
