@@ -168,22 +168,11 @@ def patrol(
     crs: Crs = None,
 ) -> None:
     """Plan irregular patrols over the key areas: schedule.json, one .plan per sortie, timeline."""
-    import random
-
     from gridpatrol.i18n import pictures
-    from mission.checks import require_safe
-    from mission.deconflict import layer_schedule
-    from mission.errors import PlanError
     from mission.formats.district_geojson import load_district
-    from mission.formats.qgc_plan import write_plan
     from mission.formats.timeline import write_timeline
-    from mission.patrol.base import PatrolProblem
-    from mission.patrol.randomized import RandomizedPatrol
-    from mission.schedule import area_stats, write_schedule
-    from mission.sortie import route_to_mission
+    from mission.patrol.service import plan_patrol, write_patrol
 
-    if hours <= 0 or drones < 1:
-        raise PlanError("--hours must be positive and --drones at least 1")
     district = load_district(district_file, crs=crs)
     fm = _flight_model(endurance_min, reserve, cruise, climb, descent, swap_min)
     if start is None:
@@ -191,37 +180,34 @@ def patrol(
         start = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     elif start.tzinfo is None:
         start = start.astimezone()
-    problem = PatrolProblem(district, hours, drones, start, fm, alt, ceiling, margin)
-    rng = random.Random(seed) if seed is not None else random.SystemRandom()
-    plan = RandomizedPatrol(rng, seed).plan(problem)
-    # Concurrent sorties on their own altitude (and RTL) layers, proven separated (issue 7).
-    planned = {
-        s.id: route_to_mission(plan.routes[s.id], district, s.alt_m, cruise)
-        for s in plan.schedule.sorties
-    }
-    schedule, missions = layer_schedule(
-        plan.schedule, planned, speeds=fm, district=district, ceiling_m=ceiling, seed=seed or 0
-    )
-    out.mkdir(parents=True, exist_ok=True)
-    for s in schedule.sorties:
-        mission = missions[s.id]
-        require_safe(mission, district, ceiling_m=ceiling, margin_m=margin, flight_model=fm)
-        write_plan(mission, out / s.plan)
-    write_schedule(schedule, out / "schedule.json")
+    plan = plan_patrol(
+        district, hours=hours, drones=drones, start=start, flight_model=fm, alt_m=alt,
+        ceiling_m=ceiling, margin_m=margin, seed=seed,
+    )  # fmt: skip
+    write_patrol(plan, out)
     with pictures():
-        write_timeline(schedule, out / "timeline.png")
-    typer.echo(f"{'area':<16}{'limit':>7}{'visits':>8}{'worst':>8}{'mean':>8}{'entropy':>9}")
-    for a in area_stats(schedule):
-        # One visit in the horizon has no gap between visits to average.
-        mean = f"{'-':>8}" if math.isnan(a.mean_min) else f"{a.mean_min:>7.1f}m"
-        typer.echo(
-            f"{a.area:<16}{a.limit_min:>6.0f}m{a.visits:>8}{a.worst_min:>7.1f}m"
-            f"{mean}{a.entropy_bits:>7.2f} b"
-        )
+        write_timeline(plan.schedule, out / "timeline.png")
+    for line in area_table(plan.schedule):
+        typer.echo(line)
     typer.echo(
         f"wrote {out / 'schedule.json'}, {len(plan.schedule.sorties)} sortie plans and "
         f"{out / 'timeline.png'}"
     )
+
+
+def area_table(schedule) -> list[str]:
+    """The per-area summary a planner reads after ``plan patrol`` (and the demo prints)."""
+    from mission.schedule import area_stats
+
+    lines = [f"{'area':<16}{'limit':>7}{'visits':>8}{'worst':>8}{'mean':>8}{'entropy':>9}"]
+    for a in area_stats(schedule):
+        # One visit in the horizon has no gap between visits to average.
+        mean = f"{'-':>8}" if math.isnan(a.mean_min) else f"{a.mean_min:>7.1f}m"
+        lines.append(
+            f"{a.area:<16}{a.limit_min:>6.0f}m{a.visits:>8}{a.worst_min:>7.1f}m"
+            f"{mean}{a.entropy_bits:>7.2f} b"
+        )
+    return lines
 
 
 @plan_app.command("check")

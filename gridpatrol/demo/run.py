@@ -30,10 +30,11 @@ from gridpatrol.demo.screen import LineScreen, LiveScreen, Screen
 from gridpatrol.demo.view import CentreView
 from gridpatrol.embedded_broker import EmbeddedBroker
 from gridpatrol.i18n import current, translate_text
+from mission.flight_model import FlightModel
 from mission.formats.district_geojson import load_district
-from mission.formats.qgc_plan import read_plan
 from mission.model import District, Mission
-from mission.schedule import Schedule, Sortie, area_stats, read_schedule
+from mission.patrol.service import plan_patrol, write_patrol
+from mission.schedule import Schedule, Sortie, area_stats
 from telemetry.errors import TelemetryError
 from telemetry.mqtt import MqttSettings
 from telemetry.publish import Publisher
@@ -115,15 +116,22 @@ def _broker(opts: DemoOptions, say: Callable[[str], None]) -> Iterator[str]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _plan(opts: DemoOptions, out: Path) -> tuple[Schedule, Sortie, Mission]:
-    """``gridpatrol plan patrol`` over the next hours (it prints the summary table)."""
-    from gridpatrol.commands.plan import patrol
+def _plan(
+    opts: DemoOptions, out: Path, echo: Callable[[str], None]
+) -> tuple[Schedule, Sortie, Mission]:
+    """The patrol service over the next hours; its plans go to ``out`` and its table to ``echo``."""
+    from gridpatrol.commands.plan import area_table
 
     start = datetime.now(UTC).replace(second=0, microsecond=0)
-    patrol(opts.district, out, hours=opts.hours, drones=opts.drones, seed=opts.seed, start=start)
-    schedule = read_schedule(out / "schedule.json")
-    first = min(schedule.sorties, key=lambda s: s.start_s)
-    return schedule, first, read_plan(out / first.plan)
+    district = load_district(opts.district)
+    plan = plan_patrol(
+        district, hours=opts.hours, drones=opts.drones, start=start, flight_model=FlightModel(),
+        alt_m=60.0, ceiling_m=120.0, margin_m=15.0, seed=opts.seed,
+    )  # fmt: skip
+    write_patrol(plan, out)
+    for line in area_table(plan.schedule):
+        echo(line)
+    return (plan.schedule, *plan.first_sortie())
 
 
 def _points(mission: Mission) -> list[tuple[float, float]]:
@@ -174,7 +182,7 @@ def run_demo(opts: DemoOptions, echo: Callable[[str], None]) -> DemoResult:
     say = echo
     with _broker(opts, say) as url, tempfile.TemporaryDirectory(prefix="gp-demo-") as work:
         work_dir = Path(work)
-        schedule, sortie, mission = _plan(opts, out / "plan")
+        schedule, sortie, mission = _plan(opts, out / "plan", say)
         say(
             translate_text(
                 f"first sortie {sortie.id}: {sortie.drone} from {sortie.launch_site}, "
