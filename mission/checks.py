@@ -22,6 +22,7 @@ from shapely.geometry import LineString, Point
 
 from mission.errors import CheckError
 from mission.flight_model import FlightModel, has_position
+from mission.limits import CEILING_M, NO_FLY_MARGIN_M
 from mission.mav_commands import KNOWN_COMMANDS
 from mission.model import Cmd, District, Frame, Mission, MissionItem
 
@@ -186,8 +187,8 @@ def check_mission(
     mission: Mission,
     district: District,
     *,
-    ceiling_m: float = 120.0,
-    margin_m: float = 15.0,
+    ceiling_m: float = CEILING_M,
+    margin_m: float = NO_FLY_MARGIN_M,
     flight_model: FlightModel = DEFAULT_MODEL,
     item_limit: int = 700,
 ) -> list[str]:

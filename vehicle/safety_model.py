@@ -14,6 +14,8 @@ from enum import IntEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mission.limits import CEILING_M, GCS_TIMEOUT_S, RESERVE
+
 __all__ = [
     "ParamType",
     "BatteryConfig",
@@ -78,11 +80,11 @@ class SafetyConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    ceiling_m: float = Field(120.0, gt=0, description="altitude ceiling above the launch site")
+    ceiling_m: float = Field(CEILING_M, gt=0, description="altitude ceiling above the launch site")
     rtl_alt_m: float = Field(60.0, gt=0, description="the sortie's altitude layer")
     fence_radius_m: float = Field(3000.0, ge=30, le=10000, description="circle round home")
-    gcs_timeout_s: float = Field(5.0, ge=2, le=120, description="ground link loss -> RTL")
-    reserve: float = Field(0.20, gt=0, lt=1, description="FlightModel.reserve")
+    gcs_timeout_s: float = Field(GCS_TIMEOUT_S, ge=2, le=120, description="ground link loss -> RTL")
+    reserve: float = Field(RESERVE, gt=0, lt=1, description="FlightModel.reserve")
     battery: BatteryConfig = BatteryConfig()
     sysid: int | None = Field(None, ge=1, le=255, description="expected MAVLink system id")
 

@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from mission.errors import MissionError
+from mission.limits import CEILING_M, GCS_TIMEOUT_S, RESERVE
 from mission.model import District, Mission
 from mission.sortie import mission_layer_m
 from vehicle.autopilots.registry import KNOWN, autopilot_named
@@ -75,9 +76,9 @@ def safety_config_for(
     mission: Mission,
     district: District,
     *,
-    ceiling_m: float = 120.0,
-    reserve: float = 0.20,
-    gcs_timeout_s: float = 5.0,
+    ceiling_m: float = CEILING_M,
+    reserve: float = RESERVE,
+    gcs_timeout_s: float = GCS_TIMEOUT_S,
     battery: BatteryConfig | None = None,
     sysid: int | None = None,
 ) -> SafetyConfig:

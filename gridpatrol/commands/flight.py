@@ -15,7 +15,8 @@ from typing import Annotated, Any
 
 import typer
 
-from gridpatrol.commands.options import Crs
+from gridpatrol.commands.options import Ceiling, Crs, Reserve
+from mission.limits import CEILING_M, GCS_TIMEOUT_S, RESERVE, reserve_fraction
 
 __all__ = ["register"]
 
@@ -43,9 +44,6 @@ Timeout = Annotated[
 TargetSystem = Annotated[
     int, typer.Option("--target-system", help="Vehicle system id to set a signing key on.")
 ]
-Reserve = Annotated[
-    float, typer.Option("--reserve", help="Battery reserve fraction the failsafes keep.")
-]
 GcsTimeout = Annotated[
     float, typer.Option("--gcs-timeout", help="Seconds without the ground link before RTL.")
 ]
@@ -53,7 +51,6 @@ BatteryMah = Annotated[
     float, typer.Option("--battery-mah", help="Pack capacity; must match BATT_CAPACITY.")
 ]
 BatteryCells = Annotated[int, typer.Option("--battery-cells", help="Pack cells in series.")]
-Ceiling = Annotated[float, typer.Option("--ceiling-m", help="Altitude ceiling above ground (m).")]
 DistrictOption = Annotated[
     Path | None, typer.Option("--district", help="District file the checks use.")
 ]
@@ -92,7 +89,7 @@ def _safety(
 
     return {
         "ceiling_m": ceiling_m,
-        "reserve": reserve,
+        "reserve": reserve_fraction(reserve),
         "gcs_timeout_s": gcs_timeout_s,
         "battery": BatteryConfig(cells=battery_cells, capacity_mah=battery_mah),
     }
@@ -117,12 +114,12 @@ def upload(
     mission_file: Annotated[Path, typer.Argument(help="Mission file (.plan, .waypoints).")],
     connect: Connect,
     district: DistrictOption = None,
-    ceiling_m: Ceiling = 120.0,
+    ceiling_m: Ceiling = CEILING_M,
     item_limit: Annotated[
         int, typer.Option("--item-limit", help="Mission items the vehicle holds, if it won't say.")
     ] = 700,
-    reserve: Reserve = 0.20,
-    gcs_timeout_s: GcsTimeout = 5.0,
+    reserve: Reserve = RESERVE,
+    gcs_timeout_s: GcsTimeout = GCS_TIMEOUT_S,
     battery_mah: BatteryMah = 3300.0,
     battery_cells: BatteryCells = 3,
     signing_key: SigningKey = None,
@@ -219,9 +216,9 @@ def fly(
         float, typer.Option("--flight-timeout", help="Seconds to follow the flight.")
     ] = 3600.0,
     district: DistrictOption = None,
-    ceiling_m: Ceiling = 120.0,
-    reserve: Reserve = 0.20,
-    gcs_timeout_s: GcsTimeout = 5.0,
+    ceiling_m: Ceiling = CEILING_M,
+    reserve: Reserve = RESERVE,
+    gcs_timeout_s: GcsTimeout = GCS_TIMEOUT_S,
     battery_mah: BatteryMah = 3300.0,
     battery_cells: BatteryCells = 3,
     signing_key: SigningKey = None,

@@ -32,6 +32,7 @@ from gridpatrol.embedded_broker import EmbeddedBroker
 from gridpatrol.i18n import current, translate_text
 from mission.flight_model import FlightModel
 from mission.formats.district_geojson import load_district
+from mission.limits import CEILING_M, NO_FLY_MARGIN_M, PATROL_ALT_M
 from mission.model import District, Mission
 from mission.patrol.service import plan_patrol, write_patrol
 from mission.schedule import Schedule, Sortie, area_stats
@@ -120,17 +121,16 @@ def _plan(
     opts: DemoOptions, out: Path, echo: Callable[[str], None]
 ) -> tuple[Schedule, Sortie, Mission]:
     """The patrol service over the next hours; its plans go to ``out`` and its table to ``echo``."""
-    from gridpatrol.commands.plan import area_table
+    from gridpatrol.commands.plan import echo_area_table
 
     start = datetime.now(UTC).replace(second=0, microsecond=0)
     district = load_district(opts.district)
     plan = plan_patrol(
         district, hours=opts.hours, drones=opts.drones, start=start, flight_model=FlightModel(),
-        alt_m=60.0, ceiling_m=120.0, margin_m=15.0, seed=opts.seed,
+        alt_m=PATROL_ALT_M, ceiling_m=CEILING_M, margin_m=NO_FLY_MARGIN_M, seed=opts.seed,
     )  # fmt: skip
     write_patrol(plan, out)
-    for line in area_table(plan.schedule):
-        echo(line)
+    echo_area_table(plan.schedule, echo)
     return (plan.schedule, *plan.first_sortie())
 
 

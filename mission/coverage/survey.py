@@ -17,6 +17,7 @@ from mission.coverage.freespace import FreeSpace
 from mission.coverage.split import split_sweep
 from mission.errors import PlanError
 from mission.flight_model import FlightModel
+from mission.limits import CEILING_M, NO_FLY_MARGIN_M, PATROL_ALT_M
 from mission.model import District, Mission
 from mission.sortie import Route, check_altitude, route_to_mission
 
@@ -25,9 +26,9 @@ __all__ = ["SweepSettings", "SweepPlan", "plan_sweep", "footprint_coverage"]
 
 @dataclass(frozen=True)
 class SweepSettings:
-    alt_m: float = 60.0
-    ceiling_m: float = 120.0
-    margin_m: float = 15.0
+    alt_m: float = PATROL_ALT_M
+    ceiling_m: float = CEILING_M
+    margin_m: float = NO_FLY_MARGIN_M
     spacing_m: float | None = None
     angle_deg: float | None = None
     camera: Camera = DEFAULT_CAMERA

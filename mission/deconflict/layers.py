@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from mission.errors import PlanError
 from mission.flight_model import POSITIONAL, haversine_m
+from mission.limits import CEILING_M, LAYER_MARGIN_M, LAYER_SPACING_M, PATROL_ALT_M
 from mission.model import Cmd, Frame, Mission
 
 __all__ = ["LayerPolicy", "assign_layers", "with_layer"]
@@ -28,10 +29,10 @@ class LayerPolicy:
     the first gust.
     """
 
-    floor_m: float = 60.0
-    ceiling_m: float = 120.0
-    spacing_m: float = 10.0
-    margin_m: float = 5.0
+    floor_m: float = PATROL_ALT_M
+    ceiling_m: float = CEILING_M
+    spacing_m: float = LAYER_SPACING_M
+    margin_m: float = LAYER_MARGIN_M
 
     def altitudes(self) -> list[float]:
         top = self.ceiling_m - self.margin_m

@@ -17,6 +17,7 @@ from mission.deconflict.search import separate
 from mission.errors import MissionError, PlanError
 from mission.flight_model import FlightModel
 from mission.geo import LocalFrame
+from mission.limits import CEILING_M, LAYER_MARGIN_M, LAYER_SPACING_M
 from mission.model import District, Mission
 from mission.schedule import Schedule, revisit_gaps
 from mission.sortie import mission_layer_m
@@ -84,9 +85,9 @@ def layer_schedule(
     *,
     speeds: FlightModel,
     district: District | None = None,
-    ceiling_m: float = 120.0,
-    spacing_m: float = 10.0,
-    margin_m: float = 5.0,
+    ceiling_m: float = CEILING_M,
+    spacing_m: float = LAYER_SPACING_M,
+    margin_m: float = LAYER_MARGIN_M,
     floor_m: float | None = None,
     max_hold_s: float = 120.0,
     seed: int = 0,
