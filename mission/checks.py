@@ -22,7 +22,7 @@ from shapely.geometry import LineString, Point
 
 from mission.errors import CheckError
 from mission.flight_model import FlightModel, has_position
-from mission.limits import CEILING_M, NO_FLY_MARGIN_M
+from mission.limits import CEILING_M, ITEM_LIMIT, NO_FLY_MARGIN_M
 from mission.mav_commands import KNOWN_COMMANDS
 from mission.model import Cmd, District, Frame, Mission, MissionItem
 
@@ -190,7 +190,7 @@ def check_mission(
     ceiling_m: float = CEILING_M,
     margin_m: float = NO_FLY_MARGIN_M,
     flight_model: FlightModel = DEFAULT_MODEL,
-    item_limit: int = 700,
+    item_limit: int = ITEM_LIMIT,
 ) -> list[str]:
     """Every violation, one line each naming the item; an empty list means safe to fly."""
     out = _well_formed(mission, KNOWN_COMMANDS)

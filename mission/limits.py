@@ -20,6 +20,7 @@ __all__ = [
     "LAYER_SPACING_M",
     "LAYER_MARGIN_M",
     "GCS_TIMEOUT_S",
+    "ITEM_LIMIT",
     "reserve_fraction",
 ]
 
@@ -35,6 +36,7 @@ SWAP_MIN = 5.0  # battery swap between sorties of one drone
 LAYER_SPACING_M = 10.0  # between altitude layers of concurrent sorties
 LAYER_MARGIN_M = 5.0  # top layer kept under the ceiling (ArduPilot's FENCE_MARGIN bites there)
 GCS_TIMEOUT_S = 5.0  # ground link silent this long -> RTL
+ITEM_LIMIT = 700  # mission items a vehicle holds when it does not say (ArduCopter SD card)
 
 
 def reserve_fraction(value: float) -> float:

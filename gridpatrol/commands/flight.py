@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from gridpatrol.commands.options import Ceiling, Crs, Reserve
-from mission.limits import CEILING_M, GCS_TIMEOUT_S, RESERVE, reserve_fraction
+from mission.limits import CEILING_M, GCS_TIMEOUT_S, ITEM_LIMIT, RESERVE, reserve_fraction
 
 __all__ = ["register"]
 
@@ -117,7 +117,7 @@ def upload(
     ceiling_m: Ceiling = CEILING_M,
     item_limit: Annotated[
         int, typer.Option("--item-limit", help="Mission items the vehicle holds, if it won't say.")
-    ] = 700,
+    ] = ITEM_LIMIT,
     reserve: Reserve = RESERVE,
     gcs_timeout_s: GcsTimeout = GCS_TIMEOUT_S,
     battery_mah: BatteryMah = 3300.0,

@@ -30,6 +30,7 @@ from mission.limits import (
     CRUISE_MPS,
     DESCENT_MPS,
     ENDURANCE_MIN,
+    ITEM_LIMIT,
     NO_FLY_MARGIN_M,
     PATROL_ALT_M,
     RESERVE,
@@ -106,7 +107,7 @@ def sweep(
     cruise: Cruise = CRUISE_MPS,
     climb: Climb = CLIMB_MPS,
     descent: Descent = DESCENT_MPS,
-    item_limit: ItemLimit = 700,
+    item_limit: ItemLimit = ITEM_LIMIT,
     crs: Crs = None,
     output_crs: OutputCrs = "wgs84",
 ) -> None:
@@ -240,7 +241,7 @@ def check(
     cruise: Cruise = CRUISE_MPS,
     climb: Climb = CLIMB_MPS,
     descent: Descent = DESCENT_MPS,
-    item_limit: ItemLimit = 700,
+    item_limit: ItemLimit = ITEM_LIMIT,
     crs: Crs = None,
 ) -> None:
     """Run every safety check: one line per violation and exit 2, or one OK line."""

@@ -17,7 +17,7 @@ from mission.coverage.freespace import FreeSpace
 from mission.coverage.split import split_sweep
 from mission.errors import PlanError
 from mission.flight_model import FlightModel
-from mission.limits import CEILING_M, NO_FLY_MARGIN_M, PATROL_ALT_M
+from mission.limits import CEILING_M, ITEM_LIMIT, NO_FLY_MARGIN_M, PATROL_ALT_M
 from mission.model import District, Mission
 from mission.sortie import Route, check_altitude, route_to_mission
 
@@ -35,7 +35,7 @@ class SweepSettings:
     side_overlap: float = 0.70
     front_overlap: float = 0.80
     launch_site: str | None = None
-    item_limit: int = 700
+    item_limit: int = ITEM_LIMIT
     flight_model: FlightModel = FlightModel()
 
 
