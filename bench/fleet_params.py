@@ -19,10 +19,11 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 from mission.formats.district_geojson import load_district  # noqa: E402
 from sim.sitl import Sitl, find_sitl, home_at_site  # noqa: E402
+from vehicle.commands import Vehicle  # noqa: E402
 from vehicle.link import open_link  # noqa: E402
 from vehicle.params import ParamClient  # noqa: E402
 from vehicle.safety_params import SafetyConfig, safety_settings  # noqa: E402
-from vehicle.transfer import Target, Vehicle  # noqa: E402
+from vehicle.transfer import Target  # noqa: E402
 
 SKIPPED = 77
 """Exit status of a benchmark that cannot run here (the Makefile counts it as skipped, not failed)."""

@@ -23,12 +23,12 @@ from scripted_peer import HOME, Knobs, ScriptedVehicle  # noqa: E402
 
 from mission.model import Mission, MissionItem  # noqa: E402
 from sim.sitl import Home, Sitl, find_sitl  # noqa: E402
+from vehicle.commands import find_vehicle  # noqa: E402
 from vehicle.link import open_link  # noqa: E402
 from vehicle.transfer import (  # noqa: E402
     MissionType,
     compare_items,
     download_items,
-    find_vehicle,
     upload_items,
     wire_items,
 )

@@ -34,11 +34,11 @@ from sim.scoring import (  # noqa: E402
     score_frames,
     wanted_for,
 )
-from vision.alerts import EvidenceStore, MqttAlertSink  # noqa: E402
+from vision.alerts import MqttAlertSink  # noqa: E402
 from vision.config import load_config  # noqa: E402
 from vision.detectors import build_detectors  # noqa: E402
-from vision.pipeline import Pipeline  # noqa: E402
 from vision.pose import PoseTrack, read_tlog_track  # noqa: E402
+from vision.run import vision_pipeline  # noqa: E402
 from vision.source import Frame, VideoFileSource  # noqa: E402
 
 DISTRICT = ROOT / "examples" / "xiyuan" / "district.geojson"
@@ -97,15 +97,10 @@ def _track_of(frames) -> PoseTrack:
 
 
 def _pipeline(district, config, frames, tmp: Path, sink=None, names=("activity", "bloom")):
-    return Pipeline(
-        district=district,
-        config=config,
-        detectors=build_detectors(names, config),
-        poses=_track_of(frames),
-        sink=sink or _Null(),
-        evidence=EvidenceStore(tmp, embed=config.alerts.embed_jpeg),
-        cells=CellIndex(district),
-    )
+    return vision_pipeline(
+        district, config, detectors=names, poses=_track_of(frames), sink=sink or _Null(),
+        evidence_dir=tmp,
+    )  # fmt: skip
 
 
 CLIPS = ((11, 80.0), (12, 100.0), (13, 60.0))  # (seed, heading), each from a green plot

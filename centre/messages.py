@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from telemetry.mqtt import TOPIC_ROOT
+from telemetry.topics import ACKS, ALERTS, VEHICLES, ack_topic
 
 __all__ = [
     "ALERTS_TOPIC",
@@ -39,9 +39,7 @@ __all__ = [
     "finite_fields",
 ]
 
-ALERTS_TOPIC = f"{TOPIC_ROOT}/alerts/cells/+"
-ACKS_TOPIC = f"{TOPIC_ROOT}/alerts/acks/+"
-VEHICLES_TOPIC = f"{TOPIC_ROOT}/vehicles/+/+"
+ALERTS_TOPIC, ACKS_TOPIC, VEHICLES_TOPIC = ALERTS, ACKS, VEHICLES  # the names the centre uses
 ALERT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 MAX_ALERT_BYTES = 6 * 1024 * 1024  # two JPEGs in base64 with room to spare
 MAX_EVIDENCE_B64 = 4 * 1024 * 1024  # one image, base64
@@ -58,10 +56,6 @@ class Refused:
     """A message that cannot be filed: the reason is one line, safe to store and to show."""
 
     reason: str
-
-
-def ack_topic(alert_id: str) -> str:
-    return f"{TOPIC_ROOT}/alerts/acks/{alert_id}"
 
 
 def iso_utc(moment: datetime) -> str:

@@ -14,7 +14,6 @@ are numbered as on the vehicle and in QGroundControl: home is 0, the first item 
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +24,8 @@ from shapely.geometry import LineString, Point
 
 from mission.errors import CheckError
 from mission.flight_model import FlightModel, has_position
+from mission.limits import CEILING_M, ITEM_LIMIT, NO_FLY_MARGIN_M
+from mission.mav_commands import KNOWN_COMMANDS
 from mission.model import Cmd, District, Frame, Mission, MissionItem
 
 __all__ = ["check_mission", "check_sorties", "require_safe", "summary", "COPTER_TYPES"]
@@ -35,13 +36,6 @@ KNOWN_FRAMES = {int(f) for f in Frame}
 NOISE_M = 1.0
 DEFAULT_MODEL = FlightModel()
 NAV_MAX = 95  # MAV_CMD ids below this are NAV commands (ids 16-94 in common.xml)
-
-
-@functools.cache
-def _known_commands() -> frozenset[int]:
-    from pymavlink.dialects.v20 import ardupilotmega as mav
-
-    return frozenset(int(k) for k in mav.enums["MAV_CMD"] if k != mav.MAV_CMD_ENUM_END)
 
 
 def _name(item: MissionItem) -> str:
@@ -195,13 +189,13 @@ def check_mission(
     mission: Mission,
     district: District,
     *,
-    ceiling_m: float = 120.0,
-    margin_m: float = 15.0,
+    ceiling_m: float = CEILING_M,
+    margin_m: float = NO_FLY_MARGIN_M,
     flight_model: FlightModel = DEFAULT_MODEL,
-    item_limit: int = 700,
+    item_limit: int = ITEM_LIMIT,
 ) -> list[str]:
     """Every violation, one line each naming the item; an empty list means safe to fly."""
-    out = _well_formed(mission, _known_commands())
+    out = _well_formed(mission, KNOWN_COMMANDS)
     out += _altitudes(mission, district, ceiling_m)
     out += _geometry(mission, district, margin_m)
     count = len(mission.items) + 1

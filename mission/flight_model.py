@@ -12,6 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mission.limits import (
+    CLIMB_MPS,
+    CRUISE_MPS,
+    DESCENT_MPS,
+    ENDURANCE_MIN,
+    RESERVE,
+    SWAP_MIN,
+)
 from mission.model import Cmd, Frame, Mission, MissionItem
 
 __all__ = ["FlightModel", "haversine_m", "has_position", "POSITIONAL"]
@@ -52,12 +60,12 @@ def has_position(item: MissionItem) -> bool:
 class FlightModel:
     """Endurance and speeds of one drone; ``usable_s`` is what a sortie may take, reserve kept."""
 
-    endurance_min: float = 25.0
-    reserve: float = 0.20
-    cruise_mps: float = 10.0
-    climb_mps: float = 2.5
-    descent_mps: float = 1.5
-    swap_min: float = 5.0
+    endurance_min: float = ENDURANCE_MIN
+    reserve: float = RESERVE
+    cruise_mps: float = CRUISE_MPS
+    climb_mps: float = CLIMB_MPS
+    descent_mps: float = DESCENT_MPS
+    swap_min: float = SWAP_MIN
     corner_s: float = 2.0
 
     @property

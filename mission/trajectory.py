@@ -22,7 +22,7 @@ from mission.errors import PlanError
 from mission.geo import LocalFrame
 from mission.model import Cmd, Frame, Mission, MissionItem
 
-__all__ = ["Speeds", "Trajectory", "trajectory"]
+__all__ = ["Speeds", "Trajectory", "trajectory", "constant_speed"]
 
 _ARC_STEP_RAD = math.radians(10.0)
 _DEFAULT_LOITER_RADIUS_M = 10.0
@@ -61,6 +61,20 @@ class Trajectory:
         """Positions (N, 3) at the given times, clamped to the first and last vertex."""
         times = np.atleast_1d(np.asarray(times, dtype=float))
         return np.column_stack([np.interp(times, self.t, self.xyz[:, k]) for k in range(3)])
+
+
+def constant_speed(points, speed_mps: float, *, id: str = "", start_s: float = 0.0) -> Trajectory:
+    """Straight legs through ``points`` (N, 3) at one horizontal speed, with no corner time.
+
+    The camera path of rendered footage: a patrol seen from above, where the planner's take-off,
+    corners and landing are not filmed.
+    """
+    xyz = np.asarray(points, dtype=float)
+    if len(xyz) < 2 or not speed_mps > 0:
+        raise PlanError("a path needs at least two points and a positive speed")
+    legs = np.linalg.norm(np.diff(xyz[:, :2], axis=0), axis=1)
+    t = start_s + np.concatenate([[0.0], np.cumsum(legs)]) / speed_mps
+    return Trajectory(id=id, t=t, xyz=xyz)
 
 
 class _Path:

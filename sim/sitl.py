@@ -24,9 +24,10 @@ from pathlib import Path
 
 from mission.model import District
 from sim.errors import SimError
+from vehicle.commands import Vehicle
 from vehicle.errors import TransferError, VehicleError
 from vehicle.link import open_link
-from vehicle.transfer import Target, Vehicle
+from vehicle.transfer import Target
 
 __all__ = [
     "Sitl",

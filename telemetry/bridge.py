@@ -23,11 +23,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from telemetry.manifest_read import ManifestReader
-from telemetry.mqtt import vehicle_topic
 from telemetry.normalise import NormaliseConfig, Normaliser, Sequencer, vehicle_id
 from telemetry.presence import Presence
 from telemetry.publish import Publisher
 from telemetry.records import Record
+from telemetry.topics import vehicle_topic
+from vehicle.heartbeat import is_vehicle
+from vehicle.intervals import encode as encode_interval
+from vehicle.intervals import interval_requests
 from vehicle.link import Link
 from vehicle.transfer import Target
 
@@ -35,7 +38,6 @@ __all__ = ["Bridge", "BridgeConfig", "LinkSource", "ALWAYS_QOS1", "DROPPABLE"]
 
 ALWAYS_QOS1 = frozenset({"event", "state", "mission"})
 DROPPABLE = frozenset({"position", "attitude", "battery", "gps"})
-MAV_CMD_SET_MESSAGE_INTERVAL = 511
 
 
 class BridgeConfig(BaseModel):
@@ -159,7 +161,7 @@ class Bridge:
         with self._lock:
             records = self.normaliser.feed(msg, link=source.link.name, label=source.label)
             self._publish(records)
-        if live and msg.get_type() == "HEARTBEAT" and msg.type != 6 and msg.autopilot != 8:
+        if live and is_vehicle(msg):
             if any(r.kind == "event" and r.event == "regained" for r in records):
                 self._forget_requests(source.link.name)
             self._request_streams(source.link, msg.get_srcSystem(), msg.get_srcComponent())
@@ -236,25 +238,5 @@ class Bridge:
         if now < self._requested.get(key, float("-inf")):
             return
         self._requested[key] = now + self.config.request_every_s
-        from pymavlink.dialects.v20 import ardupilotmega as apm
-
-        for name, hz in self.config.intervals_hz.items():
-            msg_id = getattr(apm, f"MAVLINK_MSG_ID_{name}", None)
-            if msg_id is None:
-                continue
-            interval_us = 1e6 / hz if hz > 0 else -1  # -1 asks the vehicle to stop sending it
-            link.send(
-                link.mav.command_long_encode(
-                    sysid,
-                    compid,
-                    MAV_CMD_SET_MESSAGE_INTERVAL,
-                    0,
-                    msg_id,
-                    interval_us,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                )
-            )
+        for request in interval_requests(self.config.intervals_hz):
+            link.send(encode_interval(link.mav, sysid, compid, request))

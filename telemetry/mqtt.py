@@ -1,6 +1,6 @@
 """Broker connection settings, and building a configured paho 2.x client from them.
 
-The topic tree lives here too, so the publisher, the bridge and ``watch`` agree on it.
+The topic tree is ``telemetry.topics``; ``TOPIC_ROOT`` and ``vehicle_topic`` are re-exported here.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from telemetry.errors import TelemetryError
+from telemetry.topics import TOPIC_ROOT, vehicle_topic
 
 __all__ = [
     "MqttSettings",
@@ -25,8 +26,6 @@ __all__ = [
     "TOPIC_ROOT",
     "vehicle_topic",
 ]
-
-TOPIC_ROOT = "gridpatrol/v1"
 
 
 class MqttError(TelemetryError):
@@ -70,11 +69,6 @@ def read_password_file(path: str) -> str:
             f"MQTT password file {path} must hold the password on its first line (1-4096 bytes)"
         )
     return lines[0]
-
-
-def vehicle_topic(vehicle: str, leaf: str) -> str:
-    """``gridpatrol/v1/vehicles/<vehicle>/<leaf>`` (leaf: a record kind, or ``online``)."""
-    return f"{TOPIC_ROOT}/vehicles/{vehicle}/{leaf}"
 
 
 class MqttSettings(BaseModel):

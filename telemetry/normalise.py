@@ -31,11 +31,10 @@ from telemetry.records import (
     State,
 )
 from telemetry.statustext import JoinedText, TextJoiner
+from vehicle.heartbeat import is_ground_station, is_vehicle
 
 __all__ = ["NormaliseConfig", "Normaliser", "Sequencer", "vehicle_id", "CellTagger"]
 
-MAV_TYPE_GCS = 6
-MAV_AUTOPILOT_INVALID = 8
 _ARMED = 0x80
 _JITTER = 0.9  # a sample may come up to 10% early and still count for its slot
 _FIX_2D = 2
@@ -148,10 +147,8 @@ class Normaliser:
         sysid = msg.get_srcSystem()
         if (link, sysid) in self.gcs:
             return []
-        if msg.get_type() == "HEARTBEAT" and (
-            msg.type == MAV_TYPE_GCS or msg.autopilot == MAV_AUTOPILOT_INVALID
-        ):
-            if msg.type == MAV_TYPE_GCS:
+        if msg.get_type() == "HEARTBEAT" and not is_vehicle(msg):
+            if is_ground_station(msg):
                 self.gcs.add((link, sysid))
             return []
         vid = vehicle_id(

@@ -13,7 +13,8 @@ import contextlib
 import threading
 from typing import Any
 
-from telemetry.mqtt import MqttSettings, make_client, vehicle_topic
+from telemetry.mqtt import MqttSettings, make_client
+from telemetry.topics import ONLINE, vehicle_topic
 
 __all__ = ["Presence"]
 
@@ -37,10 +38,10 @@ class Presence:
                 client = self._connect(vehicle)
                 self._clients[vehicle] = client
             else:
-                client.publish(vehicle_topic(vehicle, "online"), _flag(online), qos=1, retain=True)
+                client.publish(vehicle_topic(vehicle, ONLINE), _flag(online), qos=1, retain=True)
 
     def _connect(self, vehicle: str) -> Any:
-        topic = vehicle_topic(vehicle, "online")
+        topic = vehicle_topic(vehicle, ONLINE)
         client = make_client(self.settings, client_id=f"{self.settings.client_id}-{vehicle}")
         client.will_set(topic, b"false", qos=1, retain=True)
 
@@ -57,9 +58,7 @@ class Presence:
         """A clean shutdown: every vehicle is marked offline, then the connections close."""
         with self._lock:
             for vehicle, client in self._clients.items():
-                info = client.publish(
-                    vehicle_topic(vehicle, "online"), b"false", qos=1, retain=True
-                )
+                info = client.publish(vehicle_topic(vehicle, ONLINE), b"false", qos=1, retain=True)
                 if client.is_connected():
                     with contextlib.suppress(RuntimeError, ValueError):
                         info.wait_for_publish(2)

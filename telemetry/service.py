@@ -18,10 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from telemetry.bridge import Bridge, BridgeConfig, LinkSource
 from telemetry.errors import TelemetryError
-from telemetry.mqtt import TOPIC_ROOT, MqttError, MqttSettings
+from telemetry.mqtt import MqttError, MqttSettings
 from telemetry.normalise import NormaliseConfig
 from telemetry.presence import Presence
 from telemetry.publish import Publisher
+from telemetry.topics import bridge_online_topic
 from vehicle.link import open_link, read_signing_key
 
 __all__ = ["BridgeOptions", "run_bridge", "cell_tagger"]
@@ -143,7 +144,7 @@ def run_bridge(
             settings,
             opts.spool,
             spool_max_bytes=int(opts.spool_max_mb * 1024 * 1024),
-            will=(f"{TOPIC_ROOT}/bridges/{settings.client_id}/online", b"false"),
+            will=(bridge_online_topic(settings.client_id), b"false"),
         )
     except BaseException:
         for s in sources:

@@ -6,38 +6,50 @@ check that the platform receives what it needs.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from telemetry.mqtt import TOPIC_ROOT, MqttError, MqttSettings, make_client
+from pydantic import ValidationError
+
+from telemetry.mqtt import MqttError, MqttSettings, make_client
+from telemetry.records import parse_record
+from telemetry.topics import ONLINE, VEHICLES, parse_vehicle_topic
 
 __all__ = ["FleetView", "run_watch"]
 
 
 @dataclass
 class FleetView:
-    """The latest record of each kind per vehicle, plus its ``online`` flag."""
+    """The latest record of each kind per vehicle, plus its ``online`` flag.
+
+    Payloads are read through the same record models the bridge publishes with; one that does not
+    validate, or whose kind is not its topic's, is counted in ``rejected`` and shown, not used.
+    """
 
     vehicles: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    rejected: int = 0
 
     def update(self, topic: str, payload: bytes) -> None:
-        parts = topic.split("/")
-        if len(parts) != 5 or parts[2] != "vehicles":
+        where = parse_vehicle_topic(topic)
+        if where is None:
             return
-        vehicle, leaf = parts[3], parts[4]
         with self.lock:
-            slot = self.vehicles.setdefault(vehicle, {})
-            if leaf == "online":
-                slot["online"] = payload == b"true"
+            if where.leaf == ONLINE:
+                self.vehicles.setdefault(where.vehicle, {})["online"] = payload == b"true"
                 return
             try:
-                slot[leaf] = json.loads(payload)
-            except ValueError:
+                record = parse_record(payload)
+            except ValidationError:
+                self.rejected += 1
                 return
+            if record.kind != where.leaf or record.vehicle != where.vehicle:
+                self.rejected += 1
+                return
+            slot = self.vehicles.setdefault(where.vehicle, {})
+            slot[where.leaf] = record.model_dump()
             slot["heard"] = time.time()
 
     def rows(self) -> list[list[str]]:
@@ -100,7 +112,10 @@ def _row(vehicle: str, s: dict[str, Any]) -> list[str]:
 def _table(view: FleetView) -> Any:
     from rich.table import Table
 
-    table = Table(title="gridpatrol vehicles")
+    caption = None
+    if view.rejected:
+        caption = f"{view.rejected} malformed messages ignored (not gridpatrol v1 records)"
+    table = Table(title="gridpatrol vehicles", caption=caption)
     for col in COLUMNS:
         table.add_column(col)
     for row in view.rows():
@@ -121,7 +136,7 @@ def run_watch(broker: str | MqttSettings, *, once: float | None = None) -> Fleet
 
     def on_connect(c: Any, _u: Any, _f: Any, reason_code: Any, _p: Any) -> None:
         if not reason_code.is_failure:
-            c.subscribe(f"{TOPIC_ROOT}/vehicles/+/+", qos=1)
+            c.subscribe(VEHICLES, qos=1)
         answer.append(reason_code)
         answered.set()
 

@@ -37,10 +37,15 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-needs_chromium = pytest.mark.skipif(
+_chromium_present = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
     reason="Debian's chromium is not installed (apt-get install -y chromium)",
 )
+
+
+def needs_chromium(test):
+    """Mark a test that starts Chromium (``-m "not chromium"`` leaves it out); skip without it."""
+    return pytest.mark.chromium(_chromium_present(test))
 
 
 def centre_app() -> typer.Typer:

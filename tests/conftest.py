@@ -1,4 +1,9 @@
-"""Shared fixtures: paths to the shipped data, a real mosquitto broker, and the SITL skip rule."""
+"""Shared fixtures: paths to the shipped data, a real mosquitto broker, and the markers.
+
+Tests that start mosquitto, Chromium or SITL are marked ``mosquitto``, ``chromium`` or ``sitl``
+from the fixtures they use, so ``pytest -m "not mosquitto and not chromium and not sitl"`` runs
+quickly and needs nothing outside the repo.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,27 @@ import pytest
 from gridpatrol.broker import BrokerUnavailable, MosquittoBroker
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = ROOT.parent / "shared" / "data"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 EXAMPLE_DISTRICT = ROOT / "examples" / "xiyuan" / "district.geojson"
+BOUNDARY = FIXTURES / "district" / "district-boundary.geojson"
+
+# Fixtures that start something outside the repo, and the marker each one puts on its tests.
+MARKER_OF_FIXTURE = {
+    "mosquitto": "mosquitto",
+    "sitl": "sitl",
+    "sitl_vehicle": "sitl",
+    "browser": "chromium",
+    "broker": "mosquitto",  # test_centre_page's module-wide mosquitto
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test from the fixtures it uses (directly or through other fixtures)."""
+    for item in items:
+        for name in getattr(item, "fixturenames", ()):
+            marker = MARKER_OF_FIXTURE.get(name)
+            if marker is not None:
+                item.add_marker(marker)
 
 
 @pytest.fixture(scope="session")
@@ -35,31 +58,3 @@ def mosquitto(tmp_path):
         pytest.fail(str(exc))
     yield broker
     broker.stop()
-
-
-class CliResult:
-    def __init__(self, code: int, out: str, err: str):
-        self.code, self.out, self.err = code, out, err
-
-
-@pytest.fixture
-def cli(capsys):
-    """Run ``gridpatrol ARGS...`` in-process through the real entry point (errors -> exit 2)."""
-    import sys
-
-    from gridpatrol.cli import main
-
-    def run(*args: str) -> CliResult:
-        argv = sys.argv
-        sys.argv = ["gridpatrol", *map(str, args)]
-        code = 0
-        try:
-            main()
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        finally:
-            sys.argv = argv
-        captured = capsys.readouterr()
-        return CliResult(code, captured.out, captured.err)
-
-    return run

@@ -12,10 +12,9 @@ import urllib.error
 import urllib.request
 
 import pytest
-from centre_support import CHROMIUM, CHROMIUM_ARGS, Peer, alert, centre_app, needs_chromium
-from typer.testing import CliRunner
+from centre_support import CHROMIUM, CHROMIUM_ARGS, Peer, alert, needs_chromium
+from cli_support import run_cli
 
-from centre.errors import CentreError
 from centre.server import CommandCentre
 from centre.store import AlertStore
 from gridpatrol.broker import MosquittoBroker
@@ -180,14 +179,12 @@ def test_token_is_required_when_set(browser, centre_factory):
 
 
 def test_refuses_to_serve_beyond_loopback_without_token(tmp_path, example_district_path):
-    result = CliRunner().invoke(
-        centre_app(),
+    result = run_cli(
         ["serve", "--mqtt", "mqtt://127.0.0.1:1", "--district", str(example_district_path),
          "--host", "0.0.0.0", "--db", str(tmp_path / "a.sqlite")],
     )  # fmt: skip
-    assert isinstance(result.exception, CentreError)
-    message = str(result.exception)
-    assert "--token" in message and "\n" not in message
+    assert result.exit_code == 2
+    assert "--token" in result.stderr and len(result.stderr.splitlines()) == 1
     assert not (tmp_path / "a.sqlite").exists()
 
 

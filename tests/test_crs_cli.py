@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 
-from typer.testing import CliRunner
-
-from gridpatrol.cli import app
+from cli_support import run_cli
 
 
 def with_source(example_district_path, tmp_path, source: str, **top) -> str:
@@ -21,7 +19,7 @@ def with_source(example_district_path, tmp_path, source: str, **top) -> str:
 
 def test_wgs84_file_with_a_gaode_source_warns_in_one_line(example_district_path, tmp_path):
     path = with_source(example_district_path, tmp_path, "高德地图 (AMap) 2026-11")
-    result = CliRunner().invoke(app, ["district", "check", path])
+    result = run_cli(["district", "check", path])
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert warnings == [
@@ -38,7 +36,7 @@ def test_declared_gcj02_file_reports_its_system_and_does_not_warn(example_distri
     fc["features"][1]["properties"]["source"] = "Baidu map"
     path = tmp_path / "gcj.geojson"
     path.write_text(json.dumps(fc, ensure_ascii=False), encoding="utf-8")
-    result = CliRunner().invoke(app, ["district", "check", str(path)])
+    result = run_cli(["district", "check", str(path)])
     assert result.exit_code == 0, result.output
     assert "warning" not in result.stderr
     assert result.stdout.strip().endswith("(coordinates: gcj02)")
@@ -52,24 +50,24 @@ def test_crs_option_overrides_and_silences_the_warning(example_district_path, tm
     fc["features"][1]["properties"]["source"] = "Tencent Maps"
     path = tmp_path / "undeclared.geojson"
     path.write_text(json.dumps(fc, ensure_ascii=False), encoding="utf-8")
-    result = CliRunner().invoke(app, ["district", "check", str(path), "--crs", "gcj02"])
+    result = run_cli(["district", "check", str(path), "--crs", "gcj02"])
     assert result.exit_code == 0, result.output
     assert "warning" not in result.stderr
     assert result.stdout.strip().endswith("(coordinates: gcj02)")
 
 
 def test_gridding_a_gcj02_boundary_writes_wgs84_cells(tmp_path):
-    from conftest import SHARED_DATA
+    from conftest import BOUNDARY
 
     from mission.crs import to_display_crs
     from mission.formats.district_geojson import load_district
 
-    wgs = json.loads((SHARED_DATA / "district-boundary.geojson").read_text(encoding="utf-8"))
+    wgs = json.loads(BOUNDARY.read_text(encoding="utf-8"))
     (tmp_path / "wgs.geojson").write_text(json.dumps(wgs), encoding="utf-8")
     (tmp_path / "gcj.geojson").write_text(json.dumps(to_display_crs(wgs, "gcj02")), "utf-8")
     for name in ("wgs", "gcj"):
         args = ["district", "grid", str(tmp_path / f"{name}.geojson"), "-o"]
-        result = CliRunner().invoke(app, [*args, str(tmp_path / f"{name}-60.geojson")])
+        result = run_cli([*args, str(tmp_path / f"{name}-60.geojson")])
         assert result.exit_code == 0, result.output
     written = json.loads((tmp_path / "gcj-60.geojson").read_text(encoding="utf-8"))
     assert written["crs"] == "wgs84"

@@ -12,6 +12,7 @@ import re
 
 import pytest
 from centre_support import ReportPage
+from cli_support import run_cli
 
 from centre.store import AlertStore
 from gridpatrol.demo import DemoError, DemoOptions, run_demo
@@ -62,26 +63,24 @@ def check_run(out, example_district) -> dict:
     return snap
 
 
-def test_demo_on_mosquitto_plans_flies_flags_and_reports(
-    cli, mosquitto, tmp_path, example_district
-):
+def test_demo_on_mosquitto_plans_flies_flags_and_reports(mosquitto, tmp_path, example_district):
     out = tmp_path / "demo-out"
-    run = cli("demo", "--out", out, "--seed", "3", "--mqtt", mosquitto.url, "--speed", "40")
-    assert run.code == 0, run.err
-    assert f"MQTT broker: {mosquitto.url}" in run.out
-    assert re.search(r"^area\s+limit\s+visits", run.out, re.M)  # the patrol summary table
-    assert "replaying recorded-flight.tlog" in run.out
-    assert re.search(r"^alert: cell \d+ · team Grid team \d+", run.out, re.M)
+    run = run_cli(["demo", "--out", out, "--seed", "3", "--mqtt", mosquitto.url, "--speed", "40"])
+    assert run.exit_code == 0, run.stderr
+    assert f"MQTT broker: {mosquitto.url}" in run.stdout
+    assert re.search(r"^area\s+limit\s+visits", run.stdout, re.M)  # the patrol summary table
+    assert "replaying recorded-flight.tlog" in run.stdout
+    assert re.search(r"^alert: cell \d+ · team Grid team \d+", run.stdout, re.M)
     snap = check_run(out, example_district)
-    assert f"{len(snap['alerts'])} alerts in cells" in run.out
+    assert f"{len(snap['alerts'])} alerts in cells" in run.stdout
 
 
 @pytest.mark.skipif(not amqtt_available(), reason="amqtt (the demo extra) is not installed")
-def test_demo_falls_back_to_the_embedded_broker(cli, tmp_path, example_district):
+def test_demo_falls_back_to_the_embedded_broker(tmp_path, example_district):
     out = tmp_path / "demo-out"
-    run = cli("demo", "--out", out, "--seed", "5", "--broker", "embedded", "--speed", "40")
-    assert run.code == 0, run.err
-    assert "MQTT broker: embedded amqtt on mqtt://127.0.0.1:" in run.out
+    run = run_cli(["demo", "--out", out, "--seed", "5", "--broker", "embedded", "--speed", "40"])
+    assert run.exit_code == 0, run.stderr
+    assert "MQTT broker: embedded amqtt on mqtt://127.0.0.1:" in run.stdout
     check_run(out, example_district)
 
 

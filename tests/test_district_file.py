@@ -6,7 +6,8 @@ import copy
 import json
 
 import pytest
-from conftest import EXAMPLE_DISTRICT, SHARED_DATA
+from cli_support import run_cli
+from conftest import BOUNDARY, EXAMPLE_DISTRICT
 
 SAMPLE = json.loads(EXAMPLE_DISTRICT.read_text(encoding="utf-8"))
 
@@ -27,11 +28,11 @@ def broken(mutate) -> dict:
     return data
 
 
-def test_sample_district_checks_ok(cli):
-    result = cli("district", "check", EXAMPLE_DISTRICT)
-    assert result.code == 0, result.err
-    assert result.out.startswith("ok: Xiyuan")
-    assert "60 cells" in result.out and "12 key areas" in result.out
+def test_sample_district_checks_ok():
+    result = run_cli(["district", "check", EXAMPLE_DISTRICT])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("ok: Xiyuan")
+    assert "60 cells" in result.stdout and "12 key areas" in result.stdout
 
 
 def test_sample_district_model(example_district):
@@ -168,50 +169,58 @@ BAD_FILES = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_FILES))
-def test_bad_district_file_gets_one_line_and_exit_2(cli, tmp_path, case):
+def test_bad_district_file_gets_one_line_and_exit_2(tmp_path, case):
     data, expected = BAD_FILES[case]
-    result = cli("district", "check", write(tmp_path, data))
-    assert result.code == 2
-    assert result.out == ""
-    lines = result.err.strip().splitlines()
-    assert len(lines) == 1, result.err
+    result = run_cli(["district", "check", write(tmp_path, data)])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: bad.geojson")
     assert expected in lines[0]
-    assert "Traceback" not in result.err
+    assert "Traceback" not in result.stderr
 
 
-def test_missing_file_is_one_line(cli, tmp_path):
-    result = cli("district", "check", tmp_path / "nope.geojson")
-    assert result.code == 2 and "no such file" in result.err and len(result.err.splitlines()) == 1
-
-
-def test_grid_command_makes_a_valid_sample(cli, tmp_path):
-    out = tmp_path / "grid.geojson"
-    result = cli(
-        "district", "grid", SHARED_DATA / "district-boundary.geojson", "--cells", "60", "-o", out
+def test_missing_file_is_one_line(tmp_path):
+    result = run_cli(["district", "check", tmp_path / "nope.geojson"])
+    assert (
+        result.exit_code == 2
+        and "no such file" in result.stderr
+        and len(result.stderr.splitlines()) == 1
     )
-    assert result.code == 0, result.err
+
+
+def test_grid_command_makes_a_valid_sample(tmp_path):
+    out = tmp_path / "grid.geojson"
+    result = run_cli(["district", "grid", BOUNDARY, "--cells", "60", "-o", out])
+    assert result.exit_code == 0, result.stderr
     data = json.loads(out.read_text(encoding="utf-8"))
     cells = features("cell", data)
     assert [c["properties"]["id"] for c in cells] == list(range(1, 61))
     assert len(features("district", data)) == 1
-    assert cli("district", "check", out).code == 0
+    assert run_cli(["district", "check", out]).exit_code == 0
 
 
-def test_grid_keeps_other_features(cli, tmp_path):
+def test_grid_keeps_other_features(tmp_path):
     out = tmp_path / "regrid.geojson"
-    assert cli("district", "grid", EXAMPLE_DISTRICT, "--cells", "24", "-o", out).code == 0
+    assert (
+        run_cli(["district", "grid", EXAMPLE_DISTRICT, "--cells", "24", "-o", out]).exit_code == 0
+    )
     data = json.loads(out.read_text(encoding="utf-8"))
     assert len(features("cell", data)) == 24
     for kind in ("key_area", "no_fly", "launch_site", "privacy_zone"):
         assert features(kind, data) == features(kind)
 
 
-def test_show_prints_tables_and_draws_map(cli, tmp_path):
+def test_show_prints_tables_and_draws_map(tmp_path):
     png = tmp_path / "map.png"
-    result = cli("district", "show", EXAMPLE_DISTRICT, "--png", png)
-    assert result.code == 0, result.err
-    assert "riverbank-1" in result.out and "nf-helipad" in result.out and "ls-east" in result.out
+    result = run_cli(["district", "show", EXAMPLE_DISTRICT, "--png", png])
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "riverbank-1" in result.stdout
+        and "nf-helipad" in result.stdout
+        and "ls-east" in result.stdout
+    )
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
 
 

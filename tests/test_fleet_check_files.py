@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from mission.deconflict import check_files, layer_schedule
+from gridpatrol.commands.fleet_files import check_files
+from mission.deconflict import layer_schedule
 from mission.errors import PlanError
 from mission.flight_model import FlightModel
 from mission.formats.qgc_plan import write_plan
@@ -69,18 +70,15 @@ def test_schedule_json_before_and_after_layering(tmp_path, example_district):
 
 
 def test_plan_check_command(tmp_path, example_district, example_district_path):
-    from typer.testing import CliRunner
-
-    from gridpatrol.cli import app
+    from cli_support import run_cli
 
     for sid, m in _meeting(example_district).items():
         write_plan(m, tmp_path / f"{sid}.plan")
-    runner = CliRunner()
     args = ["plan", "check", "--district", str(example_district_path)]
-    met = runner.invoke(app, [*args, f"{tmp_path / 'west.plan'}@0", f"{tmp_path / 'east.plan'}@0"])
+    met = run_cli([*args, f"{tmp_path / 'west.plan'}@0", f"{tmp_path / 'east.plan'}@0"])
     assert met.exit_code == 2 and "sorties east and west lose separation at t=" in met.output
-    apart = runner.invoke(app, [*args, f"{tmp_path / 'west.plan'}@0",
+    apart = run_cli([*args, f"{tmp_path / 'west.plan'}@0",
                                 f"{tmp_path / 'east.plan'}@1800"])  # fmt: skip
     assert apart.exit_code == 0 and apart.output.startswith("separated:")
-    single = runner.invoke(app, [*args, str(tmp_path / "west.plan")])
+    single = run_cli([*args, str(tmp_path / "west.plan")])
     assert single.exit_code == 0 and "OK" in single.output  # one mission: the mission checks

@@ -8,8 +8,8 @@ from shapely.geometry import Polygon
 from mission.errors import MissionError
 from mission.geo import LocalFrame
 from mission.model import District
+from vehicle.autopilots.registry import KNOWN, autopilot_named, autopilot_of_heartbeat
 from vehicle.safety_params import (
-    AUTOPILOTS,
     SafetyConfig,
     fence_radius_m,
     resting_cell_voltage,
@@ -56,12 +56,20 @@ def test_sysid_is_verified_only_when_known():
 
 
 def test_every_rule_cites_its_source_and_reason():
-    for table in AUTOPILOTS.values():
+    for table in (a.safety_rules for a in KNOWN.values()):
         names = [r.name for r in table]
         assert len(names) == len(set(names))
         for rule in table:
             assert rule.source.startswith("ArduPilot ") and "@Param" in rule.source
             assert rule.reason and len(rule.name) <= 16  # MAVLink param_id is 16 chars
+
+
+def test_registry_falls_back_to_unknown():
+    assert autopilot_named("ArduPilot").modes["RTL"] == 6
+    assert autopilot_of_heartbeat(3) is autopilot_named("ardupilot")
+    px4 = autopilot_of_heartbeat(12)
+    assert px4.name == "unknown" and px4.safety_rules == () and px4.modes == {}
+    assert autopilot_named("px4") is px4
 
 
 def test_unknown_autopilot_is_a_one_line_refusal():

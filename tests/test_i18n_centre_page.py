@@ -8,7 +8,6 @@ from conftest import ROOT
 
 from centre.server import CommandCentre
 from centre.store import AlertStore
-from gridpatrol.broker import MosquittoBroker
 from gridpatrol.locale.extract import js_labels
 from telemetry.mqtt import MqttSettings
 
@@ -27,22 +26,21 @@ def browser():
 
 
 @pytest.fixture
-def centre(example_district, tmp_path):
-    with MosquittoBroker(workdir=tmp_path / "broker") as broker:
-        store = AlertStore(tmp_path / "alerts.sqlite")
-        running = CommandCentre(
-            example_district,
-            MqttSettings.from_url(broker.url),
-            store,
-            client_id=f"test-zh-{tmp_path.name[-20:]}",
-            port=0,
-        )
-        running.start()
-        try:
-            yield running, broker
-        finally:
-            running.stop()
-            store.close()
+def centre(example_district, tmp_path, mosquitto):
+    store = AlertStore(tmp_path / "alerts.sqlite")
+    running = CommandCentre(
+        example_district,
+        MqttSettings.from_url(mosquitto.url),
+        store,
+        client_id=f"test-zh-{tmp_path.name[-20:]}",
+        port=0,
+    )
+    running.start()
+    try:
+        yield running, mosquitto
+    finally:
+        running.stop()
+        store.close()
 
 
 def labelled_texts(page) -> dict[str, str]:

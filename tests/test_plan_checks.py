@@ -6,19 +6,16 @@ import dataclasses
 
 import numpy as np
 import pytest
+from cli_support import run_cli
 from conftest import FIXTURES
 from shapely.geometry import LineString, Point
-from typer.testing import CliRunner
 
-from gridpatrol.cli import app
 from mission.checks import check_mission, require_safe
 from mission.coverage.survey import SweepSettings, plan_sweep
 from mission.errors import CheckError
 from mission.flight_model import FlightModel
 from mission.formats.qgc_plan import write_plan
 from mission.model import Cmd, Frame, Mission, MissionItem
-
-runner = CliRunner()
 
 
 def at(d, x, y, cmd=Cmd.NAV_WAYPOINT, alt=60.0, **kw) -> MissionItem:
@@ -127,10 +124,9 @@ def test_cli_check_prints_violations_and_exits_2(
 ):
     good = tmp_path / "good.plan"
     write_plan(sweep, good)
-    r = runner.invoke(app, ["plan", "check", str(good), "--district", str(example_district_path)])
+    r = run_cli(["plan", "check", str(good), "--district", str(example_district_path)])
     assert r.exit_code == 0 and r.output.startswith("good.plan: OK: ")
-    r = runner.invoke(
-        app,
+    r = run_cli(
         [
             "plan",
             "check",
@@ -146,36 +142,36 @@ def test_cli_check_prints_violations_and_exits_2(
 
 
 def test_schedule_check_runs_every_sorties_checks(
-    tmp_path, example_district, example_district_path, cli
+    tmp_path, example_district, example_district_path
 ):
     """Issue 15 item 3: one waypoint moved into a no-fly zone in one sortie of a patrol fails
     the whole schedule (exit 2, the sortie named), as the sortie alone does."""
     import json
 
     out = tmp_path / "patrol"
-    made = cli("plan", "patrol", example_district_path, "-o", out, "--hours", "2", "--seed", "3",
-               "--start", "2026-11-28T08:00:00+08:00")  # fmt: skip
-    assert made.code == 0, made.out + made.err
+    made = run_cli(["plan", "patrol", example_district_path, "-o", out, "--hours", "2",
+                    "--seed", "3", "--start", "2026-11-28T08:00:00+08:00"])  # fmt: skip
+    assert made.exit_code == 0, made.stdout + made.stderr
     args = ("--district", example_district_path)
-    assert cli("plan", "check", out / "schedule.json", *args).code == 0
+    assert run_cli(["plan", "check", out / "schedule.json", *args]).exit_code == 0
     zone = example_district.no_fly[0].shape.representative_point()
     lon, lat = example_district.frame.to_lonlat(zone.x, zone.y)
     plan = out / "s002-drone-2.plan"
     doc = json.loads(plan.read_text())
     doc["mission"]["items"][1]["params"][4:6] = [float(lat), float(lon)]
     plan.write_text(json.dumps(doc))
-    alone = cli("plan", "check", plan, *args)
-    assert alone.code == 2 and "no-fly zone" in alone.out
-    together = cli("plan", "check", out / "schedule.json", *args)
-    assert together.code == 2
-    failures = together.out.splitlines()
+    alone = run_cli(["plan", "check", plan, *args])
+    assert alone.exit_code == 2 and "no-fly zone" in alone.stdout
+    together = run_cli(["plan", "check", out / "schedule.json", *args])
+    assert together.exit_code == 2
+    failures = together.stdout.splitlines()
     assert failures and any(
         line.startswith("s002 (s002-drone-2.plan): item 2") for line in failures
     )
     assert not any(line.startswith(("s001", "s003")) for line in failures)
-    files = cli("plan", "check", f"{plan}@0", f"{out / 's001-drone-1.plan'}@7200", *args)
-    assert files.code == 2 and f"{plan.name}: item 2" in files.out
-    helped = CliRunner().invoke(app, ["plan", "check", "--help"], terminal_width=200)
+    files = run_cli(["plan", "check", f"{plan}@0", f"{out / 's001-drone-1.plan'}@7200", *args])
+    assert files.exit_code == 2 and f"{plan.name}: item 2" in files.stdout
+    helped = run_cli(["plan", "check", "--help"], env={"COLUMNS": "200"})
     assert "schedule or FILE@START missions, each sortie and their separation" in " ".join(
-        helped.output.split()
+        helped.stdout.split()
     )

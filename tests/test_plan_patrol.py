@@ -10,11 +10,10 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from cli_support import run_cli
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from gridpatrol.cli import app
 from mission.checks import check_mission
 from mission.errors import PlanError
 from mission.flight_model import FlightModel
@@ -25,7 +24,6 @@ from mission.schedule import area_stats, read_schedule, return_time_entropy, rev
 from mission.sortie import route_to_mission
 
 START = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
-runner = CliRunner()
 
 
 def patrol(district, hours=6.0, drones=2, seed=1, **kw):
@@ -107,8 +105,7 @@ def test_patrols_are_irregular_where_limits_allow(example_district):
 
 
 def _run(district_path, out, *extra):
-    r = runner.invoke(
-        app,
+    r = run_cli(
         [
             "plan",
             "patrol",

@@ -28,11 +28,11 @@ from mission.model import District, Mission
 from mission.sortie import Orbit, Route, Waypoint, route_to_mission
 from sim.sitl import MISSING_SITL, Sitl, find_sitl, home_at_site
 from telemetry.normalise import NormaliseConfig, Normaliser
-from vehicle.commands import COPTER_MODES
+from vehicle.commands import COPTER_MODES, Vehicle
 from vehicle.link import open_link
 from vehicle.params import ParamClient, apply_sortie_safety, format_rows, require_confirmed
 from vehicle.safety_params import BatteryConfig, ParamType, safety_config_for, safety_settings
-from vehicle.transfer import Target, Vehicle, upload_verified
+from vehicle.transfer import Target, upload_verified
 
 pytestmark = [
     pytest.mark.sitl,

@@ -9,9 +9,8 @@ import time
 
 import pytest
 import sitl_fixtures
-from typer.testing import CliRunner
+from cli_support import run_cli
 
-from gridpatrol.cli import app
 from sim.errors import SimError
 from sim.sitl import Sitl, find_defaults, find_sitl, home_at_site, state_dir, stop_instance
 
@@ -95,12 +94,12 @@ def test_sitl_start_and_stop_commands(sitl, example_district_path, tmp_path, mon
     """A second, short-lived instance beside the session's vehicle."""
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
     args = ["sitl", "start", "--district", str(example_district_path), "--site", "ls-east"]
-    run = CliRunner().invoke(app, [*args, "--speedup", "10", "--instance", "9"])
-    assert run.exit_code == 0, f"{run.output} {run.exception}"
+    run = run_cli([*args, "--speedup", "10", "--instance", "9"])
+    assert run.exit_code == 0, run.output
     assert "ready at" in run.output and "udpin:127.0.0.1:14640" in run.output
     pid = int((state_dir(9) / "state.json").read_text().split('"pid": ')[1].split(",")[0])
-    run = CliRunner().invoke(app, ["sitl", "stop", "--instance", "9"])
-    assert run.exit_code == 0, f"{run.output} {run.exception}"
+    run = run_cli(["sitl", "stop", "--instance", "9"])
+    assert run.exit_code == 0, run.output
     time.sleep(0.2)
     assert not os.path.exists(f"/proc/{pid}") or "Z" in open(f"/proc/{pid}/stat").read().split()[2]
     assert sitl._proc.poll() is None  # the session's vehicle is untouched

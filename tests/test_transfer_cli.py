@@ -7,11 +7,10 @@ import subprocess
 import sys
 
 import pytest
+from cli_support import run_cli
 from scripted_peer import Knobs, ScriptedVehicle
 from sitl_fixtures import patrol_sortie
-from typer.testing import CliRunner
 
-from gridpatrol.cli import app
 from mission.formats import read_mission, write_mission
 from vehicle.transfer import MissionType, manifest_sha256
 
@@ -32,8 +31,7 @@ def test_upload_checks_uploads_verifies_and_download_reads_back(
     plan = tmp_path / "sortie.plan"
     write_mission(mission, plan)
     digest = manifest_sha256(read_mission(plan))
-    run = CliRunner().invoke(
-        app,
+    run = run_cli(
         ["upload", str(plan), "--connect", peer.url, "--district", str(example_district_path)]
         + PACK,
     )
@@ -52,7 +50,7 @@ def test_upload_checks_uploads_verifies_and_download_reads_back(
     assert peer.knobs.params["RTL_ALT"][0] == layer_cm
 
     out = tmp_path / "back.plan"
-    run = CliRunner().invoke(app, ["download", "--connect", peer.url, "-o", str(out)])
+    run = run_cli(["download", "--connect", peer.url, "-o", str(out)])
     assert run.exit_code == 0, run.output
     assert f"manifest sha256 {digest}" in run.output
     assert manifest_sha256(read_mission(out)) == digest
@@ -83,11 +81,9 @@ def test_upload_refuses_an_unsafe_mission_before_the_vehicle_hears_of_it(
 def test_upload_without_a_district_refuses(peer, example_district, tmp_path):
     plan = tmp_path / "sortie.plan"
     write_mission(patrol_sortie(example_district), plan)
-    run = CliRunner(env={"GRIDPATROL_DISTRICT": ""}).invoke(
-        app, ["upload", str(plan), "--connect", peer.url]
-    )
-    assert run.exit_code != 0
-    assert "needs --district" in str(run.exception)
+    run = run_cli(["upload", str(plan), "--connect", peer.url], env={"GRIDPATROL_DISTRICT": ""})
+    assert run.exit_code == 2
+    assert "needs --district" in run.stderr
     assert peer.received == []
 
 
@@ -98,8 +94,7 @@ def test_upload_refuses_when_the_vehicle_keeps_another_safety_value(
     with ScriptedVehicle(Knobs(hold_params={"FENCE_ACTION": 0})) as vehicle:
         plan = tmp_path / "sortie.plan"
         write_mission(patrol_sortie(example_district), plan)
-        run = CliRunner().invoke(
-            app,
+        run = run_cli(
             [
                 "upload",
                 str(plan),
@@ -110,8 +105,8 @@ def test_upload_refuses_when_the_vehicle_keeps_another_safety_value(
                 *PACK,
             ],
         )
-        assert run.exit_code != 0
-        assert "FENCE_ACTION" in str(run.exception)
+        assert run.exit_code == 2
+        assert "FENCE_ACTION" in run.stderr.splitlines()[-1]
         assert any(
             "FENCE_ACTION" in line and "MISMATCH" in line for line in run.output.splitlines()
         )
@@ -125,10 +120,11 @@ def test_fly_refuses_to_arm_when_safety_parameters_changed_after_upload(
         plan = tmp_path / "sortie.plan"
         write_mission(patrol_sortie(example_district), plan)
         district = ["--district", str(example_district_path), *PACK]
-        run = CliRunner().invoke(app, ["upload", str(plan), "--connect", vehicle.url, *district])
+        run = run_cli(["upload", str(plan), "--connect", vehicle.url, *district])
         assert run.exit_code == 0, run.output
         vehicle.knobs.params["FS_GCS_ENABLE"] = (0.0, vehicle.knobs.params["FS_GCS_ENABLE"][1])
-        run = CliRunner().invoke(app, ["fly", "--connect", vehicle.url, "--yes", *district])
-        assert run.exit_code != 0
-        assert "FS_GCS_ENABLE" in str(run.exception)
-        assert 400 not in vehicle.commands  # never armed (MAV_CMD_COMPONENT_ARM_DISARM)
+        received = len(vehicle.received)
+        run = run_cli(["fly", "--connect", vehicle.url, "--yes", *district])
+        assert run.exit_code == 2
+        assert "FS_GCS_ENABLE" in run.stderr.splitlines()[-1]
+        assert "COMMAND_LONG" not in vehicle.received[received:]

@@ -6,6 +6,7 @@ import pytest
 from scripted_peer import HOME, Knobs, ScriptedVehicle
 
 from mission.model import Fence, FenceCircle, FencePolygon, Mission, MissionItem, RallyPoint
+from vehicle.commands import set_current
 from vehicle.errors import TransferError
 from vehicle.link import open_link
 from vehicle.transfer import (
@@ -18,7 +19,6 @@ from vehicle.transfer import (
     download_mission,
     manifest_sha256,
     result_name,
-    set_current,
     upload,
     upload_verified,
     wire_items,

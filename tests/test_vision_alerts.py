@@ -15,11 +15,10 @@ from mission.district import CellIndex
 from sim.footage import FootageSpec, Renderer, Target, WaypointFlight, write_tlog
 from vision.alerts import Alert, EvidenceStore
 from vision.config import load_config
-from vision.detectors import build_detectors
 from vision.detectors.base import Detection
 from vision.geotag import GroundFix
-from vision.pipeline import Pipeline
 from vision.pose import read_tlog_track
+from vision.run import flag_frames, vision_pipeline
 from vision.source import Frame
 from vision.tracker import Observation, Tracker
 
@@ -102,24 +101,18 @@ def test_one_object_seen_for_ten_seconds_gives_one_alert(example_district, tmp_p
     renderer, poses = _hover_over_walker(example_district, tmp_path)
     sink = Collect()
     config = CONFIG.with_changes(tracker={"update_every_s": 4.0})
-    pipe = Pipeline(
-        district=example_district,
-        config=config,
-        detectors=build_detectors(["activity", "bloom"], config),
-        poses=poses,
-        sink=sink,
-        evidence=EvidenceStore(tmp_path / "ev"),
-        cells=CellIndex(example_district),
-        clock=lambda: 1_780_000_000.0,
-    )
-    for fr in renderer.frames():
-        pipe.process(Frame(fr.index, fr.time, fr.image))
+    pipe = vision_pipeline(
+        example_district, config, detectors=["activity", "bloom"], poses=poses, sink=sink,
+        evidence_dir=tmp_path / "ev", clock=lambda: 1_780_000_000.0,
+    )  # fmt: skip
+    rendered = list(renderer.frames())
+    flag_frames(pipe, (Frame(fr.index, fr.time, fr.image) for fr in rendered))
     assert pipe.stats.detections["activity"] >= 60  # seen in most of the 100 frames
     assert len({a.id for a in sink.alerts}) == 1
     assert pipe.stats.alerts == 1 and pipe.stats.updates >= 1
     first, last = sink.alerts[0], sink.alerts[-1]
     assert last.sightings > first.sightings
-    truth = fr.truth[0]
+    truth = rendered[-1].truth[0]
     x, y = example_district.frame.to_metric(last.lon, last.lat)
     assert np.hypot(x - truth["x"], y - truth["y"]) < last.uncertainty_m
     assert last.cell == int(CellIndex(example_district).lookup(truth["lon"], truth["lat"])[0])

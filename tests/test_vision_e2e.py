@@ -9,9 +9,8 @@ import time
 from datetime import datetime
 
 import paho.mqtt.client as mqtt
-from typer.testing import CliRunner
+from cli_support import run_cli
 
-from gridpatrol.cli import app
 from mission.district import CellIndex
 from sim.scoring import alert_is_right
 
@@ -32,10 +31,8 @@ def _subscribe(port: int):
 def test_synthetic_flight_alerts_arrive_in_mosquitto_with_the_right_cells(
     mosquitto, example_district_path, example_district, tmp_path
 ):
-    runner = CliRunner()
     out = tmp_path / "footage"
-    r = runner.invoke(
-        app,
+    r = run_cli(
         [
             "sim",
             "footage",
@@ -62,8 +59,7 @@ def test_synthetic_flight_alerts_arrive_in_mosquitto_with_the_right_cells(
     assert r.exit_code == 0, r.output
     client, got = _subscribe(mosquitto.port)
     try:
-        r = runner.invoke(
-            app,
+        r = run_cli(
             [
                 "vision",
                 "--video",

@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 
 import cv2
+from cli_support import run_cli
 from conftest import FIXTURES
-from typer.testing import CliRunner
 
-from gridpatrol.cli import app
 from mission.formats import write_mission
 from mission.model import Cmd, Mission, MissionItem
-from sim.errors import SimError
 from vision.pose import read_tlog_track
 from vision.source import mp4_creation_time
 
@@ -20,7 +18,7 @@ ARGS = ["--seconds", "3", "--fps", "5", "--width", "320", "--height", "180"]
 
 def _footage(tmp_path, name, *extra):
     out = tmp_path / name
-    r = CliRunner().invoke(app, ["sim", "footage", "-o", str(out), *ARGS, *extra])
+    r = run_cli(["sim", "footage", "-o", str(out), *ARGS, *extra])
     assert r.exit_code == 0, r.output
     return out
 
@@ -70,8 +68,7 @@ def test_recorded_sitl_flight_is_followed_from_take_off(tmp_path, example_distri
 
 
 def test_mission_and_tlog_together_are_refused(tmp_path, example_district_path):
-    r = CliRunner().invoke(
-        app,
+    r = run_cli(
         [
             "sim",
             "footage",
@@ -85,5 +82,5 @@ def test_mission_and_tlog_together_are_refused(tmp_path, example_district_path):
             "b",
         ],
     )
-    assert isinstance(r.exception, SimError)
-    assert str(r.exception) == "give --mission or --tlog, not both"
+    assert r.exit_code == 2
+    assert r.stderr == "error: give --mission or --tlog, not both\n"

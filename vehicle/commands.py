@@ -15,7 +15,11 @@ from dataclasses import dataclass
 
 from pymavlink.dialects.v20 import ardupilotmega as apm
 
+from vehicle.autopilots.ardupilot import COPTER_MODES
 from vehicle.errors import TransferError
+from vehicle.heartbeat import is_vehicle
+from vehicle.intervals import MAV_CMD_SET_MESSAGE_INTERVAL, interval_requests
+from vehicle.signing import signing_timestamp
 from vehicle.transfer.protocol import (
     RETRIES,
     TIMEOUT_S,
@@ -28,6 +32,7 @@ from vehicle.transfer.protocol import (
 
 __all__ = [
     "find_vehicle",
+    "set_current",
     "sign_vehicle",
     "Vehicle",
     "CommandError",
@@ -37,16 +42,12 @@ __all__ = [
     "EKF_CONST_POS",
 ]
 
-COPTER_MODES = {"STABILIZE": 0, "AUTO": 3, "GUIDED": 4, "LOITER": 5, "RTL": 6, "LAND": 9,
-                "BRAKE": 17, "SMART_RTL": 21}  # fmt: skip
 EKF_POS_ABS = 0x10  # EKF_POS_HORIZ_ABS: an absolute horizontal position
 EKF_CONST_POS = 0x80  # EKF_CONST_POS_MODE: still dead-reckoning from a constant position
 _ARMED = 0x80  # MAV_MODE_FLAG_SAFETY_ARMED
 _IN_PROGRESS = 5
 _UNSUPPORTED = 3
 _ON_GROUND = 1  # MAV_LANDED_STATE_ON_GROUND
-_NO_AUTOPILOT = 8  # MAV_AUTOPILOT_INVALID: ground stations, gimbals, ...
-_NOT_VEHICLES = {6, 18, 26, 27}  # GCS, onboard controller, gimbal, ADSB
 
 
 class CommandError(TransferError):
@@ -85,14 +86,17 @@ def find_vehicle(
     deadline = clock() + timeout_s
     while (remaining := deadline - clock()) > 0:
         msg = link.recv(remaining)
-        if msg is None or msg.get_type() != "HEARTBEAT":
-            continue
-        if msg.autopilot != _NO_AUTOPILOT and msg.type not in _NOT_VEHICLES:
+        if msg is not None and is_vehicle(msg):
             return Target(msg.get_srcSystem(), msg.get_srcComponent())
     raise TransferTimeout(
         f"no vehicle heartbeat within {timeout_s:g} s; check the connection string, that the "
         "vehicle is powered, and the signing key if the link is signed"
     )
+
+
+def set_current(link: MessageLink, seq: int, *, target: Target = VEHICLE, **options) -> None:
+    """Make mission item ``seq`` the vehicle's current item."""
+    Vehicle(link, target, **options).set_current(seq)
 
 
 def sign_vehicle(
@@ -184,10 +188,12 @@ class Vehicle:
 
     def request_telemetry(self, rate_hz: float = 5.0) -> None:
         """Ask for the messages ``wait_armable`` and ``watch`` read (ArduPilot sends few unasked)."""
-        interval_us = 1e6 / rate_hz
-        # GPS_RAW_INT, GLOBAL_POSITION_INT, EKF, EXTENDED_SYS_STATE, SYS_STATUS, MISSION_CURRENT
-        for msg_id in (24, 33, 193, 245, 1, 42):
-            self.command(511, msg_id, interval_us, accept_unsupported=True)
+        names = ("GPS_RAW_INT", "GLOBAL_POSITION_INT", "EKF_STATUS_REPORT", "EXTENDED_SYS_STATE")
+        wanted = dict.fromkeys((*names, "SYS_STATUS", "MISSION_CURRENT"), rate_hz)
+        for req in interval_requests(wanted):
+            self.command(
+                MAV_CMD_SET_MESSAGE_INTERVAL, req.msg_id, req.interval_us, accept_unsupported=True
+            )
 
     def wait_armable(self, timeout_s: float) -> None:
         """Until GPS has a 3D fix and the EKF an absolute position; say what is missing if not."""
@@ -247,7 +253,7 @@ class Vehicle:
         """
         if len(key) != 32:
             raise TransferError("a MAVLink signing key is 32 bytes; check the key file")
-        stamp = timestamp if timestamp is not None else int((time.time() - 1420070400) * 1e5)
+        stamp = timestamp if timestamp is not None else signing_timestamp()
         t = self.target
         self.ex.send(self.link.mav.setup_signing_encode(t.system, t.component, key, stamp))
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from vehicle.decode import Decoder, new_mav
 from vehicle.errors import LinkError
+from vehicle.signing import signing_timestamp
 from vehicle.tlog import RotatingTlogWriter
 from vehicle.transports import Pace, Transport, transport_for
 from vehicle.transports.replay import TlogReplay
@@ -77,7 +78,7 @@ class Link:
             self.mav.signing.secret_key = signing_key
             self.mav.signing.sign_outgoing = True
             self.mav.signing.link_id = 1
-            self.mav.signing.timestamp = int((time.time() - 1420070400) * 100000)
+            self.mav.signing.timestamp = signing_timestamp()
             self.mav.signing.allow_unsigned_callback = _refuse_unsigned
         self.decoder = Decoder(self.mav)
         self._pending: deque[Any] = deque()

@@ -17,10 +17,10 @@ import struct
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from mission.model import District, Mission
+from vehicle.autopilots.base import Encoding
 from vehicle.errors import TransferError
 from vehicle.safety_params import ParamType, Setting, safety_config_for, safety_settings
 from vehicle.transfer.protocol import VEHICLE, Exchange, MessageLink, Target
@@ -53,13 +53,6 @@ _INT_FORMATS = {
     ParamType.UINT32: "<I",
     ParamType.INT32: "<i",
 }
-
-
-class Encoding(StrEnum):
-    """How integer parameters travel in the float field of PARAM_SET / PARAM_VALUE."""
-
-    CAST = "cast"  # ArduPilot: the integer's value as a float
-    BYTEWISE = "bytewise"  # PX4: the integer's bytes in the float's place
 
 
 def _f32(x: float) -> float:

@@ -1,8 +1,9 @@
 """The ``.tlog`` file format: each record is an 8-byte big-endian µs epoch timestamp + one packet.
 
 ``TlogReader`` splits a file into (timestamp, packet) records by the MAVLink header's length, and
-resynchronises on damaged records instead of giving up. ``RotatingTlogWriter`` records a link's
-traffic into size-bounded files, so a long patrol day never fills one unbounded file.
+resynchronises on damaged records instead of giving up. ``tlog_record`` is the one place a record
+is packed: ``TlogWriter`` writes one file (a rendered flight), ``RotatingTlogWriter`` records a
+link's traffic into size-bounded files, so a long patrol day never fills one unbounded file.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["TlogReader", "RotatingTlogWriter", "frame_length"]
+__all__ = ["TlogReader", "TlogWriter", "RotatingTlogWriter", "frame_length", "tlog_record"]
 
 _TS = struct.Struct(">Q")
 _PLAUSIBLE_S = 86400.0 * 365
@@ -29,6 +30,31 @@ def frame_length(buf: bytes | bytearray, i: int) -> int:
     if magic == 0xFE:
         return buf[i + 1] + 8
     return 0
+
+
+def tlog_record(packet: bytes | bytearray, ts: float) -> bytes:
+    """One ``.tlog`` record: ``ts`` (epoch seconds) as big-endian µs, then the packet."""
+    return _TS.pack(int(round(ts * 1e6))) + bytes(packet)
+
+
+class TlogWriter:
+    """Writes timestamped packets to one ``.tlog`` file; use it as a context manager."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._fh: BinaryIO = self.path.open("wb")
+
+    def write(self, packet: bytes | bytearray, ts: float) -> None:
+        self._fh.write(tlog_record(packet, ts))
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> TlogWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class TlogReader:
@@ -137,7 +163,7 @@ class RotatingTlogWriter:
         self._size = 0
 
     def write(self, packet: bytes | bytearray, ts: float | None = None) -> None:
-        record = _TS.pack(int((self.clock() if ts is None else ts) * 1e6)) + bytes(packet)
+        record = tlog_record(packet, self.clock() if ts is None else ts)
         if self._fh is None or self._size + len(record) > self.max_bytes:
             self._roll()
         assert self._fh is not None

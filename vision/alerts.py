@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from telemetry.topics import alert_topic
 from vision.errors import VisionError
 
 __all__ = [
@@ -34,15 +35,7 @@ __all__ = [
     "MqttAlertSink",
     "JsonlAlertSink",
     "alert_topic",
-    "ALERT_TOPIC_ROOT",
 ]
-
-ALERT_TOPIC_ROOT = "gridpatrol/v1/alerts/cells"
-
-
-def alert_topic(cell: int) -> str:
-    """``gridpatrol/v1/alerts/cells/<cell>``; cell 0 is "outside every cell"."""
-    return f"{ALERT_TOPIC_ROOT}/{cell}"
 
 
 class EvidenceImage(BaseModel):

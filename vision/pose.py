@@ -8,7 +8,6 @@ of the telemetry bridge (``LivePoseFeed``).
 
 from __future__ import annotations
 
-import json
 import threading
 from bisect import bisect_left
 from dataclasses import dataclass
@@ -16,7 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from pydantic import ValidationError
 
+from telemetry.records import Attitude as AttitudeRecord
+from telemetry.records import Position as PositionRecord
+from telemetry.records import parse_record
 from vision.camera import Attitude
 from vision.errors import VisionError
 
@@ -166,21 +169,26 @@ class LivePoseFeed:
         self.url = broker
         self.vehicle = vehicle
         self.track = track if track is not None else PoseTrack()
+        self.rejected = 0
         self._client = None
 
     def handle(self, topic: str, payload: bytes) -> None:
+        """One MQTT message, read through the bridge's record models. A payload that does not
+        validate, or whose kind is not its topic's, is counted in ``rejected``; other vehicles'
+        records (when ``vehicle`` is set) and other kinds are not poses and are passed over."""
         try:
-            rec = json.loads(payload)
-        except ValueError:
+            rec = parse_record(payload)
+        except ValidationError:
+            self.rejected += 1
             return
-        if topic.endswith("/position") and "lat" in rec:
-            self.track.add_position(
-                rec["wall_time"], rec["lat"], rec["lon"], rec["alt_msl_m"], rec["alt_rel_m"]
-            )
-        elif topic.endswith("/attitude") and "roll_deg" in rec:
-            self.track.add_attitude(
-                rec["wall_time"], rec["roll_deg"], rec["pitch_deg"], rec["yaw_deg"]
-            )
+        if not topic.endswith(f"/{rec.kind}"):
+            self.rejected += 1
+        elif self.vehicle and rec.vehicle != self.vehicle:
+            return
+        elif isinstance(rec, PositionRecord):
+            self.track.add_position(rec.wall_time, rec.lat, rec.lon, rec.alt_msl_m, rec.alt_rel_m)
+        elif isinstance(rec, AttitudeRecord):
+            self.track.add_attitude(rec.wall_time, rec.roll_deg, rec.pitch_deg, rec.yaw_deg)
 
     def start(self) -> LivePoseFeed:
         from telemetry.mqtt import MqttSettings, make_client, vehicle_topic

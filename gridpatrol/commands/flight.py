@@ -15,7 +15,8 @@ from typing import Annotated, Any
 
 import typer
 
-from gridpatrol.commands.options import Crs
+from gridpatrol.commands.options import Ceiling, Crs, Reserve
+from mission.limits import CEILING_M, GCS_TIMEOUT_S, ITEM_LIMIT, RESERVE, reserve_fraction
 
 __all__ = ["register"]
 
@@ -43,9 +44,6 @@ Timeout = Annotated[
 TargetSystem = Annotated[
     int, typer.Option("--target-system", help="Vehicle system id to set a signing key on.")
 ]
-Reserve = Annotated[
-    float, typer.Option("--reserve", help="Battery reserve fraction the failsafes keep.")
-]
 GcsTimeout = Annotated[
     float, typer.Option("--gcs-timeout", help="Seconds without the ground link before RTL.")
 ]
@@ -70,7 +68,6 @@ ConsumptionFrom = Annotated[
     ),
 ]
 BatteryCells = Annotated[int, typer.Option("--battery-cells", help="Pack cells in series.")]
-Ceiling = Annotated[float, typer.Option("--ceiling-m", help="Altitude ceiling above ground (m).")]
 DistrictOption = Annotated[
     Path | None, typer.Option("--district", help="District file the checks use.")
 ]
@@ -86,8 +83,9 @@ def _vehicle(
     the SETUP_SIGNING, and one without a key accepts it as well (it checks no signatures yet);
     from then on unsigned messages from the vehicle are refused by the link.
     """
+    from vehicle.commands import find_vehicle, sign_vehicle
     from vehicle.link import open_link, read_signing_key
-    from vehicle.transfer import Target, find_vehicle, sign_vehicle
+    from vehicle.transfer import Target
 
     key = read_signing_key(signing_key) if signing_key is not None else None
     link = open_link(url, signing_key=key)
@@ -125,7 +123,7 @@ def _sortie_plan(
         consumption = learn_consumption(consumption_from)
     return SortiePlan(
         consumption=consumption,
-        reserve=reserve,
+        reserve=reserve_fraction(reserve),
         ceiling_m=ceiling_m,
         gcs_timeout_s=gcs_timeout_s,
         battery_mah=battery_mah,
@@ -153,12 +151,12 @@ def upload(
     mission_file: Annotated[Path, typer.Argument(help="Mission file (.plan, .waypoints).")],
     connect: Connect,
     district: DistrictOption = None,
-    ceiling_m: Ceiling = 120.0,
+    ceiling_m: Ceiling = CEILING_M,
     item_limit: Annotated[
         int, typer.Option("--item-limit", help="Mission items the vehicle holds, if it won't say.")
-    ] = 700,
-    reserve: Reserve = 0.20,
-    gcs_timeout_s: GcsTimeout = 5.0,
+    ] = ITEM_LIMIT,
+    reserve: Reserve = RESERVE,
+    gcs_timeout_s: GcsTimeout = GCS_TIMEOUT_S,
     battery_mah: BatteryMah = None,
     battery_cells: BatteryCells = 3,
     consumption_mah_per_min: ConsumptionRate = None,
@@ -244,9 +242,9 @@ def fly(
         ),
     ] = 20.0,
     district: DistrictOption = None,
-    ceiling_m: Ceiling = 120.0,
-    reserve: Reserve = 0.20,
-    gcs_timeout_s: GcsTimeout = 5.0,
+    ceiling_m: Ceiling = CEILING_M,
+    reserve: Reserve = RESERVE,
+    gcs_timeout_s: GcsTimeout = GCS_TIMEOUT_S,
     battery_mah: BatteryMah = None,
     battery_cells: BatteryCells = 3,
     consumption_mah_per_min: ConsumptionRate = None,

@@ -3,13 +3,40 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from gridpatrol.commands.options import Crs, OutputCrs
+from gridpatrol.commands.options import (
+    Alt,
+    Ceiling,
+    Climb,
+    Crs,
+    Cruise,
+    Descent,
+    Endurance,
+    ItemLimit,
+    Margin,
+    OutputCrs,
+    Reserve,
+    Swap,
+)
+from mission.limits import (
+    CEILING_M,
+    CLIMB_MPS,
+    CRUISE_MPS,
+    DESCENT_MPS,
+    ENDURANCE_MIN,
+    ITEM_LIMIT,
+    NO_FLY_MARGIN_M,
+    PATROL_ALT_M,
+    RESERVE,
+    SWAP_MIN,
+    reserve_fraction,
+)
 
 __all__ = ["register"]
 
@@ -19,16 +46,6 @@ plan_app = typer.Typer(
 )
 
 DistrictArg = Annotated[Path, typer.Argument(help="District GeoJSON file.")]
-Alt = Annotated[float, typer.Option("--alt", help="Altitude above the launch site, m.")]
-Ceiling = Annotated[float, typer.Option("--ceiling", help="Altitude ceiling above ground, m.")]
-Margin = Annotated[float, typer.Option("--margin", help="Clearance kept from no-fly zones, m.")]
-Endurance = Annotated[float, typer.Option("--endurance-min", help="Battery endurance, minutes.")]
-Reserve = Annotated[float, typer.Option("--reserve", help="Battery reserve kept: 0.2 or 20 (%).")]
-Cruise = Annotated[float, typer.Option("--cruise", help="Cruise speed, m/s.")]
-Swap = Annotated[float, typer.Option("--swap-min", help="Battery swap time, minutes.")]
-Climb = Annotated[float, typer.Option("--climb", help="Climb rate, m/s.")]
-Descent = Annotated[float, typer.Option("--descent", help="Descent rate, m/s.")]
-ItemLimit = Annotated[int, typer.Option("--item-limit", help="Vehicle mission item limit.")]
 
 
 def _flight_model(
@@ -42,8 +59,7 @@ def _flight_model(
     from mission.errors import PlanError
     from mission.flight_model import FlightModel
 
-    if 1 <= reserve < 100:  # "--reserve 20" means 20 %
-        reserve /= 100
+    reserve = reserve_fraction(reserve)  # "--reserve 20" means 20 %
     if min(endurance, cruise, climb, descent) <= 0 or not 0 <= reserve < 1 or swap < 0:
         raise PlanError(
             "--endurance-min, --cruise, --climb and --descent must be positive, --reserve in "
@@ -75,9 +91,9 @@ def sweep(
         float | None, typer.Option(help="Line spacing, m (else from camera).")
     ] = None,
     angle: Annotated[float | None, typer.Option(help="Sweep bearing, degrees from north.")] = None,
-    alt: Alt = 60.0,
-    ceiling: Ceiling = 120.0,
-    margin: Margin = 15.0,
+    alt: Alt = PATROL_ALT_M,
+    ceiling: Ceiling = CEILING_M,
+    margin: Margin = NO_FLY_MARGIN_M,
     side_overlap: Annotated[float, typer.Option(help="Side overlap of images, 0-1.")] = 0.70,
     front_overlap: Annotated[float, typer.Option(help="Front overlap of images, 0-1.")] = 0.80,
     sensor_w: Annotated[float, typer.Option(help="Sensor width, mm.")] = 13.2,
@@ -86,12 +102,12 @@ def sweep(
     image_w: Annotated[int, typer.Option(help="Image width, px.")] = 5472,
     image_h: Annotated[int, typer.Option(help="Image height, px.")] = 3648,
     launch: Annotated[str | None, typer.Option(help="Launch site id (default: nearest).")] = None,
-    endurance_min: Endurance = 25.0,
-    reserve: Reserve = 0.20,
-    cruise: Cruise = 10.0,
-    climb: Climb = 2.5,
-    descent: Descent = 1.5,
-    item_limit: ItemLimit = 700,
+    endurance_min: Endurance = ENDURANCE_MIN,
+    reserve: Reserve = RESERVE,
+    cruise: Cruise = CRUISE_MPS,
+    climb: Climb = CLIMB_MPS,
+    descent: Descent = DESCENT_MPS,
+    item_limit: ItemLimit = ITEM_LIMIT,
     crs: Crs = None,
     output_crs: OutputCrs = "wgs84",
 ) -> None:
@@ -156,34 +172,23 @@ def patrol(
     start: Annotated[
         datetime | None, typer.Option(help="Horizon start, ISO time (default: next full hour).")
     ] = None,
-    alt: Alt = 60.0,
-    ceiling: Ceiling = 120.0,
-    margin: Margin = 15.0,
-    endurance_min: Endurance = 25.0,
-    reserve: Reserve = 0.20,
-    cruise: Cruise = 10.0,
-    climb: Climb = 2.5,
-    descent: Descent = 1.5,
-    swap_min: Swap = 5.0,
+    alt: Alt = PATROL_ALT_M,
+    ceiling: Ceiling = CEILING_M,
+    margin: Margin = NO_FLY_MARGIN_M,
+    endurance_min: Endurance = ENDURANCE_MIN,
+    reserve: Reserve = RESERVE,
+    cruise: Cruise = CRUISE_MPS,
+    climb: Climb = CLIMB_MPS,
+    descent: Descent = DESCENT_MPS,
+    swap_min: Swap = SWAP_MIN,
     crs: Crs = None,
 ) -> None:
     """Plan irregular patrols over the key areas: schedule.json, one .plan per sortie, timeline."""
-    import random
-
     from gridpatrol.i18n import pictures
-    from mission.checks import require_safe
-    from mission.deconflict import layer_schedule
-    from mission.errors import PlanError
     from mission.formats.district_geojson import load_district
-    from mission.formats.qgc_plan import write_plan
     from mission.formats.timeline import write_timeline
-    from mission.patrol.base import PatrolProblem
-    from mission.patrol.randomized import RandomizedPatrol
-    from mission.schedule import area_stats, write_schedule
-    from mission.sortie import route_to_mission
+    from mission.patrol.service import plan_patrol, write_patrol
 
-    if hours <= 0 or drones < 1:
-        raise PlanError("--hours must be positive and --drones at least 1")
     district = load_district(district_file, crs=crs)
     fm = _flight_model(endurance_min, reserve, cruise, climb, descent, swap_min)
     if start is None:
@@ -191,37 +196,32 @@ def patrol(
         start = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     elif start.tzinfo is None:
         start = start.astimezone()
-    problem = PatrolProblem(district, hours, drones, start, fm, alt, ceiling, margin)
-    rng = random.Random(seed) if seed is not None else random.SystemRandom()
-    plan = RandomizedPatrol(rng, seed).plan(problem)
-    # Concurrent sorties on their own altitude (and RTL) layers, proven separated (issue 7).
-    planned = {
-        s.id: route_to_mission(plan.routes[s.id], district, s.alt_m, cruise)
-        for s in plan.schedule.sorties
-    }
-    schedule, missions = layer_schedule(
-        plan.schedule, planned, speeds=fm, district=district, ceiling_m=ceiling, seed=seed or 0
-    )
-    out.mkdir(parents=True, exist_ok=True)
-    for s in schedule.sorties:
-        mission = missions[s.id]
-        require_safe(mission, district, ceiling_m=ceiling, margin_m=margin, flight_model=fm)
-        write_plan(mission, out / s.plan)
-    write_schedule(schedule, out / "schedule.json")
+    plan = plan_patrol(
+        district, hours=hours, drones=drones, start=start, flight_model=fm, alt_m=alt,
+        ceiling_m=ceiling, margin_m=margin, seed=seed,
+    )  # fmt: skip
+    write_patrol(plan, out)
     with pictures():
-        write_timeline(schedule, out / "timeline.png")
-    typer.echo(f"{'area':<16}{'limit':>7}{'visits':>8}{'worst':>8}{'mean':>8}{'entropy':>9}")
-    for a in area_stats(schedule):
-        # One visit in the horizon has no gap between visits to average.
-        mean = f"{'-':>8}" if math.isnan(a.mean_min) else f"{a.mean_min:>7.1f}m"
-        typer.echo(
-            f"{a.area:<16}{a.limit_min:>6.0f}m{a.visits:>8}{a.worst_min:>7.1f}m"
-            f"{mean}{a.entropy_bits:>7.2f} b"
-        )
+        write_timeline(plan.schedule, out / "timeline.png")
+    echo_area_table(plan.schedule, typer.echo)
     typer.echo(
         f"wrote {out / 'schedule.json'}, {len(plan.schedule.sorties)} sortie plans and "
         f"{out / 'timeline.png'}"
     )
+
+
+def echo_area_table(schedule, echo: Callable[[str], None]) -> None:
+    """Print the per-area summary a planner reads after ``plan patrol`` (the demo prints it too)."""
+    from mission.schedule import area_stats
+
+    echo(f"{'area':<16}{'limit':>7}{'visits':>8}{'worst':>8}{'mean':>8}{'entropy':>9}")
+    for a in area_stats(schedule):
+        # One visit in the horizon has no gap between visits to average.
+        mean = f"{'-':>8}" if math.isnan(a.mean_min) else f"{a.mean_min:>7.1f}m"
+        echo(
+            f"{a.area:<16}{a.limit_min:>6.0f}m{a.visits:>8}{a.worst_min:>7.1f}m"
+            f"{mean}{a.entropy_bits:>7.2f} b"
+        )
 
 
 @plan_app.command("check")
@@ -235,14 +235,14 @@ def check(
         ),
     ],
     district_file: Annotated[Path, typer.Option("--district", help="District GeoJSON file.")],
-    ceiling: Ceiling = 120.0,
-    margin: Margin = 15.0,
-    endurance_min: Endurance = 25.0,
-    reserve: Reserve = 0.20,
-    cruise: Cruise = 10.0,
-    climb: Climb = 2.5,
-    descent: Descent = 1.5,
-    item_limit: ItemLimit = 700,
+    ceiling: Ceiling = CEILING_M,
+    margin: Margin = NO_FLY_MARGIN_M,
+    endurance_min: Endurance = ENDURANCE_MIN,
+    reserve: Reserve = RESERVE,
+    cruise: Cruise = CRUISE_MPS,
+    climb: Climb = CLIMB_MPS,
+    descent: Descent = DESCENT_MPS,
+    item_limit: ItemLimit = ITEM_LIMIT,
     crs: Crs = None,
 ) -> None:
     """Run every safety check (geofence, no-fly zones, ceiling, endurance with reserve, item
@@ -256,7 +256,7 @@ def check(
     fm = _flight_model(endurance_min, reserve, cruise, climb, descent)
     limits = dict(ceiling_m=ceiling, margin_m=margin, flight_model=fm, item_limit=item_limit)
     if len(files) > 1 or files[0].suffix.lower() == ".json" or "@" in files[0].name:
-        from mission.deconflict import check_files  # loss of separation (issue 7)
+        from gridpatrol.commands.fleet_files import check_files  # loss of separation (issue 7)
 
         conflicts = check_files(files, speeds=fm, district=district)
         failures = check_sorties(files, district, **limits) + conflicts

@@ -90,14 +90,12 @@ def vision(
     """Flag frames of a patrol video and publish geotagged, cell-routed alerts."""
     import cv2
 
-    from mission.district import CellIndex
     from mission.formats.district_geojson import load_district
-    from vision.alerts import EvidenceStore, JsonlAlertSink, MqttAlertSink
+    from vision.alerts import JsonlAlertSink, MqttAlertSink
     from vision.config import load_config
-    from vision.detectors import build_detectors
     from vision.errors import VisionError
-    from vision.pipeline import Pipeline
     from vision.pose import LivePoseFeed, read_tlog_track
+    from vision.run import Fanout, vision_pipeline
     from vision.source import StreamSource, open_source
 
     broker = None
@@ -113,7 +111,6 @@ def vision(
     alert_changes = {"vehicle": vehicle} if vehicle else {}
     config = config.with_changes(camera=cam_changes, alerts=alert_changes)
     district = load_district(district_path, crs=crs)
-    dets = build_detectors(detectors.split(","), config)
     feed = None
     if telemetry == "mqtt":
         if not mqtt:
@@ -130,10 +127,6 @@ def vision(
         raise VisionError("a recorded video with --telemetry mqtt needs --start (its wall time)")
     typer.echo(f"frame times from {origin}")
     root = Path(evidence or config.alerts.evidence_dir)
-    store = EvidenceStore(
-        root, config.alerts.retention_days, config.alerts.jpeg_quality, config.alerts.embed_jpeg
-    )
-    store.purge()
     sinks, publisher = [], None
     if broker:
         from telemetry.publish import Publisher
@@ -143,15 +136,11 @@ def vision(
         sinks.append(MqttAlertSink(publisher))
     if alerts_out or not mqtt:
         sinks.append(JsonlAlertSink(alerts_out or root / "alerts.jsonl"))
-    pipeline = Pipeline(
-        district=district,
-        config=config,
-        detectors=dets,
-        poses=poses,
-        sink=_Fanout(sinks),
-        evidence=store,
-        cells=CellIndex(district),
-    )
+    pipeline = vision_pipeline(
+        district, config, detectors=detectors.split(","), poses=poses, sink=Fanout(sinks),
+        evidence_dir=root,
+    )  # fmt: skip
+    pipeline.evidence.purge()
     started = time.monotonic()
     try:
         _run(source, pipeline)
@@ -184,27 +173,17 @@ def _start_time(given, video: str, poses, from_log: bool) -> tuple[float | None,
     return None, ""
 
 
-class _Fanout:
-    def __init__(self, sinks):
-        self.sinks = sinks
-
-    def send(self, alert) -> None:
-        for s in self.sinks:
-            s.send(alert)
-
-
 def _run(source, pipeline) -> None:
     from rich.progress import Progress
 
+    from vision.run import flag_frames
+
     if source.length is None:
-        for frame in source:
-            pipeline.process(frame)
+        flag_frames(pipeline, source)
         return
     with Progress(transient=True) as bar:
         task = bar.add_task("frames", total=source.length)
-        for frame in source:
-            pipeline.process(frame)
-            bar.update(task, completed=frame.index + 1)
+        flag_frames(pipeline, source, on_frame=lambda f: bar.update(task, completed=f.index + 1))
 
 
 @sim_app.command("footage")

@@ -9,17 +9,17 @@ on two cores.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 
-from mission.district import CellIndex
 from mission.model import District
 from sim.footage import FootageSpec, Renderer, TrackFlight
-from vision.alerts import Alert, EvidenceStore, MqttAlertSink
+from vision.alerts import Alert, MqttAlertSink
 from vision.config import load_config
-from vision.detectors import build_detectors
-from vision.pipeline import Pipeline, PipelineStats
+from vision.pipeline import PipelineStats
 from vision.pose import PoseTrack
+from vision.run import flag_frames, vision_pipeline
 from vision.source import Frame
 
 __all__ = ["slowed", "film_and_flag", "FOOTAGE", "DETECTORS"]
@@ -74,20 +74,12 @@ def film_and_flag(
     config = load_config().with_changes(
         alerts={"vehicle": vehicle, "evidence_dir": str(evidence_dir)}
     )
-    pipeline = Pipeline(
-        district=district,
-        config=config,
-        detectors=build_detectors(DETECTORS, config),
-        poses=poses,
-        sink=MqttAlertSink(publisher),
-        evidence=EvidenceStore(
-            evidence_dir, config.alerts.retention_days, config.alerts.jpeg_quality
-        ),
-        cells=CellIndex(district),
+    pipeline = vision_pipeline(
+        district, config, detectors=DETECTORS, poses=poses, sink=MqttAlertSink(publisher),
+        evidence_dir=evidence_dir,
+    )  # fmt: skip
+    frames = (
+        Frame(r.index, r.time, r.image)
+        for r in itertools.takewhile(lambda r: wait_pose(r.time), renderer.frames())
     )
-    for rendered in renderer.frames():
-        if not wait_pose(rendered.time):
-            break
-        for alert in pipeline.process(Frame(rendered.index, rendered.time, rendered.image)):
-            on_alert(alert)
-    return pipeline.stats
+    return flag_frames(pipeline, frames, on_alert=on_alert)

@@ -21,7 +21,7 @@ from mission.model import District, Mission
 from sim.sitl import Sitl
 from telemetry.mqtt import MqttSettings
 from telemetry.service import BridgeOptions, run_bridge
-from vehicle.commands import FlightEvent
+from vehicle.commands import FlightEvent, find_vehicle
 from vehicle.link import open_link
 from vehicle.params import require_confirmed
 from vehicle.sortie_flight import (
@@ -32,7 +32,7 @@ from vehicle.sortie_flight import (
     preflight,
     require_completed,
 )
-from vehicle.transfer import Target, find_vehicle, upload_verified
+from vehicle.transfer import Target, upload_verified
 
 __all__ = ["BridgeRun", "SitlSortie", "bridge_options"]
 

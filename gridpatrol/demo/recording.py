@@ -25,17 +25,17 @@ from typing import Any
 from gridpatrol.i18n import translate_text
 from mission.flight_model import FlightModel
 from mission.formats.district_geojson import load_district
-from mission.formats.qgc_plan import read_plan
 from mission.model import Mission
-from mission.schedule import Schedule, Sortie, read_schedule
+from mission.schedule import Schedule, Sortie
 from sim.sitl import Sitl, home_at_site
+from vehicle.commands import find_vehicle
 from vehicle.decode import Decoder, new_mav
 from vehicle.endurance import Consumption, learn_consumption
 from vehicle.link import open_link
 from vehicle.params import require_confirmed
 from vehicle.sortie_flight import SortiePlan, fly_sortie, preflight, require_completed, takeoff_alt
 from vehicle.tlog import TlogReader
-from vehicle.transfer import find_vehicle, upload_verified
+from vehicle.transfer import upload_verified
 
 __all__ = [
     "DemoFlight",
@@ -94,16 +94,24 @@ def read_demo_flight(path: Path) -> DemoFlight:
         ) from None
 
 
-def plan_patrol(district: Path, out: Path, flight: DemoFlight) -> tuple[Schedule, Sortie, Mission]:
-    """``gridpatrol plan patrol`` from ``flight``'s inputs (it prints the summary table); returns
-    the schedule, its first sortie and that sortie's mission."""
-    from gridpatrol.commands.plan import patrol
+def plan_patrol(
+    district: Path, out: Path, flight: DemoFlight, echo: Callable[[str], None]
+) -> tuple[Schedule, Sortie, Mission]:
+    """The patrol service on ``flight``'s inputs (its summary table goes to ``echo``, its plans to
+    ``out``); returns the schedule, its first sortie and that sortie's mission."""
+    from gridpatrol.commands.plan import echo_area_table
+    from mission.limits import CEILING_M, NO_FLY_MARGIN_M, PATROL_ALT_M
+    from mission.patrol.service import plan_patrol as plan_service
+    from mission.patrol.service import write_patrol
 
-    patrol(district, out, hours=flight.hours, drones=flight.drones, seed=flight.seed,
-           start=flight.start_time, endurance_min=flight.endurance_min, reserve=flight.reserve)  # fmt: skip
-    schedule = read_schedule(out / "schedule.json")
-    first = min(schedule.sorties, key=lambda s: s.start_s)
-    return schedule, first, read_plan(out / first.plan)
+    plan = plan_service(
+        load_district(district), hours=flight.hours, drones=flight.drones,
+        start=flight.start_time, flight_model=flight.model(), alt_m=PATROL_ALT_M,
+        ceiling_m=CEILING_M, margin_m=NO_FLY_MARGIN_M, seed=flight.seed,
+    )  # fmt: skip
+    write_patrol(plan, out)
+    echo_area_table(plan.schedule, echo)
+    return (plan.schedule, *plan.first_sortie())
 
 
 def demo_flight(opts: Any, say: Callable[[str], None]) -> DemoFlight:

@@ -167,7 +167,7 @@ def run_demo(opts: DemoOptions, echo: Callable[[str], None]) -> DemoResult:
                       gcs_timeout_s=5.0 * SITL_SPEEDUP)  # fmt: skip
     with _broker(opts, say) as url, tempfile.TemporaryDirectory(prefix="gp-demo-") as work:
         work_dir = Path(work)
-        schedule, sortie, mission = plan_patrol(opts.district, out / "plan", flight)
+        schedule, sortie, mission = plan_patrol(opts.district, out / "plan", flight, say)
         say(
             translate_text(
                 f"first sortie {sortie.id}: {sortie.drone} from {sortie.launch_site}, "

@@ -14,6 +14,7 @@ from mission.coverage.base import SweepPath
 from mission.coverage.freespace import FreeSpace
 from mission.errors import PlanError
 from mission.flight_model import FlightModel
+from mission.limits import ITEM_LIMIT
 from mission.sortie import CameraTrigger, Route, Waypoint
 
 __all__ = ["split_sweep"]
@@ -30,7 +31,7 @@ def split_sweep(
     free: FreeSpace,
     fm: FlightModel,
     alt_m: float,
-    item_limit: int = 700,
+    item_limit: int = ITEM_LIMIT,
     trigger_m: float = 0.0,
 ) -> list[Route]:
     pts = path.points

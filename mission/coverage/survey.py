@@ -18,6 +18,7 @@ from mission.coverage.pack import Site, pack_sweep
 from mission.coverage.split import split_sweep
 from mission.errors import PlanError
 from mission.flight_model import FlightModel
+from mission.limits import CEILING_M, ITEM_LIMIT, NO_FLY_MARGIN_M, PATROL_ALT_M
 from mission.model import District, Mission
 from mission.sortie import Route, Waypoint, check_altitude, route_to_mission
 
@@ -30,16 +31,16 @@ FANS = tuple(float(b) for b in range(0, 180, 15))
 
 @dataclass(frozen=True)
 class SweepSettings:
-    alt_m: float = 60.0
-    ceiling_m: float = 120.0
-    margin_m: float = 15.0
+    alt_m: float = PATROL_ALT_M
+    ceiling_m: float = CEILING_M
+    margin_m: float = NO_FLY_MARGIN_M
     spacing_m: float | None = None
     angle_deg: float | None = None
     camera: Camera = DEFAULT_CAMERA
     side_overlap: float = 0.70
     front_overlap: float = 0.80
     launch_site: str | None = None
-    item_limit: int = 700
+    item_limit: int = ITEM_LIMIT
     flight_model: FlightModel = FlightModel()
 
 

@@ -21,6 +21,7 @@ from mission.coverage.camera import DEFAULT_CAMERA, Camera
 from mission.coverage.freespace import FreeSpace
 from mission.errors import PlanError
 from mission.flight_model import FlightModel
+from mission.limits import CEILING_M, NO_FLY_MARGIN_M, PATROL_ALT_M
 from mission.model import District
 from mission.schedule import Schedule
 from mission.sortie import Orbit, Route, Step, Waypoint, check_altitude
@@ -35,9 +36,9 @@ class PatrolProblem:
     drones: int
     start: datetime
     flight_model: FlightModel = FlightModel()
-    alt_m: float = 60.0
-    ceiling_m: float = 120.0
-    margin_m: float = 15.0
+    alt_m: float = PATROL_ALT_M
+    ceiling_m: float = CEILING_M
+    margin_m: float = NO_FLY_MARGIN_M
     camera: Camera = DEFAULT_CAMERA
 
     @property

@@ -3,19 +3,11 @@
 The protocol state machines run over any ``MessageLink``; nothing here opens a connection.
 """
 
-from vehicle.commands import (
-    CommandError,
-    FlightEvent,
-    Vehicle,
-    find_vehicle,
-    sign_vehicle,
-)
 from vehicle.errors import TransferError
 from vehicle.transfer.download import clear, download_items
 from vehicle.transfer.items import WireItem, mission_from_wire, wire_items
 from vehicle.transfer.manifest import compare_items, manifest_of_items, manifest_sha256
 from vehicle.transfer.protocol import (
-    VEHICLE,
     MessageLink,
     MissionResultError,
     MissionType,
@@ -37,14 +29,12 @@ __all__ = [
     "TransferTimeout",
     "AckLost",
     "VerifyError",
-    "CommandError",
     "upload",
     "upload_items",
     "download",
     "download_items",
     "download_mission",
     "clear",
-    "set_current",
     "upload_verified",
     "manifest_sha256",
     "manifest_of_items",
@@ -52,13 +42,4 @@ __all__ = [
     "wire_items",
     "mission_from_wire",
     "result_name",
-    "Vehicle",
-    "find_vehicle",
-    "sign_vehicle",
-    "FlightEvent",
 ]
-
-
-def set_current(link: MessageLink, seq: int, *, target: Target = VEHICLE, **options) -> None:
-    """Make mission item ``seq`` the vehicle's current item."""
-    Vehicle(link, target, **options).set_current(seq)

@@ -16,7 +16,7 @@ import math
 from collections.abc import Mapping, Sequence
 
 from mission.model import Mission
-from vehicle.autopilots.ardupilot import stored_form
+from vehicle.autopilots import ardupilot
 from vehicle.transfer.items import WireItem, wire_items
 from vehicle.transfer.protocol import MissionType
 from vehicle.transfer.upload import command_name
@@ -31,7 +31,7 @@ def _param(value: float) -> float | str:
 
 
 def _canonical(mission_type: MissionType, seq: int, item: WireItem) -> dict:
-    w = stored_form(mission_type, item)
+    w = ardupilot.stored_form(mission_type, item)
     return {
         "type": mission_type.label,
         "seq": seq,
@@ -82,7 +82,7 @@ def compare_items(
         out.append(f"{len(sent)} {label} items sent, vehicle holds {len(found)}")
     first = 1 if mission_type is MissionType.MISSION else 0
     for seq in range(first, min(len(sent), len(found))):
-        a, b = stored_form(mission_type, sent[seq]), stored_form(mission_type, found[seq])
+        a, b = (ardupilot.stored_form(mission_type, x[seq]) for x in (sent, found))
         name = f"{label} item {seq} ({command_name(a.command)})"
         if a.command != b.command:
             out.append(f"{name}: command sent {a.command}, vehicle has {b.command}")
