@@ -20,7 +20,14 @@ from dataclasses import dataclass, field
 from mission.flight_model import haversine_m
 from mission.model import Cmd, District, Mission
 from vehicle.commands import COPTER_MODES, FlightEvent, Vehicle
-from vehicle.endurance import Budget, Consumption, budget, read_pack, require_endurance
+from vehicle.endurance import (
+    Budget,
+    Consumption,
+    budget,
+    read_pack,
+    require_consumption,
+    require_endurance,
+)
 from vehicle.errors import VehicleError
 from vehicle.params import ParamClient, ParamRow, apply_sortie_safety
 from vehicle.safety_params import BatteryConfig, safety_config_for, safety_settings
@@ -102,6 +109,7 @@ def preflight(
 ) -> Preflight:
     """Endurance first (nothing is written to a vehicle whose pack cannot fly the sortie), then
     the safety table: set and read back (``write``, the upload) or only read (before arming)."""
+    require_consumption(plan.consumption)
     client = ParamClient(link, target)
     capacity = client.read("BATT_CAPACITY").value
     pack = read_pack(link, target, capacity)
