@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from mission.flight_model import haversine_m
@@ -177,7 +177,7 @@ def launch_points(mission: Mission) -> list[tuple[float, float]]:
 
 
 def judge(
-    events: list[FlightEvent] | object,
+    events: Iterable[FlightEvent],
     mission: Mission,
     *,
     commanded: set[int],
@@ -187,7 +187,7 @@ def judge(
 ) -> Verdict:
     """Fold ``watch`` events into a verdict; ``commanded`` are the modes we asked for."""
     v = verdict or _verdict(mission, tolerance_m)
-    for event in events:  # type: ignore[attr-defined]
+    for event in events:
         if report is not None:
             report(event)
         if event.kind == "reached" and event.seq is not None:
