@@ -4,8 +4,8 @@
 bridge computes the same hash (``vehicle.transfer.manifest``) from what the vehicle answers when
 asked, so a subscriber comparing ``manifest_sha256`` with the upload's line knows the vehicle
 flies the verified mission, and ``null`` means "not known" (a replay, or a read that failed).
-The vehicle is asked when first heard, when MISSION_CURRENT's item count changes (a new upload),
-and again every ``every_s`` while it is disarmed (an upload of the same length). Messages that
+The vehicle is asked at its first MISSION_CURRENT, when MISSION_CURRENT's item count changes (a
+new upload), and again every ``every_s`` while it is disarmed (an upload of the same length). Messages that
 arrive during the read-back are handed on to the normaliser, so no telemetry is lost to it.
 """
 
@@ -82,22 +82,27 @@ class ManifestReader:
     _busy: bool = False
 
     def due(self, vehicle: str, msg: Any) -> bool:
-        """Whether ``msg`` (from ``vehicle``, an autopilot) calls for a read-back now."""
+        """Whether ``msg`` (from ``vehicle``, an autopilot) calls for a read-back now.
+
+        Only MISSION_CURRENT starts one: a vehicle that sends it speaks the mission protocol, so
+        a vehicle that does not (or a link that cannot answer) never stalls its link's thread.
+        A failed read is retried after ``every_s`` like any stale one.
+        """
         if self._busy:
             return False
         known = self._known.setdefault(vehicle, _Known())
         kind = msg.get_type()
         if kind == "HEARTBEAT":
             known.armed = bool(msg.base_mode & _ARMED)
-            if known.read_at == float("-inf"):
-                return True  # first heard, armed or not
-            return not known.armed and self.clock() - known.read_at >= self.every_s
-        if kind == "MISSION_CURRENT":
-            total = int(getattr(msg, "total", 0) or 0) or None
-            changed = total is not None and known.total is not None and total != known.total
-            known.total = total if total is not None else known.total
-            return changed
-        return False
+            return False
+        if kind != "MISSION_CURRENT":
+            return False
+        total = int(getattr(msg, "total", 0) or 0) or None
+        changed = total is not None and known.total is not None and total != known.total
+        known.total = total if total is not None else known.total
+        if known.read_at == float("-inf") or changed:
+            return True
+        return not known.armed and self.clock() - known.read_at >= self.every_s
 
     def read(
         self,

@@ -58,14 +58,14 @@ def test_upload_refuses_a_sortie_the_pack_cannot_fly_in_one_line_before_writing_
 
 
 def test_upload_without_a_consumption_figure_refuses_and_says_how_to_declare_it(
-    long_plan, example_district_path
+    long_plan, example_district_path, cli
 ):
     with ScriptedVehicle() as vehicle:
-        done = gridpatrol("upload", str(long_plan), "--connect", vehicle.url,
-                          "--district", str(example_district_path))  # fmt: skip
-        assert done.returncode == 2
-        assert "consumption is unknown" in done.stderr
-        assert "--consumption-mah-per-min" in done.stderr and "--consumption-from" in done.stderr
+        done = cli("upload", str(long_plan), "--connect", vehicle.url,
+                   "--district", str(example_district_path))  # fmt: skip
+        assert done.code == 2
+        assert "consumption is unknown" in done.err and done.err.count("\n") == 1
+        assert "--consumption-mah-per-min" in done.err and "--consumption-from" in done.err
         assert "PARAM_SET" not in vehicle.received
 
 

@@ -1,8 +1,9 @@
-"""Item 12 of issue 15 against ArduPilot SITL: a sortie the pack cannot fly never arms, and a
-sortie cut short by a battery failsafe ends ``fly`` with a non-zero exit that says why.
+"""Items 12 and 2 of issue 15 against ArduPilot SITL: a sortie the pack cannot fly never arms, a
+sortie cut short by a battery failsafe ends ``fly`` with a non-zero exit that says why, and the
+manifest ``upload`` prints reaches MQTT from the bridge's read-back of the vehicle.
 
-Its own copter (instance 15, speed-up 10, SITL's stock 3300 mAh pack), so the pack's used mAh and
-any latched failsafe never reach the shared fixture's vehicle.
+Its own copter (instance 15, speed-up 10, SITL's stock 3300 mAh pack, stopped at the end of this
+module), so the pack's used mAh and any latched failsafe never reach the shared fixture's vehicle.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from pathlib import Path
 
 import pytest
 from sitl_fixtures import SITE, patrol_sortie, planned_patrol
+from test_telemetry_bridge import Subscriber
 
 from mission.formats import read_mission, write_mission
 from sim.sitl import MISSING_SITL, Sitl, find_sitl, home_at_site
+from telemetry.service import BridgeOptions, run_bridge
 from vehicle.link import open_link
 from vehicle.params import ParamClient
 from vehicle.safety_params import ParamType
@@ -130,3 +133,33 @@ def test_a_battery_failsafe_mid_sortie_ends_fly_with_a_non_zero_exit_that_says_w
     assert "Battery 1 is" in err and "mode changed to LAND, not commanded" in err
     assert "mission not completed (last item reached" in err
     assert "sortie completed" not in text
+
+
+def test_the_uploaded_manifest_is_published_from_the_vehicles_read_back(
+    copter, cli, mosquitto, example_district, example_district_path, tmp_path
+):
+    """The bridge listens on SERIAL1, like a telemetry radio, and asks the vehicle itself. Last in
+    the module: once the bridge's GCS heartbeats stop, ArduPilot refuses to arm (GCS failsafe)."""
+    plan = tmp_path / "sortie.plan"
+    write_mission(patrol_sortie(example_district), plan)
+    done = cli(
+        "upload", plan, "--connect", copter.url, "--district", example_district_path, *LEARNT
+    )
+    assert done.code == 0, done.err
+    (digest,) = [ln.split()[-1] for ln in done.out.splitlines() if ln.startswith("manifest sha")]
+    sub = Subscriber(mosquitto.port)
+    stop = threading.Event()
+    opts = BridgeOptions(mavlink=[copter.serial_url(1)], mqtt=mosquitto.url, spool=tmp_path / "s")
+    bridge = threading.Thread(target=run_bridge, args=(opts, stop))
+    bridge.start()
+
+    def seen() -> list[str | None]:
+        return [r["manifest_sha256"] for r in sub.records("mission", "sys1")]
+
+    try:
+        assert sub.wait(lambda: digest in seen(), 30), seen()
+    finally:
+        stop.set()
+        bridge.join(30)
+        sub.close()
+    assert not bridge.is_alive()

@@ -33,6 +33,7 @@ __all__ = [
     "learn_consumption",
     "read_pack",
     "budget",
+    "require_consumption",
     "require_endurance",
     "HOW_TO_DECLARE",
 ]
@@ -248,14 +249,20 @@ def budget(
     flight_model: FlightModel | None = None,
 ) -> Budget:
     """The sortie's energy against the pack; refuses unknown consumption rather than guess."""
-    if consumption is None:
-        raise EnduranceError(f"the pack's consumption is unknown, so endurance cannot be checked; "
-                             f"{HOW_TO_DECLARE}")  # fmt: skip
+    require_consumption(consumption)
     if not 0 < reserve < 1:
         raise EnduranceError(f"--reserve {reserve} must be a fraction between 0 and 1, e.g. 0.2")
     model = flight_model or FlightModel(cruise_mps=mission.cruise_mps, reserve=reserve)
     flight_s = model.mission_time_s(mission)
     return Budget(flight_s / 60.0, consumption, pack.capacity_mah * reserve, pack)
+
+
+def require_consumption(consumption: Consumption | None) -> Consumption:
+    """The figure, or a refusal saying how to give one: endurance is never assumed."""
+    if consumption is None:
+        raise EnduranceError(f"the pack's consumption is unknown, so endurance cannot be checked; "
+                             f"{HOW_TO_DECLARE}")  # fmt: skip
+    return consumption
 
 
 def require_endurance(plan: Budget) -> Budget:

@@ -14,13 +14,20 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from mission.flight_model import haversine_m
 from mission.model import Cmd, District, Mission
 from vehicle.commands import COPTER_MODES, FlightEvent, Vehicle
-from vehicle.endurance import Budget, Consumption, budget, read_pack, require_endurance
+from vehicle.endurance import (
+    Budget,
+    Consumption,
+    budget,
+    read_pack,
+    require_consumption,
+    require_endurance,
+)
 from vehicle.errors import VehicleError
 from vehicle.params import ParamClient, ParamRow, apply_sortie_safety
 from vehicle.safety_params import BatteryConfig, safety_config_for, safety_settings
@@ -102,6 +109,7 @@ def preflight(
 ) -> Preflight:
     """Endurance first (nothing is written to a vehicle whose pack cannot fly the sortie), then
     the safety table: set and read back (``write``, the upload) or only read (before arming)."""
+    require_consumption(plan.consumption)
     client = ParamClient(link, target)
     capacity = client.read("BATT_CAPACITY").value
     pack = read_pack(link, target, capacity)
@@ -169,7 +177,7 @@ def launch_points(mission: Mission) -> list[tuple[float, float]]:
 
 
 def judge(
-    events: list[FlightEvent] | object,
+    events: Iterable[FlightEvent],
     mission: Mission,
     *,
     commanded: set[int],
@@ -179,7 +187,7 @@ def judge(
 ) -> Verdict:
     """Fold ``watch`` events into a verdict; ``commanded`` are the modes we asked for."""
     v = verdict or _verdict(mission, tolerance_m)
-    for event in events:  # type: ignore[attr-defined]
+    for event in events:
         if report is not None:
             report(event)
         if event.kind == "reached" and event.seq is not None:
