@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from telemetry.manifest_read import ManifestReader
-from telemetry.normalise import NormaliseConfig, Normaliser, Sequencer, vehicle_id
+from telemetry.normalise import NormaliseConfig, Normaliser, Sequencer
 from telemetry.presence import Presence
 from telemetry.publish import Publisher
 from telemetry.records import Record
@@ -165,11 +165,9 @@ class Bridge:
             if any(r.kind == "event" and r.event == "regained" for r in records):
                 self._forget_requests(source.link.name)
             self._request_streams(source.link, msg.get_srcSystem(), msg.get_srcComponent())
-        autopilot = msg.get_type() == "MISSION_CURRENT" or (
-            msg.get_type() == "HEARTBEAT" and msg.type != 6 and msg.autopilot != 8
-        )
-        if live and autopilot:
-            self._read_manifest(source, msg, vehicle_id(msg.get_srcSystem(), source.label))
+        if live and (msg.get_type() == "MISSION_CURRENT" or is_vehicle(msg)):
+            vehicle = self.normaliser.vehicle_name(msg.get_srcSystem(), source.label)
+            self._read_manifest(source, msg, vehicle)
 
     def _read_manifest(self, source: LinkSource, msg: Any, vehicle: str) -> None:
         """Read the vehicle's mission back when it may have changed; its hash goes on the

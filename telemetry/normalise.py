@@ -132,6 +132,10 @@ class Normaliser:
             "FENCE_STATUS": self._fence,
         }
 
+    def vehicle_name(self, sysid: int, label: str | None) -> str:
+        """The id ``feed`` gives system ``sysid`` on a link labelled ``label``."""
+        return vehicle_id(sysid, label, self._label_owner.get(label) if label else None)
+
     def set_manifest(self, vehicle: str, sha256: str | None) -> None:
         """Record the hash of the mission read back from ``vehicle``; a change is published with
         the next MISSION_CURRENT, even if the progress is the same."""

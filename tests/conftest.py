@@ -13,6 +13,9 @@ import pytest
 
 from gridpatrol.broker import BrokerUnavailable, MosquittoBroker
 
+# One SITL copter for the whole run: each module importing the session fixture would start its own.
+pytest_plugins = ["sitl_fixtures"]
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 EXAMPLE_DISTRICT = ROOT / "examples" / "xiyuan" / "district.geojson"

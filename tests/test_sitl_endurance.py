@@ -21,10 +21,11 @@ from test_telemetry_bridge import Subscriber
 from mission.formats import read_mission, write_mission
 from sim.sitl import MISSING_SITL, Sitl, find_sitl, home_at_site
 from telemetry.service import BridgeOptions, run_bridge
+from vehicle.commands import find_vehicle
 from vehicle.link import open_link
 from vehicle.params import ParamClient
 from vehicle.safety_params import ParamType
-from vehicle.transfer import Target, find_vehicle, upload_verified
+from vehicle.transfer import Target, upload_verified
 
 pytestmark = pytest.mark.sitl
 INSTANCE = 15

@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import pytest
-import sitl_fixtures
 from cli_support import run_cli
 from sitl_fixtures import patrol_sortie
 
@@ -27,8 +26,6 @@ from vehicle.transfer import (
 )
 
 pytestmark = pytest.mark.sitl
-sitl_vehicle = sitl_fixtures.sitl_vehicle
-sitl = sitl_fixtures.sitl
 
 
 # SITL's quad draws about 27 A: 450 mAh per minute of flight (tests/fixtures/copter-patrol-1x.tlog).

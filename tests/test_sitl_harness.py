@@ -8,14 +8,10 @@ import sys
 import time
 
 import pytest
-import sitl_fixtures
 from cli_support import run_cli
 
 from sim.errors import SimError
 from sim.sitl import Sitl, find_defaults, find_sitl, home_at_site, state_dir, stop_instance
-
-sitl_vehicle = sitl_fixtures.sitl_vehicle
-sitl = sitl_fixtures.sitl
 
 
 @pytest.fixture

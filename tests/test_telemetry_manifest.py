@@ -15,8 +15,9 @@ from sitl_fixtures import patrol_sortie
 from test_telemetry_bridge import Subscriber
 
 from telemetry.service import BridgeOptions, run_bridge
+from vehicle.commands import find_vehicle
 from vehicle.link import open_link
-from vehicle.transfer import find_vehicle, manifest_sha256, upload_verified
+from vehicle.transfer import manifest_sha256, upload_verified
 
 
 def _manifests(sub: Subscriber) -> list[str | None]:

@@ -13,9 +13,6 @@ from telemetry.service import BridgeOptions, run_bridge
 
 pytestmark = pytest.mark.sitl
 
-sitl_vehicle = sitl_fixtures.sitl_vehicle
-sitl = sitl_fixtures.sitl
-
 
 def test_live_sitl_streams_positions_after_the_bridge_asks(
     sitl, mosquitto, tmp_path, example_district_path, example_district
