@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationError
 
 from vision.errors import VisionError
 
@@ -65,6 +65,22 @@ class PeopleConfig(_Section):
     hit_threshold: float
 
 
+class ThermalConfig(_Section):
+    work_width: PositiveInt
+    max_chroma: PositiveFloat
+    background_m: PositiveFloat
+    background_px: PositiveInt
+    noise_k: PositiveFloat
+    split_fraction: float = Field(gt=0.0, lt=1.0)
+    min_contrast: PositiveFloat
+    person_m2: tuple[PositiveFloat, PositiveFloat]
+    vehicle_m2: tuple[PositiveFloat, PositiveFloat]
+    person_px: tuple[PositiveFloat, PositiveFloat]
+    vehicle_px: tuple[PositiveFloat, PositiveFloat]
+    min_fill: float = Field(ge=0.0, le=1.0)
+    max_aspect: PositiveFloat
+
+
 class BloomConfig(_Section):
     work_width: int
     min_patch_m2: float
@@ -113,6 +129,7 @@ class VisionConfig(_Section):
     pose: PoseConfig
     activity: ActivityConfig
     people: PeopleConfig
+    thermal: ThermalConfig
     bloom: BloomConfig
     model: ModelConfig
     tracker: TrackerConfig
