@@ -84,7 +84,9 @@ class ThermalConfig(_Section):
 class BloomConfig(_Section):
     work_width: int
     min_patch_m2: float
-    min_green_ring: float
+    min_side_m: PositiveFloat
+    min_green_ring: float = Field(ge=0.0, le=1.0)
+    min_exg: float = Field(ge=-1.0, le=2.0)
     ring_m: float
     green_lo: tuple[int, int, int]
     green_hi: tuple[int, int, int]
@@ -93,11 +95,16 @@ class BloomConfig(_Section):
 
 class ModelConfig(_Section):
     path: str
-    input_size: int
-    score_threshold: float
-    nms_threshold: float
+    convention: Literal["yolox", "yolov5", "yolov8"]
+    resize: Literal["letterbox", "stretch"]
+    input_size: int = Field(ge=32, le=4096, multiple_of=32)
     classes: list[str]
-    allowed: list[str]
+    class_codes: dict[str, str]
+    score_threshold: float = Field(gt=0.0, le=1.0)
+    nms_threshold: float = Field(gt=0.0, le=1.0)
+    tiling: bool
+    tile_overlap_px: int = Field(ge=0)
+    tile_scale: float = Field(gt=0.0, le=1.0)
 
 
 class TrackerConfig(_Section):
