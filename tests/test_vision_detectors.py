@@ -132,6 +132,8 @@ def test_people_quiet_on_empty_ground_and_idle_at_patrol_height(example_district
         ctx = FrameContext(fr.image, fr.time, renderer.camera, fr.pose, fr.pose.alt_rel_m)
         assert det.detect(ctx) == []
     assert det.stats["not_applicable"] == det.stats["frames"] == renderer.frame_count
+    assert len(det.notices) == 1, det.notices  # said once, not per frame
+    assert "px HOG needs; skipped" in det.notices[0]
 
 
 def test_unknown_detector_name_is_refused():

@@ -85,6 +85,7 @@ class BloomConfig(_Section):
     work_width: int
     min_patch_m2: float
     min_side_m: PositiveFloat
+    max_aspect: PositiveFloat
     min_green_ring: float = Field(ge=0.0, le=1.0)
     min_exg: float = Field(ge=-1.0, le=2.0)
     ring_m: float

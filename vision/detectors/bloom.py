@@ -3,8 +3,9 @@
 Works in HSV on a downscaled frame: flower-coloured pixels are gathered into patches by a
 morphological close, and a patch is kept only when
 
-- it covers ``min_patch_m2`` and is at least ``min_side_m`` across: kerb paint, road markings and
-  the edge of a white sheet are thin strips, a plot is not;
+- it covers ``min_patch_m2``, is at least ``min_side_m`` across and at most ``max_aspect`` times
+  longer than wide: kerb paint, kerb stones, road markings and cables are strips, a plot is not;
+- it lies whole in the frame (a patch cut by the edge is judged in a later frame, ring and all);
 - nearly all of the ring round it (``min_green_ring``) is vegetation by excess green
   (2G - R - B over R + G + B >= ``min_exg``), not merely "green-ish" in hue: red paint at the edge
   of a lawn has road on one side, and a plain HSV test counted a bus's green roof as a lawn.
@@ -35,8 +36,6 @@ class BloomDetector:
         if ctx.gsd_m is None:
             return []
         bgr, _, hidden, scale = ctx.work(self.cfg.work_width)
-        if bgr.ndim == 2 or bgr.shape[2] == 1:
-            return []  # greyscale (thermal) frames have no flower colours
         gsd = ctx.gsd_m * scale
         hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
         green = cv2.inRange(hsv, np.array(self.cfg.green_lo), np.array(self.cfg.green_hi))
@@ -57,8 +56,10 @@ class BloomDetector:
         out = []
         for i in range(1, n):
             x, y, w, h, area = stats[i]
-            if area < min_px or min(w, h) < min_side:
+            if area < min_px or min(w, h) < min_side or max(w, h) > self.cfg.max_aspect * min(w, h):
                 continue
+            if x == 0 or y == 0 or x + w == bgr.shape[1] or y + h == bgr.shape[0]:
+                continue  # cut by the frame edge: judged when seen whole, ring and all
             x0, y0 = max(0, x - ring_px), max(0, y - ring_px)
             x1, y1 = min(bgr.shape[1], x + w + ring_px), min(bgr.shape[0], y + h + ring_px)
             blob = (labels[y0:y1, x0:x1] == i).astype(np.uint8)

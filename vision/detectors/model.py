@@ -135,7 +135,7 @@ class ModelDetector:
     def detect(self, ctx: FrameContext) -> list[Detection]:
         self.stats["frames"] += 1
         cfg, s = self.cfg, self.cfg.input_size
-        image = ctx.image if ctx.image.ndim == 3 else cv2.cvtColor(ctx.image, cv2.COLOR_GRAY2BGR)
+        image = ctx.image
         h, w = image.shape[:2]
         parts = []
         if cfg.tiling and max(w, h) * cfg.tile_scale > s:

@@ -97,8 +97,6 @@ class ThermalDetector:
 
 def _chroma(bgr: np.ndarray) -> float:
     """Mean colour saturation proxy: 0 for greyscale, about 13-19 for daylight aerial RGB."""
-    if bgr.ndim == 2 or bgr.shape[2] == 1:
-        return 0.0
     small = bgr[::4, ::4].astype(np.int16)
     return float(
         np.mean(np.abs(small[..., 0] - small[..., 1]) + np.abs(small[..., 1] - small[..., 2]))
