@@ -24,15 +24,21 @@ from vision.pose import Pose
 CONFIG = load_config()
 AERIAL = Path(__file__).parent / "fixtures" / "aerial"
 THERMAL = sorted((AERIAL / "thermal").glob("*.jpg"))
+OTHER_VIEWS = sorted((AERIAL / "thermal-other").glob("*.jpg"))
 RGB = sorted((AERIAL / "rgb-crops").glob("*.jpg"))
 
 
 def _people(xml: Path) -> tuple[list[tuple], list[tuple]]:
+    """Person boxes, and the regions not counted (DontCare; a Bicycle rider is neither)."""
     people, ignore = [], []
     for obj in ET.parse(xml).getroot().iter("object"):
         bb = obj.find("bndbox")
         box = tuple(int(bb.find(k).text) for k in ("xmin", "ymin", "xmax", "ymax"))
-        (people if obj.find("name").text == "Person" else ignore).append(box)
+        name = obj.find("name").text
+        if name == "Person":
+            people.append(box)
+        elif name in ("DontCare", "Bicycle"):
+            ignore.append(box)
     return people, ignore
 
 
@@ -56,13 +62,14 @@ def _posed(image: np.ndarray, height: float, pitch: float, hfov: float) -> Frame
     return FrameContext(image, 0.0, cam, Pose(0.0, 0.0, 0.0, height, height, Attitude()), height)
 
 
-def _score(det, with_pose: bool) -> tuple[float, float]:
+def _score(det, paths: list[Path], with_pose: bool) -> tuple[float, float]:
     tp = fp = fn = 0
-    for path in THERMAL:
+    for path in paths:
         image = cv2.imread(str(path))
         people, ignore = _people(path.with_suffix(".xml"))
-        if with_pose:  # HIT-UAV: 60 m, 30 deg below the horizon, 25 deg lens
-            ctx = _posed(image, 60.0, -30.0, 25.0)
+        if with_pose:  # HIT-UAV names: night_height_angle_...; a 25 deg lens fits people's size
+            _, height, angle, *_ = path.stem.split("_")
+            ctx = _posed(image, float(height), -float(angle), 25.0)
         else:
             ctx = FrameContext(image, 0.0, None, None, None)
         used = set()
@@ -81,12 +88,21 @@ def _score(det, with_pose: bool) -> tuple[float, float]:
 
 @pytest.mark.parametrize("with_pose", [False, True])
 def test_thermal_finds_walking_people_in_real_night_frames(with_pose):
-    """Four real frames, 76 people: measured precision 0.67, recall 0.62 here (0.72 and 0.74
-    on all 150 frames); held to 0.6 and 0.55 so that a real regression fails."""
+    """Four real frames of the 60 m flight, 76 people: measured precision 0.79, recall 0.67 here
+    (0.79 and 0.73 on all 150 frames); held to 0.7 and 0.6 so that a real regression fails."""
     (det,) = build_detectors(["thermal"], CONFIG)
-    precision, recall = _score(det, with_pose)
-    assert precision >= 0.6 and recall >= 0.55, (precision, recall)
+    precision, recall = _score(det, THERMAL, with_pose)
+    assert precision >= 0.7 and recall >= 0.6, (precision, recall)
     assert det.notices == []
+
+
+@pytest.mark.parametrize("with_pose", [False, True])
+def test_thermal_carries_over_to_other_heights_and_angles(with_pose):
+    """Held-out frames at 80-120 m and 60-80 deg (8 people, cars, bicycles): all people found;
+    precision is low here (measured 0.35 without a pose, 0.42 with): warm clutter remains."""
+    (det,) = build_detectors(["thermal"], CONFIG)
+    precision, recall = _score(det, OTHER_VIEWS, with_pose)
+    assert recall >= 0.85 and precision >= 0.3, (precision, recall)
 
 
 def test_thermal_skips_daylight_colour_frames_and_says_so_once():

@@ -73,6 +73,8 @@ class ThermalConfig(_Section):
     noise_k: PositiveFloat
     split_fraction: float = Field(gt=0.0, lt=1.0)
     min_contrast: PositiveFloat
+    min_peak_k: float = Field(ge=0.0)
+    ring_percentile: float = Field(ge=0.0, le=100.0)
     person_m2: tuple[PositiveFloat, PositiveFloat]
     vehicle_m2: tuple[PositiveFloat, PositiveFloat]
     person_px: tuple[PositiveFloat, PositiveFloat]

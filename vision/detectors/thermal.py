@@ -10,9 +10,12 @@ blob on a darker, slowly varying background. The detector:
    level is tuned per camera;
 3. splits each blob at ``split_fraction`` of its own peak, which separates people walking side
    by side (one lead each, not one for the group);
-4. keeps a blob only when it is ``min_contrast`` of the frame's hot span (99.5th percentile minus
-   median) warmer than the ring round it: the AGC of a thermal camera maps the scene's range of
-   temperatures onto 0-255, so a warm body is near the top of that span whatever the gain;
+4. keeps a blob only when its top-hat peak clears the clutter (median + ``min_peak_k`` x MAD)
+   and its hot part is ``min_contrast`` of the frame's hot span (99.5th percentile minus median)
+   warmer than nearly all of the ring round it (``ring_percentile``): the AGC of a thermal camera
+   maps the scene's range of temperatures onto 0-255, so a warm body is near the top of that span
+   whatever the gain, and a person in the open is warmer than all of its surroundings, while a
+   gap in a tree canopy or the bright side of a wall edge has warm ground on one side;
 5. sorts what is left by its area on the ground (square metres from ``ctx.gsd_m``; configured
    pixel areas without a pose) into ``person`` and ``vehicle``, dropping thin streaks (kerbs,
    wall edges) by fill and aspect.
@@ -87,7 +90,10 @@ class ThermalDetector:
                     continue
                 if max(bw, bh) > cfg.max_aspect * min(bw, bh):
                     continue
-                contrast = _contrast(img, blob, bx, by)
+                peak = float(top[by : by + bh, bx : bx + bw][blob].max())
+                if peak < med + cfg.min_peak_k * mad:
+                    continue
+                contrast = _contrast(img, blob, bx, by, cfg.ring_percentile)
                 if contrast < need:
                     continue
                 score = round(min(1.0, contrast / (2.0 * need)), 3)
@@ -124,8 +130,8 @@ def _code(area: float, person: tuple[float, float], vehicle: tuple[float, float]
     return None
 
 
-def _contrast(img: np.ndarray, mask: np.ndarray, x: int, y: int) -> float:
-    """How much warmer the blob's hot part (90th percentile) is than the ring round it (median)."""
+def _contrast(img: np.ndarray, mask: np.ndarray, x: int, y: int, ring_pct: float) -> float:
+    """How much warmer the blob's hot part (90th percentile) is than the ring round it."""
     r = _RING_PX + 2
     h, w = mask.shape
     x0, y0 = max(0, x - r), max(0, y - r)
@@ -137,4 +143,4 @@ def _contrast(img: np.ndarray, mask: np.ndarray, x: int, y: int) -> float:
     ring = patch[near == 0]
     if ring.size == 0:
         return 0.0
-    return float(np.percentile(patch[full > 0], 90)) - float(np.median(ring))
+    return float(np.percentile(patch[full > 0], 90)) - float(np.percentile(ring, ring_pct))
