@@ -85,8 +85,13 @@ def test_missing_and_non_onnx_files_are_refused_with_opencvs_own_message(tmp_pat
 
 
 def _cfg(path: Path, **changes):
-    base = {"path": str(path), "input_size": 64, "tiling": False, "score_threshold": 0.3}
+    base = {"path": str(path), "input_size": 64, "tiling": False, "tile_overlap_px": 16}
     return CONFIG.model.model_copy(update={**base, **changes})
+
+
+def test_overlap_that_would_multiply_crops_is_refused():
+    with pytest.raises(ModelError, match="tile_overlap_px 300 is over half of input_size 416"):
+        ModelDetector(CONFIG.model.model_copy(update={"tile_overlap_px": 300}))
 
 
 def test_wrong_output_shape_is_refused_in_one_line(tmp_path):
@@ -189,3 +194,16 @@ def test_merge_removes_duplicates_of_one_code_only():
     scores = np.array([0.9, 0.6, 0.7], np.float32)
     codes = np.array([0, 0, 1])
     assert sorted(merge(boxes, scores, codes, 0.3, 0.45).tolist()) == [0, 2]
+
+
+def test_tiled_frames_give_boxes_in_frame_pixels(tmp_path):
+    """A 128x64 frame in 64 px crops sharing 16 px: crops at x 0, 32, 64; the model answers a
+    'car' at (27, 28)-(37, 36) of each crop, so three cars are reported, shifted by the crop."""
+    model = tmp_path / "v5.onnx"
+    tiny_onnx(model, _answers("yolov5"), 64)
+    codes = {"car": "vehicle"}
+    cfg = _cfg(model, convention="yolov5", classes=["car", "plot"], class_codes=codes)
+    det = ModelDetector(cfg.model_copy(update={"tiling": True}))
+    found = det.detect(_ctx(np.zeros((64, 128, 3), np.uint8)))
+    assert sorted(d.box for d in found) == [(27, 28, 37, 36), (59, 28, 69, 36), (91, 28, 101, 36)]
+    assert det.stats["crops"] == 3

@@ -70,6 +70,12 @@ class ModelDetector:
 
     def __init__(self, config: ModelConfig):
         self.cfg = config
+        if config.tile_overlap_px * 2 > config.input_size:
+            raise ModelError(
+                f"[model] tile_overlap_px {config.tile_overlap_px} is over half of input_size "
+                f"{config.input_size}: crops would mostly repeat; set it to at most "
+                f"{config.input_size // 2}"
+            )
         self.conv = CONVENTIONS[config.convention]
         shipped = not config.path
         self.path = SHIPPED_MODEL if shipped else Path(config.path)
