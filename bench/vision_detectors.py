@@ -210,7 +210,7 @@ def main() -> None:
     cv2.setNumThreads(1)
     config = load_config()
     print(f"== thermal set {args.thermal}")
-    people, cars = {"person"}, {"vehicle"}
+    people, cars = {"person", "vehicle"}, {"vehicle"}
     run("thermal", args.thermal, config, None, people)
     run("thermal", args.thermal, config, THERMAL_POSE, people)
     run("bloom", args.thermal, config, THERMAL_POSE, {"bloom"})
