@@ -142,6 +142,19 @@ def test_thermal_stays_quiet_on_featureless_and_noise_frames(frame):
     assert det.detect(FrameContext(frame, 0.0, None, None, None)) == []
 
 
+@pytest.mark.parametrize("height", [0.0, -5.0, float("nan"), 1e9, 2.0])
+def test_hostile_heights_neither_crash_nor_invent_sizes(height):
+    """On the ground, below it, NaN, absurd or very low: thermal falls back to pixel sizes (or
+    finds nothing when every object is far below a pixel), bloom skips."""
+    image = cv2.imread(str(THERMAL[0]))
+    thermal, bloom = build_detectors(["thermal", "bloom"], CONFIG)
+    found = thermal.detect(_posed(image, height, -30.0, 25.0))
+    plain = thermal.detect(FrameContext(image, 0.0, None, None, None))
+    if height in (0.0, -5.0) or height != height:
+        assert found == plain
+    assert bloom.detect(_posed(image, height, -30.0, 25.0)) == []
+
+
 @pytest.mark.parametrize("height", [30.0, 60.0, 100.0])
 def test_bloom_raises_nothing_on_real_streets_lawns_and_thermal(height):
     """Real lawns with white boards, hoses and kerb stones, green buses, thermal night frames:

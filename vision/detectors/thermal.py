@@ -64,7 +64,7 @@ class ThermalDetector:
             k = int(round(cfg.background_m / (ctx.gsd_m * scale)))
         else:
             person, vehicle, k = cfg.person_px, cfg.vehicle_px, cfg.background_px
-        k = max(3, k | 1)
+        k = max(3, min(k, *grey.shape[:2]) | 1)  # a square larger than the frame gains nothing
         img = cv2.GaussianBlur(grey, (3, 3), 0)
         if hidden is not None:
             img = img.copy()
