@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationError
 
 from vision.errors import VisionError
 
@@ -65,10 +65,31 @@ class PeopleConfig(_Section):
     hit_threshold: float
 
 
+class ThermalConfig(_Section):
+    work_width: PositiveInt
+    max_chroma: PositiveFloat
+    background_m: PositiveFloat
+    background_px: PositiveInt
+    noise_k: PositiveFloat
+    split_fraction: float = Field(gt=0.0, lt=1.0)
+    min_contrast: PositiveFloat
+    min_peak_k: float = Field(ge=0.0)
+    ring_percentile: float = Field(ge=0.0, le=100.0)
+    person_m2: tuple[PositiveFloat, PositiveFloat]
+    vehicle_m2: tuple[PositiveFloat, PositiveFloat]
+    person_px: tuple[PositiveFloat, PositiveFloat]
+    vehicle_px: tuple[PositiveFloat, PositiveFloat]
+    min_fill: float = Field(ge=0.0, le=1.0)
+    max_aspect: PositiveFloat
+
+
 class BloomConfig(_Section):
     work_width: int
     min_patch_m2: float
-    min_green_ring: float
+    min_side_m: PositiveFloat
+    max_aspect: PositiveFloat
+    min_green_ring: float = Field(ge=0.0, le=1.0)
+    min_exg: float = Field(ge=-1.0, le=2.0)
     ring_m: float
     green_lo: tuple[int, int, int]
     green_hi: tuple[int, int, int]
@@ -77,11 +98,16 @@ class BloomConfig(_Section):
 
 class ModelConfig(_Section):
     path: str
-    input_size: int
-    score_threshold: float
-    nms_threshold: float
+    convention: Literal["yolox", "yolov5", "yolov8"]
+    resize: Literal["letterbox", "stretch"]
+    input_size: int = Field(ge=32, le=4096, multiple_of=32)
     classes: list[str]
-    allowed: list[str]
+    class_codes: dict[str, str]
+    score_threshold: float = Field(gt=0.0, le=1.0)
+    nms_threshold: float = Field(gt=0.0, le=1.0)
+    tiling: bool
+    tile_overlap_px: int = Field(ge=0)
+    tile_scale: float = Field(gt=0.0, le=1.0)
 
 
 class TrackerConfig(_Section):
@@ -113,6 +139,7 @@ class VisionConfig(_Section):
     pose: PoseConfig
     activity: ActivityConfig
     people: PeopleConfig
+    thermal: ThermalConfig
     bloom: BloomConfig
     model: ModelConfig
     tracker: TrackerConfig

@@ -53,12 +53,14 @@ class FrameContext:
 
     @property
     def gsd_m(self) -> float | None:
-        """Metres per full-resolution pixel at the image centre, or None without a pose.
+        """Metres per full-resolution pixel at the image centre, or None without a usable pose.
 
         The square root of the pixel's ground area, so oblique views (where a pixel covers more
         ground along the line of sight than across it) turn square metres into pixels correctly.
+        A height at or below the ground, or not a number, gives None: detectors then fall back
+        to pixel sizes or skip, instead of dividing by zero.
         """
-        if self.height_m is None:
+        if self.height_m is None or not math.isfinite(self.height_m) or self.height_m <= 0:
             return None
         if self._gsd is None:
             cam = self.camera
@@ -68,7 +70,10 @@ class FrameContext:
             gx, gy = ground_points(cam, att, (0.0, 0.0, self.height_m), u, v)
             across = math.hypot(gx[1] - gx[0], gy[1] - gy[0])
             along = math.hypot(gx[3] - gx[2], gy[3] - gy[2])
-            self._gsd = math.sqrt(across * along)
+            gsd = math.sqrt(across * along)
+            if not (math.isfinite(gsd) and gsd > 0):
+                return None
+            self._gsd = gsd
         return self._gsd
 
     def work(self, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, float]:

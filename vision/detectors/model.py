@@ -1,13 +1,21 @@
-"""Plug-in point for any ONNX object detector stored on local disk, run through ``cv2.dnn``.
+"""People and vehicles found by an ONNX object detector run through ``cv2.dnn``, offline.
 
-Nothing is downloaded at run time: the operator supplies the file. Outputs in the common YOLO
-layouts are understood: ``(1, N, 5 + C)`` (box, objectness, class scores) and ``(1, 4 + C, N)``
-(box, class scores). Boxes are centre/size in input pixels. Only classes listed in ``allowed``
-(all when empty) raise leads; a model must never be used to identify people.
+With no path set the shipped COCO YOLOX-Nano (``vision/models/yolox_nano.onnx``, see its NOTICE)
+is used, checked against its sha256; any other export can be plugged in by declaring its
+convention (``vision.detectors.onnx_conventions``). On load, one dry run checks that the model
+takes the configured input and gives the output shape its convention implies, so a wrong export
+is refused in one line instead of silently finding nothing.
+
+Frames larger than the model input are cut into overlapping crops at full resolution
+(``vision.detectors.tiling``): from patrol height people and cars are a few dozen pixels, and a
+whole frame squeezed into 416 px loses them. Model classes become alert codes through
+``class_codes`` (COCO person -> ``person``; car, bus, truck, motorcycle -> ``vehicle``); every
+other class is dropped. A model is never used to identify anyone.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import cv2
@@ -15,31 +23,46 @@ import numpy as np
 
 from vision.config import ModelConfig
 from vision.detectors.base import Detection, FrameContext
+from vision.detectors.coco import COCO_CLASSES
+from vision.detectors.onnx_conventions import (
+    CONVENTIONS,
+    classes_in,
+    decode,
+    expected_output,
+    fit_into_square,
+)
+from vision.detectors.tiling import merge, tile_origins
 from vision.errors import VisionError
 
-__all__ = ["ModelDetector", "ModelError", "decode_yolo"]
+__all__ = ["ModelDetector", "ModelError", "SHIPPED_MODEL", "SHIPPED_SHA256"]
+
+SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "models" / "yolox_nano.onnx"
+SHIPPED_SHA256 = "d39bee73564e338080378b0ad567fbb40e818b55bbfaf971de82a0267ed16b8a"
 
 
 class ModelError(VisionError):
-    """The ONNX model file is missing or cannot be loaded by OpenCV."""
+    """The ONNX model is missing, damaged, unreadable or does not fit its declared convention."""
 
 
-def decode_yolo(out: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(boxes cx,cy,w,h; scores; class ids) from a YOLO-style output tensor."""
-    a = np.squeeze(out, axis=0) if out.ndim == 3 else out
-    if a.shape[0] == 4 + n_classes and a.shape[1] != 4 + n_classes:
-        a = a.T
-    if a.shape[1] == 5 + n_classes:
-        cls = a[:, 5:] * a[:, 4:5]
-    elif a.shape[1] == 4 + n_classes:
-        cls = a[:, 4:]
-    else:
+def _load(path: Path, shipped: bool) -> cv2.dnn.Net:
+    if not path.is_file():
         raise ModelError(
-            f"model output shape {out.shape} does not fit {n_classes} classes; "
-            "list the model's classes in [model] classes"
+            f"ONNX model {path} not found; set [model] path to a local .onnx file, "
+            "or leave it empty for the shipped yolox_nano.onnx"
         )
-    ids = cls.argmax(axis=1)
-    return a[:, :4], cls[np.arange(len(a)), ids], ids
+    if shipped:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest != SHIPPED_SHA256:
+            raise ModelError(
+                f"the shipped model {path} is damaged (sha256 {digest[:12]}..., expected "
+                f"{SHIPPED_SHA256[:12]}...); reinstall gridpatrol"
+            )
+    try:
+        return cv2.dnn.readNetFromONNX(str(path))
+    except cv2.error as exc:
+        raise ModelError(
+            f"OpenCV cannot load {path}: {exc.err}; check that it is an ONNX detector export"
+        ) from exc
 
 
 class ModelDetector:
@@ -47,45 +70,103 @@ class ModelDetector:
 
     def __init__(self, config: ModelConfig):
         self.cfg = config
-        path = Path(config.path)
-        if not config.path or not path.is_file():
+        if config.tile_overlap_px * 2 > config.input_size:
             raise ModelError(
-                f"ONNX model {config.path or '(none)'} not found; set [model] path to a local .onnx file"
+                f"[model] tile_overlap_px {config.tile_overlap_px} is over half of input_size "
+                f"{config.input_size}: crops would mostly repeat; set it to at most "
+                f"{config.input_size // 2}"
             )
-        if not config.classes:
-            raise ModelError("the ONNX model has no class names; list them in [model] classes")
+        self.conv = CONVENTIONS[config.convention]
+        shipped = not config.path
+        self.path = SHIPPED_MODEL if shipped else Path(config.path)
+        self.net = _load(self.path, shipped)
+        self.classes = list(config.classes) or list(COCO_CLASSES)
+        self._check_output()
+        unknown = sorted(set(config.class_codes) - set(self.classes))
+        if unknown:
+            raise ModelError(
+                f"[model] class_codes names {', '.join(unknown)}, not among the model's classes; "
+                "use the names listed in [model] classes (empty = the 80 COCO classes)"
+            )
+        self.codes = sorted(set(config.class_codes.values()))
+        self._code_of = np.array(
+            [
+                self.codes.index(config.class_codes[c]) if c in config.class_codes else -1
+                for c in self.classes
+            ]
+        )
+        self.stats = {"frames": 0, "crops": 0, "non_finite": 0}
+
+    def _forward(self, canvas: np.ndarray) -> np.ndarray:
+        blob = cv2.dnn.blobFromImage(canvas, self.conv.scale, swapRB=self.conv.rgb)
+        self.net.setInput(blob)
+        return self.net.forward()
+
+    def _check_output(self) -> None:
+        s = self.cfg.input_size
         try:
-            self.net = cv2.dnn.readNetFromONNX(str(path))
+            out = self._forward(np.full((s, s, 3), 114, np.uint8))
         except cv2.error as exc:
             raise ModelError(
-                f"OpenCV cannot load {path}: {str(exc).splitlines()[-1]}; export it again"
+                f"{self.path.name} does not take a 1x3x{s}x{s} input: {exc.err}; "
+                "set [model] input_size to the model's input size"
             ) from exc
+        n = classes_in(self.conv, tuple(out.shape), s)
+        if n is None:
+            raise ModelError(
+                f"{self.path.name} gives output {tuple(out.shape)}, not the "
+                f"{expected_output(self.conv, s, None)} of convention {self.conv.name!r} at input "
+                f"{s}; set [model] convention (yolox, yolov5, yolov8) and input_size to the model's"
+            )
+        if n != len(self.classes):
+            raise ModelError(
+                f"{self.path.name} has {n} classes but [model] classes names "
+                f"{len(self.classes)}; list the model's classes in order "
+                "(empty = the 80 COCO classes)"
+            )
+
+    def _run(self, image: np.ndarray, tile: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(boxes in ``image`` px, scores, code indices) of one model pass, kept classes only."""
+        s = self.cfg.input_size
+        stretch = self.cfg.resize == "stretch" and not tile
+        canvas, fit = fit_into_square(image, s, stretch, self.conv.centred, upscale=not tile)
+        boxes, scores, ids = decode(self.conv, self._forward(canvas), s)
+        codes = self._code_of[ids]
+        keep = (scores >= self.cfg.score_threshold) & (codes >= 0)
+        finite = np.isfinite(boxes).all(axis=1) & np.isfinite(scores)
+        self.stats["non_finite"] += int((~finite).sum())
+        keep &= finite
+        return fit.to_image(boxes[keep]), scores[keep], codes[keep]
 
     def detect(self, ctx: FrameContext) -> list[Detection]:
-        s = self.cfg.input_size
-        h, w = ctx.image.shape[:2]
-        blob = cv2.dnn.blobFromImage(ctx.image, 1 / 255.0, (s, s), swapRB=True, crop=False)
-        self.net.setInput(blob)
-        boxes, scores, ids = decode_yolo(self.net.forward(), len(self.cfg.classes))
-        keep = scores >= self.cfg.score_threshold
-        boxes, scores, ids = boxes[keep], scores[keep], ids[keep]
-        sx, sy = w / s, h / s
-        rects = [
-            [(cx - bw / 2) * sx, (cy - bh / 2) * sy, bw * sx, bh * sy] for cx, cy, bw, bh in boxes
-        ]
-        picked = (
-            cv2.dnn.NMSBoxes(
-                rects, scores.tolist(), self.cfg.score_threshold, self.cfg.nms_threshold
-            )
-            if rects
-            else []
-        )
+        self.stats["frames"] += 1
+        cfg, s = self.cfg, self.cfg.input_size
+        image = ctx.image
+        h, w = image.shape[:2]
+        parts = []
+        if cfg.tiling and max(w, h) * cfg.tile_scale > s:
+            f = cfg.tile_scale
+            scaled = image if f == 1.0 else cv2.resize(image, None, fx=f, fy=f)
+            sh, sw = scaled.shape[:2]
+            for x, y in tile_origins(sw, sh, s, cfg.tile_overlap_px):
+                b, sc, c = self._run(scaled[y : y + s, x : x + s], tile=True)
+                parts.append(((b + [x, y, x, y]) / f, sc, c))
+                self.stats["crops"] += 1
+        else:
+            parts.append(self._run(image, tile=False))
+            self.stats["crops"] += 1
+        boxes = np.concatenate([p[0] for p in parts])
+        scores = np.concatenate([p[1] for p in parts])
+        codes = np.concatenate([p[2] for p in parts])
         out = []
-        for i in np.ravel(picked):
-            code = self.cfg.classes[int(ids[i])]
-            if self.cfg.allowed and code not in self.cfg.allowed:
-                continue
-            x, y, bw, bh = rects[i]
-            box = (int(max(0, x)), int(max(0, y)), int(min(w, x + bw)), int(min(h, y + bh)))
-            out.append(Detection(box, float(scores[i]), self.name, code))
+        for i in merge(boxes, scores, codes, cfg.score_threshold, cfg.nms_threshold):
+            x0, y0, x1, y1 = boxes[i]
+            box = (
+                int(max(0.0, x0)),
+                int(max(0.0, y0)),
+                int(min(float(w), np.ceil(x1))),
+                int(min(float(h), np.ceil(y1))),
+            )
+            if box[2] > box[0] and box[3] > box[1]:
+                out.append(Detection(box, float(scores[i]), self.name, self.codes[codes[i]]))
         return out

@@ -10,6 +10,11 @@ not run at all. Otherwise it rescales the frame so people come out at the right 
 HOG is slow (about 2 fps at 720p) it scans the whole frame only every ``every_n`` frames and, in
 between, only the regions the activity detector proposed and those where it found figures in the
 previous frame (so a figure, once found, is followed from frame to frame and can be confirmed).
+
+At patrol heights it mostly does not apply (from 60-90 m an upright person is 0 px tall straight
+down and 7-14 px at 45 deg). It says so once, in ``notices`` (for the command line to print),
+and counts the frames it skipped in ``stats``, rather than returning nothing silently per frame.
+Without a pose it cannot tell, and says that once instead.
 """
 
 from __future__ import annotations
@@ -35,7 +40,14 @@ class PeopleDetector:
         self.hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
         self.count = 0
         self._last: list[tuple[int, int, int, int]] = []
-        self.stats = {"frames": 0, "not_applicable": 0, "full_scans": 0, "region_scans": 0}
+        self.notices: list[str] = []
+        self.stats = {
+            "frames": 0,
+            "no_pose": 0,
+            "not_applicable": 0,
+            "full_scans": 0,
+            "region_scans": 0,
+        }
 
     def person_px(self, ctx: FrameContext, u: float | None = None, v: float | None = None) -> float:
         """Apparent height (px) of an upright person whose feet are at pixel (u, v) (default: centre)."""
@@ -53,9 +65,25 @@ class PeopleDetector:
     def detect(self, ctx: FrameContext) -> list[Detection]:
         self.stats["frames"] += 1
         self.count += 1
+        if ctx.pose is None or ctx.height_m is None:
+            self.stats["no_pose"] += 1
+            if self.stats["no_pose"] == 1:
+                self.notices.append(
+                    "people: no pose, so it cannot tell whether upright people are tall enough "
+                    f"(>= {self.cfg.min_person_px:g} px) to find; skipped. Give telemetry, or use "
+                    "the thermal or model detector"
+                )
+            return []
         tall = self.person_px(ctx)
         if tall < self.cfg.min_person_px:
             self.stats["not_applicable"] += 1
+            if self.stats["not_applicable"] == 1:
+                self.notices.append(
+                    f"people: an upright person is {tall:.0f} px tall at {ctx.height_m:.0f} m "
+                    f"with this camera, under the {self.cfg.min_person_px:g} px HOG needs; "
+                    "skipped while that holds. Fly lower with the camera tilted, or use the "
+                    "thermal or model detector"
+                )
             return []
         h, w = ctx.image.shape[:2]
         if self.count % self.cfg.every_n == 1 or self.cfg.every_n <= 1:

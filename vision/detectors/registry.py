@@ -10,7 +10,7 @@ from vision.errors import VisionError
 
 __all__ = ["DETECTOR_NAMES", "build_detectors", "UnknownDetector"]
 
-DETECTOR_NAMES = ("activity", "people", "bloom", "model")
+DETECTOR_NAMES = ("activity", "people", "thermal", "bloom", "model")
 
 
 class UnknownDetector(VisionError):
@@ -23,10 +23,12 @@ def build_detectors(names: Sequence[str], config: VisionConfig) -> list[Detector
     from vision.detectors.bloom import BloomDetector
     from vision.detectors.model import ModelDetector
     from vision.detectors.people import PeopleDetector
+    from vision.detectors.thermal import ThermalDetector
 
     factories = {
         "activity": lambda: ActivityDetector(config.activity),
         "people": lambda: PeopleDetector(config.people),
+        "thermal": lambda: ThermalDetector(config.thermal),
         "bloom": lambda: BloomDetector(config.bloom),
         "model": lambda: ModelDetector(config.model),
     }
