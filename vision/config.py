@@ -56,6 +56,7 @@ class ActivityConfig(_Section):
     max_gap_s: PositiveFloat
     noise_k: PositiveFloat
     group_m: PositiveFloat
+    group_px: PositiveInt
     min_area_m2: PositiveFloat
     max_area_m2: PositiveFloat
     min_area_px: PositiveFloat

@@ -99,6 +99,7 @@ class ActivityDetector:
         diff, warped, valid, sigma = first
         threshold = max(1.0, cfg.noise_k * sigma)
         mask = cv2.compare(diff, threshold, cv2.CMP_GT)
+        changed = cv2.bitwise_and(mask, valid).astype(np.float32) / 255.0
         second = None
         if ref2 is not None:
             if ref1.link is not None and abs(ref1.link[0] - ref2.time) < 1e-6:
@@ -113,9 +114,12 @@ class ActivityDetector:
             self.stats["discarded"] += 1
             return []
         dt = ctx.time - ref1.time
-        return self._movers(ctx, now, warped, mask, sigma, scale, dt, second is None)
+        trim = second is None
+        return self._movers(ctx, now, warped, mask, changed, sigma, scale, dt, trim)
 
-    def _movers(self, ctx, now: _Past, warped, mask, sigma, scale, dt, trim) -> list[Detection]:
+    def _movers(
+        self, ctx, now: _Past, warped, mask, changed, sigma, scale, dt, trim
+    ) -> list[Detection]:
         cfg = self.cfg
         gsd = ctx.gsd_m * scale if ctx.gsd_m else None
         if gsd:
@@ -123,7 +127,7 @@ class ActivityDetector:
             min_px, max_px = cfg.min_area_m2 / gsd**2, cfg.max_area_m2 / gsd**2
             max_shift = cfg.max_speed_mps * dt / gsd
         else:
-            k = 3
+            k = 2 * (cfg.group_px // 2) + 1
             min_px, max_px = cfg.min_area_px, cfg.max_area_px
             max_shift = cfg.max_shift_per_s * now.grey.shape[1] * dt
         mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
@@ -131,7 +135,7 @@ class ActivityDetector:
         sized = [
             i
             for i in range(1, n)
-            if min_px <= stats[i, 4] <= max_px and min(stats[i, 2], stats[i, 3]) >= 2
+            if min_px <= stats[i, 4] <= max_px and _compact(stats[i, 2], stats[i, 3])
         ]
         self.stats["blobs"] += len(sized)
         if len(sized) > cfg.max_blobs:
@@ -150,6 +154,7 @@ class ActivityDetector:
                 max_shift_px=max(cfg.local_px + 1, int(np.ceil(max_shift))),
                 min_ncc=cfg.min_ncc,
                 trim=trim,
+                changed=changed,
             )
             if verdict.reason:
                 self.stats[verdict.reason] += 1
@@ -206,3 +211,9 @@ class ActivityDetector:
         lo = cv2.erode(warped, _K3)
         diff = cv2.max(cv2.subtract(now.grey, hi), cv2.subtract(lo, now.grey))
         return diff, warped, valid, sigma
+
+
+def _compact(w: int, h: int) -> bool:
+    """A blob an object could make: lines under 3 px thick or over 8:1 are edges flickering
+    under sub-pixel misregistration (aliasing), never a vehicle or a person."""
+    return min(w, h) >= 3 and max(w, h) <= 8 * min(w, h)

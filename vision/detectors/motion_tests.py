@@ -5,13 +5,16 @@ which needs a per-camera number (each compares the blob with the frame pair's ow
 itself):
 
 1. **Local alignment.** If shifting the earlier frame by a pixel or two (and removing a brightness
-   offset) explains the blob down to the measured noise, it is misregistration, parallax of low
-   relief, a shadow or a brightness change, not an object that moved.
+   offset) explains the blob down to the measured noise, or leaves the same pattern with another
+   contrast (correlation >= 0.9), it is misregistration, parallax of low relief, a shadow, a
+   brightness change or a line blurred by interpolation, not an object that moved.
 2. **Ghost.** Against one earlier frame, a mover leaves two blobs: where it is now and where it
    was. The object is where the frame stands out from its surroundings *now* more than it did
    before; the empty spot it left looks like its surroundings now.
 3. **Consistent displacement.** The blob's content must be found again in the earlier frame, at a
-   distance no faster than a vehicle drives, with a correlation that says it is the same thing.
+   distance no faster than a vehicle drives, with a correlation that says it is the same thing,
+   and at a place that changed too (where a mover was, the picture has changed since: this stops
+   a plain patch from "matching" any plain stretch of ground).
    Smoke, flicker and compression blocks have no such match. The shift found is the mover's
    displacement, which the tracker uses to link sightings.
 
@@ -61,14 +64,16 @@ def judge(
     max_shift_px: int,
     min_ncc: float,
     trim: bool,
+    changed: np.ndarray,
 ) -> Verdict:
     """Apply the tests to one blob of ``now`` against ``before`` (registered, float32).
 
     ``trim``: the blob comes from a single earlier frame and may join a mover's old and new place.
+    ``changed``: 1.0 where ``now`` differs from ``before`` beyond the noise (float32).
     """
     if _locally_aligned(blob, now, before, sigma, local_px):
         return Verdict("aligned")
-    found = _displacement(blob, now, before, local_px, max_shift_px)
+    found = _displacement(blob, now, before, changed, local_px, max_shift_px)
     if found is None or found[2] < min_ncc:
         return Verdict("no match")
     dx, dy, ncc = found
@@ -106,8 +111,17 @@ def _locally_aligned(blob: Blob, now, before, sigma: float, s: int) -> bool:
     mean_q = cv2.boxFilter(area, -1, (blob.w, blob.h), normalize=True, anchor=(0, 0))
     mean_q2 = cv2.boxFilter(area * area, -1, (blob.w, blob.h), normalize=True, anchor=(0, 0))
     var_q = (mean_q2 - mean_q * mean_q)[: cov.shape[0], : cov.shape[1]]
-    msd = float(patch.var()) + var_q - 2.0 * cov
-    return float(np.sqrt(max(0.0, float(msd.min())))) <= 2.0 * sigma
+    var_p = float(patch.var())
+    msd = var_p + var_q - 2.0 * cov
+    if float(np.sqrt(max(0.0, float(msd.min())))) <= 2.0 * sigma:
+        return True
+    # A change of contrast (a sharp line against its interpolated copy, a thin cloud) keeps the
+    # pattern: correlation explains all but a fifth of the variance.
+    ncc = cov / np.sqrt(np.maximum(var_p * var_q, 1e-6))
+    return float(ncc.max()) >= _SAME_PATTERN
+
+
+_SAME_PATTERN = 0.9
 
 
 def _stands_out_now(blob: Blob, now, before) -> bool:
@@ -130,20 +144,23 @@ def _stands_out_now(blob: Blob, now, before) -> bool:
     return contrast(now) > contrast(before)
 
 
-def _displacement(blob: Blob, now, before, s: int, r: int) -> tuple[float, float, float] | None:
+def _displacement(
+    blob: Blob, now, before, changed, s: int, r: int
+) -> tuple[float, float, float] | None:
     """(dx, dy, correlation) of the blob's motion: the best match of its box in ``before``
-    further than ``s`` and at most ``r`` px away. Wide searches run on half-resolution images
-    first and are refined at full resolution."""
+    further than ``s`` and at most ``r`` px away, on changed ground. Wide searches run on
+    half-resolution images first and are refined at full resolution."""
     patch = now[blob.y : blob.y + blob.h, blob.x : blob.x + blob.w]
     if float(patch.std()) < 1e-3:
         return None
     if r > 8 and min(blob.w, blob.h) >= 8:
         H, W = before.shape
         x0, y0 = max(0, blob.x - r) & ~1, max(0, blob.y - r) & ~1
-        region = before[y0 : min(H, blob.y + blob.h + r), x0 : min(W, blob.x + blob.w + r)]
+        x1, y1 = min(W, blob.x + blob.w + r), min(H, blob.y + blob.h + r)
         small = _search(
             cv2.pyrDown(patch),
-            cv2.pyrDown(region),
+            cv2.pyrDown(before[y0:y1, x0:x1]),
+            cv2.pyrDown(changed[y0:y1, x0:x1]),
             (blob.x - x0) // 2,
             (blob.y - y0) // 2,
             max(1, s // 2),
@@ -152,14 +169,17 @@ def _displacement(blob: Blob, now, before, s: int, r: int) -> tuple[float, float
         if small is None:
             return None
         cx, cy = blob.x - 2 * int(small[0]), blob.y - 2 * int(small[1])
-        fine = _search(patch, before, cx, cy, -1, 3, origin=(blob.x, blob.y), keep_out=s)
-        return fine
-    return _search(patch, before, blob.x, blob.y, s, r)
+        return _search(patch, before, changed, cx, cy, -1, 3, origin=(blob.x, blob.y), keep_out=s)
+    return _search(patch, before, changed, blob.x, blob.y, s, r)
+
+
+_MIN_COVER = 0.25  # share of a mover's earlier box that must have changed since
 
 
 def _search(
     patch: np.ndarray,
     before: np.ndarray,
+    changed: np.ndarray,
     x: int,
     y: int,
     s: int,
@@ -177,11 +197,13 @@ def _search(
     if area.shape[0] < ph or area.shape[1] < pw:
         return None
     ncc = cv2.matchTemplate(area, patch, cv2.TM_CCOEFF_NORMED)
+    cover = cv2.boxFilter(changed[y0:y1, x0:x1], -1, (pw, ph), anchor=(0, 0))
+    cover = cover[: ncc.shape[0], : ncc.shape[1]]
     ox, oy = origin or (x, y)
     out = keep_out if keep_out is not None else s
     dx = (np.arange(ncc.shape[1]) + x0 - ox)[None, :]
     dy = (np.arange(ncc.shape[0]) + y0 - oy)[:, None]
-    bad = (np.abs(dx) <= out) & (np.abs(dy) <= out)
+    bad = (np.abs(dx) <= out) & (np.abs(dy) <= out) | (cover < _MIN_COVER)
     if origin is None:
         bad |= dx * dx + dy * dy > r * r
     ncc = np.where(bad | ~np.isfinite(ncc), -1.0, ncc)
