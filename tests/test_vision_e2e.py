@@ -66,6 +66,7 @@ def test_synthetic_flight_alerts_arrive_in_mosquitto_with_the_right_cells(
             app,
             [
                 "vision",
+                "run",
                 "--video",
                 str(out / "footage.mp4"),
                 "--telemetry",
