@@ -38,6 +38,7 @@ __all__ = ["ActivityDetector"]
 _K3 = np.ones((3, 3), np.uint8)
 _BORDER_PX = 4  # JPEG blocks and lens fall-off make the picture's own edge unreliable
 _MAD_TO_SIGMA = 1.4826
+_QUANTISATION_SIGMA = 1 / np.sqrt(6)  # the difference of two 8-bit images is never finer
 
 
 @dataclass
@@ -63,6 +64,7 @@ class ActivityDetector:
             "no_ego_motion": 0,
             "discarded": 0,
             "blobs": 0,
+            "local noise": 0,
             "aligned": 0,
             "ghost": 0,
             "no match": 0,
@@ -79,11 +81,14 @@ class ActivityDetector:
         bgr, grey, hidden, scale = ctx.work(cfg.work_width)
         if cfg.channel == "red":
             grey = cv2.extractChannel(bgr, 2)
-        grey = cv2.GaussianBlur(grey, (0, 0), cfg.smooth_px)
+        orb_grey = grey
+        # Smoothed in float: rounded to 8 bits, most differences of a still scene would be 0 and
+        # the noise estimate would collapse.
+        grey = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), cfg.smooth_px)
         valid = np.full(grey.shape, 255, np.uint8) if hidden is None else cv2.bitwise_not(hidden)
         b = _BORDER_PX
         valid[:b], valid[-b:], valid[:, :b], valid[:, -b:] = 0, 0, 0, 0
-        now = _Past(ctx.time, grey.astype(np.float32), valid, features(self.orb, grey, valid))
+        now = _Past(ctx.time, grey, valid, features(self.orb, orb_grey, valid))
         ref1 = self._reference(ctx.time - cfg.gap_s, ctx.time)
         ref2 = self._reference(ref1.time - cfg.gap_s, ctx.time) if ref1 else None
         self._remember(now)
@@ -97,7 +102,7 @@ class ActivityDetector:
             return []
         now.link = (ref1.time, h1)
         diff, warped, valid, sigma = first
-        threshold = max(1.0, cfg.noise_k * sigma)
+        threshold = cfg.noise_k * max(sigma, _QUANTISATION_SIGMA)
         mask = cv2.compare(diff, threshold, cv2.CMP_GT)
         changed = cv2.bitwise_and(mask, valid).astype(np.float32) / 255.0
         second = None
@@ -155,6 +160,7 @@ class ActivityDetector:
                 min_ncc=cfg.min_ncc,
                 trim=trim,
                 changed=changed,
+                noise_k=cfg.noise_k,
             )
             if verdict.reason:
                 self.stats[verdict.reason] += 1

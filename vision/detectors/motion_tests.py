@@ -1,8 +1,9 @@
 """Which changed blobs of a registered frame pair are movers, and which are not.
 
-A blob of change after ego-motion compensation is a mover only if it passes three tests, none of
+A blob of change after ego-motion compensation is a mover only if it passes these tests, none of
 which needs a per-camera number (each compares the blob with the frame pair's own noise or with
-itself):
+itself). First, its change must stand out from the noise of its own surroundings (compression
+and resampling make textured ground noisier than the frame as a whole). Then:
 
 1. **Local alignment.** If shifting the earlier frame by a pixel or two (and removing a brightness
    offset) explains the blob down to the measured noise, or leaves the same pattern with another
@@ -65,12 +66,15 @@ def judge(
     min_ncc: float,
     trim: bool,
     changed: np.ndarray,
+    noise_k: float,
 ) -> Verdict:
     """Apply the tests to one blob of ``now`` against ``before`` (registered, float32).
 
     ``trim``: the blob comes from a single earlier frame and may join a mover's old and new place.
     ``changed``: 1.0 where ``now`` differs from ``before`` beyond the noise (float32).
     """
+    if not _stands_above_local_noise(blob, now, before, noise_k):
+        return Verdict("local noise")
     if _locally_aligned(blob, now, before, sigma, local_px):
         return Verdict("aligned")
     found = _displacement(blob, now, before, changed, local_px, max_shift_px)
@@ -94,6 +98,28 @@ def _crop(img: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> np.ndarray | N
     if x0 < 0 or y0 < 0 or x1 > w or y1 > h:
         return None
     return img[y0:y1, x0:x1]
+
+
+def _stands_above_local_noise(blob: Blob, now, before, k: float) -> bool:
+    """Whether the blob's change exceeds ``k`` x the noise of its own surroundings.
+
+    The frame-wide noise is set by flat ground; textured ground (foliage, paving, façades) is
+    noisier after compression and resampling, so a blob there must stand out from *its* ground.
+    The surroundings' noise is a robust (MAD) spread of the registered difference in a window
+    of the blob's own size around it, so other movers nearby barely raise it.
+    """
+    H, W = now.shape
+    pad = max(blob.w, blob.h)
+    x0, y0 = max(0, blob.x - pad), max(0, blob.y - pad)
+    x1, y1 = min(W, blob.x + blob.w + pad), min(H, blob.y + blob.h + pad)
+    r = now[y0:y1, x0:x1] - before[y0:y1, x0:x1]
+    inside = np.zeros(r.shape, bool)
+    inside[blob.y - y0 : blob.y - y0 + blob.h, blob.x - x0 : blob.x - x0 + blob.w] = blob.mask > 0
+    ring = r[~inside]
+    if ring.size < 16:
+        return True
+    spread = 1.4826 * float(np.median(np.abs(ring - np.median(ring))))
+    return float(np.mean(np.abs(r[inside]))) > k * spread
 
 
 def _locally_aligned(blob: Blob, now, before, sigma: float, s: int) -> bool:
