@@ -58,6 +58,7 @@ class Evaluator:
     alerts_by_code: dict[str, int] = field(default_factory=dict)
     frames: int = 0
     busy_s: float = 0.0
+    cpu_s: float = 0.0
     _tracker: Tracker | None = None
     _camera: object = None
 
@@ -68,7 +69,7 @@ class Evaluator:
         """Run every detector on one frame and the tracker on their boxes."""
         from vision.pipeline import camera_for
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         h, w = image.shape[:2]
         if self._camera is None or (self._camera.width, self._camera.height) != (w, h):
             self._camera = camera_for(self.config, w, h)
@@ -87,6 +88,7 @@ class Evaluator:
                 self.alerts_by_code[code] = self.alerts_by_code.get(code, 0) + 1
         self.frames += 1
         self.busy_s += time.perf_counter() - started
+        self.cpu_s += time.process_time() - cpu
         return [
             EvalRecord(index, file, d.detector, d.code, d.box, d.score, track)
             for d, track in zip(found, self._tracker.tracks, strict=True)
