@@ -6,8 +6,8 @@ when it was seen in ``k`` of the last ``n`` frames (3 of 5 by default): single-f
 reaches a ground team.
 
 A mover carries where it was ``shift_s`` seconds earlier (``Observation.origin``). It is linked to
-the candidate that was where its measured motion says it was at that candidate's last sighting
-(or, for a slow one, that is simply near), so a car that drives further between frames than
+the candidate that was where its measured motion says it was at that candidate's last sighting,
+so a car that drives further between frames than
 ``match_radius_m`` is still one candidate. A
 mover is confirmed after ``k_moving`` such linked sightings: its motion was measured on
 independent frame pairs and agreed, which noise and parallax flicker rarely do. A confirmed candidate within ``same_object_m`` metres and ``same_object_s``
@@ -110,9 +110,7 @@ class Tracker:
                 if i in matched or c.code != obs.detection.code:
                     continue
                 ex, ey = obs.expected_at(t, c.t)
-                d = min(
-                    math.hypot(c.x - ex, c.y - ey), math.hypot(c.x - obs.fix.x, c.y - obs.fix.y)
-                )
+                d = math.hypot(c.x - ex, c.y - ey)
                 if d <= best_d:
                     best, best_d = i, d
             if best is None:

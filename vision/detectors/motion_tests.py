@@ -82,7 +82,7 @@ def judge(
         return Verdict("no match")
     dx, dy, ncc = found
     mx, my = int(round(dx)), int(round(dy))
-    union = trim and (abs(mx) < blob.w - 1 or abs(my) < blob.h - 1)
+    union = trim and abs(mx) < blob.w - 1 and abs(my) < blob.h - 1
     if not union and not _stands_out_now(blob, now, before):
         return Verdict("ghost")
     x, y, w, h = blob.x, blob.y, blob.w, blob.h
