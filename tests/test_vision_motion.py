@@ -14,11 +14,14 @@ from conftest import ROOT
 
 from vision.config import load_config
 from vision.detectors import build_detectors
+from vision.detectors.base import Detection
 from vision.evaluate.labels import read_yolo
 from vision.evaluate.matching import matches
 from vision.evaluate.movers import LabelledFrame, find_movers
 from vision.evaluate.runner import Evaluator
+from vision.geotag import GroundFix
 from vision.source import ImageFolderSource, VideoFileSource
+from vision.tracker import Observation, Tracker
 
 RGB = ROOT / "tests" / "fixtures" / "aerial" / "rgb"
 NAMES = ["car", "truck", "bus", "minibus"]
@@ -143,3 +146,21 @@ def test_one_alert_per_moving_vehicle():
                         tracks_on.setdefault(m.obj, set()).add(r.track)
     assert tracks_on, "movers seen in two frames are confirmed"
     assert all(len(t) == 1 for t in tracks_on.values()), tracks_on
+
+
+def _mover(x: float, vx: float, vy: float) -> Observation:
+    det = Detection((0, 0, 4, 4), 0.9, "activity", "activity", shift=(vx, vy), shift_s=1.0)
+    return Observation(det, GroundFix(x, 0.0, 0.0, 0.0, 0.0, 0, None), (x - vx, 0.0 - vy))
+
+
+def test_a_mover_is_confirmed_only_when_two_frame_pairs_measure_the_same_motion():
+    # A car at 10 m/s measured twice: one alert.
+    tracker = Tracker(CONFIG.tracker)
+    events = [tracker.update(float(t), [_mover(10.0 * t, 10.0, 0.0)]) for t in range(1, 3)]
+    assert [len(e) for e in events] == [0, 1]
+    # A blob that stays put but whose "displacements" are chance matches (2 m/s one way, then
+    # the other): near enough to be linked by position, but the motion disagrees, so no alert.
+    tracker = Tracker(CONFIG.tracker)
+    first = tracker.update(1.0, [_mover(0.0, 0.0, 2.0)])
+    second = tracker.update(2.0, [_mover(0.0, 0.0, -2.0)])
+    assert first == [] and second == []

@@ -100,6 +100,7 @@ class TrackerConfig(_Section):
     k_moving: PositiveInt
     n: PositiveInt
     match_radius_m: float
+    max_velocity_change: float
     same_object_m: float
     same_object_s: float
     update_every_s: float

@@ -10,7 +10,8 @@ the candidate that was where its measured motion says it was at that candidate's
 so a car that drives further between frames than
 ``match_radius_m`` is still one candidate. A
 mover is confirmed after ``k_moving`` such linked sightings: its motion was measured on
-independent frame pairs and agreed, which noise and parallax flicker rarely do. A confirmed candidate within ``same_object_m`` metres and ``same_object_s``
+independent frame pairs and agreed (velocities within ``max_velocity_change`` of its speed, a
+share, so no scale is assumed), which noise, parallax flicker and chance matches rarely do. A confirmed candidate within ``same_object_m`` metres and ``same_object_s``
 seconds of an existing alert of the same code updates that alert instead of raising a new one, so
 one object watched for a minute is one alert.
 """
@@ -35,6 +36,16 @@ class Observation:
     detection: Detection
     fix: GroundFix
     origin: tuple[float, float] | None = None
+
+    def velocity(self) -> tuple[float, float] | None:
+        """Measured ground velocity (per second) of a mover, None for a still detection."""
+        shift_s = self.detection.shift_s
+        if self.origin is None or shift_s <= 0:
+            return None
+        return (
+            (self.fix.x - self.origin[0]) / shift_s,
+            (self.fix.y - self.origin[1]) / shift_s,
+        )
 
     def expected_at(self, t_now: float, t_then: float) -> tuple[float, float]:
         """Where this object was at ``t_then``, from its measured motion (or where it is)."""
@@ -109,6 +120,8 @@ class Tracker:
             for i, c in enumerate(self.candidates):
                 if i in matched or c.code != obs.detection.code:
                     continue
+                if not _same_velocity(c.last, obs, cfg.max_velocity_change):
+                    continue
                 ex, ey = obs.expected_at(t, c.t)
                 d = math.hypot(c.x - ex, c.y - ey)
                 if d <= best_d:
@@ -170,3 +183,17 @@ class Tracker:
             if a.code == c.code and t - a.last_seen <= self.cfg.same_object_s and d <= reach:
                 return a
         return None
+
+
+def _same_velocity(last: Observation | None, obs: Observation, tolerance: float) -> bool:
+    """Whether two sightings of movers measured the same motion, within ``tolerance`` x the
+    larger speed (a share, so no unit or scale is assumed). A real mover keeps its velocity over
+    a second or two; a blob whose displacement was a chance match does not, so two independent
+    frame pairs agreeing is the confirmation. Still detections are not compared."""
+    if last is None:
+        return True
+    v0, v1 = last.velocity(), obs.velocity()
+    if v0 is None or v1 is None:
+        return True
+    speed = max(math.hypot(*v0), math.hypot(*v1))
+    return math.hypot(v1[0] - v0[0], v1[1] - v0[1]) <= tolerance * speed
