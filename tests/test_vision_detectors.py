@@ -1,7 +1,9 @@
 """Each detector on rendered frames: the recall and precision it is held to, and silence on empty ground.
 
 Stated figures (seeded synthetic footage, 640x360 at 60 m unless said):
-- activity: recall >= 0.9, precision >= 0.8 on moving people and vehicles;
+- activity: recall >= 0.8, precision >= 0.95 on moving people and vehicles, per frame (the motion
+  tests that hold on real footage, tests/test_vision_motion.py, cost some per-frame recall on
+  5-px rendered walkers and gained precision);
 - bloom: recall >= 0.9, precision >= 0.9 on flowering patches in green plots;
 - people: recall >= 0.7, precision >= 0.9 on upright figures in low oblique views, and it does not
   run at all where people cannot be resolved (60 m nadir).
@@ -60,8 +62,8 @@ def test_activity_finds_moving_targets_not_parked_ones(example_district):
         total = Score(*(a + b for a, b in zip(astuple(total), astuple(s), strict=True)))
         parked_hits += _hits_on_parked(pairs)
     assert total.true_positives >= 500
-    assert total.recall >= 0.9, total
-    assert total.precision >= 0.8, total
+    assert total.recall >= 0.8, total
+    assert total.precision >= 0.95, total
     assert parked_hits <= 0.03 * total.true_positives
 
 

@@ -62,6 +62,7 @@ def test_synthetic_flight_alerts_arrive_in_mosquitto_with_the_right_cells(
         r = run_cli(
             [
                 "vision",
+                "run",
                 "--video",
                 str(out / "footage.mp4"),
                 "--telemetry",

@@ -109,6 +109,7 @@ def test_cli_reports_bad_input_as_one_line(tmp_path, example_district_path):
             "-m",
             "gridpatrol",
             "vision",
+            "run",
             "--video",
             str(tmp_path / "none.mp4"),
             "--telemetry",

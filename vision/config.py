@@ -43,19 +43,30 @@ class PoseConfig(_Section):
 
 
 class ActivityConfig(_Section):
-    work_width: int
+    work_width: PositiveInt
     channel: Literal["grey", "red"]
-    smooth_px: float
-    orb_features: int
-    min_matches: int
+    smooth_px: PositiveFloat
+    orb_features: PositiveInt
+    min_matches: PositiveInt
+    min_inlier_share: float = Field(ge=0.0, le=1.0)
     estimator: Literal["ransac", "magsac"]
-    ransac_px: float
-    gap_s: float
-    diff_threshold: int
-    group_m: float
-    min_area_m2: float
-    max_area_m2: float
-    max_frame_fraction: float
+    ransac_px: PositiveFloat
+    max_rate_hz: PositiveFloat
+    gap_s: PositiveFloat
+    max_gap_s: PositiveFloat
+    noise_k: PositiveFloat
+    group_m: PositiveFloat
+    group_px: PositiveInt
+    min_area_m2: PositiveFloat
+    max_area_m2: PositiveFloat
+    min_area_px: PositiveFloat
+    max_area_px: PositiveFloat
+    max_frame_fraction: float = Field(gt=0.0, le=1.0)
+    local_px: PositiveInt
+    max_speed_mps: PositiveFloat
+    max_shift_per_s: PositiveFloat
+    min_ncc: float = Field(gt=-1.0, le=1.0)
+    max_blobs: PositiveInt
 
 
 class PeopleConfig(_Section):
@@ -111,9 +122,11 @@ class ModelConfig(_Section):
 
 
 class TrackerConfig(_Section):
-    k: int
-    n: int
+    k: PositiveInt
+    k_moving: PositiveInt
+    n: PositiveInt
     match_radius_m: float
+    max_velocity_change: float
     same_object_m: float
     same_object_s: float
     update_every_s: float

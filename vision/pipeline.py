@@ -116,7 +116,7 @@ class Pipeline:
             found.extend(boxes)
             self.stats.detections[det.name] = self.stats.detections.get(det.name, 0) + len(boxes)
         observations = [
-            Observation(d, geo.locate(pose, *d.ground_pixel))
+            Observation(d, geo.locate(pose, *d.ground_pixel), _origin(geo, pose, d))
             for d in found
             if not _is_hidden(hidden, *d.ground_pixel)
         ]
@@ -195,6 +195,15 @@ class Pipeline:
         else:
             small = image
         return crop, small
+
+
+def _origin(geo: Geotagger, pose, det: Detection) -> tuple[float, float] | None:
+    """Where a mover stood on the ground ``shift_s`` before this frame (None for the rest)."""
+    if det.shift is None:
+        return None
+    u, v = det.ground_pixel
+    fix = geo.locate(pose, u - det.shift[0], v - det.shift[1])
+    return fix.x, fix.y
 
 
 def _is_hidden(hidden: np.ndarray | None, u: float, v: float) -> bool:

@@ -2,8 +2,8 @@
 
 Every frame carries a timestamp: for files, the start time given plus the container's PTS; for
 folders, the start time plus index / fps; for live sources, the wall clock at capture. A live
-stream that breaks is reopened with exponential backoff. A frame that cannot be decoded is
-skipped and counted, never passed on.
+stream that breaks is reopened with exponential backoff. A frame that cannot be decoded, or a
+JPEG file that was cut off, is skipped and counted, never passed on.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ __all__ = [
     "open_source",
     "mp4_creation_time",
     "mvhd_offset",
+    "jpeg_complete",
 ]
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
@@ -165,6 +166,28 @@ class StreamSource:
         self.cap.release()
 
 
+def _read_image(path: Path) -> np.ndarray | None:
+    """The image, or None when unreadable or a truncated JPEG (libjpeg would fill the missing
+    part with grey and only warn, so a cut-off file would pass as a half-grey frame)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if path.suffix.lower() in (".jpg", ".jpeg") and not jpeg_complete(data):
+        return None
+    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+
+
+def jpeg_complete(data: bytes) -> bool:
+    """Whether a JPEG's last scan is followed by its end-of-image marker (FF D9).
+
+    The last start-of-scan (FF DA) is the main image's (EXIF thumbnails come before it), so an
+    end marker after it means the compressed data was not cut off.
+    """
+    sos = data.rfind(b"\xff\xda")
+    return data[:2] == b"\xff\xd8" and sos >= 0 and data.find(b"\xff\xd9", sos) >= 0
+
+
 class ImageFolderSource:
     """Images in name order; frame ``i`` is at ``start_time + i / fps``."""
 
@@ -179,7 +202,7 @@ class ImageFolderSource:
 
     def __iter__(self) -> Iterator[Frame]:
         for i, path in enumerate(self.files):
-            img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            img = _read_image(path)
             if not _usable(img):
                 self.stats.corrupt += 1
                 continue

@@ -3,7 +3,15 @@
 A candidate is a place on the ground where one kind of detection keeps appearing. Detections
 within ``match_radius_m`` of a candidate's last position are the same candidate. It is confirmed
 when it was seen in ``k`` of the last ``n`` frames (3 of 5 by default): single-frame noise never
-reaches a ground team. A confirmed candidate within ``same_object_m`` metres and ``same_object_s``
+reaches a ground team.
+
+A mover carries where it was ``shift_s`` seconds earlier (``Observation.origin``). It is linked to
+the candidate that was where its measured motion says it was at that candidate's last sighting,
+so a car that drives further between frames than
+``match_radius_m`` is still one candidate. A
+mover is confirmed after ``k_moving`` such linked sightings: its motion was measured on
+independent frame pairs and agreed (velocities within ``max_velocity_change`` of its speed, a
+share, so no scale is assumed), which noise, parallax flicker and chance matches rarely do. A confirmed candidate within ``same_object_m`` metres and ``same_object_s``
 seconds of an existing alert of the same code updates that alert instead of raising a new one, so
 one object watched for a minute is one alert.
 """
@@ -23,8 +31,32 @@ __all__ = ["Observation", "AlertTrack", "Event", "Tracker"]
 
 @dataclass(frozen=True)
 class Observation:
+    """A detection placed on the ground; ``origin`` (x, y) is where a mover was ``shift_s`` ago."""
+
     detection: Detection
     fix: GroundFix
+    origin: tuple[float, float] | None = None
+
+    def velocity(self) -> tuple[float, float] | None:
+        """Measured ground velocity (per second) of a mover, None for a still detection."""
+        shift_s = self.detection.shift_s
+        if self.origin is None or shift_s <= 0:
+            return None
+        return (
+            (self.fix.x - self.origin[0]) / shift_s,
+            (self.fix.y - self.origin[1]) / shift_s,
+        )
+
+    def expected_at(self, t_now: float, t_then: float) -> tuple[float, float]:
+        """Where this object was at ``t_then``, from its measured motion (or where it is)."""
+        shift_s = self.detection.shift_s
+        if self.origin is None or shift_s <= 0:
+            return self.fix.x, self.fix.y
+        back = (t_now - t_then) / shift_s
+        return (
+            self.fix.x - (self.fix.x - self.origin[0]) * back,
+            self.fix.y - (self.fix.y - self.origin[1]) * back,
+        )
 
 
 @dataclass
@@ -39,6 +71,7 @@ class AlertTrack:
     last_published: float
     sightings: int = 1
     best_score: float = 0.0
+    number: int = 0
 
 
 @dataclass
@@ -46,6 +79,7 @@ class _Candidate:
     code: str
     x: float
     y: float
+    t: float
     hits: deque
     alert: AlertTrack | None = None
     last: Observation | None = None
@@ -65,47 +99,68 @@ class Tracker:
     cfg: TrackerConfig
     candidates: list[_Candidate] = field(default_factory=list)
     alerts: list[AlertTrack] = field(default_factory=list)
+    tracks: list[int | None] = field(default_factory=list)
     _active: set[int] = field(default_factory=set, repr=False)
+    _numbers: int = 0
 
     def update(self, t: float, observations: list[Observation]) -> list[Event]:
-        """Feed one frame's observations (possibly none); returns what the alert stage must do."""
+        """Feed one frame's observations (possibly none); returns what the alert stage must do.
+
+        Afterwards ``tracks[i]`` is the alert number of ``observations[i]`` (None while its
+        candidate is unconfirmed).
+        """
         cfg = self.cfg
         matched: set[int] = set()
         seen: list[tuple[_Candidate, Observation]] = []
-        for obs in sorted(observations, key=lambda o: -o.detection.score):
+        order = sorted(range(len(observations)), key=lambda i: -observations[i].detection.score)
+        where: dict[int, _Candidate] = {}
+        for j in order:
+            obs = observations[j]
             best, best_d = None, cfg.match_radius_m
             for i, c in enumerate(self.candidates):
                 if i in matched or c.code != obs.detection.code:
                     continue
-                d = math.hypot(c.x - obs.fix.x, c.y - obs.fix.y)
+                if not _same_velocity(c.last, obs, cfg.max_velocity_change):
+                    continue
+                ex, ey = obs.expected_at(t, c.t)
+                d = math.hypot(c.x - ex, c.y - ey)
                 if d <= best_d:
                     best, best_d = i, d
             if best is None:
-                c = _Candidate(obs.detection.code, obs.fix.x, obs.fix.y, deque(maxlen=cfg.n))
+                c = _Candidate(obs.detection.code, obs.fix.x, obs.fix.y, t, deque(maxlen=cfg.n))
                 self.candidates.append(c)
                 best = len(self.candidates) - 1
             matched.add(best)
             seen.append((self.candidates[best], obs))
+            where[j] = self.candidates[best]
         hit_ids = {id(c) for c, _ in seen}
         for c in self.candidates:
             c.hits.append(id(c) in hit_ids)
         # Alerts whose object is in view right now belong to that object, not to a newcomer.
         self._active = {id(c.alert) for c, _ in seen if c.alert is not None}
         events = [e for c, obs in seen if (e := self._sighting(c, obs, t)) is not None]
+        self.tracks = [
+            where[j].alert.number if where[j].alert is not None else None
+            for j in range(len(observations))
+        ]
         self.candidates = [c for c in self.candidates if any(c.hits)]
         self.alerts = [a for a in self.alerts if t - a.last_seen <= cfg.same_object_s]
         return events
 
     def _sighting(self, c: _Candidate, obs: Observation, t: float) -> Event | None:
-        c.x, c.y, c.last = obs.fix.x, obs.fix.y, obs
+        c.x, c.y, c.t, c.last = obs.fix.x, obs.fix.y, t, obs
         if c.alert is None:
-            if sum(c.hits) < self.cfg.k:
+            k = self.cfg.k_moving if obs.origin is not None else self.cfg.k
+            if sum(c.hits) < k:
                 return None
             c.alert = self._existing(c, t)
             if c.alert is None:
                 # Registered at once, so a second candidate confirmed in the same frame (a vehicle
                 # seen as two blobs) finds it and becomes an update rather than a second alert.
-                c.alert = AlertTrack("", c.code, c.x, c.y, t, t, 1, obs.detection.score)
+                self._numbers += 1
+                c.alert = AlertTrack(
+                    "", c.code, c.x, c.y, t, t, 1, obs.detection.score, self._numbers
+                )
                 self.alerts.append(c.alert)
                 self._active.add(id(c.alert))
                 return Event("new", obs, c.alert)
@@ -128,3 +183,17 @@ class Tracker:
             if a.code == c.code and t - a.last_seen <= self.cfg.same_object_s and d <= reach:
                 return a
         return None
+
+
+def _same_velocity(last: Observation | None, obs: Observation, tolerance: float) -> bool:
+    """Whether two sightings of movers measured the same motion, within ``tolerance`` x the
+    larger speed (a share, so no unit or scale is assumed). A real mover keeps its velocity over
+    a second or two; a blob whose displacement was a chance match does not, so two independent
+    frame pairs agreeing is the confirmation. Still detections are not compared."""
+    if last is None:
+        return True
+    v0, v1 = last.velocity(), obs.velocity()
+    if v0 is None or v1 is None:
+        return True
+    speed = max(math.hypot(*v0), math.hypot(*v1))
+    return math.hypot(v1[0] - v0[0], v1[1] - v0[1]) <= tolerance * speed

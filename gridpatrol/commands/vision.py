@@ -1,4 +1,7 @@
-"""``gridpatrol vision`` (flag frames, publish geotagged alerts) and ``gridpatrol sim footage``."""
+"""``gridpatrol vision run`` (flag frames, publish geotagged alerts) and ``gridpatrol sim footage``.
+
+``gridpatrol vision eval`` (score detectors on labelled footage) lives in ``vision_eval.py``.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +24,10 @@ from gridpatrol.commands.options import (
 __all__ = ["register"]
 
 sim_app = typer.Typer(help="Synthetic data for testing without a drone.", no_args_is_help=True)
+vision_app = typer.Typer(
+    help="Flag frames of patrol video (run) and score the detectors on labelled footage (eval).",
+    no_args_is_help=True,
+)
 
 
 def _parse_time(text: str | None) -> float | None:
@@ -252,6 +259,10 @@ def footage(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``vision`` and the ``sim`` group to the CLI."""
-    app.command("vision")(vision)
+    """Add the ``vision`` group (``run``, ``eval``) and the ``sim`` group to the CLI."""
+    from gridpatrol.commands.vision_eval import vision_eval
+
+    vision_app.command("run")(vision)
+    vision_app.command("eval")(vision_eval)
+    app.add_typer(vision_app, name="vision")
     app.add_typer(sim_app, name="sim")

@@ -1,19 +1,23 @@
-"""Moving things seen from a moving camera.
+"""Moving things seen from a moving camera, on 25-30 fps video and on frames 0.5-2 s apart.
 
-1. The camera's own motion between frames: ORB features matched between the current frame and
-   earlier ones, then a robust (RANSAC or MAGSAC++) homography; from patrol height the ground is
-   close to a plane, so one homography maps a whole earlier frame onto the current one.
-2. The earlier frames are warped onto the current one and differenced. Two earlier frames are
-   used (``gap_s`` and ``2 x gap_s`` back) and only change seen against both is kept: that is
-   where a moving object is *now*, not where it was.
-3. The difference tolerates one pixel of misregistration (it is measured against the local
-   min/max of the warped frame) and a change of focus between frames (a further-smoothed copy
-   of the current frame must differ too), is grouped by a morphological close of ``group_m``,
-   and blobs between the minimum and maximum areas (square metres, turned into pixels from
-   the ground sampling distance) are reported; one-pixel-thin streaks never are.
+1. Motion is judged at most ``max_rate_hz`` times a second (a 25 fps video is judged at 10 Hz,
+   plenty to see a vehicle move and to confirm it; the frames between are counted as skipped).
+   Each judged frame is compared with the latest earlier frame at least ``gap_s`` older (and, when
+   there is one, with a second one ``gap_s`` older still), but never one more than
+   ``max_gap_s`` older: so 30 fps video is compared across half a second, and a folder of frames
+   a second apart with the previous frame. The camera's own motion is removed with a ground
+   homography (``vision.ego_motion``).
+2. The threshold of change is set from that pair's own noise: ``noise_k`` times a robust
+   standard deviation (1.4826 x MAD) of the registered difference. Real compressed video is far
+   noisier than rendered footage, and differently so from camera to camera and frame to frame,
+   so no fixed grey level holds. The difference tolerates one pixel of misregistration (it is
+   measured against the local min/max of the warped frame). With two earlier frames, only change
+   against both is kept: that is where a mover is now, not where it was.
+3. Blobs of change within the size bounds (square metres with a known height, else pixels) go
+   through the tests of ``motion_tests`` (local alignment, ghost, consistent displacement).
 
 Frames whose ego-motion cannot be estimated, or where too much of the picture changes (a
-registration failure), report nothing rather than guesses.
+registration failure), report nothing rather than guesses, and are counted in ``stats``.
 """
 
 from __future__ import annotations
@@ -26,22 +30,24 @@ import numpy as np
 
 from vision.config import ActivityConfig
 from vision.detectors.base import Detection, FrameContext, scale_box
+from vision.detectors.motion_tests import Blob, judge
+from vision.ego_motion import Features, features, register
 
 __all__ = ["ActivityDetector"]
 
 _K3 = np.ones((3, 3), np.uint8)
 _BORDER_PX = 4  # JPEG blocks and lens fall-off make the picture's own edge unreliable
-_ROBUST = {"ransac": cv2.RANSAC, "magsac": cv2.USAC_MAGSAC}
+_MAD_TO_SIGMA = 1.4826
+_QUANTISATION_SIGMA = 1 / np.sqrt(6)  # the difference of two 8-bit images is never finer
 
 
 @dataclass
 class _Past:
     time: float
-    grey: np.ndarray
+    grey: np.ndarray  # smoothed working image, float32
     valid: np.ndarray
-    kp: np.ndarray
-    des: np.ndarray | None
-    soft: np.ndarray
+    feats: Features
+    link: tuple[float, np.ndarray] | None = None  # (time of its reference, homography from it)
 
 
 class ActivityDetector:
@@ -50,93 +56,170 @@ class ActivityDetector:
     def __init__(self, config: ActivityConfig):
         self.cfg = config
         self.orb = cv2.ORB_create(nfeatures=config.orb_features, fastThreshold=10)
-        self.matcher = cv2.BFMatcher(cv2.NORM_HAMMING, crossCheck=True)
         self.history: deque[_Past] = deque()
-        self.stats = {"frames": 0, "no_ego_motion": 0, "discarded": 0}
+        self.stats = {
+            "frames": 0,
+            "rate": 0,
+            "no_reference": 0,
+            "no_ego_motion": 0,
+            "discarded": 0,
+            "blobs": 0,
+            "local noise": 0,
+            "aligned": 0,
+            "ghost": 0,
+            "no match": 0,
+            "too many blobs": 0,
+        }
 
     def detect(self, ctx: FrameContext) -> list[Detection]:
         self.stats["frames"] += 1
-        bgr, grey, hidden, scale = ctx.work(self.cfg.work_width)
-        if self.cfg.channel == "red":
+        cfg = self.cfg
+        last = self.history[-1].time if self.history else None
+        if last is not None and 0 <= ctx.time - last < 1.0 / cfg.max_rate_hz - 1e-6:
+            self.stats["rate"] += 1  # judged at most max_rate_hz times a second
+            return []
+        bgr, grey, hidden, scale = ctx.work(cfg.work_width)
+        if cfg.channel == "red":
             grey = cv2.extractChannel(bgr, 2)
-        grey = cv2.GaussianBlur(grey, (0, 0), self.cfg.smooth_px)
+        orb_grey = grey
+        # Smoothed in float: rounded to 8 bits, most differences of a still scene would be 0 and
+        # the noise estimate would collapse.
+        grey = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), cfg.smooth_px)
         valid = np.full(grey.shape, 255, np.uint8) if hidden is None else cv2.bitwise_not(hidden)
         b = _BORDER_PX
         valid[:b], valid[-b:], valid[:, :b], valid[:, -b:] = 0, 0, 0, 0
-        kp, des = self.orb.detectAndCompute(grey, valid)
-        pts = np.float32([k.pt for k in kp]).reshape(-1, 2)
-        soft = cv2.GaussianBlur(grey, (0, 0), self.cfg.smooth_px)
-        now = _Past(ctx.time, grey, valid, pts, des, soft)
-        refs = [
-            self._reference(ctx.time - self.cfg.gap_s),
-            self._reference(ctx.time - 2 * self.cfg.gap_s),
-        ]
+        now = _Past(ctx.time, grey, valid, features(self.orb, orb_grey, valid))
+        ref1 = self._reference(ctx.time - cfg.gap_s, ctx.time)
+        ref2 = self._reference(ref1.time - cfg.gap_s, ctx.time) if ref1 else None
         self._remember(now)
-        if ctx.gsd_m is None or any(r is None for r in refs) or refs[0] is refs[1]:
+        if ref1 is None:
+            self.stats["no_reference"] += 1
             return []
-        diffs = []
-        for ref in refs:
-            d = self._difference(ref, now)
-            if d is None:
-                self.stats["no_ego_motion"] += 1
-                return []
-            diffs.append(d)
-        moving = cv2.min(diffs[0], diffs[1])
-        _, mask = cv2.threshold(moving, self.cfg.diff_threshold, 255, cv2.THRESH_BINARY)
-        if cv2.countNonZero(mask) > self.cfg.max_frame_fraction * mask.size:
+        h1 = self._homography(ref1, now)
+        first = self._difference(ref1, now, h1) if h1 is not None else None
+        if first is None:
+            self.stats["no_ego_motion"] += 1
+            return []
+        now.link = (ref1.time, h1)
+        diff, warped, valid, sigma = first
+        threshold = cfg.noise_k * max(sigma, _QUANTISATION_SIGMA)
+        mask = cv2.compare(diff, threshold, cv2.CMP_GT)
+        changed = cv2.bitwise_and(mask, valid).astype(np.float32) / 255.0
+        second = None
+        if ref2 is not None:
+            if ref1.link is not None and abs(ref1.link[0] - ref2.time) < 1e-6:
+                h2 = h1 @ ref1.link[1]  # chained: no second feature match
+            else:
+                h2 = self._homography(ref2, now)
+            second = self._difference(ref2, now, h2) if h2 is not None else None
+        if second is not None:
+            mask = cv2.bitwise_and(mask, cv2.compare(second[0], threshold, cv2.CMP_GT))
+        mask = cv2.bitwise_and(mask, valid)
+        if cv2.countNonZero(mask) > cfg.max_frame_fraction * max(1, cv2.countNonZero(valid)):
             self.stats["discarded"] += 1
             return []
-        gsd = ctx.gsd_m * scale
-        k = 2 * max(1, int(round(self.cfg.group_m / gsd / 2))) + 1
+        dt = ctx.time - ref1.time
+        trim = second is None
+        return self._movers(ctx, now, warped, mask, changed, sigma, scale, dt, trim)
+
+    def _movers(
+        self, ctx, now: _Past, warped, mask, changed, sigma, scale, dt, trim
+    ) -> list[Detection]:
+        cfg = self.cfg
+        gsd = ctx.gsd_m * scale if ctx.gsd_m else None
+        if gsd:
+            k = 2 * max(1, int(round(cfg.group_m / gsd / 2))) + 1
+            min_px, max_px = cfg.min_area_m2 / gsd**2, cfg.max_area_m2 / gsd**2
+            max_shift = cfg.max_speed_mps * dt / gsd
+        else:
+            k = 2 * (cfg.group_px // 2) + 1
+            min_px, max_px = cfg.min_area_px, cfg.max_area_px
+            max_shift = cfg.max_shift_per_s * now.grey.shape[1] * dt
         mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
-        min_px, max_px = self.cfg.min_area_m2 / gsd**2, self.cfg.max_area_m2 / gsd**2
-        n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        sized = [
+            i
+            for i in range(1, n)
+            if min_px <= stats[i, 4] <= max_px and _compact(stats[i, 2], stats[i, 3])
+        ]
+        self.stats["blobs"] += len(sized)
+        if len(sized) > cfg.max_blobs:
+            self.stats["too many blobs"] += len(sized) - cfg.max_blobs
+            sized = sorted(sized, key=lambda i: -stats[i, 4])[: cfg.max_blobs]
         out = []
-        for x, y, w, h, area in stats[1:n]:
-            if min_px <= area <= max_px and min(w, h) >= 2:  # 1-px lines are aliasing, not objects
-                peak = float(moving[y : y + h, x : x + w].max())
-                box = scale_box(x, y, w, h, scale)
-                out.append(Detection(box, min(1.0, peak / 128.0), self.name, "activity"))
+        for i in sized:
+            x, y, w, h = (int(v) for v in stats[i, :4])
+            blob = Blob(x, y, w, h, (labels[y : y + h, x : x + w] == i).astype(np.uint8))
+            verdict = judge(
+                blob,
+                now.grey,
+                warped,
+                sigma,
+                local_px=cfg.local_px,
+                max_shift_px=max(cfg.local_px + 1, int(np.ceil(max_shift))),
+                min_ncc=cfg.min_ncc,
+                trim=trim,
+                changed=changed,
+                noise_k=cfg.noise_k,
+            )
+            if verdict.reason:
+                self.stats[verdict.reason] += 1
+                continue
+            shift = (verdict.shift[0] * scale, verdict.shift[1] * scale)
+            box = scale_box(*verdict.box, scale)
+            out.append(
+                Detection(box, verdict.score, self.name, "activity", shift=shift, shift_s=dt)
+            )
         return out
 
-    def _reference(self, t: float) -> _Past | None:
+    def _reference(self, t: float, now: float) -> _Past | None:
+        """The latest remembered frame taken at or before ``t`` and within ``max_gap_s``."""
         best = None
         for past in self.history:
-            if past.time <= t + 1e-6:
+            if past.time <= t + 1e-6 and now - past.time <= self.cfg.max_gap_s + 1e-6:
                 best = past
         return best
 
     def _remember(self, now: _Past) -> None:
+        """Keep the judged frames of the last ``max_gap_s`` (bounded by ``max_rate_hz``)."""
+        if self.history and now.time < self.history[-1].time:
+            self.history.clear()  # time went backwards: a new clip
         self.history.append(now)
-        keep = 2 * self.cfg.gap_s + 1.0
-        while len(self.history) > 2 and self.history[1].time < now.time - keep:
+        while self.history and self.history[0].time < now.time - self.cfg.max_gap_s:
             self.history.popleft()
 
-    def _difference(self, ref: _Past, now: _Past) -> np.ndarray | None:
-        if ref.des is None or now.des is None or len(ref.kp) < self.cfg.min_matches:
-            return None
-        matches = self.matcher.match(ref.des, now.des)
-        if len(matches) < self.cfg.min_matches:
-            return None
-        src = ref.kp[[m.queryIdx for m in matches]]
-        dst = now.kp[[m.trainIdx for m in matches]]
-        h, inliers = cv2.findHomography(src, dst, _ROBUST[self.cfg.estimator], self.cfg.ransac_px)
-        if h is None or int(inliers.sum()) < self.cfg.min_matches:
-            return None
+    def _homography(self, ref: _Past, now: _Past) -> np.ndarray | None:
+        cfg = self.cfg
+        reg = register(
+            ref.feats,
+            now.feats,
+            estimator=cfg.estimator,
+            reproj_px=cfg.ransac_px,
+            min_inliers=cfg.min_matches,
+            min_inlier_share=cfg.min_inlier_share,
+        )
+        return None if reg is None else reg.homography
+
+    def _difference(self, ref: _Past, now: _Past, h: np.ndarray):
+        """(change beyond the warped frame's local range, warped frame, valid mask, noise sigma)."""
         size = (now.grey.shape[1], now.grey.shape[0])
         warped = cv2.warpPerspective(ref.grey, h, size, flags=cv2.INTER_LINEAR)
         wvalid = cv2.warpPerspective(ref.valid, h, size, flags=cv2.INTER_NEAREST)
         valid = cv2.erode(cv2.bitwise_and(wvalid, now.valid), _K3, iterations=3)
-        m_now = cv2.mean(now.grey, valid)[0]
-        m_ref = cv2.mean(warped, valid)[0]
+        if cv2.countNonZero(valid) < 0.2 * valid.size:
+            return None
+        m_now, m_ref = cv2.mean(now.grey, valid)[0], cv2.mean(warped, valid)[0]
         if m_ref > 1.0:
-            warped = cv2.convertScaleAbs(warped, alpha=m_now / m_ref)
+            warped = warped * np.float32(m_now / m_ref)
+        residual = (now.grey - warped)[::2, ::2][valid[::2, ::2] > 0]
+        sigma = _MAD_TO_SIGMA * float(np.median(np.abs(residual - np.median(residual))))
         hi = cv2.dilate(warped, _K3)
         lo = cv2.erode(warped, _K3)
-        diff = cv2.min(_outside(now.grey, lo, hi), _outside(now.soft, lo, hi))
-        return cv2.bitwise_and(diff, valid)
+        diff = cv2.max(cv2.subtract(now.grey, hi), cv2.subtract(lo, now.grey))
+        return diff, warped, valid, sigma
 
 
-def _outside(grey: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """How far each pixel lies outside the [lo, hi] range of the warped earlier frame."""
-    return cv2.max(cv2.subtract(grey, hi), cv2.subtract(lo, grey))
+def _compact(w: int, h: int) -> bool:
+    """A blob an object could make: lines under 3 px thick or over 8:1 are edges flickering
+    under sub-pixel misregistration (aliasing), never a vehicle or a person."""
+    return min(w, h) >= 3 and max(w, h) <= 8 * min(w, h)

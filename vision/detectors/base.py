@@ -23,13 +23,19 @@ __all__ = ["Detection", "Detector", "FrameContext", "scale_box"]
 
 @dataclass(frozen=True)
 class Detection:
-    """One box in full-frame pixels. ``anchor`` says which point stands on the ground."""
+    """One box in full-frame pixels. ``anchor`` says which point stands on the ground.
+
+    A mover also carries ``shift``: how far (full-frame pixels) it moved in the ``shift_s``
+    seconds before this frame, which lets the tracker link its sightings however fast it drives.
+    """
 
     box: tuple[int, int, int, int]
     score: float
     detector: str
     code: str
     anchor: Literal["centre", "foot"] = "centre"
+    shift: tuple[float, float] | None = None
+    shift_s: float = 0.0
 
     @property
     def ground_pixel(self) -> tuple[float, float]:

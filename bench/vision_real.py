@@ -1,0 +1,274 @@
+"""The frame-flagging detectors measured on real aerial footage (issue 13's goals table).
+
+Run: ``.venv/bin/python bench/vision_real.py --data DIR`` where DIR holds ``aerial-cars/`` (RGB
+nadir frames with YOLO labels of every vehicle) and ``hit-uav-thermal/`` (thermal frames with VOC
+labels); ``GRIDPATROL_AERIAL`` may name DIR instead. ``--extra-rgb DIR`` adds more labelled RGB
+frame folders of the same kind; ``--model FILE`` an ONNX model for the ``model`` detector. Any
+part that is missing is reported as "skipped: reason" and the rest still runs.
+
+How the figures are defined (printed with them):
+- Frame times. Files are named ``<video>-<number>``; number n is taken as n x
+  ``--seconds-per-number`` (1 s by default: frames extracted at one per second; the vehicles'
+  measured displacements between consecutive numbers, 0.3-3 car lengths, agree with city
+  speeds at that spacing). Frames of one video more than ``[activity] max_gap_s`` apart are not
+  compared.
+- Moving vehicles: ``vision.evaluate.movers`` (registered box of the previous frame overlapping
+  at IoU < 0.5, i.e. moved more than about a third of its length), judged only in frames that
+  have a predecessor within ``max_gap_s``; moving boxes linked into objects across frames.
+- Recall: moving objects flagged (a motion detection matching one of its boxes) at least once /
+  all moving objects. Precision: motion detections matching a moving box / all motion
+  detections. Pedestrians are not labelled in these sets, so detections of walking people count
+  as false; a second precision counts only detections at least as large as the smallest
+  labelled vehicle of the set.
+- Minutes of RGB video: the time the detector watched, the sum over judged frames of the time
+  since their reference frame (the frames are sparse samples, so the videos' full length would
+  understate the rate). A false alert is a tracker alert whose first box matches no moving box.
+- Alerts per moving object: alerts on movers / distinct moving objects with an alert.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import cv2
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from vision.config import load_config  # noqa: E402
+from vision.detectors import build_detectors  # noqa: E402
+from vision.detectors.registry import DETECTOR_NAMES  # noqa: E402
+from vision.evaluate.labels import read_voc, read_yolo  # noqa: E402
+from vision.evaluate.matching import match_frame, matches  # noqa: E402
+from vision.evaluate.movers import LabelledFrame, find_movers  # noqa: E402
+from vision.evaluate.runner import Evaluator  # noqa: E402
+
+CAR_NAMES = ["car", "truck", "bus", "minibus"]  # aerial-cars classes 0-3 (its SOURCES.md)
+_NAME = re.compile(r"^(?P<video>.+)-(?P<number>\d+)$")
+
+
+def _say(what: str, value: str) -> None:
+    print(f"{what:<58} {value}")
+
+
+def _pct(a: int, b: int) -> str:
+    return f"{100.0 * a / b:.1f} % ({a}/{b})" if b else "n/a (0/0)"
+
+
+def _videos(folder: Path, spn: float) -> dict[str, list[tuple[float, Path]]]:
+    out: dict[str, list[tuple[float, Path]]] = defaultdict(list)
+    for p in sorted(folder.glob("*.jpg")):
+        m = _NAME.match(p.stem)
+        if m and p.with_suffix(".txt").is_file():
+            out[m["video"]].append((int(m["number"]) * spn, p))
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def rgb_motion(folders: list[Path], spn: float) -> None:
+    config = load_config()
+    det_n = det_sized = hits = hits_sized = alerts = false_alerts = 0
+    watched_s = 0.0
+    objects: set[tuple[str, int]] = set()
+    flagged: set[tuple[str, int]] = set()
+    alerts_on: dict[tuple[str, int], int] = defaultdict(int)
+    for folder in folders:
+        for video, items in _videos(folder, spn).items():
+            frames = []
+            for t, p in items:
+                img = cv2.imread(str(p))
+                size = (img.shape[1], img.shape[0])
+                frames.append(
+                    LabelledFrame(t, img, read_yolo(p.with_suffix(".txt"), size, CAR_NAMES))
+                )
+            movers, judged = find_movers(frames, config.activity.max_gap_s)
+            smallest = min(
+                (lb.box[2] - lb.box[0]) * (lb.box[3] - lb.box[1])
+                for f in frames
+                for lb in f.labels.boxes
+            )
+            by_frame: dict[int, dict[int, int]] = defaultdict(dict)
+            for m in movers:
+                by_frame[m.frame][m.label] = m.obj
+                objects.add((f"{folder.name}/{video}", m.obj))
+            ev = Evaluator(config, build_detectors(["activity"], config))
+            act = ev.detectors[0]
+            seen_tracks: set[int] = set()
+            for i, f in enumerate(frames):
+                before = act.stats["no_reference"] + act.stats["no_ego_motion"]
+                recs = ev.process(i, f.time, f.image, items[i][1].name)
+                if i in judged and act.stats["no_reference"] + act.stats["no_ego_motion"] == before:
+                    watched_s += f.time - max(
+                        g.time for g in frames[:i] if g.time <= f.time - config.activity.gap_s
+                    )
+                mov = by_frame.get(i, {})
+                for r in recs:
+                    det_n += 1
+                    area = (r.box[2] - r.box[0]) * (r.box[3] - r.box[1])
+                    det_sized += area >= smallest
+                    obj = next(
+                        (o for j, o in mov.items() if matches(r.box, f.labels.boxes[j].box)), None
+                    )
+                    key = (f"{folder.name}/{video}", obj)
+                    if obj is not None:
+                        hits += 1
+                        hits_sized += area >= smallest
+                        flagged.add(key)
+                    if r.track is not None and r.track not in seen_tracks:
+                        seen_tracks.add(r.track)
+                        alerts += 1
+                        if obj is None:
+                            false_alerts += 1
+                        else:
+                            alerts_on[key] += 1
+    _say(
+        "moving vehicles RGB, flagged at least once (goal >= 80 %)",
+        _pct(len(flagged), len(objects)),
+    )
+    _say("motion detections on a real mover (goal >= 80 %)", _pct(hits, det_n))
+    minutes = watched_s / 60.0
+    rate = f"{false_alerts / minutes:.2f}" if minutes > 0 else "n/a"
+    _say(
+        "false alerts per minute of RGB video (goal <= 1)",
+        f"{rate} ({false_alerts} false of {alerts} alerts in {watched_s:.0f} s watched)",
+    )
+    per = sum(alerts_on.values()) / len(alerts_on) if alerts_on else float("nan")
+    _say(
+        "alerts per moving object (goal 1)",
+        f"{per:.2f} ({sum(alerts_on.values())} alerts on {len(alerts_on)} moving objects)",
+    )
+    _say("  the same, vehicle-sized detections only", _pct(hits_sized, det_sized))
+
+
+def thermal(folder: Path) -> None:
+    if "thermal" not in DETECTOR_NAMES:
+        _say("thermal people recall / precision per frame", "not available (no thermal detector)")
+        return
+    config = load_config()
+    (det,) = build_detectors(["thermal"], config)
+    ev = Evaluator(config, [det])
+    found = labels = tp = n = 0
+    for i, p in enumerate(sorted(folder.glob("*.jpg"))):
+        img = cv2.imread(str(p))
+        lab = read_voc(p.with_suffix(".xml"), (img.shape[1], img.shape[0]))
+        recs = [r for r in ev.process(i, i * 0.5, img, p.name) if r.code == "person"]
+        _, scores = match_frame([(r.box, r.score, r.code) for r in recs], lab)
+        s = scores.get("person")
+        if s:
+            found, labels, tp, n = (
+                found + s.found,
+                labels + s.labels,
+                tp + s.true_positives,
+                n + s.detections,
+            )
+    _say("thermal people recall per frame (goal >= 70 %)", _pct(found, labels))
+    _say("thermal people precision per frame (goal >= 70 %)", _pct(tp, n))
+
+
+def bloom(folders: dict[str, Path]) -> None:
+    config = load_config()
+    for name, folder in folders.items():
+        ev = Evaluator(config, build_detectors(["bloom"], config))
+        dets = 0
+        for i, p in enumerate(sorted(folder.glob("*.jpg"))):
+            dets += len(ev.process(i, float(i), cv2.imread(str(p)), p.name))
+        _say(f"bloom false alerts on {name} (goal 0)", f"{ev.alerts} ({dets} detections)")
+
+
+def speed(folder: Path, n: int = 250) -> None:
+    """Default detectors (activity, bloom) at 1280x720, one OpenCV thread, frames at 25 fps.
+
+    Frames per second of CPU time (this process alone; the machine may be shared) and of wall
+    time; also with motion judged on every frame instead of at ``max_rate_hz``.
+    """
+    cv2.setNumThreads(1)
+    config = load_config()
+    items = _videos(folder, 1.0).get("DJI_0005", [])
+    if not items:
+        _say("default pipeline fps at 720p, one core", "skipped: no DJI_0005 frames")
+        return
+    imgs = [
+        cv2.resize(cv2.imread(str(p)), (1280, 720), interpolation=cv2.INTER_AREA)
+        for _, p in items[-8:]
+    ]
+    full = config.with_changes(activity={"max_rate_hz": 25.0})
+    for label, cfg in (("default", config), ("motion judged on every frame", full)):
+        ev = Evaluator(cfg, build_detectors(["activity", "bloom"], cfg))
+        # A slow pan over consecutive real frames: each image is held for 12 frames (0.48 s).
+        for i in range(n):
+            ev.process(i, i / 25.0, imgs[(i // 12) % len(imgs)])
+        _say(
+            f"pipeline (activity, bloom) fps at 720p, one core, {label} (goal >= 25)",
+            f"{ev.frames / ev.cpu_s:.1f} per CPU second ({ev.frames / ev.busy_s:.1f} wall)",
+        )
+
+
+def model(folder: Path, path: Path | None) -> None:
+    if path is None or not path.is_file():
+        _say("model with tiling at 1080p", "skipped: no --model file")
+        return
+    cv2.setNumThreads(1)
+    config = load_config()
+    try:
+        config = config.with_changes(model={"path": str(path)})
+        (det,) = build_detectors(["model"], config)
+        ev = Evaluator(config, [det])
+        tp = n = found = labels = 0
+        for i, p in enumerate(sorted(folder.glob("*.jpg"))):
+            img = cv2.imread(str(p))
+            lab = read_yolo(p.with_suffix(".txt"), (img.shape[1], img.shape[0]), CAR_NAMES)
+            recs = [r for r in ev.process(i, float(i), img, p.name) if r.code == "vehicle"]
+            _, scores = match_frame([(r.box, r.score, r.code) for r in recs], lab)
+            s = scores.get("vehicle")
+            if s:
+                tp, n, found, labels = (
+                    tp + s.true_positives,
+                    n + s.detections,
+                    found + s.found,
+                    labels + s.labels,
+                )
+    except Exception as exc:  # the bench reports, never crashes: the model detector is part B's
+        _say("model with tiling at 1080p", f"skipped: {type(exc).__name__}: {str(exc)[:120]}")
+        return
+    _say("model at 1080p fps, one core (goal >= 2)", f"{ev.frames / ev.busy_s:.2f}")
+    _say("model vehicle recall / precision", f"{_pct(found, labels)} / {_pct(tp, n)}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=os.environ.get("GRIDPATROL_AERIAL"))
+    ap.add_argument("--extra-rgb", type=Path, action="append", default=[])
+    ap.add_argument("--model", type=Path, default=None)
+    ap.add_argument("--seconds-per-number", type=float, default=1.0)
+    args = ap.parse_args()
+    data = args.data or Path("tests/fixtures/aerial")
+    print(
+        f"real data: {data}"
+        + (" (test fixtures: too few frames for real figures)" if args.data is None else "")
+    )
+    rgb = data / "aerial-cars" if (data / "aerial-cars").is_dir() else data
+    therm = data / "hit-uav-thermal"
+    rgb_sets = [d for d in [rgb, *args.extra_rgb] if d.is_dir() and any(d.glob("*.txt"))]
+    started = time.monotonic()
+    if rgb_sets:
+        print("RGB sets: " + ", ".join(str(d) for d in rgb_sets))
+        rgb_motion(rgb_sets, args.seconds_per_number)
+        speed(rgb)
+    else:
+        _say("moving vehicles RGB", f"skipped: no labelled RGB frames in {rgb}")
+    if therm.is_dir():
+        thermal(therm)
+    else:
+        _say("thermal people", f"skipped: no {therm}")
+    bloom({d.name: d for d in [*rgb_sets, therm] if d.is_dir()})
+    model(rgb, args.model)
+    print(f"(bench took {time.monotonic() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

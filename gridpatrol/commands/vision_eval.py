@@ -1,0 +1,119 @@
+"""``gridpatrol vision eval``: detectors on a video or a folder of frames, no telemetry needed.
+
+Prints per-class precision and recall against YOLO/VOC labels, alerts per minute of footage and
+frames per second; writes every detection as a JSON line with ``--detections-out``. Exit status:
+0, or 1 when frames could not be decoded (the figures then cover fewer frames than the input).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["vision_eval"]
+
+
+def vision_eval(
+    input_path: Annotated[
+        Path, typer.Argument(metavar="INPUT", help="Video file or folder of frames.")
+    ],
+    labels: Annotated[
+        Path | None,
+        typer.Option(help="Folder of labels: YOLO .txt or Pascal VOC .xml, one per frame."),
+    ] = None,
+    label_names: Annotated[
+        str | None,
+        typer.Option(help="YOLO class names in id order, comma-separated (else classes.txt)."),
+    ] = None,
+    detectors: Annotated[
+        str, typer.Option(help="Comma-separated detector names.")
+    ] = "activity,bloom",
+    detections_out: Annotated[
+        Path | None,
+        typer.Option("--detections-out", help="Write every detection here as JSON lines."),
+    ] = None,
+    height_m: Annotated[
+        float | None,
+        typer.Option("--height-m", help="Camera height above ground; sizes in metres need it."),
+    ] = None,
+    hfov: Annotated[float | None, typer.Option(help="Horizontal field of view, degrees.")] = None,
+    pitch: Annotated[
+        float | None, typer.Option(help="Camera mount pitch, degrees (-90 = straight down).")
+    ] = None,
+    fps: Annotated[float, typer.Option(help="Frame rate of a folder of frames.")] = 1.0,
+    config_path: Annotated[
+        Path | None, typer.Option("--config", help="Thresholds TOML over vision/defaults.toml.")
+    ] = None,
+) -> None:
+    """Score the detectors on real footage: precision, recall, alerts per minute, speed."""
+    from vision.config import load_config
+    from vision.evaluate import EvalError, evaluate
+
+    config = load_config(config_path)
+    cam = {k: v for k, v in (("hfov_deg", hfov), ("mount_pitch_deg", pitch)) if v is not None}
+    config = config.with_changes(camera=cam)
+    names = [n.strip() for n in label_names.split(",")] if label_names else None
+    out = None
+    if detections_out is not None:
+        try:
+            out = detections_out.open("w", encoding="utf-8")
+        except OSError as exc:
+            raise EvalError(
+                f"cannot write {detections_out}: {exc.strerror}; choose another --detections-out"
+            ) from exc
+    try:
+        report = evaluate(
+            input_path,
+            config,
+            detectors.split(","),
+            labels=labels,
+            label_names=names,
+            detections_out=out,
+            height_m=height_m,
+            fps=fps,
+        )
+    finally:
+        if out is not None:
+            out.close()
+    _print(report, height_m)
+    if report.corrupt:
+        typer.echo(f"{report.corrupt} frames could not be decoded and were skipped", err=True)
+        raise typer.Exit(1)
+
+
+def _ratio(a: int, b: int) -> str:
+    return f"{a / b:.3f} ({a}/{b})" if b else "n/a (0/0)"
+
+
+def _print(report, height_m: float | None) -> None:
+    rate = report.alerts_per_minute
+    typer.echo(
+        f"{report.frames} frames ({report.corrupt} corrupt), {report.footage_s:.1f} s of footage, "
+        f"{report.fps:.1f} frames per second (detectors and tracker)"
+    )
+    by_code = ", ".join(f"{k} {v}" for k, v in sorted(report.alerts_by_code.items()))
+    typer.echo(
+        f"{report.detections} detections, {report.alerts} alerts"
+        + (f" ({by_code})" if by_code else "")
+        + (f", {rate:.2f} alerts per minute of footage" if rate is not None else "")
+    )
+    if height_m is None:
+        typer.echo("no --height-m: detector sizes in pixels, tracker distances nominal")
+    for name, stats in report.detector_stats.items():
+        skipped = {k: v for k, v in stats.items() if v and k != "frames"}
+        if skipped:
+            typer.echo(f"{name}: " + ", ".join(f"{k} {v}" for k, v in skipped.items()))
+    if not report.labelled:
+        return
+    for code, s in sorted(report.scores.items()):
+        against = "labels of every class" if code == "activity" else f"{code} labels"
+        typer.echo(
+            f"{code}: precision {_ratio(s.true_positives, s.detections)}, "
+            f"recall {_ratio(s.found, s.labels)} against {against}"
+        )
+    if report.unlabelled_frames:
+        typer.echo(f"{report.unlabelled_frames} frames had no label file (scored as empty)")
+    if report.labels_outside:
+        typer.echo(f"{report.labels_outside} label boxes lay outside their frame (dropped)")

@@ -1,0 +1,222 @@
+"""`gridpatrol vision eval`: labels read as hostile input, the matching rule, JSON lines, exit codes.
+
+Runs on real frames (tests/fixtures/aerial, see its SOURCES.md) and on label files written here.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from vision.evaluate.labels import (
+    MAX_LABEL_BYTES,
+    FrameLabels,
+    LabelBox,
+    LabelError,
+    read_voc,
+    read_yolo,
+)
+from vision.evaluate.matching import match_frame, matches
+
+AERIAL = ROOT / "tests" / "fixtures" / "aerial"
+NAMES = ["car", "truck", "bus", "minibus"]
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_yolo_boxes_become_pixels_of_the_frame():
+    labels = read_yolo(AERIAL / "rgb" / "DJI_0005-0185.txt", (960, 540), NAMES)
+    assert len(labels.boxes) == 15 and {b.code for b in labels.boxes} == {"vehicle"}
+    x0, y0, x1, y1 = labels.boxes[0].box
+    assert 0 <= x0 < x1 <= 960 and 0 <= y0 < y1 <= 540
+    assert 10 < x1 - x0 < 80 and 10 < y1 - y0 < 80  # a car at this height, in pixels
+
+
+@pytest.mark.parametrize(
+    "line, problem",
+    [
+        ("0 0.5 0.5 0.1", "expected 'class cx cy w h'"),
+        ("0 nan 0.5 0.1 0.1", "not a finite number"),
+        ("0 0.5 inf 0.1 0.1", "not a finite number"),
+        ("0 0.5 0.5 1e999 0.1", "not a finite number"),
+        ("0 0.5 zero 0.1 0.1", "not a number"),
+        ("7 0.5 0.5 0.1 0.1", "unknown class id '7'"),
+        ("-1 0.5 0.5 0.1 0.1", "unknown class id '-1'"),
+        ("0 0.5 0.5 -0.1 0.1", "negative box size"),
+    ],
+)
+def test_malformed_yolo_lines_are_one_line_errors_naming_the_line(tmp_path, line, problem):
+    path = _write(tmp_path / "f.txt", f"0 0.5 0.5 0.1 0.1\n{line}\n")
+    with pytest.raises(LabelError, match=problem) as err:
+        read_yolo(path, (100, 100), NAMES)
+    assert f"{path}:2" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_huge_or_binary_label_files_are_refused_before_parsing(tmp_path):
+    huge = tmp_path / "huge.txt"
+    with huge.open("w") as f:
+        f.write("0 0.5 0.5 0.1 0.1\n" * (MAX_LABEL_BYTES // 18 + 10))
+    with pytest.raises(LabelError, match="over 2000000; is it a label file"):
+        read_yolo(huge, (100, 100), NAMES)
+    binary = tmp_path / "bin.txt"
+    binary.write_bytes(b"\xff\xfe\x00\x81garbage")
+    with pytest.raises(LabelError, match="not UTF-8"):
+        read_yolo(binary, (100, 100), NAMES)
+
+
+def test_boxes_outside_the_frame_are_clipped_or_dropped_and_counted(tmp_path):
+    path = _write(
+        tmp_path / "f.txt",
+        "0 0.99 0.5 0.1 0.1\n"  # half outside on the right: clipped
+        "0 1.5 0.5 0.1 0.1\n"  # wholly outside: dropped
+        "0 0.5 -3 0.1 0.1\n",  # wholly outside: dropped
+    )
+    labels = read_yolo(path, (200, 100), NAMES)
+    assert labels.outside == 2 and len(labels.boxes) == 1
+    assert labels.boxes[0].box == pytest.approx((188.0, 45.0, 200.0, 55.0))
+
+
+def test_an_unknown_class_name_is_an_error_not_a_silent_skip(tmp_path):
+    path = _write(tmp_path / "f.txt", "0 0.5 0.5 0.1 0.1\n")
+    with pytest.raises(LabelError, match="unknown class 'tree'; known classes: bus, car"):
+        read_yolo(path, (100, 100), ["tree"])
+
+
+def test_voc_person_boxes_and_dontcare_regions():
+    labels = read_voc(AERIAL / "thermal" / "1_60_30_0_00010.xml", (640, 512))
+    assert labels.boxes and {b.code for b in labels.boxes} == {"person"}
+    assert len(labels.ignore) == 1
+    sizes = [(b.box[2] - b.box[0], b.box[3] - b.box[1]) for b in labels.boxes]
+    assert all(w < 30 and h < 40 for w, h in sizes)  # people from 60 m are small
+
+
+@pytest.mark.parametrize(
+    "xml, problem",
+    [
+        ('<!DOCTYPE a [<!ENTITY x "xx">]><annotation/>', "DOCTYPE/ENTITY"),
+        ("<annotation><object><name>Person</name>", "not well-formed XML"),
+        ("<annotation><object><name>Person</name></object></annotation>", "no <name> or <bndbox>"),
+        (
+            "<annotation><object><name>Person</name><bndbox><xmin>{}</xmin><ymin>1</ymin>"
+            "<xmax>5</xmax><ymax>9</ymax></bndbox></object></annotation>",
+            "not a number",
+        ),
+    ],
+)
+def test_hostile_voc_files_are_refused(tmp_path, xml, problem):
+    path = _write(tmp_path / "f.xml", xml)
+    with pytest.raises(LabelError, match=problem):
+        read_voc(path, (100, 100))
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1e400"])
+def test_voc_non_finite_coordinates_are_refused(tmp_path, value):
+    xml = (
+        "<annotation><object><name>Person</name><bndbox><xmin>" + value + "</xmin>"
+        "<ymin>1</ymin><xmax>5</xmax><ymax>9</ymax></bndbox></object></annotation>"
+    )
+    with pytest.raises(LabelError, match="finite"):
+        read_voc(_write(tmp_path / "f.xml", xml), (100, 100))
+
+
+def test_matching_rule_iou_or_centre_in_a_small_box():
+    car = (100.0, 100.0, 140.0, 160.0)
+    assert matches((105, 110, 145, 170), car)  # IoU about 0.6
+    assert not matches((130, 150, 170, 210), car)  # IoU under 0.3 ...
+    assert not matches((110, 110, 130, 150), (0, 0, 300, 300))  # centre in a big box: no
+    person = (50.0, 50.0, 58.0, 68.0)  # 8 x 18 px: under 16 px across
+    assert matches((40, 45, 70, 75), person)  # IoU 0.16, but its centre lies in the box
+    assert not matches((60, 50, 90, 80), person)
+
+
+def test_each_label_is_found_once_and_dontcare_detections_are_not_counted():
+    labels = FrameLabels(
+        boxes=[LabelBox((0, 0, 40, 40), "vehicle", "car")], ignore=[(200, 200, 300, 300)]
+    )
+    dets = [((0, 0, 40, 40), 0.9, "vehicle"), ((2, 2, 42, 42), 0.8, "vehicle")]
+    dets.append(((210, 210, 230, 230), 0.7, "vehicle"))
+    found, scores = match_frame(dets, labels)
+    assert found == [0, None, None]
+    s = scores["vehicle"]
+    assert (s.detections, s.true_positives, s.labels, s.found) == (2, 1, 1, 1)
+    _, scores = match_frame([((0, 0, 40, 40), 0.9, "activity")], labels)
+    assert scores["activity"].recall == 1.0  # motion is scored against every class
+
+
+def test_eval_prints_scores_and_writes_every_detection_as_json(cli, tmp_path):
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for p in sorted((AERIAL / "rgb").glob("DJI_0005-*")) + [AERIAL / "rgb" / "classes.txt"]:
+        shutil.copy(p, frames / p.name)
+    out = tmp_path / "dets.jsonl"
+    r = cli("vision", "eval", frames, "--labels", frames, "--detections-out", out)
+    assert r.code == 0, r.err
+    assert "3 frames (0 corrupt), 3.0 s of footage" in r.out
+    assert "alerts per minute of footage" in r.out and "frames per second" in r.out
+    assert "activity: precision" in r.out and "against labels of every class" in r.out
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert rows, "motion on real frames one second apart at the default --fps 1"
+    for row in rows:
+        assert set(row) == {"frame", "file", "detector", "code", "box", "score", "track"}
+        assert row["file"] == f"DJI_0005-{185 + row['frame']:04d}.jpg"
+        x0, y0, x1, y1 = row["box"]
+        assert 0 <= x0 < x1 <= 960 and 0 <= y0 < y1 <= 540
+        assert row["code"] == "activity" and 0 <= row["score"] <= 1
+        assert row["track"] is None or isinstance(row["track"], int)
+    assert {row["frame"] for row in rows} <= {1, 2}  # frame 0 has nothing to compare with
+
+
+@pytest.mark.parametrize(
+    "setup, message",
+    [
+        ("missing", "does not exist; give a video file or a folder of frames"),
+        ("empty", "no images"),
+        ("bad-labels", "expected 'class cx cy w h'"),
+        ("unknown-class", "unknown class 'tree'"),
+        ("no-names", "need class names: add classes.txt"),
+        ("labels-missing", "labels folder"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(cli, tmp_path, setup, message):
+    frames = tmp_path / "frames"
+    labels = tmp_path / "labels"
+    frames.mkdir()
+    labels.mkdir()
+    if setup != "empty":
+        shutil.copy(AERIAL / "rgb" / "DJI_0005-0185.jpg", frames)
+    target = tmp_path / "nowhere" if setup == "missing" else frames
+    names = ["--label-names", "car,truck,bus,minibus"]
+    if setup == "bad-labels":
+        _write(labels / "DJI_0005-0185.txt", "0 0.5 0.5\n")
+    elif setup == "unknown-class":
+        _write(labels / "DJI_0005-0185.txt", "0 0.5 0.5 0.1 0.1\n")
+        names = ["--label-names", "tree"]
+    elif setup == "no-names":
+        _write(labels / "DJI_0005-0185.txt", "0 0.5 0.5 0.1 0.1\n")
+        names = []
+    elif setup == "labels-missing":
+        labels = tmp_path / "no-labels"
+    r = cli("vision", "eval", target, "--labels", labels, *names)
+    assert r.code == 2, r.out
+    assert message in r.err and len(r.err.strip().splitlines()) == 1
+    assert "Traceback" not in r.err
+
+
+def test_a_truncated_jpeg_is_a_counted_corrupt_frame_and_exit_1(cli, tmp_path):
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for p in sorted((AERIAL / "rgb").glob("DJI_0005-*.jpg")):
+        shutil.copy(p, frames / p.name)
+    cut = frames / "DJI_0005-0186.jpg"
+    cut.write_bytes(cut.read_bytes()[: cut.stat().st_size * 2 // 3])
+    r = cli("vision", "eval", frames)
+    assert r.code == 1
+    assert "2 frames (1 corrupt)" in r.out
+    assert "1 frames could not be decoded and were skipped" in r.err

@@ -1,0 +1,150 @@
+"""Score detectors on footage with no telemetry: the service behind ``gridpatrol vision eval``.
+
+INPUT is a video file or a folder of frames. Labels, when given, are looked up per frame by the
+frame file's stem (``<stem>.txt`` YOLO or ``<stem>.xml`` VOC); for a video, by the 0-based frame
+index written with six digits (``000042.txt``). A frame with no label file is scored as empty
+and counted. Every detection can be written as one JSON line, so anyone can re-score the run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from vision.config import VisionConfig
+from vision.detectors import build_detectors
+from vision.errors import VisionError
+from vision.evaluate.labels import FrameLabels, LabelError, read_voc, read_yolo, yolo_names
+from vision.evaluate.matching import ClassScore, match_frame
+from vision.evaluate.runner import Evaluator
+from vision.source import ImageFolderSource, VideoFileSource
+
+__all__ = ["EvalError", "EvalReport", "evaluate"]
+
+
+class EvalError(VisionError):
+    """The input or the options of an evaluation are unusable."""
+
+
+@dataclass
+class EvalReport:
+    frames: int = 0
+    corrupt: int = 0
+    footage_s: float = 0.0
+    busy_s: float = 0.0
+    detections: int = 0
+    alerts: int = 0
+    alerts_by_code: dict[str, int] = field(default_factory=dict)
+    scores: dict[str, ClassScore] = field(default_factory=dict)
+    unlabelled_frames: int = 0
+    labels_outside: int = 0
+    labelled: bool = False
+    detector_stats: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.busy_s if self.busy_s > 0 else 0.0
+
+    @property
+    def alerts_per_minute(self) -> float | None:
+        return self.alerts / (self.footage_s / 60.0) if self.footage_s > 0 else None
+
+
+class _Labels:
+    """Label files of one folder, read on demand for each frame."""
+
+    def __init__(self, folder: Path, names: Sequence[str] | None):
+        if not folder.is_dir():
+            raise EvalError(f"labels folder {folder} does not exist; check --labels")
+        self.folder = folder
+        self.names = list(names) if names else yolo_names(folder)
+
+    def read(self, stem: str, size: tuple[int, int]) -> FrameLabels | None:
+        txt, xml = self.folder / f"{stem}.txt", self.folder / f"{stem}.xml"
+        if xml.is_file():
+            return read_voc(xml, size)
+        if txt.is_file():
+            if not self.names:
+                raise LabelError(
+                    f"YOLO labels in {self.folder} need class names: add classes.txt there "
+                    "or pass --label-names car,truck,..."
+                )
+            return read_yolo(txt, size, self.names)
+        return None
+
+
+def _open(path: Path, fps: float):
+    if path.is_dir():
+        return ImageFolderSource(path, 0.0, fps)
+    if not path.exists():
+        raise EvalError(f"input {path} does not exist; give a video file or a folder of frames")
+    return VideoFileSource(path, 0.0)
+
+
+def evaluate(
+    input_path: Path,
+    config: VisionConfig,
+    detectors: Sequence[str],
+    *,
+    labels: Path | None = None,
+    label_names: Sequence[str] | None = None,
+    detections_out: TextIO | None = None,
+    height_m: float | None = None,
+    fps: float = 1.0,
+) -> EvalReport:
+    """Run ``detectors`` over every frame of ``input_path`` and score them against ``labels``."""
+    if not (math.isfinite(fps) and fps > 0):
+        raise EvalError(f"--fps must be a positive number, got {fps}")
+    if height_m is not None and not (math.isfinite(height_m) and 0 < height_m < 10_000):
+        raise EvalError(f"--height-m must be a height in metres above 0, got {height_m}")
+    lab = _Labels(labels, label_names) if labels is not None else None
+    source = _open(input_path, fps)
+    report = EvalReport(labelled=lab is not None)
+    ev = Evaluator(config, build_detectors(detectors, config), height_m)
+    first = last = None
+    all_labels = 0
+    try:
+        for frame in source:
+            files = getattr(source, "files", None)
+            name = files[frame.index].name if files else ""
+            records = ev.process(frame.index, frame.time, frame.image, name)
+            report.detections += len(records)
+            first = frame.time if first is None else first
+            last = frame.time
+            if detections_out is not None:
+                for r in records:
+                    detections_out.write(json.dumps(r.as_json()) + "\n")
+            if lab is not None:
+                stem = Path(name).stem if name else f"{frame.index:06d}"
+                h, w = frame.image.shape[:2]
+                fl = lab.read(stem, (w, h))
+                if fl is None:
+                    report.unlabelled_frames += 1
+                    fl = FrameLabels()
+                report.labels_outside += fl.outside
+                all_labels += len(fl.boxes)
+                _, scores = match_frame([(r.box, r.score, r.code) for r in records], fl)
+                for code, s in scores.items():
+                    t = report.scores.setdefault(code, ClassScore())
+                    t.detections += s.detections
+                    t.true_positives += s.true_positives
+                    t.labels += s.labels
+                    t.found += s.found
+    finally:
+        source.close()
+    if lab is not None and "activity" in [d.strip() for d in detectors]:
+        report.scores.setdefault("activity", ClassScore()).labels = all_labels
+    report.frames = ev.frames
+    report.corrupt = source.stats.corrupt
+    report.busy_s = ev.busy_s
+    report.alerts, report.alerts_by_code = ev.alerts, dict(ev.alerts_by_code)
+    step = 1.0 / fps if isinstance(source, ImageFolderSource) else 1.0 / (source.fps or 25.0)
+    report.footage_s = (last - first + step) if first is not None else 0.0
+    report.detector_stats = {
+        d.name: dict(d.stats) for d in ev.detectors if isinstance(getattr(d, "stats", None), dict)
+    }
+    return report
