@@ -7,9 +7,6 @@ and the recorded track must start at its launch site and pass every planned wayp
 
 from __future__ import annotations
 
-import contextlib
-import io
-
 import pytest
 from conftest import ROOT
 
@@ -27,10 +24,11 @@ NEAR_M = 10.0  # SITL's GPS is exact; the copter turns inside its waypoint radiu
 @pytest.fixture(scope="module")
 def planned(tmp_path_factory):
     flight = read_demo_flight(EXAMPLE / "recorded-flight.json")
-    with contextlib.redirect_stdout(io.StringIO()):
-        _, sortie, mission = plan_patrol(
-            EXAMPLE / "district.geojson", tmp_path_factory.mktemp("plan"), flight
-        )
+    table: list[str] = []
+    _, sortie, mission = plan_patrol(
+        EXAMPLE / "district.geojson", tmp_path_factory.mktemp("plan"), flight, table.append
+    )
+    assert table  # the patrol's summary table was printed
     assert sortie.id == flight.sortie
     return sortie, mission
 

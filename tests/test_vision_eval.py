@@ -90,7 +90,7 @@ def test_an_unknown_class_name_is_an_error_not_a_silent_skip(tmp_path):
 
 
 def test_voc_person_boxes_and_dontcare_regions():
-    labels = read_voc(AERIAL / "thermal" / "1_60_30_0_00010.xml", (640, 512))
+    labels = read_voc(AERIAL / "thermal-labels" / "1_60_30_0_00010.xml", (640, 512))
     assert labels.boxes and {b.code for b in labels.boxes} == {"person"}
     assert len(labels.ignore) == 1
     sizes = [(b.box[2] - b.box[0], b.box[3] - b.box[1]) for b in labels.boxes]

@@ -106,7 +106,7 @@ def plan_patrol(
 
     plan = plan_service(
         load_district(district), hours=flight.hours, drones=flight.drones,
-        start=flight.start_time, flight_model=flight.model(), alt_m=PATROL_ALT_M,
+        start=flight.start_time, flight_model=flight.model, alt_m=PATROL_ALT_M,
         ceiling_m=CEILING_M, margin_m=NO_FLY_MARGIN_M, seed=flight.seed,
     )  # fmt: skip
     write_patrol(plan, out)
