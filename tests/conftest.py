@@ -61,3 +61,21 @@ def mosquitto(tmp_path):
         pytest.fail(str(exc))
     yield broker
     broker.stop()
+
+
+@pytest.fixture
+def cli():
+    """``cli(*ARGS)``: ``cli_support.run_cli`` for tests that read ``code``, ``out`` and ``err``.
+
+    It goes through ``gridpatrol.cli.main`` (the error boundary and language handling) like every
+    CLI test; only the attribute names differ.
+    """
+    from types import SimpleNamespace
+
+    from cli_support import run_cli
+
+    def run(*args: object, input: str | None = None) -> SimpleNamespace:
+        r = run_cli(list(args), input=input)
+        return SimpleNamespace(code=r.exit_code, out=r.stdout, err=r.stderr, output=r.output)
+
+    return run

@@ -34,7 +34,7 @@ BAD_URL = f"mqtts://user:{SECRET}@host:99999"
         ["alerts"],
         ["watch", "--once", "0.1"],
         ["telemetry", "--mavlink", "x.tlog"],
-        ["vision", "--video", "v.mp4", "--district", "d.geojson", "--telemetry", "t.tlog"],
+        ["vision", "run", "--video", "v.mp4", "--district", "d.geojson", "--telemetry", "t.tlog"],
         ["serve", "--district", "d.geojson"],
         ["demo", "--no-dashboard"],
     ],
@@ -144,7 +144,7 @@ def test_vision_over_tls_publishes_alerts(secure_broker, cli, tmp_path, example_
     ops = secure_broker.client("gp-ops")
     ops.subscribe("gridpatrol/v1/alerts/cells/+")
     result = cli(
-        "vision", "--video", footage / "footage.mp4", "--telemetry", footage / "footage.tlog",
+        "vision", "run", "--video", footage / "footage.mp4", "--telemetry", footage / "footage.tlog",
         "--district", example_district_path, "--evidence", tmp_path / "ev",
         "--alerts-out", tmp_path / "alerts.jsonl", *secure_broker.options("gp-vision"),
     )  # fmt: skip
