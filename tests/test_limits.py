@@ -44,7 +44,8 @@ def test_upload_takes_a_percentage_reserve_like_plan(
     for reserve in ("20", "0.2"):
         with ScriptedVehicle() as vehicle:
             run = run_cli(["upload", plan, "--connect", vehicle.url, "--district",
-                           example_district_path, "--reserve", reserve])  # fmt: skip
+                           example_district_path, "--reserve", reserve,
+                           "--consumption-mah-per-min", "450"])  # fmt: skip
             assert run.exit_code == 0, run.output
             held.append(
                 {k: v for k, (v, _) in vehicle.knobs.params.items() if k.startswith("BATT")}
