@@ -31,6 +31,7 @@ from telemetry.records import (
     State,
 )
 from telemetry.statustext import JoinedText, TextJoiner
+from telemetry.vehicle_names import vehicle_id
 from vehicle.heartbeat import is_ground_station, is_vehicle
 
 __all__ = ["NormaliseConfig", "Normaliser", "Sequencer", "vehicle_id", "CellTagger"]
@@ -52,18 +53,6 @@ class NormaliseConfig(BaseModel):
     state_refresh_s: float = 5.0
     link_period_s: float = 5.0
     lost_after_s: float = 5.0
-
-
-def vehicle_id(sysid: int, link_label: str | None = None, owner: int | None = None) -> str:
-    """The one naming rule for vehicles, so an operator reads them at a glance.
-
-    - An unnamed link: ``sys<sysid>`` (system ids are unique in a fleet, as MAVLink needs).
-    - A named link (``--mavlink NAME=URL``): ``NAME``, the operator's own name, for the first
-      vehicle heard on it (``owner``); any other system id on the same link is ``NAME-<sysid>``.
-    """
-    if not link_label:
-        return f"sys{sysid}"
-    return link_label if owner in (None, sysid) else f"{link_label}-{sysid}"
 
 
 class Sequencer:

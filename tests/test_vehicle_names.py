@@ -6,8 +6,8 @@ import json
 import threading
 from pathlib import Path
 
-from telemetry.normalise import vehicle_id
 from telemetry.service import BridgeOptions, run_bridge
+from telemetry.vehicle_names import vehicle_id
 from tests.secure_broker import Client
 
 FLIGHT = Path(__file__).resolve().parent / "fixtures" / "copter-patrol-1x.tlog"

@@ -206,7 +206,7 @@ def track_geojson(tlog: Path) -> dict[str, Any]:
     Positions are [lon, lat, alt AMSL m]; a message at 0,0 is no fix and is left out. A vehicle
     with a single fix gets a Point.
     """
-    from telemetry.normalise import vehicle_id
+    from telemetry.vehicle_names import vehicle_id
     from vehicle.link import open_link
 
     tracks: dict[int, list[tuple[float, list[float]]]] = {}
