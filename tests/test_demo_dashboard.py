@@ -66,5 +66,5 @@ def test_dashboard_and_progress_lines_show_drone_and_alert_by_cell(
     assert "gp-1" in screen and "103.795000" in screen and "12.6V" in screen
     assert "cell 15 · team Grid team 15" in screen and "t-1" in screen
     assert sum(line.startswith("alert: cell 15 · team Grid team 15: t-1") for line in lines) == 1
-    assert any(line.startswith("drone gp: ") and "cell 15" in line for line in lines)
-    assert len(tracks["gp"]) > 100 and (0, 0) not in tracks["gp"]
+    assert any(line.startswith("drone gp-1: ") and "cell 15" in line for line in lines)
+    assert len(tracks["gp-1"]) > 100 and (0, 0) not in tracks["gp-1"]
