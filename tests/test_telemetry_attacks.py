@@ -267,3 +267,24 @@ def test_a_file_of_random_bytes_is_reported_as_garbage_and_fails_in_one_line(mos
     assert link["bytes_in"] > 0.99 * 1024 * 1024  # (a stamp that looks real is not passed on)
     assert link["bad_bytes"] + link["unknown_bytes"] == link["bytes_in"]
     assert link["bad_crc"] > 1000
+
+
+def test_setting_up_signing_may_answer_the_vehicles_unsigned_heartbeat_but_not_garbage():
+    """SETUP_SIGNING must reach a vehicle that does not sign yet: only inside the explicit set-up
+    does its unsigned heartbeat set the reply address, and it is still never delivered."""
+    key = bytes(range(32))
+    with open_link("udpin:127.0.0.1:0", signing_key=key) as link:
+        port = link._transport.sock.getsockname()[1]
+        vehicle = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        attacker = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        plain = new_mav(1, 1)
+        with link.learning_unsigned_peer():
+            attacker.sendto(bytes(range(60)), ("127.0.0.1", port))
+            assert link.recv(0.3) is None
+            vehicle.sendto(plain.heartbeat_encode(2, 3, 0, 0, 4).pack(plain), ("127.0.0.1", port))
+            assert link.recv(0.3) is None  # refused: unsigned
+        link.mav.heartbeat_send(6, 8, 0, 0, 4)
+        time.sleep(0.1)
+        assert gcs_heartbeats(vehicle) == 1 and gcs_heartbeats(attacker) == 0
+        vehicle.close()
+        attacker.close()

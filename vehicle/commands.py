@@ -9,6 +9,7 @@ ArduCopter's custom mode numbers are used for modes; other autopilots are not fl
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -114,12 +115,14 @@ def sign_vehicle(
     """
     deadline = clock() + timeout_s
     vehicle = Vehicle(link, target, clock=clock)
-    while clock() < deadline:
-        vehicle.setup_signing(key)
-        try:
-            return find_vehicle(link, min(1.0, max(deadline - clock(), 0.01)), clock)
-        except TransferTimeout:
-            continue
+    learning = getattr(link, "learning_unsigned_peer", contextlib.nullcontext)
+    with learning():
+        while clock() < deadline:
+            vehicle.setup_signing(key)
+            try:
+                return find_vehicle(link, min(1.0, max(deadline - clock(), 0.01)), clock)
+            except TransferTimeout:
+                continue
     raise TransferTimeout(
         f"no signed heartbeat within {timeout_s:g} s after SETUP_SIGNING; check the key, the "
         "target system id, and that the vehicle is disarmed (ArduPilot refuses keys when armed)"

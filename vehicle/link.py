@@ -25,6 +25,7 @@ from typing import Any
 
 from vehicle.decode import Decoder, new_mav
 from vehicle.errors import LinkError
+from vehicle.heartbeat import is_vehicle
 from vehicle.signing import signing_timestamp
 from vehicle.tlog import RotatingTlogWriter
 from vehicle.transports import Pace, Transport, transport_for
@@ -34,8 +35,6 @@ from vehicle.transports.udp import Udp
 __all__ = ["Link", "LinkError", "open_link", "read_signing_key"]
 
 IDLE_FLUSH_S = 0.3
-MAV_TYPE_GCS = 6
-MAV_AUTOPILOT_INVALID = 8
 
 
 class _Writer:
@@ -86,6 +85,7 @@ class Link:
         self._rate_mark = (time.monotonic(), 0)
         self._last_bytes_at = time.monotonic()
         self._vehicle_systems: set[int] = set()
+        self._unsigned_peer_ok = False
 
     @property
     def is_replay(self) -> bool:
@@ -146,21 +146,37 @@ class Link:
         datagrams = self._transport.read_datagrams(timeout)
         for ts, data, sender in datagrams:
             msgs = self.decoder.feed(data, final=True)
-            if any(self._from_vehicle(m) for m in msgs):
+            if any(self._from_vehicle(m) for m in msgs) or self._unsigned_vehicle(data):
                 self._transport.learn_peer(sender)
             self._deliver(msgs, ts)
         return bool(datagrams)
 
     def _from_vehicle(self, msg: Any) -> bool:
         sysid = msg.get_srcSystem()
-        if (
-            msg.get_type() == "HEARTBEAT"
-            and msg.type != MAV_TYPE_GCS
-            and msg.autopilot != MAV_AUTOPILOT_INVALID
-        ):
+        if is_vehicle(msg):
             self._vehicle_systems.add(sysid)
             return True
         return sysid in self._vehicle_systems
+
+    def _unsigned_vehicle(self, data: bytes) -> bool:
+        """While signing is being set up, whether ``data`` holds an unsigned vehicle heartbeat."""
+        if not self._unsigned_peer_ok:
+            return False
+        try:
+            return any(is_vehicle(m) for m in new_mav().parse_buffer(data) or [])
+        except Exception:  # pymavlink raises assorted errors on garbage; it is simply not one
+            return False
+
+    @contextlib.contextmanager
+    def learning_unsigned_peer(self) -> Any:
+        """While SETUP_SIGNING is being given: the vehicle does not sign yet, so over UDP its
+        unsigned heartbeat may set the reply address (it is still refused, never delivered).
+        Only the operator's explicit signing set-up opens this; garbage never does."""
+        self._unsigned_peer_ok = True
+        try:
+            yield
+        finally:
+            self._unsigned_peer_ok = False
 
     def _deliver(self, msgs: list[Any], ts: float) -> None:
         recorder = self.recorder
