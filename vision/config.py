@@ -65,6 +65,11 @@ class ActivityConfig(_Section):
     local_px: PositiveInt
     max_speed_mps: PositiveFloat
     max_shift_per_s: PositiveFloat
+    shadows: bool
+    shadow_min_ratio: float = Field(gt=0, lt=1)
+    shadow_max_chroma: PositiveFloat
+    shadow_min_casters: PositiveInt
+    shadow_agreement: float = Field(ge=0, le=1)
     min_ncc: float = Field(gt=-1.0, le=1.0)
     max_blobs: PositiveInt
 

@@ -13,7 +13,9 @@
    so no fixed grey level holds. The difference tolerates one pixel of misregistration (it is
    measured against the local min/max of the warped frame). With two earlier frames, only change
    against both is kept: that is where a mover is now, not where it was.
-3. Blobs of change within the size bounds (square metres with a known height, else pixels) go
+3. Movers' cast shadows are stripped from the change (``vision.detectors.shadows``: darker,
+   same chromaticity, on the side of their caster that all movers of the frame agree on).
+4. Blobs of change within the size bounds (square metres with a known height, else pixels) go
    through the tests of ``motion_tests`` (local alignment, ghost, consistent displacement).
 
 Frames whose ego-motion cannot be estimated, or where too much of the picture changes (a
@@ -31,6 +33,7 @@ import numpy as np
 from vision.config import ActivityConfig
 from vision.detectors.base import Detection, FrameContext, scale_box
 from vision.detectors.motion_tests import Blob, judge
+from vision.detectors.shadows import shadow_like, strip_shadows
 from vision.ego_motion import Features, features, register
 
 __all__ = ["ActivityDetector"]
@@ -47,6 +50,7 @@ class _Past:
     grey: np.ndarray  # smoothed working image, float32
     valid: np.ndarray
     feats: Features
+    colour: np.ndarray | None = None  # smoothed working colour image, float32
     link: tuple[float, np.ndarray] | None = None  # (time of its reference, homography from it)
 
 
@@ -68,6 +72,7 @@ class ActivityDetector:
             "aligned": 0,
             "ghost": 0,
             "no match": 0,
+            "shadows stripped": 0,
             "too many blobs": 0,
         }
 
@@ -89,6 +94,8 @@ class ActivityDetector:
         b = _BORDER_PX
         valid[:b], valid[-b:], valid[:, :b], valid[:, -b:] = 0, 0, 0, 0
         now = _Past(ctx.time, grey, valid, features(self.orb, orb_grey, valid))
+        if cfg.shadows:
+            now.colour = cv2.GaussianBlur(bgr.astype(np.float32), (0, 0), cfg.smooth_px)
         ref1 = self._reference(ctx.time - cfg.gap_s, ctx.time)
         ref2 = self._reference(ref1.time - cfg.gap_s, ctx.time) if ref1 else None
         self._remember(now)
@@ -115,6 +122,16 @@ class ActivityDetector:
         if second is not None:
             mask = cv2.bitwise_and(mask, cv2.compare(second[0], threshold, cv2.CMP_GT))
         mask = cv2.bitwise_and(mask, valid)
+        if cfg.shadows:
+            size = (now.grey.shape[1], now.grey.shape[0])
+            before = cv2.warpPerspective(ref1.colour, h1, size, flags=cv2.INTER_LINEAR)
+            shade = shadow_like(now.colour, before, cfg.shadow_min_ratio, cfg.shadow_max_chroma)
+            gsd = ctx.gsd_m * scale if ctx.gsd_m else None
+            min_px = cfg.min_area_m2 / gsd**2 if gsd else cfg.min_area_px
+            mask, stripped = strip_shadows(
+                mask, shade, cfg.shadow_min_casters, cfg.shadow_agreement, min_px
+            )
+            self.stats["shadows stripped"] += stripped
         if cv2.countNonZero(mask) > cfg.max_frame_fraction * max(1, cv2.countNonZero(valid)):
             self.stats["discarded"] += 1
             return []
