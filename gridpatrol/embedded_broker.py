@@ -2,8 +2,8 @@
 
 It has the same face as ``gridpatrol.broker.MosquittoBroker`` (``port``, ``url``, ``start``,
 ``stop``, context manager) and serves paho clients on a loopback port from its own asyncio loop in
-a daemon thread. amqtt is 5-10x slower than mosquitto and keeps nothing on disk (see
-../shared/context/facts.md): good enough to show the system working, never a production broker.
+a daemon thread. amqtt is 5-10x slower than mosquitto and keeps nothing on disk (measured with
+amqtt 0.12): good enough to show the system working, never a production broker.
 It comes with the ``demo`` extra (``pip install -e '.[demo]'``).
 """
 
