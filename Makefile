@@ -33,9 +33,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# SITL tests share one simulated copter, so they run in one process; the rest on both cores.
 test: $(STAMP) lint
 	@./scripts/system-deps.sh $(TEST_DEBS)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m sitl
+	$(BIN)/python -m pytest -q -m "not sitl" -n 2
 
 # A benchmark exiting 77 cannot run here (e.g. no SITL): it says why and counts as skipped. Any
 # other failure is reported after the rest have run, and fails the target.
