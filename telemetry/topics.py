@@ -2,8 +2,12 @@
 
 ``gridpatrol/v1/vehicles/<vehicle>/<kind>`` carries one record kind (``telemetry.records``) or
 the retained ``online`` flag; ``gridpatrol/v1/alerts/cells/<cell>`` carries vision alerts and
-``gridpatrol/v1/alerts/acks/<id>`` the centre's acknowledgements. The version in the root
-changes only with an incompatible payload change.
+``gridpatrol/v1/alerts/acks/<id>`` the centre's acknowledgements. The patrol runner publishes
+``gridpatrol/v1/sorties/<sortie>`` (retained state), ``gridpatrol/v1/tasks/<id>/state``,
+``gridpatrol/v1/patrol/timeline`` (retained) and ``gridpatrol/v1/patrol/events``; the centre
+publishes ``gridpatrol/v1/tasks/check`` and ``gridpatrol/v1/sorties/<sortie>/confirm``
+(payloads: ``telemetry.patrol_records``). The version in the root changes only with an
+incompatible payload change.
 """
 
 from __future__ import annotations
@@ -22,6 +26,16 @@ __all__ = [
     "alert_topic",
     "ack_topic",
     "bridge_online_topic",
+    "SORTIES",
+    "CONFIRMS",
+    "TASK_CHECK",
+    "TASK_STATES",
+    "PATROL_TIMELINE",
+    "PATROL_EVENTS",
+    "sortie_topic",
+    "confirm_topic",
+    "task_state_topic",
+    "topic_level",
 ]
 
 TOPIC_ROOT = "gridpatrol/v1"
@@ -29,6 +43,12 @@ ONLINE = "online"
 VEHICLES = f"{TOPIC_ROOT}/vehicles/+/+"
 ALERTS = f"{TOPIC_ROOT}/alerts/cells/+"
 ACKS = f"{TOPIC_ROOT}/alerts/acks/+"
+SORTIES = f"{TOPIC_ROOT}/sorties/+"
+CONFIRMS = f"{TOPIC_ROOT}/sorties/+/confirm"
+TASK_CHECK = f"{TOPIC_ROOT}/tasks/check"
+TASK_STATES = f"{TOPIC_ROOT}/tasks/+/state"
+PATROL_TIMELINE = f"{TOPIC_ROOT}/patrol/timeline"
+PATROL_EVENTS = f"{TOPIC_ROOT}/patrol/events"
 
 
 @dataclass(frozen=True)
@@ -68,3 +88,29 @@ def ack_topic(alert_id: str) -> str:
 def bridge_online_topic(client_id: str) -> str:
     """``gridpatrol/v1/bridges/<client id>/online``: the bridge's own last-will flag."""
     return f"{TOPIC_ROOT}/bridges/{client_id}/{ONLINE}"
+
+
+def sortie_topic(sortie: str) -> str:
+    """``gridpatrol/v1/sorties/<sortie>``: the sortie's state, retained."""
+    return f"{TOPIC_ROOT}/sorties/{sortie}"
+
+
+def confirm_topic(sortie: str) -> str:
+    """``gridpatrol/v1/sorties/<sortie>/confirm``: an operator's go for the sortie's launch."""
+    return f"{TOPIC_ROOT}/sorties/{sortie}/confirm"
+
+
+def task_state_topic(task: str) -> str:
+    """``gridpatrol/v1/tasks/<id>/state``: a check task's state, retained."""
+    return f"{TOPIC_ROOT}/tasks/{task}/state"
+
+
+def topic_level(topic: str, prefix: str, suffix: str = "") -> str | None:
+    """The one level between ``prefix/`` and ``suffix`` in ``topic``; None when it does not fit."""
+    head = f"{prefix}/"
+    if not topic.startswith(head) or not topic.endswith(suffix):
+        return None
+    level = topic[len(head) : len(topic) - len(suffix)] if suffix else topic[len(head) :]
+    if not level or "/" in level:
+        return None
+    return level
