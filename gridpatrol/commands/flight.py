@@ -172,31 +172,36 @@ def upload(
 
     from mission.checks import require_safe
     from mission.formats import read_mission
-    from vehicle.params import format_rows, require_confirmed
-    from vehicle.sortie_flight import preflight
-    from vehicle.transfer import upload_verified
+    from vehicle.params import format_rows
+    from vehicle.sortie_upload import upload_sortie
 
     mission = read_mission(mission_file)
     district_shapes = _load_district(district, crs)
     require_safe(mission, district_shapes, ceiling_m=ceiling_m, item_limit=item_limit)
     plan = _sortie_plan(consumption_mah_per_min, consumption_from, ceiling_m, reserve,
                         gcs_timeout_s, battery_mah, battery_cells)  # fmt: skip
-    with _vehicle(connect, signing_key, timeout, target_system) as (link, target):
-        checked = preflight(link, target, mission, district_shapes, plan, write=True)
-        typer.echo(f"endurance ok: {checked.budget.line()}")
-        typer.echo(format_rows(checked.rows))
-        require_confirmed(checked.rows)
-        with Progress(transient=True) as bar:
-            tasks: dict[Any, Any] = {}
 
-            def progress(mission_type: Any, done: int, total: int) -> None:
-                if mission_type not in tasks:
-                    tasks[mission_type] = bar.add_task(f"upload {mission_type.label}", total=total)
-                bar.update(tasks[mission_type], completed=done)
+    def checked(passed: Any) -> None:
+        typer.echo(f"endurance ok: {passed.budget.line()}")
+        typer.echo(format_rows(passed.rows))
 
-            digest = upload_verified(
-                link, mission, target=target, progress=progress, item_limit=item_limit
-            )
+    with (
+        _vehicle(connect, signing_key, timeout, target_system) as (link, target),
+        contextlib.ExitStack() as shown,
+    ):
+        tasks: dict[Any, Any] = {}
+        bars: list[Any] = []
+
+        def progress(mission_type: Any, done: int, total: int) -> None:
+            if not bars:  # the bar opens with the transfer, after the preflight lines
+                bars.append(shown.enter_context(Progress(transient=True)))
+            if mission_type not in tasks:
+                tasks[mission_type] = bars[0].add_task(f"upload {mission_type.label}", total=total)
+            bars[0].update(tasks[mission_type], completed=done)
+
+        uploaded = upload_sortie(link, target, mission, district_shapes, plan,
+                                 item_limit=item_limit, checked=checked, progress=progress)  # fmt: skip
+        digest = uploaded.digest
     n_fence = sum(len(p.vertices) for p in mission.fence.polygons) + len(mission.fence.circles)
     typer.echo(
         f"uploaded and verified {len(mission.items)} items, {n_fence} fence items, "
