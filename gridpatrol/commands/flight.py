@@ -15,7 +15,19 @@ from typing import Annotated, Any
 
 import typer
 
-from gridpatrol.commands.options import Ceiling, Crs, Reserve
+from gridpatrol.commands.options import (
+    BatteryCells,
+    BatteryMah,
+    Ceiling,
+    ConsumptionFrom,
+    ConsumptionRate,
+    Crs,
+    GcsTimeout,
+    Reserve,
+    SigningKey,
+    TargetSystem,
+    Timeout,
+)
 from mission.limits import CEILING_M, GCS_TIMEOUT_S, ITEM_LIMIT, RESERVE, reserve_fraction
 
 __all__ = ["register"]
@@ -31,43 +43,6 @@ Connect = Annotated[
         help="MAVLink connection: tcp:HOST:PORT, udpin:0.0.0.0:14550 or /dev/ttyUSB0,57600.",
     ),
 ]
-SigningKey = Annotated[
-    Path | None,
-    typer.Option(
-        "--signing-key",
-        help="Sign the link (MAVLink 2): key file with 32 bytes, 64 hex digits or a passphrase.",
-    ),
-]
-Timeout = Annotated[
-    float, typer.Option("--timeout", help="Seconds to wait for the vehicle's heartbeat.")
-]
-TargetSystem = Annotated[
-    int, typer.Option("--target-system", help="Vehicle system id to set a signing key on.")
-]
-GcsTimeout = Annotated[
-    float, typer.Option("--gcs-timeout", help="Seconds without the ground link before RTL.")
-]
-BatteryMah = Annotated[
-    float | None,
-    typer.Option(
-        "--battery-mah", help="Pack capacity (mAh); must match BATT_CAPACITY (default: read it)."
-    ),
-]
-ConsumptionRate = Annotated[
-    float | None,
-    typer.Option(
-        "--consumption-mah-per-min",
-        help="mAh the pack gives per minute of flight (27 A = 450), for the endurance check.",
-    ),
-]
-ConsumptionFrom = Annotated[
-    Path | None,
-    typer.Option(
-        "--consumption-from",
-        help="Learn mAh per minute from an earlier flight's .tlog (BATTERY_STATUS while armed).",
-    ),
-]
-BatteryCells = Annotated[int, typer.Option("--battery-cells", help="Pack cells in series.")]
 DistrictOption = Annotated[
     Path | None, typer.Option("--district", help="District file the checks use.")
 ]
