@@ -38,6 +38,7 @@ from telemetry.topics import TASK_CHECK, TOPIC_ROOT, topic_level
 
 __all__ = ["RunnerConfig", "RunSummary", "PatrolRunner", "load_schedule"]
 
+CHECK_CONFIRM_S = 300.0
 _CHECK_ARRIVAL_SEQ = 2  # take-off is item 1, the leg to the point item 2, the orbit item 3
 
 
@@ -102,7 +103,7 @@ class PatrolRunner:
         self.finished: queue.Queue[SortieRecord] = queue.Queue()
         self.at_risk: list[LimitRisk] = []
         self.missions: dict[str, Mission] = {}
-        self._arrived: set[str] = set()
+        self._task_said: dict[str, str] = {}
         self._seed_store(schedule_path)
 
     def _seed_store(self, schedule_path: Path) -> None:
@@ -173,7 +174,7 @@ class PatrolRunner:
                 continue
             record = due[0]
             late = launch_too_late(record, now_s, planned, self.schedule.horizon_s)
-            if late is not None:
+            if late is not None and record.kind != "check":  # a check task is never too late
                 self._ended(self.outbox.sortie(record.moved(state="skipped", reason=late)))
                 return  # the re-plan changed the list; look again on the next turn
             self._start(record, "fresh")
@@ -188,6 +189,8 @@ class PatrolRunner:
                  and r.start_s > record.start_s and r.id != record.id]  # fmt: skip
         bound = min(later, default=self.schedule.horizon_s)
         deadline = self.clock.wall_at(bound - (record.end_s - record.start_s))
+        if record.kind == "check":  # patrols give way to it; a person has minutes to confirm
+            deadline = max(deadline, time.time() + CHECK_CONFIRM_S)
         job = SortieJob(record, action, mission, self.drones[record.drone], self.gate,  # type: ignore[arg-type]
                         self.outbox, self.config.district, deadline, self._on_reached)  # fmt: skip
         self.active[record.drone] = record
@@ -320,17 +323,16 @@ class PatrolRunner:
             return
         state = {"airborne": "airborne", "landed": "done", "aborted": "failed",
                  "skipped": "failed"}.get(record.state)  # fmt: skip
-        if state is not None and not (state == "airborne" and record.task in self._arrived):
+        said = self._task_said.get(record.task)
+        if state is not None and state != said and not (state == "airborne" and said == "arrived"):
+            self._task_said[record.task] = state
             self.outbox.task(record.task, state, sortie=record.id, drone=record.drone,
                              reason=record.reason)  # fmt: skip
 
     def _on_reached(self, record: SortieRecord, seq: int) -> None:
-        if (
-            record.task is not None
-            and seq >= _CHECK_ARRIVAL_SEQ
-            and record.task not in self._arrived
-        ):
-            self._arrived.add(record.task)
+        said = self._task_said.get(record.task or "")
+        if record.task is not None and seq >= _CHECK_ARRIVAL_SEQ and said == "airborne":
+            self._task_said[record.task] = "arrived"
             self.outbox.task(record.task, "arrived", sortie=record.id, drone=record.drone,
                              eta_s=0.0)  # fmt: skip
 

@@ -56,12 +56,18 @@ class _Progress:
     def __call__(self, event: FlightEvent) -> None:
         if event.kind == "reached" and event.seq is not None and event.seq not in self.reached:
             self.reached.append(event.seq)
+            furthest = max(event.seq, self.record.item or 0)
             self.record = self.job.outbox.sortie(
-                self.record.moved(item=event.seq, visited=self._visited())
+                self.record.moved(item=furthest, visited=self._visited())
             )
             if self.job.on_reached is not None:
                 self.job.on_reached(self.record, event.seq)
-        elif event.kind == "current" and event.seq is not None and event.seq != self.record.item:
+        elif (
+            event.kind == "current"
+            and event.seq is not None
+            and event.seq > (self.record.item or 0)
+        ):
+            # ArduPilot resets its current item after landing; the furthest item is kept.
             self.record = self.job.outbox.sortie(self.record.moved(item=event.seq))
 
     def _visited(self) -> tuple[str, ...]:
