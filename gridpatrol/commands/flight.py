@@ -156,9 +156,9 @@ def upload(
     plan = _sortie_plan(consumption_mah_per_min, consumption_from, ceiling_m, reserve,
                         gcs_timeout_s, battery_mah, battery_cells)  # fmt: skip
 
-    def checked(passed: Any) -> None:
-        typer.echo(f"endurance ok: {passed.budget.line()}")
-        typer.echo(format_rows(passed.rows))
+    def show(checked: Any) -> None:
+        typer.echo(f"endurance ok: {checked.budget.line()}")
+        typer.echo(format_rows(checked.rows))
 
     with (
         _vehicle(connect, signing_key, timeout, target_system) as (link, target),
@@ -175,7 +175,7 @@ def upload(
             bars[0].update(tasks[mission_type], completed=done)
 
         uploaded = upload_sortie(link, target, mission, district_shapes, plan,
-                                 item_limit=item_limit, checked=checked, progress=progress)  # fmt: skip
+                                 item_limit=item_limit, checked=show, progress=progress)  # fmt: skip
         digest = uploaded.digest
     n_fence = sum(len(p.vertices) for p in mission.fence.polygons) + len(mission.fence.circles)
     typer.echo(
