@@ -35,7 +35,7 @@ from mission.sortie import route_to_mission
 __all__ = ["LimitAtRisk", "Replan", "replan_rest"]
 
 ATTEMPTS = 6  # randomised passes per set of limits tried
-RELAX = 2.0  # an area let go is still planned, against this multiple of its limit
+RELAX_STEPS = (2.0, 4.0, math.inf)  # an area let go is planned against these multiples
 _SID = re.compile(r"^s(\d+)$")
 
 
@@ -89,7 +89,9 @@ def replan_rest(
         ceiling_m, margin_m,
     )  # fmt: skip
     net = network(problem)
-    state = _state(problem, net, schedule, now_s, last_visit_s, drone_free_at, fixed, names)
+    state = _state(
+        problem, net, schedule, now_s, last_visit_s, drone_free_at, fixed, names, reserved_ids
+    )
     rng = random.Random(seed) if seed is not None else random.SystemRandom()
     plan, relaxed = _search(problem, net, state, rng, seed)
     planned = [
@@ -156,7 +158,9 @@ def _check_inputs(schedule, now_s, last_visit_s, drone_free_at, fixed, district)
             raise _fail(f"fixed sortie {s.id} has a time that is not finite; fix the runner state")
 
 
-def _state(problem, net: Network, schedule, now_s, last_visit_s, drone_free_at, fixed, names):
+def _state(
+    problem, net: Network, schedule, now_s, last_visit_s, drone_free_at, fixed, names, reserved
+):
     swap = problem.flight_model.swap_s
     site_index = {site: k for k, site in enumerate(net.sites)}
     site_of, free_at, windows = [], [], []
@@ -179,7 +183,7 @@ def _state(problem, net: Network, schedule, now_s, last_visit_s, drone_free_at, 
     )
     numbers = [
         int(m.group(1))
-        for sid in (*(s.id for s in schedule.sorties), *(s.id for s, _ in fixed))
+        for sid in (*(s.id for s in schedule.sorties), *(s.id for s, _ in fixed), *reserved)
         if (m := _SID.match(sid))
     ]
     return FleetState(
@@ -189,31 +193,46 @@ def _state(problem, net: Network, schedule, now_s, last_visit_s, drone_free_at, 
 
 
 def _search(problem, net, state, rng, seed) -> tuple[PatrolPlan, set[int]]:
-    """The plan keeping the most limits: let areas go one at a time until the rest hold, then
-    take each back that a plan can keep after all."""
+    """The plan keeping the most limits, and the areas let go.
+
+    Areas are let go in order of priority (lowest first, the most demanding first among equals),
+    one at a time, until the rest hold. Before an area of higher priority gives way, the areas
+    already let go are squeezed further (planned against 4x, then no limit), so they do not take
+    flying time the more important ones need. Then each area let go is tried back, most important
+    first, and kept whenever a plan holds it too.
+    """
     order = sorted(
         range(len(net.areas)),
         key=lambda a: (net.areas[a].priority, -net.areas[a].service_s / net.areas[a].limit_s),
     )
-    relaxed: set[int] = set()
-    plan, broken = _best(problem, net, state, rng, seed, relaxed)
+    factors: dict[int, float] = {}
+    plan, broken = _best(problem, net, state, rng, seed, factors)
     for a in order:
+        for stretch in RELAX_STEPS[1:]:
+            if not broken:
+                break
+            lower = [b for b in factors if net.areas[b].priority < net.areas[a].priority]
+            if not lower:
+                break
+            factors.update({b: max(factors[b], stretch) for b in lower})
+            plan, broken = _best(problem, net, state, rng, seed, factors)
         if not broken:
             break
-        relaxed.add(a)
-        plan, broken = _best(problem, net, state, rng, seed, relaxed)
-    for a in sorted(relaxed, key=lambda a: -net.areas[a].priority):
-        trial, trial_broken = _best(problem, net, state, rng, seed, relaxed - {a})
+        factors[a] = RELAX_STEPS[0]
+        plan, broken = _best(problem, net, state, rng, seed, factors)
+    for a in sorted(factors, key=lambda a: -net.areas[a].priority):
+        trial_factors = {b: f for b, f in factors.items() if b != a}
+        trial, trial_broken = _best(problem, net, state, rng, seed, trial_factors)
         if not trial_broken or len(trial_broken) < len(broken):
-            relaxed.discard(a)
-            plan, broken = trial, trial_broken
-    return plan, relaxed
+            factors, plan, broken = trial_factors, trial, trial_broken
+    return plan, set(factors)
 
 
-def _best(problem, net, state, rng, seed, relaxed: set[int]) -> tuple[PatrolPlan, set[int]]:
+def _best(problem, net, state, rng, seed, factors: dict[int, float]) -> tuple[PatrolPlan, set[int]]:
     """The best of a few randomised passes: fewest limits (not let go) broken, then the
-    smallest overrun; the first pass that breaks none wins at once."""
-    limits = [svc.limit_s * (RELAX if a in relaxed else 1.0) for a, svc in enumerate(net.areas)]
+    smallest overrun; the first pass that breaks none wins at once. ``factors`` stretches the
+    planning limit of each area let go."""
+    limits = [svc.limit_s * factors.get(a, 1.0) for a, svc in enumerate(net.areas)]
     planning = with_limits(net, [min(x, problem.horizon_s) for x in limits])
     floors, _ = floor_deadlines(problem, planning, state)
     best: tuple[tuple[int, float], PatrolPlan, set[int]] | None = None
@@ -221,7 +240,7 @@ def _best(problem, net, state, rng, seed, relaxed: set[int]) -> tuple[PatrolPlan
         plan = ResumedAttempt(problem, planning, rng, seed, state, floors).run()
         broken, overrun = set(), 0.0
         for a, svc in enumerate(net.areas):
-            if a in relaxed:
+            if a in factors:
                 continue
             times = [*_visits(plan.schedule, svc.id, state.now_s), *state.coming[a]]
             worst = _gaps(times, state.last[a], problem.horizon_s, floors[a] > 0)
