@@ -275,10 +275,12 @@ def _at_risk(out, net, state, relaxed, reach, floors) -> tuple[LimitAtRisk, ...]
     risks = []
     n = len(state.names)
     for a, svc in enumerate(net.areas):
-        worst = _gaps(_visits(out, svc.id, state.now_s), state.last[a], out.horizon_s, False)
+        times = _visits(out, svc.id, state.now_s)
+        worst = _gaps(times, state.last[a], out.horizon_s, False)
         if worst <= svc.limit_s + 1e-6:
             continue
-        if floors[a] > 0:
+        later = _gaps(times, state.last[a], out.horizon_s, True)
+        if floors[a] > 0 and (a not in relaxed or later <= svc.limit_s + 1e-6):
             reason = (
                 f"last visited at {out.at(state.last[a])}; the first drone free can be over it "
                 f"at {out.at(reach[a])} at the earliest"
