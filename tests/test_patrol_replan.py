@@ -191,11 +191,14 @@ NAN = math.nan
         ({"drone_free_at": {}}, "no drone is in service"),
         ({"drone_free_at": {"drone-9": 10.0}}, "not in the schedule's fleet"),
         ({"drone_free_at": {"drone-1": math.inf}}, "not a finite time"),
+        ({"fixed": "nan-start"}, "has a time that is not finite"),
     ],
 )
 def test_hostile_runner_state_is_refused_in_one_line(example_district, plan8, change, words):
     now = change.pop("now_s", 3600.0)
     fixed, last, free = runner_state(plan8, 3600.0)
+    if change.get("fixed") == "nan-start":
+        change["fixed"] = [(dataclasses.replace(fixed[0][0], end_s=NAN), fixed[0][1]), *fixed[1:]]
     args = {"last_visit_s": last, "drone_free_at": free, "fixed": fixed} | change
     with pytest.raises(PlanError) as err:
         replan_rest(example_district, schedule=plan8.schedule, now_s=now, flight_model=FM,
@@ -206,7 +209,7 @@ def test_hostile_runner_state_is_refused_in_one_line(example_district, plan8, ch
 
 def test_a_fixed_sortie_given_twice_is_refused(example_district, plan8):
     fixed, last, free = runner_state(plan8, 3600.0)
-    with pytest.raises(PlanError, match="given twice"):
+    with pytest.raises(PlanError, match=f"fixed sortie {fixed[0][0].id} is given twice"):
         replan_rest(example_district, schedule=plan8.schedule, now_s=3600.0, last_visit_s=last,
                     drone_free_at=free, fixed=[*fixed, fixed[0]], flight_model=FM,
                     **ALT)  # fmt: skip

@@ -98,8 +98,9 @@ def replan_rest(
         (s, route_to_mission(plan.routes[s.id], district, s.alt_m, flight_model.cruise_mps))
         for s in plan.schedule.sorties
     ]
+    airborne = [(s, m) for s, m in fixed if s.end_s + flight_model.swap_s > now_s]
     placed, refused = layer_around(
-        planned, fixed, district=district, flight_model=flight_model, alt_m=alt_m,
+        planned, airborne, district=district, flight_model=flight_model, alt_m=alt_m,
         ceiling_m=ceiling_m,
     )  # fmt: skip
     for _, m in placed:
@@ -148,9 +149,11 @@ def _check_inputs(schedule, now_s, last_visit_s, drone_free_at, fixed, district)
             raise _fail(f"drone {drone} free at {t}: not a finite time; give schedule seconds")
     if not drone_free_at:
         raise _fail("no drone is in service; bring a drone back or stop the patrol")
-    ids = [s.id for s, _ in fixed]
-    if len(set(ids)) != len(ids):
-        raise _fail(f"a fixed sortie is given twice ({sorted(ids)}); give each once")
+    seen: set[str] = set()
+    for s, _ in fixed:
+        if s.id in seen:
+            raise _fail(f"fixed sortie {s.id} is given twice; give each once")
+        seen.add(s.id)
     for s, _ in fixed:
         if s.drone not in schedule.drones:
             raise _fail(f"fixed sortie {s.id} flies {s.drone!r}, not in the schedule's fleet")
@@ -160,7 +163,10 @@ def _check_inputs(schedule, now_s, last_visit_s, drone_free_at, fixed, district)
 
 def _state(
     problem, net: Network, schedule, now_s, last_visit_s, drone_free_at, fixed, names, reserved
-):
+) -> FleetState:
+    """Where the day stands for the planner: each drone's site (that of its sortie in the air,
+    else its first), when it is free (after landing and a battery swap), its promised sorties,
+    each area's last visit and visits still to come, and the next unused sortie number."""
     swap = problem.flight_model.swap_s
     site_index = {site: k for k, site in enumerate(net.sites)}
     site_of, free_at, windows = [], [], []
