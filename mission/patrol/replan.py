@@ -79,7 +79,9 @@ def replan_rest(
 
     ``last_visit_s``: each area's last visit flown (absent: the horizon start). ``drone_free_at``:
     when each drone can fly again; a drone absent is out of service. ``fixed``: sorties that stay
-    as they are. New sortie ids continue after every ``sNNN`` id in the schedule, ``fixed`` and
+    as they are; their visits after ``now_s`` count as visits to come, so a sortie cut short (its
+    drone lost, or home on a failsafe) is given with the visits it made and its real end, and a
+    skipped one is left out. New sortie ids continue after every ``sNNN`` id in the schedule, ``fixed`` and
     ``reserved_ids`` (the runner's flown and skipped ones), so none is ever reused.
     """
     _check_inputs(schedule, now_s, last_visit_s, drone_free_at, fixed, district)
