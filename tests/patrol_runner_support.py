@@ -33,13 +33,13 @@ def write_small_schedule(
     for n, start in enumerate(starts):
         area = district.key_areas[n % len(district.key_areas)]
         lon, lat = district.frame.to_lonlat(area.center.x, area.center.y)
-        planned = check_sortie(district, float(lat), float(lon), site_id="ls-west", alt_m=40.0,
-                               ceiling_m=120.0, model=FlightModel())  # fmt: skip
+        planned = check_sortie(district, f"t{n}", float(lat), float(lon), drone=drone,
+                               site="ls-west", start_s=start, traffic=(), flight_model=FlightModel(),
+                               alt_m=40.0, ceiling_m=120.0)  # fmt: skip
         name = f"s{n + 1:03d}.plan"
         write_plan(planned.mission, out / name)
-        sorties.append(Sortie(f"s{n + 1:03d}", drone, "ls-west", start,
-                              start + planned.duration_s, 40.0,
-                              (Visit(area.id, start + planned.arrival_s),), name))  # fmt: skip
+        sorties.append(Sortie(f"s{n + 1:03d}", drone, "ls-west", start, planned.sortie.end_s,
+                              40.0, (Visit(area.id, planned.arrival_s),), name))  # fmt: skip
     limits = {a.id: a.revisit_minutes for a in district.key_areas[: len(starts)]}
     schedule = Schedule("example", datetime(2026, 12, 6, 8, tzinfo=UTC), 3600.0,
                         (drone,), tuple(sorties), limits, 1)  # fmt: skip

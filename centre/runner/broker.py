@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
@@ -45,13 +46,21 @@ class RunnerBroker:
         self.settings = settings
         self.inbox: queue.Queue[Incoming] = queue.Queue()
         self.retained: dict[str, bytes] = {}
-        self.counts = {"published": 0, "queued": 0, "dropped": 0, "inbox_overflow": 0}
+        self.counts = {
+            "published": 0,
+            "queued": 0,
+            "dropped": 0,
+            "inbox_overflow": 0,
+            "unacknowledged": 0,
+        }
         self.connected = threading.Event()
         self._lock = threading.Lock()
         self.client = make_client(settings, client_id=client_id)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_publish = self._on_publish
+        self._unacked: set[int] = set()
 
     def start(self, timeout_s: float = 10.0) -> RunnerBroker:
         try:
@@ -70,7 +79,13 @@ class RunnerBroker:
             )
         return self
 
-    def stop(self) -> None:
+    def stop(self, flush_s: float = 5.0) -> None:
+        """Wait (up to ``flush_s``) for the broker to acknowledge what was sent, then leave; what
+        it never acknowledged is counted in ``unacknowledged``."""
+        deadline = time.monotonic() + flush_s
+        while self._unacked and self.connected.is_set() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.counts["unacknowledged"] = len(self._unacked)
         self.client.disconnect()
         self.client.loop_stop()
 
@@ -83,6 +98,8 @@ class RunnerBroker:
 
     def _send(self, topic: str, payload: bytes, retain: bool) -> None:
         info = self.client.publish(topic, payload, qos=1, retain=retain)
+        if info.rc in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
+            self._unacked.add(info.mid)
         if info.rc == mqtt.MQTT_ERR_SUCCESS:
             self.counts["published"] += 1
         elif info.rc == mqtt.MQTT_ERR_NO_CONN:
@@ -104,6 +121,9 @@ class RunnerBroker:
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
         self.connected.clear()
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+        self._unacked.discard(mid)
 
     def _on_message(self, client, userdata, message) -> None:  # type: ignore[no-untyped-def]
         if self.inbox.qsize() >= INBOX_LIMIT:

@@ -1,107 +1,106 @@
 """The runner's door to the planner: re-plan the rest of the day, and plan a check sortie.
 
-The runner calls only ``replan`` and ``check_sortie``; which planner answers is decided here, so
-wiring the full re-planner (``mission.patrol.replan.replan_rest``) and check-task planner
-(``mission.patrol.check_task.plan_check``) in is a change to this module only. Until they are on
-main, the narrow versions here do what the runner cannot do without: a re-plan keeps every sortie
-still to fly as planned and names each revisit limit that the day, as flown plus as still
-planned, can no longer keep; a check sortie is take-off at the nearest launch site, a straight
-leg to the point, two turns round it, and a landing back at the site, checked like any mission.
+The runner calls only ``replan`` and ``check_sortie``; this module turns its records into what
+``mission.patrol.replan.replan_rest`` and ``mission.patrol.check_task.plan_check`` take. Sorties
+under way (preflight to airborne) and check sorties not yet flown stay fixed; the sorties still
+planned are planned again from each area's last visit flown. A visit flown is dated at its
+planned time (never later than now): the runner learns that an area was reached, not when.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
-from shapely.geometry import Point
-
-from mission.checks import require_safe
-from mission.errors import PlanError
+from centre.runner.store import SortieRecord
 from mission.flight_model import FlightModel
+from mission.limits import NO_FLY_MARGIN_M
 from mission.model import District, Mission
-from mission.sortie import Orbit, Route, Waypoint, route_to_mission
-from telemetry.patrol_records import LimitRisk
+from mission.patrol.check_task import CheckSortie, plan_check
+from mission.patrol.replan import replan_rest
+from mission.schedule import Schedule, Sortie
+from telemetry.patrol_records import ENDED_STATES, LimitRisk
 
-__all__ = ["Replan", "CheckSortie", "replan", "check_sortie", "limits_at_risk"]
+__all__ = ["Replanned", "replan", "check_sortie", "UNDER_WAY", "REPLACED"]
 
-CHECK_ORBIT_M = 30.0
-CHECK_TURNS = 2.0
+UNDER_WAY = ("preflight", "uploading", "waiting_confirm", "airborne")
+REPLACED = "replaced by re-plan"
 
 
 @dataclass(frozen=True)
-class Replan:
-    """The sorties still to fly (id -> new start second; absent: dropped) and the limits at risk."""
+class Replanned:
+    """New sorties to add, ids that stay, the limits that cannot hold, new sorties refused."""
 
-    keep: dict[str, float]
+    new: list[tuple[Sortie, Mission]]
+    fixed: set[str]
     at_risk: list[LimitRisk]
+    refused: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class CheckSortie:
-    """A check sortie: its mission, how long it flies, and when it is over the point."""
-
-    mission: Mission
-    launch_site: str
-    duration_s: float
-    arrival_s: float
+def _fixed(record: SortieRecord) -> bool:
+    return record.state in UNDER_WAY or (record.kind == "check" and record.state == "planned")
 
 
-def limits_at_risk(
-    visits: dict[str, Sequence[float]], limits_min: dict[str, float], horizon_s: float
-) -> list[LimitRisk]:
-    """Each area whose worst gap between visits (horizon start and end as bounds) exceeds its
-    limit, with that gap."""
-    out = []
-    for area, limit in sorted(limits_min.items()):
-        marks = [0.0, *sorted(visits.get(area, ())), horizon_s]
-        worst = max(b - a for a, b in zip(marks, marks[1:], strict=False)) / 60.0
-        if worst > limit + 1e-6:
-            out.append(LimitRisk(area=area, limit_min=limit, worst_gap_min=round(worst, 1),
-                                 reason="no sortie left to keep it"))  # fmt: skip
-    return out
+def _last_visits(records: Sequence[SortieRecord], district: District, now_s: float) -> dict:
+    known = {a.id for a in district.key_areas}
+    last: dict[str, float] = {}
+    for r in records:
+        if r.state not in ENDED_STATES:
+            continue
+        planned = dict(r.visits)
+        for area in r.visited:
+            if area in known:
+                when = min(planned.get(area, r.end_s), now_s)
+                last[area] = max(last.get(area, 0.0), when)
+    return last
 
 
 def replan(
-    pending: dict[str, float],
-    visits: dict[str, Sequence[float]],
-    limits_min: dict[str, float],
-    horizon_s: float,
-) -> Replan:
-    """The rest of the day after trouble. ``pending``: sorties still to fly by id, with start.
-
-    The narrow version keeps them as planned; the limits it names are those that fail with the
-    visits flown plus the visits still planned.
-    """
-    return Replan(dict(pending), limits_at_risk(visits, limits_min, horizon_s))
+    district: District,
+    schedule: Schedule,
+    records: Sequence[SortieRecord],
+    now_s: float,
+    *,
+    mission_of: Callable[[SortieRecord], Mission],
+    flight_model: FlightModel,
+    ceiling_m: float,
+    out_of_service: Collection[str] = (),
+) -> Replanned:
+    """The rest of the day after trouble (raises ``PlanError`` when it cannot be planned)."""
+    fixed = [(r.as_sortie(), mission_of(r)) for r in records if _fixed(r)]
+    alt_m = min((s.alt_m for s in schedule.sorties), default=40.0)
+    result = replan_rest(
+        district, schedule=schedule, now_s=now_s,
+        last_visit_s=_last_visits(records, district, now_s),
+        drone_free_at={d: now_s for d in schedule.drones if d not in out_of_service},
+        fixed=fixed, flight_model=flight_model, alt_m=alt_m, ceiling_m=ceiling_m,
+        margin_m=NO_FLY_MARGIN_M, reserved_ids=[r.id for r in records],
+    )  # fmt: skip
+    ids = {s.id for s, _ in fixed}
+    new = [(s, result.missions[s.id]) for s in result.schedule.sorties if s.id not in ids]
+    risks = [LimitRisk(area=x.area, limit_min=x.limit_min, worst_gap_min=round(x.worst_gap_min, 1),
+                       reason=x.reason[:300]) for x in result.at_risk]  # fmt: skip
+    return Replanned(new, ids, risks, tuple(result.refused))
 
 
 def check_sortie(
     district: District,
+    task: str,
     lat: float,
     lon: float,
     *,
-    site_id: str,
+    drone: str,
+    site: str,
+    start_s: float,
+    traffic: Sequence[tuple[Sortie, Mission]],
+    flight_model: FlightModel,
     alt_m: float,
     ceiling_m: float,
-    model: FlightModel,
 ) -> CheckSortie:
-    """Fly from the drone's launch site to the point, orbit it, land back; checked like any
-    sortie (a point outside the district or in a no-fly zone is refused by the checks)."""
+    """The orbit sortie over (lat, lon) for ``drone`` from ``site`` (raises ``PlanError``)."""
     x, y = district.frame.to_metric(lon, lat)
-    here = Point(float(x), float(y))
-    site = next((s for s in district.launch_sites if s.id == site_id), None)
-    if site is None:
-        raise PlanError(f"launch site {site_id} is not in the district; check the district file")
-    route = Route(
-        site.id,
-        (site.position.x, site.position.y),
-        (Waypoint(here.x, here.y), Orbit(here.x, here.y, CHECK_ORBIT_M, CHECK_TURNS)),
-    )
-    mission = route_to_mission(route, district, alt_m, model.cruise_mps)
-    require_safe(mission, district, ceiling_m=ceiling_m, flight_model=model)
-    climb = alt_m / model.climb_mps
-    arrival = climb + site.position.distance(here) / model.cruise_mps
-    duration = model.mission_time_s(mission)
-    return CheckSortie(mission, site.id, duration, arrival if math.isfinite(arrival) else duration)
+    return plan_check(
+        district, task_id=task, x=float(x), y=float(y), drone=drone, site=site, start_s=start_s,
+        flight_model=flight_model, alt_m=alt_m, ceiling_m=ceiling_m, margin_m=NO_FLY_MARGIN_M,
+        traffic=traffic,
+    )  # fmt: skip

@@ -22,24 +22,23 @@ from centre.runner.clock import ScheduleClock
 from centre.runner.confirm import CentreGate, Gate
 from centre.runner.errors import RunnerError
 from centre.runner.outbox import Outbox
-from centre.runner.planning import check_sortie, replan
+from centre.runner.planning import REPLACED, UNDER_WAY, check_sortie, replan
 from centre.runner.rules import launch_too_late, resume_action
-from centre.runner.sortie_run import SortieJob, run_sortie
+from centre.runner.sortie_run import LOST, SortieJob, run_sortie
 from centre.runner.store import SortieRecord, StateStore
 from centre.runner.tasks import CheckPoint, TaskDesk
 from centre.runner.vehicles import DroneLink
-from mission.errors import MissionError
+from mission.errors import MissionError, PlanError
 from mission.flight_model import FlightModel
 from mission.formats import read_mission, write_mission
-from mission.model import District, Mission
+from mission.model import Cmd, District, Mission
 from mission.schedule import Schedule, read_schedule
-from telemetry.patrol_records import ENDED_STATES, LaunchConfirm, LimitRisk, Refused, parse
+from telemetry.patrol_records import LaunchConfirm, LimitRisk, Refused, parse
 from telemetry.topics import TASK_CHECK, TOPIC_ROOT, topic_level
 
 __all__ = ["RunnerConfig", "RunSummary", "PatrolRunner", "load_schedule"]
 
 CHECK_CONFIRM_S = 300.0
-_CHECK_ARRIVAL_SEQ = 2  # take-off is item 1, the leg to the point item 2, the orbit item 3
 
 
 @dataclass(frozen=True)
@@ -104,6 +103,7 @@ class PatrolRunner:
         self.at_risk: list[LimitRisk] = []
         self.missions: dict[str, Mission] = {}
         self._task_said: dict[str, str] = {}
+        self.lost: set[str] = set()  # drones lost in the air: out of service
         self._seed_store(schedule_path)
 
     def _seed_store(self, schedule_path: Path) -> None:
@@ -115,13 +115,11 @@ class PatrolRunner:
                 "(or the schedule it was started with)"
             )
         if known is None:
-            records = [SortieRecord(id=s.id, drone=s.drone, start_s=s.start_s, end_s=s.end_s,
-                                    plan=str((schedule_path.parent / s.plan).resolve()),
-                                    areas=tuple(dict.fromkeys(v.area for v in s.visits)))
-                       for s in self.schedule.sorties]  # fmt: skip
+            records = [
+                SortieRecord.of(s, schedule_path.parent / s.plan) for s in self.schedule.sorties
+            ]
             self.store.put_many(records)
             self.store.set_meta("schedule_sha256", digest)
-        self.eta = {s.id: {v.area: v.eta_s for v in s.visits} for s in self.schedule.sorties}
 
     def mission(self, record: SortieRecord) -> Mission:
         if record.plan not in self.missions:
@@ -135,7 +133,7 @@ class PatrolRunner:
         self.outbox.republish(records)
         code = "runner_resumed" if resumed else "runner_started"
         self.outbox.event(code, f"patrol runner {code.split('_')[1]}: {len(records)} sorties")
-        self.outbox.timeline(records, self.at_risk)
+        self._timeline()
         for r in records:
             if resume_action(r) in ("ask_vehicle", "follow"):
                 self._start(r, resume_action(r))
@@ -167,7 +165,7 @@ class PatrolRunner:
         now_s = self.clock.now_s(time.time())
         planned = self._planned()
         for drone in sorted(self.drones):
-            if drone in self.active:
+            if drone in self.active or drone in self.lost:
                 continue
             due = [r for r in planned if r.drone == drone and r.start_s <= now_s]
             if not due:
@@ -193,6 +191,9 @@ class PatrolRunner:
             deadline = max(deadline, time.time() + CHECK_CONFIRM_S)
         job = SortieJob(record, action, mission, self.drones[record.drone], self.gate,  # type: ignore[arg-type]
                         self.outbox, self.config.district, deadline, self._on_reached)  # fmt: skip
+        if record.state == "planned":  # under way from now on, before any re-plan can see it
+            record = self.outbox.sortie(record.moved(state="preflight"))
+        job.record = record
         self.active[record.drone] = record
         self.summary.started.add(record.id)
 
@@ -217,40 +218,52 @@ class PatrolRunner:
         why = f": {record.reason}" if record.reason else ""
         self.say(f"sortie {record.id} on {record.drone}: {record.state}, visited {visited}"
                  f"{digest}{why}")  # fmt: skip
+        if record.state == "aborted" and (record.reason or "").startswith(LOST):
+            self.lost.add(record.drone)
         if record.state != "landed":
             self._replan(f"sortie {record.id} {record.state}")
 
     def _replan(self, cause: str) -> None:
+        """Re-plan the rest of the day; the sorties still planned are replaced by the new ones."""
+        now_s = self.clock.now_s(time.time())
+        if now_s >= self.schedule.horizon_s:
+            return
         records = self.store.sorties()
-        visits: dict[str, list[float]] = {}
-        for r in records:
-            if r.state in ENDED_STATES:
-                areas = r.visited
-            else:
-                areas = r.areas
-            for area in areas:
-                visits.setdefault(area, []).append(self.eta.get(r.id, {}).get(area, r.end_s))
-        pending = {r.id: r.start_s for r in records if r.state == "planned"}
-        result = replan(pending, visits, dict(self.schedule.limits_min), self.schedule.horizon_s)
-        changed = []
-        for r in records:
-            if r.id in pending and r.id not in result.keep:
-                changed.append(r.moved(state="skipped", reason=f"dropped by the re-plan ({cause})"))
-            elif r.id in result.keep and result.keep[r.id] != r.start_s:
-                shift = result.keep[r.id] - r.start_s
-                changed.append(r.moved(start_s=r.start_s + shift, end_s=r.end_s + shift))
-        self.store.put_many(changed)
-        for r in changed:
+        try:
+            result = replan(self.config.district, self.schedule, records, now_s,
+                            mission_of=self.mission, flight_model=self.config.flight_model,
+                            ceiling_m=self.config.ceiling_m, out_of_service=self.lost)  # fmt: skip
+        except MissionError as exc:
+            self.outbox.event("replanned", f"re-plan after {cause} failed ({exc}); the sorties "
+                              "still planned stay as they were")  # fmt: skip
+            return
+        revision = self.summary.replans + 1
+        replaced = [r.moved(state="skipped", reason=f"{REPLACED} {revision} ({cause})")
+                    for r in records if r.state == "planned" and r.id not in result.fixed]  # fmt: skip
+        self.plans_dir.mkdir(parents=True, exist_ok=True)
+        added = []
+        for sortie, mission in result.new:
+            path = self.plans_dir / f"{sortie.id}.plan"
+            write_mission(mission, path)
+            added.append(SortieRecord.of(sortie, path, revision=revision))
+        self.store.put_many([*replaced, *added])
+        for r in (*replaced, *added):
             self.outbox.sortie(r)
-        self.summary.replans += 1
+        self.summary.replans = revision
         self.at_risk = result.at_risk
-        self.outbox.event("replanned", f"re-planned after {cause}", kept=len(result.keep),
-                          at_risk=len(result.at_risk))  # fmt: skip
+        self.outbox.event("replanned", f"re-plan {revision} after {cause}: {len(added)} new "
+                          f"sorties, {len(result.at_risk)} limits at risk", sorties=len(added),
+                          replaced=len(replaced), refused=len(result.refused))  # fmt: skip
         for risk in result.at_risk:
             self.outbox.event("limit_at_risk", f"area {risk.area}: worst gap {risk.worst_gap_min} "
-                              f"min over its {risk.limit_min:g} min limit", area=risk.area,
-                              limit_min=risk.limit_min, worst_gap_min=risk.worst_gap_min)  # fmt: skip
-        self.outbox.timeline(self.store.sorties(), self.at_risk)
+                              f"min over its {risk.limit_min:g} min limit; {risk.reason}",
+                              area=risk.area, limit_min=risk.limit_min,
+                              worst_gap_min=risk.worst_gap_min)  # fmt: skip
+        self._timeline()
+
+    def _timeline(self) -> None:
+        live = [r for r in self.store.sorties() if not (r.reason or "").startswith(REPLACED)]
+        self.outbox.timeline(live, self.at_risk)
 
     def _drain_inbox(self) -> None:
         for _ in range(1000):
@@ -291,30 +304,35 @@ class PatrolRunner:
         return self._refuse("message_refused", f"message on unexpected topic {m.topic[:100]}")
 
     def _assign(self, point: CheckPoint) -> None:
+        """The next free drone flies an orbit over the point; the rest of the day is re-planned."""
         now_s = self.clock.now_s(time.time())
         self.outbox.task(point.task, "queued", lat=point.lat, lon=point.lon)
-        free = {d: (self.active[d].end_s if d in self.active else now_s) for d in self.drones}
-        drone = min(sorted(free), key=lambda d: free[d])
-        site = next((s.launch_site for s in self.schedule.sorties if s.drone == drone), None)
+        free = {d: (self.active[d].end_s if d in self.active else now_s)
+                for d in self.drones if d not in self.lost}  # fmt: skip
+        records = self.store.sorties()
         try:
-            planned = check_sortie(self.config.district, point.lat, point.lon,
-                                   site_id=site or "", alt_m=self.config.check_alt_m,
-                                   ceiling_m=self.config.ceiling_m, model=self.config.flight_model)  # fmt: skip
+            if not free:
+                raise PlanError("no drone is in service")
+            drone = min(sorted(free), key=lambda d: free[d])
+            own = [r for r in records if r.drone == drone and r.state != "planned"] or [
+                r for r in records if r.drone == drone]  # fmt: skip
+            traffic = [(r.as_sortie(), self.mission(r)) for r in records if r.state in UNDER_WAY]
+            planned = check_sortie(self.config.district, point.task, point.lat, point.lon,
+                                   drone=drone, site=own[-1].site if own else "",
+                                   start_s=max(now_s, free[drone]), traffic=traffic,
+                                   flight_model=self.config.flight_model,
+                                   alt_m=self.config.check_alt_m, ceiling_m=self.config.ceiling_m)  # fmt: skip
         except MissionError as exc:
             self.outbox.task(point.task, "refused", lat=point.lat, lon=point.lon, reason=str(exc))
             return self._refuse("task_refused", f"task {point.task}: {exc}")
-        sortie_id = f"check-{point.task}" if len(point.task) <= 58 else (
-            f"check-{hashlib.sha256(point.task.encode()).hexdigest()[:16]}")  # fmt: skip
         self.plans_dir.mkdir(parents=True, exist_ok=True)
-        path = self.plans_dir / f"{sortie_id}.plan"
+        path = self.plans_dir / f"{planned.sortie.id}.plan"
         write_mission(planned.mission, path)
-        start = max(now_s, free[drone])
-        record = SortieRecord(id=sortie_id, drone=drone, start_s=start,
-                              end_s=start + planned.duration_s, plan=str(path), kind="check",
-                              task=point.task, revision=self.summary.replans + 1)  # fmt: skip
+        record = SortieRecord.of(planned.sortie, path, kind="check", task=point.task,
+                                 revision=self.summary.replans + 1)  # fmt: skip
         self.outbox.sortie(record)
-        eta = start - now_s + planned.arrival_s
-        self.outbox.task(point.task, "assigned", sortie=sortie_id, drone=drone, lat=point.lat,
+        eta = planned.arrival_s - now_s
+        self.outbox.task(point.task, "assigned", sortie=record.id, drone=drone, lat=point.lat,
                          lon=point.lon, eta_s=round(eta, 1))  # fmt: skip
         self._replan(f"check task {point.task}")
 
@@ -330,8 +348,14 @@ class PatrolRunner:
                              reason=record.reason)  # fmt: skip
 
     def _on_reached(self, record: SortieRecord, seq: int) -> None:
+        """A check task has arrived once its orbit over the point is reached (completed)."""
         said = self._task_said.get(record.task or "")
-        if record.task is not None and seq >= _CHECK_ARRIVAL_SEQ and said == "airborne":
+        if record.task is None or said != "airborne":
+            return
+        items = self.mission(record).items
+        orbit = next((i + 1 for i, it in enumerate(items) if it.command == Cmd.NAV_LOITER_TURNS),
+                     len(items))  # fmt: skip
+        if seq >= orbit:
             self._task_said[record.task] = "arrived"
             self.outbox.task(record.task, "arrived", sortie=record.id, drone=record.drone,
                              eta_s=0.0)  # fmt: skip
@@ -339,7 +363,8 @@ class PatrolRunner:
     def _progress_line(self) -> str:
         counts: dict[str, int] = {}
         for r in self.store.sorties():
-            counts[r.state] = counts.get(r.state, 0) + 1
+            state = "replaced" if (r.reason or "").startswith(REPLACED) else r.state
+            counts[state] = counts.get(state, 0) + 1
         now_min = self.clock.now_s(time.time()) / 60.0
         parts = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
         return (f"schedule at {now_min:.1f} min: {parts}; {len(self.active)} drone(s) busy; "

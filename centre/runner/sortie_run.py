@@ -24,9 +24,10 @@ from vehicle.commands import FlightEvent
 from vehicle.errors import VehicleError
 from vehicle.sortie_flight import Verdict
 
-__all__ = ["SortieJob", "run_sortie", "FOLLOW_RETRIES"]
+__all__ = ["SortieJob", "run_sortie", "FOLLOW_RETRIES", "LOST"]
 
 FOLLOW_RETRIES = 3
+LOST = "vehicle lost in the air"
 
 
 @dataclass
@@ -132,7 +133,7 @@ def _follow(
             continue
         return _ended(job, progress.record, verdict)
     return job.outbox.sortie(record.moved(state="aborted", reason=(
-        f"vehicle lost in the air ({last}); find it and land it by hand")))  # fmt: skip
+        f"{LOST} ({last}); find it and land it by hand")))  # fmt: skip
 
 
 def _ended(job: SortieJob, record: SortieRecord, verdict: Verdict) -> SortieRecord:

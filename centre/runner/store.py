@@ -19,6 +19,7 @@ from pathlib import Path
 
 from centre.runner.clock import ScheduleClock
 from centre.runner.errors import RunnerError
+from mission.schedule import Sortie, Visit
 
 __all__ = ["SortieRecord", "StateStore"]
 
@@ -38,18 +39,21 @@ CREATE TABLE IF NOT EXISTS sorties (
     id TEXT PRIMARY KEY, drone TEXT NOT NULL, kind TEXT NOT NULL, start_s REAL NOT NULL,
     end_s REAL NOT NULL, plan TEXT NOT NULL, areas TEXT NOT NULL, state TEXT NOT NULL,
     reason TEXT, manifest TEXT, visited TEXT NOT NULL, item INTEGER, items INTEGER,
-    task TEXT, revision INTEGER NOT NULL, updated REAL NOT NULL);
+    task TEXT, revision INTEGER NOT NULL, updated REAL NOT NULL, site TEXT NOT NULL,
+    alt_m REAL NOT NULL, visits TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tasks (id TEXT PRIMARY KEY, state TEXT NOT NULL, body TEXT NOT NULL,
     updated REAL NOT NULL);
 """
 _COLUMNS = ("id", "drone", "kind", "start_s", "end_s", "plan", "areas", "state", "reason",
-            "manifest", "visited", "item", "items", "task", "revision", "updated")  # fmt: skip
+            "manifest", "visited", "item", "items", "task", "revision", "updated", "site", "alt_m",
+            "visits")  # fmt: skip
 
 
 @dataclass(frozen=True)
 class SortieRecord:
     """One sortie as the runner knows it. ``plan`` is its mission file; ``revision`` the re-plan
-    that made it (0: the schedule as given)."""
+    that made it (0: the schedule as given); ``site``, ``alt_m`` and ``visits`` are what the
+    re-planner needs of it (``as_sortie``)."""
 
     id: str
     drone: str
@@ -67,6 +71,23 @@ class SortieRecord:
     task: str | None = None
     revision: int = 0
     updated: float = 0.0
+    site: str = ""
+    alt_m: float = 0.0
+    visits: tuple[tuple[str, float], ...] = ()  # (area, planned schedule second)
+
+    def as_sortie(self) -> Sortie:
+        """The schedule's view of this sortie, for the re-planner."""
+        visits = tuple(Visit(area, eta) for area, eta in self.visits)
+        return Sortie(self.id, self.drone, self.site, self.start_s, self.end_s, self.alt_m,
+                      visits, Path(self.plan).name)  # fmt: skip
+
+    @classmethod
+    def of(cls, sortie: Sortie, plan: Path, **fields: object) -> SortieRecord:
+        """A planned record of a schedule's sortie, its mission in ``plan``."""
+        return cls(id=sortie.id, drone=sortie.drone, start_s=sortie.start_s, end_s=sortie.end_s,
+                   plan=str(plan.resolve()), areas=tuple(dict.fromkeys(v.area for v in sortie.visits)),
+                   site=sortie.launch_site, alt_m=sortie.alt_m,
+                   visits=tuple((v.area, v.eta_s) for v in sortie.visits), **fields)  # type: ignore[arg-type]  # fmt: skip
 
     def moved(self, **changes: object) -> SortieRecord:
         """This record with ``changes``, stamped now."""
@@ -118,6 +139,7 @@ class StateStore:
         values = dataclasses.asdict(record)
         values["areas"] = json.dumps(list(record.areas))
         values["visited"] = json.dumps(list(record.visited))
+        values["visits"] = json.dumps([list(v) for v in record.visits])
         marks = ", ".join("?" for _ in _COLUMNS)
         self.db.execute(
             f"INSERT OR REPLACE INTO sorties ({', '.join(_COLUMNS)}) VALUES ({marks})",
@@ -147,6 +169,7 @@ class StateStore:
             d = dict(zip(_COLUMNS, row, strict=True))
             d["areas"] = tuple(json.loads(d["areas"]))
             d["visited"] = tuple(json.loads(d["visited"]))
+            d["visits"] = tuple((str(a), float(t)) for a, t in json.loads(d["visits"]))
             out.append(SortieRecord(**d))
         return out
 

@@ -171,7 +171,8 @@ def run(
     shown = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no sortie ended"
     typer.echo(
         f"patrol runner done: {shown}; {summary.replans} re-plans; "
-        f"{summary.refused} messages refused; broker: {broker.counts['dropped']} dropped"
+        f"{summary.refused} messages refused; broker: {broker.counts['dropped']} dropped, "
+        f"{broker.counts['unacknowledged']} unacknowledged"
     )
     if not summary.ok:
         raise typer.Exit(1)
