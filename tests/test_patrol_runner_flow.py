@@ -127,7 +127,9 @@ def test_a_failed_preflight_aborts_replans_and_names_the_limits(
     new = [r for r in runner.store.sorties() if r.revision == 1]
     assert new and all(r.state == "planned" and r.id not in ("s001", "s002") for r in new)
     timeline = [b for t, _, b in listener.messages if t.endswith("/patrol/timeline")][-1]
-    assert "s002" not in {s["id"] for s in timeline["sorties"]}, [(t, b.get("code")) for t, _, b in listener.messages][-12:]
+    assert "s002" not in {s["id"] for s in timeline["sorties"]}, [
+        (t, b.get("code")) for t, _, b in listener.messages
+    ][-12:]
 
 
 @pytest.mark.parametrize(
@@ -213,3 +215,40 @@ def test_a_check_task_is_flown_once_and_answered(tmp_path, example_district, mos
     check = runner.store.get("task-tip-1")
     assert check.kind == "check" and check.state == "landed" and summary.ok
     assert len(listener.events("task_refused")) == 4  # duplicate, not JSON, 1e308, outside
+
+
+def test_the_runner_link_rides_out_a_broker_outage_and_restores_retained_states(tmp_path):
+    """The broker dies and comes back empty (no persistence left): what the runner said while it
+    was down is delivered, the retained states are there again, and requests still come in."""
+    from gridpatrol.broker import MosquittoBroker
+
+    first = MosquittoBroker(workdir=tmp_path / "a").start()
+    link = RunnerBroker(MqttSettings.from_url(first.url), client_id="t-outage").start()
+    link.publish("gridpatrol/v1/sorties/s001", b'{"v": 1}', retain=True)
+    link.publish("gridpatrol/v1/sorties/s000", b'{"v": 0}', retain=True)  # said only before
+    time.sleep(0.3)
+    first.stop()
+    for _ in range(100):
+        if not link.connected.is_set():
+            break
+        time.sleep(0.05)
+    link.publish("gridpatrol/v1/sorties/s001", b'{"v": 2}', retain=True)
+    link.publish("gridpatrol/v1/sorties/s002", b'{"v": 1}', retain=True)
+    assert link.counts["queued"] == 2 and link.counts["dropped"] == 0
+    second = MosquittoBroker(port=first.port, workdir=tmp_path / "b").start()
+    try:
+        assert link.connected.wait(10)
+        time.sleep(0.5)  # a centre page that opens after the reconnect
+        late = Listener(second.url)
+        late.publish(TASK_CHECK, {"id": "t1", "lat": 36.06, "lon": 103.79, "time": time.time()})
+        time.sleep(0.5)
+        late.stop()
+        retained = {t: b for t, r, b in late.messages if r}
+        assert retained["gridpatrol/v1/sorties/s001"] == {"v": 2}
+        assert retained["gridpatrol/v1/sorties/s002"] == {"v": 1}
+        assert retained["gridpatrol/v1/sorties/s000"] == {"v": 0}  # re-published by the runner
+        assert link.inbox.get(timeout=2).topic == TASK_CHECK
+    finally:
+        link.stop()
+        second.stop()
+    assert link.counts["unacknowledged"] == 0
