@@ -21,9 +21,13 @@ from gridpatrol.commands.options import (
     BatteryCells,
     BatteryMah,
     Ceiling,
+    Climb,
     ConsumptionFrom,
     ConsumptionRate,
     Crs,
+    Cruise,
+    Descent,
+    Endurance,
     GcsTimeout,
     ItemLimit,
     MqttCa,
@@ -33,11 +37,22 @@ from gridpatrol.commands.options import (
     MqttUrl,
     Reserve,
     SigningKey,
+    Swap,
     TargetSystem,
     Timeout,
     mqtt_settings,
 )
-from mission.limits import CEILING_M, GCS_TIMEOUT_S, ITEM_LIMIT, RESERVE
+from mission.limits import (
+    CEILING_M,
+    CLIMB_MPS,
+    CRUISE_MPS,
+    DESCENT_MPS,
+    ENDURANCE_MIN,
+    GCS_TIMEOUT_S,
+    ITEM_LIMIT,
+    RESERVE,
+    SWAP_MIN,
+)
 
 __all__ = ["register"]
 
@@ -86,6 +101,11 @@ def run(
         float, typer.Option("--progress-every", help="Seconds between progress lines.")
     ] = 30.0,
     ceiling_m: Ceiling = CEILING_M,
+    endurance_min: Endurance = ENDURANCE_MIN,
+    cruise: Cruise = CRUISE_MPS,
+    climb: Climb = CLIMB_MPS,
+    descent: Descent = DESCENT_MPS,
+    swap_min: Swap = SWAP_MIN,
     item_limit: ItemLimit = ITEM_LIMIT,
     reserve: Reserve = RESERVE,
     gcs_timeout_s: GcsTimeout = GCS_TIMEOUT_S,
@@ -103,7 +123,9 @@ def run(
     mqtt_password_file: MqttPasswordFile = None,
 ) -> None:
     """Fly each sortie of the schedule at its time on its drone; re-plan after trouble; take
-    check tasks from the centre. Exits 0 only when every sortie it started landed."""
+    check tasks from the centre. Exits 0 only when every sortie it started landed.
+
+    Give the flight-model options 'plan patrol' was given: re-plans and check tasks use them."""
     from centre.runner.broker import RunnerBroker
     from centre.runner.clock import ScheduleClock
     from centre.runner.confirm import make_gate
@@ -112,13 +134,14 @@ def run(
     from centre.runner.store import StateStore
     from centre.runner.vehicles import DroneOptions, MavlinkDrone, parse_vehicle_args
     from gridpatrol.commands.flight import _load_district, _sortie_plan
-    from mission.flight_model import FlightModel
+    from gridpatrol.commands.plan import _flight_model
     from vehicle.link import read_signing_key
 
     urls = parse_vehicle_args(vehicle)
     loaded, _ = load_schedule(schedule, set(urls))
     district_shapes = _load_district(district, crs)
     gate = make_gate(confirm)
+    model = _flight_model(endurance_min, reserve, cruise, climb, descent, swap_min)
     plan = _sortie_plan(consumption_mah_per_min, consumption_from, ceiling_m, reserve,
                         gcs_timeout_s, battery_mah, battery_cells)  # fmt: skip
     settings = mqtt_settings(mqtt, ca=mqtt_ca, cert=mqtt_cert, key=mqtt_key,
@@ -154,7 +177,7 @@ def run(
                     f"--confirm auto launches without a person, and {', '.join(real)} is not a "
                     "simulator; use --confirm ask or centre (or --i-understand-auto)"
                 )
-        config = RunnerConfig(district=district_shapes, flight_model=FlightModel(),
+        config = RunnerConfig(district=district_shapes, flight_model=model,
                               ceiling_m=ceiling_m, check_alt_m=check_alt_m, limit=limit,
                               progress_every_s=progress_every)  # fmt: skip
         runner = PatrolRunner(config, schedule, loaded, store, broker, clock, drones, gate,
