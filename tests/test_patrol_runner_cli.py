@@ -161,3 +161,15 @@ def test_sitl_is_a_simulator(sitl):
         assert is_simulator(link, find_vehicle(link, 10)) is True
     finally:
         link.close()
+
+
+def test_a_restart_keeps_its_clock_rate(cli, schedule, example_district_path):
+    from centre.runner.clock import ScheduleClock
+    from centre.runner.store import StateStore
+
+    state = schedule.parent / "runner.sqlite"
+    StateStore(state).save_clock(ScheduleClock(1_000_000.0, 0.0, 10.0))
+    line = _one_line(_run(cli, schedule, example_district_path, "--vehicle",
+                          "drone-1=tcp:127.0.0.1:1", "--mqtt", "mqtt://127.0.0.1:1",
+                          "--confirm", "auto", "--state", state, "--clock-rate", "5"))  # fmt: skip
+    assert "started with --clock-rate 10" in line

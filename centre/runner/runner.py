@@ -368,4 +368,5 @@ class PatrolRunner:
         now_min = self.clock.now_s(time.time()) / 60.0
         parts = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
         return (f"schedule at {now_min:.1f} min: {parts}; {len(self.active)} drone(s) busy; "
-                f"{self.summary.replans} re-plans; {self.summary.refused} messages refused")  # fmt: skip
+                f"{self.summary.replans} re-plans; {self.summary.refused} messages refused, "
+                f"{self.desk.alerts_unusable} alerts without a position")  # fmt: skip

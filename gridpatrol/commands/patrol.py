@@ -195,7 +195,8 @@ def run(
     typer.echo(
         f"patrol runner done: {shown}; {summary.replans} re-plans; "
         f"{summary.refused} messages refused; broker: {broker.counts['dropped']} dropped, "
-        f"{broker.counts['unacknowledged']} unacknowledged"
+        f"{broker.counts['unacknowledged']} unacknowledged, "
+        f"{broker.counts['inbox_overflow']} incoming lost to a full inbox"
     )
     if not summary.ok:
         raise typer.Exit(1)
