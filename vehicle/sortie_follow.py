@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from mission.model import Mission
 from vehicle.commands import COPTER_MODES, Vehicle
 from vehicle.errors import TransferError
+from vehicle.gcs_heartbeat import PERIOD_S, GcsHeartbeat, clock_rate
 from vehicle.params import ParamClient, ParamTimeout
 from vehicle.sortie_flight import Report, SortiePlan, Verdict, judge
 from vehicle.transfer.protocol import Exchange, MessageLink, Target
@@ -96,15 +97,18 @@ def follow_sortie(
     """Follow a vehicle already flying ``mission`` until landed and disarmed; judge the ending.
 
     Nothing is commanded: the modes a sortie itself commands (GUIDED, AUTO) count as commanded,
-    so an RTL or LAND the vehicle chose on its own is reported as the failsafe it is.
+    so an RTL or LAND the vehicle chose on its own is reported as the failsafe it is (the
+    ground-link failsafe, when the follower was away longer than FS_GCS_TIMEOUT). Ground-station
+    heartbeats go out again while following, as ``fly_sortie`` sends them.
     """
     vehicle = Vehicle(link, target)
     vehicle.request_telemetry()
     commanded = {COPTER_MODES["GUIDED"], COPTER_MODES["AUTO"]}
-    return judge(
-        vehicle.watch(flight_timeout_s),
-        mission,
-        commanded=commanded,
-        tolerance_m=plan.landing_tolerance_m,
-        report=report,
-    )
+    with GcsHeartbeat(link, PERIOD_S / clock_rate(vehicle.ex.recv_until)):
+        return judge(
+            vehicle.watch(flight_timeout_s),
+            mission,
+            commanded=commanded,
+            tolerance_m=plan.landing_tolerance_m,
+            report=report,
+        )
