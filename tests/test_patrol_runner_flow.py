@@ -252,3 +252,29 @@ def test_the_runner_link_rides_out_a_broker_outage_and_restores_retained_states(
         link.stop()
         second.stop()
     assert link.counts["unacknowledged"] == 0
+
+
+def test_a_launch_too_late_for_the_next_sortie_is_skipped_and_said(
+    tmp_path, example_district, mosquitto
+):
+    """The runner starts when the first sortie could no longer end before the second is due: the
+    first is skipped with the reason, and the rest of the day (re-planned) is flown."""
+    drone = FakeDrone()
+    store = StateStore(tmp_path / "runner.sqlite")
+    store.save_clock(ScheduleClock(time.time(), 390.0, 100.0))  # now: 390 s into the day
+    store.close()
+    listener = Listener(mosquitto.url)
+    runner, broker, lines = _runner(tmp_path, example_district, mosquitto.url, drone, AutoGate(),
+                                    limit=2)  # fmt: skip
+    summary = runner.run()
+    broker.stop()
+    time.sleep(0.3)
+    listener.stop()
+    s1 = runner.store.get("s001")
+    assert s1.state == "skipped" and "s late" in s1.reason and "next sortie at 400 s" in s1.reason
+    assert runner.store.get("s002").reason.startswith("replaced by re-plan 1")
+    flown = [r for r in runner.store.sorties() if r.state == "landed"]
+    assert [r.revision for r in flown] == [1] and drone.calls.count("launch") == 1
+    assert summary.ok  # a skipped sortie was never started
+    assert any("sortie s001 on drone-1: skipped" in line for line in lines)
+    assert listener.events("replanned")
