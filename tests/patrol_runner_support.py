@@ -69,10 +69,11 @@ class FakeDrone:
         self.calls.append("status")
         return VehicleStatus(self.armed, COPTER_MODES["AUTO"], not self.armed)
 
-    def prepare(self, mission: Mission) -> str:
+    def prepare(self, mission: Mission, checked) -> str:  # type: ignore[no-untyped-def]
         self.calls.append("prepare")
         if self.fail_prepare:
             raise EnduranceError("pack too low for the sortie (test)")
+        checked()
         return "ab" * 32
 
     def _flight(self, mission: Mission, report) -> Verdict:  # type: ignore[no-untyped-def]

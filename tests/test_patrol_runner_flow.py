@@ -83,9 +83,15 @@ def _runner(tmp_path: Path, example_district, url: str, drone: FakeDrone, gate, 
 
 def test_the_schedule_is_flown_and_every_state_is_retained(tmp_path, example_district, mosquitto):
     drone = FakeDrone()
+    live = Listener(mosquitto.url)
     runner, broker, lines = _runner(tmp_path, example_district, mosquitto.url, drone, AutoGate())
     summary = runner.run()
     broker.stop()
+    time.sleep(0.3)
+    live.stop()
+    states = [b["state"] for t, _, b in live.messages if t == "gridpatrol/v1/sorties/s001"]
+    assert list(dict.fromkeys(states)) == ["planned", "preflight", "uploading", "waiting_confirm",
+                                           "airborne", "landed"]  # fmt: skip
     assert summary.ok and summary.started == {"s001", "s002"}
     assert drone.calls.count("launch") == 2 and "follow" not in drone.calls
     assert [r.state for r in runner.store.sorties()] == ["landed", "landed"]

@@ -93,8 +93,13 @@ def run_sortie(job: SortieJob) -> SortieRecord:
                     "the runner stopped while the sortie flew and the vehicle is now disarmed: "
                     "the flight was not followed; check the vehicle and its log")))  # fmt: skip
         record = out.sortie(record.moved(state="preflight", reason=None))
-        record = out.sortie(record.moved(state="uploading"))
-        digest = job.drone.prepare(job.mission)
+        held = [record]
+
+        def uploading() -> None:
+            held[0] = out.sortie(held[0].moved(state="uploading"))
+
+        digest = job.drone.prepare(job.mission, uploading)
+        record = held[0]
         record = out.sortie(record.moved(state="waiting_confirm", manifest=digest))
         refusal = job.gate.wait(record.id, record.drone, job.deadline_wall)
         if refusal is not None:

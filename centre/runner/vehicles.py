@@ -34,7 +34,7 @@ class DroneLink(Protocol):
 
     def is_simulator(self) -> bool: ...
     def status(self) -> VehicleStatus: ...
-    def prepare(self, mission: Mission) -> str: ...
+    def prepare(self, mission: Mission, checked: Callable[[], None]) -> str: ...
     def launch(self, mission: Mission, report: Report) -> Verdict: ...
     def follow(self, mission: Mission, report: Report) -> Verdict: ...
     def close(self) -> None: ...
@@ -95,14 +95,15 @@ class MavlinkDrone:
     def status(self) -> VehicleStatus:
         return vehicle_status(self.link, self.target)
 
-    def prepare(self, mission: Mission) -> str:
-        """Ready to arm (GPS, EKF), then the upload service: pack, safety table, verified upload."""
+    def prepare(self, mission: Mission, checked: Callable[[], None]) -> str:
+        """Ready to arm (GPS, EKF), then the upload service: pack, safety table, verified upload;
+        ``checked`` is called once the preflight has passed, as the upload begins."""
         vehicle = Vehicle(self.link, self.target)
         vehicle.request_telemetry()
         vehicle.wait_armable(self.options.ready_timeout_s)
         o = self.options
         uploaded = upload_sortie(self.link, self.target, mission, o.district, o.plan,
-                                 item_limit=o.item_limit)  # fmt: skip
+                                 item_limit=o.item_limit, checked=lambda _: checked())  # fmt: skip
         return uploaded.digest
 
     def launch(self, mission: Mission, report: Report) -> Verdict:
