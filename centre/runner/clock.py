@@ -51,7 +51,3 @@ class ScheduleClock:
     def wall_at(self, schedule_s: float) -> float:
         """The wall time at which schedule second ``schedule_s`` comes."""
         return self.anchor_wall + (schedule_s - self.anchor_s) / self.rate
-
-    def wall_seconds(self, schedule_seconds: float) -> float:
-        """How long ``schedule_seconds`` of schedule take on the wall clock."""
-        return schedule_seconds / self.rate
