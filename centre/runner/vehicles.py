@@ -17,16 +17,14 @@ from typing import Protocol
 from centre.runner.errors import RunnerError
 from mission.model import District, Mission
 from telemetry.patrol_records import ID_PATTERN
-from vehicle.commands import FlightEvent, Vehicle, find_vehicle, sign_vehicle
+from vehicle.commands import Vehicle, find_vehicle, sign_vehicle
 from vehicle.link import Link, open_link
-from vehicle.sortie_flight import SortiePlan, Verdict, fly_sortie, takeoff_alt
+from vehicle.sortie_flight import Report, SortiePlan, Verdict, fly_sortie, takeoff_alt
 from vehicle.sortie_follow import VehicleStatus, follow_sortie, is_simulator, vehicle_status
 from vehicle.sortie_upload import upload_sortie
 from vehicle.transfer import Target
 
 __all__ = ["DroneLink", "DroneOptions", "MavlinkDrone", "parse_vehicle_args"]
-
-Report = Callable[[FlightEvent], None]
 
 
 class DroneLink(Protocol):
