@@ -18,6 +18,7 @@ from mission.model import District, Mission
 from mission.schedule import Schedule, Sortie, Visit, write_schedule
 from vehicle.commands import COPTER_MODES, FlightEvent
 from vehicle.endurance import EnduranceError
+from vehicle.errors import LinkError
 from vehicle.sortie_flight import Verdict, judge, launch_points
 from vehicle.sortie_follow import VehicleStatus
 
@@ -55,8 +56,9 @@ class FakeDrone:
     """
 
     def __init__(self, name: str = "drone-1", *, armed: bool = False, fail_prepare: bool = False,
-                 simulator: bool = True):  # fmt: skip
+                 simulator: bool = True, lost_in_flight: bool = False):  # fmt: skip
         self.name = name
+        self.lost_in_flight = lost_in_flight
         self.armed = armed
         self.fail_prepare = fail_prepare
         self.simulator = simulator
@@ -67,6 +69,8 @@ class FakeDrone:
 
     def status(self) -> VehicleStatus:
         self.calls.append("status")
+        if self.lost_in_flight and self.armed:
+            raise LinkError("no HEARTBEAT from vehicle 1 within 5 s; check the link (test)")
         return VehicleStatus(self.armed, COPTER_MODES["AUTO"], not self.armed)
 
     def prepare(self, mission: Mission, checked) -> str:  # type: ignore[no-untyped-def]
@@ -88,10 +92,14 @@ class FakeDrone:
     def launch(self, mission: Mission, report) -> Verdict:  # type: ignore[no-untyped-def]
         self.calls.append("launch")
         self.armed = True
+        if self.lost_in_flight:
+            raise LinkError("link lost (test)")
         return self._flight(mission, report)
 
     def follow(self, mission: Mission, report) -> Verdict:  # type: ignore[no-untyped-def]
         self.calls.append("follow")
+        if self.lost_in_flight:
+            raise LinkError("link lost (test)")
         return self._flight(mission, report)
 
     def close(self) -> None:

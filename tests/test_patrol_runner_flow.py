@@ -284,3 +284,22 @@ def test_a_launch_too_late_for_the_next_sortie_is_skipped_and_said(
     assert summary.ok  # a skipped sortie was never started
     assert any("sortie s001 on drone-1: skipped" in line for line in lines)
     assert listener.events("replanned")
+
+
+def test_a_drone_lost_in_the_air_is_followed_then_given_up_and_grounded(
+    tmp_path, example_district, mosquitto
+):
+    drone = FakeDrone(lost_in_flight=True)
+    listener = Listener(mosquitto.url)
+    runner, broker, lines = _runner(tmp_path, example_district, mosquitto.url, drone, AutoGate())
+    summary = runner.run()
+    broker.stop()
+    time.sleep(0.3)
+    listener.stop()
+    s1, s2 = runner.store.get("s001"), runner.store.get("s002")
+    assert s1.state == "aborted" and s1.reason.startswith("vehicle lost in the air")
+    assert drone.calls.count("follow") == 3 and drone.calls.count("launch") == 1  # never re-armed
+    assert s2.state == "skipped" and s2.reason == "drone-1 was lost in the air"
+    assert not summary.ok
+    failed = [e["text"] for e in listener.events("replanned")]
+    assert failed and "no drone is in service" in failed[-1]

@@ -219,7 +219,12 @@ class PatrolRunner:
         self.say(f"sortie {record.id} on {record.drone}: {record.state}, visited {visited}"
                  f"{digest}{why}")  # fmt: skip
         if record.state == "aborted" and (record.reason or "").startswith(LOST):
-            self.lost.add(record.drone)
+            self.lost.add(record.drone)  # out of service: its planned sorties are not flown
+            grounded = [r.moved(state="skipped", reason=f"{record.drone} was lost in the air")
+                        for r in self._planned() if r.drone == record.drone]  # fmt: skip
+            self.store.put_many(grounded)
+            for r in grounded:
+                self.outbox.sortie(r)
         if record.state != "landed":
             self._replan(f"sortie {record.id} {record.state}")
 
