@@ -68,7 +68,7 @@ class PatrolActions:
             return HTTPStatus.BAD_REQUEST, {"error": 'send {"lat": DEGREES, "lon": DEGREES}'}
         return self._send(by, None, lat=lat, lon=lon)
 
-    def _send(self, by: str, alert_id: str | None, **target: Any) -> Answer:
+    def _send(self, by: str, for_alert: str | None, **target: Any) -> Answer:
         try:
             request = TaskRequest(
                 id=f"check-{uuid.uuid4().hex[:12]}",
@@ -82,8 +82,8 @@ class PatrolActions:
             self._feed.publish_task(request)
         except CentreError as exc:
             return HTTPStatus.SERVICE_UNAVAILABLE, {"error": str(exc)}
-        self._state.store.put_task_request(request, alert_id)
-        view = self._state.board.note_request(request, alert_id)
+        self._state.store.put_task_request(request, for_alert)
+        view = self._state.board.note_request(request, for_alert)
         self._state.hub.publish("patrol", {"kind": "task", "data": view})
         return HTTPStatus.OK, {"task": view}
 
