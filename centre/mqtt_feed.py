@@ -161,8 +161,7 @@ class CentreFeed:
         if problem:
             raise CentreError(
                 f"launch confirmation of sortie {confirm.sortie} not confirmed by "
-                f"{self.settings.url}: {problem}; the drone stays on the ground: check the "
-                "broker and confirm again"
+                f"{self.settings.url}: {problem}; check the broker and confirm again"
             )
 
     def _publish(
@@ -172,7 +171,7 @@ class CentreFeed:
 
         Without ``offline_ok`` nothing is published while disconnected (see the module text)."""
         if not offline_ok and not self.connected:
-            return "the broker is unreachable, so nothing was sent"
+            return "the broker is unreachable; nothing was sent"
         info = self._client.publish(topic, payload, qos=1)
         late = "" if offline_ok else " (paho may still send it once the broker is back)"
         if info.rc != mqtt.MQTT_ERR_SUCCESS:

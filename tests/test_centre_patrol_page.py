@@ -135,7 +135,8 @@ def test_patrol_panel_timeline_check_and_confirm(browser, mosquitto, example_dis
         topic, payload = runner.received.get(timeout=5)
         assert topic == confirm_topic("s2")
         confirm = parse(LaunchConfirm, payload)
-        assert isinstance(confirm, LaunchConfirm) and (confirm.sortie, confirm.by) == ("s2", "Ma Lin")
+        assert isinstance(confirm, LaunchConfirm)
+        assert (confirm.sortie, confirm.by) == ("s2", "Ma Lin")
         page.wait_for_selector("#patrol-message:has-text('confirmed by Ma Lin')", timeout=3000)
 
         # "Send a drone to check" on an alert publishes a TaskRequest for that alert...
@@ -155,6 +156,92 @@ def test_patrol_panel_timeline_check_and_confirm(browser, mosquitto, example_dis
         page.wait_for_selector('.task-state[data-alert-id="chk-1"][data-state="queued"]')
         text = page.inner_text('.task-state[data-alert-id="chk-1"]')
         assert "queued" in text and "drone-1" in text and "2.5 min" in text
+        assert errors == []
+    finally:
+        page.close()
+        runner.close()
+        centre.stop()
+        store.close()
+
+
+def hostile_messages(good: dict) -> list[tuple[str, bytes]]:
+    """Runner messages a broken or malicious publisher could send; each must be refused."""
+    raw = json.dumps(good)
+    task = {"id": "t1", "state": "queued", "time": 1.0}
+    line = json.dumps(timeline().model_dump())
+    return [
+        (f"{SORTIES}/s1", b"x" * (300 * 1024)),  # huge
+        (f"{SORTIES}/s1", raw.replace('"time": ', '"time": NaN, "x": ').encode()),  # NaN
+        (f"{SORTIES}/s1", raw.replace(f'"time": {good["time"]}', '"time": 1e400').encode()),
+        (f"{SORTIES}/s1", json.dumps({**good, "item": "three"}).encode()),  # wrong type
+        (f"{SORTIES}/s1", json.dumps({**good, "sortie": "s3"}).encode()),  # another sortie's topic
+        (f"{SORTIES}/s1", json.dumps({**good, "drone": "d/+/#"}).encode()),  # topic characters
+        (f"{SORTIES}/s 1", json.dumps({**good, "sortie": "s 1"}).encode()),  # bad topic level
+        (f"{SORTIES}/s1", b"[" * 5000),  # deep nesting
+        (f"{SORTIES}/s1", b"\xff\xfe\x00"),  # not UTF-8
+        ("gridpatrol/v1/tasks/t1/state", json.dumps({**task, "id": "t2"}).encode()),
+        ("gridpatrol/v1/tasks/t1/state", json.dumps({**task, "state": "exploded"}).encode()),
+        (PATROL_TIMELINE, line.replace('"clock_rate": 10.0', '"clock_rate": 1e999').encode()),
+        (PATROL_TIMELINE, b"[]"),
+        (PATROL_EVENTS, json.dumps({"code": "replanned", "time": 1, "text": "x" * 5000}).encode()),
+    ]
+
+
+@needs_chromium
+def test_hostile_runner_messages_are_refused_and_the_page_keeps_working(
+    browser, mosquitto, example_district, tmp_path
+):
+    store = AlertStore(tmp_path / "alerts.sqlite")
+    centre = CommandCentre(example_district, MqttSettings.from_url(mosquitto.url), store,
+                           client_id=f"test-hostile-{tmp_path.name[-20:]}", port=0)  # fmt: skip
+    centre.start()
+    runner = Peer(mosquitto.port)
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    now = time.time()
+    try:
+        page.goto(centre.url)
+        page.wait_for_selector("#status.live")
+        runner.publish(PATROL_TIMELINE, timeline().model_dump())
+        good = sortie("s1", "drone-2", "airborne", now).model_dump()
+        bad = hostile_messages(good)
+        for topic, payload in bad:
+            runner.publish(topic, payload)
+        # A nested NaN in an event's details is dropped from the details, not from the page.
+        event = {"code": "limit_at_risk", "time": now, "text": "market at risk",
+                 "details": {"area": "market", "gaps": [float("nan")]}}  # fmt: skip
+        runner.publish(PATROL_EVENTS, json.dumps(event).encode())
+        runner.publish(f"{SORTIES}/s1", good)
+        page.wait_for_selector('rect.bar[data-sortie="s1"][data-state="airborne"]', timeout=3000)
+        page.wait_for_selector('#patrol-events li[data-code="limit_at_risk"]', timeout=3000)
+        health = page.wait_for_selector("#health:has-text('patrol runner')", timeout=3000)
+        assert f"{len(bad)} malformed patrol runner messages quarantined" in health.inner_text()
+        assert store.quarantined(patrol=True) == len(bad) and store.quarantined(patrol=False) == 0
+        # An older state of the same sortie (re-delivered, reordered) does not win.
+        runner.publish(f"{SORTIES}/s1", {**good, "state": "uploading", "time": now - 30})
+        page.wait_for_selector("#health:has-text('1 outdated')", timeout=3000)
+        assert bar_state(page, "s1") == "airborne"
+        json.dumps(centre.state.snapshot(), allow_nan=False)  # raises on any NaN left
+        assert centre.state.board.snapshot()["events"][-1]["details"] == {"area": "market"}
+
+        # A flood of distinct sortie ids, none ended: memory stays at the cap, the rest refused.
+        cap = 2000
+        for i in range(cap + 50):
+            state = sortie("s1", "drone-1", "airborne", now).model_dump()
+            runner.publish(f"{SORTIES}/f{i}", {**state, "sortie": f"f{i}"})
+        runner.publish(f"{SORTIES}/s1", {**good, "state": "landed", "time": now + 1})
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and centre.state.board.sortie("s1")["state"] != "landed":
+            time.sleep(0.1)
+        held = centre.state.board.snapshot()["sorties"]
+        assert len(held) == cap
+        refused = store.quarantined(patrol=True) - len(bad)
+        assert refused == 51  # s1 holds one place: f1999 to f2049 find none
+        assert "already 2000 sorties in progress" in store.quarantine_reasons(1)[0][1]
+        page.reload()
+        page.wait_for_selector("#status.live")
+        page.wait_for_selector("#health:has-text('patrol runner')")
         assert errors == []
     finally:
         page.close()
