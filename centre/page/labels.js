@@ -70,7 +70,7 @@ window.GP_LABELS = {
     operator_name: "Your name",
     sorties_now: "Drones in a sortie",
     no_sortie_now: "No drone is in a sortie.",
-    sortie_where: "{drone} · sortie {sortie} · {state}",
+    sortie_where: "sortie {sortie} · {state}",
     sortie_item: "item {item}/{items}",
     confirm_button: "Confirm launch",
     confirm_sent: "Launch of sortie {sortie} confirmed by {by}.",

@@ -160,7 +160,7 @@ window.gpPatrol = function (api) {
   }
 
   function whereText(s) {
-    var text = t("sortie_where", { drone: s.drone, sortie: s.sortie, state: stateLabel(s.state) });
+    var text = t("sortie_where", { sortie: s.sortie, state: stateLabel(s.state) });
     if (typeof s.item === "number" && typeof s.items === "number") text += " · " + t("sortie_item", { item: s.item, items: s.items });
     return text;
   }
@@ -172,7 +172,7 @@ window.gpPatrol = function (api) {
     if (!drones.length) html("li", { "class": "empty" }, list, t("no_sortie_now"));
     drones.forEach(function (drone) {
       var s = by[drone];
-      var li = html("li", { "data-drone": drone, "data-sortie": s.sortie, "data-state": s.state }, list, whereText(s));
+      var li = html("li", { "data-drone": drone, "data-sortie": s.sortie, "data-state": s.state }, list, drone + " · " + whereText(s));
       if (s.state === "waiting_confirm" && live) {
         var b = html("button", { type: "button", "class": "confirm", "data-sortie": s.sortie }, li, t("confirm_button"));
         b.addEventListener("click", function () { confirmLaunch(s.sortie, b); });
