@@ -156,6 +156,17 @@ def test_patrol_panel_timeline_check_and_confirm(browser, mosquitto, example_dis
         page.wait_for_selector('.task-state[data-alert-id="chk-1"][data-state="queued"]')
         text = page.inner_text('.task-state[data-alert-id="chk-1"]')
         assert "queued" in text and "drone-1" in text and "2.5 min" in text
+
+        # A ground team's tip: a check over a point typed in.
+        page.fill("#point-lat", "36.0712")
+        page.fill("#point-lon", "103.7801")
+        page.click("#point-button")
+        point = parse(TaskRequest, runner.received.get(timeout=5)[1])
+        assert (point.lat, point.lon, point.alert_id) == (36.0712, 103.7801, None)
+        page.wait_for_selector(f'#tasks li[data-task="{point.id}"][data-state="requested"]')
+        page.fill("#point-lat", "north")
+        page.click("#point-button")
+        page.wait_for_selector("#patrol-message:has-text('No drone sent')", timeout=3000)
         assert errors == []
     finally:
         page.close()

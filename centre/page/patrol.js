@@ -273,6 +273,21 @@ window.gpPatrol = function (api) {
       .catch(function (err) { return { ok: false, body: { error: String(err) } }; });
   }
 
+  document.getElementById("point-label").textContent = t("point_check");
+  document.getElementById("point-button").textContent = t("point_button");
+  document.getElementById("point-form").hidden = !live;
+  document.getElementById("point-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var lat = parseFloat(document.getElementById("point-lat").value);
+    var lon = parseFloat(document.getElementById("point-lon").value);
+    message.textContent = t("check_sending");
+    post("api/tasks/check", { lat: lat, lon: lon, by: nameInput.value.trim() }).then(function (res) {
+      if (res.body.task) tasks[res.body.task.id] = res.body.task;
+      message.textContent = res.ok ? t("point_sent", { id: res.body.task.id }) : t("check_failed", { error: res.body.error || "?" });
+      render();
+    });
+  });
+
   function droneNote(name) {
     var s = activeByDrone()[name];
     return s ? whereText(s) : "";
