@@ -12,7 +12,7 @@ import json
 import time
 
 import pytest
-from centre_support import CHROMIUM, CHROMIUM_ARGS, Peer, alert, needs_chromium
+from centre_support import CHROMIUM, CHROMIUM_ARGS, TOKEN, Peer, alert, needs_chromium
 
 from centre.server import CommandCentre
 from centre.store import AlertStore
@@ -256,6 +256,38 @@ def test_hostile_runner_messages_are_refused_and_the_page_keeps_working(
         assert errors == []
     finally:
         page.close()
+        runner.close()
+        centre.stop()
+        store.close()
+
+
+@needs_chromium
+def test_check_without_a_session_is_refused_on_the_page(
+    browser, mosquitto, example_district, tmp_path
+):
+    store = AlertStore(tmp_path / "alerts.sqlite")
+    centre = CommandCentre(example_district, MqttSettings.from_url(mosquitto.url), store,
+                           client_id=f"test-nosession-{tmp_path.name[-20:]}", port=0,
+                           token=TOKEN)  # fmt: skip
+    centre.start()
+    runner = Peer(mosquitto.port, subscribe=TASK_CHECK)
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(centre.url)
+        page.fill("#token", TOKEN)
+        page.click("#login-form button")
+        page.wait_for_selector("#status.live", timeout=5000)
+        lon, lat = lonlat(example_district, 41)
+        runner.alert(alert("chk-2", cell=41, team="Grid team 41", lon=lon, lat=lat))
+        page.wait_for_selector('button.check[data-alert-id="chk-2"]', timeout=3000)
+        context.clear_cookies()  # the session is gone (expired, or the server restarted)
+        page.click('button.check[data-alert-id="chk-2"]')
+        message = page.wait_for_selector('.check-message[data-alert-id="chk-2"]', timeout=3000)
+        assert "No drone sent: log in first" in message.inner_text()
+        assert runner.received.empty() and centre.state.board.active_task_for("chk-2") is None
+    finally:
+        context.close()
         runner.close()
         centre.stop()
         store.close()
