@@ -48,8 +48,14 @@ from centre.messages import (
 from centre.patrol_intake import Cleared, PatrolMessage, is_patrol_topic, parse_patrol
 from telemetry.mqtt import TOPIC_ROOT, MqttSettings, make_client
 from telemetry.patrol_records import LaunchConfirm, TaskRequest
-from telemetry.topics import PATROL_EVENTS, PATROL_TIMELINE, SORTIES, TASK_CHECK, TASK_STATES
-from telemetry.topics import confirm_topic as _confirm_topic
+from telemetry.topics import (
+    PATROL_EVENTS,
+    PATROL_TIMELINE,
+    SORTIES,
+    TASK_CHECK,
+    TASK_STATES,
+    confirm_topic,
+)
 
 __all__ = ["FeedSink", "CentreFeed"]
 
@@ -78,7 +84,7 @@ class FeedSink(Protocol):
 
 
 class CentreFeed:
-    """Connects, subscribes, dispatches to a sink, and publishes acknowledgements."""
+    """Connects, subscribes, dispatches to a sink; publishes acks, check requests and confirms."""
 
     def __init__(
         self,
@@ -156,7 +162,7 @@ class CentreFeed:
 
     def publish_confirm(self, confirm: LaunchConfirm, timeout: float = 5.0) -> None:
         """Give the go for one sortie (QoS 1); raise unless the broker took it."""
-        topic = _confirm_topic(confirm.sortie)
+        topic = confirm_topic(confirm.sortie)
         problem = self._publish(topic, confirm.to_json(), timeout, offline_ok=False)
         if problem:
             raise CentreError(
