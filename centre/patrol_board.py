@@ -52,6 +52,7 @@ class PatrolBoard:
         self._timeline: dict[str, Any] | None = None
         self._schedule = (0.0, 1.0, 0.0)  # schedule_s, clock_rate, monotonic time heard
         self._heard = False
+        self._stopped = False
         self.stale = 0
         self._lock = threading.Lock()
 
@@ -70,6 +71,9 @@ class PatrolBoard:
             if isinstance(msg, pr.PatrolEvent):
                 view = _event_view(msg)
                 self._events.append(view)
+                if msg.code == "runner_stopped" and self._heard:
+                    self._stop_clock()
+                    view = {**view, "schedule": self._schedule_view()}
                 return ("event", view)
             if isinstance(msg, pr.SortieState):
                 return self._put(self._sorties, msg.sortie, msg, "sortie", pr.ENDED_STATES)
@@ -109,13 +113,23 @@ class PatrolBoard:
         rate = self._schedule[1] if rate is None else rate
         self._schedule = (schedule_s, rate, self._clock())
         self._heard = True
+        self._stopped = False
+
+    def _stop_clock(self) -> None:
+        """The runner said it stopped: the schedule clock stands where it is until it is back."""
+        view = self._schedule_view()
+        assert view is not None
+        self._schedule = (view["schedule_s"], self._schedule[1], self._clock())
+        self._stopped = True
 
     def _schedule_view(self) -> dict[str, Any] | None:
-        """The schedule clock run on to this moment, with its rate; None before any message."""
+        """The schedule clock run on to this moment (standing while the runner is stopped), with
+        its rate; None before any message."""
         if not self._heard:
             return None
         at, rate, heard = self._schedule
-        return {"schedule_s": at + (self._clock() - heard) * rate, "clock_rate": rate}
+        running = 0.0 if self._stopped else rate
+        return {"schedule_s": at + (self._clock() - heard) * running, "clock_rate": running}
 
     def note_request(self, request: pr.TaskRequest, alert_id: str | None) -> dict[str, Any]:
         """Remember a check this centre asked for, so the runner's answer shows by its alert."""

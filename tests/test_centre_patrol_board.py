@@ -77,3 +77,19 @@ def test_topic_and_payload_must_agree():
     task = json.dumps({"id": "t1", "state": "done", "time": 1}).encode()
     assert isinstance(parse_patrol(task_state_topic("t2"), task), Refused)
     assert isinstance(parse_patrol("gridpatrol/v1/sorties/a/b/c", payload), Refused)
+
+
+def test_the_schedule_clock_runs_at_the_runners_rate_and_stands_when_it_stops():
+    now = [100.0]
+    board = PatrolBoard(clock=lambda: now[0])
+    assert board.snapshot()["schedule"] is None
+    file(board, *sortie_bytes("s1", "airborne", 50.0))  # schedule_s 50, rate 1 until a timeline
+    now[0] += 10
+    assert board.snapshot()["schedule"] == {"schedule_s": 60.0, "clock_rate": 1.0}
+    stopped = {"code": "runner_stopped", "time": 1.0, "text": "stopped by the operator"}
+    file(board, "gridpatrol/v1/patrol/events", json.dumps(stopped).encode())
+    now[0] += 100
+    assert board.snapshot()["schedule"] == {"schedule_s": 60.0, "clock_rate": 0.0}
+    file(board, *sortie_bytes("s1", "landed", 70.0))  # heard again: runs on
+    now[0] += 5
+    assert board.snapshot()["schedule"] == {"schedule_s": 75.0, "clock_rate": 1.0}

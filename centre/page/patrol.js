@@ -60,7 +60,7 @@ window.gpPatrol = function (api) {
     if (m.kind === "timeline") { timeline = d; heard({ schedule_s: d.schedule_s, clock_rate: d.clock_rate }); }
     else if (m.kind === "sortie") { sorties[d.sortie] = d; heard(d.schedule); }
     else if (m.kind === "task") { tasks[d.id] = d; }
-    else if (m.kind === "event") { events.push(d); events = events.slice(-50); }
+    else if (m.kind === "event") { events.push(d); events = events.slice(-50); heard(d.schedule); }
     else if (m.kind === "cleared") { delete (d.kind === "sortie" ? sorties : tasks)[d.id]; }
     render();
   }
