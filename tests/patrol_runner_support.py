@@ -26,7 +26,7 @@ __all__ = ["write_small_schedule", "FakeDrone"]
 
 
 def write_small_schedule(
-    district: District, out: Path, *, starts: tuple[float, ...] = (0.0, 400.0), drone="drone-1"
+    district: District, out: Path, *, starts: tuple[float, ...] = (0.0, 1800.0), drone="drone-1"
 ) -> Path:
     """One drone, one short sortie per start (over successive key areas); returns the path."""
     out.mkdir(parents=True, exist_ok=True)

@@ -63,14 +63,22 @@ class Listener:
         self.client.disconnect()
 
 
-def _runner(tmp_path: Path, example_district, url: str, drone: FakeDrone, gate, **config):  # type: ignore[no-untyped-def]
+def _runner(
+    tmp_path: Path,
+    example_district,
+    url: str,
+    drone: FakeDrone,
+    gate,
+    rate=1000.0,  # type: ignore[no-untyped-def]
+    **config,
+):
     path = tmp_path / "plan" / "schedule.json"
     if not path.exists():
         write_small_schedule(example_district, path.parent)
     schedule, _ = load_schedule(path, {drone.name})
     store = StateStore(tmp_path / "runner.sqlite")
     clock = store.clock() or ScheduleClock.for_schedule(schedule, time.time(), start_now=True,
-                                                        rate=1000.0)  # fmt: skip
+                                                        rate=rate)  # fmt: skip
     store.save_clock(clock)
     broker = RunnerBroker(MqttSettings.from_url(url), client_id=f"t-{time.monotonic_ns()}").start()
     cfg = RunnerConfig(district=example_district, flight_model=FlightModel(), ceiling_m=120.0,
@@ -181,7 +189,10 @@ def test_only_a_live_go_for_the_waiting_sortie_launches_it(tmp_path, example_dis
                   retain=True)  # fmt: skip  # left on the broker before the runner starts
     setup.stop()
     listener = Listener(mosquitto.url, on_message=centre)
-    runner, broker, _ = _runner(tmp_path, example_district, mosquitto.url, drone, CentreGate())
+    # Launch windows of seconds, not milliseconds: a go is a round trip through the broker.
+    write_small_schedule(example_district, tmp_path / "plan", starts=(0.0, 1800.0))
+    runner, broker, _ = _runner(tmp_path, example_district, mosquitto.url, drone, CentreGate(),
+                                rate=400.0)  # fmt: skip
     summary = runner.run()
     broker.stop()
     time.sleep(0.3)
@@ -267,7 +278,7 @@ def test_a_launch_too_late_for_the_next_sortie_is_skipped_and_said(
     first is skipped with the reason, and the rest of the day (re-planned) is flown."""
     drone = FakeDrone()
     store = StateStore(tmp_path / "runner.sqlite")
-    store.save_clock(ScheduleClock(time.time(), 390.0, 100.0))  # now: 390 s into the day
+    store.save_clock(ScheduleClock(time.time(), 1590.0, 100.0))  # now: 1590 s into the day
     store.close()
     listener = Listener(mosquitto.url)
     runner, broker, lines = _runner(tmp_path, example_district, mosquitto.url, drone, AutoGate(),
@@ -277,7 +288,7 @@ def test_a_launch_too_late_for_the_next_sortie_is_skipped_and_said(
     time.sleep(0.3)
     listener.stop()
     s1 = runner.store.get("s001")
-    assert s1.state == "skipped" and "s late" in s1.reason and "next sortie at 400 s" in s1.reason
+    assert s1.state == "skipped" and "s late" in s1.reason and "next sortie at 1800 s" in s1.reason
     assert runner.store.get("s002").reason.startswith("replaced by re-plan 1")
     flown = [r for r in runner.store.sorties() if r.state == "landed"]
     assert [r.revision for r in flown] == [1] and drone.calls.count("launch") == 1
