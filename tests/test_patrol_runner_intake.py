@@ -98,25 +98,25 @@ def test_ids_answered_before_a_restart_stay_answered():
                       TaskRefusal)  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    "payload",
-    [
-        b"",
-        b"not json",
-        b"\xff\xfe\x00",
-        b"[]",
-        _request(lat=36.0),  # half a point
-        _request(lat=36.0, lon=103.0, alert_id="a1"),  # two targets
-        _request(),  # no target
-        b'{"id": "t1", "time": 1, "lat": NaN, "lon": 103}',
-        _request(lat=91.0, lon=103.0),
-        _request(id="../../x", lat=36.0, lon=103.0),
-        _request(id="a/+/#", lat=36.0, lon=103.0),
-        _request(lat=36.0, lon=103.0, extra="field"),
-        _request(lat=36.0, lon=103.0, requested_by="x" * 10_000),
-        b"{" * 300_000,
-    ],
-)
+HOSTILE = [
+    b"",
+    b"not json",
+    b"\xff\xfe\x00",
+    b"[]",
+    _request(lat=36.0),  # half a point
+    _request(lat=36.0, lon=103.0, alert_id="a1"),  # two targets
+    _request(),  # no target
+    b'{"id": "t1", "time": 1, "lat": NaN, "lon": 103}',
+    _request(lat=91.0, lon=103.0),
+    _request(id="../../x", lat=36.0, lon=103.0),
+    _request(id="a/+/#", lat=36.0, lon=103.0),
+    _request(lat=36.0, lon=103.0, extra="field"),
+    _request(lat=36.0, lon=103.0, requested_by="x" * 10_000),
+    b"{" * 300_000,
+]
+
+
+@pytest.mark.parametrize("payload", HOSTILE, ids=[f"hostile-{i}" for i in range(len(HOSTILE))])
 def test_hostile_requests_are_refused_with_a_reason_never_raised(payload):
     result = TaskDesk().intake(payload)
     assert isinstance(result, TaskRefusal) and result.reason and len(result.reason) < 400
@@ -144,3 +144,15 @@ def test_the_alert_memory_is_bounded_and_unusable_alerts_are_counted():
     desk.note_alert("gridpatrol/v1/alerts/cells/7", _alert("al-x", lat=None, lon=None))
     assert len(desk.alerts) == ALERT_MEMORY and "al-0" not in desk.alerts
     assert desk.alerts_unusable == 2
+
+
+def test_a_request_too_old_or_from_the_future_is_refused_as_stale():
+    """Requests queued in the runner's persistent session while it was down still arrive; one
+    older than ten minutes (or stamped ahead of this clock) is answered, not flown."""
+    desk = TaskDesk()
+    old = desk.intake(_request(id="old", lat=36.06, lon=103.79, time=time.time() - 1200))
+    ahead = desk.intake(_request(id="ahead", lat=36.06, lon=103.79, time=time.time() + 600))
+    fresh = desk.intake(_request(id="fresh", lat=36.06, lon=103.79, time=time.time() - 300))
+    assert isinstance(old, TaskRefusal) and old.task == "old" and "ask again" in old.reason
+    assert isinstance(ahead, TaskRefusal) and ahead.task == "ahead"
+    assert fresh == CheckPoint("fresh", 36.06, 103.79, "")

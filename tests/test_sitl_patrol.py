@@ -38,6 +38,7 @@ pytestmark = [pytest.mark.sitl, pytest.mark.skipif(find_sitl() is None, reason=M
 SPEED = 10
 DISTRICT = Path(__file__).parent / "fixtures" / "district" / "sitl-patrol.geojson"
 PACK = ["--consumption-mah-per-min", "450"]  # SITL's quad (tests/fixtures/copter-patrol-1x.tlog)
+DRONE = ["--swap-min", "1", "--endurance-min", "6"]  # the flight model, for plan and re-plans
 
 
 class Runner:
@@ -74,12 +75,19 @@ def set_pack(url: str, mah: int) -> None:
         ParamClient(radio, find_vehicle(radio, 10)).set("BATT_CAPACITY", mah, ParamType.INT32)
 
 
+def _airborne(log: PatrolLog, drone: str, after: str) -> str | None:
+    """The first sortie of ``drone``, other than ``after``, seen airborne."""
+    for _, s in list(log.sorties):
+        if s.drone == drone and s.sortie != after and s.state == "airborne":
+            return s.sortie
+    return None
+
+
 def test_two_drones_fly_the_schedule_recover_from_preflight_and_restart_and_fly_a_check(
     mosquitto, tmp_path
 ):
     plan = run_cli(["plan", "patrol", str(DISTRICT), "-o", str(tmp_path / "day"), "--hours",
-                    "0.4", "--drones", "2", "--seed", "1", "--swap-min", "1", "--alt", "20",
-                    "--endurance-min", "6"])  # fmt: skip
+                    "0.4", "--drones", "2", "--seed", "1", "--alt", "20", *DRONE])  # fmt: skip
     assert plan.exit_code == 0, plan.output
     schedule_path = tmp_path / "day" / "schedule.json"
     schedule = read_schedule(schedule_path)
@@ -95,15 +103,17 @@ def test_two_drones_fly_the_schedule_recover_from_preflight_and_restart_and_fly_
         crew = PitCrew(fleet.radios(1), mqtt).start()
         args = [str(schedule_path), "--district", str(DISTRICT), *fleet.vehicle_args(),
                 "--mqtt", mosquitto.url, "--state", str(tmp_path / "runner.sqlite"),
-                "--confirm", "auto", "--start-now", "--clock-rate", str(SPEED), *PACK]  # fmt: skip
+                "--confirm", "auto", "--start-now", "--clock-rate", str(SPEED), *PACK,
+                *DRONE]  # fmt: skip
         runner = Runner(args)
         try:
             refused = first["drone-2"].id
             log.wait(lambda: log.last(refused) and log.last(refused).state in ENDED_STATES,
                      120, f"{refused} refused at preflight")  # fmt: skip
             set_pack(spare, 3300)
-            later = [s.id for s in schedule.sorties if s.drone == "drone-1"][1]
-            log.wait(lambda: "airborne" in log.states(later), 240, f"{later} airborne")
+            # Re-plans renumber the sorties to come: the next one of drone-1's in the air.
+            later = log.wait(lambda: _airborne(log, "drone-1", after=first["drone-1"].id), 240,
+                             "a later drone-1 sortie airborne")  # fmt: skip
             time.sleep(2)
             runner.kill()
             killed_output = list(runner.lines)
@@ -113,6 +123,13 @@ def test_two_drones_fly_the_schedule_recover_from_preflight_and_restart_and_fly_
             log.request_check(TaskRequest(id="check-1", lat=float(lat), lon=float(lon),
                                           requested_by="sitl-test", time=time.time()))  # fmt: skip
             code = runner.wait(600)
+        except BaseException:
+            print(
+                "\n".join(runner.lines),
+                "\n",
+                [(t, s.sortie, s.state, s.reason) for t, s in log.sorties],
+            )
+            raise
         finally:
             if runner.proc.poll() is None:
                 runner.kill()

@@ -5,16 +5,19 @@ messages in memory and sends them on reconnect (counted as ``queued``); anything
 is counted as ``dropped`` and said. The last retained payload of each topic is kept here and
 published again after every reconnect, so the centre's view is whole even if the broker lost
 its retained store. Incoming messages go to a queue the runner's loop reads: nothing that comes
-from the network runs in paho's thread.
+from the network runs in paho's thread. The session is persistent (a client id fixed per state
+file), so the broker keeps the check requests and confirmations sent while the runner restarts.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import queue
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
@@ -23,12 +26,19 @@ from telemetry.mqtt import MqttSettings, make_client, redact
 from telemetry.patrol_records import MAX_MESSAGE_BYTES
 from telemetry.topics import ALERTS, CONFIRMS, TASK_CHECK
 
-__all__ = ["Incoming", "RunnerBroker"]
+__all__ = ["Incoming", "RunnerBroker", "runner_client_id"]
 
 log = logging.getLogger(__name__)
 
 SUBSCRIPTIONS = (TASK_CHECK, CONFIRMS, ALERTS)
 INBOX_LIMIT = 10_000
+
+
+def runner_client_id(state: Path) -> str:
+    """One MQTT client id per state file: the same runner after a restart gets its session back,
+    two runners with different state files never take each other's."""
+    digest = hashlib.sha256(str(Path(state).resolve()).encode()).hexdigest()[:16]
+    return f"gridpatrol-runner-{digest}"
 
 
 @dataclass(frozen=True)
@@ -55,7 +65,7 @@ class RunnerBroker:
         }
         self.connected = threading.Event()
         self._lock = threading.Lock()
-        self.client = make_client(settings, client_id=client_id)
+        self.client = make_client(settings, client_id=client_id, clean=False)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message

@@ -2,11 +2,14 @@
 
 A request names an alert (its position comes from the alerts the runner has heard, kept in a
 bounded map of the most recent ones) or a point. Task ids are answered once: a duplicate (a QoS 1
-re-delivery, a replay) is counted and refused, never flown twice. Nothing here raises on input.
+re-delivery, a replay) is counted and refused, never flown twice. The runner's session is
+persistent, so requests sent while it restarts are delivered when it is back; one older than
+``MAX_AGE_S`` is refused as stale (the ground team has moved on). Nothing here raises on input.
 """
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -16,9 +19,11 @@ from centre.messages import parse_alert
 from telemetry.patrol_records import Refused, TaskRequest, parse
 from telemetry.topics import topic_level
 
-__all__ = ["CheckPoint", "TaskRefusal", "TaskDesk", "ALERT_MEMORY"]
+__all__ = ["CheckPoint", "TaskRefusal", "TaskDesk", "ALERT_MEMORY", "MAX_AGE_S"]
 
 ALERT_MEMORY = 2000
+MAX_AGE_S = 600.0  # a check asked for more than 10 minutes ago is no longer what the team needs
+SKEW_S = 60.0  # a request stamped this far in the future is still taken (clocks differ)
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,7 @@ class TaskDesk:
         while len(self.alerts) > ALERT_MEMORY:
             self.alerts.popitem(last=False)
 
-    def intake(self, payload: bytes) -> CheckPoint | TaskRefusal:
+    def intake(self, payload: bytes, now: float | None = None) -> CheckPoint | TaskRefusal:
         """The point to check, or why not; a task id is accepted once."""
         request = parse(TaskRequest, payload)
         if isinstance(request, Refused):
@@ -69,6 +74,13 @@ class TaskDesk:
         if request.id in self.seen:
             return TaskRefusal(f"task {request.id} was already received; answered once")
         self.seen.add(request.id)
+        age = (time.time() if now is None else now) - request.time
+        if not -SKEW_S <= age <= MAX_AGE_S:
+            return TaskRefusal(
+                f"task {request.id} was asked {age:.0f} s ago, outside the {MAX_AGE_S:.0f} s a "
+                "request is good for (or the clocks differ); ask again",
+                request.id,
+            )
         if request.alert_id is not None:
             where = self.alerts.get(request.alert_id)
             if where is None:

@@ -10,7 +10,6 @@ and then. Bad input is refused before any vehicle is touched: a missing schedule
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -126,7 +125,7 @@ def run(
     check tasks from the centre. Exits 0 only when every sortie it started landed.
 
     Give the flight-model options 'plan patrol' was given: re-plans and check tasks use them."""
-    from centre.runner.broker import RunnerBroker
+    from centre.runner.broker import RunnerBroker, runner_client_id
     from centre.runner.clock import ScheduleClock
     from centre.runner.confirm import make_gate
     from centre.runner.errors import RunnerError
@@ -163,7 +162,7 @@ def run(
         target_system=target_system, timeout_s=timeout, ready_timeout_s=ready_timeout,
         flight_timeout_s=flight_timeout,
     )  # fmt: skip
-    broker = RunnerBroker(settings, client_id=f"gridpatrol-runner-{os.getpid()}").start()
+    broker = RunnerBroker(settings, client_id=runner_client_id(state)).start()
     with contextlib.ExitStack() as stack:
         stack.callback(broker.stop)
         drones: dict[str, Any] = {}
