@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from centre.errors import CentreError
 from centre.messages import Ack, IncomingAlert, iso_utc
+from mission.text import N_
 
 __all__ = ["AlertStore", "StoredAlert", "StoreSink", "Change", "QUARANTINE_HEAD"]
 
@@ -137,7 +138,11 @@ class AlertStore:
             self._db.executescript(_SCHEMA)
         except (sqlite3.Error, OSError) as exc:
             raise CentreError(
-                f"cannot open alert store {self.path}: {exc}; pass --db with a writable SQLite file"
+                N_(
+                    "cannot open alert store {path}: {exc}; pass --db with a writable SQLite file",
+                    path=self.path,
+                    exc=exc,
+                )
             ) from None
 
     def close(self) -> None:
