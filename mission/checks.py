@@ -309,7 +309,8 @@ def check_sorties(paths: Sequence[str | Path], district: District, **kwargs) -> 
         named = [(f.name, f) for f in files]
     out = []
     for name, path in named:
-        out += [f"{name}: {line}" for line in check_mission(read_mission(path), district, **kwargs)]
+        lines = check_mission(read_mission(path), district, **kwargs)
+        out += [N_("{file}: {line}", file=name, line=line) for line in lines]
     return out
 
 

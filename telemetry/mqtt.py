@@ -35,7 +35,7 @@ class MqttError(TelemetryError):
 
 _URL_CREDENTIALS = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:'\"]*):[^\s/'\"]*@")
 
-PASSWORD_IN_URL_WARNING = (
+PASSWORD_IN_URL_WARNING = N_(
     "warning: the MQTT password in the URL is visible to anyone who can list processes; "
     "use --mqtt-password-file FILE or the GRIDPATROL_MQTT_PASSWORD environment variable"
 )

@@ -95,7 +95,7 @@ def check(
     district = localise_district(load_district(file, crs=crs))
     warning = source_warning(json.loads(file.read_text(encoding="utf-8")), district.crs)
     if warning:
-        typer.echo(warning, err=True)
+        typer.echo(_(warning), err=True)
     typer.echo(
         _(
             "ok: {name}: {area:.2f} km², {n_cells} cells, {n_key_areas} key areas, "

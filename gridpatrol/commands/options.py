@@ -145,5 +145,5 @@ def mqtt_settings(
             )
         return MqttSettings.resolve(settings, password=password)
     if MqttSettings.password_in_url(url):
-        typer.echo(PASSWORD_IN_URL_WARNING, err=True)
+        typer.echo(_(PASSWORD_IN_URL_WARNING), err=True)
     return settings

@@ -311,7 +311,7 @@ def check(
         conflicts = check_files(files, speeds=fm, district=district)
         failures = check_sorties(files, district, **limits) + conflicts
         for line in failures:
-            typer.echo(line)
+            typer.echo(_(line))
         if failures:
             raise typer.Exit(2)
         typer.echo(

@@ -68,8 +68,12 @@ def separate(
             else f
             for f in current
         ]
-    more = f" (and {len(first) - 1} more)" if len(first) > 1 else ""
-    hold = f" even with {max_hold_s:g} s ground holds" if max_hold_s > 0 else ""
+    more = N_(" (and {n} more)", n=len(first) - 1) if len(first) > 1 else ""
+    hold = (
+        N_(" even with {max_hold_s:g} s ground holds", max_hold_s=max_hold_s)
+        if max_hold_s > 0
+        else ""
+    )
     raise PlanError(
         N_(
             "cannot separate the sorties inside the {ceiling_m:g} m ceiling{hold}: "
