@@ -40,31 +40,19 @@ _ZH_LOCALE = re.compile(r"^zh([_-](cn|sg|hans)([._@-].*)?|\.[^@]*)?$", re.IGNORE
 
 def language_from(argv: Sequence[str], environ: Mapping[str, str]) -> str:
     """``--lang`` from the command line wins; else the POSIX message locale decides."""
-    for i, arg in enumerate(argv):
-        if arg == "--":
-            break
-        value = None
-        if arg == "--lang" and i + 1 < len(argv):
-            value = argv[i + 1]
-        elif arg.startswith("--lang="):
-            value = arg.split("=", 1)[1]
-        if value is not None:
-            if value.lower() == "en":
-                return "en"
-            if _ZH_LOCALE.match(value):
-                return "zh"
-    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = environ.get(var, "")
-        if value:
-            return "zh" if _ZH_LOCALE.match(value) else "en"
-    return "en"
+    args = list(argv[: argv.index("--")] if "--" in argv else argv)
+    for i, arg in enumerate(args):
+        value = (args[i + 1 : i + 2] or [""])[0] if arg == "--lang" else arg.partition("=")[2]
+        known = value.lower() == "en" or _ZH_LOCALE.match(value)
+        if arg.startswith("--lang") and known:
+            return "en" if value.lower() == "en" else "zh"
+    value = next((environ[v] for v in ("LC_ALL", "LC_MESSAGES", "LANG") if environ.get(v)), "")
+    return "zh" if _ZH_LOCALE.match(value) else "en"
 
 
 @functools.cache
 def catalog(lang: str) -> Callable[[str], str]:
     """The gettext lookup of one language (English: the id itself)."""
-    if lang not in LANGUAGES:
-        raise ValueError(f"unknown language {lang!r}; use one of {', '.join(LANGUAGES)}")
     if lang == "en":
         return gettext.NullTranslations().gettext
     return gettext.translation(DOMAIN, LOCALE_DIR, languages=["zh_CN"], fallback=True).gettext

@@ -49,8 +49,7 @@ def _warn_no_font(warn: Callable[[str], None]) -> None:
     warn(_("warning: no CJK font found (install fonts-noto-cjk); pictures use English labels"))
 
 
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr)
+_stderr = functools.partial(print, file=sys.stderr)
 
 
 def picture_language(warn: Callable[[str], None] = _stderr) -> str:
