@@ -92,6 +92,12 @@ def test_command_output_and_tables_in_chinese(example_district, example_district
     assert area.name_zh in show.stdout and area.name not in show.stdout
 
 
+@pytest.fixture
+def english_after():
+    yield
+    i18n.activate("en")
+
+
 @pytest.mark.parametrize(
     "command, usage",
     [
@@ -102,11 +108,14 @@ def test_command_output_and_tables_in_chinese(example_district, example_district
         (["plan"], "gridpatrol plan [OPTIONS] COMMAND [ARGS]..."),
     ],
 )
-def test_usage_lines_name_arguments_not_template_placeholders(command, usage):
-    en = run([*command, "--help"], lang="en_US.UTF-8")
-    assert en.returncode == 0, en.stderr
+def test_usage_lines_name_arguments_not_template_placeholders(command, usage, english_after):
+    from cli_support import run_cli
+
+    env = {"COLUMNS": "160", "NO_COLOR": "1", "TERM": "dumb"}
+    en = run_cli(["--lang", "en", *command, "--help"], env=env)
+    assert en.exit_code == 0, en.output
     assert f"Usage: {usage}" in en.stdout
-    zh = run(["--lang", "zh", *command, "--help"])
+    zh = run_cli(["--lang", "zh", *command, "--help"], env=env)
     assert f"用法：{usage}" in zh.stdout
     assert "{" not in en.stdout.splitlines()[1] + zh.stdout.splitlines()[1]
 
