@@ -233,20 +233,20 @@ def _leg(seq, it, a, b, fence, zones, check_fence: bool, label: str = "leg") -> 
     if check_fence and not fence.covers(line):
         out.append(
             N_(
-                "{label}: the {label2} to it leaves the district; route it inside (around bays "
+                "{item}: the {leg} to it leaves the district; route it inside (around bays "
                 "and holes)",
-                label=_label(seq, it),
-                label2=label,
+                item=_label(seq, it),
+                leg=label,
             )
         )
     for z, grown in zones:
         if grown.intersects(line):
             out.append(
                 N_(
-                    "{label}: the {label2} to it crosses no-fly zone {id} (or its margin); route "
+                    "{item}: the {leg} to it crosses no-fly zone {id} (or its margin); route "
                     "around it",
-                    label=_label(seq, it),
-                    label2=label,
+                    item=_label(seq, it),
+                    leg=label,
                     id=z.id,
                 )
             )

@@ -205,10 +205,10 @@ class Spool:
                 except sqlite3.Error as exc2:
                     raise SpoolFull(
                         N_(
-                            "spool disk full at {parent} ({exc2}); holding {n_keep} records in memory until "
+                            "spool disk full at {parent} ({problem}); holding {n_keep} records in memory until "
                             "there is room; free disk space",
                             parent=self.path.parent,
-                            exc2=exc2,
+                            problem=exc2,
                             n_keep=len(keep),
                         )
                     ) from exc2

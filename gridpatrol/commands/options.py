@@ -137,8 +137,8 @@ def mqtt_settings(
             raise MqttError(
                 N_(
                     "a password needs a user name: write the user in the URL, e.g. "
-                    "{value}://USER@{host}:{port}",
-                    value="mqtts" if settings.tls else "mqtt",
+                    "{scheme}://USER@{host}:{port}",
+                    scheme="mqtts" if settings.tls else "mqtt",
                     host=settings.host,
                     port=settings.port,
                 )

@@ -169,12 +169,12 @@ def sweep(
     p = plan.path
     typer.echo(
         _(
-            "wrote {n} sortie{plural} to {out}{value}: {lines} lines {spacing_m:.1f} m apart "
+            "wrote {n} sortie{plural} to {out}{more}: {lines} lines {spacing_m:.1f} m apart "
             "at bearing {angle_deg:.0f}°, {length_m:.2f} km, camera every {trigger_m:.1f} m",
             n=n,
             plural="s" if n != 1 else "",
             out=out if n == 1 else _numbered(out, 1, n),
-            value=" ..." if n > 1 else "",
+            more=" ..." if n > 1 else "",
             lines=p.lines,
             spacing_m=p.spacing_m,
             angle_deg=p.angle_deg,
@@ -237,10 +237,10 @@ def patrol(
     echo_area_table(plan.schedule, typer.echo)
     typer.echo(
         _(
-            "wrote {out}, {n_sorties} sortie plans and {out2}",
+            "wrote {out}, {n_sorties} sortie plans and {timeline}",
             out=out / "schedule.json",
             n_sorties=len(plan.schedule.sorties),
-            out2=out / "timeline.png",
+            timeline=out / "timeline.png",
         )
     )
 

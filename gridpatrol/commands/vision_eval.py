@@ -128,10 +128,10 @@ def _print(report, height_m: float | None) -> None:
         against = "labels of every class" if code == "activity" else f"{code} labels"
         typer.echo(
             _(
-                "{code}: precision {ratio}, recall {ratio2} against {against}",
+                "{code}: precision {precision}, recall {recall} against {against}",
                 code=code,
-                ratio=_ratio(s.true_positives, s.detections),
-                ratio2=_ratio(s.found, s.labels),
+                precision=_ratio(s.true_positives, s.detections),
+                recall=_ratio(s.found, s.labels),
                 against=against,
             )
         )

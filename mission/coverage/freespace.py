@@ -108,10 +108,10 @@ class FreeSpace:
         if not self.contains(a):
             raise PlanError(
                 N_(
-                    "point ({a:.0f}, {a2:.0f}) m is outside the flyable area; move it inside the "
+                    "point ({x:.0f}, {y:.0f}) m is outside the flyable area; move it inside the "
                     "district and away from no-fly zones",
-                    a=a[0],
-                    a2=a[1],
+                    x=a[0],
+                    y=a[1],
                 )
             )
         src_vis = self.visible_many(np.repeat(src, n, 0), self.nodes) if n else np.zeros(0, bool)
@@ -146,12 +146,12 @@ class FreeSpace:
             if not np.isfinite(best):
                 raise PlanError(
                     N_(
-                        "no flyable path from ({a:.0f}, {a2:.0f}) to ({tp:.0f}, {tp2:.0f}) m: no-fly "
+                        "no flyable path from ({x:.0f}, {y:.0f}) to ({to_x:.0f}, {to_y:.0f}) m: no-fly "
                         "zones cut the area apart; reduce --margin or pick another launch site",
-                        a=a[0],
-                        a2=a[1],
-                        tp=tp[0],
-                        tp2=tp[1],
+                        x=a[0],
+                        y=a[1],
+                        to_x=tp[0],
+                        to_y=tp[1],
                     )
                 )
             chain = []

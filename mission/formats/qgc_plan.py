@@ -39,9 +39,9 @@ def _num(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise FormatError(
             N_(
-                "{where}: expected a number, found {value}; fix the file",
+                "{where}: expected a number, found {found}; fix the file",
                 where=where,
-                value=repr(value),
+                found=repr(value),
             )
         )
     return float(value)

@@ -210,10 +210,10 @@ def _fence_from(items: list[WireItem]) -> Fence:
             raise TransferError(
                 N_(
                     "fence polygon at item {i} announces {count} vertices but the vehicle holds "
-                    "{value}; clear the fence and upload again",
+                    "{held}; clear the fence and upload again",
                     i=i,
                     count=count,
-                    value=sum(g.command == w.command for g in group),
+                    held=sum(g.command == w.command for g in group),
                 )
             )
         polygons.append(

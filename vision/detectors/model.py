@@ -87,10 +87,10 @@ class ModelDetector:
             raise ModelError(
                 N_(
                     "[model] tile_overlap_px {tile_overlap_px} is over half of input_size "
-                    "{input_size}: crops would mostly repeat; set it to at most {input_size2}",
+                    "{input_size}: crops would mostly repeat; set it to at most {half}",
                     tile_overlap_px=config.tile_overlap_px,
                     input_size=config.input_size,
-                    input_size2=config.input_size // 2,
+                    half=config.input_size // 2,
                 )
             )
         self.conv = CONVENTIONS[config.convention]
