@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gridpatrol.i18n import _
+from gridpatrol.i18n import _, translate
 from mission.checks import require_safe
 from mission.flight_model import FlightModel
 from mission.model import District, Mission
@@ -57,7 +57,8 @@ class BridgeRun:
 
     def _run(self) -> None:
         try:
-            self.summary = run_bridge(self.options, self.stop, report=self._say)
+            say = self._say
+            self.summary = run_bridge(self.options, self.stop, report=lambda m: say(translate(m)))
         except BaseException as exc:  # handed to the main thread by join()
             self.error = exc
         finally:
