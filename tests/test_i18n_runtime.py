@@ -176,3 +176,26 @@ def test_picture_words_are_drawn_in_chinese(zh, example_district, tmp_path):
     fig2 = Figure()
     draw_district(fig2.add_subplot(), example_district)  # no tr: English
     assert "no-fly zone" in [t.get_text() for t in fig2.axes[0].get_legend().get_texts()]
+
+
+def test_alert_listing_in_both_languages(zh):
+    from centre.listing import format_alerts
+    from centre.store import StoredAlert
+
+    def stored(alert_id: str, cell: int, team: str | None) -> StoredAlert:
+        return StoredAlert(
+            alert_id, cell, team, "activity", "motion", "drone-1", 0.91, 36.06, 103.78, 7.0,
+            "2026-12-06T04:00:00Z", "acked", "2026-12-06T04:00:01Z", "li\x1b[2J", "04:05",
+        )  # fmt: skip
+
+    alerts = [stored("a-1", 30, "Grid team 30"), stored("a-2", 0, None)]
+    english = format_alerts(alerts)
+    assert english.splitlines()[0] == "2 open alerts in 2 cells"
+    assert "cell 30 · team Grid team 30" in english
+    assert "outside every cell · team unassigned" in english
+    assert "acknowledged by li\\x1b[2J at 04:05" in english  # the hostile name stays escaped
+    chinese = format_alerts(alerts, tr=i18n.translate)
+    assert chinese.splitlines()[0] == "2 条待处理告警，分布在 2 个网格"
+    assert "网格 30 · 队伍 Grid team 30" in chinese and "不在任何网格内 · 队伍 未分配" in chinese
+    assert "得分 0.91" in chinese and "已由 li\\x1b[2J 于 04:05 确认" in chinese
+    assert format_alerts([], tr=i18n.translate) == "没有待处理告警"

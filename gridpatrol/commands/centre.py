@@ -26,7 +26,7 @@ from gridpatrol.commands.options import (
     OutputCrs,
     mqtt_settings,
 )
-from gridpatrol.i18n import _
+from gridpatrol.i18n import _, translate
 from mission.text import N_
 
 __all__ = ["register"]
@@ -131,7 +131,7 @@ def alerts_main(
                             "{change}: cell {cell} · {alert_line}",
                             change=change,
                             cell=alert.cell,
-                            alert_line=alert_line(alert),
+                            alert_line=alert_line(alert, translate),
                         )
                     )
 
@@ -150,7 +150,9 @@ def alerts_main(
                 feed.stop()
         typer.echo(
             format_alerts(
-                store.alerts(open_only=not show_all), what="stored" if show_all else "open"
+                store.alerts(open_only=not show_all),
+                what=N_("stored") if show_all else N_("open"),
+                tr=translate,
             )
         )
         if mqtt is None:

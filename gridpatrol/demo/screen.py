@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from centre.listing import alert_line, format_alerts
 from gridpatrol.demo.view import CentreView
-from gridpatrol.i18n import _
+from gridpatrol.i18n import _, translate
 from telemetry.watch import COLUMNS
 
 __all__ = ["Screen", "LiveScreen", "LineScreen"]
@@ -61,7 +61,7 @@ class LiveScreen:
             drones.add_column(_(column))
         for row in self.view.fleet.rows():
             drones.add_row(*row)
-        alerts = format_alerts(self.view.store.alerts(open_only=True))
+        alerts = format_alerts(self.view.store.alerts(open_only=True), tr=translate)
         return Group(
             Panel(Text("\n".join(self._log)), title=_("gridpatrol demo")),
             drones,
@@ -88,7 +88,7 @@ class LineScreen:
                 self._shown.add(alert.id)
                 self._echo(
                     _("alert: cell {cell} · team {team}: ", cell=alert.cell, team=alert.team)
-                    + alert_line(alert)
+                    + alert_line(alert, translate)
                 )
         now = time.monotonic()
         if now - self._last < self._every:
