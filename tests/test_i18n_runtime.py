@@ -199,3 +199,13 @@ def test_alert_listing_in_both_languages(zh):
     assert "网格 30 · 队伍 Grid team 30" in chinese and "不在任何网格内 · 队伍 未分配" in chinese
     assert "得分 0.91" in chinese and "已由 li\\x1b[2J 于 04:05 确认" in chinese
     assert format_alerts([], tr=i18n.translate) == "没有待处理告警"
+
+
+def test_hostile_values_are_shown_verbatim_never_reformatted(zh):
+    """A value from the network with braces or format specs in it is inserted as it is."""
+    hostile = "{0}{path.__class__}{:>99999}"
+    msg = N_("vehicle {name} reports: {text}", name="drone-1", text=hostile)
+    assert msg == f"vehicle drone-1 reports: {hostile}"
+    err = DistrictError(N_("{path}: no such file; check the path", path=hostile))
+    assert i18n.format_error(err) == f"错误：{hostile}：文件不存在；请检查路径"
+    assert i18n._(hostile) == hostile  # a plain string is only looked up, never formatted
