@@ -88,11 +88,11 @@ def tls_context(cert: Path | None, key: Path | None, host: str) -> ssl.SSLContex
     except (OSError, ssl.SSLError) as exc:
         raise CentreError(
             N_(
-                "cannot use {cert} and {key} for HTTPS: {getattr}; give a PEM certificate and "
+                "cannot use {cert} and {key} for HTTPS: {problem}; give a PEM certificate and "
                 "its private key",
                 cert=cert,
                 key=key,
-                getattr=getattr(exc, "strerror", None) or exc,
+                problem=getattr(exc, "strerror", None) or exc,
             )
         ) from None
     return context

@@ -325,9 +325,9 @@ def summary(mission: Mission, flight_model: FlightModel = DEFAULT_MODEL) -> str:
     t = flight_model.mission_time_s(mission)
     alts = [it.alt for it in mission.items if it.command < NAV_MAX and math.isfinite(it.alt)]
     return N_(
-        "OK: {n_items} items, {t:.1f} min of {usable_s:.1f} min usable, highest {max_alts:.0f} m",
+        "OK: {n_items} items, {flight_min:.1f} min of {usable_s:.1f} min usable, highest {max_alts:.0f} m",
         n_items=len(mission.items),
-        t=t / 60,
+        flight_min=t / 60,
         usable_s=flight_model.usable_s / 60,
         max_alts=max(alts, default=0),
     )

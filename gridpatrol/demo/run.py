@@ -238,10 +238,10 @@ def run_demo(opts: DemoOptions, echo: Callable[[str], None]) -> DemoResult:
     )
     say(
         _(
-            "{alerts} alerts in cells {map}; {track_points} track points; report {report} "
+            "{alerts} alerts in cells {cells}; {track_points} track points; report {report} "
             "({seconds:.0f} s)",
             alerts=result.alerts,
-            map=", ".join(map(str, cells)) or "-",
+            cells=", ".join(map(str, cells)) or "-",
             track_points=result.track_points,
             report=report,
             seconds=result.seconds,

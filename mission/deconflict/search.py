@@ -77,10 +77,10 @@ def separate(
     raise PlanError(
         N_(
             "cannot separate the sorties inside the {ceiling_m:g} m ceiling{hold}: "
-            "{describe}{more}; stagger their start times or use fewer drones",
+            "{conflict}{more}; stagger their start times or use fewer drones",
             ceiling_m=policy.ceiling_m,
             hold=hold,
-            describe=describe(first[0], frame),
+            conflict=describe(first[0], frame),
             more=more,
         )
     )

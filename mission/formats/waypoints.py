@@ -132,14 +132,14 @@ def _fields(it: MissionItem, seq: int, firmware: int, source: str) -> list[float
         elif not math.isfinite(v):
             raise FormatError(
                 N_(
-                    "{source}: item {seq} (MAV_CMD {command}): param{k} is {v} (null in the plan), "
+                    "{source}: item {seq} (MAV_CMD {command}): param{index} is {value} (null in the plan), "
                     "which a .waypoints file cannot hold; set it in the plan, or keep the mission as "
                     ".plan",
                     source=source,
                     seq=seq,
                     command=int(it.command),
-                    k=k,
-                    v=v,
+                    index=k,
+                    value=v,
                 )
             )
         out.append(v)

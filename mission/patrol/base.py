@@ -97,10 +97,10 @@ def _service(problem: PatrolProblem, area, free: FreeSpace, nofly) -> tuple[Area
         if not problem.district.boundary.covers(circle) or circle.intersects(nofly):
             raise PlanError(
                 N_(
-                    "key area {id}: its {r:.0f} m orbit leaves the district or comes within "
+                    "key area {id}: its {radius_m:.0f} m orbit leaves the district or comes within "
                     "{margin_m:g} m of a no-fly zone; shrink its radius or move it",
                     id=area.id,
-                    r=r,
+                    radius_m=r,
                     margin_m=problem.margin_m,
                 )
             )

@@ -46,11 +46,11 @@ def _infeasible(area: str, limit_min: float, drones: int, best_min: float) -> Pl
     return PlanError(
         N_(
             "infeasible: area {area} needs a visit every {limit_min:g} min; {fleet} can "
-            "manage every {ceil} min at best; add a drone or relax the limit",
+            "manage every {best_min} min at best; add a drone or relax the limit",
             area=area,
             limit_min=limit_min,
             fleet=fleet,
-            ceil=math.ceil(best_min),
+            best_min=math.ceil(best_min),
         )
     )
 

@@ -168,7 +168,9 @@ class TrackFlight:
     def state(self, t: float) -> tuple[float, float, float, Attitude]:
         pose = self.track.at(self.t0 + t)
         if pose is None:
-            raise SimError(N_("the telemetry log has no pose at {t:.1f} s; shorten --seconds", t=t))
+            raise SimError(
+                N_("the telemetry log has no pose at {t_s:.1f} s; shorten --seconds", t_s=t)
+            )
         x, y = self.district.frame.to_metric(pose.lon, pose.lat)
         return float(x), float(y), self._height(pose), pose.attitude
 

@@ -61,7 +61,12 @@ def transport_for(url: str, pace: Pace, speed: float) -> Transport:
         else:
             hint = "check the address and that the port is free"
         raise LinkError(
-            N_("cannot connect to {url}: {lower}; {hint}", url=url, lower=reason.lower(), hint=hint)
+            N_(
+                "cannot connect to {url}: {problem}; {hint}",
+                url=url,
+                problem=reason.lower(),
+                hint=hint,
+            )
         ) from exc
     raise LinkError(
         N_(

@@ -129,10 +129,10 @@ class ModelDetector:
         except cv2.error as exc:
             raise ModelError(
                 N_(
-                    "{name} does not take a 1x3x{s}x{s} input: {err}; set [model] input_size to the "
+                    "{name} does not take a 1x3x{size}x{size} input: {err}; set [model] input_size to the "
                     "model's input size",
                     name=self.path.name,
-                    s=s,
+                    size=s,
                     err=exc.err,
                 )
             ) from exc
@@ -141,13 +141,13 @@ class ModelDetector:
             raise ModelError(
                 N_(
                     "{name} gives output {shape}, not the {expected_output} of convention "
-                    "{conv_name} at input {s}; set [model] convention (yolox, yolov5, yolov8) and "
+                    "{conv_name} at input {size}; set [model] convention (yolox, yolov5, yolov8) and "
                     "input_size to the model's",
                     name=self.path.name,
                     shape=tuple(out.shape),
                     expected_output=expected_output(self.conv, s, None),
                     conv_name=repr(self.conv.name),
-                    s=s,
+                    size=s,
                 )
             )
         if n != len(self.classes):
