@@ -50,9 +50,9 @@ bench: $(STAMP)
 
 # After adding user-facing messages: extract, merge, translate the empty msgstr, run again.
 i18n: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg --add-location=file --sort-by-file --no-wrap --project gridpatrol -o gridpatrol/locale/gridpatrol.pot .
+	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k _ -k N_ --add-location=file --sort-by-file --no-wrap --project gridpatrol -o gridpatrol/locale/gridpatrol.pot .
 	$(BIN)/pybabel update -i gridpatrol/locale/gridpatrol.pot -d gridpatrol/locale -D gridpatrol -l zh_CN --no-wrap --ignore-obsolete --no-fuzzy-matching
-	$(BIN)/python -m gridpatrol.locale.extract sync-js centre/page/labels.js
+	$(BIN)/python -m gridpatrol.locale.labels centre/page/labels.js
 	$(BIN)/pybabel compile -d gridpatrol/locale -D gridpatrol -l zh_CN --statistics
 
 clean:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from centre.errors import CentreError
+from mission.text import N_
 
 __all__ = ["TOKEN_ENV", "MIN_TOKEN_CHARS", "read_token", "Sessions", "token_matches"]
 
@@ -31,12 +32,21 @@ def _checked(token: str, where: str) -> str:
     token = token.strip()
     if len(token) < MIN_TOKEN_CHARS:
         raise CentreError(
-            f"the access token in {where} has {len(token)} characters; use at least "
-            f"{MIN_TOKEN_CHARS} (for example: python -c 'import secrets; print(secrets.token_urlsafe())')"
+            N_(
+                "the access token in {where} has {n_token} characters; use at least "
+                "{min_token_chars} (for example: python -c 'import secrets; "
+                "print(secrets.token_urlsafe())')",
+                where=where,
+                n_token=len(token),
+                min_token_chars=MIN_TOKEN_CHARS,
+            )
         )
     if not token.isprintable():
         raise CentreError(
-            f"the access token in {where} has control characters; write it on one line"
+            N_(
+                "the access token in {where} has control characters; write it on one line",
+                where=where,
+            )
         )
     return token
 
@@ -50,18 +60,28 @@ def read_token(token_file: Path | None, environ: dict[str, str] | None = None) -
                 raw = handle.read(MAX_TOKEN_BYTES + 1)
         except OSError as exc:
             raise CentreError(
-                f"cannot read the token file {token_file}: {exc.strerror or exc}; "
-                "give a readable file holding the token on one line"
+                N_(
+                    "cannot read the token file {token_file}: {strerror}; give a readable file "
+                    "holding the token on one line",
+                    token_file=token_file,
+                    strerror=exc.strerror or exc,
+                )
             ) from None
         if len(raw) > MAX_TOKEN_BYTES:
             raise CentreError(
-                f"the token file {token_file} is over {MAX_TOKEN_BYTES} bytes; it should hold "
-                "only the token"
+                N_(
+                    "the token file {token_file} is over {max_token_bytes} bytes; it should hold "
+                    "only the token",
+                    token_file=token_file,
+                    max_token_bytes=MAX_TOKEN_BYTES,
+                )
             )
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise CentreError(f"the token file {token_file} is not UTF-8 text") from None
+            raise CentreError(
+                N_("the token file {token_file} is not UTF-8 text", token_file=token_file)
+            ) from None
         return _checked(text, str(token_file))
     if env.get(TOKEN_ENV):
         return _checked(env[TOKEN_ENV], f"${TOKEN_ENV}")

@@ -46,6 +46,7 @@ from centre.messages import (
     parse_alert,
 )
 from centre.patrol_intake import Cleared, PatrolMessage, is_patrol_topic, parse_patrol
+from mission.text import N_
 from telemetry.mqtt import TOPIC_ROOT, MqttSettings, make_client
 from telemetry.patrol_records import LaunchConfirm, TaskRequest
 from telemetry.topics import (
@@ -127,15 +128,23 @@ class CentreFeed:
             )
         except OSError as exc:
             raise CentreError(
-                f"cannot connect to {self.settings.url}: {exc.strerror or exc}; is the broker running?"
+                N_(
+                    "cannot connect to {url}: {strerror}; is the broker running?",
+                    url=self.settings.url,
+                    strerror=exc.strerror or exc,
+                )
             ) from None
         self._client.loop_start()
         if not self._connected.wait(timeout) or self._refused:
             self.stop()
             reason = self._refused or f"no answer within {timeout:g} s"
             raise CentreError(
-                f"broker {self.settings.url} did not accept the connection: {reason}; "
-                "check the URL and credentials"
+                N_(
+                    "broker {url} did not accept the connection: {reason}; check the URL and "
+                    "credentials",
+                    url=self.settings.url,
+                    reason=reason,
+                )
             )
 
     def stop(self) -> None:
@@ -147,8 +156,13 @@ class CentreFeed:
         problem = self._publish(ack_topic(ack.id), ack.to_json(), timeout)
         if problem:
             raise CentreError(
-                f"acknowledgement of alert {ack.id} not confirmed by {self.settings.url}: {problem}; "
-                "check the broker and acknowledge again"
+                N_(
+                    "acknowledgement of alert {id} not confirmed by {url}: {problem}; check the "
+                    "broker and acknowledge again",
+                    id=ack.id,
+                    url=self.settings.url,
+                    problem=problem,
+                )
             )
 
     def publish_task(self, request: TaskRequest, timeout: float = 5.0) -> None:

@@ -34,6 +34,7 @@ from centre.patrol_actions import PatrolActions
 from centre.store import AlertStore
 from centre.web import build_app
 from mission.model import District
+from mission.text import N_
 from telemetry.mqtt import MqttSettings
 
 __all__ = ["CommandCentre", "check_bind", "tls_context", "MAX_CONNECTIONS", "IDLE_TIMEOUT_S"]
@@ -55,8 +56,12 @@ def check_bind(host: str, token: str | None) -> None:
     """Refuse to expose alerts beyond this machine without a token."""
     if not _is_loopback(host) and not token:
         raise CentreError(
-            f"serving on {host} exposes alerts and evidence to the network; give an access token "
-            "with --token-file FILE or $GRIDPATROL_CENTRE_TOKEN, or leave --host at 127.0.0.1"
+            N_(
+                "serving on {host} exposes alerts and evidence to the network; give an access "
+                "token with --token-file FILE or $GRIDPATROL_CENTRE_TOKEN, or leave --host at "
+                "127.0.0.1",
+                host=host,
+            )
         )
 
 
@@ -67,20 +72,28 @@ def tls_context(cert: Path | None, key: Path | None, host: str) -> ssl.SSLContex
     if cert is None and key is None:
         if not _is_loopback(host):
             raise CentreError(
-                f"serving on {host} sends the token and the session over the network; give "
-                "--tls-cert CERT.pem --tls-key KEY.pem, or leave --host at 127.0.0.1 "
-                "(behind a TLS proxy on the same machine)"
+                N_(
+                    "serving on {host} sends the token and the session over the network; give "
+                    "--tls-cert CERT.pem --tls-key KEY.pem, or leave --host at 127.0.0.1 (behind a "
+                    "TLS proxy on the same machine)",
+                    host=host,
+                )
             )
         return None
     if cert is None or key is None:
-        raise CentreError("HTTPS needs both --tls-cert and --tls-key")
+        raise CentreError(N_("HTTPS needs both --tls-cert and --tls-key"))
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     try:
         context.load_cert_chain(cert, key)
     except (OSError, ssl.SSLError) as exc:
         raise CentreError(
-            f"cannot use {cert} and {key} for HTTPS: {getattr(exc, 'strerror', None) or exc}; "
-            "give a PEM certificate and its private key"
+            N_(
+                "cannot use {cert} and {key} for HTTPS: {problem}; give a PEM certificate and "
+                "its private key",
+                cert=cert,
+                key=key,
+                problem=getattr(exc, "strerror", None) or exc,
+            )
         ) from None
     return context
 
@@ -96,7 +109,12 @@ def _listen(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         raise CentreError(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port"
+            N_(
+                "cannot listen on {host}:{port}: {strerror}; choose another --port",
+                host=host,
+                port=port,
+                strerror=exc.strerror or exc,
+            )
         ) from None
     return sock
 
@@ -173,7 +191,7 @@ class CommandCentre:
         ready.wait(10)
         if failure:
             self.feed.stop()
-            raise CentreError(f"the web server did not start: {failure[0]}")
+            raise CentreError(N_("the web server did not start: {failure}", failure=failure[0]))
 
     def _run(self, ready: threading.Event, failure: list[BaseException]) -> None:
         loop = self._loop

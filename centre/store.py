@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 from centre.errors import CentreError
 from centre.messages import Ack, IncomingAlert, iso_utc
+from mission.text import N_
 from telemetry.patrol_records import TaskRequest
 from telemetry.topics import TOPIC_ROOT
 
@@ -152,7 +153,11 @@ class AlertStore:
             self._db.executescript(_SCHEMA)
         except (sqlite3.Error, OSError) as exc:
             raise CentreError(
-                f"cannot open alert store {self.path}: {exc}; pass --db with a writable SQLite file"
+                N_(
+                    "cannot open alert store {path}: {exc}; pass --db with a writable SQLite file",
+                    path=self.path,
+                    exc=exc,
+                )
             ) from None
 
     def close(self) -> None:

@@ -15,6 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from mission.text import N_
+
 __all__ = ["MosquittoBroker", "BrokerUnavailable", "free_port", "mosquitto_binary"]
 
 
@@ -46,7 +48,7 @@ class MosquittoBroker:
         binary = mosquitto_binary()
         if binary is None:
             raise BrokerUnavailable(
-                "mosquitto is not installed; install it with: apt-get install -y mosquitto"
+                N_("mosquitto is not installed; install it with: apt-get install -y mosquitto")
             )
         self.binary = binary
         self.port = port or free_port()
@@ -92,7 +94,11 @@ class MosquittoBroker:
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 raise BrokerUnavailable(
-                    f"mosquitto exited at start (code {self._proc.returncode}); see {self.log}"
+                    N_(
+                        "mosquitto exited at start (code {returncode}); see {log}",
+                        returncode=self._proc.returncode,
+                        log=self.log,
+                    )
                 )
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
@@ -100,7 +106,13 @@ class MosquittoBroker:
             except OSError:
                 time.sleep(0.05)
         self.kill()
-        raise BrokerUnavailable(f"mosquitto did not listen on port {self.port} within {timeout} s")
+        raise BrokerUnavailable(
+            N_(
+                "mosquitto did not listen on port {port} within {timeout} s",
+                port=self.port,
+                timeout=timeout,
+            )
+        )
 
     def stop(self) -> None:
         if self._proc and self._proc.poll() is None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from centre.messages import ACKS_TOPIC, ALERTS_TOPIC, VEHICLES_TOPIC
+from mission.text import N_
 from telemetry.mqtt import TOPIC_ROOT, MqttError
 from telemetry.topics import (
     CONFIRMS,
@@ -108,10 +109,10 @@ def _run(args: list[str], what: str) -> None:
     try:
         done = subprocess.run(args, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise MqttError(f"{what} failed: {exc}") from None
+        raise MqttError(N_("{what} failed: {exc}", what=what, exc=exc)) from None
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-        raise MqttError(f"{what} failed: {last}")
+        raise MqttError(N_("{what} failed: {last}", what=what, last=last))
 
 
 def _make_certificates(out: Path, names: list[str]) -> tuple[Path, Path, Path]:
@@ -119,8 +120,10 @@ def _make_certificates(out: Path, names: list[str]) -> tuple[Path, Path, Path]:
     openssl = shutil.which("openssl")
     if openssl is None:
         raise MqttError(
-            "openssl is not installed, so no certificates can be made; install it "
-            "(apt-get install -y openssl) or give --cafile, --certfile and --keyfile"
+            N_(
+                "openssl is not installed, so no certificates can be made; install it (apt-get "
+                "install -y openssl) or give --cafile, --certfile and --keyfile"
+            )
         )
     ca, ca_key = out / "ca.crt", out / "ca.key"
     cert, key = out / "server.crt", out / "server.key"
@@ -210,15 +213,23 @@ def write_broker_config(
     server certificate for ``names`` are made. Existing files are kept unless ``force``.
     """
     if not 1 <= port <= 65535:
-        raise MqttError(f"bad --port {port}: give 1 to 65535, e.g. 8883")
+        raise MqttError(N_("bad --port {port}: give 1 to 65535, e.g. 8883", port=port))
     config = out / "mosquitto.conf"
     if config.exists() and not force:
-        raise MqttError(f"{config} exists; pass --force to replace it, or choose another --out")
+        raise MqttError(
+            N_(
+                "{config} exists; pass --force to replace it, or choose another --out",
+                config=config,
+            )
+        )
     if tls_files:
         for path in tls_files:
             if not path.is_file():
                 raise MqttError(
-                    f"TLS file {path} does not exist; check --cafile/--certfile/--keyfile"
+                    N_(
+                        "TLS file {path} does not exist; check --cafile/--certfile/--keyfile",
+                        path=path,
+                    )
                 )
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -226,7 +237,11 @@ def write_broker_config(
         (out / "data").mkdir(exist_ok=True)
     except OSError as exc:
         raise MqttError(
-            f"cannot create {out}: {exc.strerror or exc}; choose another --out"
+            N_(
+                "cannot create {out}: {strerror}; choose another --out",
+                out=out,
+                strerror=exc.strerror or exc,
+            )
         ) from None
     ca, cert, key = tls_files or _make_certificates(out, names or default_names())
     passwords = {role.user: secrets.token_urlsafe(24) for role in ROLES}

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from enum import StrEnum
+from typing import Annotated
 
 import typer
 
 from centre.errors import CentreError
 from gridpatrol import i18n
-from gridpatrol.commands import ALL_COMMAND_MODULES
+from gridpatrol.i18n import _
 from mission.errors import MissionError
 from sim.errors import SimError
 from telemetry.errors import TelemetryError
@@ -22,20 +24,53 @@ from telemetry.mqtt import redact
 from vehicle.errors import VehicleError
 from vision.errors import VisionError
 
-__all__ = ["app", "main"]
-
-app = typer.Typer(
-    name="gridpatrol",
-    help="Plan, check, upload and watch drone patrols over a city district.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-
-for _module in ALL_COMMAND_MODULES:
-    _module.register(app)
+__all__ = ["build_app", "main"]
 
 PACKAGE_ERRORS = (MissionError, VehicleError, TelemetryError, VisionError, CentreError, SimError)
+
+
+class Lang(StrEnum):
+    en = "en"
+    zh = "zh"
+
+
+def build_app() -> typer.Typer:
+    """The typer app in the active language.
+
+    The command modules are imported here, after ``i18n.activate``: their help texts are
+    ``_()`` calls evaluated where they are defined.
+    """
+    from gridpatrol.commands import ALL_COMMAND_MODULES
+    from gridpatrol.commands.help import LocalisedGroup, localise_typer_texts
+
+    localise_typer_texts()
+    app = typer.Typer(
+        name="gridpatrol",
+        help=_("Plan, check, upload and watch drone patrols over a city district."),
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+        cls=LocalisedGroup,
+    )
+
+    def root(
+        lang: Annotated[
+            Lang | None,
+            typer.Option(
+                "--lang",
+                help=_(
+                    "Language of messages and help: en or zh (default: from "
+                    "LC_ALL/LC_MESSAGES/LANG)."
+                ),
+            ),
+        ] = None,
+    ) -> None:
+        pass  # --lang is shown here; main() has already chosen the language from it
+
+    app.callback()(root)
+    for module in ALL_COMMAND_MODULES:
+        module.register(app)
+    return app
 
 
 class RedactingFilter(logging.Filter):
@@ -59,14 +94,13 @@ def main() -> None:
     """Console-script entry point: run the app and turn package errors into one line, exit 2."""
     _redact_logs()
     i18n.activate()
-    command = i18n.localise_app(app)
     try:
-        command(prog_name="gridpatrol")
+        build_app()(prog_name="gridpatrol")
     except PACKAGE_ERRORS as exc:
         print(redact(i18n.format_error(exc)), file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
-        print(i18n.interrupted_message(), file=sys.stderr)
+        print(_("interrupted"), file=sys.stderr)
         sys.exit(130)
 
 

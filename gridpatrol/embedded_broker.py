@@ -16,6 +16,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from gridpatrol.broker import BrokerUnavailable, free_port
+from mission.text import N_
 
 __all__ = ["EmbeddedBroker", "amqtt_available"]
 
@@ -36,8 +37,10 @@ class EmbeddedBroker:
     def __init__(self, port: int | None = None):
         if not amqtt_available():
             raise BrokerUnavailable(
-                "no MQTT broker: install mosquitto (apt-get install -y mosquitto) or the demo "
-                "extra (pip install -e '.[demo]')"
+                N_(
+                    "no MQTT broker: install mosquitto (apt-get install -y mosquitto) or the demo "
+                    "extra (pip install -e '.[demo]')"
+                )
             )
         self.port = port or free_port()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -74,8 +77,12 @@ class EmbeddedBroker:
         except (FutureTimeout, Exception) as exc:
             self._halt_loop()
             raise BrokerUnavailable(
-                f"embedded MQTT broker did not start on port {self.port}: {exc}; "
-                "install mosquitto instead"
+                N_(
+                    "embedded MQTT broker did not start on port {port}: {exc}; install mosquitto "
+                    "instead",
+                    port=self.port,
+                    exc=exc,
+                )
             ) from None
         return self
 

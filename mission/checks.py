@@ -27,6 +27,7 @@ from mission.flight_model import FlightModel, has_position
 from mission.limits import CEILING_M, ITEM_LIMIT, NO_FLY_MARGIN_M
 from mission.mav_commands import KNOWN_COMMANDS
 from mission.model import Cmd, District, Frame, Mission, MissionItem
+from mission.text import N_
 
 __all__ = ["check_mission", "check_sorties", "require_safe", "summary", "COPTER_TYPES"]
 
@@ -42,11 +43,11 @@ def _name(item: MissionItem) -> str:
     try:
         return Cmd(item.command).name
     except ValueError:
-        return f"command {item.command}"
+        return N_("command {command}", command=item.command)
 
 
 def _label(seq: int, item: MissionItem) -> str:
-    return f"item {seq} ({_name(item)})"
+    return N_("item {seq} ({name})", seq=seq, name=_name(item))
 
 
 def _relative_alt(item: MissionItem, launch_amsl: float | None) -> float | None:
@@ -62,34 +63,68 @@ def _well_formed(mission: Mission, known: frozenset[int]) -> list[str]:
     for seq, it in enumerate(mission.items, start=1):
         label = _label(seq, it)
         if it.command not in known:
-            out.append(f"{label}: unknown MAV_CMD {it.command}; remove it or fix the command")
+            out.append(
+                N_(
+                    "{label}: unknown MAV_CMD {command}; remove it or fix the command",
+                    label=label,
+                    command=it.command,
+                )
+            )
             continue
         if it.frame not in KNOWN_FRAMES:
-            out.append(f"{label}: unsupported frame {it.frame}; use frame 3 (relative altitude)")
+            out.append(
+                N_(
+                    "{label}: unsupported frame {frame}; use frame 3 (relative altitude)",
+                    label=label,
+                    frame=it.frame,
+                )
+            )
         if it.command < NAV_MAX and it.command != Cmd.NAV_RETURN_TO_LAUNCH:
             if (
                 not (math.isfinite(it.lat) and math.isfinite(it.lon))
                 or abs(it.lat) > 90
                 or abs(it.lon) > 180
             ):
-                out.append(f"{label}: coordinates ({it.lat}, {it.lon}) are out of range")
+                out.append(
+                    N_(
+                        "{label}: coordinates ({lat}, {lon}) are out of range",
+                        label=label,
+                        lat=it.lat,
+                        lon=it.lon,
+                    )
+                )
             if not math.isfinite(it.alt):
                 out.append(
-                    f"{label}: no altitude in the file (QGroundControl fills terrain-based "
-                    "altitudes in only at upload); give it a relative altitude"
+                    N_(
+                        "{label}: no altitude in the file (QGroundControl fills terrain-based altitudes "
+                        "in only at upload); give it a relative altitude",
+                        label=label,
+                    )
                 )
         if it.command == Cmd.NAV_LOITER_TURNS and not (it.param1 > 0 and math.isfinite(it.param3)):
-            out.append(f"{label}: loiter needs a positive number of turns (param1) and a radius")
+            out.append(
+                N_(
+                    "{label}: loiter needs a positive number of turns (param1) and a radius",
+                    label=label,
+                )
+            )
         if it.command == Cmd.NAV_WAYPOINT and not has_position(it):
-            out.append(f"{label}: waypoint at 0°, 0° (no position); set its position")
+            out.append(
+                N_("{label}: waypoint at 0°, 0° (no position); set its position", label=label)
+            )
     if mission.vehicle in COPTER_TYPES:
         first_nav = next(
             ((s, it) for s, it in enumerate(mission.items, start=1) if it.command < NAV_MAX), None
         )
         if first_nav is None:
-            out.append("mission: no navigation item; a copter mission starts with NAV_TAKEOFF")
+            out.append(N_("mission: no navigation item; a copter mission starts with NAV_TAKEOFF"))
         elif first_nav[1].command != Cmd.NAV_TAKEOFF:
-            out.append(f"{_label(*first_nav)}: a copter mission must start with NAV_TAKEOFF")
+            out.append(
+                N_(
+                    "{label}: a copter mission must start with NAV_TAKEOFF",
+                    label=_label(*first_nav),
+                )
+            )
     return out
 
 
@@ -107,17 +142,31 @@ def _altitudes(mission: Mission, district: District, ceiling_m: float) -> list[s
         if rel is None:
             if it.frame == Frame.GLOBAL:
                 out.append(
-                    f"{_label(seq, it)}: AMSL altitude but no home or ground elevation to"
-                    " compare with the ceiling; use relative altitudes"
+                    N_(
+                        "{label}: AMSL altitude but no home or ground elevation to compare with the "
+                        "ceiling; use relative altitudes",
+                        label=_label(seq, it),
+                    )
                 )
             continue
         if rel > ceiling_m + 1e-6:
             out.append(
-                f"{_label(seq, it)}: {rel:.1f} m above the launch site, over the "
-                f"{ceiling_m:g} m ceiling; lower it"
+                N_(
+                    "{label}: {rel:.1f} m above the launch site, over the {ceiling_m:g} m ceiling; "
+                    "lower it",
+                    label=_label(seq, it),
+                    rel=rel,
+                    ceiling_m=ceiling_m,
+                )
             )
         elif rel < 0:
-            out.append(f"{_label(seq, it)}: {rel:.1f} m, below the launch site; raise it")
+            out.append(
+                N_(
+                    "{label}: {rel:.1f} m, below the launch site; raise it",
+                    label=_label(seq, it),
+                    rel=rel,
+                )
+            )
     return out
 
 
@@ -150,14 +199,24 @@ def _geometry(mission: Mission, district: District, margin_m: float) -> list[str
             far = f"{d / 1000:.0f} km" if d >= 10_000 else f"{d:.0f} m"
             what = "orbit" if it.command == Cmd.NAV_LOITER_TURNS else "waypoint"
             out.append(
-                f"{label}: {what} outside the district geofence ({far} beyond the "
-                "boundary); move it inside"
+                N_(
+                    "{label}: {what} outside the district geofence ({far} beyond the boundary); move "
+                    "it inside",
+                    label=label,
+                    what=what,
+                    far=far,
+                )
             )
         for z, grown in zones:
             if grown.intersects(shape):
                 out.append(
-                    f"{label}: inside no-fly zone {z.id} or within its {margin_m:g} m "
-                    "margin; move it out"
+                    N_(
+                        "{label}: inside no-fly zone {id} or within its {margin_m:g} m margin; move it "
+                        "out",
+                        label=label,
+                        id=z.id,
+                        margin_m=margin_m,
+                    )
                 )
         if here is not None:
             out += _leg(seq, it, here, p, fence, zones, here_inside and inside)
@@ -173,14 +232,23 @@ def _leg(seq, it, a, b, fence, zones, check_fence: bool, label: str = "leg") -> 
     out = []
     if check_fence and not fence.covers(line):
         out.append(
-            f"{_label(seq, it)}: the {label} to it leaves the district; route it inside"
-            " (around bays and holes)"
+            N_(
+                "{item}: the {leg} to it leaves the district; route it inside (around bays "
+                "and holes)",
+                item=_label(seq, it),
+                leg=label,
+            )
         )
     for z, grown in zones:
         if grown.intersects(line):
             out.append(
-                f"{_label(seq, it)}: the {label} to it crosses no-fly zone {z.id} (or its "
-                "margin); route around it"
+                N_(
+                    "{item}: the {leg} to it crosses no-fly zone {id} (or its margin); route "
+                    "around it",
+                    item=_label(seq, it),
+                    leg=label,
+                    id=z.id,
+                )
             )
     return out
 
@@ -201,8 +269,12 @@ def check_mission(
     count = len(mission.items) + 1
     if count > item_limit:
         out.append(
-            f"mission: {count} items (home included) exceed the vehicle limit of "
-            f"{item_limit}; split it into sorties"
+            N_(
+                "mission: {count} items (home included) exceed the vehicle limit of "
+                "{item_limit}; split it into sorties",
+                count=count,
+                item_limit=item_limit,
+            )
         )
     t = flight_model.mission_time_s(mission)
     if t > flight_model.usable_s:
@@ -210,9 +282,14 @@ def check_mission(
             "never ends (unbounded loop or loiter)" if math.isinf(t) else f"takes {t / 60:.1f} min"
         )
         out.append(
-            f"mission: {shown}, but {flight_model.endurance_min:g} min endurance less "
-            f"{flight_model.reserve:.0%} reserve allows {flight_model.usable_s / 60:.1f} min; split "
-            "it into sorties"
+            N_(
+                "mission: {shown}, but {endurance_min:g} min endurance less {reserve:.0%} "
+                "reserve allows {usable_s:.1f} min; split it into sorties",
+                shown=shown,
+                endurance_min=flight_model.endurance_min,
+                reserve=flight_model.reserve,
+                usable_s=flight_model.usable_s / 60,
+            )
         )
     return out
 
@@ -232,7 +309,8 @@ def check_sorties(paths: Sequence[str | Path], district: District, **kwargs) -> 
         named = [(f.name, f) for f in files]
     out = []
     for name, path in named:
-        out += [f"{name}: {line}" for line in check_mission(read_mission(path), district, **kwargs)]
+        lines = check_mission(read_mission(path), district, **kwargs)
+        out += [N_("{file}: {line}", file=name, line=line) for line in lines]
     return out
 
 
@@ -246,7 +324,10 @@ def require_safe(mission: Mission, district: District, **kwargs) -> None:
 def summary(mission: Mission, flight_model: FlightModel = DEFAULT_MODEL) -> str:
     t = flight_model.mission_time_s(mission)
     alts = [it.alt for it in mission.items if it.command < NAV_MAX and math.isfinite(it.alt)]
-    return (
-        f"OK: {len(mission.items)} items, {t / 60:.1f} min of {flight_model.usable_s / 60:.1f}"
-        f" min usable, highest {max(alts, default=0):.0f} m"
+    return N_(
+        "OK: {n_items} items, {flight_min:.1f} min of {usable_s:.1f} min usable, highest {max_alts:.0f} m",
+        n_items=len(mission.items),
+        flight_min=t / 60,
+        usable_s=flight_model.usable_s / 60,
+        max_alts=max(alts, default=0),
     )

@@ -23,7 +23,8 @@ from typing import Any
 
 import prcoords
 
-from mission.errors import N_, DistrictError, FormatError
+from mission.errors import DistrictError, FormatError
+from mission.text import N_
 
 __all__ = [
     "WGS84",
@@ -74,7 +75,9 @@ def normalise_crs(name: str) -> str:
     """``'WGS-84'``, ``'EPSG:4326'``, ``'GCJ02'``, ``'bd09ll'`` ... -> one of ``SYSTEMS``."""
     key = re.sub(r"[^a-z0-9]", "", str(name).lower())
     if key not in _ALIASES:
-        raise DistrictError(f"unknown coordinate system {name!r}; use one of wgs84, gcj02 or bd09")
+        raise DistrictError(
+            N_("unknown coordinate system {name}; use one of wgs84, gcj02 or bd09", name=repr(name))
+        )
     return _ALIASES[key]
 
 
@@ -163,8 +166,11 @@ def _convert_positions(coords: Any, convert: Convert) -> Any:
     if isinstance(coords, list | tuple) and coords and isinstance(coords[0], int | float):
         if len(coords) < 2:
             raise DistrictError(
-                f"GeoJSON position {list(coords)} has fewer than 2 numbers; "
-                "write positions as [lon, lat] or [lon, lat, alt]"
+                N_(
+                    "GeoJSON position {coords} has fewer than 2 numbers; write positions as [lon, "
+                    "lat] or [lon, lat, alt]",
+                    coords=list(coords),
+                )
             )
         lon, lat = convert(float(coords[0]), float(coords[1]))
         return [lon, lat, *coords[2:]]
@@ -235,7 +241,9 @@ def write_geojson(fc: dict, path: str | Path, output_crs: str = WGS84) -> None:
     try:
         Path(path).write_text(json.dumps(data, sort_keys=True) + "\n", encoding="utf-8")
     except OSError as exc:
-        raise FormatError(f"{path}: cannot write ({exc}); check the folder") from None
+        raise FormatError(
+            N_("{path}: cannot write ({exc}); check the folder", path=path, exc=exc)
+        ) from None
 
 
 def require_wgs84(fc: dict[str, Any], what: str) -> None:
@@ -244,8 +252,12 @@ def require_wgs84(fc: dict[str, Any], what: str) -> None:
     system = WGS84 if crs is None else _declared_or_unknown(fc)
     if system != WGS84:
         raise FormatError(
-            f"{what} is in {system}, which is for map display only; "
-            "missions are flown in wgs84: plan again from the district file"
+            N_(
+                "{what} is in {system}, which is for map display only; missions are flown in "
+                "wgs84: plan again from the district file",
+                what=what,
+                system=system,
+            )
         )
 
 
@@ -274,6 +286,7 @@ def source_warning(fc: dict, crs: str) -> str | None:
         return None
     listed = ", ".join(sources)
     return N_(
-        f"warning: features sourced from {listed} are declared wgs84, but Chinese "
-        'map services publish gcj02 (Baidu: bd09); set "crs" in the file or pass --crs'
+        "warning: features sourced from {listed} are declared wgs84, but Chinese map "
+        'services publish gcj02 (Baidu: bd09); set "crs" in the file or pass --crs',
+        listed=listed,
     )

@@ -10,18 +10,7 @@ __all__ = [
     "PlanError",
     "CheckError",
     "FormatError",
-    "N_",
 ]
-
-
-def N_(message: str) -> str:
-    """Mark an operator message that is not raised (a warning, a check line) for the catalog.
-
-    Returns it unchanged: the packages below the CLI speak English only. The message (often an
-    f-string) is extracted as a template, and ``gridpatrol.i18n.translate_text`` translates the
-    finished English line at the CLI.
-    """
-    return message
 
 
 class MissionError(Exception):

@@ -21,6 +21,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 
 from mission.errors import DistrictError
+from mission.text import N_
 
 __all__ = ["grid_cells"]
 
@@ -32,9 +33,9 @@ _CUT_TURNS_DEG = (0.0, 30.0, -30.0, 60.0, -60.0, 90.0)
 def grid_cells(boundary: Polygon, n: int) -> list[Polygon]:
     """N cells tiling ``boundary`` (metres), ordered row by row from the north-west."""
     if n < 1:
-        raise DistrictError(f"--cells {n}: the number of cells must be at least 1")
+        raise DistrictError(N_("--cells {n}: the number of cells must be at least 1", n=n))
     if boundary.is_empty or boundary.area <= 0:
-        raise DistrictError("the district boundary has no area; check its coordinates")
+        raise DistrictError(N_("the district boundary has no area; check its coordinates"))
     minx, miny, maxx, maxy = boundary.bounds
     width, height = maxx - minx, maxy - miny
     rows = max(1, min(n, round(math.sqrt(n * height / width))))
@@ -120,7 +121,7 @@ def _merge_slivers(cells: list[Polygon | MultiPolygon]) -> list[Polygon]:
             moved = True
         if not moved:
             return [c for c in cells if not c.is_empty]
-    raise DistrictError("could not make every grid cell a single polygon; try another --cells")
+    raise DistrictError(N_("could not make every grid cell a single polygon; try another --cells"))
 
 
 def _best_neighbour(piece: Polygon, cells, exclude: int) -> int | None:

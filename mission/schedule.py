@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from mission.errors import FormatError
+from mission.text import N_
 
 __all__ = [
     "Visit",
@@ -166,7 +167,9 @@ def write_schedule(schedule: Schedule, path: str | Path) -> None:
     try:
         Path(path).write_text(text + "\n", encoding="utf-8")
     except OSError as exc:
-        raise FormatError(f"{path}: cannot write the schedule ({exc}); check the folder") from None
+        raise FormatError(
+            N_("{path}: cannot write the schedule ({exc}); check the folder", path=path, exc=exc)
+        ) from None
 
 
 def read_schedule(path: str | Path) -> Schedule:
@@ -197,8 +200,12 @@ def read_schedule(path: str | Path) -> Schedule:
             d.get("seed"),
         )
     except FileNotFoundError:
-        raise FormatError(f"{path}: no such file; check the path") from None
+        raise FormatError(N_("{path}: no such file; check the path", path=path)) from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise FormatError(
-            f"{path.name}: not a gridpatrol schedule ({exc}); write it with gridpatrol plan patrol"
+            N_(
+                "{name}: not a gridpatrol schedule ({exc}); write it with gridpatrol plan patrol",
+                name=path.name,
+                exc=exc,
+            )
         ) from None

@@ -24,6 +24,7 @@ from mission.model import (
     MissionItem,
     RallyPoint,
 )
+from mission.text import N_
 
 __all__ = [
     "mission_layer_m",
@@ -73,8 +74,12 @@ class Route:
 def check_altitude(alt_m: float, ceiling_m: float) -> None:
     if not 0 < alt_m <= ceiling_m:
         raise PlanError(
-            f"altitude {alt_m:g} m is not within (0, {ceiling_m:g}] m (the ceiling);"
-            " lower --alt or raise --ceiling if the airspace allows"
+            N_(
+                "altitude {alt_m:g} m is not within (0, {ceiling_m:g}] m (the ceiling); lower "
+                "--alt or raise --ceiling if the airspace allows",
+                alt_m=alt_m,
+                ceiling_m=ceiling_m,
+            )
         )
 
 
@@ -161,7 +166,7 @@ def mission_layer_m(mission: Mission) -> float:
         if it.command in _FLOWN and it.alt
     ]
     if not alts:
-        raise MissionError("the mission has no flown altitude; plan it with gridpatrol plan")
+        raise MissionError(N_("the mission has no flown altitude; plan it with gridpatrol plan"))
     return float(max(alts))
 
 

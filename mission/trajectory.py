@@ -21,6 +21,7 @@ import numpy as np
 from mission.errors import PlanError
 from mission.geo import LocalFrame
 from mission.model import Cmd, Frame, Mission, MissionItem
+from mission.text import N_
 
 __all__ = ["Speeds", "Trajectory", "trajectory", "constant_speed"]
 
@@ -71,7 +72,7 @@ def constant_speed(points, speed_mps: float, *, id: str = "", start_s: float = 0
     """
     xyz = np.asarray(points, dtype=float)
     if len(xyz) < 2 or not speed_mps > 0:
-        raise PlanError("a path needs at least two points and a positive speed")
+        raise PlanError(N_("a path needs at least two points and a positive speed"))
     legs = np.linalg.norm(np.diff(xyz[:, :2], axis=0), axis=1)
     t = start_s + np.concatenate([[0.0], np.cumsum(legs)]) / speed_mps
     return Trajectory(id=id, t=t, xyz=xyz)
@@ -220,4 +221,4 @@ def _home_xy(mission: Mission, frame: LocalFrame) -> tuple[float, float]:
         if item.lat or item.lon:
             x, y = frame.to_metric(item.lon, item.lat)
             return float(x), float(y)
-    raise PlanError("mission has no home and no positioned item; give it a launch site")
+    raise PlanError(N_("mission has no home and no positioned item; give it a launch site"))

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mission.model import District
+from mission.text import N_
 from sim.errors import SimError
 from vehicle.commands import Vehicle
 from vehicle.errors import TransferError, VehicleError
@@ -40,7 +41,7 @@ __all__ = [
     "MISSING_SITL",
 ]
 
-MISSING_SITL = (
+MISSING_SITL = N_(
     "ArduPilot SITL not found; set ARDUPILOT_SITL to the arducopter binary, pass --sitl-binary, "
     "or build it into ~/ardupilot/build/sitl/bin/arducopter"
 )
@@ -92,10 +93,16 @@ def home_at_site(district: District, site_id: str, heading: float = 0.0) -> Home
         site = district.launch_site(site_id)
     except KeyError:
         known = ", ".join(s.id for s in district.launch_sites) or "none"
-        raise SimError(f"no launch site {site_id!r} in the district; known: {known}") from None
+        raise SimError(
+            N_(
+                "no launch site {site_id} in the district; known: {known}",
+                site_id=repr(site_id),
+                known=known,
+            )
+        ) from None
     if district.ground_elevation_m is None:
         raise SimError(
-            "the district has no ground elevation; add ground_elevation_m to the district file"
+            N_("the district has no ground elevation; add ground_elevation_m to the district file")
         )
     lon, lat = district.frame.to_lonlat(site.position.x, site.position.y)
     return Home(float(lat), float(lon), float(district.ground_elevation_m), heading)
@@ -177,7 +184,13 @@ class Sitl:
 
     def start(self) -> Sitl:
         if not self.binary.is_file():
-            raise SimError(f"SITL binary {self.binary} does not exist; {MISSING_SITL}")
+            raise SimError(
+                N_(
+                    "SITL binary {binary} does not exist; {missing_sitl}",
+                    binary=self.binary,
+                    missing_sitl=MISSING_SITL,
+                )
+            )
         self.logdir = Path(tempfile.mkdtemp(prefix=f"gridpatrol-sitl{self.instance}-"))
         if self.params:
             lines = "".join(f"{k} {v:g}\n" for k, v in self.params.items())
@@ -204,12 +217,14 @@ class Sitl:
     def wait_ready(self, timeout: float = 60.0) -> None:
         """Until heartbeat, GPS 3D fix and an EKF position; then it can be armed."""
         if self._proc is None:
-            raise SimError("SITL was not started; call start() first")
+            raise SimError(N_("SITL was not started; call start() first"))
         deadline = time.monotonic() + timeout
         try:
             link = open_link(self.url)
         except VehicleError as exc:
-            raise SimError(f"cannot listen for SITL on {self.url}: {exc}") from exc
+            raise SimError(
+                N_("cannot listen for SITL on {url}: {exc}", url=self.url, exc=exc)
+            ) from exc
         try:
             vehicle = Vehicle(link, Target(), timeout_s=1.0, retries=5)
             while time.monotonic() < deadline:
@@ -218,23 +233,33 @@ class Sitl:
                     break
             else:
                 raise SimError(
-                    f"SITL sent nothing within {timeout:g} s (logs in {self.logdir}); "
-                    "check the binary and its log"
+                    N_(
+                        "SITL sent nothing within {timeout:g} s (logs in {logdir}); check the binary and "
+                        "its log",
+                        timeout=timeout,
+                        logdir=self.logdir,
+                    )
                 )
             vehicle.request_telemetry()
             try:
                 vehicle.wait_armable(max(1.0, deadline - time.monotonic()))
             except TransferError as exc:
                 self._check_alive()
-                raise SimError(f"{exc} (SITL logs in {self.logdir})") from exc
+                raise SimError(
+                    N_("{exc} (SITL logs in {logdir})", exc=exc, logdir=self.logdir)
+                ) from exc
         finally:
             link.close()
 
     def _check_alive(self) -> None:
         if self._proc is not None and self._proc.poll() is not None:
             raise SimError(
-                f"SITL exited with code {self._proc.returncode}: {self.log_tail()} "
-                f"(logs in {self.logdir})"
+                N_(
+                    "SITL exited with code {returncode}: {log_tail} (logs in {logdir})",
+                    returncode=self._proc.returncode,
+                    log_tail=self.log_tail(),
+                    logdir=self.logdir,
+                )
             )
 
     def save_state(self) -> Path:
@@ -299,7 +324,13 @@ def stop_instance(instance: int) -> str:
     """Stop the instance ``gridpatrol sitl start`` recorded; returns its log folder."""
     path = state_dir(instance) / "state.json"
     if not path.is_file():
-        raise SimError(f"no SITL instance {instance} is running (no {path}); start one first")
+        raise SimError(
+            N_(
+                "no SITL instance {instance} is running (no {path}); start one first",
+                instance=instance,
+                path=path,
+            )
+        )
     state = json.loads(path.read_text())
     pid = int(state["pid"])
     if _alive(pid) and _start_ticks(pid) == state.get("started"):

@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from mission.text import N_
 from telemetry.errors import TelemetryError
 from telemetry.topics import TOPIC_ROOT, vehicle_topic
 
@@ -34,7 +35,7 @@ class MqttError(TelemetryError):
 
 _URL_CREDENTIALS = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:'\"]*):[^\s/'\"]*@")
 
-PASSWORD_IN_URL_WARNING = (
+PASSWORD_IN_URL_WARNING = N_(
     "warning: the MQTT password in the URL is visible to anyone who can list processes; "
     "use --mqtt-password-file FILE or the GRIDPATROL_MQTT_PASSWORD environment variable"
 )
@@ -56,17 +57,23 @@ def read_password_file(path: str) -> str:
             text = fh.read(4097)
     except OSError as exc:
         raise MqttError(
-            f"cannot read the MQTT password file {path}: {exc.strerror or exc}; "
-            "check --mqtt-password-file"
+            N_(
+                "cannot read the MQTT password file {path}: {strerror}; check --mqtt-password-file",
+                path=path,
+                strerror=exc.strerror or exc,
+            )
         ) from None
     except UnicodeDecodeError:
         raise MqttError(
-            f"MQTT password file {path} is not UTF-8 text; write the password as text"
+            N_("MQTT password file {path} is not UTF-8 text; write the password as text", path=path)
         ) from None
     lines = text.splitlines()
     if len(text) > 4096 or not lines or not lines[0]:
         raise MqttError(
-            f"MQTT password file {path} must hold the password on its first line (1-4096 bytes)"
+            N_(
+                "MQTT password file {path} must hold the password on its first line (1-4096 bytes)",
+                path=path,
+            )
         )
     return lines[0]
 
@@ -101,7 +108,10 @@ class MqttSettings(BaseModel):
         parts = urlsplit(url.strip())
         if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
             raise MqttError(
-                f"bad MQTT URL {shown!r}; use mqtt://host:1883 or mqtts://user@host:8883"
+                N_(
+                    "bad MQTT URL {shown}; use mqtt://host:1883 or mqtts://user@host:8883",
+                    shown=repr(shown),
+                )
             )
         try:
             port = parts.port
@@ -109,10 +119,18 @@ class MqttSettings(BaseModel):
             port = -1
         if port is not None and not 1 <= port <= 65535:
             raise MqttError(
-                f"bad port in MQTT URL {shown!r}: give 1 to 65535, e.g. mqtts://host:8883"
+                N_(
+                    "bad port in MQTT URL {shown}: give 1 to 65535, e.g. mqtts://host:8883",
+                    shown=repr(shown),
+                )
             )
         if parts.path not in ("", "/") or parts.query or parts.fragment:
-            raise MqttError(f"bad MQTT URL {shown!r}: no path or query; use mqtt://host:1883")
+            raise MqttError(
+                N_(
+                    "bad MQTT URL {shown}: no path or query; use mqtt://host:1883",
+                    shown=repr(shown),
+                )
+            )
         tls = parts.scheme == "mqtts"
         fields: dict[str, Any] = {
             "host": parts.hostname,
@@ -165,7 +183,10 @@ def make_client(settings: MqttSettings, *, client_id: str | None = None, clean: 
         for path in (settings.ca_file, settings.cert_file, settings.key_file):
             if path and not os.path.isfile(path):
                 raise MqttError(
-                    f"TLS file {path} does not exist; check --mqtt-ca/--mqtt-cert/--mqtt-key"
+                    N_(
+                        "TLS file {path} does not exist; check --mqtt-ca/--mqtt-cert/--mqtt-key",
+                        path=path,
+                    )
                 )
         try:
             client.tls_set(
@@ -173,7 +194,7 @@ def make_client(settings: MqttSettings, *, client_id: str | None = None, clean: 
             )
         except (OSError, ValueError) as exc:
             raise MqttError(
-                f"cannot load TLS files: {exc}; check --mqtt-ca/--mqtt-cert/--mqtt-key"
+                N_("cannot load TLS files: {exc}; check --mqtt-ca/--mqtt-cert/--mqtt-key", exc=exc)
             ) from None
     client.reconnect_delay_set(min_delay=0.2, max_delay=2)
     client.max_inflight_messages_set(1000)

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mission.text import N_
 from telemetry.bridge import Bridge, BridgeConfig, LinkSource
 from telemetry.errors import TelemetryError
 from telemetry.mqtt import MqttError, MqttSettings
@@ -75,7 +76,10 @@ def _checked_requests(request_hz: dict[str, float]) -> dict[str, float]:
     for name in request_hz:
         if not hasattr(apm, f"MAVLINK_MSG_ID_{name.upper()}"):
             raise TelemetryError(
-                f"unknown MAVLink message {name!r} in --request; use names like GLOBAL_POSITION_INT"
+                N_(
+                    "unknown MAVLink message {name} in --request; use names like GLOBAL_POSITION_INT",
+                    name=repr(name),
+                )
             )
     return {name.upper(): hz for name, hz in request_hz.items()}
 
@@ -100,7 +104,10 @@ def _refuse_bad_credentials(publisher: Publisher, stop: Event, wait_s: float = 3
         problem = (publisher.last_error or "").lower()
         if any(sign in problem for sign in FATAL_AT_START):
             raise MqttError(
-                f"{publisher.last_error}; check the user, --mqtt-password-file and --mqtt-ca"
+                N_(
+                    "{last_error}; check the user, --mqtt-password-file and --mqtt-ca",
+                    last_error=publisher.last_error,
+                )
             )
         if problem:
             return
@@ -152,7 +159,7 @@ def run_bridge(
         raise
     backlog = publisher.spool.depth()
     if backlog:
-        report(f"draining {backlog} spooled messages from a previous run first")
+        report(N_("draining {backlog} spooled messages from a previous run first", backlog=backlog))
     presence = Presence(settings)
     bridge = Bridge(sources, publisher, config=config, cell_of=cell_of, presence=presence)
     publisher.start()
@@ -162,7 +169,10 @@ def run_bridge(
         bridge.run(stop)
         if not stop.is_set():
             report(
-                f"all sources ended after {bridge.records} records; waiting for acknowledgements"
+                N_(
+                    "all sources ended after {records} records; waiting for acknowledgements",
+                    records=bridge.records,
+                )
             )
             while not stop.is_set() and not flushed:
                 flushed = publisher.flush(1.0)

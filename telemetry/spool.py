@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from mission.text import N_
 from telemetry.errors import TelemetryError
 
 __all__ = ["Spool", "SpoolRow", "SpoolError", "SpoolFull", "Row"]
@@ -120,7 +121,11 @@ class Spool:
             ).fetchone()
         except (sqlite3.Error, OSError) as exc:
             raise SpoolError(
-                f"cannot open spool {self.path}: {exc}; choose another --spool path"
+                N_(
+                    "cannot open spool {path}: {exc}; choose another --spool path",
+                    path=self.path,
+                    exc=exc,
+                )
             ) from exc
         self._bytes = int(size)
         self._make_reserve()
@@ -185,7 +190,11 @@ class Spool:
             except sqlite3.Error as exc:
                 if not _is_full(exc):
                     raise SpoolError(
-                        f"cannot write spool {self.path}: {exc}; free disk space"
+                        N_(
+                            "cannot write spool {path}: {exc}; free disk space",
+                            path=self.path,
+                            exc=exc,
+                        )
                     ) from exc
                 self.disk_full = True
                 self._reserve_retry_at = now + _RESERVE_RETRY_S
@@ -195,8 +204,13 @@ class Spool:
                     self._write(keep, seqs, now, room=self._room_for(keep) + 64 * 1024)
                 except sqlite3.Error as exc2:
                     raise SpoolFull(
-                        f"spool disk full at {self.path.parent} ({exc2}); holding"
-                        f" {len(keep)} records in memory until there is room; free disk space"
+                        N_(
+                            "spool disk full at {parent} ({problem}); holding {n_keep} records in memory until "
+                            "there is room; free disk space",
+                            parent=self.path.parent,
+                            problem=exc2,
+                            n_keep=len(keep),
+                        )
                     ) from exc2
             if keep is not rows:
                 self.dropped_by_kind.update(kind_of(r[0]) for r in rows if r[4])
@@ -295,7 +309,11 @@ class Spool:
                 sizes = self._db.execute(sql, ids).fetchall()
         except sqlite3.Error as exc:
             raise SpoolError(
-                f"cannot delete from spool {self.path}: {exc}; free disk space"
+                N_(
+                    "cannot delete from spool {path}: {exc}; free disk space",
+                    path=self.path,
+                    exc=exc,
+                )
             ) from exc
         self._count -= len(sizes)
         self._bytes -= sum(s[0] for s in sizes)
@@ -323,7 +341,11 @@ class Spool:
                 )
             except sqlite3.Error as exc:
                 raise SpoolError(
-                    f"cannot save sequence numbers in {self.path}: {exc}; free disk space"
+                    N_(
+                        "cannot save sequence numbers in {path}: {exc}; free disk space",
+                        path=self.path,
+                        exc=exc,
+                    )
                 ) from exc
 
     def close(self) -> None:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
+from mission.text import N_
 from telemetry.mqtt import MqttError, MqttSettings, make_client
 from telemetry.records import parse_record
 from telemetry.topics import ONLINE, VEHICLES, parse_vehicle_topic
@@ -58,19 +60,19 @@ class FleetView:
 
 
 COLUMNS = (
-    "vehicle",
-    "online",
-    "mode",
-    "armed",
-    "lat",
-    "lon",
-    "alt m",
-    "cell",
-    "battery",
-    "mission",
-    "link",
-    "spool",
-    "heard",
+    N_("vehicle"),
+    N_("online"),
+    N_("mode"),
+    N_("armed"),
+    N_("lat"),
+    N_("lon"),
+    N_("alt m"),
+    N_("cell"),
+    N_("battery"),
+    N_("mission"),
+    N_("link"),
+    N_("spool"),
+    N_("heard"),
 )
 
 
@@ -109,22 +111,35 @@ def _row(vehicle: str, s: dict[str, Any]) -> list[str]:
     ]
 
 
-def _table(view: FleetView) -> Any:
+def _table(view: FleetView, tr: Callable[[object], str]) -> Any:
     from rich.table import Table
 
     caption = None
     if view.rejected:
-        caption = f"{view.rejected} malformed messages ignored (not gridpatrol v1 records)"
-    table = Table(title="gridpatrol vehicles", caption=caption)
+        caption = tr(
+            N_(
+                "{rejected} malformed messages ignored (not gridpatrol v1 records)",
+                rejected=view.rejected,
+            )
+        )
+    table = Table(title=tr(N_("gridpatrol vehicles")), caption=caption)
     for col in COLUMNS:
-        table.add_column(col)
+        table.add_column(tr(col))
     for row in view.rows():
         table.add_row(*row)
     return table
 
 
-def run_watch(broker: str | MqttSettings, *, once: float | None = None) -> FleetView:
-    """Subscribe and redraw until Ctrl-C; with ``once``, print one table after that many seconds."""
+def run_watch(
+    broker: str | MqttSettings,
+    *,
+    once: float | None = None,
+    tr: Callable[[object], str] = str,
+) -> FleetView:
+    """Subscribe and redraw until Ctrl-C; with ``once``, print one table after that many seconds.
+
+    ``tr`` shows the table's words in the caller's language (English by default).
+    """
     from rich.console import Console
     from rich.live import Live
 
@@ -146,8 +161,12 @@ def run_watch(broker: str | MqttSettings, *, once: float | None = None) -> Fleet
         client.connect(settings.host, settings.port, settings.keepalive)
     except OSError as exc:
         raise MqttError(
-            f"cannot connect to {settings.url}: {exc.strerror or exc}; "
-            "is the broker running, and is --mqtt-ca its CA?"
+            N_(
+                "cannot connect to {url}: {strerror}; is the broker running, and is --mqtt-ca "
+                "its CA?",
+                url=settings.url,
+                strerror=exc.strerror or exc,
+            )
         ) from None
     client.loop_start()
     # An empty table must never stand for "no vehicles" when the broker turned us away.
@@ -155,19 +174,23 @@ def run_watch(broker: str | MqttSettings, *, once: float | None = None) -> Fleet
         client.loop_stop()
         reason = answer[0] if answer else "no answer within 10 s"
         raise MqttError(
-            f"broker {settings.url} did not accept the connection: {reason}; "
-            "check the user, --mqtt-password-file and --mqtt-ca"
+            N_(
+                "broker {url} did not accept the connection: {reason}; check the user, "
+                "--mqtt-password-file and --mqtt-ca",
+                url=settings.url,
+                reason=reason,
+            )
         )
     console = Console()
     try:
         if once is not None:
             time.sleep(once)
-            console.print(_table(view))
+            console.print(_table(view, tr))
             return view
-        with Live(_table(view), console=console, refresh_per_second=2) as live:
+        with Live(_table(view, tr), console=console, refresh_per_second=2) as live:
             while True:
                 time.sleep(0.5)
-                live.update(_table(view))
+                live.update(_table(view, tr))
     except KeyboardInterrupt:
         return view
     finally:

@@ -15,13 +15,15 @@ from scripted_peer import Knobs, ScriptedVehicle
 from sitl_fixtures import patrol_sortie, planned_patrol
 from typer.testing import CliRunner
 
-from gridpatrol.cli import app
+from gridpatrol.cli import build_app
 from mission.formats import write_mission
 from vehicle.commands import FlightEvent
 from vehicle.endurance import EnduranceError, learn_consumption
 from vehicle.safety_params import ParamType
 from vehicle.sortie_flight import SortieAborted, judge, require_completed
 from vehicle.tlog import TlogReader
+
+app = build_app()
 
 FLIGHT = Path(__file__).parent / "fixtures" / "copter-patrol-1x.tlog"
 

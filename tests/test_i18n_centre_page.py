@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 from centre_support import CHROMIUM, CHROMIUM_ARGS, Peer, alert, needs_chromium
-from conftest import ROOT
 
+from centre.page.labels import PAGE_LABELS
 from centre.server import CommandCentre
 from centre.store import AlertStore
-from gridpatrol.locale.extract import js_labels
+from gridpatrol.i18n import translate
+from mission.text import N_
 from telemetry.mqtt import MqttSettings
 
-LABELS = (ROOT / "centre" / "page" / "labels.js").read_text(encoding="utf-8")
-ZH = {key: text for key, (_line, text) in js_labels(LABELS, "zh").items()}
-EN = {key: text for key, (_line, text) in js_labels(LABELS, "en").items()}
+ZH = {key: translate(msg, "zh") for key, msg in PAGE_LABELS.items()}
+EN = {key: str(msg) for key, msg in PAGE_LABELS.items()}
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +108,8 @@ def test_patrol_report_in_chinese(browser, example_district, tmp_path):
     report = write_report(
         tmp_path / "report.html",
         example_district,
-        summary=(["area", "visits", "worst gap (min)"], [["bridge-1", 3, 41.5]]),
-        link_stats={"MAVLink messages decoded": 14532, "flight": "recorded SITL flight"},
+        summary=([N_("area"), N_("visits"), N_("worst gap (min)")], [["bridge-1", 3, 41.5]]),
+        link_stats={N_("MAVLink messages decoded"): 14532, N_("flight"): "recorded SITL flight"},
         lang="zh",
     )
     page = browser.new_page(viewport={"width": 1300, "height": 900})
@@ -121,6 +121,6 @@ def test_patrol_report_in_chinese(browser, example_district, tmp_path):
         for word in ("区域", "巡查次数", "最长间隔（分钟）", "已解码的 MAVLink 消息", "巡逻摘要"):
             assert word in text, word
         assert "MAVLink messages decoded" not in text and "worst gap" not in text
-        assert "recorded SITL flight" in text  # a value with no catalog entry stays as given
+        assert "recorded SITL flight" in text  # a plain value, not a message: shown as given
     finally:
         page.close()

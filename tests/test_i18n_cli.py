@@ -22,10 +22,12 @@ def run(args: list[str], lang: str = "C.UTF-8") -> subprocess.CompletedProcess[s
 
 @pytest.fixture(scope="module")
 def command_names() -> list[str]:
-    from gridpatrol.cli import app
+    import typer
+
+    from gridpatrol.cli import build_app
 
     i18n.activate("en")
-    return sorted(i18n.localise_app(app).commands)
+    return sorted(typer.main.get_command(build_app()).commands)
 
 
 @pytest.fixture
@@ -88,3 +90,39 @@ def test_command_output_and_tables_in_chinese(example_district, example_district
         assert header in show.stdout, header
     area = example_district.key_areas[0]
     assert area.name_zh in show.stdout and area.name not in show.stdout
+
+
+@pytest.fixture
+def english_after():
+    yield
+    i18n.activate("en")
+
+
+@pytest.mark.parametrize(
+    "command, usage",
+    [
+        (["plan", "check"], "gridpatrol plan check [OPTIONS] FILES..."),
+        (["upload"], "gridpatrol upload [OPTIONS] MISSION_FILE"),
+        (["district", "check"], "gridpatrol district check [OPTIONS] FILE"),
+        (["alerts", "ack"], "gridpatrol alerts ack [OPTIONS] ID"),
+        (["plan"], "gridpatrol plan [OPTIONS] COMMAND [ARGS]..."),
+    ],
+)
+def test_usage_lines_name_arguments_not_template_placeholders(command, usage, english_after):
+    from cli_support import run_cli
+
+    env = {"COLUMNS": "160", "NO_COLOR": "1", "TERM": "dumb"}
+    en = run_cli(["--lang", "en", *command, "--help"], env=env)
+    assert en.exit_code == 0, en.output
+    assert f"Usage: {usage}" in en.stdout
+    zh = run_cli(["--lang", "zh", *command, "--help"], env=env)
+    assert f"用法：{usage}" in zh.stdout
+    assert "{" not in en.stdout.splitlines()[1] + zh.stdout.splitlines()[1]
+
+
+def test_help_of_a_command_and_its_options_in_chinese():
+    result = run(["plan", "check", "--help"], lang="zh_CN.UTF-8")
+    assert result.returncode == 0, result.stderr
+    assert "参数" in result.stdout and "选项" in result.stdout
+    assert "Run every safety check" not in result.stdout
+    assert "[required]" not in result.stdout

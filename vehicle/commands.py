@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from pymavlink.dialects.v20 import ardupilotmega as apm
 
+from mission.text import N_
 from vehicle.autopilots.ardupilot import COPTER_MODES
 from vehicle.errors import TransferError
 from vehicle.heartbeat import is_vehicle
@@ -90,8 +91,11 @@ def find_vehicle(
         if msg is not None and is_vehicle(msg):
             return Target(msg.get_srcSystem(), msg.get_srcComponent())
     raise TransferTimeout(
-        f"no vehicle heartbeat within {timeout_s:g} s; check the connection string, that the "
-        "vehicle is powered, and the signing key if the link is signed"
+        N_(
+            "no vehicle heartbeat within {timeout_s:g} s; check the connection string, that "
+            "the vehicle is powered, and the signing key if the link is signed",
+            timeout_s=timeout_s,
+        )
     )
 
 
@@ -124,8 +128,12 @@ def sign_vehicle(
             except TransferTimeout:
                 continue
     raise TransferTimeout(
-        f"no signed heartbeat within {timeout_s:g} s after SETUP_SIGNING; check the key, the "
-        "target system id, and that the vehicle is disarmed (ArduPilot refuses keys when armed)"
+        N_(
+            "no signed heartbeat within {timeout_s:g} s after SETUP_SIGNING; check the key, "
+            "the target system id, and that the vehicle is disarmed (ArduPilot refuses keys "
+            "when armed)",
+            timeout_s=timeout_s,
+        )
     )
 
 
@@ -167,12 +175,22 @@ class Vehicle:
                     return int(msg.result)
                 reason = f" ({self.ex.texts[-1]})" if self.ex.texts else ""
                 raise CommandError(
-                    f"vehicle refused {_cmd_name(command)} with {_result_name(msg.result)}"
-                    f"{reason}; check the vehicle's messages and retry"
+                    N_(
+                        "vehicle refused {cmd_name} with {result_name}{reason}; check the vehicle's "
+                        "messages and retry",
+                        cmd_name=_cmd_name(command),
+                        result_name=_result_name(msg.result),
+                        reason=reason,
+                    )
                 )
         raise CommandError(
-            f"vehicle never acknowledged {_cmd_name(command)} ({self.retries} retries of "
-            f"{self.timeout_s:g} s); check the link"
+            N_(
+                "vehicle never acknowledged {cmd_name} ({retries} retries of {timeout_s:g} s); "
+                "check the link",
+                cmd_name=_cmd_name(command),
+                retries=self.retries,
+                timeout_s=self.timeout_s,
+            )
         )
 
     def set_current(self, seq: int) -> None:
@@ -187,7 +205,9 @@ class Vehicle:
             while (msg := self.ex.recv_until(deadline)) is not None:
                 if msg.get_type() == "MISSION_CURRENT" and msg.seq == seq:
                     return
-        raise TransferTimeout(f"vehicle never confirmed current item {seq}; check the link")
+        raise TransferTimeout(
+            N_("vehicle never confirmed current item {seq}; check the link", seq=seq)
+        )
 
     def request_telemetry(self, rate_hz: float = 5.0) -> None:
         """Ask for the messages ``wait_armable`` and ``watch`` read (ArduPilot sends few unasked)."""
@@ -221,8 +241,12 @@ class Vehicle:
         else:
             missing = f"EKF flags {ekf:#x} lack an absolute position"
         raise TransferTimeout(
-            f"vehicle not ready to arm after {timeout_s:g} s: {missing}; wait for GPS and EKF, "
-            "or raise the timeout"
+            N_(
+                "vehicle not ready to arm after {timeout_s:g} s: {missing}; wait for GPS and "
+                "EKF, or raise the timeout",
+                timeout_s=timeout_s,
+                missing=missing,
+            )
         )
 
     def set_mode(self, mode: str) -> None:
@@ -239,7 +263,12 @@ class Vehicle:
             if msg.get_type() == "GLOBAL_POSITION_INT" and msg.relative_alt >= alt_m * 900:
                 return
         raise TransferTimeout(
-            f"vehicle did not climb to {alt_m:g} m within {timeout_s:g} s; command RTL and check it"
+            N_(
+                "vehicle did not climb to {alt_m:g} m within {timeout_s:g} s; command RTL and "
+                "check it",
+                alt_m=alt_m,
+                timeout_s=timeout_s,
+            )
         )
 
     def start_mission(self) -> None:
@@ -263,7 +292,7 @@ class Vehicle:
         with the same key. The timestamp is MAVLink's: 10 µs units since 2015-01-01.
         """
         if len(key) != 32:
-            raise TransferError("a MAVLink signing key is 32 bytes; check the key file")
+            raise TransferError(N_("a MAVLink signing key is 32 bytes; check the key file"))
         stamp = timestamp if timestamp is not None else signing_timestamp()
         t = self.target
         self.ex.send(self.link.mav.setup_signing_encode(t.system, t.component, key, stamp))
@@ -302,6 +331,9 @@ class Vehicle:
                     yield FlightEvent("landed", lat=where[0], lon=where[1])
                     return
         raise TransferTimeout(
-            f"vehicle had not landed and disarmed after {timeout_s:g} s; watch it and command "
-            "RTL or LAND"
+            N_(
+                "vehicle had not landed and disarmed after {timeout_s:g} s; watch it and command "
+                "RTL or LAND",
+                timeout_s=timeout_s,
+            )
         )

@@ -19,6 +19,7 @@ from typing import Any
 
 from mission.flight_model import FlightModel
 from mission.model import Mission
+from mission.text import N_
 from vehicle.decode import Decoder, new_mav
 from vehicle.errors import VehicleError
 from vehicle.tlog import TlogReader
@@ -128,8 +129,12 @@ def declared_consumption(mah_per_min: float) -> Consumption:
     """The operator's figure, refused if it cannot be a pack's draw."""
     if not _finite_positive(mah_per_min) or mah_per_min > _MAX_MAH_PER_MIN:
         raise EnduranceError(
-            f"--consumption-mah-per-min {mah_per_min} is not a plausible draw; give mAh per "
-            f"minute of flight between 0 and {_MAX_MAH_PER_MIN:.0f} (e.g. 450 for 27 A)"
+            N_(
+                "--consumption-mah-per-min {mah_per_min} is not a plausible draw; give mAh per "
+                "minute of flight between 0 and {max_mah_per_min:.0f} (e.g. 450 for 27 A)",
+                mah_per_min=mah_per_min,
+                max_mah_per_min=_MAX_MAH_PER_MIN,
+            )
         )
     return Consumption(float(mah_per_min), "declared")
 
@@ -143,7 +148,9 @@ def learn_consumption(path: Path) -> Consumption:
     """
     path = Path(path)
     if not path.is_file():
-        raise EnduranceError(f"flight log {path} does not exist; give a .tlog of an earlier flight")
+        raise EnduranceError(
+            N_("flight log {path} does not exist; give a .tlog of an earlier flight", path=path)
+        )
     learner = _Learner()
     decoder = Decoder(new_mav())
     for _ts, packet in TlogReader(path):
@@ -185,9 +192,16 @@ class _Learner:
     def result(self, path: Path) -> Consumption:
         if self.armed_s < _MIN_LEARN_S or self.used_mah <= 0:
             raise EnduranceError(
-                f"{path.name} holds {self.armed_s:.0f} s of armed flight with "
-                f"{self.used_mah:.0f} mAh used (BATTERY_STATUS); a consumption needs at least "
-                f"{_MIN_LEARN_S:.0f} s with the battery monitor on; {HOW_TO_DECLARE}"
+                N_(
+                    "{name} holds {armed_s:.0f} s of armed flight with {used_mah:.0f} mAh used "
+                    "(BATTERY_STATUS); a consumption needs at least {min_learn_s:.0f} s with the "
+                    "battery monitor on; {how_to_declare}",
+                    name=path.name,
+                    armed_s=self.armed_s,
+                    used_mah=self.used_mah,
+                    min_learn_s=_MIN_LEARN_S,
+                    how_to_declare=HOW_TO_DECLARE,
+                )
             )
         rate = self.used_mah / (self.armed_s / 60.0)
         return Consumption(rate, f"learnt from {path.name} ({self.armed_s / 60:.1f} min flown)")
@@ -207,8 +221,11 @@ def read_pack(
     """
     if not _finite_positive(capacity_mah):
         raise EnduranceError(
-            f"vehicle reports BATT_CAPACITY {capacity_mah:g}: the pack's capacity is unknown; set "
-            "BATT_CAPACITY on the vehicle to the pack's mAh, then retry"
+            N_(
+                "vehicle reports BATT_CAPACITY {capacity_mah:g}: the pack's capacity is unknown; "
+                "set BATT_CAPACITY on the vehicle to the pack's mAh, then retry",
+                capacity_mah=capacity_mah,
+            )
         )
     ex = Exchange(link, target, clock=clock)
     for msg_id in (_BATTERY_STATUS, _SYS_STATUS):
@@ -231,8 +248,12 @@ def read_pack(
     if fallback is not None and fallback.remaining_pct is not None:
         return fallback
     raise EnduranceError(
-        f"vehicle reported no battery state (BATTERY_STATUS or SYS_STATUS with a remaining "
-        f"percentage) within {timeout_s:g} s; enable its battery monitor (BATT_MONITOR) and retry"
+        N_(
+            "vehicle reported no battery state (BATTERY_STATUS or SYS_STATUS with a "
+            "remaining percentage) within {timeout_s:g} s; enable its battery monitor "
+            "(BATT_MONITOR) and retry",
+            timeout_s=timeout_s,
+        )
     )
 
 
@@ -251,7 +272,9 @@ def budget(
     """The sortie's energy against the pack; refuses unknown consumption rather than guess."""
     require_consumption(consumption)
     if not 0 < reserve < 1:
-        raise EnduranceError(f"--reserve {reserve} must be a fraction between 0 and 1, e.g. 0.2")
+        raise EnduranceError(
+            N_("--reserve {reserve} must be a fraction between 0 and 1, e.g. 0.2", reserve=reserve)
+        )
     model = flight_model or FlightModel(cruise_mps=mission.cruise_mps, reserve=reserve)
     flight_s = model.mission_time_s(mission)
     return Budget(flight_s / 60.0, consumption, pack.capacity_mah * reserve, pack)
@@ -260,8 +283,13 @@ def budget(
 def require_consumption(consumption: Consumption | None) -> Consumption:
     """The figure, or a refusal saying how to give one: endurance is never assumed."""
     if consumption is None:
-        raise EnduranceError(f"the pack's consumption is unknown, so endurance cannot be checked; "
-                             f"{HOW_TO_DECLARE}")  # fmt: skip
+        raise EnduranceError(
+            N_(
+                "the pack's consumption is unknown, so endurance cannot be checked; "
+                "{how_to_declare}",
+                how_to_declare=HOW_TO_DECLARE,
+            )
+        )
     return consumption
 
 
@@ -271,11 +299,15 @@ def require_endurance(plan: Budget) -> Budget:
         return plan
     if not math.isfinite(plan.flight_min):
         raise EnduranceError(
-            "the sortie never ends (unbounded loop or loiter), so no pack can fly it; bound it"
+            N_("the sortie never ends (unbounded loop or loiter), so no pack can fly it; bound it")
         )
     endurance = plan.pack.capacity_mah / plan.consumption.mah_per_min
     raise EnduranceError(
-        f"{plan.line()}: it cannot fly this sortie; replan for at most {plan.max_flight_min:.1f} "
-        f"min (gridpatrol plan ... --endurance-min {math.floor(endurance * 10) / 10:.1f}), or "
-        "fit a charged pack"
+        N_(
+            "{line}: it cannot fly this sortie; replan for at most {max_flight_min:.1f} min "
+            "(gridpatrol plan ... --endurance-min {floor:.1f}), or fit a charged pack",
+            line=plan.line(),
+            max_flight_min=plan.max_flight_min,
+            floor=math.floor(endurance * 10) / 10,
+        )
     )

@@ -23,6 +23,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from mission.text import N_
 from vehicle.decode import Decoder, new_mav
 from vehicle.errors import LinkError
 from vehicle.heartbeat import is_vehicle
@@ -228,12 +229,20 @@ def read_signing_key(path: Path) -> bytes:
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        raise LinkError(f"cannot read signing key {path}: {exc.strerror}; check the path") from exc
+        raise LinkError(
+            N_(
+                "cannot read signing key {path}: {strerror}; check the path",
+                path=path,
+                strerror=exc.strerror,
+            )
+        ) from exc
     if len(raw) == 32:
         return raw
     text = raw.decode("utf-8", "replace").strip()
     if not text:
-        raise LinkError(f"signing key file {path} is empty; write a passphrase or 64 hex digits")
+        raise LinkError(
+            N_("signing key file {path} is empty; write a passphrase or 64 hex digits", path=path)
+        )
     if len(text) == 64:
         with contextlib.suppress(ValueError):
             return bytes.fromhex(text)
@@ -258,9 +267,9 @@ def open_link(
     With ``signing_key`` outgoing messages are signed and unsigned incoming ones are refused.
     """
     if signing_key is not None and len(signing_key) != 32:
-        raise LinkError("MAVLink signing key must be 32 bytes; use read_signing_key(FILE)")
+        raise LinkError(N_("MAVLink signing key must be 32 bytes; use read_signing_key(FILE)"))
     if speed <= 0:
-        raise LinkError(f"replay speed must be positive, got {speed}")
+        raise LinkError(N_("replay speed must be positive, got {speed}", speed=speed))
     transport = transport_for(url, pace, speed)
     link_name = name or _default_name(url)
     recorder = (

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mission.model import District, Mission
+from mission.text import N_
 from vehicle.autopilots.base import Encoding
 from vehicle.errors import TransferError
 from vehicle.safety_params import ParamType, Setting, safety_config_for, safety_settings
@@ -119,8 +120,12 @@ class ParamTimeout(ParamError):
     def __init__(self, name: str, tries: int):
         self.name = name
         super().__init__(
-            f"vehicle did not answer for parameter {name} after {tries} tries; check the link, "
-            f"and that this firmware has {name}"
+            N_(
+                "vehicle did not answer for parameter {name} after {tries} tries; check the link, "
+                "and that this firmware has {name}",
+                name=name,
+                tries=tries,
+            )
         )
 
 
@@ -129,11 +134,18 @@ class ParamMismatch(ParamError):
 
     def __init__(self, name: str, wanted: float, reported: float, unit: str = "", more: int = 0):
         self.name, self.wanted, self.reported = name, wanted, reported
-        also = f" (and {more} more parameters)" if more else ""
+        also = N_(" (and {more} more parameters)", more=more) if more else ""
         u = f" {unit}" if unit else ""
         super().__init__(
-            f"vehicle reports {name} = {_fmt(reported)}{u} but {_fmt(wanted)}{u} was set{also}; "
-            "do not arm: check the parameter's range on this vehicle and upload again"
+            N_(
+                "vehicle reports {name} = {reported}{unit} but {wanted}{unit} was set{also}; "
+                "do not arm: check the parameter's range on this vehicle and upload again",
+                name=name,
+                reported=_fmt(reported),
+                wanted=_fmt(wanted),
+                unit=u,
+                also=also,
+            )
         )
 
 
@@ -210,9 +222,11 @@ class ParamClient:
                 unanswered.append(s.name)
                 if not answered and len(unanswered) >= _SILENT_AFTER:
                     raise ParamError(
-                        f"vehicle answers no parameter requests ({', '.join(unanswered)}); do "
-                        "not arm: check the link and that the vehicle speaks the MAVLink "
-                        "parameter protocol"
+                        N_(
+                            "vehicle answers no parameter requests ({unanswered}); do not arm: check the "
+                            "link and that the vehicle speaks the MAVLink parameter protocol",
+                            unanswered=", ".join(unanswered),
+                        )
                     )
         return self.verify([dataclasses.replace(s, name=names[s.name]) for s in settings])
 
@@ -269,8 +283,12 @@ def require_confirmed(rows: Sequence[ParamRow]) -> None:
     if first.confirmed is None:
         more = f" (and {len(bad) - 1} more parameters)" if len(bad) > 1 else ""
         raise ParamError(
-            f"vehicle did not confirm {first.name}{more}; do not arm: check the link and "
-            "that this firmware has the parameter, then upload again"
+            N_(
+                "vehicle did not confirm {name}{more}; do not arm: check the link and that this "
+                "firmware has the parameter, then upload again",
+                name=first.name,
+                more=more,
+            )
         )
     raise ParamMismatch(first.name, first.wanted, first.confirmed, first.unit, len(bad) - 1)
 

@@ -22,6 +22,7 @@ from mission.errors import MissionError
 from mission.limits import CEILING_M, GCS_TIMEOUT_S, RESERVE
 from mission.model import District, Mission
 from mission.sortie import mission_layer_m
+from mission.text import N_
 from vehicle.autopilots.registry import KNOWN, autopilot_named
 from vehicle.safety_model import (
     BatteryConfig,
@@ -50,7 +51,13 @@ def safety_settings(config: SafetyConfig, autopilot: str = "ardupilot") -> list[
     table = autopilot_named(autopilot).safety_rules
     if not table:
         known = ", ".join(sorted(name for name, a in KNOWN.items() if a.safety_rules))
-        raise MissionError(f"no safety parameter table for autopilot {autopilot!r}; use {known}")
+        raise MissionError(
+            N_(
+                "no safety parameter table for autopilot {autopilot}; use {known}",
+                autopilot=repr(autopilot),
+                known=known,
+            )
+        )
     out = []
     for rule in table:
         value = rule.value(config)
@@ -86,7 +93,9 @@ def safety_config_for(
     launch site (its home) holding the whole district, the ceiling and the endurance reserve."""
     home = mission.home
     if home is None or not (home.lat or home.lon):
-        raise MissionError("the mission has no home (launch site); plan it with gridpatrol plan")
+        raise MissionError(
+            N_("the mission has no home (launch site); plan it with gridpatrol plan")
+        )
     x, y = district.frame.to_metric(home.lon, home.lat)
     return SafetyConfig(
         ceiling_m=ceiling_m,

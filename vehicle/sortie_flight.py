@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from mission.flight_model import haversine_m
 from mission.model import Cmd, District, Mission
+from mission.text import N_
 from vehicle.commands import COPTER_MODES, FlightEvent, Vehicle
 from vehicle.endurance import (
     Budget,
@@ -263,8 +264,11 @@ def require_completed(verdict: Verdict) -> None:
     problems = verdict.problems()
     if problems:
         raise SortieAborted(
-            "sortie not completed as planned: " + "; ".join(problems) + "; inspect the vehicle "
-            "and its pack, and download the flight log before the next sortie"
+            N_(
+                "sortie not completed as planned: {problems}; inspect the vehicle and its pack, "
+                "and download the flight log before the next sortie",
+                problems="; ".join(problems),
+            )
         )
 
 

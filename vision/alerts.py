@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from mission.text import N_
 from telemetry.topics import alert_topic
 from vision.errors import VisionError
 
@@ -99,7 +100,9 @@ class EvidenceStore:
     def _write(self, rel: Path, image: np.ndarray) -> EvidenceImage:
         ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, self.quality])
         if not ok:
-            raise VisionError(f"cannot encode evidence {rel} as JPEG; the frame is empty")
+            raise VisionError(
+                N_("cannot encode evidence {rel} as JPEG; the frame is empty", rel=rel)
+            )
         data = buf.tobytes()
         path = self.root / rel
         try:
@@ -107,7 +110,11 @@ class EvidenceStore:
             path.write_bytes(data)
         except OSError as exc:
             raise VisionError(
-                f"cannot write evidence {path}: {exc.strerror}; check --evidence is writable"
+                N_(
+                    "cannot write evidence {path}: {strerror}; check --evidence is writable",
+                    path=path,
+                    strerror=exc.strerror,
+                )
             ) from exc
         return EvidenceImage(
             file=rel.as_posix(),

@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationError
 
+from mission.text import N_
 from vision.errors import VisionError
 
 __all__ = ["VisionConfig", "ConfigError", "load_config", "DEFAULTS_PATH"]
@@ -177,10 +178,16 @@ def _read(path: Path) -> dict:
         return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(
-            f"cannot read vision config {path}: {exc.strerror}; check the path"
+            N_(
+                "cannot read vision config {path}: {strerror}; check the path",
+                path=path,
+                strerror=exc.strerror,
+            )
         ) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"vision config {path} is not valid TOML: {exc}; fix the file") from exc
+        raise ConfigError(
+            N_("vision config {path} is not valid TOML: {exc}; fix the file", path=path, exc=exc)
+        ) from exc
 
 
 def _validate(data: dict, origin: str) -> VisionConfig:
@@ -190,7 +197,12 @@ def _validate(data: dict, origin: str) -> VisionConfig:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
         raise ConfigError(
-            f"vision config {origin}: {where}: {err['msg']}; see vision/defaults.toml for the keys"
+            N_(
+                "vision config {origin}: {where}: {msg}; see vision/defaults.toml for the keys",
+                origin=origin,
+                where=where,
+                msg=err["msg"],
+            )
         ) from exc
 
 
@@ -201,8 +213,12 @@ def load_config(path: Path | None = None) -> VisionConfig:
         for section, values in _read(path).items():
             if not isinstance(values, dict) or section not in data:
                 raise ConfigError(
-                    f"vision config {path}: unknown section [{section}]; "
-                    "see vision/defaults.toml for the sections"
+                    N_(
+                        "vision config {path}: unknown section [{section}]; see vision/defaults.toml for "
+                        "the sections",
+                        path=path,
+                        section=section,
+                    )
                 )
             data[section].update(values)
     return _validate(data, str(path or DEFAULTS_PATH))

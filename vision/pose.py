@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import ValidationError
 
+from mission.text import N_
 from telemetry.records import Attitude as AttitudeRecord
 from telemetry.records import Position as PositionRecord
 from telemetry.records import parse_record
@@ -134,7 +135,11 @@ def read_tlog_track(path: Path, max_gap_s: float = 2.0) -> PoseTrack:
         records = TlogReader(path)
     except OSError as exc:
         raise PoseError(
-            f"cannot read telemetry log {path}: {exc.strerror}; check the path"
+            N_(
+                "cannot read telemetry log {path}: {strerror}; check the path",
+                path=path,
+                strerror=exc.strerror,
+            )
         ) from exc
     mav = apm.MAVLink(None)
     mav.robust_parsing = True
@@ -154,7 +159,11 @@ def read_tlog_track(path: Path, max_gap_s: float = 2.0) -> PoseTrack:
                 track.add_attitude(t, *(float(np.degrees(a)) for a in (m.roll, m.pitch, m.yaw)))
     if len(track) == 0:
         raise PoseError(
-            f"{path} has no GLOBAL_POSITION_INT and ATTITUDE messages; record a log with both streams"
+            N_(
+                "{path} has no GLOBAL_POSITION_INT and ATTITUDE messages; record a log with both "
+                "streams",
+                path=path,
+            )
         )
     return track
 
@@ -207,7 +216,11 @@ class LivePoseFeed:
             client.connect(settings.host, settings.port, settings.keepalive)
         except OSError as exc:
             raise PoseError(
-                f"cannot reach MQTT broker {settings.url}: {exc}; is it running?"
+                N_(
+                    "cannot reach MQTT broker {url}: {exc}; is it running?",
+                    url=settings.url,
+                    exc=exc,
+                )
             ) from exc
         client.loop_start()
         self._client = client

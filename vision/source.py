@@ -18,6 +18,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from mission.text import N_
 from vision.errors import VisionError
 
 __all__ = [
@@ -74,10 +75,12 @@ class VideoFileSource:
     def __init__(self, path: Path, start_time: float = 0.0, max_bad_run: int = 50):
         self.path = Path(path)
         if not self.path.is_file():
-            raise SourceError(f"video {self.path} does not exist; check --video")
+            raise SourceError(N_("video {path} does not exist; check --video", path=self.path))
         self.cap = cv2.VideoCapture(str(self.path))
         if not self.cap.isOpened():
-            raise SourceError(f"OpenCV cannot open video {self.path}; is it a video file?")
+            raise SourceError(
+                N_("OpenCV cannot open video {path}; is it a video file?", path=self.path)
+            )
         self.start_time = start_time
         self.max_bad_run = max_bad_run
         n = int(self.cap.get(cv2.CAP_PROP_FRAME_COUNT))
@@ -136,7 +139,12 @@ class StreamSource:
         self.stats = SourceStats()
         self.cap = opener(target)
         if not self.cap.isOpened():
-            raise SourceError(f"cannot open stream {target}; check the URL/camera and the network")
+            raise SourceError(
+                N_(
+                    "cannot open stream {target}; check the URL/camera and the network",
+                    target=target,
+                )
+            )
         self._stop = False
 
     def __iter__(self) -> Iterator[Frame]:
@@ -195,7 +203,13 @@ class ImageFolderSource:
         self.folder = Path(folder)
         self.files = sorted(p for p in self.folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         if not self.files:
-            raise SourceError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {self.folder}")
+            raise SourceError(
+                N_(
+                    "no images ({image_suffixes}) in {folder}",
+                    image_suffixes=", ".join(IMAGE_SUFFIXES),
+                    folder=self.folder,
+                )
+            )
         self.start_time, self.fps = start_time, fps
         self.length = len(self.files)
         self.stats = SourceStats()

@@ -7,43 +7,48 @@ from typing import Annotated
 
 import typer
 
+from gridpatrol.commands.help import LocalisedCommand, LocalisedGroup
+from gridpatrol.i18n import _
+from mission.text import N_
+
 __all__ = ["register"]
 
 
 def config(
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the broker files into.")],
-    port: Annotated[int, typer.Option("--port", help="TLS port of the listener.")] = 8883,
+    out: Annotated[Path, typer.Option("--out", help=_("Folder to write the broker files into."))],
+    port: Annotated[int, typer.Option("--port", help=_("TLS port of the listener."))] = 8883,
     listen: Annotated[
-        str, typer.Option("--listen", help="Address the broker listens on.")
+        str, typer.Option("--listen", help=_("Address the broker listens on."))
     ] = "0.0.0.0",
     name: Annotated[
         list[str],
         typer.Option(
             "--name",
-            help="Host name or IP the clients use (repeat; default: localhost, 127.0.0.1, "
-            "this host's name). Only for a generated certificate.",
+            help=_(
+                "Host name or IP the clients use (repeat; default: localhost, 127.0.0.1, this "
+                "host's name). Only for a generated certificate."
+            ),
         ),
     ] = [],  # noqa: B006 - typer reads the default, never mutates it
     cafile: Annotated[
-        Path | None, typer.Option("--cafile", help="CA of an existing PKI (else one is made).")
+        Path | None, typer.Option("--cafile", help=_("CA of an existing PKI (else one is made)."))
     ] = None,
     certfile: Annotated[
-        Path | None, typer.Option("--certfile", help="Server certificate signed by --cafile.")
+        Path | None, typer.Option("--certfile", help=_("Server certificate signed by --cafile."))
     ] = None,
-    keyfile: Annotated[Path | None, typer.Option("--keyfile", help="Key of --certfile.")] = None,
+    keyfile: Annotated[Path | None, typer.Option("--keyfile", help=_("Key of --certfile."))] = None,
     run_as: Annotated[
         str | None,
-        typer.Option("--run-as", help="System user mosquitto drops to (default: mosquitto)."),
+        typer.Option("--run-as", help=_("System user mosquitto drops to (default: mosquitto).")),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing config.")] = False,
+    force: Annotated[bool, typer.Option("--force", help=_("Replace an existing config."))] = False,
 ) -> None:
-    """Write mosquitto.conf (TLS listener), a password file, an ACL and one password per role."""
     from gridpatrol.broker_config import ROLES, default_names, write_broker_config
     from telemetry.mqtt import MqttError
 
     given = (cafile, certfile, keyfile)
     if any(given) and not all(given):
-        raise MqttError("give all three of --cafile, --certfile and --keyfile, or none of them")
+        raise MqttError(N_("give all three of --cafile, --certfile and --keyfile, or none of them"))
     files = write_broker_config(
         out,
         port=port,
@@ -55,18 +60,42 @@ def config(
     )
     host = (name or default_names())[-1]
     typer.echo(
-        f"wrote {files.config} (TLS on {listen}:{port}, {len(ROLES)} users hashed by "
-        f"{files.hashed_by}, ACL); start it with: mosquitto -c {files.config}"
+        _(
+            "wrote {config} (TLS on {listen}:{port}, {n_roles} users hashed by {hashed_by}, "
+            "ACL); start it with: mosquitto -c {config}",
+            config=files.config,
+            listen=listen,
+            port=port,
+            n_roles=len(ROLES),
+            hashed_by=files.hashed_by,
+        )
     )
     for role in ROLES:
         typer.echo(
-            f"  {role.command}: --mqtt mqtts://{role.user}@{host}:{port} --mqtt-ca {files.ca_file} "
-            f"--mqtt-password-file {files.password_files[role.user]}"
+            _(
+                "  {command}: --mqtt mqtts://{user}@{host}:{port} --mqtt-ca {ca_file} "
+                "--mqtt-password-file {password_files}",
+                command=role.command,
+                user=role.user,
+                host=host,
+                port=port,
+                ca_file=files.ca_file,
+                password_files=files.password_files[role.user],
+            )
         )
 
 
 def register(app: typer.Typer) -> None:
     """Add ``broker config``."""
-    broker = typer.Typer(help="Set up the MQTT broker: TLS, users and their topics.")
-    broker.command("config")(config)
+    broker = typer.Typer(
+        help=_("Set up the MQTT broker: TLS, users and their topics."), cls=LocalisedGroup
+    )
+    broker.command(
+        "config",
+        help=_(
+            "Write mosquitto.conf (TLS listener), a password file, an ACL and one password "
+            "per role."
+        ),
+        cls=LocalisedCommand,
+    )(config)
     app.add_typer(broker, name="broker")

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from gridpatrol.commands.help import LocalisedCommand, LocalisedGroup
 from gridpatrol.commands.options import (
     Crs,
     MqttCa,
@@ -25,10 +26,12 @@ from gridpatrol.commands.options import (
     OutputCrs,
     mqtt_settings,
 )
+from gridpatrol.i18n import _, translate
+from mission.text import N_
 
 __all__ = ["register"]
 
-DB_HELP = "SQLite file the alerts are kept in across restarts."
+DB_HELP = _("SQLite file the alerts are kept in across restarts.")
 DEFAULT_DB = Path("alerts.sqlite")
 QUARANTINED = 1  # exit status when messages were quarantined or left unstored in this run
 
@@ -57,14 +60,24 @@ def _report_quarantine(store, before: int, unstored: int) -> int:
     if new:
         topic, reason = store.quarantine_reasons(1)[0]
         typer.echo(
-            f"{new} malformed message{'s' if new != 1 else ''} quarantined in {store.path} "
-            f"(table quarantine), not listed; newest on {printable(topic, 120)}: "
-            f"{printable(reason, 200)}"
+            _(
+                "{new} malformed message{plural} quarantined in {path} (table quarantine), not "
+                "listed; newest on {topic}: {reason}",
+                new=new,
+                plural="s" if new != 1 else "",
+                path=store.path,
+                topic=printable(topic, 120),
+                reason=printable(reason, 200),
+            )
         )
     if unstored:
         typer.echo(
-            f"{unstored} message{'s' if unstored != 1 else ''} could not be stored; they stay with "
-            "the broker and arrive again on the next run: check the alert store's disk"
+            _(
+                "{unstored} message{plural} could not be stored; they stay with the broker and "
+                "arrive again on the next run: check the alert store's disk",
+                unstored=unstored,
+                plural="s" if unstored != 1 else "",
+            )
         )
     return QUARANTINED if new or unstored else 0
 
@@ -73,13 +86,15 @@ def alerts_main(
     ctx: typer.Context,
     mqtt: OptionalMqttUrl = None,
     db: Annotated[Path, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
-    show_all: Annotated[bool, typer.Option("--all", help="Include acknowledged alerts.")] = False,
+    show_all: Annotated[
+        bool, typer.Option("--all", help=_("Include acknowledged alerts."))
+    ] = False,
     follow: Annotated[
         bool,
-        typer.Option("--follow", "-f", help="Keep listening and print each alert until Ctrl-C."),
+        typer.Option("--follow", "-f", help=_("Keep listening and print each alert until Ctrl-C.")),
     ] = False,
     wait: Annotated[
-        float, typer.Option("--wait", help="Longest wait for the broker's backlog, in seconds.")
+        float, typer.Option("--wait", help=_("Longest wait for the broker's backlog, in seconds."))
     ] = 10.0,
     mqtt_ca: MqttCa = None,
     mqtt_cert: MqttCert = None,
@@ -98,26 +113,33 @@ def alerts_main(
     from mission.text import printable
 
     if mqtt is None and not db.exists():
-        raise CentreError(f"no alert store at {db}; receive alerts first with --mqtt URL")
+        raise CentreError(N_("no alert store at {db}; receive alerts first with --mqtt URL", db=db))
     broker = mqtt_settings(mqtt, **tls) if mqtt is not None else None
     status = 0
     with AlertStore(db) as store:
         before = store.quarantined()
         if broker is None:
-            typer.echo(f"(alerts stored in {db}; pass --mqtt URL to receive new ones)")
+            typer.echo(_("(alerts stored in {db}; pass --mqtt URL to receive new ones)", db=db))
         else:
 
             def notify(change: str, alert_id: str) -> None:
                 if follow and change == "quarantined":
-                    typer.echo(f"quarantined: {printable(alert_id, 200)}")
+                    typer.echo(_("quarantined: {alert_id}", alert_id=printable(alert_id, 200)))
                 elif follow and (alert := store.get(alert_id)):
-                    typer.echo(f"{change}: cell {alert.cell} · {alert_line(alert)}")
+                    typer.echo(
+                        _(
+                            "{change}: cell {cell} · {alert_line}",
+                            change=change,
+                            cell=alert.cell,
+                            alert_line=alert_line(alert, translate),
+                        )
+                    )
 
             feed = CentreFeed(broker, _client_id("alerts", db), StoreSink(store, notify))
             feed.start()
             try:
                 if follow:
-                    typer.echo(f"listening on {feed.settings.url}; Ctrl-C to stop")
+                    typer.echo(_("listening on {url}; Ctrl-C to stop", url=feed.settings.url))
                     while True:
                         time.sleep(0.5)
                 else:
@@ -128,12 +150,20 @@ def alerts_main(
                 feed.stop()
         typer.echo(
             format_alerts(
-                store.alerts(open_only=not show_all), what="stored" if show_all else "open"
+                store.alerts(open_only=not show_all),
+                what=N_("stored") if show_all else N_("open"),
+                tr=translate,
             )
         )
         if mqtt is None:
             if before:
-                typer.echo(f"{before} malformed messages kept in quarantine in {db}")
+                typer.echo(
+                    _(
+                        "{before} malformed messages kept in quarantine in {db}",
+                        before=before,
+                        db=db,
+                    )
+                )
         else:
             status = _report_quarantine(store, before, feed.unstored)
     if status:
@@ -142,8 +172,8 @@ def alerts_main(
 
 def alerts_ack(
     ctx: typer.Context,
-    alert_id: Annotated[str, typer.Argument(metavar="ID", help="Alert id, as listed.")],
-    by: Annotated[str, typer.Option("--by", help="Who takes the alert on (name or team).")],
+    alert_id: Annotated[str, typer.Argument(metavar="ID", help=_("Alert id, as listed."))],
+    by: Annotated[str, typer.Option("--by", help=_("Who takes the alert on (name or team)."))],
     mqtt: OptionalMqttUrl = None,
     db: Annotated[Path | None, typer.Option("--db", help=DB_HELP)] = None,
     mqtt_ca: MqttCa = None,
@@ -151,7 +181,6 @@ def alerts_ack(
     mqtt_key: MqttKey = None,
     mqtt_password_file: MqttPasswordFile = None,
 ) -> None:
-    """Acknowledge an alert: publish who took it on to the broker, then mark it in the store."""
     from centre.errors import CentreError
     from centre.messages import Ack
     from centre.mqtt_feed import CentreFeed
@@ -164,25 +193,33 @@ def alerts_ack(
     given = {"ca": mqtt_ca, "cert": mqtt_cert, "key": mqtt_key, "password_file": mqtt_password_file}
     tls = {k: v or parent.get("tls", {}).get(k) for k, v in given.items()}
     if not mqtt:
-        raise CentreError("acknowledging needs the broker; pass --mqtt mqtt://host:1883")
+        raise CentreError(N_("acknowledging needs the broker; pass --mqtt mqtt://host:1883"))
     by = by.strip()
     if not 1 <= len(by) <= 80:
-        raise CentreError("--by needs a name of 1 to 80 characters: who takes the alert on")
+        raise CentreError(N_("--by needs a name of 1 to 80 characters: who takes the alert on"))
     if not db.exists():
         raise CentreError(
-            f"no alert store at {db}; receive alerts first: gridpatrol alerts --mqtt URL"
+            N_("no alert store at {db}; receive alerts first: gridpatrol alerts --mqtt URL", db=db)
         )
     with AlertStore(db) as store:
         alert = store.get(alert_id)
         if alert is None:
             raise CentreError(
-                f"no alert {alert_id} in {db}; run `gridpatrol alerts --mqtt URL --db {db}` "
-                "to receive alerts, then use an id it lists"
+                N_(
+                    "no alert {alert_id} in {db}; run `gridpatrol alerts --mqtt URL --db {db}` to "
+                    "receive alerts, then use an id it lists",
+                    alert_id=alert_id,
+                    db=db,
+                )
             )
         if alert.acked_by:
             typer.echo(
-                f"{alert_id} was already acknowledged by {printable(alert.acked_by)} at "
-                f"{alert.acked_at}"
+                _(
+                    "{alert_id} was already acknowledged by {acked_by} at {acked_at}",
+                    alert_id=alert_id,
+                    acked_by=printable(alert.acked_by),
+                    acked_at=alert.acked_at,
+                )
             )
             return
         ack = Ack(id=alert_id, by=by, time=datetime.now(UTC))
@@ -199,19 +236,25 @@ def alerts_ack(
             feed.stop()
         store.put_ack(ack)
         typer.echo(
-            f"acknowledged {alert_id} (cell {alert.cell}, team {printable(alert.team)}) as "
-            f"{printable(ack.by)}"
+            _(
+                "acknowledged {alert_id} (cell {cell}, team {team}) as {by}",
+                alert_id=alert_id,
+                cell=alert.cell,
+                team=printable(alert.team),
+                by=printable(ack.by),
+            )
         )
 
 
 def alerts_export(
     ctx: typer.Context,
-    out: Annotated[Path, typer.Argument(metavar="OUT.geojson", help="GeoJSON file to write.")],
+    out: Annotated[Path, typer.Argument(metavar="OUT.geojson", help=_("GeoJSON file to write."))],
     db: Annotated[Path | None, typer.Option("--db", help=DB_HELP)] = None,
-    show_all: Annotated[bool, typer.Option("--all", help="Include acknowledged alerts.")] = False,
+    show_all: Annotated[
+        bool, typer.Option("--all", help=_("Include acknowledged alerts."))
+    ] = False,
     output_crs: OutputCrs = "wgs84",
 ) -> None:
-    """Write the stored alerts as GeoJSON points, for GIS tools and Chinese map apps."""
     from centre.errors import CentreError
     from centre.mapdata import alerts_geojson
     from centre.store import AlertStore
@@ -222,45 +265,63 @@ def alerts_export(
     system = normalise_crs(output_crs)
     if not db.exists():
         raise CentreError(
-            f"no alert store at {db}; receive alerts first: gridpatrol alerts --mqtt URL"
+            N_("no alert store at {db}; receive alerts first: gridpatrol alerts --mqtt URL", db=db)
         )
     with AlertStore(db) as store:
         alerts = store.alerts(open_only=not show_all)
     write_geojson(alerts_geojson(alerts), out, system)
     if show_all:
-        typer.echo(f"wrote {len(alerts)} stored alerts to {out} (coordinates: {system})")
+        typer.echo(
+            _(
+                "wrote {n_alerts} stored alerts to {out} (coordinates: {system})",
+                n_alerts=len(alerts),
+                out=out,
+                system=system,
+            )
+        )
     else:
-        typer.echo(f"wrote {len(alerts)} open alerts to {out} (coordinates: {system})")
+        typer.echo(
+            _(
+                "wrote {n_alerts} open alerts to {out} (coordinates: {system})",
+                n_alerts=len(alerts),
+                out=out,
+                system=system,
+            )
+        )
 
 
 def serve(
     mqtt: MqttUrl,
-    district: Annotated[Path, typer.Option("--district", help="District GeoJSON to draw.")],
-    port: Annotated[int, typer.Option("--port", help="TCP port of the page.")] = 8080,
+    district: Annotated[Path, typer.Option("--district", help=_("District GeoJSON to draw."))],
+    port: Annotated[int, typer.Option("--port", help=_("TCP port of the page."))] = 8080,
     host: Annotated[
         str,
-        typer.Option("--host", help="Address to listen on; beyond loopback needs a token and TLS."),
+        typer.Option(
+            "--host", help=_("Address to listen on; beyond loopback needs a token and TLS.")
+        ),
     ] = "127.0.0.1",
     token_file: Annotated[
         Path | None,
         typer.Option(
             "--token-file",
-            help="File holding the access token the page asks for "
-            "(or set GRIDPATROL_CENTRE_TOKEN).",
+            help=_(
+                "File holding the access token the page asks for (or set GRIDPATROL_CENTRE_TOKEN)."
+            ),
         ),
     ] = None,
     token: Annotated[str | None, typer.Option("--token", hidden=True)] = None,
     tls_cert: Annotated[
-        Path | None, typer.Option("--tls-cert", help="PEM certificate: serve the page over HTTPS.")
+        Path | None,
+        typer.Option("--tls-cert", help=_("PEM certificate: serve the page over HTTPS.")),
     ] = None,
     tls_key: Annotated[
-        Path | None, typer.Option("--tls-key", help="PEM private key of --tls-cert.")
+        Path | None, typer.Option("--tls-key", help=_("PEM private key of --tls-cert."))
     ] = None,
     db: Annotated[Path, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
     lang: Annotated[
         str | None,
         typer.Option(
-            "--lang", help="Page language: en or zh (default: the CLI's; ?lang= overrides)."
+            "--lang", help=_("Page language: en or zh (default: the CLI's; ?lang= overrides).")
         ),
     ] = None,
     crs: Crs = None,
@@ -269,18 +330,20 @@ def serve(
     mqtt_key: MqttKey = None,
     mqtt_password_file: MqttPasswordFile = None,
 ) -> None:
-    """Serve the command-centre web page: live map of drones and alerts, acknowledged from it."""
     from centre.access import TOKEN_ENV, read_token
     from centre.errors import CentreError
     from centre.server import MAX_CONNECTIONS, CommandCentre, check_bind, tls_context
     from centre.store import AlertStore
-    from gridpatrol.i18n import current
+    from gridpatrol.i18n import language
     from mission.formats.district_geojson import load_district
 
     if token is not None:
         raise CentreError(
-            "--token puts the access token where `ps` shows it to every user of this machine; "
-            f"write it to a file and pass --token-file FILE, or set {TOKEN_ENV}"
+            N_(
+                "--token puts the access token where `ps` shows it to every user of this "
+                "machine; write it to a file and pass --token-file FILE, or set {token_env}",
+                token_env=TOKEN_ENV,
+            )
         )
     secret = read_token(token_file)
     check_bind(host, secret)
@@ -300,26 +363,37 @@ def serve(
             port=port,
             token=secret,
             tls=tls,
-            lang=lang or current().lang,
+            lang=lang or language(),
             max_connections=min(MAX_CONNECTIONS, limit - 128),
         )
         before = store.quarantined()
         centre.start()
-        typer.echo(f"command centre on {centre.url} (alerts from {broker.url}); Ctrl-C to stop")
+        typer.echo(
+            _(
+                "command centre on {url} (alerts from {broker_url}); Ctrl-C to stop",
+                url=centre.url,
+                broker_url=broker.url,
+            )
+        )
         try:
             while True:
                 time.sleep(1)
         except KeyboardInterrupt:
-            typer.echo("stopping")
+            typer.echo(_("stopping"))
         finally:
             centre.stop()
         status = _report_quarantine(store, before, centre.feed.unstored)
         refused = centre.state.refused_records + centre.guard.refused
         if refused:
             typer.echo(
-                f"{centre.state.refused_records} malformed drone records (or fields) ignored; "
-                f"{centre.guard.refused} connections refused over the cap of "
-                f"{centre.guard.cap}, {centre.guard.timed_out} cut as idle"
+                _(
+                    "{refused_records} malformed drone records (or fields) ignored; {refused} "
+                    "connections refused over the cap of {cap}, {timed_out} cut as idle",
+                    refused_records=centre.state.refused_records,
+                    refused=centre.guard.refused,
+                    cap=centre.guard.cap,
+                    timed_out=centre.guard.timed_out,
+                )
             )
     if status:
         raise typer.Exit(status)
@@ -338,9 +412,28 @@ def _raise_file_limit() -> int:
 
 def register(app: typer.Typer) -> None:
     """Add ``alerts`` (with ``alerts ack`` and ``alerts export``) and ``serve`` to the CLI."""
-    alerts = typer.Typer(help="Receive, list, acknowledge and export the drones' alerts.")
+    alerts = typer.Typer(
+        help=_("Receive, list, acknowledge and export the drones' alerts."), cls=LocalisedGroup
+    )
     alerts.callback(invoke_without_command=True)(alerts_main)
-    alerts.command("ack")(alerts_ack)
-    alerts.command("export")(alerts_export)
+    alerts.command(
+        "ack",
+        help=_(
+            "Acknowledge an alert: publish who took it on to the broker, then mark it in the store."
+        ),
+        cls=LocalisedCommand,
+    )(alerts_ack)
+    alerts.command(
+        "export",
+        help=_("Write the stored alerts as GeoJSON points, for GIS tools and Chinese map apps."),
+        cls=LocalisedCommand,
+    )(alerts_export)
     app.add_typer(alerts, name="alerts")
-    app.command("serve")(serve)
+    app.command(
+        "serve",
+        help=_(
+            "Serve the command-centre web page: live map of drones and alerts, acknowledged "
+            "from it."
+        ),
+        cls=LocalisedCommand,
+    )(serve)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from gridpatrol.commands.help import LocalisedCommand
 from gridpatrol.commands.options import (
     MqttCa,
     MqttCert,
@@ -15,36 +16,38 @@ from gridpatrol.commands.options import (
     OptionalMqttUrl,
     mqtt_settings,
 )
+from gridpatrol.i18n import _
+from mission.text import N_
 
 __all__ = ["register"]
 
 
 def demo(
     out: Annotated[
-        Path, typer.Option("--out", help="Folder for the plan, evidence and report.html.")
+        Path, typer.Option("--out", help=_("Folder for the plan, evidence and report.html."))
     ] = Path("demo-out"),
     seed: Annotated[
-        int | None, typer.Option("--seed", help="Seed for the plan and the footage (else OS).")
+        int | None, typer.Option("--seed", help=_("Seed for the plan and the footage (else OS)."))
     ] = None,
     no_dashboard: Annotated[
-        bool, typer.Option("--no-dashboard", help="Print progress lines instead of a dashboard.")
+        bool, typer.Option("--no-dashboard", help=_("Print progress lines instead of a dashboard."))
     ] = False,
     mqtt: OptionalMqttUrl = None,
     broker: Annotated[
         str,
         typer.Option(
-            "--broker", help="Broker to start: auto (mosquitto if installed), mosquitto, embedded."
+            "--broker",
+            help=_("Broker to start: auto (mosquitto if installed), mosquitto, embedded."),
         ),
     ] = "auto",
     speed: Annotated[
-        float, typer.Option("--speed", help="Replay speed of the recorded flight (no SITL).")
+        float, typer.Option("--speed", help=_("Replay speed of the recorded flight (no SITL)."))
     ] = 10.0,
     mqtt_ca: MqttCa = None,
     mqtt_cert: MqttCert = None,
     mqtt_key: MqttKey = None,
     mqtt_password_file: MqttPasswordFile = None,
 ) -> None:
-    """Run a whole patrol end to end: broker, plan, flight, telemetry, vision, live view, report."""
     import os
 
     from gridpatrol.demo import DemoError, DemoOptions, run_demo
@@ -52,14 +55,23 @@ def demo(
     from sim.sitl import MISSING_SITL, find_sitl
 
     if broker not in ("auto", "mosquitto", "embedded"):
-        raise DemoError(f"unknown --broker {broker!r}; use auto, mosquitto or embedded")
+        raise DemoError(
+            N_("unknown --broker {broker}; use auto, mosquitto or embedded", broker=repr(broker))
+        )
     if speed <= 0:
-        raise DemoError("--speed must be positive, e.g. 5 to replay the flight five times faster")
+        raise DemoError(
+            N_("--speed must be positive, e.g. 5 to replay the flight five times faster")
+        )
     sitl = None
     if os.environ.get("ARDUPILOT_SITL"):
         sitl = find_sitl(os.environ["ARDUPILOT_SITL"])
         if sitl is None:
-            raise SimError(f"ARDUPILOT_SITL is set but not an executable file; {MISSING_SITL}")
+            raise SimError(
+                N_(
+                    "ARDUPILOT_SITL is set but not an executable file; {missing_sitl}",
+                    missing_sitl=MISSING_SITL,
+                )
+            )
     given = None
     if mqtt:
         given = mqtt_settings(
@@ -81,4 +93,11 @@ def demo(
 
 def register(app: typer.Typer) -> None:
     """Add the top-level ``demo`` command."""
-    app.command("demo")(demo)
+    app.command(
+        "demo",
+        help=_(
+            "Run a whole patrol end to end: broker, plan, flight, telemetry, vision, live "
+            "view, report."
+        ),
+        cls=LocalisedCommand,
+    )(demo)

@@ -8,24 +8,31 @@ from typing import Annotated
 
 import typer
 
+from gridpatrol.commands.help import LocalisedCommand, LocalisedGroup
 from gridpatrol.commands.options import Crs
+from gridpatrol.i18n import _
+from mission.text import N_
 
 __all__ = ["register"]
 
 district_app = typer.Typer(
-    help="Make, check and show the district file (boundary, grid cells, key areas, zones).",
+    help=_("Make, check and show the district file (boundary, grid cells, key areas, zones)."),
     no_args_is_help=True,
+    cls=LocalisedGroup,
 )
 
 
-@district_app.command("grid")
+@district_app.command(
+    "grid",
+    help=_("Split the district into N near-equal cells, numbered row by row from the north-west."),
+    cls=LocalisedCommand,
+)
 def grid(
-    boundary: Annotated[Path, typer.Argument(help="GeoJSON with the district boundary.")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Where to write the gridded file.")],
-    cells: Annotated[int, typer.Option("--cells", help="Number of grid cells.")] = 60,
+    boundary: Annotated[Path, typer.Argument(help=_("GeoJSON with the district boundary."))],
+    out: Annotated[Path, typer.Option("-o", "--out", help=_("Where to write the gridded file."))],
+    cells: Annotated[int, typer.Option("--cells", help=_("Number of grid cells."))] = 60,
     crs: Crs = None,
 ) -> None:
-    """Split the district into N near-equal cells, numbered row by row from the north-west."""
     from mission.crs import to_wgs84_feature_collection
     from mission.formats.district_geojson import load_district, save_district
     from mission.grid import grid_cells
@@ -62,58 +69,88 @@ def grid(
     save_district(source, out)
     load_district(out)
     typer.echo(
-        f"wrote {out}: {len(polygons)} cells of {district.boundary.area / len(polygons):,.0f} m² each"
+        _(
+            "wrote {out}: {n_polygons} cells of {area:,.0f} m² each",
+            out=out,
+            n_polygons=len(polygons),
+            area=district.boundary.area / len(polygons),
+        )
     )
 
 
-@district_app.command("check")
+@district_app.command(
+    "check",
+    help=_(
+        "Validate the district file: one summary line and exit 0, or one error line and exit 2."
+    ),
+    cls=LocalisedCommand,
+)
 def check(
-    file: Annotated[Path, typer.Argument(help="District GeoJSON file.")], crs: Crs = None
+    file: Annotated[Path, typer.Argument(help=_("District GeoJSON file."))], crs: Crs = None
 ) -> None:
-    """Validate the district file: one summary line and exit 0, or one error line and exit 2."""
-    from gridpatrol.i18n import localise_district
+    from gridpatrol.locale.names import localise_district
     from mission.crs import source_warning
     from mission.formats.district_geojson import load_district
 
     district = localise_district(load_district(file, crs=crs))
     warning = source_warning(json.loads(file.read_text(encoding="utf-8")), district.crs)
     if warning:
-        typer.echo(warning, err=True)
+        typer.echo(_(warning), err=True)
     typer.echo(
-        f"ok: {district.name}: {district.boundary.area / 1e6:.2f} km², {len(district.cells)} cells, "
-        f"{len(district.key_areas)} key areas, {len(district.no_fly)} no-fly zones, "
-        f"{len(district.launch_sites)} launch sites, {len(district.privacy_zones)} privacy zones "
-        f"(coordinates: {district.crs})"
+        _(
+            "ok: {name}: {area:.2f} km², {n_cells} cells, {n_key_areas} key areas, "
+            "{n_no_fly} no-fly zones, {n_launch_sites} launch sites, {n_privacy_zones} "
+            "privacy zones (coordinates: {crs})",
+            name=district.name,
+            area=district.boundary.area / 1e6,
+            n_cells=len(district.cells),
+            n_key_areas=len(district.key_areas),
+            n_no_fly=len(district.no_fly),
+            n_launch_sites=len(district.launch_sites),
+            n_privacy_zones=len(district.privacy_zones),
+            crs=district.crs,
+        )
     )
 
 
-@district_app.command("show")
+@district_app.command(
+    "show",
+    help=_(
+        "Print tables of cells, key areas, no-fly zones and launch sites; optionally draw a map."
+    ),
+    cls=LocalisedCommand,
+)
 def show(
-    file: Annotated[Path, typer.Argument(help="District GeoJSON file.")],
-    png: Annotated[Path | None, typer.Option("--png", help="Also draw a map picture here.")] = None,
+    file: Annotated[Path, typer.Argument(help=_("District GeoJSON file."))],
+    png: Annotated[
+        Path | None, typer.Option("--png", help=_("Also draw a map picture here."))
+    ] = None,
     crs: Crs = None,
 ) -> None:
-    """Print tables of cells, key areas, no-fly zones and launch sites; optionally draw a map."""
     from rich.console import Console
     from rich.table import Table
 
-    from gridpatrol.i18n import localise_district, picture_district, pictures
+    from gridpatrol.locale.names import localise_district
+    from gridpatrol.locale.pictures import picture_district, pictures
     from mission.formats.district_geojson import load_district
 
     loaded = load_district(file, crs=crs)
     district = localise_district(loaded)
     console = Console()
 
-    cells = Table(title=f"{district.name}: {len(district.cells)} cells")
-    for col in ("cell", "community", "team", "area m²"):
-        cells.add_column(col, justify="right" if col in ("cell", "area m²") else "left")
+    cells = Table(
+        title=_("{name}: {n_cells} cells", name=district.name, n_cells=len(district.cells))
+    )
+    for col in (N_("cell"), N_("community"), N_("team"), N_("area m²")):
+        cells.add_column(_(col), justify="right" if col in ("cell", "area m²") else "left")
     for c in district.cells:
         cells.add_row(str(c.id), c.community, c.team, f"{c.shape.area:,.0f}")
     console.print(cells)
 
-    areas = Table(title="key areas")
-    for col in ("id", "name", "priority", "revisit min", "pattern", "area m²"):
-        areas.add_column(col)
+    areas = Table(title=_("key areas"))
+    for col in (N_("id"), N_("name"), N_("priority"), N_("revisit min"), N_("pattern")):
+        areas.add_column(_(col))
+    areas.add_column(_("area m²"))
     for a in district.key_areas:
         areas.add_row(
             a.id,
@@ -125,9 +162,9 @@ def show(
         )
     console.print(areas)
 
-    zones = Table(title="no-fly zones, privacy zones and launch sites")
-    for col in ("kind", "id", "name", "area m² / note"):
-        zones.add_column(col)
+    zones = Table(title=_("no-fly zones, privacy zones and launch sites"))
+    for col in (N_("kind"), N_("id"), N_("name"), N_("area m² / note")):
+        zones.add_column(_(col))
     for z in district.no_fly:
         zones.add_row("no-fly", z.id, z.name, f"{z.shape.area:,.0f} ({z.reason})")
     for p in district.privacy_zones:
@@ -140,9 +177,9 @@ def show(
     if png is not None:
         from mission.formats.map_picture import render_district
 
-        with pictures():
-            render_district(picture_district(loaded), png)
-        console.print(f"map written to {png}")
+        with pictures() as tr:
+            render_district(picture_district(loaded), png, tr=tr)
+        console.print(_("map written to {png}", png=png))
 
 
 def register(app: typer.Typer) -> None:

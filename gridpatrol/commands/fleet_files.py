@@ -15,6 +15,7 @@ from mission.errors import PlanError
 from mission.formats import read_mission
 from mission.model import District
 from mission.schedule import read_schedule
+from mission.text import N_
 from mission.trajectory import Speeds
 
 __all__ = ["check_files", "file_starts", "start_offsets"]
@@ -43,8 +44,11 @@ def file_starts(paths: Sequence[str | Path]) -> list[tuple[Path, str]]:
         name, sep, start = str(raw).rpartition("@")
         if not sep or not name:
             raise PlanError(
-                f"{raw}: give each mission its start time as FILE@START (seconds or ISO time), "
-                "for example a.plan@0 b.plan@600, or check a schedule.json"
+                N_(
+                    "{raw}: give each mission its start time as FILE@START (seconds or ISO time), "
+                    "for example a.plan@0 b.plan@600, or check a schedule.json",
+                    raw=raw,
+                )
             )
         starts.append((Path(name), start))
     return starts
@@ -63,6 +67,9 @@ def start_offsets(starts: Sequence[str]) -> tuple[list[float], datetime | None]:
         return [(t - epoch).total_seconds() for t in times], epoch
     except (ValueError, TypeError):
         raise PlanError(
-            f"start times {', '.join(starts)} are neither all seconds nor all ISO 8601 times "
-            "(with the same time zone); write them as a.plan@0 or a.plan@2026-11-28T08:00"
+            N_(
+                "start times {starts} are neither all seconds nor all ISO 8601 times (with the "
+                "same time zone); write them as a.plan@0 or a.plan@2026-11-28T08:00",
+                starts=", ".join(starts),
+            )
         ) from None

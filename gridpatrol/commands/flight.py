@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
+from gridpatrol.commands.help import LocalisedCommand, LocalisedGroup
 from gridpatrol.commands.options import (
     BatteryCells,
     BatteryMah,
@@ -28,23 +29,27 @@ from gridpatrol.commands.options import (
     TargetSystem,
     Timeout,
 )
+from gridpatrol.i18n import _
 from mission.limits import CEILING_M, GCS_TIMEOUT_S, ITEM_LIMIT, RESERVE, reserve_fraction
+from mission.text import N_
 
 __all__ = ["register"]
 
 sitl_app = typer.Typer(
-    help="Run ArduPilot SITL at a district launch site, for rehearsals.", no_args_is_help=True
+    help=_("Run ArduPilot SITL at a district launch site, for rehearsals."),
+    no_args_is_help=True,
+    cls=LocalisedGroup,
 )
 
 Connect = Annotated[
     str,
     typer.Option(
         "--connect",
-        help="MAVLink connection: tcp:HOST:PORT, udpin:0.0.0.0:14550 or /dev/ttyUSB0,57600.",
+        help=_("MAVLink connection: tcp:HOST:PORT, udpin:0.0.0.0:14550 or /dev/ttyUSB0,57600."),
     ),
 ]
 DistrictOption = Annotated[
-    Path | None, typer.Option("--district", help="District file the checks use.")
+    Path | None, typer.Option("--district", help=_("District file the checks use."))
 ]
 
 
@@ -89,7 +94,7 @@ def _sortie_plan(
 
     if consumption_mah_per_min is not None and consumption_from is not None:
         raise EnduranceError(
-            "give either --consumption-mah-per-min or --consumption-from, not both"
+            N_("give either --consumption-mah-per-min or --consumption-from, not both")
         )
     consumption = None
     if consumption_mah_per_min is not None:
@@ -115,7 +120,7 @@ def _load_district(path: Path | None, crs: str | None) -> Any:
     )
     if chosen is None:
         raise CheckError(
-            ["this command needs --district FILE (or GRIDPATROL_DISTRICT) to check the mission"]
+            [N_("this command needs --district FILE (or GRIDPATROL_DISTRICT) to check the mission")]
         )
     from mission.formats.district_geojson import load_district
 
@@ -123,12 +128,13 @@ def _load_district(path: Path | None, crs: str | None) -> Any:
 
 
 def upload(
-    mission_file: Annotated[Path, typer.Argument(help="Mission file (.plan, .waypoints).")],
+    mission_file: Annotated[Path, typer.Argument(help=_("Mission file (.plan, .waypoints)."))],
     connect: Connect,
     district: DistrictOption = None,
     ceiling_m: Ceiling = CEILING_M,
     item_limit: Annotated[
-        int, typer.Option("--item-limit", help="Mission items the vehicle holds, if it won't say.")
+        int,
+        typer.Option("--item-limit", help=_("Mission items the vehicle holds, if it won't say.")),
     ] = ITEM_LIMIT,
     reserve: Reserve = RESERVE,
     gcs_timeout_s: GcsTimeout = GCS_TIMEOUT_S,
@@ -141,8 +147,6 @@ def upload(
     target_system: TargetSystem = 1,
     crs: Crs = None,
 ) -> None:
-    """Check a mission and the pack, set its safety parameters, upload it with fence and rally
-    points, verify."""
     from rich.progress import Progress
 
     from mission.checks import require_safe
@@ -157,7 +161,7 @@ def upload(
                         gcs_timeout_s, battery_mah, battery_cells)  # fmt: skip
 
     def show(checked: Any) -> None:
-        typer.echo(f"endurance ok: {checked.budget.line()}")
+        typer.echo(_("endurance ok: {line}", line=checked.budget.line()))
         typer.echo(format_rows(checked.rows))
 
     with (
@@ -171,7 +175,9 @@ def upload(
             if not bars:  # the bar opens with the transfer, after the preflight lines
                 bars.append(shown.enter_context(Progress(transient=True)))
             if mission_type not in tasks:
-                tasks[mission_type] = bars[0].add_task(f"upload {mission_type.label}", total=total)
+                tasks[mission_type] = bars[0].add_task(
+                    _("upload {label}", label=mission_type.label), total=total
+                )
             bars[0].update(tasks[mission_type], completed=done)
 
         uploaded = upload_sortie(link, target, mission, district_shapes, plan,
@@ -179,46 +185,51 @@ def upload(
         digest = uploaded.digest
     n_fence = sum(len(p.vertices) for p in mission.fence.polygons) + len(mission.fence.circles)
     typer.echo(
-        f"uploaded and verified {len(mission.items)} items, {n_fence} fence items, "
-        f"{len(mission.rally)} rally points"
+        _(
+            "uploaded and verified {n_items} items, {n_fence} fence items, {n_rally} rally points",
+            n_items=len(mission.items),
+            n_fence=n_fence,
+            n_rally=len(mission.rally),
+        )
     )
-    typer.echo(f"manifest sha256 {digest}")
+    typer.echo(_("manifest sha256 {digest}", digest=digest))
 
 
 def download(
     connect: Connect,
-    out: Annotated[Path, typer.Option("-o", "--out", help="Where to write (.plan, .waypoints).")],
+    out: Annotated[
+        Path, typer.Option("-o", "--out", help=_("Where to write (.plan, .waypoints)."))
+    ],
     signing_key: SigningKey = None,
     timeout: Timeout = 30.0,
     target_system: TargetSystem = 1,
 ) -> None:
-    """Read the vehicle's mission, fence and rally points into a mission file."""
     from mission.formats import write_mission
     from vehicle.transfer import download_mission
 
     with _vehicle(connect, signing_key, timeout, target_system) as (link, target):
         mission, digest = download_mission(link, target=target, window=4)
     write_mission(mission, out)
-    typer.echo(f"downloaded {len(mission.items)} items to {out}")
-    typer.echo(f"manifest sha256 {digest}")
+    typer.echo(_("downloaded {n_items} items to {out}", n_items=len(mission.items), out=out))
+    typer.echo(_("manifest sha256 {digest}", digest=digest))
 
 
 def fly(
     connect: Connect,
-    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help=_("Do not ask for confirmation."))] = False,
     alt_m: Annotated[
-        float, typer.Option("--alt-m", help="Take-off altitude if the mission has no take-off.")
+        float, typer.Option("--alt-m", help=_("Take-off altitude if the mission has no take-off."))
     ] = 20.0,
     ready_timeout: Annotated[
-        float, typer.Option("--ready-timeout", help="Seconds to wait for GPS and EKF.")
+        float, typer.Option("--ready-timeout", help=_("Seconds to wait for GPS and EKF."))
     ] = 90.0,
     flight_timeout: Annotated[
-        float, typer.Option("--flight-timeout", help="Seconds to follow the flight.")
+        float, typer.Option("--flight-timeout", help=_("Seconds to follow the flight."))
     ] = 3600.0,
     landing_tolerance_m: Annotated[
         float,
         typer.Option(
-            "--landing-tolerance-m", help="A landing farther from every launch site is reported."
+            "--landing-tolerance-m", help=_("A landing farther from every launch site is reported.")
         ),
     ] = 20.0,
     district: DistrictOption = None,
@@ -234,11 +245,6 @@ def fly(
     target_system: TargetSystem = 1,
     crs: Crs = None,
 ) -> None:
-    """Check the pack and the safety parameters, arm, take off and fly the mission; Ctrl-C = RTL.
-
-    Exits non-zero when the sortie ends otherwise than planned: a failsafe, a mode change not
-    commanded here, the last item never reached, or a landing away from every launch site.
-    """
     from vehicle.errors import TransferError
     from vehicle.params import format_rows, require_confirmed
     from vehicle.sortie_flight import fly_sortie, preflight, require_completed, takeoff_alt
@@ -250,15 +256,22 @@ def fly(
     with _vehicle(connect, signing_key, timeout, target_system) as (link, target):
         mission, digest = download_mission(link, target=target, window=4)
         if not mission.items:
-            raise TransferError("the vehicle holds no mission; upload one first")
-        typer.echo(f"vehicle {target.system} holds {len(mission.items)} items, manifest {digest}")
+            raise TransferError(N_("the vehicle holds no mission; upload one first"))
+        typer.echo(
+            _(
+                "vehicle {system} holds {n_items} items, manifest {digest}",
+                system=target.system,
+                n_items=len(mission.items),
+                digest=digest,
+            )
+        )
         # The last look before arming: the pack now, and parameters changed since the upload.
         checked = preflight(link, target, mission, district_shapes, plan, write=False)
-        typer.echo(f"endurance ok: {checked.budget.line()}")
+        typer.echo(_("endurance ok: {line}", line=checked.budget.line()))
         typer.echo(format_rows(checked.rows))
         require_confirmed(checked.rows)
         if not yes and not typer.confirm("Arm, take off and fly this mission?", default=False):
-            typer.echo("not flying")
+            typer.echo(_("not flying"))
             raise typer.Exit(1)
         verdict = fly_sortie(
             link,
@@ -271,41 +284,44 @@ def fly(
             report=lambda event: _say(event, len(mission.items)),
         )
     require_completed(verdict)
-    typer.echo("sortie completed: every item reached, landed at a launch site")
+    typer.echo(_("sortie completed: every item reached, landed at a launch site"))
 
 
 def _say(event: Any, total: int) -> None:
     if event.kind == "started":
-        typer.echo("mission started")
+        typer.echo(_("mission started"))
     elif event.kind == "interrupted":
-        typer.echo("interrupted: RTL commanded; following the return (Ctrl-C again to leave)")
+        typer.echo(_("interrupted: RTL commanded; following the return (Ctrl-C again to leave)"))
     elif event.kind == "reached":
-        typer.echo(f"reached item {event.seq}/{total}")
+        typer.echo(_("reached item {seq}/{total}", seq=event.seq, total=total))
     elif event.kind == "mode":
-        typer.echo(f"mode {event.text}")
+        typer.echo(_("mode {text}", text=event.text))
     elif event.kind == "text":
-        typer.echo(f"vehicle: {event.text}")
+        typer.echo(_("vehicle: {text}", text=event.text))
     elif event.kind == "landed":
-        typer.echo("landed and disarmed")
+        typer.echo(_("landed and disarmed"))
 
 
-@sitl_app.command("start")
+@sitl_app.command(
+    "start",
+    help=_("Start SITL at a launch site and wait until it can arm; it keeps running."),
+    cls=LocalisedCommand,
+)
 def sitl_start(
-    district: Annotated[Path, typer.Option("--district", help="District file.")],
-    site: Annotated[str, typer.Option("--site", help="Launch site id to boot at.")],
-    speedup: Annotated[float, typer.Option("--speedup", help="Simulation speed-up.")] = 1.0,
+    district: Annotated[Path, typer.Option("--district", help=_("District file."))],
+    site: Annotated[str, typer.Option("--site", help=_("Launch site id to boot at."))],
+    speedup: Annotated[float, typer.Option("--speedup", help=_("Simulation speed-up."))] = 1.0,
     instance: Annotated[
-        int, typer.Option("--instance", help="Instance number; picks the UDP port.")
+        int, typer.Option("--instance", help=_("Instance number; picks the UDP port."))
     ] = 0,
     sitl_binary: Annotated[
-        Path | None, typer.Option("--sitl-binary", help="arducopter binary (or ARDUPILOT_SITL).")
+        Path | None, typer.Option("--sitl-binary", help=_("arducopter binary (or ARDUPILOT_SITL)."))
     ] = None,
     ready_timeout: Annotated[
-        float, typer.Option("--ready-timeout", help="Seconds to wait until armable.")
+        float, typer.Option("--ready-timeout", help=_("Seconds to wait until armable."))
     ] = 120.0,
     crs: Crs = None,
 ) -> None:
-    """Start SITL at a launch site and wait until it can arm; it keeps running."""
     from mission.formats.district_geojson import load_district
     from sim.errors import SimError
     from sim.sitl import MISSING_SITL, Sitl, find_sitl, home_at_site, state_dir
@@ -315,8 +331,11 @@ def sitl_start(
         raise SimError(MISSING_SITL)
     if (state_dir(instance) / "state.json").is_file():
         raise SimError(
-            f"SITL instance {instance} is already recorded as running; "
-            f"run 'gridpatrol sitl stop --instance {instance}' or pick another --instance"
+            N_(
+                "SITL instance {instance} is already recorded as running; run 'gridpatrol sitl "
+                "stop --instance {instance}' or pick another --instance",
+                instance=instance,
+            )
         )
     home = home_at_site(load_district(district, crs=crs), site)
     sitl = Sitl(binary, home, instance=instance, speedup=speedup).start()
@@ -326,24 +345,58 @@ def sitl_start(
         sitl.stop()
         raise
     sitl.save_state()
-    typer.echo(f"SITL instance {instance} ready at {home.lat:.6f},{home.lon:.6f}")
-    typer.echo(f"connect with --connect {sitl.url}; logs in {sitl.logdir}")
+    typer.echo(
+        _(
+            "SITL instance {instance} ready at {lat:.6f},{lon:.6f}",
+            instance=instance,
+            lat=home.lat,
+            lon=home.lon,
+        )
+    )
+    typer.echo(
+        _("connect with --connect {url}; logs in {logdir}", url=sitl.url, logdir=sitl.logdir)
+    )
 
 
-@sitl_app.command("stop")
+@sitl_app.command(
+    "stop",
+    help=_("Stop the SITL instance that 'gridpatrol sitl start' launched."),
+    cls=LocalisedCommand,
+)
 def sitl_stop(
-    instance: Annotated[int, typer.Option("--instance", help="Instance number to stop.")] = 0,
+    instance: Annotated[int, typer.Option("--instance", help=_("Instance number to stop."))] = 0,
 ) -> None:
-    """Stop the SITL instance that 'gridpatrol sitl start' launched."""
     from sim.sitl import stop_instance
 
     logdir = stop_instance(instance)
-    typer.echo(f"stopped SITL instance {instance}; logs in {logdir}")
+    typer.echo(
+        _("stopped SITL instance {instance}; logs in {logdir}", instance=instance, logdir=logdir)
+    )
 
 
 def register(app: typer.Typer) -> None:
     """Add upload, download, fly and the sitl group to the CLI."""
-    app.command("upload")(upload)
-    app.command("download")(download)
-    app.command("fly")(fly)
+    app.command(
+        "upload",
+        help=_(
+            "Check a mission and the pack, set its safety parameters, upload it with fence "
+            "and rally\npoints, verify."
+        ),
+        cls=LocalisedCommand,
+    )(upload)
+    app.command(
+        "download",
+        help=_("Read the vehicle's mission, fence and rally points into a mission file."),
+        cls=LocalisedCommand,
+    )(download)
+    app.command(
+        "fly",
+        help=_(
+            "Check the pack and the safety parameters, arm, take off and fly the mission; "
+            "Ctrl-C = RTL.\n\nExits non-zero when the sortie ends otherwise than planned: a "
+            "failsafe, a mode change not\ncommanded here, the last item never reached, or a "
+            "landing away from every launch site."
+        ),
+        cls=LocalisedCommand,
+    )(fly)
     app.add_typer(sitl_app, name="sitl")

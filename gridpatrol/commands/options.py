@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from gridpatrol.i18n import _
+from mission.text import N_
+
 if TYPE_CHECKING:
     from telemetry.mqtt import MqttSettings
 
@@ -46,18 +49,20 @@ __all__ = [
     "BatteryCells",
 ]
 
-Alt = Annotated[float, typer.Option("--alt", help="Altitude above the launch site, m.")]
+Alt = Annotated[float, typer.Option("--alt", help=_("Altitude above the launch site, m."))]
 Ceiling = Annotated[
-    float, typer.Option("--ceiling", "--ceiling-m", help="Altitude ceiling above ground, m.")
+    float, typer.Option("--ceiling", "--ceiling-m", help=_("Altitude ceiling above ground, m."))
 ]
-Margin = Annotated[float, typer.Option("--margin", help="Clearance kept from no-fly zones, m.")]
-Endurance = Annotated[float, typer.Option("--endurance-min", help="Battery endurance, minutes.")]
-Reserve = Annotated[float, typer.Option("--reserve", help="Battery reserve kept: 0.2 or 20 (%).")]
-Cruise = Annotated[float, typer.Option("--cruise", help="Cruise speed, m/s.")]
-Swap = Annotated[float, typer.Option("--swap-min", help="Battery swap time, minutes.")]
-Climb = Annotated[float, typer.Option("--climb", help="Climb rate, m/s.")]
-Descent = Annotated[float, typer.Option("--descent", help="Descent rate, m/s.")]
-ItemLimit = Annotated[int, typer.Option("--item-limit", help="Vehicle mission item limit.")]
+Margin = Annotated[float, typer.Option("--margin", help=_("Clearance kept from no-fly zones, m."))]
+Endurance = Annotated[float, typer.Option("--endurance-min", help=_("Battery endurance, minutes."))]
+Reserve = Annotated[
+    float, typer.Option("--reserve", help=_("Battery reserve kept: 0.2 or 20 (%)."))
+]
+Cruise = Annotated[float, typer.Option("--cruise", help=_("Cruise speed, m/s."))]
+Swap = Annotated[float, typer.Option("--swap-min", help=_("Battery swap time, minutes."))]
+Climb = Annotated[float, typer.Option("--climb", help=_("Climb rate, m/s."))]
+Descent = Annotated[float, typer.Option("--descent", help=_("Descent rate, m/s."))]
+ItemLimit = Annotated[int, typer.Option("--item-limit", help=_("Vehicle mission item limit."))]
 
 # The sortie options of upload, fly and patrol run.
 SigningKey = Annotated[
@@ -102,7 +107,9 @@ Crs = Annotated[
     str | None,
     typer.Option(
         "--crs",
-        help="Coordinate system of the district file: wgs84, gcj02 or bd09 (overrides its 'crs').",
+        help=_(
+            "Coordinate system of the district file: wgs84, gcj02 or bd09 (overrides its 'crs')."
+        ),
     ),
 ]
 
@@ -110,7 +117,7 @@ OutputCrs = Annotated[
     str,
     typer.Option(
         "--output-crs",
-        help="Coordinates of .geojson output: wgs84, or gcj02/bd09 for Chinese map apps only.",
+        help=_("Coordinates of .geojson output: wgs84, or gcj02/bd09 for Chinese map apps only."),
     ),
 ]
 
@@ -120,23 +127,29 @@ MqttUrl = Annotated[
     str,
     typer.Option(
         "--mqtt",
-        help="Broker URL: mqtt://host:1883, or mqtts://user@host:8883 for TLS (password: "
-        f"--mqtt-password-file or ${MQTT_PASSWORD_ENV}).",
+        help=_(
+            "Broker URL: mqtt://host:1883, or mqtts://user@host:8883 for TLS (password: "
+            "--mqtt-password-file or ${env}).",
+            env=MQTT_PASSWORD_ENV,
+        ),
     ),
 ]
 OptionalMqttUrl = Annotated[str | None, MqttUrl.__metadata__[0]]
 MqttCa = Annotated[
-    str | None, typer.Option("--mqtt-ca", help="CA certificate file of a private broker CA (PEM).")
+    str | None,
+    typer.Option("--mqtt-ca", help=_("CA certificate file of a private broker CA (PEM).")),
 ]
 MqttCert = Annotated[
-    str | None, typer.Option("--mqtt-cert", help="TLS client certificate file (PEM).")
+    str | None, typer.Option("--mqtt-cert", help=_("TLS client certificate file (PEM)."))
 ]
-MqttKey = Annotated[str | None, typer.Option("--mqtt-key", help="TLS client key file (PEM).")]
+MqttKey = Annotated[str | None, typer.Option("--mqtt-key", help=_("TLS client key file (PEM)."))]
 MqttPasswordFile = Annotated[
     str | None,
     typer.Option(
         "--mqtt-password-file",
-        help=f"File whose first line is the MQTT password (or set ${MQTT_PASSWORD_ENV}).",
+        help=_(
+            "File whose first line is the MQTT password (or set ${env}).", env=MQTT_PASSWORD_ENV
+        ),
     ),
 ]
 
@@ -170,10 +183,15 @@ def mqtt_settings(
     if password is not None:
         if not settings.username:
             raise MqttError(
-                f"a password needs a user name: write the user in the URL, e.g. "
-                f"{'mqtts' if settings.tls else 'mqtt'}://USER@{settings.host}:{settings.port}"
+                N_(
+                    "a password needs a user name: write the user in the URL, e.g. "
+                    "{scheme}://USER@{host}:{port}",
+                    scheme="mqtts" if settings.tls else "mqtt",
+                    host=settings.host,
+                    port=settings.port,
+                )
             )
         return MqttSettings.resolve(settings, password=password)
     if MqttSettings.password_in_url(url):
-        typer.echo(PASSWORD_IN_URL_WARNING, err=True)
+        typer.echo(_(PASSWORD_IN_URL_WARNING), err=True)
     return settings

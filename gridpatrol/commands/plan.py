@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from gridpatrol.commands.help import LocalisedCommand, LocalisedGroup
 from gridpatrol.commands.options import (
     Alt,
     Ceiling,
@@ -24,6 +25,7 @@ from gridpatrol.commands.options import (
     Reserve,
     Swap,
 )
+from gridpatrol.i18n import _
 from mission.limits import (
     CEILING_M,
     CLIMB_MPS,
@@ -37,15 +39,17 @@ from mission.limits import (
     SWAP_MIN,
     reserve_fraction,
 )
+from mission.text import N_
 
 __all__ = ["register"]
 
 plan_app = typer.Typer(
-    help="Plan sweeps and patrols, check missions, convert .plan/.waypoints/GeoJSON.",
+    help=_("Plan sweeps and patrols, check missions, convert .plan/.waypoints/GeoJSON."),
     no_args_is_help=True,
+    cls=LocalisedGroup,
 )
 
-DistrictArg = Annotated[Path, typer.Argument(help="District GeoJSON file.")]
+DistrictArg = Annotated[Path, typer.Argument(help=_("District GeoJSON file."))]
 
 
 def _flight_model(
@@ -62,8 +66,10 @@ def _flight_model(
     reserve = reserve_fraction(reserve)  # "--reserve 20" means 20 %
     if min(endurance, cruise, climb, descent) <= 0 or not 0 <= reserve < 1 or swap < 0:
         raise PlanError(
-            "--endurance-min, --cruise, --climb and --descent must be positive, --reserve in "
-            "[0, 1) and --swap-min not negative"
+            N_(
+                "--endurance-min, --cruise, --climb and --descent must be positive, --reserve in "
+                "[0, 1) and --swap-min not negative"
+            )
         )
     return FlightModel(
         endurance_min=endurance,
@@ -79,29 +85,37 @@ def _numbered(out: Path, k: int, n: int) -> Path:
     return out if n == 1 else out.with_name(f"{out.stem}-{k}{out.suffix}")
 
 
-@plan_app.command("sweep")
+@plan_app.command(
+    "sweep",
+    help=_("Plan a lawnmower sweep over an area, split into sorties that each fit one battery."),
+    cls=LocalisedCommand,
+)
 def sweep(
     district_file: DistrictArg,
-    area: Annotated[str, typer.Option("--area", help="Key area id, cells:1-5, or district.")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output .plan/.waypoints/.geojson.")],
+    area: Annotated[str, typer.Option("--area", help=_("Key area id, cells:1-5, or district."))],
+    out: Annotated[Path, typer.Option("-o", "--out", help=_("Output .plan/.waypoints/.geojson."))],
     png: Annotated[
-        Path | None, typer.Option("--png", help="Also draw the path on the map.")
+        Path | None, typer.Option("--png", help=_("Also draw the path on the map."))
     ] = None,
     spacing: Annotated[
-        float | None, typer.Option(help="Line spacing, m (else from camera).")
+        float | None, typer.Option(help=_("Line spacing, m (else from camera)."))
     ] = None,
-    angle: Annotated[float | None, typer.Option(help="Sweep bearing, degrees from north.")] = None,
+    angle: Annotated[
+        float | None, typer.Option(help=_("Sweep bearing, degrees from north."))
+    ] = None,
     alt: Alt = PATROL_ALT_M,
     ceiling: Ceiling = CEILING_M,
     margin: Margin = NO_FLY_MARGIN_M,
-    side_overlap: Annotated[float, typer.Option(help="Side overlap of images, 0-1.")] = 0.70,
-    front_overlap: Annotated[float, typer.Option(help="Front overlap of images, 0-1.")] = 0.80,
-    sensor_w: Annotated[float, typer.Option(help="Sensor width, mm.")] = 13.2,
-    sensor_h: Annotated[float, typer.Option(help="Sensor height, mm.")] = 8.8,
-    focal: Annotated[float, typer.Option(help="Focal length, mm.")] = 8.8,
-    image_w: Annotated[int, typer.Option(help="Image width, px.")] = 5472,
-    image_h: Annotated[int, typer.Option(help="Image height, px.")] = 3648,
-    launch: Annotated[str | None, typer.Option(help="Launch site id (default: nearest).")] = None,
+    side_overlap: Annotated[float, typer.Option(help=_("Side overlap of images, 0-1."))] = 0.70,
+    front_overlap: Annotated[float, typer.Option(help=_("Front overlap of images, 0-1."))] = 0.80,
+    sensor_w: Annotated[float, typer.Option(help=_("Sensor width, mm."))] = 13.2,
+    sensor_h: Annotated[float, typer.Option(help=_("Sensor height, mm."))] = 8.8,
+    focal: Annotated[float, typer.Option(help=_("Focal length, mm."))] = 8.8,
+    image_w: Annotated[int, typer.Option(help=_("Image width, px."))] = 5472,
+    image_h: Annotated[int, typer.Option(help=_("Image height, px."))] = 3648,
+    launch: Annotated[
+        str | None, typer.Option(help=_("Launch site id (default: nearest)."))
+    ] = None,
     endurance_min: Endurance = ENDURANCE_MIN,
     reserve: Reserve = RESERVE,
     cruise: Cruise = CRUISE_MPS,
@@ -111,7 +125,6 @@ def sweep(
     crs: Crs = None,
     output_crs: OutputCrs = "wgs84",
 ) -> None:
-    """Plan a lawnmower sweep over an area, split into sorties that each fit one battery."""
     from mission.checks import require_safe
     from mission.coverage.camera import Camera
     from mission.coverage.survey import SweepSettings, plan_sweep
@@ -146,31 +159,50 @@ def sweep(
         )
         write_mission(mission, _numbered(out, k, n), district, output_crs)
     if png is not None:
-        from gridpatrol.i18n import picture_district, pictures
+        from gridpatrol.locale.pictures import picture_district, pictures
         from mission.formats.plan_picture import write_plan_picture
 
-        with pictures():
+        with pictures() as tr:
             shown = picture_district(district)
-            write_plan_picture(list(plan.missions), png, shown, title=f"sweep: {plan.label}")
+            title = tr(N_("sweep: {label}", label=plan.label))
+            write_plan_picture(list(plan.missions), png, shown, title=title, tr=tr)
     p = plan.path
     typer.echo(
-        f"wrote {n} sortie{'s' if n != 1 else ''} to {out if n == 1 else _numbered(out, 1, n)}"
-        f"{' ...' if n > 1 else ''}: {p.lines} lines {p.spacing_m:.1f} m apart at bearing "
-        f"{p.angle_deg:.0f}°, {p.length_m / 1000:.2f} km, camera every {plan.trigger_m:.1f} m"
+        _(
+            "wrote {n} sortie{plural} to {out}{more}: {lines} lines {spacing_m:.1f} m apart "
+            "at bearing {angle_deg:.0f}°, {length_m:.2f} km, camera every {trigger_m:.1f} m",
+            n=n,
+            plural="s" if n != 1 else "",
+            out=out if n == 1 else _numbered(out, 1, n),
+            more=" ..." if n > 1 else "",
+            lines=p.lines,
+            spacing_m=p.spacing_m,
+            angle_deg=p.angle_deg,
+            length_m=p.length_m / 1000,
+            trigger_m=plan.trigger_m,
+        )
     )
 
 
-@plan_app.command("patrol")
+@plan_app.command(
+    "patrol",
+    help=_(
+        "Plan irregular patrols over the key areas: schedule.json, one .plan per sortie, timeline."
+    ),
+    cls=LocalisedCommand,
+)
 def patrol(
     district_file: DistrictArg,
-    out: Annotated[Path, typer.Option("-o", "--out", help="Folder for schedule.json and plans.")],
-    hours: Annotated[float, typer.Option(help="Length of the patrol horizon, hours.")] = 24.0,
-    drones: Annotated[int, typer.Option(help="Number of drones.")] = 2,
+    out: Annotated[
+        Path, typer.Option("-o", "--out", help=_("Folder for schedule.json and plans."))
+    ],
+    hours: Annotated[float, typer.Option(help=_("Length of the patrol horizon, hours."))] = 24.0,
+    drones: Annotated[int, typer.Option(help=_("Number of drones."))] = 2,
     seed: Annotated[
-        int | None, typer.Option(help="Seed for reproducible output (else OS).")
+        int | None, typer.Option(help=_("Seed for reproducible output (else OS)."))
     ] = None,
     start: Annotated[
-        datetime | None, typer.Option(help="Horizon start, ISO time (default: next full hour).")
+        datetime | None, typer.Option(help=_("Horizon start, ISO time (default: next full hour)."))
     ] = None,
     alt: Alt = PATROL_ALT_M,
     ceiling: Ceiling = CEILING_M,
@@ -183,8 +215,7 @@ def patrol(
     swap_min: Swap = SWAP_MIN,
     crs: Crs = None,
 ) -> None:
-    """Plan irregular patrols over the key areas: schedule.json, one .plan per sortie, timeline."""
-    from gridpatrol.i18n import pictures
+    from gridpatrol.locale.pictures import pictures
     from mission.formats.district_geojson import load_district
     from mission.formats.timeline import write_timeline
     from mission.patrol.service import plan_patrol, write_patrol
@@ -201,12 +232,16 @@ def patrol(
         ceiling_m=ceiling, margin_m=margin, seed=seed,
     )  # fmt: skip
     write_patrol(plan, out)
-    with pictures():
-        write_timeline(plan.schedule, out / "timeline.png")
+    with pictures() as tr:
+        write_timeline(plan.schedule, out / "timeline.png", tr=tr)
     echo_area_table(plan.schedule, typer.echo)
     typer.echo(
-        f"wrote {out / 'schedule.json'}, {len(plan.schedule.sorties)} sortie plans and "
-        f"{out / 'timeline.png'}"
+        _(
+            "wrote {out}, {n_sorties} sortie plans and {timeline}",
+            out=out / "schedule.json",
+            n_sorties=len(plan.schedule.sorties),
+            timeline=out / "timeline.png",
+        )
     )
 
 
@@ -219,22 +254,40 @@ def echo_area_table(schedule, echo: Callable[[str], None]) -> None:
         # One visit in the horizon has no gap between visits to average.
         mean = f"{'-':>8}" if math.isnan(a.mean_min) else f"{a.mean_min:>7.1f}m"
         echo(
-            f"{a.area:<16}{a.limit_min:>6.0f}m{a.visits:>8}{a.worst_min:>7.1f}m"
-            f"{mean}{a.entropy_bits:>7.2f} b"
+            _(
+                "{area:<16}{limit_min:>6.0f}m{visits:>8}{worst_min:>7.1f}m{mean}{entropy_bits:>7.2f} "
+                "b",
+                area=a.area,
+                limit_min=a.limit_min,
+                visits=a.visits,
+                worst_min=a.worst_min,
+                mean=mean,
+                entropy_bits=a.entropy_bits,
+            )
         )
 
 
-@plan_app.command("check")
+@plan_app.command(
+    "check",
+    help=_(
+        "Run every safety check (geofence, no-fly zones, ceiling, endurance with "
+        "reserve, item\ncount; for a schedule or FILE@START missions, each sortie and "
+        "their separation): one line\nper violation and exit 2, or one OK line."
+    ),
+    cls=LocalisedCommand,
+)
 def check(
     files: Annotated[
         list[Path],
         typer.Argument(
-            help="Mission file (.plan, .waypoints, .geojson); or a schedule.json, or several "
-            "FILE@START missions flown together: then every sortie gets every check and the "
-            "sorties are checked for separation."
+            help=_(
+                "Mission file (.plan, .waypoints, .geojson); or a schedule.json, or several "
+                "FILE@START missions flown together: then every sortie gets every check and the "
+                "sorties are checked for separation."
+            )
         ),
     ],
-    district_file: Annotated[Path, typer.Option("--district", help="District GeoJSON file.")],
+    district_file: Annotated[Path, typer.Option("--district", help=_("District GeoJSON file."))],
     ceiling: Ceiling = CEILING_M,
     margin: Margin = NO_FLY_MARGIN_M,
     endurance_min: Endurance = ENDURANCE_MIN,
@@ -245,9 +298,6 @@ def check(
     item_limit: ItemLimit = ITEM_LIMIT,
     crs: Crs = None,
 ) -> None:
-    """Run every safety check (geofence, no-fly zones, ceiling, endurance with reserve, item
-    count; for a schedule or FILE@START missions, each sortie and their separation): one line
-    per violation and exit 2, or one OK line."""
     from mission.checks import check_mission, check_sorties, summary
     from mission.formats import read_mission
     from mission.formats.district_geojson import load_district
@@ -261,34 +311,43 @@ def check(
         conflicts = check_files(files, speeds=fm, district=district)
         failures = check_sorties(files, district, **limits) + conflicts
         for line in failures:
-            typer.echo(line)
+            typer.echo(_(line))
         if failures:
             raise typer.Exit(2)
-        typer.echo(f"separated: no two sorties closer than 30 m and 10 m at once ({len(files)} "
-                   f"file{'s' if len(files) > 1 else ''})")  # fmt: skip
+        typer.echo(
+            _(
+                "separated: no two sorties closer than 30 m and 10 m at once ({n_files} "
+                "file{plural})",
+                n_files=len(files),
+                plural="s" if len(files) > 1 else "",
+            )
+        )
         return
     file = files[0]
     mission = read_mission(file)
     violations = check_mission(mission, district, **limits)
     for line in violations:
-        typer.echo(f"{file.name}: {line}")
+        typer.echo(_("{file}: {line}", file=file.name, line=line))
     if violations:
         raise typer.Exit(2)
-    typer.echo(f"{file.name}: {summary(mission, fm)}")
+    typer.echo(_("{file}: {line}", file=file.name, line=summary(mission, fm)))
 
 
-@plan_app.command("convert")
+@plan_app.command(
+    "convert",
+    help=_("Convert a mission between formats; every item is kept (.waypoints drops fence/rally)."),
+    cls=LocalisedCommand,
+)
 def convert(
-    src: Annotated[Path, typer.Argument(help="Input .plan, .waypoints/.txt or .geojson.")],
-    dst: Annotated[Path, typer.Argument(help="Output .plan, .waypoints, .geojson or .png.")],
+    src: Annotated[Path, typer.Argument(help=_("Input .plan, .waypoints/.txt or .geojson."))],
+    dst: Annotated[Path, typer.Argument(help=_("Output .plan, .waypoints, .geojson or .png."))],
     district_file: Annotated[
-        Path | None, typer.Option("--district", help="District map under a .png picture.")
+        Path | None, typer.Option("--district", help=_("District map under a .png picture."))
     ] = None,
     crs: Crs = None,
     output_crs: OutputCrs = "wgs84",
 ) -> None:
-    """Convert a mission between formats; every item is kept (.waypoints drops fence/rally)."""
-    from gridpatrol.i18n import picture_district, pictures
+    from gridpatrol.locale.pictures import picture_district, pictures
     from mission.formats import read_mission, write_mission
 
     district = None
@@ -302,8 +361,10 @@ def convert(
         write_mission(mission, dst, shown, output_crs)
     note = ""
     if dst.suffix.lower() in (".waypoints", ".txt") and (mission.fence.polygons or mission.rally):
-        note = " (the .waypoints format has no fence or rally points; they were not written)"
-    typer.echo(f"wrote {dst}: {len(mission.items)} items{note}")
+        note = N_(" (the .waypoints format has no fence or rally points; they were not written)")
+    typer.echo(
+        _("wrote {dst}: {n_items} items{note}", dst=dst, n_items=len(mission.items), note=note)
+    )
 
 
 def register(app: typer.Typer) -> None:

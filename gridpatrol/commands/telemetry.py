@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from gridpatrol.commands.help import LocalisedCommand
 from gridpatrol.commands.options import (
     Crs,
     MqttCa,
@@ -21,6 +22,8 @@ from gridpatrol.commands.options import (
     OutputCrs,
     mqtt_settings,
 )
+from gridpatrol.i18n import _, translate
+from mission.text import N_
 
 __all__ = ["register"]
 
@@ -36,7 +39,13 @@ def _pairs(values: list[str], what: str, cast: type) -> dict:
         except ValueError:
             sep = ""
         if not sep:
-            raise TelemetryError(f"bad {what} {item!r}; write KIND=VALUE, e.g. position=5")
+            raise TelemetryError(
+                N_(
+                    "bad {what} {item}; write KIND=VALUE, e.g. position=5",
+                    what=what,
+                    item=repr(item),
+                )
+            )
     return out
 
 
@@ -45,55 +54,63 @@ def telemetry(
         list[str],
         typer.Option(
             "--mavlink",
-            help="MAVLink source: tcp:H:P, udpin:H:P, udpout:H:P, /dev/ttyUSB0,57600 or a .tlog "
-            "file; NAME=URL names its vehicle NAME (others on it NAME-<sysid>). Repeat per link.",
+            help=_(
+                "MAVLink source: tcp:H:P, udpin:H:P, udpout:H:P, /dev/ttyUSB0,57600 or a .tlog "
+                "file; NAME=URL names its vehicle NAME (others on it NAME-<sysid>). Repeat per "
+                "link."
+            ),
         ),
     ],
     mqtt: MqttUrl,
     district: Annotated[
         Path | None,
-        typer.Option("--district", help="District file for cell tagging (cell is null without)."),
+        typer.Option(
+            "--district", help=_("District file for cell tagging (cell is null without).")
+        ),
     ] = None,
     crs: Crs = None,
     spool: Annotated[
-        Path, typer.Option("--spool", help="SQLite store-and-forward spool file.")
+        Path, typer.Option("--spool", help=_("SQLite store-and-forward spool file."))
     ] = Path("gridpatrol-spool.sqlite"),
-    spool_max_mb: Annotated[float, typer.Option(help="Spool size bound in MB.")] = 256.0,
+    spool_max_mb: Annotated[float, typer.Option(help=_("Spool size bound in MB."))] = 256.0,
     pace: Annotated[
-        str, typer.Option("--pace", help="Replay pace of .tlog sources: recorded or fast.")
+        str, typer.Option("--pace", help=_("Replay pace of .tlog sources: recorded or fast."))
     ] = "recorded",
-    speed: Annotated[float, typer.Option(help="Speed factor for --pace recorded.")] = 1.0,
+    speed: Annotated[float, typer.Option(help=_("Speed factor for --pace recorded."))] = 1.0,
     signing_key: Annotated[
         Path | None,
-        typer.Option(help="MAVLink 2 signing key file (32 bytes, 64 hex digits or a passphrase)."),
+        typer.Option(
+            help=_("MAVLink 2 signing key file (32 bytes, 64 hex digits or a passphrase).")
+        ),
     ] = None,
     record_dir: Annotated[
-        Path | None, typer.Option(help="Record every link to rotating .tlog files here.")
+        Path | None, typer.Option(help=_("Record every link to rotating .tlog files here."))
     ] = None,
     rate: Annotated[
         list[str],
-        typer.Option("--rate", help="Publish rate limit KIND=HZ, e.g. position=5 (0 = no limit)."),
+        typer.Option(
+            "--rate", help=_("Publish rate limit KIND=HZ, e.g. position=5 (0 = no limit).")
+        ),
     ] = [],  # noqa: B006 - typer reads the default, never mutates it
     qos: Annotated[
         list[str],
-        typer.Option("--qos", help="QoS KIND=0|1 for position/attitude/battery/gps/link."),
+        typer.Option("--qos", help=_("QoS KIND=0|1 for position/attitude/battery/gps/link.")),
     ] = [],  # noqa: B006
     request: Annotated[
         list[str],
         typer.Option(
-            "--request", help="Ask live vehicles for MESSAGE=HZ, e.g. ATTITUDE=10 (0 = stop it)."
+            "--request", help=_("Ask live vehicles for MESSAGE=HZ, e.g. ATTITUDE=10 (0 = stop it).")
         ),
     ] = [],  # noqa: B006
-    lost_after: Annotated[float, typer.Option(help="Seconds without heartbeat = lost.")] = 5.0,
-    client_id: Annotated[str | None, typer.Option(help="MQTT client id.")] = None,
+    lost_after: Annotated[float, typer.Option(help=_("Seconds without heartbeat = lost."))] = 5.0,
+    client_id: Annotated[str | None, typer.Option(help=_("MQTT client id."))] = None,
     mqtt_ca: MqttCa = None,
     mqtt_cert: MqttCert = None,
     mqtt_key: MqttKey = None,
     mqtt_password_file: MqttPasswordFile = None,
-    mqtt_protocol: Annotated[str, typer.Option(help="MQTT protocol: 3.1.1 or 5.")] = "3.1.1",
-    keepalive: Annotated[int, typer.Option(help="MQTT keepalive, seconds.")] = 30,
+    mqtt_protocol: Annotated[str, typer.Option(help=_("MQTT protocol: 3.1.1 or 5."))] = "3.1.1",
+    keepalive: Annotated[int, typer.Option(help=_("MQTT keepalive, seconds."))] = 30,
 ) -> None:
-    """Bridge MAVLink vehicles to MQTT: normalised, cell-tagged records, spooled across outages."""
     from pydantic import ValidationError
 
     from telemetry.errors import TelemetryError
@@ -126,18 +143,28 @@ def telemetry(
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise TelemetryError(
-            f"bad option {where}: {first['msg']}; see gridpatrol telemetry --help"
+            N_(
+                "bad option {where}: {msg}; see gridpatrol telemetry --help",
+                where=where,
+                msg=first["msg"],
+            )
         ) from None
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    say = lambda line: typer.echo(line, err=True)  # noqa: E731
+    say = lambda line: typer.echo(translate(line), err=True)  # noqa: E731
     summary = run_bridge(opts, stop, report=say)
     for link in summary["links"].values():
         if link["replay"] and link["messages"] == 0:
             raise TelemetryError(
-                f"{link['url']} holds no MAVLink: {link['bytes_in']} bytes read, all garbage "
-                f"({link['bad_crc']} bad CRCs, {link['unknown']} unknown message ids); "
-                "give a .tlog recorded from a vehicle or ground station"
+                N_(
+                    "{url} holds no MAVLink: {bytes_in} bytes read, all garbage ({bad_crc} bad CRCs, "
+                    "{unknown} unknown message ids); give a .tlog recorded from a vehicle or ground "
+                    "station",
+                    url=link["url"],
+                    bytes_in=link["bytes_in"],
+                    bad_crc=link["bad_crc"],
+                    unknown=link["unknown"],
+                )
             )
     line, lost = _summary_line(summary, spool)
     say(line)
@@ -180,20 +207,19 @@ def _summary_line(summary: dict[str, Any], spool: Path) -> tuple[str, bool]:
 def watch(
     mqtt: MqttUrl,
     once: Annotated[
-        float | None, typer.Option(help="Print one table after this many seconds and exit.")
+        float | None, typer.Option(help=_("Print one table after this many seconds and exit."))
     ] = None,
     mqtt_ca: MqttCa = None,
     mqtt_cert: MqttCert = None,
     mqtt_key: MqttKey = None,
     mqtt_password_file: MqttPasswordFile = None,
 ) -> None:
-    """Live table of every vehicle (mode, armed, position, cell, battery, mission, link), from MQTT."""
     from telemetry.watch import run_watch
 
     broker = mqtt_settings(
         mqtt, ca=mqtt_ca, cert=mqtt_cert, key=mqtt_key, password_file=mqtt_password_file
     )
-    run_watch(broker, once=once)
+    run_watch(broker, once=once, tr=translate)
 
 
 def _iso(ts: float) -> str:
@@ -240,31 +266,59 @@ def track_geojson(tlog: Path) -> dict[str, Any]:
 
 
 def track(
-    tlog: Annotated[Path, typer.Argument(metavar="FLIGHT.tlog", help="Recorded flight.")],
-    out: Annotated[Path, typer.Option("--output", "-o", help="GeoJSON file to write.")],
+    tlog: Annotated[Path, typer.Argument(metavar="FLIGHT.tlog", help=_("Recorded flight."))],
+    out: Annotated[Path, typer.Option("--output", "-o", help=_("GeoJSON file to write."))],
     output_crs: OutputCrs = "wgs84",
 ) -> None:
-    """Write the vehicles' tracks of a recorded flight as GeoJSON, one line per vehicle."""
     from mission.crs import normalise_crs, write_geojson
     from telemetry.errors import TelemetryError
 
     system = normalise_crs(output_crs)
     if tlog.suffix.lower() != ".tlog":
-        raise TelemetryError(f"{tlog} is not a .tlog file; give a recorded flight (FLIGHT.tlog)")
+        raise TelemetryError(
+            N_("{tlog} is not a .tlog file; give a recorded flight (FLIGHT.tlog)", tlog=tlog)
+        )
     fc = track_geojson(tlog)
     if not fc["features"]:
         raise TelemetryError(
-            f"no GLOBAL_POSITION_INT with a GPS fix in {tlog}; nothing to draw as a track"
+            N_(
+                "no GLOBAL_POSITION_INT with a GPS fix in {tlog}; nothing to draw as a track",
+                tlog=tlog,
+            )
         )
     write_geojson(fc, out, system)
     points = sum(f["properties"]["points"] for f in fc["features"])
     typer.echo(
-        f"wrote {len(fc['features'])} tracks ({points} points) to {out} (coordinates: {system})"
+        _(
+            "wrote {n_features} tracks ({points} points) to {out} (coordinates: {system})",
+            n_features=len(fc["features"]),
+            points=points,
+            out=out,
+            system=system,
+        )
     )
 
 
 def register(app: typer.Typer) -> None:
     """Add ``telemetry``, ``watch`` and ``track``."""
-    app.command("telemetry")(telemetry)
-    app.command("watch")(watch)
-    app.command("track")(track)
+    app.command(
+        "telemetry",
+        help=_(
+            "Bridge MAVLink vehicles to MQTT: normalised, cell-tagged records, spooled "
+            "across outages."
+        ),
+        cls=LocalisedCommand,
+    )(telemetry)
+    app.command(
+        "watch",
+        help=_(
+            "Live table of every vehicle (mode, armed, position, cell, battery, mission, "
+            "link), from MQTT."
+        ),
+        cls=LocalisedCommand,
+    )(watch)
+    app.command(
+        "track",
+        help=_("Write the vehicles' tracks of a recorded flight as GeoJSON, one line per vehicle."),
+        cls=LocalisedCommand,
+    )(track)

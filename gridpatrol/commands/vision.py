@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from gridpatrol.commands.help import LocalisedCommand, LocalisedGroup
 from gridpatrol.commands.options import (
     Crs,
     MqttCa,
@@ -20,13 +21,18 @@ from gridpatrol.commands.options import (
     MqttPasswordFile,
     mqtt_settings,
 )
+from gridpatrol.i18n import _
+from mission.text import N_
 
 __all__ = ["register"]
 
-sim_app = typer.Typer(help="Synthetic data for testing without a drone.", no_args_is_help=True)
+sim_app = typer.Typer(
+    help=_("Synthetic data for testing without a drone."), no_args_is_help=True, cls=LocalisedGroup
+)
 vision_app = typer.Typer(
-    help="Flag frames of patrol video (run) and score the detectors on labelled footage (eval).",
+    help=_("Flag frames of patrol video (run) and score the detectors on labelled footage (eval)."),
     no_args_is_help=True,
+    cls=LocalisedGroup,
 )
 
 
@@ -43,50 +49,59 @@ def _parse_time(text: str | None) -> float | None:
         stamp = datetime.fromisoformat(text)
     except ValueError as exc:
         raise VisionError(
-            f"bad --start {text!r}; give epoch seconds or an ISO time like 2026-05-01T08:00:00+08:00"
+            N_(
+                "bad --start {text}; give epoch seconds or an ISO time like "
+                "2026-05-01T08:00:00+08:00",
+                text=repr(text),
+            )
         ) from exc
     if stamp.tzinfo is None:
-        raise VisionError(f"--start {text!r} has no time zone; add one, e.g. +08:00 or Z")
+        raise VisionError(
+            N_("--start {text} has no time zone; add one, e.g. +08:00 or Z", text=repr(text))
+        )
     return stamp.timestamp()
 
 
 def vision(
     video: Annotated[
         str,
-        typer.Option("--video", help="Video file, image folder, rtsp/http URL or camera index."),
+        typer.Option("--video", help=_("Video file, image folder, rtsp/http URL or camera index.")),
     ],
-    district_path: Annotated[Path, typer.Option("--district", help="District GeoJSON.")],
+    district_path: Annotated[Path, typer.Option("--district", help=_("District GeoJSON."))],
     telemetry: Annotated[
-        str, typer.Option("--telemetry", help="Pose source: a .tlog of the flight, or 'mqtt'.")
+        str, typer.Option("--telemetry", help=_("Pose source: a .tlog of the flight, or 'mqtt'."))
     ],
     mqtt: Annotated[
         str | None,
-        typer.Option("--mqtt", help="Broker URL for alerts (and poses with --telemetry mqtt)."),
+        typer.Option("--mqtt", help=_("Broker URL for alerts (and poses with --telemetry mqtt).")),
     ] = None,
-    vehicle: Annotated[str | None, typer.Option(help="Vehicle id (default: config).")] = None,
+    vehicle: Annotated[str | None, typer.Option(help=_("Vehicle id (default: config)."))] = None,
     config_path: Annotated[
-        Path | None, typer.Option("--config", help="Thresholds TOML over vision/defaults.toml.")
+        Path | None, typer.Option("--config", help=_("Thresholds TOML over vision/defaults.toml."))
     ] = None,
     detectors: Annotated[
-        str, typer.Option(help="Comma-separated: activity, people, bloom, model.")
+        str, typer.Option(help=_("Comma-separated: activity, people, bloom, model."))
     ] = "activity,bloom",
     evidence: Annotated[
-        Path | None, typer.Option(help="Evidence folder (default: config [alerts] evidence_dir).")
+        Path | None,
+        typer.Option(help=_("Evidence folder (default: config [alerts] evidence_dir).")),
     ] = None,
     spool: Annotated[
-        Path | None, typer.Option(help="Alert spool file (default: <evidence>/alerts-spool.db).")
+        Path | None, typer.Option(help=_("Alert spool file (default: <evidence>/alerts-spool.db)."))
     ] = None,
     alerts_out: Annotated[
-        Path | None, typer.Option("--alerts-out", help="Also append alerts as JSON lines here.")
+        Path | None, typer.Option("--alerts-out", help=_("Also append alerts as JSON lines here."))
     ] = None,
     start: Annotated[
         str | None,
-        typer.Option(help="Wall time of the video's first frame (default: the tlog's start)."),
+        typer.Option(help=_("Wall time of the video's first frame (default: the tlog's start).")),
     ] = None,
-    fps: Annotated[float, typer.Option(help="Frame rate of an image folder.")] = 1.0,
-    hfov: Annotated[float | None, typer.Option(help="Horizontal field of view, degrees.")] = None,
+    fps: Annotated[float, typer.Option(help=_("Frame rate of an image folder."))] = 1.0,
+    hfov: Annotated[
+        float | None, typer.Option(help=_("Horizontal field of view, degrees."))
+    ] = None,
     pitch: Annotated[
-        float | None, typer.Option(help="Camera mount pitch, degrees (-90 = straight down).")
+        float | None, typer.Option(help=_("Camera mount pitch, degrees (-90 = straight down)."))
     ] = None,
     crs: Crs = None,
     mqtt_ca: MqttCa = None,
@@ -94,7 +109,6 @@ def vision(
     mqtt_key: MqttKey = None,
     mqtt_password_file: MqttPasswordFile = None,
 ) -> None:
-    """Flag frames of a patrol video and publish geotagged, cell-routed alerts."""
     import cv2
 
     from mission.formats.district_geojson import load_district
@@ -121,7 +135,7 @@ def vision(
     feed = None
     if telemetry == "mqtt":
         if not mqtt:
-            raise VisionError("--telemetry mqtt needs --mqtt URL of the bridge's broker")
+            raise VisionError(N_("--telemetry mqtt needs --mqtt URL of the bridge's broker"))
         feed = LivePoseFeed(broker, config.alerts.vehicle).start()
         poses = feed.track
     else:
@@ -131,8 +145,10 @@ def vision(
     if isinstance(source, StreamSource):
         origin = "the wall clock (live source)"
     elif start_time is None:
-        raise VisionError("a recorded video with --telemetry mqtt needs --start (its wall time)")
-    typer.echo(f"frame times from {origin}")
+        raise VisionError(
+            N_("a recorded video with --telemetry mqtt needs --start (its wall time)")
+        )
+    typer.echo(_("frame times from {origin}", origin=origin))
     root = Path(evidence or config.alerts.evidence_dir)
     sinks, publisher = [], None
     if broker:
@@ -189,35 +205,38 @@ def _run(source, pipeline) -> None:
         flag_frames(pipeline, source)
         return
     with Progress(transient=True) as bar:
-        task = bar.add_task("frames", total=source.length)
+        task = bar.add_task(_("frames"), total=source.length)
         flag_frames(pipeline, source, on_frame=lambda f: bar.update(task, completed=f.index + 1))
 
 
-@sim_app.command("footage")
+@sim_app.command(
+    "footage",
+    help=_("Render synthetic patrol footage: MP4, the camera's .tlog, and per-frame ground truth."),
+    cls=LocalisedCommand,
+)
 def footage(
-    district_path: Annotated[Path, typer.Option("--district", help="District GeoJSON.")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")],
+    district_path: Annotated[Path, typer.Option("--district", help=_("District GeoJSON."))],
+    out: Annotated[Path, typer.Option("-o", "--out", help=_("Output folder."))],
     mission: Annotated[
-        Path | None, typer.Option(help="Mission to fly (.plan, .waypoints, .geojson).")
+        Path | None, typer.Option(help=_("Mission to fly (.plan, .waypoints, .geojson)."))
     ] = None,
-    tlog: Annotated[Path | None, typer.Option(help="Or a recorded flight to follow.")] = None,
-    seconds: Annotated[float, typer.Option(help="Length of the clip.")] = 60.0,
-    fps: Annotated[float, typer.Option(help="Frames per second.")] = 10.0,
-    width: Annotated[int, typer.Option(help="Frame width, px.")] = 1280,
-    height: Annotated[int, typer.Option(help="Frame height, px.")] = 720,
-    hfov: Annotated[float, typer.Option(help="Horizontal field of view, degrees.")] = 70.0,
-    pitch: Annotated[float, typer.Option(help="Mount pitch, degrees (-90 = nadir).")] = -90.0,
-    alt: Annotated[float, typer.Option(help="Height without --mission/--tlog, metres.")] = 60.0,
-    seed: Annotated[int, typer.Option(help="Seed of every random choice.")] = 0,
-    people: Annotated[int, typer.Option(help="Walking people-sized figures.")] = 8,
-    vehicles: Annotated[int, typer.Option(help="Vehicles (half of them parked).")] = 6,
-    blooms: Annotated[int, typer.Option(help="Flowering patches in green plots.")] = 4,
+    tlog: Annotated[Path | None, typer.Option(help=_("Or a recorded flight to follow."))] = None,
+    seconds: Annotated[float, typer.Option(help=_("Length of the clip."))] = 60.0,
+    fps: Annotated[float, typer.Option(help=_("Frames per second."))] = 10.0,
+    width: Annotated[int, typer.Option(help=_("Frame width, px."))] = 1280,
+    height: Annotated[int, typer.Option(help=_("Frame height, px."))] = 720,
+    hfov: Annotated[float, typer.Option(help=_("Horizontal field of view, degrees."))] = 70.0,
+    pitch: Annotated[float, typer.Option(help=_("Mount pitch, degrees (-90 = nadir)."))] = -90.0,
+    alt: Annotated[float, typer.Option(help=_("Height without --mission/--tlog, metres."))] = 60.0,
+    seed: Annotated[int, typer.Option(help=_("Seed of every random choice."))] = 0,
+    people: Annotated[int, typer.Option(help=_("Walking people-sized figures."))] = 8,
+    vehicles: Annotated[int, typer.Option(help=_("Vehicles (half of them parked)."))] = 6,
+    blooms: Annotated[int, typer.Option(help=_("Flowering patches in green plots."))] = 4,
     mark_privacy: Annotated[
-        bool, typer.Option(help="Paint privacy zones magenta (to check masking).")
+        bool, typer.Option(help=_("Paint privacy zones magenta (to check masking)."))
     ] = False,
     crs: Crs = None,
 ) -> None:
-    """Render synthetic patrol footage: MP4, the camera's .tlog, and per-frame ground truth."""
     from mission.formats.district_geojson import load_district
     from sim.errors import SimError
     from sim.footage import (
@@ -232,7 +251,7 @@ def footage(
 
     district = load_district(district_path, crs=crs)
     if mission and tlog:
-        raise SimError("give --mission or --tlog, not both")
+        raise SimError(N_("give --mission or --tlog, not both"))
     if mission:
         from mission.formats import read_mission
 
@@ -255,14 +274,30 @@ def footage(
         mark_privacy=mark_privacy,
     )
     files = write_footage(Renderer(district, flight, spec), out)
-    typer.echo(f"{files.frames} frames: {files.video}, {files.tlog}, {files.truth}")
+    typer.echo(
+        _(
+            "{frames} frames: {video}, {tlog}, {truth}",
+            frames=files.frames,
+            video=files.video,
+            tlog=files.tlog,
+            truth=files.truth,
+        )
+    )
 
 
 def register(app: typer.Typer) -> None:
     """Add the ``vision`` group (``run``, ``eval``) and the ``sim`` group to the CLI."""
     from gridpatrol.commands.vision_eval import vision_eval
 
-    vision_app.command("run")(vision)
-    vision_app.command("eval")(vision_eval)
+    vision_app.command(
+        "run",
+        help=_("Flag frames of a patrol video and publish geotagged, cell-routed alerts."),
+        cls=LocalisedCommand,
+    )(vision)
+    vision_app.command(
+        "eval",
+        help=_("Score the detectors on real footage: precision, recall, alerts per minute, speed."),
+        cls=LocalisedCommand,
+    )(vision_eval)
     app.add_typer(vision_app, name="vision")
     app.add_typer(sim_app, name="sim")

@@ -12,42 +12,46 @@ from typing import Annotated
 
 import typer
 
+from gridpatrol.i18n import _
+from mission.text import N_
+
 __all__ = ["vision_eval"]
 
 
 def vision_eval(
     input_path: Annotated[
-        Path, typer.Argument(metavar="INPUT", help="Video file or folder of frames.")
+        Path, typer.Argument(metavar="INPUT", help=_("Video file or folder of frames."))
     ],
     labels: Annotated[
         Path | None,
-        typer.Option(help="Folder of labels: YOLO .txt or Pascal VOC .xml, one per frame."),
+        typer.Option(help=_("Folder of labels: YOLO .txt or Pascal VOC .xml, one per frame.")),
     ] = None,
     label_names: Annotated[
         str | None,
-        typer.Option(help="YOLO class names in id order, comma-separated (else classes.txt)."),
+        typer.Option(help=_("YOLO class names in id order, comma-separated (else classes.txt).")),
     ] = None,
     detectors: Annotated[
-        str, typer.Option(help="Comma-separated detector names.")
+        str, typer.Option(help=_("Comma-separated detector names."))
     ] = "activity,bloom",
     detections_out: Annotated[
         Path | None,
-        typer.Option("--detections-out", help="Write every detection here as JSON lines."),
+        typer.Option("--detections-out", help=_("Write every detection here as JSON lines.")),
     ] = None,
     height_m: Annotated[
         float | None,
-        typer.Option("--height-m", help="Camera height above ground; sizes in metres need it."),
+        typer.Option("--height-m", help=_("Camera height above ground; sizes in metres need it.")),
     ] = None,
-    hfov: Annotated[float | None, typer.Option(help="Horizontal field of view, degrees.")] = None,
+    hfov: Annotated[
+        float | None, typer.Option(help=_("Horizontal field of view, degrees."))
+    ] = None,
     pitch: Annotated[
-        float | None, typer.Option(help="Camera mount pitch, degrees (-90 = straight down).")
+        float | None, typer.Option(help=_("Camera mount pitch, degrees (-90 = straight down)."))
     ] = None,
-    fps: Annotated[float, typer.Option(help="Frame rate of a folder of frames.")] = 1.0,
+    fps: Annotated[float, typer.Option(help=_("Frame rate of a folder of frames."))] = 1.0,
     config_path: Annotated[
-        Path | None, typer.Option("--config", help="Thresholds TOML over vision/defaults.toml.")
+        Path | None, typer.Option("--config", help=_("Thresholds TOML over vision/defaults.toml."))
     ] = None,
 ) -> None:
-    """Score the detectors on real footage: precision, recall, alerts per minute, speed."""
     from vision.config import load_config
     from vision.evaluate import EvalError, evaluate
 
@@ -61,7 +65,11 @@ def vision_eval(
             out = detections_out.open("w", encoding="utf-8")
         except OSError as exc:
             raise EvalError(
-                f"cannot write {detections_out}: {exc.strerror}; choose another --detections-out"
+                N_(
+                    "cannot write {detections_out}: {strerror}; choose another --detections-out",
+                    detections_out=detections_out,
+                    strerror=exc.strerror,
+                )
             ) from exc
     try:
         report = evaluate(
@@ -79,7 +87,10 @@ def vision_eval(
             out.close()
     _print(report, height_m)
     if report.corrupt:
-        typer.echo(f"{report.corrupt} frames could not be decoded and were skipped", err=True)
+        typer.echo(
+            _("{corrupt} frames could not be decoded and were skipped", corrupt=report.corrupt),
+            err=True,
+        )
         raise typer.Exit(1)
 
 
@@ -90,8 +101,14 @@ def _ratio(a: int, b: int) -> str:
 def _print(report, height_m: float | None) -> None:
     rate = report.alerts_per_minute
     typer.echo(
-        f"{report.frames} frames ({report.corrupt} corrupt), {report.footage_s:.1f} s of footage, "
-        f"{report.fps:.1f} frames per second (detectors and tracker)"
+        _(
+            "{frames} frames ({corrupt} corrupt), {footage_s:.1f} s of footage, {fps:.1f} "
+            "frames per second (detectors and tracker)",
+            frames=report.frames,
+            corrupt=report.corrupt,
+            footage_s=report.footage_s,
+            fps=report.fps,
+        )
     )
     by_code = ", ".join(f"{k} {v}" for k, v in sorted(report.alerts_by_code.items()))
     typer.echo(
@@ -100,7 +117,7 @@ def _print(report, height_m: float | None) -> None:
         + (f", {rate:.2f} alerts per minute of footage" if rate is not None else "")
     )
     if height_m is None:
-        typer.echo("no --height-m: detector sizes in pixels, tracker distances nominal")
+        typer.echo(_("no --height-m: detector sizes in pixels, tracker distances nominal"))
     for name, stats in report.detector_stats.items():
         skipped = {k: v for k, v in stats.items() if v and k != "frames"}
         if skipped:
@@ -110,10 +127,25 @@ def _print(report, height_m: float | None) -> None:
     for code, s in sorted(report.scores.items()):
         against = "labels of every class" if code == "activity" else f"{code} labels"
         typer.echo(
-            f"{code}: precision {_ratio(s.true_positives, s.detections)}, "
-            f"recall {_ratio(s.found, s.labels)} against {against}"
+            _(
+                "{code}: precision {precision}, recall {recall} against {against}",
+                code=code,
+                precision=_ratio(s.true_positives, s.detections),
+                recall=_ratio(s.found, s.labels),
+                against=against,
+            )
         )
     if report.unlabelled_frames:
-        typer.echo(f"{report.unlabelled_frames} frames had no label file (scored as empty)")
+        typer.echo(
+            _(
+                "{unlabelled_frames} frames had no label file (scored as empty)",
+                unlabelled_frames=report.unlabelled_frames,
+            )
+        )
     if report.labels_outside:
-        typer.echo(f"{report.labels_outside} label boxes lay outside their frame (dropped)")
+        typer.echo(
+            _(
+                "{labels_outside} label boxes lay outside their frame (dropped)",
+                labels_outside=report.labels_outside,
+            )
+        )

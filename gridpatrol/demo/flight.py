@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gridpatrol.i18n import translate_text
+from gridpatrol.i18n import _, translate
 from mission.checks import require_safe
 from mission.flight_model import FlightModel
 from mission.model import District, Mission
@@ -57,7 +57,8 @@ class BridgeRun:
 
     def _run(self) -> None:
         try:
-            self.summary = run_bridge(self.options, self.stop, report=self._say)
+            say = self._say
+            self.summary = run_bridge(self.options, self.stop, report=lambda m: say(translate(m)))
         except BaseException as exc:  # handed to the main thread by join()
             self.error = exc
         finally:
@@ -132,9 +133,9 @@ class SitlSortie:
 
     def _report(self, event: FlightEvent) -> None:
         if event.kind == "reached":
-            self._say(translate_text(f"SITL: reached mission item {event.seq}"))
+            self._say(_("SITL: reached mission item {seq}", seq=event.seq))
         elif event.kind == "text":
-            self._say(translate_text(f"SITL: vehicle says {event.text}"))
+            self._say(_("SITL: vehicle says {text}", text=event.text))
 
     def close(self) -> None:
         if self._link is not None:

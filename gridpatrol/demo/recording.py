@@ -22,11 +22,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gridpatrol.i18n import translate_text
+from gridpatrol.i18n import _
 from mission.flight_model import FlightModel
 from mission.formats.district_geojson import load_district
 from mission.model import Mission
 from mission.schedule import Schedule, Sortie
+from mission.text import N_
 from sim.sitl import Sitl, home_at_site
 from vehicle.commands import find_vehicle
 from vehicle.decode import Decoder, new_mav
@@ -89,8 +90,12 @@ def read_demo_flight(path: Path) -> DemoFlight:
         return DemoFlight(**json.loads(Path(path).read_text()))
     except (OSError, ValueError, TypeError) as exc:
         raise DemoError(
-            f"{path} is missing or damaged ({exc}); restore it from git or regenerate the "
-            "recording with scripts/record-demo-flight.py"
+            N_(
+                "{path} is missing or damaged ({exc}); restore it from git or regenerate the "
+                "recording with scripts/record-demo-flight.py",
+                path=path,
+                exc=exc,
+            )
         ) from None
 
 
@@ -123,17 +128,29 @@ def demo_flight(opts: Any, say: Callable[[str], None]) -> DemoFlight:
     recorded = read_demo_flight(recording.with_suffix(".json"))
     if opts.sitl is None:
         if opts.seed is not None and opts.seed != recorded.seed:
-            say(translate_text(
-                f"replaying sortie {recorded.sortie} of the recorded plan (seed {recorded.seed}); "
-                f"--seed {opts.seed} seeds the footage only (set ARDUPILOT_SITL to fly a new plan)"
-            ))  # fmt: skip
+            say(
+                _(
+                    "replaying sortie {sortie} of the recorded plan (seed {seed}); --seed "
+                    "{opts_seed} seeds the footage only (set ARDUPILOT_SITL to fly a new plan)",
+                    sortie=recorded.sortie,
+                    seed=recorded.seed,
+                    opts_seed=opts.seed,
+                )
+            )
         return recorded
     learnt = learn_consumption(recording)
     endurance = math.floor(SITL_BATTERY_MAH / learnt.mah_per_min * 10) / 10
-    say(translate_text(
-        f"pack: {SITL_BATTERY_MAH} mAh declared, {learnt.mah_per_min:.0f} mAh/min {learnt.source}: "
-        f"planned for {endurance:g} min endurance, {RESERVE:.0%} reserve"
-    ))  # fmt: skip
+    say(
+        _(
+            "pack: {sitl_battery_mah} mAh declared, {mah_per_min:.0f} mAh/min {source}: "
+            "planned for {endurance:g} min endurance, {reserve:.0%} reserve",
+            sitl_battery_mah=SITL_BATTERY_MAH,
+            mah_per_min=learnt.mah_per_min,
+            source=learnt.source,
+            endurance=endurance,
+            reserve=RESERVE,
+        )
+    )
     return DemoFlight(
         seed=opts.seed if opts.seed is not None else int.from_bytes(os.urandom(4), "big"),
         start=datetime.now(UTC).replace(second=0, microsecond=0).isoformat(),

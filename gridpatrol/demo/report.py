@@ -20,7 +20,7 @@ from centre.mapdata import alert_view, district_json
 from centre.messages import IncomingAlert, iso_utc
 from centre.page import render_page
 from centre.store import StoredAlert
-from gridpatrol.i18n import Translator
+from gridpatrol.i18n import translate
 from mission.model import District
 
 __all__ = ["write_report", "report_html"]
@@ -42,8 +42,12 @@ def report_html(
     """``tracks`` and ``planned`` map a name to (lon, lat) points; ``alerts`` are alerts as
     published (JSON objects or ``vision.alerts.Alert``, evidence included); ``summary`` is
     (column names, rows); ``link_stats`` is label -> value. Their English words are translated
-    here for ``lang`` (the page's own words come from its labels)."""
-    tr = Translator("zh" if lang.lower().startswith("zh") else "en").translate_text
+    here for ``lang`` when they are messages (``N_``); plain values are shown as given (the
+    page's own words come from its labels)."""
+
+    def tr(text: object) -> object:
+        return translate(text, "zh" if lang.lower().startswith("zh") else "en")
+
     views = []
     for payload in alerts:
         if isinstance(payload, BaseModel):  # e.g. vision.alerts.Alert

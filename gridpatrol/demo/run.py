@@ -29,11 +29,12 @@ from gridpatrol.demo.report import write_report
 from gridpatrol.demo.screen import LineScreen, LiveScreen, Screen
 from gridpatrol.demo.view import CentreView
 from gridpatrol.embedded_broker import EmbeddedBroker
-from gridpatrol.i18n import current, translate_text
+from gridpatrol.i18n import _, language
 from mission.flight_model import FlightModel
 from mission.formats.district_geojson import load_district
 from mission.model import District, Mission
 from mission.schedule import Schedule, Sortie, area_stats
+from mission.text import N_, Msg
 from telemetry.errors import TelemetryError
 from telemetry.mqtt import MqttSettings
 from telemetry.publish import Publisher
@@ -85,7 +86,7 @@ def _broker(opts: DemoOptions, say: Callable[[str], None]) -> Iterator[str | Mqt
     """The broker: the given one, else mosquitto if installed, else the embedded one."""
     if opts.mqtt:
         shown = MqttSettings.resolve(opts.mqtt).url
-        say(translate_text(f"MQTT broker: {shown} (given)"))
+        say(_("MQTT broker: {shown} (given)", shown=shown))
         yield opts.mqtt
         return
     use_mosquitto = opts.broker == "mosquitto" or (
@@ -95,18 +96,19 @@ def _broker(opts: DemoOptions, say: Callable[[str], None]) -> Iterator[str | Mqt
     try:
         if use_mosquitto:
             broker: Any = MosquittoBroker(workdir=workdir).start()
-            say(translate_text(f"MQTT broker: mosquitto on {broker.url}"))
+            say(_("MQTT broker: mosquitto on {url}", url=broker.url))
         else:
             broker = EmbeddedBroker().start()
             say(
-                translate_text(
-                    f"MQTT broker: embedded amqtt on {broker.url} "
-                    "(mosquitto is not installed; fine for the demo, not for patrols)"
+                _(
+                    "MQTT broker: embedded amqtt on {url} (mosquitto is not installed; fine for the "
+                    "demo, not for patrols)",
+                    url=broker.url,
                 )
             )
     except BrokerUnavailable as exc:
         shutil.rmtree(workdir, ignore_errors=True)
-        raise DemoError(str(exc)) from None
+        raise DemoError(exc.args[0]) from None
     try:
         yield broker.url
     finally:
@@ -119,7 +121,14 @@ def _points(mission: Mission) -> list[tuple[float, float]]:
 
 
 def _summary(schedule: Schedule) -> tuple[list[str], list[list[Any]]]:
-    columns = ["area", "limit (min)", "visits", "worst gap (min)", "mean gap (min)", "entropy (b)"]
+    columns = [
+        N_("area"),
+        N_("limit (min)"),
+        N_("visits"),
+        N_("worst gap (min)"),
+        N_("mean gap (min)"),
+        N_("entropy (b)"),
+    ]
     rows = [
         [a.area, round(a.limit_min), a.visits, round(a.worst_min, 1)]
         + [None if math.isnan(a.mean_min) else round(a.mean_min, 1), round(a.entropy_bits, 2)]
@@ -157,8 +166,11 @@ def run_demo(opts: DemoOptions, echo: Callable[[str], None]) -> DemoResult:
     district = load_district(opts.district)
     if not opts.recording.is_file():
         raise DemoError(
-            f"recorded flight {opts.recording} is missing (the demo replays it, and learns the "
-            "pack's consumption from it); restore it from git"
+            N_(
+                "recorded flight {recording} is missing (the demo replays it, and learns the "
+                "pack's consumption from it); restore it from git",
+                recording=opts.recording,
+            )
         )
     say = echo
     flight = demo_flight(opts, say)
@@ -169,9 +181,13 @@ def run_demo(opts: DemoOptions, echo: Callable[[str], None]) -> DemoResult:
         work_dir = Path(work)
         schedule, sortie, mission = plan_patrol(opts.district, out / "plan", flight, say)
         say(
-            translate_text(
-                f"first sortie {sortie.id}: {sortie.drone} from {sortie.launch_site}, "
-                f"{len(mission.items)} items, {(sortie.end_s - sortie.start_s) / 60:.0f} min"
+            _(
+                "first sortie {id}: {drone} from {launch_site}, {n_items} items, {end_s:.0f} min",
+                id=sortie.id,
+                drone=sortie.drone,
+                launch_site=sortie.launch_site,
+                n_items=len(mission.items),
+                end_s=(sortie.end_s - sortie.start_s) / 60,
             )
         )
         (out / "alerts.sqlite").unlink(missing_ok=True)
@@ -190,7 +206,7 @@ def run_demo(opts: DemoOptions, echo: Callable[[str], None]) -> DemoResult:
                 screen,
                 (pack, flight.model),
             )
-            screen.say(translate_text(flown["mode"]))
+            screen.say(_(flown["mode"]))
             _wait(lambda: len(view.alerts()) >= flown["published"], screen, timeout=10.0)
         finally:
             screen.close()
@@ -206,7 +222,7 @@ def run_demo(opts: DemoOptions, echo: Callable[[str], None]) -> DemoResult:
             alerts=alerts,
             summary=_summary(schedule),
             link_stats=link_stats,
-            lang=current().lang,
+            lang=language(),
         )
         view.store.close()
     cells = sorted({a.cell for a in alerts})
@@ -221,9 +237,14 @@ def run_demo(opts: DemoOptions, echo: Callable[[str], None]) -> DemoResult:
         bridge=flown["bridge"],
     )
     say(
-        translate_text(
-            f"{result.alerts} alerts in cells {', '.join(map(str, cells)) or '-'}; "
-            f"{result.track_points} track points; report {report} ({result.seconds:.0f} s)"
+        _(
+            "{alerts} alerts in cells {cells}; {track_points} track points; report {report} "
+            "({seconds:.0f} s)",
+            alerts=result.alerts,
+            cells=", ".join(map(str, cells)) or "-",
+            track_points=result.track_points,
+            report=report,
+            seconds=result.seconds,
         )
     )
     return result
@@ -264,15 +285,20 @@ def _fly_and_film(
                 opts, district, sortie, mission, url, work, view, screen, flag, pack
             )
         say(
-            translate_text(
-                f"vision: {stats.frames} frames, detections {stats.detections}, "
-                f"{stats.alerts} alerts ({stats.updates} updates)"
+            _(
+                "vision: {frames} frames, detections {detections}, {alerts} alerts ({updates} "
+                "updates)",
+                frames=stats.frames,
+                detections=stats.detections,
+                alerts=stats.alerts,
+                updates=stats.updates,
             )
         )
         if not publisher.flush(15.0):
             say(
-                translate_text(
-                    f"vision: alerts not yet acknowledged by the broker: {publisher.last_error}"
+                _(
+                    "vision: alerts not yet acknowledged by the broker: {last_error}",
+                    last_error=publisher.last_error,
                 )
             )
         vision = publisher.stats() | {"frames": stats.frames, "alerts": stats.alerts}
@@ -286,9 +312,12 @@ def _replay(opts, district, sortie, url, work, view, screen, flag):
     track = read_tlog_track(opts.recording)
     flown = track.end - track.start
     say(
-        translate_text(
-            f"no SITL (ARDUPILOT_SITL unset): replaying {opts.recording.name}, a recorded ArduCopter "
-            f"SITL flight ({flown:.0f} s), at {opts.speed:g}x"
+        _(
+            "no SITL (ARDUPILOT_SITL unset): replaying {name}, a recorded ArduCopter SITL "
+            "flight ({flown:.0f} s), at {speed:g}x",
+            name=opts.recording.name,
+            flown=flown,
+            speed=opts.speed,
         )
     )
     bridge = BridgeRun(
@@ -315,7 +344,7 @@ def _replay(opts, district, sortie, url, work, view, screen, flag):
         _wait(bridge.done.is_set, screen)
     finally:
         bridge.stop.set()  # on Ctrl-C or an error: the bridge flushes briefly and ends too
-    return "flight: recorded SITL flight replayed", bridge.join(30.0), stats
+    return _flight(N_("recorded SITL flight replayed")), bridge.join(30.0), stats
 
 
 def _sitl(opts, district, sortie, mission, url, work, view, screen, flag, pack):
@@ -334,16 +363,20 @@ def _sitl(opts, district, sortie, mission, url, work, view, screen, flag, pack):
     flight = SitlSortie(sitl, plan, say)
     try:
         say(
-            translate_text(
-                f"SITL: booting ArduCopter at {sortie.launch_site} (speed-up {SITL_SPEEDUP:g})"
+            _(
+                "SITL: booting ArduCopter at {launch_site} (speed-up {sitl_speedup:g})",
+                launch_site=sortie.launch_site,
+                sitl_speedup=SITL_SPEEDUP,
             )
         )
         flight.boot()
         digest, checked = flight.upload(mission, district, model)
-        say(translate_text(f"SITL: endurance ok: {checked.budget.line()}"))
+        say(_("SITL: endurance ok: {line}", line=checked.budget.line()))
         say(
-            translate_text(
-                f"SITL: uploaded and verified {len(mission.items)} items, manifest {digest[:16]}"
+            _(
+                "SITL: uploaded and verified {n_items} items, manifest {digest}",
+                n_items=len(mission.items),
+                digest=digest[:16],
             )
         )
         bridge = BridgeRun(
@@ -355,8 +388,11 @@ def _sitl(opts, district, sortie, mission, url, work, view, screen, flag, pack):
         takeoff = next((i.alt for i in mission.items if i.command == 22), sortie.alt_m)
         estimate = (sortie.end_s - sortie.start_s) / SITL_SPEEDUP
         say(
-            translate_text(
-                f"SITL: flying {sortie.id}, about {estimate:.0f} s at speed-up {SITL_SPEEDUP:g}"
+            _(
+                "SITL: flying {id}, about {estimate:.0f} s at speed-up {sitl_speedup:g}",
+                id=sortie.id,
+                estimate=estimate,
+                sitl_speedup=SITL_SPEEDUP,
             )
         )
         try:
@@ -364,33 +400,39 @@ def _sitl(opts, district, sortie, mission, url, work, view, screen, flag, pack):
             _wait(flight.landed.is_set, screen)
             if flight.error is not None:
                 raise flight.error
-            say(translate_text("SITL: sortie completed, landed at its launch site and disarmed"))
+            say(_("SITL: sortie completed, landed at its launch site and disarmed"))
             time.sleep(1.0)
         finally:
             bridge.stop.set()
         summary = bridge.join(30.0)
     finally:
         flight.close()
-    say(translate_text("vision: filming the flown track"))
+    say(_("vision: filming the flown track"))
     track = slowed(view.poses, SITL_SPEEDUP)
     stats = film_and_flag(district, track, track, **flag)
-    return f"flight: {sortie.id} flown in ArduPilot SITL", summary, stats
+    return _flight(N_("{id} flown in ArduPilot SITL", id=sortie.id)), summary, stats
+
+
+def _flight(how: Msg) -> Msg:
+    """The flight line of the demo; its value is the report's "flight" statistic."""
+    return N_("flight: {how}", how=how)
 
 
 def _link_stats(view: CentreView, flown: dict[str, Any], received: int) -> dict[str, Any]:
-    stats: dict[str, Any] = {"flight": flown["mode"].removeprefix("flight: ")}
+    """Report statistics, label -> value; labels (and message values) are ``Msg``s."""
+    stats: dict[str, Any] = {N_("flight"): flown["mode"].values["how"]}
     bridge = flown["bridge"]
     if bridge:
-        stats["MAVLink messages decoded"] = bridge.get("messages")
-        stats["telemetry records published"] = bridge.get("records")
+        stats[N_("MAVLink messages decoded")] = bridge.get("messages")
+        stats[N_("telemetry records published")] = bridge.get("records")
         publisher = bridge.get("publisher") or {}
-        stats["records acknowledged by the broker"] = publisher.get("acked")
-        stats["records left in the spool"] = bridge.get("spool_left")
+        stats[N_("records acknowledged by the broker")] = publisher.get("acked")
+        stats[N_("records left in the spool")] = bridge.get("spool_left")
     for vehicle, link in view.link_records().items():
-        stats[f"{vehicle}: messages on the link"] = link.get("messages")
-        stats[f"{vehicle}: bad bytes"] = link.get("bad_bytes")
-        stats[f"{vehicle}: sequence gaps"] = link.get("seq_drops")
-        stats[f"{vehicle}: reconnects"] = link.get("reconnects")
-    stats["alert messages acknowledged (new and updated)"] = flown["vision"].get("acked")
-    stats["alerts received by the centre"] = received
+        stats[N_("{vehicle}: messages on the link", vehicle=vehicle)] = link.get("messages")
+        stats[N_("{vehicle}: bad bytes", vehicle=vehicle)] = link.get("bad_bytes")
+        stats[N_("{vehicle}: sequence gaps", vehicle=vehicle)] = link.get("seq_drops")
+        stats[N_("{vehicle}: reconnects", vehicle=vehicle)] = link.get("reconnects")
+    stats[N_("alert messages acknowledged (new and updated)")] = flown["vision"].get("acked")
+    stats[N_("alerts received by the centre")] = received
     return stats

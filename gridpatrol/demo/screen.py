@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from centre.listing import alert_line, format_alerts
 from gridpatrol.demo.view import CentreView
-from gridpatrol.i18n import _, translate_text
+from gridpatrol.i18n import _, translate
 from telemetry.watch import COLUMNS
 
 __all__ = ["Screen", "LiveScreen", "LineScreen"]
@@ -58,10 +58,10 @@ class LiveScreen:
 
         drones = Table(title=_("drones"), expand=False)
         for column in COLUMNS:
-            drones.add_column(translate_text(column))
+            drones.add_column(_(column))
         for row in self.view.fleet.rows():
             drones.add_row(*row)
-        alerts = format_alerts(self.view.store.alerts(open_only=True))
+        alerts = format_alerts(self.view.store.alerts(open_only=True), tr=translate)
         return Group(
             Panel(Text("\n".join(self._log)), title=_("gridpatrol demo")),
             drones,
@@ -87,8 +87,8 @@ class LineScreen:
             if alert.id not in self._shown:
                 self._shown.add(alert.id)
                 self._echo(
-                    translate_text(f"alert: cell {alert.cell} · team {alert.team}: ")
-                    + alert_line(alert)
+                    _("alert: cell {cell} · team {team}: ", cell=alert.cell, team=alert.team)
+                    + alert_line(alert, translate)
                 )
         now = time.monotonic()
         if now - self._last < self._every:
@@ -97,10 +97,18 @@ class LineScreen:
         for row in self.view.fleet.rows():
             status = dict(zip(COLUMNS, row, strict=True))
             self._echo(
-                translate_text(
-                    f"drone {status['vehicle']}: {status['mode']} {status['armed']} at "
-                    f"{status['lat']},{status['lon']} {status['alt m']} m, cell {status['cell']}, "
-                    f"battery {status['battery']}, mission {status['mission']}"
+                _(
+                    "drone {vehicle}: {mode} {armed} at {lat},{lon} {alt_m} m, cell {cell}, battery "
+                    "{battery}, mission {mission}",
+                    vehicle=status["vehicle"],
+                    mode=status["mode"],
+                    armed=status["armed"],
+                    lat=status["lat"],
+                    lon=status["lon"],
+                    alt_m=status["alt m"],
+                    cell=status["cell"],
+                    battery=status["battery"],
+                    mission=status["mission"],
                 )
             )
 

@@ -1,2 +1,2 @@
-"""gridpatrol's gettext catalogs (``<lang>/LC_MESSAGES/gridpatrol.po`` and ``.mo``) and the
-Babel extraction methods that keep them complete (``extract.py``)."""
+"""gridpatrol's gettext catalogs (``<lang>/LC_MESSAGES/gridpatrol.po`` and ``.mo``), the page
+labels written from them (``labels.py``), and what pictures and names need in Chinese."""

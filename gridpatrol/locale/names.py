@@ -5,14 +5,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from gridpatrol.locale.catalog import current
+from gridpatrol.i18n import language
 
 __all__ = ["localise_district"]
 
 
 def localise_district(district: Any) -> Any:
     """The district with ``name_zh`` shown in place of ``name`` when the language is Chinese."""
-    if current().is_english:
+    if language() == "en":
         return district
 
     def named(feature: Any) -> Any:

@@ -1,7 +1,8 @@
-"""Pictures in the active language: a CJK font, translated texts, Chinese names.
+"""Pictures in the active language: a CJK font, translated words, Chinese names.
 
-The drawing code in ``mission/formats`` stays English and language-free; the CLI wraps the call
-that writes a picture in ``pictures()`` and passes ``picture_district(district)``.
+The drawing code in ``mission/formats`` takes its words as messages and shows them through a
+``tr`` function; the CLI writes a picture inside ``with pictures() as tr`` and passes ``tr`` and
+``picture_district(district)``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from gridpatrol.locale.catalog import _, current, translate_output
+from gridpatrol.i18n import _, language, translate
 from gridpatrol.locale.names import localise_district
 
 __all__ = ["CJK_FONT_GLOBS", "cjk_font_file", "picture_language", "picture_district", "pictures"]
@@ -48,13 +49,12 @@ def _warn_no_font(warn: Callable[[str], None]) -> None:
     warn(_("warning: no CJK font found (install fonts-noto-cjk); pictures use English labels"))
 
 
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr)
+_stderr = functools.partial(print, file=sys.stderr)
 
 
 def picture_language(warn: Callable[[str], None] = _stderr) -> str:
     """``"zh"`` when Chinese is active and a CJK font exists; else ``"en"``, warning once."""
-    if current().is_english:
+    if language() == "en":
         return "en"
     if cjk_font_file() is not None:
         return "zh"
@@ -63,37 +63,21 @@ def picture_language(warn: Callable[[str], None] = _stderr) -> str:
 
 
 @contextmanager
-def pictures() -> Iterator[None]:
-    """Draw pictures in the active language: wrap the calls that write them.
+def pictures() -> Iterator[Callable[[object], str]]:
+    """The ``tr`` that shows a picture's words, with fonts set for it while the block runs.
 
     In Chinese (when a CJK font exists) the fonts get a CJK face after DejaVu Sans (glyph
-    fallback, matplotlib >= 3.6: Latin text and digits stay in DejaVu Sans), and every text of a
-    figure is translated through the catalog just before it is saved, so the drawing code in
-    ``mission/formats`` stays English and language-free. Without a font: English, one warning.
+    fallback, matplotlib >= 3.6: Latin text and digits stay in DejaVu Sans) and ``tr``
+    translates. Without a font: English words, one warning.
     """
     if picture_language() != "zh":
-        yield
+        yield str
         return
     import matplotlib
     from matplotlib import font_manager
-    from matplotlib.figure import Figure
-    from matplotlib.text import Text
 
     font = str(cjk_font_file())
     font_manager.fontManager.addfont(font)
     families = ["DejaVu Sans", font_manager.FontProperties(fname=font).get_name()]
-    savefig = Figure.savefig
-
-    def localised_savefig(self: Any, *args: Any, **kwargs: Any) -> Any:
-        for text in self.findobj(Text):
-            if text.get_text():
-                text.set_text(translate_output(text.get_text()))
-                text.set_fontfamily(families)
-        return savefig(self, *args, **kwargs)
-
-    Figure.savefig = localised_savefig  # type: ignore[method-assign]
-    try:
-        with matplotlib.rc_context({"font.family": families}):
-            yield
-    finally:
-        Figure.savefig = savefig  # type: ignore[method-assign]
+    with matplotlib.rc_context({"font.family": families}):
+        yield lambda message: translate(message, "zh")

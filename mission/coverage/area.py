@@ -15,6 +15,7 @@ from shapely.geometry.base import BaseGeometry
 
 from mission.errors import PlanError
 from mission.model import District
+from mission.text import N_
 
 __all__ = ["resolve_area", "grown_no_fly", "sweep_regions", "parse_cells"]
 
@@ -27,7 +28,9 @@ def parse_cells(spec: str) -> list[int]:
     for part in spec.split(","):
         m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
         if not m:
-            raise PlanError(f"cannot read cell list {spec!r}; write it like cells:1-5,9")
+            raise PlanError(
+                N_("cannot read cell list {spec}; write it like cells:1-5,9", spec=repr(spec))
+            )
         lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
         ids.extend(range(min(lo, hi), max(lo, hi) + 1))
     return ids
@@ -43,8 +46,13 @@ def resolve_area(district: District, spec: str) -> tuple[str, BaseGeometry]:
         missing = [i for i in ids if i not in known]
         if missing:
             raise PlanError(
-                f"no cell {missing[0]} in {district.name}; cells are numbered "
-                f"{min(known, default=0)}-{max(known, default=0)}"
+                N_(
+                    "no cell {missing} in {name}; cells are numbered {min_known}-{max_known}",
+                    missing=missing[0],
+                    name=district.name,
+                    min_known=min(known, default=0),
+                    max_known=max(known, default=0),
+                )
             )
         return spec, shapely.union_all([known[i].shape for i in ids])
     try:
@@ -52,13 +60,18 @@ def resolve_area(district: District, spec: str) -> tuple[str, BaseGeometry]:
     except KeyError:
         ids = ", ".join(a.id for a in district.key_areas) or "none"
         raise PlanError(
-            f"no key area {spec!r} in {district.name}; use one of: {ids}, or cells:1-5, or district"
+            N_(
+                "no key area {spec} in {name}; use one of: {ids}, or cells:1-5, or district",
+                spec=repr(spec),
+                name=district.name,
+                ids=ids,
+            )
         ) from None
 
 
 def grown_no_fly(district: District, margin_m: float) -> BaseGeometry:
     if margin_m < 0:
-        raise PlanError(f"--margin {margin_m:g} must not be negative")
+        raise PlanError(N_("--margin {margin_m:g} must not be negative", margin_m=margin_m))
     zones = [z.shape.buffer(margin_m, **MITRE) if margin_m else z.shape for z in district.no_fly]
     return shapely.union_all(zones) if zones else Polygon()
 

@@ -17,6 +17,7 @@ from mission.coverage.base import SweepPath
 from mission.coverage.freespace import FreeSpace
 from mission.coverage.swaths import Swaths, math_angle, swaths
 from mission.errors import PlanError
+from mission.text import N_
 
 __all__ = ["Boustrophedon"]
 
@@ -36,11 +37,18 @@ class Boustrophedon:
         start: tuple[float, float] | None = None,
     ) -> SweepPath:
         if spacing_m <= 0:
-            raise PlanError(f"line spacing {spacing_m:g} m must be positive; fix --spacing")
+            raise PlanError(
+                N_(
+                    "line spacing {spacing_m:g} m must be positive; fix --spacing",
+                    spacing_m=spacing_m,
+                )
+            )
         if region.is_empty or region.area <= 0:
             raise PlanError(
-                "the area to sweep is empty once holes and no-fly zones (grown by the"
-                " margin) are cut out; pick another area or reduce --margin"
+                N_(
+                    "the area to sweep is empty once holes and no-fly zones (grown by the margin) "
+                    "are cut out; pick another area or reduce --margin"
+                )
             )
         bearing = (
             angle_deg
@@ -49,7 +57,7 @@ class Boustrophedon:
         )
         sw = swaths(region, math_angle(bearing), spacing_m)
         if len(sw.x0) == 0:
-            raise PlanError("no sweep line fits in the area; use a smaller --spacing")
+            raise PlanError(N_("no sweep line fits in the area; use a smaller --spacing"))
         free = self.free or FreeSpace(region)
         pts, work = _route(sw, free, start)
         return SweepPath(pts, work, float(bearing % 360.0), float(spacing_m))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mission.errors import PlanError
+from mission.text import N_
 
 __all__ = ["Camera", "DEFAULT_CAMERA", "spacing_for", "trigger_distance_for"]
 
@@ -29,8 +30,10 @@ class Camera:
         )
         if min(values) <= 0:
             raise PlanError(
-                "camera sizes must all be positive; check --sensor-w/--sensor-h/"
-                "--focal/--image-w/--image-h"
+                N_(
+                    "camera sizes must all be positive; check "
+                    "--sensor-w/--sensor-h/--focal/--image-w/--image-h"
+                )
             )
 
     def footprint_m(self, alt_m: float) -> tuple[float, float]:
@@ -47,7 +50,13 @@ DEFAULT_CAMERA = Camera(13.2, 8.8, 8.8, 5472, 3648)
 
 def _check_overlap(overlap: float, name: str) -> None:
     if not 0.0 <= overlap < 1.0:
-        raise PlanError(f"{name} overlap {overlap:g} is outside [0, 1); give e.g. 0.7 for 70%")
+        raise PlanError(
+            N_(
+                "{name} overlap {overlap:g} is outside [0, 1); give e.g. 0.7 for 70%",
+                name=name,
+                overlap=overlap,
+            )
+        )
 
 
 def spacing_for(camera: Camera, alt_m: float, side_overlap: float = 0.70) -> float:

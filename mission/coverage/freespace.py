@@ -13,6 +13,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.polygon import orient
 
 from mission.errors import PlanError
+from mission.text import N_
 
 __all__ = ["FreeSpace"]
 
@@ -106,8 +107,12 @@ class FreeSpace:
         src = np.asarray(a, float)[None, :]
         if not self.contains(a):
             raise PlanError(
-                f"point ({a[0]:.0f}, {a[1]:.0f}) m is outside the flyable area; "
-                "move it inside the district and away from no-fly zones"
+                N_(
+                    "point ({x:.0f}, {y:.0f}) m is outside the flyable area; move it inside the "
+                    "district and away from no-fly zones",
+                    x=a[0],
+                    y=a[1],
+                )
             )
         src_vis = self.visible_many(np.repeat(src, n, 0), self.nodes) if n else np.zeros(0, bool)
         dist = np.full(n, np.inf)
@@ -140,8 +145,14 @@ class FreeSpace:
                 best = total[via]
             if not np.isfinite(best):
                 raise PlanError(
-                    f"no flyable path from ({a[0]:.0f}, {a[1]:.0f}) to ({tp[0]:.0f}, {tp[1]:.0f}) m:"
-                    " no-fly zones cut the area apart; reduce --margin or pick another launch site"
+                    N_(
+                        "no flyable path from ({x:.0f}, {y:.0f}) to ({to_x:.0f}, {to_y:.0f}) m: no-fly "
+                        "zones cut the area apart; reduce --margin or pick another launch site",
+                        x=a[0],
+                        y=a[1],
+                        to_x=tp[0],
+                        to_y=tp[1],
+                    )
                 )
             chain = []
             while via != -1:

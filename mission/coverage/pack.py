@@ -25,6 +25,7 @@ from mission.coverage.swaths import Swaths, math_angle, rotate, swaths
 from mission.errors import PlanError
 from mission.flight_model import FlightModel
 from mission.sortie import CameraTrigger, Route, Waypoint
+from mission.text import N_
 
 __all__ = ["Site", "pack_sweep"]
 
@@ -138,7 +139,7 @@ def pack_sweep(
     theta = math_angle(bearing_deg)
     sw = swaths(target, theta, spacing_m)
     if len(sw.x0) == 0:
-        raise PlanError("no sweep line fits in the area; use a smaller --spacing")
+        raise PlanError(N_("no sweep line fits in the area; use a smaller --spacing"))
     cut_x = float(np.mean([rotate(np.array([s.xy]), -theta)[0, 0] for s in sites]))
     budget = fm.usable_s * SAFETY - fm.climb_s(alt_m) - fm.descent_s(alt_m)
     max_lines = max(1, (item_limit - FIXED_ITEMS - 8) // 2)
@@ -158,9 +159,12 @@ def pack_sweep(
                 n -= 1
             if n < 1 or built is None:
                 raise PlanError(
-                    "one sweep line does not fit in a battery (usable "
-                    f"{fm.usable_s / 60:.1f} min) from any launch site; add a nearer launch "
-                    "site, sweep a smaller area or give a longer --endurance-min"
+                    N_(
+                        "one sweep line does not fit in a battery (usable {usable_s:.1f} min) from any "
+                        "launch site; add a nearer launch site, sweep a smaller area or give a longer "
+                        "--endurance-min",
+                        usable_s=fm.usable_s / 60,
+                    )
                 )
             route, pts, flags = built
             if points:

@@ -16,6 +16,7 @@ from mission.errors import PlanError
 from mission.flight_model import FlightModel
 from mission.limits import ITEM_LIMIT
 from mission.sortie import CameraTrigger, Route, Waypoint
+from mission.text import N_
 
 __all__ = ["split_sweep"]
 
@@ -61,9 +62,13 @@ def split_sweep(
                 break
         if end is None:
             raise PlanError(
-                "one leg of the sweep does not fit in a battery (usable "
-                f"{fm.usable_s / 60:.1f} min) from launch site {launch_site}; pick a nearer "
-                "launch site, a smaller area or a longer --endurance-min"
+                N_(
+                    "one leg of the sweep does not fit in a battery (usable {usable_s:.1f} min) from "
+                    "launch site {launch_site}; pick a nearer launch site, a smaller area or a "
+                    "longer --endurance-min",
+                    usable_s=fm.usable_s / 60,
+                    launch_site=launch_site,
+                )
             )
         steps: list = [Waypoint(*p) for p in way_in[1:]]
         if trigger_m > 0:

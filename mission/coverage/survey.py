@@ -21,6 +21,7 @@ from mission.flight_model import FlightModel
 from mission.limits import CEILING_M, ITEM_LIMIT, NO_FLY_MARGIN_M, PATROL_ALT_M
 from mission.model import District, Mission
 from mission.sortie import Route, Waypoint, check_altitude, route_to_mission
+from mission.text import N_
 
 __all__ = ["SweepSettings", "SweepPlan", "plan_sweep", "footprint_coverage", "flown_m"]
 
@@ -56,7 +57,9 @@ class SweepPlan:
 
 def _nearest_site(district: District, target) -> str:
     if not district.launch_sites:
-        raise PlanError(f"{district.name} has no launch site; add a launch_site feature")
+        raise PlanError(
+            N_("{name} has no launch site; add a launch_site feature", name=district.name)
+        )
     c = target.representative_point()
     return min(district.launch_sites, key=lambda s: s.position.distance(c)).id
 
@@ -72,7 +75,9 @@ def plan_sweep(district: District, area: str, cfg: SweepSettings = SweepSettings
         site = district.launch_site(site_id)
     except KeyError:
         ids = ", ".join(s.id for s in district.launch_sites)
-        raise PlanError(f"no launch site {site_id!r}; use one of: {ids}") from None
+        raise PlanError(
+            N_("no launch site {site_id}; use one of: {ids}", site_id=repr(site_id), ids=ids)
+        ) from None
     launch = (site.position.x, site.position.y)
     free = FreeSpace(transit)
     fm = cfg.flight_model

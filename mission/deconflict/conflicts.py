@@ -16,6 +16,7 @@ import numpy as np
 
 from mission.geo import LocalFrame
 from mission.model import District, Mission
+from mission.text import N_, Msg
 from mission.trajectory import Speeds, Trajectory, trajectory
 
 __all__ = [
@@ -205,23 +206,32 @@ def describe(
     *,
     district: District | None = None,
     epoch: datetime | None = None,
-) -> str:
+) -> Msg:
     """One line an operator can act on: which sorties, when, how close, where."""
     lon, lat = frame.to_lonlat(conflict.x, conflict.y)
-    when = f"t={conflict.t_s:.0f} s"
+    when = N_("t={t_s:.0f} s", t_s=conflict.t_s)
     if epoch is not None:
         stamp = epoch + timedelta(seconds=conflict.t_s)
-        when = f"{stamp.isoformat(timespec='seconds')} ({when})"
+        when = N_("{stamp} ({when})", stamp=stamp.isoformat(timespec="seconds"), when=when)
     where = f"{float(lat):.5f}N {float(lon):.5f}E"
     if district is not None and district.cells:
         from mission.district import CellIndex
 
         cell = int(CellIndex(district).lookup_xy(conflict.x, conflict.y)[0])
-        where += f", cell {cell}" if cell else ", outside every cell"
-    return (
-        f"sorties {conflict.a} and {conflict.b} lose separation at {when} for "
-        f"{conflict.duration_s:.0f} s: {conflict.horizontal_m:.0f} m apart horizontally and "
-        f"{conflict.vertical_m:.0f} m vertically at {where}"
+        if cell:
+            where = N_("{where}, cell {cell}", where=where, cell=cell)
+        else:
+            where = N_("{where}, outside every cell", where=where)
+    return N_(
+        "sorties {a} and {b} lose separation at {when} for {duration_s:.0f} s: "
+        "{horizontal_m:.0f} m apart horizontally and {vertical_m:.0f} m vertically at {where}",
+        a=conflict.a,
+        b=conflict.b,
+        when=when,
+        duration_s=conflict.duration_s,
+        horizontal_m=conflict.horizontal_m,
+        vertical_m=conflict.vertical_m,
+        where=where,
     )
 
 

@@ -16,6 +16,7 @@ from mission.errors import PlanError
 from mission.flight_model import POSITIONAL, haversine_m
 from mission.limits import CEILING_M, LAYER_MARGIN_M, LAYER_SPACING_M, PATROL_ALT_M
 from mission.model import Cmd, Frame, Mission
+from mission.text import N_, Msg
 
 __all__ = ["LayerPolicy", "assign_layers", "with_layer"]
 
@@ -70,9 +71,14 @@ def assign_layers(
         free = [alt for alt in layers if alt not in taken and alt <= cap + 1e-9]
         if not free and any(alt not in taken for alt in layers):
             raise PlanError(
-                f"cannot separate sortie {sid} at t={start:.0f} s: every free layer is above "
-                f"{cap:g} m, the highest its battery allows (climb and descent take longer than "
-                "the endurance less reserve); shorten its route or fly fewer drones at once"
+                N_(
+                    "cannot separate sortie {sid} at t={start:.0f} s: every free layer is above "
+                    "{cap:g} m, the highest its battery allows (climb and descent take longer than "
+                    "the endurance less reserve); shorten its route or fly fewer drones at once",
+                    sid=sid,
+                    start=start,
+                    cap=cap,
+                )
             )
         if not free:
             raise PlanError(_too_many(sid, start, busy, layers, policy))
@@ -82,13 +88,21 @@ def assign_layers(
     return out
 
 
-def _too_many(sid: str, start: float, busy, layers: list[float], policy: LayerPolicy) -> str:
-    return (
-        f"cannot separate sortie {sid} at t={start:.0f} s: {len(busy) + 1} sorties fly at once "
-        f"but only {len(layers)} altitude layers {policy.spacing_m:g} m apart fit between "
-        f"{policy.floor_m:g} m and {policy.ceiling_m - policy.margin_m:g} m (ceiling "
-        f"{policy.ceiling_m:g} m less {policy.margin_m:g} m margin); fly fewer drones at once, "
-        "or lower the layer floor"
+def _too_many(sid: str, start: float, busy, layers: list[float], policy: LayerPolicy) -> Msg:
+    return N_(
+        "cannot separate sortie {sid} at t={start:.0f} s: {n_flying} sorties fly at once "
+        "but only {n_layers} altitude layers {spacing_m:g} m apart fit between "
+        "{floor_m:g} m and {top_m:g} m (ceiling {ceiling_m:g} m less {margin_m:g} m margin); "
+        "fly fewer drones at once, or lower the layer floor",
+        sid=sid,
+        start=start,
+        n_flying=len(busy) + 1,
+        n_layers=len(layers),
+        spacing_m=policy.spacing_m,
+        floor_m=policy.floor_m,
+        top_m=policy.ceiling_m - policy.margin_m,
+        ceiling_m=policy.ceiling_m,
+        margin_m=policy.margin_m,
     )
 
 

@@ -21,6 +21,7 @@ from mission.limits import CEILING_M, LAYER_MARGIN_M, LAYER_SPACING_M
 from mission.model import District, Mission
 from mission.schedule import Schedule, revisit_gaps
 from mission.sortie import mission_layer_m
+from mission.text import N_
 from mission.trajectory import Speeds
 
 __all__ = [
@@ -39,7 +40,7 @@ def _frame(district: District | None, missions: Iterable[Mission]) -> LocalFrame
         for it in (m.home, *m.items):
             if it is not None and (it.lat or it.lon):
                 return LocalFrame.around(it.lon, it.lat)
-    raise PlanError("no sortie has a position; give the missions a home or waypoints")
+    raise PlanError(N_("no sortie has a position; give the missions a home or waypoints"))
 
 
 def schedule_flights(
@@ -49,7 +50,13 @@ def schedule_flights(
     out = []
     for s in schedule.sorties:
         if s.id not in missions:
-            raise PlanError(f"sortie {s.id} has no mission ({s.plan}); write the schedule again")
+            raise PlanError(
+                N_(
+                    "sortie {id} has no mission ({plan}); write the schedule again",
+                    id=s.id,
+                    plan=s.plan,
+                )
+            )
         launch = None
         if district is not None:
             site = next((x for x in district.launch_sites if x.id == s.launch_site), None)
@@ -148,9 +155,14 @@ def _require_revisits(layered: Schedule, planned: Schedule) -> None:
         after = max(revisit_gaps(layered, area), default=0.0)
         if after > max(limit_min * 60.0, before) + 1e-6:
             raise PlanError(
-                f"holding departures to clear the launch sites stretches the revisits of {area} "
-                f"to {after / 60:.1f} min, over its {limit_min:g} min limit; plan again with "
-                "another seed or fewer drones"
+                N_(
+                    "holding departures to clear the launch sites stretches the revisits of {area} "
+                    "to {after:.1f} min, over its {limit_min:g} min limit; plan again with another "
+                    "seed or fewer drones",
+                    area=area,
+                    after=after / 60,
+                    limit_min=limit_min,
+                )
             )
 
 

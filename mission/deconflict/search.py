@@ -16,6 +16,7 @@ from mission.deconflict.layers import LayerPolicy, assign_layers, with_layer
 from mission.errors import PlanError
 from mission.geo import LocalFrame
 from mission.model import Mission
+from mission.text import N_
 from mission.trajectory import Speeds, Trajectory
 
 __all__ = ["separate"]
@@ -67,11 +68,21 @@ def separate(
             else f
             for f in current
         ]
-    more = f" (and {len(first) - 1} more)" if len(first) > 1 else ""
-    hold = f" even with {max_hold_s:g} s ground holds" if max_hold_s > 0 else ""
+    more = N_(" (and {n} more)", n=len(first) - 1) if len(first) > 1 else ""
+    hold = (
+        N_(" even with {max_hold_s:g} s ground holds", max_hold_s=max_hold_s)
+        if max_hold_s > 0
+        else ""
+    )
     raise PlanError(
-        f"cannot separate the sorties inside the {policy.ceiling_m:g} m ceiling{hold}: "
-        f"{describe(first[0], frame)}{more}; stagger their start times or use fewer drones"
+        N_(
+            "cannot separate the sorties inside the {ceiling_m:g} m ceiling{hold}: "
+            "{conflict}{more}; stagger their start times or use fewer drones",
+            ceiling_m=policy.ceiling_m,
+            hold=hold,
+            conflict=describe(first[0], frame),
+            more=more,
+        )
     )
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from mission.crs import WGS84, normalise_crs
 from mission.errors import FormatError
 from mission.model import District, Mission
+from mission.text import N_
 
 __all__ = ["read_mission", "write_mission", "MISSION_SUFFIXES"]
 
@@ -21,8 +22,12 @@ def _suffix(path: Path, allowed: tuple[str, ...]) -> str:
     suffix = path.suffix.lower()
     if suffix not in allowed:
         raise FormatError(
-            f"{path.name}: unknown mission format {suffix or '(none)'!r}; use one "
-            f"of {', '.join(allowed)}"
+            N_(
+                "{name}: unknown mission format {suffix}; use one of {allowed}",
+                name=path.name,
+                suffix=repr(suffix or "(none)"),
+                allowed=", ".join(allowed),
+            )
         )
     return suffix
 
@@ -51,8 +56,12 @@ def write_mission(
     suffix = _suffix(path, (*MISSION_SUFFIXES, ".png"))
     if suffix != ".geojson" and normalise_crs(output_crs) != WGS84:
         raise FormatError(
-            f"{path.name}: --output-crs {output_crs} is for .geojson exports only; "
-            "mission files for vehicles are always wgs84"
+            N_(
+                "{name}: --output-crs {output_crs} is for .geojson exports only; mission files "
+                "for vehicles are always wgs84",
+                name=path.name,
+                output_crs=output_crs,
+            )
         )
     if suffix == ".plan":
         from mission.formats.qgc_plan import write_plan

@@ -20,6 +20,7 @@ from mission.errors import DistrictError
 from mission.formats.district_limits import MAX_FILE_BYTES, check_bounds, check_file_size
 from mission.geo import LocalFrame
 from mission.model import Cell, District, KeyArea, LaunchSite, NoFlyZone, PrivacyZone
+from mission.text import N_
 
 __all__ = ["load_district", "parse_district", "save_district", "KINDS"]
 
@@ -52,19 +53,30 @@ def load_district(path: str | Path, crs: str | None = None) -> District:
         check_file_size(len(raw), path.name)
         text = raw.decode("utf-8")
     except FileNotFoundError:
-        raise DistrictError(f"{path}: no such file; check the path") from None
+        raise DistrictError(N_("{path}: no such file; check the path", path=path)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise DistrictError(f"{path}: cannot read the file ({exc}); check the path") from None
+        raise DistrictError(
+            N_("{path}: cannot read the file ({exc}); check the path", path=path, exc=exc)
+        ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DistrictError(
-            f"{path.name}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}; "
-            "fix the syntax (a JSON linter shows the spot)"
+            N_(
+                "{name}: malformed JSON at line {lineno} column {colno}: {msg}; fix the syntax "
+                "(a JSON linter shows the spot)",
+                name=path.name,
+                lineno=exc.lineno,
+                colno=exc.colno,
+                msg=exc.msg,
+            )
         ) from None
     except RecursionError:
         raise DistrictError(
-            f"{path.name}: JSON nested far deeper than GeoJSON ever is; this is not a district file"
+            N_(
+                "{name}: JSON nested far deeper than GeoJSON ever is; this is not a district file",
+                name=path.name,
+            )
         ) from None
     return parse_district(data, source=path.name, crs=crs)
 
@@ -72,15 +84,23 @@ def load_district(path: str | Path, crs: str | None = None) -> District:
 def parse_district(data: Any, source: str = "district", crs: str | None = None) -> District:
     """Validate a FeatureCollection already parsed from JSON and build the District."""
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
-        raise DistrictError(f"{source}: not a GeoJSON FeatureCollection; wrap the features in one")
+        raise DistrictError(
+            N_("{source}: not a GeoJSON FeatureCollection; wrap the features in one", source=source)
+        )
     features = data.get("features")
     if not isinstance(features, list):
-        raise DistrictError(f"{source}: the FeatureCollection has no 'features' list; add one")
+        raise DistrictError(
+            N_("{source}: the FeatureCollection has no 'features' list; add one", source=source)
+        )
     check_bounds(data, source)
     declared = crs or data.get("crs") or "wgs84"
     if not isinstance(declared, str):
         raise DistrictError(
-            f"{source}: 'crs' must be one of wgs84, gcj02, bd09 (a named CRS object is not read)"
+            N_(
+                "{source}: 'crs' must be one of wgs84, gcj02, bd09 (a named CRS object is not "
+                "read)",
+                source=source,
+            )
         )
     declared = declared.lower()
     if declared != "wgs84":
@@ -97,7 +117,9 @@ class _Builder:
         self.crs = crs
 
     def fail(self, where: str, problem: str) -> DistrictError:
-        return DistrictError(f"{self.source}: {where}: {problem}")
+        return DistrictError(
+            N_("{source}: {where}: {problem}", source=self.source, where=where, problem=problem)
+        )
 
     def build(self, features: list) -> District:
         by_kind: dict[str, list[tuple[str, dict, Any]]] = {k: [] for k in KINDS}
@@ -118,8 +140,12 @@ class _Builder:
 
         if len(by_kind["district"]) != 1:
             raise DistrictError(
-                f"{self.source}: found {len(by_kind['district'])} features of kind 'district'; "
-                "a district file needs exactly one"
+                N_(
+                    "{source}: found {n_district} features of kind 'district'; a district file needs "
+                    "exactly one",
+                    source=self.source,
+                    n_district=len(by_kind["district"]),
+                )
             )
         d_where, d_props, d_geom = by_kind["district"][0]
         name = self.text(d_where, d_props, "name")
@@ -363,21 +389,35 @@ class _Builder:
                 overlap = cells[i].shape.intersection(cells[j].shape).area
                 if overlap > tolerance:
                     raise DistrictError(
-                        f"{self.source}: cells {cells[i].id} and {cells[j].id} overlap by "
-                        f"{overlap:.0f} m²; cells must tile the district without overlap"
+                        N_(
+                            "{source}: cells {id} and {cells_id} overlap by {overlap:.0f} m²; cells must "
+                            "tile the district without overlap",
+                            source=self.source,
+                            id=cells[i].id,
+                            cells_id=cells[j].id,
+                            overlap=overlap,
+                        )
                     )
         union = shapely.union_all([c.shape for c in cells])
         uncovered = boundary.difference(union).area
         if uncovered > tolerance:
             raise DistrictError(
-                f"{self.source}: the cells leave {uncovered:.0f} m² of the district uncovered; "
-                "regenerate them with 'gridpatrol district grid'"
+                N_(
+                    "{source}: the cells leave {uncovered:.0f} m² of the district uncovered; "
+                    "regenerate them with 'gridpatrol district grid'",
+                    source=self.source,
+                    uncovered=uncovered,
+                )
             )
         outside = union.difference(boundary).area
         if outside > tolerance:
             raise DistrictError(
-                f"{self.source}: the cells extend {outside:.0f} m² beyond the district boundary; "
-                "clip them to the district"
+                N_(
+                    "{source}: the cells extend {outside:.0f} m² beyond the district boundary; clip "
+                    "them to the district",
+                    source=self.source,
+                    outside=outside,
+                )
             )
 
 

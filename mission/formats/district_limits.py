@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from mission.errors import DistrictError
+from mission.text import N_
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -44,8 +45,13 @@ def check_file_size(size: int, source: str) -> None:
     """Refuse a file larger than ``MAX_FILE_BYTES`` before reading it."""
     if size > MAX_FILE_BYTES:
         raise DistrictError(
-            f"{source}: {size / 2**20:.1f} MB is larger than a district file can be "
-            f"({MAX_FILE_BYTES / 2**20:.0f} MB); simplify the geometry (e.g. mapshaper -simplify)"
+            N_(
+                "{source}: {size:.1f} MB is larger than a district file can be "
+                "({max_file_bytes:.0f} MB); simplify the geometry (e.g. mapshaper -simplify)",
+                source=source,
+                size=size / 2**20,
+                max_file_bytes=MAX_FILE_BYTES / 2**20,
+            )
         )
 
 
@@ -66,8 +72,13 @@ def check_bounds(data: dict, source: str) -> None:
         return
     if len(features) > MAX_FEATURES:
         raise DistrictError(
-            f"{source}: {len(features)} features is more than a district file holds "
-            f"({MAX_FEATURES}); split it or merge cells"
+            N_(
+                "{source}: {n_features} features is more than a district file holds "
+                "({max_features}); split it or merge cells",
+                source=source,
+                n_features=len(features),
+                max_features=MAX_FEATURES,
+            )
         )
     vertices = 0
     district_ring: list[Any] | None = None
@@ -81,8 +92,13 @@ def check_bounds(data: dict, source: str) -> None:
             district_ring = district_ring or rings[0]
     if vertices > MAX_VERTICES:
         raise DistrictError(
-            f"{source}: {vertices} polygon vertices is more than a district needs "
-            f"({MAX_VERTICES}); simplify the geometry to about 1 m (e.g. mapshaper -simplify)"
+            N_(
+                "{source}: {vertices} polygon vertices is more than a district needs "
+                "({max_vertices}); simplify the geometry to about 1 m (e.g. mapshaper -simplify)",
+                source=source,
+                vertices=vertices,
+                max_vertices=MAX_VERTICES,
+            )
         )
     _check_depth(data, source)
     if district_ring:
@@ -96,8 +112,12 @@ def _check_depth(data: Any, source: str) -> None:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise DistrictError(
-                f"{source}: JSON nested more than {MAX_DEPTH} levels deep, far deeper than "
-                "GeoJSON ever is; this is not a district file"
+                N_(
+                    "{source}: JSON nested more than {max_depth} levels deep, far deeper than "
+                    "GeoJSON ever is; this is not a district file",
+                    source=source,
+                    max_depth=MAX_DEPTH,
+                )
             )
         children = node.values() if type(node) is dict else node
         stack.extend((c, depth + 1) for c in children if type(c) in (dict, list))
@@ -120,6 +140,11 @@ def _check_extent(ring: list[Any], source: str) -> None:
     )
     if across_km > MAX_EXTENT_KM:
         raise DistrictError(
-            f"{source}: the district boundary is {across_km:.0f} km across, more than a patrol "
-            f"district can be ({MAX_EXTENT_KM:.0f} km); check its coordinates and crs"
+            N_(
+                "{source}: the district boundary is {across_km:.0f} km across, more than a "
+                "patrol district can be ({max_extent_km:.0f} km); check its coordinates and crs",
+                source=source,
+                across_km=across_km,
+                max_extent_km=MAX_EXTENT_KM,
+            )
         )

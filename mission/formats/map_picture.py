@@ -1,12 +1,14 @@
 """Map pictures of the district: cells with their numbers, key areas by priority, no-fly zones.
 
 ``draw_district`` draws onto any matplotlib axes in the district's local metres, so the plan
-pictures can add paths on top of the same base map. Legend words come in through ``labels`` so the
-caller can localise them; this module knows no language.
+pictures can add paths on top of the same base map. Legend words are messages (``N_``), shown
+through ``tr`` (English by default), so the caller can localise them; this module knows no
+language.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import shapely
@@ -15,14 +17,15 @@ from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path as MplPath
 
 from mission.model import District
+from mission.text import N_, Msg
 
 __all__ = ["draw_district", "render_district", "DEFAULT_LABELS"]
 
 DEFAULT_LABELS = {
-    "key_area": "key area (darker = higher priority)",
-    "no_fly": "no-fly zone",
-    "privacy": "privacy zone",
-    "launch": "launch site",
+    "key_area": N_("key area (darker = higher priority)"),
+    "no_fly": N_("no-fly zone"),
+    "privacy": N_("privacy zone"),
+    "launch": N_("launch site"),
 }
 PRIORITY_ALPHA = {1: 0.15, 2: 0.25, 3: 0.4, 4: 0.55, 5: 0.7}
 
@@ -41,10 +44,14 @@ def _patch(geom, **style) -> PathPatch:
 
 
 def draw_district(
-    ax: Axes, district: District, labels: dict[str, str] | None = None, names: bool = False
+    ax: Axes,
+    district: District,
+    labels: dict[str, str] | None = None,
+    names: bool = False,
+    tr: Callable[[Msg], str] = str,
 ) -> None:
     """Draw the base map; with ``names`` the key areas are labelled by name too."""
-    words = {**DEFAULT_LABELS, **(labels or {})}
+    words = {**{k: tr(v) for k, v in DEFAULT_LABELS.items()}, **(labels or {})}
     ax.add_patch(_patch(district.boundary, facecolor="#f4f1ea", edgecolor="black", linewidth=1.5))
     for cell in district.cells:
         ax.add_patch(_patch(cell.shape, facecolor="none", edgecolor="#9a9a9a", linewidth=0.5))
@@ -85,7 +92,11 @@ def draw_district(
 
 
 def render_district(
-    district: District, out: str | Path, labels: dict[str, str] | None = None, title: str = ""
+    district: District,
+    out: str | Path,
+    labels: dict[str, str] | None = None,
+    title: str = "",
+    tr: Callable[[Msg], str] = str,
 ) -> Path:
     """Write the base map as a PNG (Agg backend: works on servers without a display)."""
     import matplotlib
@@ -95,7 +106,7 @@ def render_district(
 
     fig = Figure(figsize=(10, 7), dpi=120)
     ax = fig.add_subplot()
-    draw_district(ax, district, labels, names=True)
+    draw_district(ax, district, labels, names=True, tr=tr)
     ax.set_title(title or district.name, fontsize=10)
     out = Path(out)
     fig.savefig(out, bbox_inches="tight")

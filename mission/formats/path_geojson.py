@@ -24,6 +24,7 @@ from mission.model import (
     MissionItem,
     RallyPoint,
 )
+from mission.text import N_
 
 __all__ = ["read_path_geojson", "write_path_geojson", "path_geojson"]
 
@@ -135,7 +136,10 @@ def _parse_item(f: dict) -> MissionItem:
 def parse_path_geojson(data: Any, source: str = "geojson") -> Mission:
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise FormatError(
-            f"{source}: not a GeoJSON FeatureCollection; give a file written by gridpatrol plan"
+            N_(
+                "{source}: not a GeoJSON FeatureCollection; give a file written by gridpatrol plan",
+                source=source,
+            )
         )
     require_wgs84(data, source)
     items: list[tuple[int, MissionItem]] = []
@@ -171,13 +175,19 @@ def parse_path_geojson(data: Any, source: str = "geojson") -> Mission:
                 rally.append(RallyPoint(float(lat), float(lon), float(alt)))
     except (KeyError, TypeError, ValueError, IndexError):
         raise FormatError(
-            f"{source}: a feature lacks the mission properties gridpatrol writes;"
-            " convert from the .plan instead"
+            N_(
+                "{source}: a feature lacks the mission properties gridpatrol writes; convert "
+                "from the .plan instead",
+                source=source,
+            )
         ) from None
     if not items and home is None and not polys and not circles:
         raise FormatError(
-            f"{source}: no mission item, home or fence features; this GeoJSON does"
-            " not hold a mission"
+            N_(
+                "{source}: no mission item, home or fence features; this GeoJSON does not hold a "
+                "mission",
+                source=source,
+            )
         )
     meta = data.get("mission") or {}
     return Mission(
@@ -197,9 +207,11 @@ def read_path_geojson(path: str | Path) -> Mission:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise FormatError(f"{path}: no such file; check the path") from None
+        raise FormatError(N_("{path}: no such file; check the path", path=path)) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FormatError(f"{path.name}: cannot read GeoJSON ({exc}); check the file") from None
+        raise FormatError(
+            N_("{name}: cannot read GeoJSON ({exc}); check the file", name=path.name, exc=exc)
+        ) from None
     return parse_path_geojson(data, path.name)
 
 

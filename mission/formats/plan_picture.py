@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ import numpy as np
 from mission.flight_model import has_position
 from mission.geo import LocalFrame
 from mission.model import Cmd, District, Mission
+from mission.text import N_, Msg
 
 __all__ = ["write_plan_picture"]
 
@@ -20,8 +22,12 @@ def write_plan_picture(
     out: str | Path,
     district: District | None = None,
     title: str = "",
+    tr: Callable[[Msg], str] = str,
 ) -> Path:
-    """PNG of the paths (one colour per sortie); orbits drawn as circles. Agg, no display needed."""
+    """PNG of the paths (one colour per sortie); orbits drawn as circles. Agg, no display needed.
+
+    ``tr`` shows the picture's own words (legend) in the caller's language.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -35,7 +41,7 @@ def write_plan_picture(
     ax = fig.add_subplot()
     frame = district.frame if district is not None else None
     if district is not None:
-        draw_district(ax, district)
+        draw_district(ax, district, tr=tr)
     for k, m in enumerate(missions):
         pos = [it for it in m.items if has_position(it)]
         if not pos:
@@ -44,7 +50,9 @@ def write_plan_picture(
             frame = LocalFrame.around(pos[0].lon, pos[0].lat)
         x, y = frame.to_metric(np.array([p.lon for p in pos]), np.array([p.lat for p in pos]))
         colour = COLOURS[k % len(COLOURS)]
-        ax.plot(x, y, "-", color=colour, linewidth=0.9, label=f"sortie {k + 1}")
+        ax.plot(
+            x, y, "-", color=colour, linewidth=0.9, label=tr(N_("sortie {number}", number=k + 1))
+        )
         ax.plot(x[:1], y[:1], "o", color=colour, markersize=4)
         for it, xi, yi in zip(pos, x, y, strict=True):
             if it.command == Cmd.NAV_LOITER_TURNS and it.param3:

@@ -23,6 +23,7 @@ from mission.model import (
     MissionItem,
     RallyPoint,
 )
+from mission.text import N_
 
 __all__ = ["read_plan", "write_plan", "parse_plan", "plan_json"]
 
@@ -36,7 +37,13 @@ def _num(value: Any, where: str) -> float:
     if value is None:
         return math.nan
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise FormatError(f"{where}: expected a number, found {value!r}; fix the file")
+        raise FormatError(
+            N_(
+                "{where}: expected a number, found {found}; fix the file",
+                where=where,
+                found=repr(value),
+            )
+        )
     return float(value)
 
 
@@ -46,16 +53,27 @@ def _simple(obj: dict, where: str) -> MissionItem:
         params = list(obj.get("params", []))
     except (KeyError, TypeError, ValueError):
         raise FormatError(
-            f"{where}: a SimpleItem needs 'command', 'frame' and 'params'; "
-            "fix or re-save the plan in QGroundControl"
+            N_(
+                "{where}: a SimpleItem needs 'command', 'frame' and 'params'; fix or re-save the "
+                "plan in QGroundControl",
+                where=where,
+            )
         ) from None
     if "coordinate" in obj:
         coord = obj["coordinate"]
         if not isinstance(coord, list) or len(coord) != 3:
-            raise FormatError(f"{where}: 'coordinate' must be [lat, lon, alt]; fix the file")
+            raise FormatError(
+                N_("{where}: 'coordinate' must be [lat, lon, alt]; fix the file", where=where)
+            )
         params = (params + [0.0] * 4)[:4] + coord
     if len(params) != 7:
-        raise FormatError(f"{where}: 'params' has {len(params)} values, expected 7; fix the file")
+        raise FormatError(
+            N_(
+                "{where}: 'params' has {n_params} values, expected 7; fix the file",
+                where=where,
+                n_params=len(params),
+            )
+        )
     p = [_num(v, where) for v in params]
     lat = 0.0 if math.isnan(p[4]) else p[4]
     lon = 0.0 if math.isnan(p[5]) else p[5]
@@ -78,8 +96,11 @@ def _above_terrain(obj: dict, frame: int, where: str) -> float | None:
     height = _num(obj.get("Altitude"), where)
     if frame != Frame.GLOBAL or not math.isfinite(height):
         raise FormatError(
-            f"{where}: AltitudeMode 3 (calculated above terrain) needs frame 0 and a finite "
-            "'Altitude'; re-save the plan in QGroundControl"
+            N_(
+                "{where}: AltitudeMode 3 (calculated above terrain) needs frame 0 and a finite "
+                "'Altitude'; re-save the plan in QGroundControl",
+                where=where,
+            )
         )
     return height
 
@@ -89,20 +110,30 @@ def _items(raw: list, source: str) -> list[MissionItem]:
     for n, obj in enumerate(raw, start=1):
         where = f"{source}: mission item {n}"
         if not isinstance(obj, dict):
-            raise FormatError(f"{where} is not an object; fix the file")
+            raise FormatError(N_("{where} is not an object; fix the file", where=where))
         kind = obj.get("type", "SimpleItem")
         if kind == "SimpleItem":
             out.append(_simple(obj, where))
             continue
         if kind != "ComplexItem":
-            raise FormatError(f"{where} has unknown type {kind!r}; re-save it in QGroundControl")
+            raise FormatError(
+                N_(
+                    "{where} has unknown type {kind}; re-save it in QGroundControl",
+                    where=where,
+                    kind=repr(kind),
+                )
+            )
         complex_type = obj.get("complexItemType", "?")
         generated = (obj.get("TransectStyleComplexItem") or {}).get("Items")
         if not isinstance(generated, list):
             raise FormatError(
-                f"{where} is a {complex_type} ComplexItem without generated waypoints, which "
-                "gridpatrol cannot fly as it is; replace it with a Survey or waypoints in "
-                "QGroundControl"
+                N_(
+                    "{where} is a {complex_type} ComplexItem without generated waypoints, which "
+                    "gridpatrol cannot fly as it is; replace it with a Survey or waypoints in "
+                    "QGroundControl",
+                    where=where,
+                    complex_type=complex_type,
+                )
             )
         out.extend(_simple(g, f"{where} ({complex_type})") for g in generated)
     return out
@@ -133,7 +164,10 @@ def _fence(raw: Any, source: str) -> Fence:
             )
     except (KeyError, TypeError, ValueError, AttributeError):
         raise FormatError(
-            f"{source}: the geoFence section is malformed; re-save the plan in QGroundControl"
+            N_(
+                "{source}: the geoFence section is malformed; re-save the plan in QGroundControl",
+                source=source,
+            )
         ) from None
     return Fence(tuple(polys), tuple(circles))
 
@@ -145,15 +179,22 @@ def _rally(raw: Any, source: str) -> tuple[RallyPoint, ...]:
         )
     except (KeyError, TypeError, ValueError, IndexError):
         raise FormatError(
-            f"{source}: the rallyPoints section is malformed; each point must be [lat, lon, alt]"
+            N_(
+                "{source}: the rallyPoints section is malformed; each point must be [lat, lon, "
+                "alt]",
+                source=source,
+            )
         ) from None
 
 
 def parse_plan(data: Any, source: str = "plan") -> Mission:
     if not isinstance(data, dict) or data.get("fileType") != "Plan":
         raise FormatError(
-            f"{source}: not a QGroundControl plan (fileType is not 'Plan'); "
-            "export the mission from QGroundControl as .plan"
+            N_(
+                "{source}: not a QGroundControl plan (fileType is not 'Plan'); export the "
+                "mission from QGroundControl as .plan",
+                source=source,
+            )
         )
     mission = data.get("mission") or {}
     home = None
@@ -183,14 +224,21 @@ def read_plan(path: str | Path) -> Mission:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise FormatError(f"{path}: no such file; check the path") from None
+        raise FormatError(N_("{path}: no such file; check the path", path=path)) from None
     except json.JSONDecodeError as exc:
         raise FormatError(
-            f"{path.name}: malformed JSON at line {exc.lineno} column {exc.colno};"
-            " re-save the plan in QGroundControl"
+            N_(
+                "{name}: malformed JSON at line {lineno} column {colno}; re-save the plan in "
+                "QGroundControl",
+                name=path.name,
+                lineno=exc.lineno,
+                colno=exc.colno,
+            )
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise FormatError(f"{path}: cannot read the file ({exc}); check the path") from None
+        raise FormatError(
+            N_("{path}: cannot read the file ({exc}); check the path", path=path, exc=exc)
+        ) from None
     return parse_plan(data, path.name)
 
 
@@ -267,4 +315,6 @@ def write_plan(mission: Mission, path: str | Path) -> None:
     try:
         Path(path).write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise FormatError(f"{path}: cannot write the plan ({exc}); check the folder") from None
+        raise FormatError(
+            N_("{path}: cannot write the plan ({exc}); check the folder", path=path, exc=exc)
+        ) from None

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from mission.schedule import Schedule
+from mission.text import N_, Msg
 
 __all__ = ["write_timeline"]
 
 
-def write_timeline(schedule: Schedule, out: str | Path, title: str = "") -> Path:
-    """PNG with hours on x; each visit is a tick coloured by area (legend lists the areas)."""
+def write_timeline(
+    schedule: Schedule, out: str | Path, title: str = "", tr: Callable[[Msg], str] = str
+) -> Path:
+    """PNG with hours on x; each visit is a tick coloured by area (legend lists the areas).
+
+    ``tr`` shows the picture's own words (axis, title) in the caller's language.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -41,9 +48,11 @@ def write_timeline(schedule: Schedule, out: str | Path, title: str = "") -> Path
     ax.set_yticks(range(len(lanes)), list(lanes))
     ax.set_ylim(-0.6, len(lanes) - 0.4)
     ax.set_xlim(0, schedule.horizon_s / 3600)
-    ax.set_xlabel(f"hours from {schedule.start.isoformat()}")
+    ax.set_xlabel(tr(N_("hours from {start}", start=schedule.start.isoformat())))
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
-    ax.set_title(title or f"{schedule.district}: patrol timeline", fontsize=10)
+    ax.set_title(
+        title or tr(N_("{district}: patrol timeline", district=schedule.district)), fontsize=10
+    )
     out = Path(out)
     fig.savefig(out, bbox_inches="tight")
     return out

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from mission.errors import FormatError
 from mission.model import Frame, Mission, MissionItem
+from mission.text import N_
 
 __all__ = ["read_waypoints", "write_waypoints", "parse_waypoints", "waypoints_text"]
 
@@ -33,15 +34,21 @@ ARDUPILOT = 3  # QGC firmwareType
 def _row(fields: list[str], where: str) -> tuple[int, MissionItem]:
     if len(fields) != 12:
         raise FormatError(
-            f"{where}: {len(fields)} fields, expected 12 (seq, current, frame, "
-            "command, 4 params, lat, lon, alt, autocontinue); fix the row"
+            N_(
+                "{where}: {n_fields} fields, expected 12 (seq, current, frame, command, 4 "
+                "params, lat, lon, alt, autocontinue); fix the row",
+                where=where,
+                n_fields=len(fields),
+            )
         )
     try:
         seq, _current, frame, command = (int(float(v)) for v in fields[:4])
         p = [float(v) for v in fields[4:11]]
         auto = bool(int(float(fields[11])))
     except ValueError:
-        raise FormatError(f"{where}: a field is not a number; fix the row") from None
+        raise FormatError(
+            N_("{where}: a field is not a number; fix the row", where=where)
+        ) from None
     return seq, MissionItem(command, frame, p[0], p[1], p[2], p[3], p[4], p[5], p[6], auto)
 
 
@@ -51,16 +58,25 @@ def parse_waypoints(text: str, source: str = "waypoints") -> Mission:
     header = " ".join(lines[0].split()) if lines else ""
     if header not in VERSIONS:
         raise FormatError(
-            f"{source}: first line is {header[:40]!r}, not 'QGC WPL 110' or 'QGC WPL 120'; "
-            "this is not a Mission Planner waypoint file"
+            N_(
+                "{source}: first line is {header}, not 'QGC WPL 110' or 'QGC WPL 120'; this is "
+                "not a Mission Planner waypoint file",
+                source=source,
+                header=repr(header[:40]),
+            )
         )
     rows = [_row(ln.split(), f"{source}: line {n}") for n, ln in enumerate(lines[1:], start=2)]
     first = 1 if rows and not VERSIONS[header] and rows[0][0] == 1 else 0  # 120 may count from 1
     for n, (seq, _) in enumerate(rows):
         if seq != first + n:
             raise FormatError(
-                f"{source}: row {n + 2} has seq {seq}, expected {first + n};"
-                " renumber the rows from 0"
+                N_(
+                    "{source}: row {n} has seq {seq}, expected {first}; renumber the rows from 0",
+                    source=source,
+                    n=n + 2,
+                    seq=seq,
+                    first=first + n,
+                )
             )
     items = tuple(it for _, it in rows)
     if not VERSIONS[header]:
@@ -75,9 +91,11 @@ def read_waypoints(path: str | Path) -> Mission:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise FormatError(f"{path}: no such file; check the path") from None
+        raise FormatError(N_("{path}: no such file; check the path", path=path)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise FormatError(f"{path}: cannot read the file ({exc}); check the path") from None
+        raise FormatError(
+            N_("{path}: cannot read the file ({exc}); check the path", path=path, exc=exc)
+        ) from None
     return parse_waypoints(text, path.name)
 
 
@@ -90,11 +108,16 @@ def _refuse_uncomputed_terrain(mission: Mission, source: str) -> None:
     for seq, it in enumerate(mission.items, start=1):
         if it.above_terrain_m is not None and not math.isfinite(it.alt):
             raise FormatError(
-                f"{source}: item {seq} (MAV_CMD {int(it.command)}): its altitude is "
-                f"{it.above_terrain_m:g} m 'calculated above terrain' and QGroundControl has not "
-                "computed the AMSL value yet, which a .waypoints file cannot hold; open the plan "
-                "in QGroundControl to compute it, or set the item to terrain frame (10) or "
-                "relative altitude"
+                N_(
+                    "{source}: item {seq} (MAV_CMD {command}): its altitude is {above_terrain_m:g} m "
+                    "'calculated above terrain' and QGroundControl has not computed the AMSL value "
+                    "yet, which a .waypoints file cannot hold; open the plan in QGroundControl to "
+                    "compute it, or set the item to terrain frame (10) or relative altitude",
+                    source=source,
+                    seq=seq,
+                    command=int(it.command),
+                    above_terrain_m=it.above_terrain_m,
+                )
             )
 
 
@@ -108,9 +131,16 @@ def _fields(it: MissionItem, seq: int, firmware: int, source: str) -> list[float
             v = 0.0
         elif not math.isfinite(v):
             raise FormatError(
-                f"{source}: item {seq} (MAV_CMD {int(it.command)}): param{k} is {v} (null in the "
-                "plan), which a .waypoints file cannot hold; set it in the plan, or keep the "
-                "mission as .plan"
+                N_(
+                    "{source}: item {seq} (MAV_CMD {command}): param{index} is {value} (null in the plan), "
+                    "which a .waypoints file cannot hold; set it in the plan, or keep the mission as "
+                    ".plan",
+                    source=source,
+                    seq=seq,
+                    command=int(it.command),
+                    index=k,
+                    value=v,
+                )
             )
         out.append(v)
     return out
@@ -148,4 +178,6 @@ def write_waypoints(mission: Mission, path: str | Path) -> None:
     try:
         Path(path).write_text(text, encoding="utf-8", newline="\n")
     except OSError as exc:
-        raise FormatError(f"{path}: cannot write ({exc}); check the folder") from None
+        raise FormatError(
+            N_("{path}: cannot write ({exc}); check the folder", path=path, exc=exc)
+        ) from None

@@ -25,6 +25,7 @@ from mission.limits import CEILING_M, NO_FLY_MARGIN_M, PATROL_ALT_M
 from mission.model import District
 from mission.schedule import Schedule
 from mission.sortie import Orbit, Route, Step, Waypoint, check_altitude
+from mission.text import N_
 
 __all__ = ["PatrolProblem", "AreaService", "Network", "PatrolPlan", "PatrolPlanner", "network"]
 
@@ -95,17 +96,24 @@ def _service(problem: PatrolProblem, area, free: FreeSpace, nofly) -> tuple[Area
         circle = area.center.buffer(r)
         if not problem.district.boundary.covers(circle) or circle.intersects(nofly):
             raise PlanError(
-                f"key area {area.id}: its {r:.0f} m orbit leaves the district or "
-                f"comes within {problem.margin_m:g} m of a no-fly zone; shrink its "
-                "radius or move it"
+                N_(
+                    "key area {id}: its {radius_m:.0f} m orbit leaves the district or comes within "
+                    "{margin_m:g} m of a no-fly zone; shrink its radius or move it",
+                    id=area.id,
+                    radius_m=r,
+                    margin_m=problem.margin_m,
+                )
             )
         c = (area.center.x, area.center.y)
         return AreaService(area.id, area.priority, limit, fm.orbit_s(r), (Orbit(*c, r),)), (c, c)
     target = area.shape.intersection(problem.district.boundary).difference(nofly)
     if target.is_empty:
         raise PlanError(
-            f"key area {area.id} lies entirely in a no-fly zone margin or outside "
-            "the district; fix the district file"
+            N_(
+                "key area {id} lies entirely in a no-fly zone margin or outside the district; "
+                "fix the district file",
+                id=area.id,
+            )
         )
     width = problem.camera.footprint_m(problem.alt_m)[0]
     turn_cost = 2 * fm.corner_s * fm.cruise_mps
@@ -120,9 +128,9 @@ def network(problem: PatrolProblem) -> Network:
     d = problem.district
     check_altitude(problem.alt_m, problem.ceiling_m)
     if not d.key_areas:
-        raise PlanError(f"{d.name} has no key areas to patrol; add key_area features")
+        raise PlanError(N_("{name} has no key areas to patrol; add key_area features", name=d.name))
     if not d.launch_sites:
-        raise PlanError(f"{d.name} has no launch site; add a launch_site feature")
+        raise PlanError(N_("{name} has no launch site; add a launch_site feature", name=d.name))
     nofly = grown_no_fly(d, problem.margin_m)
     free = FreeSpace(d.boundary.difference(nofly))
     shapely.prepare(nofly)
@@ -136,8 +144,12 @@ def network(problem: PatrolProblem) -> Network:
     for s, xy in zip(d.launch_sites, site_xy, strict=True):
         if not free.contains(xy) or nofly.intersects(Point(xy)):
             raise PlanError(
-                f"launch site {s.id} is outside the district or within "
-                f"{problem.margin_m:g} m of a no-fly zone; move it"
+                N_(
+                    "launch site {id} is outside the district or within {margin_m:g} m of a no-fly "
+                    "zone; move it",
+                    id=s.id,
+                    margin_m=problem.margin_m,
+                )
             )
     dist, paths = free.all_pairs(site_xy + entries + exits)
     fm = problem.flight_model

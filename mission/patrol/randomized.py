@@ -22,6 +22,7 @@ from mission.errors import PlanError
 from mission.patrol.base import Network, PatrolPlan, PatrolProblem, network
 from mission.schedule import Schedule, Sortie, Visit, revisit_gaps
 from mission.sortie import Route, Waypoint
+from mission.text import N_
 
 __all__ = ["RandomizedPatrol", "capacity_check"]
 
@@ -43,8 +44,14 @@ class _Leg:
 def _infeasible(area: str, limit_min: float, drones: int, best_min: float) -> PlanError:
     fleet = f"{drones} drone{'s' if drones != 1 else ''}"
     return PlanError(
-        f"infeasible: area {area} needs a visit every {limit_min:g} min; {fleet} can manage "
-        f"every {math.ceil(best_min)} min at best; add a drone or relax the limit"
+        N_(
+            "infeasible: area {area} needs a visit every {limit_min:g} min; {fleet} can "
+            "manage every {best_min} min at best; add a drone or relax the limit",
+            area=area,
+            limit_min=limit_min,
+            fleet=fleet,
+            best_min=math.ceil(best_min),
+        )
     )
 
 
@@ -59,9 +66,13 @@ def capacity_check(problem: PatrolProblem, net: Network) -> None:
         )
         if best_site + svc.service_s + overhead > fm.usable_s * SAFETY:
             raise PlanError(
-                f"infeasible: area {svc.id} cannot be reached, visited and left within one "
-                f"battery ({fm.usable_s / 60:.1f} min usable); add a nearer launch site or a "
-                "longer --endurance-min"
+                N_(
+                    "infeasible: area {id} cannot be reached, visited and left within one battery "
+                    "({usable_s:.1f} min usable); add a nearer launch site or a longer "
+                    "--endurance-min",
+                    id=svc.id,
+                    usable_s=fm.usable_s / 60,
+                )
             )
     # each visit costs its service plus at least the cheapest way in
     cost = []

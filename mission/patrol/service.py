@@ -24,6 +24,7 @@ from mission.patrol.base import PatrolProblem
 from mission.patrol.randomized import RandomizedPatrol
 from mission.schedule import Schedule, Sortie, write_schedule
 from mission.sortie import route_to_mission
+from mission.text import N_
 
 __all__ = ["PatrolPlan", "plan_patrol", "write_patrol"]
 
@@ -55,7 +56,7 @@ def plan_patrol(
 ) -> PatrolPlan:
     """Plan ``drones`` drones over ``hours`` from ``start``; ``seed`` None draws from the OS."""
     if not hours > 0 or drones < 1:
-        raise PlanError("--hours must be positive and --drones at least 1")
+        raise PlanError(N_("--hours must be positive and --drones at least 1"))
     problem = PatrolProblem(
         district, hours, drones, start, flight_model, alt_m, ceiling_m, margin_m
     )

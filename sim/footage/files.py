@@ -13,6 +13,7 @@ from pathlib import Path
 
 import cv2
 
+from mission.text import N_
 from sim.errors import SimError
 from sim.footage.render import Renderer
 from vehicle.tlog import TlogWriter
@@ -39,7 +40,12 @@ def write_footage(renderer: Renderer, out_dir: Path, name: str = "footage") -> F
         str(video), cv2.VideoWriter_fourcc(*"mp4v"), spec.fps, (spec.width, spec.height)
     )
     if not writer.isOpened():
-        raise SimError(f"cannot write {video}: OpenCV has no mp4v encoder here; check the folder")
+        raise SimError(
+            N_(
+                "cannot write {video}: OpenCV has no mp4v encoder here; check the folder",
+                video=video,
+            )
+        )
     frames = []
     try:
         for fr in renderer.frames():

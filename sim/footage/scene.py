@@ -15,6 +15,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from mission.model import District, Mission
+from mission.text import N_
 from mission.trajectory import constant_speed
 from sim.errors import SimError
 from sim.ground import ROAD_M, BlockKind, GroundTexture
@@ -109,7 +110,9 @@ class WaypointFlight:
         seed: int = 0,
     ):
         if len(points) < 2:
-            raise SimError("a flight needs at least two waypoints; give a mission with two or more")
+            raise SimError(
+                N_("a flight needs at least two waypoints; give a mission with two or more")
+            )
         self.path = constant_speed(points, speed_mps)
         rng = np.random.default_rng([seed, 11])
         self.sway = sway_deg
@@ -144,8 +147,11 @@ class TrackFlight:
         airborne = [t for t, *_ in track.positions() if self._height(track.at(t)) >= min_height_m]
         if not airborne:
             raise SimError(
-                f"the telemetry log never flies {min_height_m:.0f} m above the district's ground; "
-                "give a log of a flight over the district"
+                N_(
+                    "the telemetry log never flies {min_height_m:.0f} m above the district's ground; "
+                    "give a log of a flight over the district",
+                    min_height_m=min_height_m,
+                )
             )
         self.t0, self.t1 = airborne[0], airborne[-1]
 
@@ -162,7 +168,9 @@ class TrackFlight:
     def state(self, t: float) -> tuple[float, float, float, Attitude]:
         pose = self.track.at(self.t0 + t)
         if pose is None:
-            raise SimError(f"the telemetry log has no pose at {t:.1f} s; shorten --seconds")
+            raise SimError(
+                N_("the telemetry log has no pose at {t_s:.1f} s; shorten --seconds", t_s=t)
+            )
         x, y = self.district.frame.to_metric(pose.lon, pose.lat)
         return float(x), float(y), self._height(pose), pose.attitude
 

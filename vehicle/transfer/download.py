@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from mission.text import N_
 from vehicle.transfer.items import WireItem
 from vehicle.transfer.protocol import (
     ACCEPTED,
@@ -68,9 +69,15 @@ def download_items(
                 tries[seq] = tries.get(seq, 0) + 1
                 if tries[seq] > retries:
                     raise TransferTimeout(
-                        f"vehicle did not send {mission_type.label} item {seq} of {n} "
-                        f"({retries} retries of {item_timeout_s:g} s); check the link and "
-                        "download again"
+                        N_(
+                            "vehicle did not send {label} item {seq} of {n} ({retries} retries of "
+                            "{item_timeout_s:g} s); check the link and download again",
+                            label=mission_type.label,
+                            seq=seq,
+                            n=n,
+                            retries=retries,
+                            item_timeout_s=item_timeout_s,
+                        )
                     )
                 ask(seq)
             continue
@@ -105,8 +112,13 @@ def _count(ex: Exchange, mission_type: MissionType, timeout_s: float, retries: i
                     msg.type, mission_type, "MISSION_REQUEST_LIST", operation="download"
                 )
     raise TransferTimeout(
-        f"vehicle never answered the {mission_type.label} MISSION_REQUEST_LIST "
-        f"({retries} retries of {timeout_s:g} s); check the link and the target system id"
+        N_(
+            "vehicle never answered the {label} MISSION_REQUEST_LIST ({retries} retries of "
+            "{timeout_s:g} s); check the link and the target system id",
+            label=mission_type.label,
+            retries=retries,
+            timeout_s=timeout_s,
+        )
     )
 
 
@@ -134,6 +146,11 @@ def clear(
                     msg.type, mission_type, "MISSION_CLEAR_ALL", operation="clear"
                 )
     raise TransferTimeout(
-        f"vehicle never acknowledged clearing its {mission_type.label} "
-        f"({retries} retries of {timeout_s:g} s); check the link"
+        N_(
+            "vehicle never acknowledged clearing its {label} ({retries} retries of "
+            "{timeout_s:g} s); check the link",
+            label=mission_type.label,
+            retries=retries,
+            timeout_s=timeout_s,
+        )
     )

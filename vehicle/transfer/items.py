@@ -22,6 +22,7 @@ from mission.model import (
     MissionItem,
     RallyPoint,
 )
+from mission.text import N_
 from vehicle.errors import TransferError
 from vehicle.transfer.protocol import MissionType
 
@@ -152,8 +153,11 @@ def _fence_items(fence: Fence) -> list[WireItem]:
     for poly in fence.polygons:
         if len(poly.vertices) < 3:
             raise TransferError(
-                f"fence polygon has {len(poly.vertices)} vertices; a fence polygon needs at "
-                "least 3, fix the plan's geofence"
+                N_(
+                    "fence polygon has {n_vertices} vertices; a fence polygon needs at least 3, fix "
+                    "the plan's geofence",
+                    n_vertices=len(poly.vertices),
+                )
             )
         cmd = FENCE_POLYGON_INCLUSION if poly.inclusion else FENCE_POLYGON_EXCLUSION
         for lat, lon in poly.vertices:
@@ -193,15 +197,24 @@ def _fence_from(items: list[WireItem]) -> Fence:
             continue
         if w.command not in (FENCE_POLYGON_INCLUSION, FENCE_POLYGON_EXCLUSION):
             raise TransferError(
-                f"fence item {i} has command {w.command}, not a fence vertex or circle; "
-                "clear the vehicle's fence and upload it again"
+                N_(
+                    "fence item {i} has command {command}, not a fence vertex or circle; clear the "
+                    "vehicle's fence and upload it again",
+                    i=i,
+                    command=w.command,
+                )
             )
         count = int(w.param1)
         group = items[i : i + count]
         if count < 3 or len(group) < count or any(g.command != w.command for g in group):
             raise TransferError(
-                f"fence polygon at item {i} announces {count} vertices but the vehicle holds "
-                f"{sum(g.command == w.command for g in group)}; clear the fence and upload again"
+                N_(
+                    "fence polygon at item {i} announces {count} vertices but the vehicle holds "
+                    "{held}; clear the fence and upload again",
+                    i=i,
+                    count=count,
+                    held=sum(g.command == w.command for g in group),
+                )
             )
         polygons.append(
             FencePolygon(tuple((g.lat, g.lon) for g in group), w.command == FENCE_POLYGON_INCLUSION)

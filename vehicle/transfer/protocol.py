@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Protocol
 
+from mission.text import N_
 from vehicle.errors import TransferError
 
 __all__ = [
@@ -60,21 +61,21 @@ _RESULT_NAMES = {
 }
 
 _RESULT_HINTS = {
-    1: "the vehicle gave no reason; check its messages and retry",
-    2: "use a frame the vehicle supports (relative or absolute altitude)",
-    3: "the vehicle does not support this command; remove it from the plan",
-    4: "split the mission or raise the vehicle's mission storage",
-    5: "a parameter is out of range; check the item in the plan",
-    6: "param1 is out of range for this command; fix it in the plan",
-    7: "param2 is out of range for this command; fix it in the plan",
-    8: "param3 is out of range for this command; fix it in the plan",
-    9: "param4 is out of range for this command; fix it in the plan",
-    10: "latitude (x) is out of range; fix the item's position in the plan",
-    11: "longitude (y) is out of range; fix the item's position in the plan",
-    12: "altitude (z) is out of range; fix the item's altitude in the plan",
-    13: "the vehicle lost track of the sequence; retry the transfer",
-    14: "the vehicle is busy with another transfer or refuses changes now; retry when idle",
-    15: "the transfer was cancelled; retry it",
+    1: N_("the vehicle gave no reason; check its messages and retry"),
+    2: N_("use a frame the vehicle supports (relative or absolute altitude)"),
+    3: N_("the vehicle does not support this command; remove it from the plan"),
+    4: N_("split the mission or raise the vehicle's mission storage"),
+    5: N_("a parameter is out of range; check the item in the plan"),
+    6: N_("param1 is out of range for this command; fix it in the plan"),
+    7: N_("param2 is out of range for this command; fix it in the plan"),
+    8: N_("param3 is out of range for this command; fix it in the plan"),
+    9: N_("param4 is out of range for this command; fix it in the plan"),
+    10: N_("latitude (x) is out of range; fix the item's position in the plan"),
+    11: N_("longitude (y) is out of range; fix the item's position in the plan"),
+    12: N_("altitude (z) is out of range; fix the item's altitude in the plan"),
+    13: N_("the vehicle lost track of the sequence; retry the transfer"),
+    14: N_("the vehicle is busy with another transfer or refuses changes now; retry when idle"),
+    15: N_("the transfer was cancelled; retry it"),
 }
 
 _ONLY_N_ITEMS = re.compile(r"only (\d+) items", re.IGNORECASE)
@@ -104,7 +105,16 @@ class MissionType(IntEnum):
 
     @property
     def label(self) -> str:
-        return self.name.lower()
+        return _LABELS[self]
+
+
+_LABELS = {
+    MissionType.MISSION: N_("mission"),
+    MissionType.FENCE: N_("fence"),
+    MissionType.RALLY: N_("rally"),
+}
+"""What messages call each mission type (a message, so the CLI translates it)."""
+_OPERATIONS = {"upload": N_("upload"), "download": N_("download"), "clear": N_("clear")}
 
 
 @dataclass(frozen=True)
@@ -133,11 +143,18 @@ class MissionResultError(TransferError):
         self.code = int(code)
         self.result = result_name(code)
         self.where = where
-        hint = detail or _RESULT_HINTS.get(self.code, "retry the transfer")
-        after = f" (after {earlier})" if earlier else ""
+        hint = detail or _RESULT_HINTS.get(self.code, N_("retry the transfer"))
+        after = N_(" (after {earlier})", earlier=earlier) if earlier else ""
         super().__init__(
-            f"vehicle refused the {mission_type.label} {operation} with {self.result} "
-            f"at {where}{after}; {hint}"
+            N_(
+                "vehicle refused the {label} {operation} with {result} at {where}{after}; {hint}",
+                label=mission_type.label,
+                operation=_OPERATIONS.get(operation, operation),
+                result=self.result,
+                where=where,
+                after=after,
+                hint=hint,
+            )
         )
 
 
@@ -150,10 +167,14 @@ class VerifyError(TransferError):
 
     def __init__(self, mission_type: MissionType, differences: list[str]):
         self.differences = list(differences)
-        more = f" (+{len(differences) - 1} more)" if len(differences) > 1 else ""
+        more = N_(" (+{n} more)", n=len(differences) - 1) if len(differences) > 1 else ""
         super().__init__(
-            f"{mission_type.label} read back from the vehicle differs: {differences[0]}{more}; "
-            "do not fly, upload again"
+            N_(
+                "{label} read back from the vehicle differs: {first}{more}; do not fly, upload again",
+                label=mission_type.label,
+                first=differences[0],
+                more=more,
+            )
         )
 
 

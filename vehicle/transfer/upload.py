@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 from pymavlink.dialects.v20 import ardupilotmega as apm
 
+from mission.text import N_, Msg
 from vehicle.errors import TransferError
 from vehicle.transfer.items import WireItem
 from vehicle.transfer.protocol import (
@@ -63,8 +64,13 @@ def upload_items(
     label = mission_type.label
     if item_limit is not None and n > item_limit:
         raise TransferError(
-            f"the {label} needs {n} items but the vehicle holds at most {item_limit}; "
-            "split the mission or raise the item limit"
+            N_(
+                "the {label} needs {n} items but the vehicle holds at most {item_limit}; split "
+                "the mission or raise the item limit",
+                label=label,
+                n=n,
+                item_limit=item_limit,
+            )
         )
     ex = Exchange(link, target, clock=clock)
     mav = link.mav
@@ -92,8 +98,13 @@ def upload_items(
             seq = int(msg.seq)
             if not 0 <= seq < n:
                 raise TransferError(
-                    f"vehicle asked for {label} item {seq} of a {n}-item upload; "
-                    "it is confused, upload again"
+                    N_(
+                        "vehicle asked for {label} item {seq} of a {n}-item upload; it is confused, "
+                        "upload again",
+                        label=label,
+                        seq=seq,
+                        n=n,
+                    )
                 )
             last_msg = items[seq].encode(mav, target, seq, mission_type)
             last_seq = seq
@@ -112,12 +123,20 @@ def upload_items(
                 if not sent:
                     continue  # a late answer to an earlier transfer
                 raise TransferError(
-                    f"vehicle accepted the {label} after only {len(sent)} of {n} items; "
-                    "upload again"
+                    N_(
+                        "vehicle accepted the {label} after only {n_sent} of {n} items; upload again",
+                        label=label,
+                        n_sent=len(sent),
+                        n=n,
+                    )
                 )
             if code == INVALID_SEQUENCE and sent:
                 # ArduPilot's answer to an item it did not expect; it asks again if it can
-                noted = f"{result_name(code)} at {_item_where(items, last_seq)}"
+                noted = N_(
+                    "{result} at {where}",
+                    result=result_name(code),
+                    where=_item_where(items, last_seq),
+                )
                 continue
             if code == NO_SPACE and not sent:
                 refusals += 1
@@ -130,15 +149,19 @@ def upload_items(
                 continue
             if code == _MISSION_ERROR and len(sent) == n and silent:
                 raise AckLost(
-                    f"the vehicle got all {n} {label} items but its MISSION_ACK was lost; "
-                    "download and compare before flying"
+                    N_(
+                        "the vehicle got all {n} {label} items but its MISSION_ACK was lost; download "
+                        "and compare before flying",
+                        n=n,
+                        label=label,
+                    )
                 )
             where = "MISSION_COUNT" if last_seq is None else _item_where(items, last_seq)
             raise MissionResultError(code, mission_type, where, earlier=noted)
 
 
-def _item_where(items: Sequence[WireItem], seq: int) -> str:
-    return f"item {seq} ({command_name(items[seq].command)})"
+def _item_where(items: Sequence[WireItem], seq: int) -> Msg:
+    return N_("item {seq} ({name})", seq=seq, name=command_name(items[seq].command))
 
 
 def _pause(ex: Exchange, deadline: float) -> None:
@@ -149,13 +172,18 @@ def _pause(ex: Exchange, deadline: float) -> None:
 
 def _no_space(mission_type: MissionType, n: int, limit: int | None) -> MissionResultError:
     label = mission_type.label
-    held = f"at most {limit}" if limit else "fewer"
+    held = N_("at most {limit}", limit=limit) if limit else N_("fewer")
     return MissionResultError(
         NO_SPACE,
         mission_type,
         "MISSION_COUNT",
-        f"the vehicle holds {held} {label} items and this needs {n}; split the mission or "
-        "raise the vehicle's storage (ArduPilot: BRD_SD_MISSION)",
+        N_(
+            "the vehicle holds {held} {label} items and this needs {n}; split the mission or "
+            "raise the vehicle's storage (ArduPilot: BRD_SD_MISSION)",
+            held=held,
+            label=label,
+            n=n,
+        ),
     )
 
 
@@ -169,14 +197,25 @@ def _silence(
     noted: str,
 ) -> TransferTimeout:
     if last_seq is None:
-        stage = "never asked for an item after MISSION_COUNT"
+        stage = N_("never asked for an item after MISSION_COUNT")
     elif len(sent) == n:
-        stage = f"never acknowledged the {label} after the last item"
+        stage = N_("never acknowledged the {label} after the last item", label=label)
     else:
-        stage = f"stopped asking after item {last_seq} ({len(sent)} of {n} sent)"
+        stage = N_(
+            "stopped asking after item {seq} ({n_sent} of {n} sent)",
+            seq=last_seq,
+            n_sent=len(sent),
+            n=n,
+        )
     if noted:
-        stage += f", after answering {noted}"
+        stage = N_("{stage}, after answering {noted}", stage=stage, noted=noted)
     return TransferTimeout(
-        f"vehicle {stage} of the {label} upload ({retries} retries of {timeout_s:g} s); "
-        "check the link and the target system id, then upload again"
+        N_(
+            "vehicle {stage} of the {label} upload ({retries} retries of {timeout_s:g} s); "
+            "check the link and the target system id, then upload again",
+            stage=stage,
+            label=label,
+            retries=retries,
+            timeout_s=timeout_s,
+        )
     )

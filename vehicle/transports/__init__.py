@@ -9,6 +9,7 @@ import errno
 import os
 from pathlib import Path
 
+from mission.text import N_
 from vehicle.errors import LinkError
 from vehicle.transports.base import Chunks, Pace, Transport
 from vehicle.transports.replay import TlogReplay
@@ -23,7 +24,10 @@ def _host_port(url: str, rest: str) -> tuple[str, int]:
     host, sep, port = rest.rpartition(":")
     if not sep or not port.isdigit():
         raise LinkError(
-            f"bad MAVLink address {url!r}; use e.g. tcp:127.0.0.1:5760 or udpin:0.0.0.0:14550"
+            N_(
+                "bad MAVLink address {url}; use e.g. tcp:127.0.0.1:5760 or udpin:0.0.0.0:14550",
+                url=repr(url),
+            )
         )
     return host or "0.0.0.0", int(port)
 
@@ -35,7 +39,7 @@ def transport_for(url: str, pace: Pace, speed: float) -> Transport:
         if url.endswith(".tlog"):
             path = Path(url)
             if not path.is_file():
-                raise LinkError(f"no such tlog file {url}; check the path")
+                raise LinkError(N_("no such tlog file {url}; check the path", url=url))
             return TlogReplay(path, pace, speed)
         if scheme == "tcp":
             return TcpClient(url, *_host_port(url, rest))
@@ -56,8 +60,18 @@ def transport_for(url: str, pace: Pace, speed: float) -> Transport:
             hint = "is the vehicle/SITL running?"
         else:
             hint = "check the address and that the port is free"
-        raise LinkError(f"cannot connect to {url}: {reason.lower()}; {hint}") from exc
+        raise LinkError(
+            N_(
+                "cannot connect to {url}: {problem}; {hint}",
+                url=url,
+                problem=reason.lower(),
+                hint=hint,
+            )
+        ) from exc
     raise LinkError(
-        f"unknown MAVLink address {url!r}; use tcp:HOST:PORT, tcpin:, udpin:, udpout:, "
-        "/dev/ttyUSB0,57600 or a .tlog file"
+        N_(
+            "unknown MAVLink address {url}; use tcp:HOST:PORT, tcpin:, udpin:, udpout:, "
+            "/dev/ttyUSB0,57600 or a .tlog file",
+            url=repr(url),
+        )
     )

@@ -6,6 +6,7 @@ import os
 import select
 from typing import Any
 
+from mission.text import N_
 from vehicle.errors import LinkError
 from vehicle.transports.base import Reopening
 
@@ -26,7 +27,13 @@ class Serial(Reopening):
 
         speed = getattr(termios, f"B{self.baud}", None)
         if speed is None:
-            raise LinkError(f"unsupported baud rate {self.baud} in {self.url}; use e.g. 57600")
+            raise LinkError(
+                N_(
+                    "unsupported baud rate {baud} in {url}; use e.g. 57600",
+                    baud=self.baud,
+                    url=self.url,
+                )
+            )
         fd = os.open(self.path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
         try:
             tty.setraw(fd)

@@ -21,6 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from mission.text import N_
 from vision.config import ModelConfig
 from vision.detectors.base import Detection, FrameContext
 from vision.detectors.coco import COCO_CLASSES
@@ -47,21 +48,33 @@ class ModelError(VisionError):
 def _load(path: Path, shipped: bool) -> cv2.dnn.Net:
     if not path.is_file():
         raise ModelError(
-            f"ONNX model {path} not found; set [model] path to a local .onnx file, "
-            "or leave it empty for the shipped yolox_nano.onnx"
+            N_(
+                "ONNX model {path} not found; set [model] path to a local .onnx file, or leave "
+                "it empty for the shipped yolox_nano.onnx",
+                path=path,
+            )
         )
     if shipped:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if digest != SHIPPED_SHA256:
             raise ModelError(
-                f"the shipped model {path} is damaged (sha256 {digest[:12]}..., expected "
-                f"{SHIPPED_SHA256[:12]}...); reinstall gridpatrol"
+                N_(
+                    "the shipped model {path} is damaged (sha256 {digest}..., expected "
+                    "{shipped_sha256}...); reinstall gridpatrol",
+                    path=path,
+                    digest=digest[:12],
+                    shipped_sha256=SHIPPED_SHA256[:12],
+                )
             )
     try:
         return cv2.dnn.readNetFromONNX(str(path))
     except cv2.error as exc:
         raise ModelError(
-            f"OpenCV cannot load {path}: {exc.err}; check that it is an ONNX detector export"
+            N_(
+                "OpenCV cannot load {path}: {err}; check that it is an ONNX detector export",
+                path=path,
+                err=exc.err,
+            )
         ) from exc
 
 
@@ -72,9 +85,13 @@ class ModelDetector:
         self.cfg = config
         if config.tile_overlap_px * 2 > config.input_size:
             raise ModelError(
-                f"[model] tile_overlap_px {config.tile_overlap_px} is over half of input_size "
-                f"{config.input_size}: crops would mostly repeat; set it to at most "
-                f"{config.input_size // 2}"
+                N_(
+                    "[model] tile_overlap_px {tile_overlap_px} is over half of input_size "
+                    "{input_size}: crops would mostly repeat; set it to at most {half}",
+                    tile_overlap_px=config.tile_overlap_px,
+                    input_size=config.input_size,
+                    half=config.input_size // 2,
+                )
             )
         self.conv = CONVENTIONS[config.convention]
         shipped = not config.path
@@ -85,8 +102,11 @@ class ModelDetector:
         unknown = sorted(set(config.class_codes) - set(self.classes))
         if unknown:
             raise ModelError(
-                f"[model] class_codes names {', '.join(unknown)}, not among the model's classes; "
-                "use the names listed in [model] classes (empty = the 80 COCO classes)"
+                N_(
+                    "[model] class_codes names {unknown}, not among the model's classes; use the "
+                    "names listed in [model] classes (empty = the 80 COCO classes)",
+                    unknown=", ".join(unknown),
+                )
             )
         self.codes = sorted(set(config.class_codes.values()))
         self._code_of = np.array(
@@ -108,21 +128,37 @@ class ModelDetector:
             out = self._forward(np.full((s, s, 3), 114, np.uint8))
         except cv2.error as exc:
             raise ModelError(
-                f"{self.path.name} does not take a 1x3x{s}x{s} input: {exc.err}; "
-                "set [model] input_size to the model's input size"
+                N_(
+                    "{name} does not take a 1x3x{size}x{size} input: {err}; set [model] input_size to the "
+                    "model's input size",
+                    name=self.path.name,
+                    size=s,
+                    err=exc.err,
+                )
             ) from exc
         n = classes_in(self.conv, tuple(out.shape), s)
         if n is None:
             raise ModelError(
-                f"{self.path.name} gives output {tuple(out.shape)}, not the "
-                f"{expected_output(self.conv, s, None)} of convention {self.conv.name!r} at input "
-                f"{s}; set [model] convention (yolox, yolov5, yolov8) and input_size to the model's"
+                N_(
+                    "{name} gives output {shape}, not the {expected_output} of convention "
+                    "{conv_name} at input {size}; set [model] convention (yolox, yolov5, yolov8) and "
+                    "input_size to the model's",
+                    name=self.path.name,
+                    shape=tuple(out.shape),
+                    expected_output=expected_output(self.conv, s, None),
+                    conv_name=repr(self.conv.name),
+                    size=s,
+                )
             )
         if n != len(self.classes):
             raise ModelError(
-                f"{self.path.name} has {n} classes but [model] classes names "
-                f"{len(self.classes)}; list the model's classes in order "
-                "(empty = the 80 COCO classes)"
+                N_(
+                    "{name} has {n} classes but [model] classes names {n_classes}; list the model's "
+                    "classes in order (empty = the 80 COCO classes)",
+                    name=self.path.name,
+                    n=n,
+                    n_classes=len(self.classes),
+                )
             )
 
     def _run(self, image: np.ndarray, tile: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from mission.text import N_
 from vision.config import VisionConfig
 from vision.detectors.base import Detector
 from vision.errors import VisionError
@@ -36,6 +37,10 @@ def build_detectors(names: Sequence[str], config: VisionConfig) -> list[Detector
     for n in wanted:
         if n not in factories:
             raise UnknownDetector(
-                f"unknown detector {n!r}; choose from {', '.join(DETECTOR_NAMES)}"
+                N_(
+                    "unknown detector {n}; choose from {detector_names}",
+                    n=repr(n),
+                    detector_names=", ".join(DETECTOR_NAMES),
+                )
             )
     return [factories[n]() for n in DETECTOR_NAMES if n in wanted]

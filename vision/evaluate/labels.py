@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mission.text import N_
 from vision.errors import VisionError
 
 __all__ = [
@@ -70,13 +71,26 @@ def _read_text(path: Path) -> str:
         size = path.stat().st_size
         if size > MAX_LABEL_BYTES:
             raise LabelError(
-                f"label file {path} is {size} bytes, over {MAX_LABEL_BYTES}; is it a label file?"
+                N_(
+                    "label file {path} is {size} bytes, over {max_label_bytes}; is it a label file?",
+                    path=path,
+                    size=size,
+                    max_label_bytes=MAX_LABEL_BYTES,
+                )
             )
         return path.read_bytes().decode("utf-8")
     except OSError as exc:
-        raise LabelError(f"cannot read label file {path}: {exc.strerror}; check --labels") from exc
+        raise LabelError(
+            N_(
+                "cannot read label file {path}: {strerror}; check --labels",
+                path=path,
+                strerror=exc.strerror,
+            )
+        ) from exc
     except UnicodeDecodeError as exc:
-        raise LabelError(f"label file {path} is not UTF-8 text; is it a label file?") from exc
+        raise LabelError(
+            N_("label file {path} is not UTF-8 text; is it a label file?", path=path)
+        ) from exc
 
 
 def _code(name: str, where: str) -> str | None:
@@ -85,7 +99,12 @@ def _code(name: str, where: str) -> str | None:
         return None
     if key not in LABEL_CODES:
         raise LabelError(
-            f"{where}: unknown class {name!r}; known classes: {', '.join(sorted(LABEL_CODES))}"
+            N_(
+                "{where}: unknown class {name}; known classes: {label_codes}",
+                where=where,
+                name=repr(name),
+                label_codes=", ".join(sorted(LABEL_CODES)),
+            )
         )
     return LABEL_CODES[key]
 
@@ -111,9 +130,17 @@ def _number(text: str, where: str) -> float:
     try:
         value = float(text)
     except (TypeError, ValueError) as exc:
-        raise LabelError(f"{where}: {text!r} is not a number; fix the label file") from exc
+        raise LabelError(
+            N_("{where}: {text} is not a number; fix the label file", where=where, text=repr(text))
+        ) from exc
     if not math.isfinite(value):
-        raise LabelError(f"{where}: {text!r} is not a finite number; fix the label file")
+        raise LabelError(
+            N_(
+                "{where}: {text} is not a finite number; fix the label file",
+                where=where,
+                text=repr(text),
+            )
+        )
     return value
 
 
@@ -137,16 +164,27 @@ def read_yolo(path: Path, size: tuple[int, int], names: list[str]) -> FrameLabel
             continue
         where = f"{path}:{n}"
         if len(parts) < 5:
-            raise LabelError(f"{where}: expected 'class cx cy w h', got {line[:60]!r}")
+            raise LabelError(
+                N_(
+                    "{where}: expected 'class cx cy w h', got {line}",
+                    where=where,
+                    line=repr(line[:60]),
+                )
+            )
         if not parts[0].isdigit() or int(parts[0]) >= len(names):
             raise LabelError(
-                f"{where}: unknown class id {parts[0][:20]!r}; the class names list "
-                f"has {len(names)} entries (classes.txt or --label-names)"
+                N_(
+                    "{where}: unknown class id {parts}; the class names list has {n_names} entries "
+                    "(classes.txt or --label-names)",
+                    where=where,
+                    parts=repr(parts[0][:20]),
+                    n_names=len(names),
+                )
             )
         name = names[int(parts[0])]
         cx, cy, bw, bh = (_number(p, where) for p in parts[1:5])
         if bw < 0 or bh < 0:
-            raise LabelError(f"{where}: negative box size; fix the label file")
+            raise LabelError(N_("{where}: negative box size; fix the label file", where=where))
         box = ((cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h)
         _add(out, box, _code(name, where), name, size)
     return out
@@ -156,21 +194,29 @@ def read_voc(path: Path, size: tuple[int, int]) -> FrameLabels:
     """Pascal VOC ``<object><name/><bndbox/></object>``; ``DontCare`` objects become ignore zones."""
     text = _read_text(path)
     if "<!DOCTYPE" in text or "<!ENTITY" in text:
-        raise LabelError(f"label file {path} declares a DOCTYPE/ENTITY; VOC files have none")
+        raise LabelError(
+            N_("label file {path} declares a DOCTYPE/ENTITY; VOC files have none", path=path)
+        )
     try:
         root = ET.fromstring(text)
     except ET.ParseError as exc:
-        raise LabelError(f"label file {path} is not well-formed XML ({exc}); fix it") from exc
+        raise LabelError(
+            N_("label file {path} is not well-formed XML ({exc}); fix it", path=path, exc=exc)
+        ) from exc
     out = FrameLabels()
     for i, obj in enumerate(root.iter("object"), 1):
         where = f"{path}: object {i}"
         name = (obj.findtext("name") or "").strip()
         bb = obj.find("bndbox")
         if not name or bb is None:
-            raise LabelError(f"{where} has no <name> or <bndbox>; fix the label file")
+            raise LabelError(
+                N_("{where} has no <name> or <bndbox>; fix the label file", where=where)
+            )
         box = tuple(_number(bb.findtext(k) or "", f"{where} {k}") for k in _VOC_KEYS)
         if box[2] < box[0] or box[3] < box[1]:
-            raise LabelError(f"{where}: xmax/ymax below xmin/ymin; fix the label file")
+            raise LabelError(
+                N_("{where}: xmax/ymax below xmin/ymin; fix the label file", where=where)
+            )
         _add(out, box, _code(name, where), name, size)
     return out
 

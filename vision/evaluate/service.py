@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from mission.text import N_
 from vision.config import VisionConfig
 from vision.detectors import build_detectors
 from vision.errors import VisionError
@@ -59,7 +60,9 @@ class _Labels:
 
     def __init__(self, folder: Path, names: Sequence[str] | None):
         if not folder.is_dir():
-            raise EvalError(f"labels folder {folder} does not exist; check --labels")
+            raise EvalError(
+                N_("labels folder {folder} does not exist; check --labels", folder=folder)
+            )
         self.folder = folder
         self.names = list(names) if names else yolo_names(folder)
 
@@ -70,8 +73,11 @@ class _Labels:
         if txt.is_file():
             if not self.names:
                 raise LabelError(
-                    f"YOLO labels in {self.folder} need class names: add classes.txt there "
-                    "or pass --label-names car,truck,..."
+                    N_(
+                        "YOLO labels in {folder} need class names: add classes.txt there or pass "
+                        "--label-names car,truck,...",
+                        folder=self.folder,
+                    )
                 )
             return read_yolo(txt, size, self.names)
         return None
@@ -81,7 +87,9 @@ def _open(path: Path, fps: float):
     if path.is_dir():
         return ImageFolderSource(path, 0.0, fps)
     if not path.exists():
-        raise EvalError(f"input {path} does not exist; give a video file or a folder of frames")
+        raise EvalError(
+            N_("input {path} does not exist; give a video file or a folder of frames", path=path)
+        )
     return VideoFileSource(path, 0.0)
 
 
@@ -98,9 +106,11 @@ def evaluate(
 ) -> EvalReport:
     """Run ``detectors`` over every frame of ``input_path`` and score them against ``labels``."""
     if not (math.isfinite(fps) and fps > 0):
-        raise EvalError(f"--fps must be a positive number, got {fps}")
+        raise EvalError(N_("--fps must be a positive number, got {fps}", fps=fps))
     if height_m is not None and not (math.isfinite(height_m) and 0 < height_m < 10_000):
-        raise EvalError(f"--height-m must be a height in metres above 0, got {height_m}")
+        raise EvalError(
+            N_("--height-m must be a height in metres above 0, got {height_m}", height_m=height_m)
+        )
     lab = _Labels(labels, label_names) if labels is not None else None
     source = _open(input_path, fps)
     report = EvalReport(labelled=lab is not None)
