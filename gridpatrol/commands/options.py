@@ -69,39 +69,39 @@ SigningKey = Annotated[
     Path | None,
     typer.Option(
         "--signing-key",
-        help="Sign the link (MAVLink 2): key file with 32 bytes, 64 hex digits or a passphrase.",
+        help=_("Sign the link (MAVLink 2): key file with 32 bytes, 64 hex digits or a passphrase."),
     ),
 ]
 Timeout = Annotated[
-    float, typer.Option("--timeout", help="Seconds to wait for the vehicle's heartbeat.")
+    float, typer.Option("--timeout", help=_("Seconds to wait for the vehicle's heartbeat."))
 ]
 TargetSystem = Annotated[
-    int, typer.Option("--target-system", help="Vehicle system id to set a signing key on.")
+    int, typer.Option("--target-system", help=_("Vehicle system id to set a signing key on."))
 ]
 GcsTimeout = Annotated[
-    float, typer.Option("--gcs-timeout", help="Seconds without the ground link before RTL.")
+    float, typer.Option("--gcs-timeout", help=_("Seconds without the ground link before RTL."))
 ]
 BatteryMah = Annotated[
     float | None,
     typer.Option(
-        "--battery-mah", help="Pack capacity (mAh); must match BATT_CAPACITY (default: read it)."
+        "--battery-mah", help=_("Pack capacity (mAh); must match BATT_CAPACITY (default: read it).")
     ),
 ]
 ConsumptionRate = Annotated[
     float | None,
     typer.Option(
         "--consumption-mah-per-min",
-        help="mAh the pack gives per minute of flight (27 A = 450), for the endurance check.",
+        help=_("mAh the pack gives per minute of flight (27 A = 450), for the endurance check."),
     ),
 ]
 ConsumptionFrom = Annotated[
     Path | None,
     typer.Option(
         "--consumption-from",
-        help="Learn mAh per minute from an earlier flight's .tlog (BATTERY_STATUS while armed).",
+        help=_("Learn mAh per minute from an earlier flight's .tlog (BATTERY_STATUS while armed)."),
     ),
 ]
-BatteryCells = Annotated[int, typer.Option("--battery-cells", help="Pack cells in series.")]
+BatteryCells = Annotated[int, typer.Option("--battery-cells", help=_("Pack cells in series."))]
 
 Crs = Annotated[
     str | None,

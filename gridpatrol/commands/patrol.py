@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
+from gridpatrol.commands.help import LocalisedCommand, LocalisedGroup
 from gridpatrol.commands.options import (
     BatteryCells,
     BatteryMah,
@@ -41,6 +42,7 @@ from gridpatrol.commands.options import (
     Timeout,
     mqtt_settings,
 )
+from gridpatrol.i18n import _
 from mission.limits import (
     CEILING_M,
     CLIMB_MPS,
@@ -52,52 +54,57 @@ from mission.limits import (
     RESERVE,
     SWAP_MIN,
 )
+from mission.text import N_
 
 __all__ = ["register"]
 
-patrol_app = typer.Typer(help="Fly planned patrols: the runner.", no_args_is_help=True)
+patrol_app = typer.Typer(
+    help=_("Fly planned patrols: the runner."), no_args_is_help=True, cls=LocalisedGroup
+)
 
 
-@patrol_app.command("run")
+@patrol_app.command("run", cls=LocalisedCommand)
 def run(
     schedule: Annotated[
-        Path, typer.Argument(help="schedule.json from 'plan patrol' (its .plan files beside it).")
+        Path,
+        typer.Argument(help=_("schedule.json from 'plan patrol' (its .plan files beside it).")),
     ],
-    district: Annotated[Path, typer.Option("--district", help="District file the checks use.")],
+    district: Annotated[Path, typer.Option("--district", help=_("District file the checks use."))],
     vehicle: Annotated[
-        list[str], typer.Option("--vehicle", help="DRONE=URL, once per drone of the schedule.")
+        list[str], typer.Option("--vehicle", help=_("DRONE=URL, once per drone of the schedule."))
     ],
     mqtt: MqttUrl,
     state: Annotated[
-        Path, typer.Option("--state", help="SQLite file the runner keeps its state in.")
+        Path, typer.Option("--state", help=_("SQLite file the runner keeps its state in."))
     ] = Path("runner.sqlite"),
     confirm: Annotated[
-        str, typer.Option("--confirm", help="Launch go: ask (terminal), centre (MQTT) or auto.")
+        str, typer.Option("--confirm", help=_("Launch go: ask (terminal), centre (MQTT) or auto."))
     ] = "ask",
     i_understand_auto: Annotated[
         bool,
-        typer.Option("--i-understand-auto", help="Allow --confirm auto on real vehicles."),
+        typer.Option("--i-understand-auto", help=_("Allow --confirm auto on real vehicles.")),
     ] = False,
     start_now: Annotated[
-        bool, typer.Option("--start-now", help="Shift the schedule: its first sortie is due now.")
+        bool,
+        typer.Option("--start-now", help=_("Shift the schedule: its first sortie is due now.")),
     ] = False,
     clock_rate: Annotated[
-        float, typer.Option("--clock-rate", help="Run the schedule clock K times faster (SITL).")
+        float, typer.Option("--clock-rate", help=_("Run the schedule clock K times faster (SITL)."))
     ] = 1.0,
     limit: Annotated[
-        int | None, typer.Option("--limit", help="Stop after N sorties have ended.", min=1)
+        int | None, typer.Option("--limit", help=_("Stop after N sorties have ended."), min=1)
     ] = None,
     check_alt_m: Annotated[
-        float, typer.Option("--check-alt-m", help="Altitude of check-task sorties, m.")
+        float, typer.Option("--check-alt-m", help=_("Altitude of check-task sorties, m."))
     ] = 40.0,
     ready_timeout: Annotated[
-        float, typer.Option("--ready-timeout", help="Seconds to wait for GPS and EKF.")
+        float, typer.Option("--ready-timeout", help=_("Seconds to wait for GPS and EKF."))
     ] = 90.0,
     flight_timeout: Annotated[
-        float, typer.Option("--flight-timeout", help="Seconds to follow one flight.")
+        float, typer.Option("--flight-timeout", help=_("Seconds to follow one flight."))
     ] = 3600.0,
     progress_every: Annotated[
-        float, typer.Option("--progress-every", help="Seconds between progress lines.")
+        float, typer.Option("--progress-every", help=_("Seconds between progress lines."))
     ] = 30.0,
     ceiling_m: Ceiling = CEILING_M,
     endurance_min: Endurance = ENDURANCE_MIN,
@@ -125,6 +132,7 @@ def run(
     check tasks from the centre. Exits 0 only when every sortie it started landed.
 
     Give the flight-model options 'plan patrol' was given: re-plans and check tasks use them."""
+    from centre.page.labels import PAGE_LABELS
     from centre.runner.broker import RunnerBroker, runner_client_id
     from centre.runner.clock import ScheduleClock
     from centre.runner.confirm import make_gate
@@ -153,8 +161,12 @@ def run(
         store.save_clock(clock)
     elif clock.rate != clock_rate:
         raise RunnerError(
-            f"{state} was started with --clock-rate {clock.rate:g}; restart with that rate "
-            "(the schedule clock continues) or give a new --state"
+            N_(
+                "{state} was started with --clock-rate {rate:g}; restart with that rate "
+                "(the schedule clock continues) or give a new --state",
+                state=state,
+                rate=clock.rate,
+            )
         )
     options = DroneOptions(
         district=district_shapes, plan=plan, item_limit=item_limit,
@@ -173,8 +185,11 @@ def run(
             real = [name for name, d in drones.items() if not d.is_simulator()]
             if real:
                 raise RunnerError(
-                    f"--confirm auto launches without a person, and {', '.join(real)} is not a "
-                    "simulator; use --confirm ask or centre (or --i-understand-auto)"
+                    N_(
+                        "--confirm auto launches without a person, and {drones} is not a "
+                        "simulator; use --confirm ask or centre (or --i-understand-auto)",
+                        drones=", ".join(real),
+                    )
                 )
         config = RunnerConfig(district=district_shapes, flight_model=model,
                               ceiling_m=ceiling_m, check_alt_m=check_alt_m, limit=limit,
@@ -182,20 +197,36 @@ def run(
         runner = PatrolRunner(config, schedule, loaded, store, broker, clock, drones, gate,
                               say=typer.echo)  # fmt: skip
         typer.echo(
-            f"patrol runner: {len(loaded.sorties)} sorties, drones {', '.join(sorted(urls))}, "
-            f"schedule at {clock.now_s(time.time()) / 60:.1f} min, clock x{clock.rate:g}, "
-            f"state {state}"
+            _(
+                "patrol runner: {n} sorties, drones {drones}, schedule at {now_min:.1f} min, "
+                "clock x{rate:g}, state {state}",
+                n=len(loaded.sorties),
+                drones=", ".join(sorted(urls)),
+                now_min=clock.now_s(time.time()) / 60,
+                rate=clock.rate,
+                state=state,
+            )
         )
         summary = runner.run()
     counts: dict[str, int] = {}
     for record in summary.ended.values():
         counts[record.state] = counts.get(record.state, 0) + 1
-    shown = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no sortie ended"
+    shown = ", ".join(
+        _("{n} {state}", n=n, state=PAGE_LABELS.get(f"state.{s}", s))
+        for s, n in sorted(counts.items())
+    ) or _("no sortie ended")
     typer.echo(
-        f"patrol runner done: {shown}; {summary.replans} re-plans; "
-        f"{summary.refused} messages refused; broker: {broker.counts['dropped']} dropped, "
-        f"{broker.counts['unacknowledged']} unacknowledged, "
-        f"{broker.counts['inbox_overflow']} incoming lost to a full inbox"
+        _(
+            "patrol runner done: {sorties}; {replans} re-plans; {refused} messages refused; "
+            "broker: {dropped} dropped, {unacknowledged} unacknowledged, "
+            "{inbox_overflow} incoming lost to a full inbox",
+            sorties=shown,
+            replans=summary.replans,
+            refused=summary.refused,
+            dropped=broker.counts["dropped"],
+            unacknowledged=broker.counts["unacknowledged"],
+            inbox_overflow=broker.counts["inbox_overflow"],
+        )
     )
     if not summary.ok:
         raise typer.Exit(1)
