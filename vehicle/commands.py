@@ -235,11 +235,11 @@ class Vehicle:
             if seen_heartbeat and fix >= 3 and ekf & EKF_POS_ABS and not ekf & EKF_CONST_POS:
                 return
         if not seen_heartbeat:
-            missing = "no HEARTBEAT from the vehicle"
+            missing = N_("no HEARTBEAT from the vehicle")
         elif fix < 3:
-            missing = f"GPS fix type {fix}, needs 3 (3D)"
+            missing = N_("GPS fix type {fix}, needs 3 (3D)", fix=fix)
         else:
-            missing = f"EKF flags {ekf:#x} lack an absolute position"
+            missing = N_("EKF flags {ekf:#x} lack an absolute position", ekf=ekf)
         raise TransferTimeout(
             N_(
                 "vehicle not ready to arm after {timeout_s:g} s: {missing}; wait for GPS and "

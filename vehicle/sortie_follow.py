@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mission.model import Mission
+from mission.text import N_
 from vehicle.commands import COPTER_MODES, Vehicle
 from vehicle.errors import TransferError
 from vehicle.gcs_heartbeat import PERIOD_S, GcsHeartbeat, clock_rate
@@ -65,7 +66,11 @@ def vehicle_status(
             break
     if beat is None:
         raise TransferError(
-            f"no HEARTBEAT from vehicle {target.system} within {timeout_s:g} s; check the link"
+            N_(
+                "no HEARTBEAT from vehicle {system} within {timeout_s:g} s; check the link",
+                system=target.system,
+                timeout_s=timeout_s,
+            )
         )
     return VehicleStatus(bool(beat.base_mode & _ARMED), int(beat.custom_mode), on_ground)
 
