@@ -28,6 +28,7 @@ from mission.model import District, Mission
 from mission.patrol.layer_around import layer_around
 from mission.schedule import Sortie
 from mission.sortie import Orbit, Route, Waypoint, check_altitude, route_to_mission
+from mission.text import N_
 
 __all__ = ["CheckSortie", "plan_check", "nearest_site", "ORBIT_RADIUS_M", "MIN_RADIUS_M"]
 
@@ -60,18 +61,26 @@ def _free(district: District, margin_m: float) -> tuple[FreeSpace, object]:
 
 def _check_point(district: District, x: float, y: float, nofly, margin_m: float) -> None:
     if not (math.isfinite(x) and math.isfinite(y)):
-        raise PlanError(f"check point ({x}, {y}) is not a finite position; send a real point")
+        raise PlanError(
+            N_("check point ({x}, {y}) is not a finite position; send a real point", x=x, y=y)
+        )
     p = Point(x, y)
     if not district.boundary.covers(p):
         far = district.boundary.distance(p)
         raise PlanError(
-            f"check point is outside the district ({far:.0f} m beyond its boundary); send a point "
-            "inside it or hand the check to the neighbouring district"
+            N_(
+                "check point is outside the district ({far_m:.0f} m beyond its boundary); send a "
+                "point inside it or hand the check to the neighbouring district",
+                far_m=far,
+            )
         )
     if nofly.intersects(p):
         raise PlanError(
-            f"check point is inside a no-fly zone or within its {margin_m:g} m margin; pick a "
-            "point outside it (the drone may look from the edge)"
+            N_(
+                "check point is inside a no-fly zone or within its {margin_m:g} m margin; pick a "
+                "point outside it (the drone may look from the edge)",
+                margin_m=margin_m,
+            )
         )
 
 
@@ -84,7 +93,9 @@ def nearest_site(
     _check_point(district, x, y, nofly, margin_m)
     usable = [s for s in district.launch_sites if sites is None or s.id in sites]
     if not usable:
-        raise PlanError(f"no launch site among {list(sites or [])}; use the district's sites")
+        raise PlanError(
+            N_("no launch site among {sites}; use the district's sites", sites=list(sites or []))
+        )
     return min(usable, key=lambda s: (free.length((s.position.x, s.position.y), (x, y)), s.id)).id
 
 
@@ -109,14 +120,24 @@ def plan_check(
     ``site`` at ``start_s``, separated from ``traffic`` (sorties flying meanwhile, unchanged)."""
     if not _TASK_ID.match(task_id):
         raise PlanError(
-            f"task id {task_id[:70]!r} is not 1-59 letters, digits or ._:- ; send a plain id"
+            N_(
+                "task id {task} is not 1-59 letters, digits or ._:- ; send a plain id",
+                task=repr(task_id[:70]),
+            )
         )
     if not math.isfinite(start_s):
-        raise PlanError(f"check start {start_s} is not a finite time; give schedule seconds")
+        raise PlanError(
+            N_("check start {start_s} is not a finite time; give schedule seconds", start_s=start_s)
+        )
     if not (math.isfinite(radius_m) and radius_m >= MIN_RADIUS_M and 0 < turns <= 10):
         raise PlanError(
-            f"orbit of {radius_m} m x {turns} turns: give a radius of at least {MIN_RADIUS_M:g} m "
-            "and 1-10 turns"
+            N_(
+                "orbit of {radius_m} m x {turns} turns: give a radius of at least {min_m:g} m "
+                "and 1-10 turns",
+                radius_m=radius_m,
+                turns=turns,
+                min_m=MIN_RADIUS_M,
+            )
         )
     check_altitude(alt_m, ceiling_m)
     free, nofly = _free(district, margin_m)
@@ -124,7 +145,13 @@ def plan_check(
     where = next((s for s in district.launch_sites if s.id == site), None)
     if where is None:
         known = [s.id for s in district.launch_sites]
-        raise PlanError(f"launch site {site!r} is not in the district {known}; use one of them")
+        raise PlanError(
+            N_(
+                "launch site {site} is not in the district {known}; use one of them",
+                site=repr(site),
+                known=known,
+            )
+        )
     here = Point(x, y)
     room = district.boundary.boundary.distance(here)
     if not nofly.is_empty:
@@ -132,8 +159,12 @@ def plan_check(
     radius = float(math.floor(min(radius_m, room - 1.0)))
     if radius < MIN_RADIUS_M:
         raise PlanError(
-            f"check point is {room:.0f} m from the district edge or a no-fly margin, too close "
-            f"for a {MIN_RADIUS_M:g} m orbit; pick a point further inside"
+            N_(
+                "check point is {room_m:.0f} m from the district edge or a no-fly margin, too "
+                "close for a {min_m:g} m orbit; pick a point further inside",
+                room_m=room,
+                min_m=MIN_RADIUS_M,
+            )
         )
     home = (where.position.x, where.position.y)
     out = free.path(home, (x, y))
@@ -155,8 +186,11 @@ def plan_check(
     )  # fmt: skip
     if refused:
         raise PlanError(
-            f"check sortie task-{task_id} cannot be separated from the sorties in the air within "
-            "2 min of holding; send it when one has landed"
+            N_(
+                "check sortie task-{task} cannot be separated from the sorties in the air within "
+                "2 min of holding; send it when one has landed",
+                task=task_id,
+            )
         )
     ((sortie, mission),) = placed
     require_safe(mission, district, ceiling_m=ceiling_m, margin_m=margin_m, flight_model=fm)

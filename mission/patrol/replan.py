@@ -31,6 +31,7 @@ from mission.patrol.layer_around import layer_around
 from mission.patrol.resume import FleetState, ResumedAttempt, floor_deadlines, with_limits
 from mission.schedule import Schedule, Sortie
 from mission.sortie import route_to_mission
+from mission.text import N_, Msg
 
 __all__ = ["LimitAtRisk", "Replan", "replan_rest"]
 
@@ -120,8 +121,8 @@ def replan_rest(
     return Replan(out, missions, risks, tuple(refused))
 
 
-def _fail(message: str) -> PlanError:
-    return PlanError(f"cannot re-plan: {message}")
+def _fail(message: Msg) -> PlanError:
+    return PlanError(N_("cannot re-plan: {problem}", problem=message))
 
 
 def _finite(value: object) -> bool:
@@ -132,35 +133,72 @@ def _check_inputs(schedule, now_s, last_visit_s, drone_free_at, fixed, district)
     """One line for each way the runner's state can be wrong; nothing reaches the planner."""
     if not _finite(now_s) or not 0.0 <= now_s < schedule.horizon_s:
         raise _fail(
-            f"now_s={now_s} is not within the schedule's horizon [0, {schedule.horizon_s:g}) s; "
-            "plan a new day with gridpatrol plan patrol"
+            N_(
+                "now_s={now_s} is not within the schedule's horizon [0, {horizon_s:g}) s; "
+                "plan a new day with gridpatrol plan patrol",
+                now_s=now_s,
+                horizon_s=schedule.horizon_s,
+            )
         )
     known = {a.id for a in district.key_areas}
     for area, t in last_visit_s.items():
         if area not in known:
-            raise _fail(f"last visit given for unknown area {area!r}; use the district's key areas")
+            raise _fail(
+                N_(
+                    "last visit given for unknown area {area}; use the district's key areas",
+                    area=repr(area),
+                )
+            )
         if not _finite(t) or t > now_s + 1e-6:
             raise _fail(
-                f"last visit of {area} at {t} s is not a finite time at or before now "
-                f"({now_s:g} s); give the time of the visit actually flown"
+                N_(
+                    "last visit of {area} at {t} s is not a finite time at or before now "
+                    "({now_s:g} s); give the time of the visit actually flown",
+                    area=area,
+                    t=t,
+                    now_s=now_s,
+                )
             )
     for drone, t in drone_free_at.items():
         if drone not in schedule.drones:
-            raise _fail(f"drone {drone!r} is not in the schedule's fleet {list(schedule.drones)}")
+            raise _fail(
+                N_(
+                    "drone {drone} is not in the schedule's fleet {fleet}",
+                    drone=repr(drone),
+                    fleet=list(schedule.drones),
+                )
+            )
         if not _finite(t):
-            raise _fail(f"drone {drone} free at {t}: not a finite time; give schedule seconds")
+            raise _fail(
+                N_(
+                    "drone {drone} free at {t}: not a finite time; give schedule seconds",
+                    drone=drone,
+                    t=t,
+                )
+            )
     if not drone_free_at:
-        raise _fail("no drone is in service; bring a drone back or stop the patrol")
+        raise _fail(N_("no drone is in service; bring a drone back or stop the patrol"))
     seen: set[str] = set()
     for s, _ in fixed:
         if s.id in seen:
-            raise _fail(f"fixed sortie {s.id} is given twice; give each once")
+            raise _fail(N_("fixed sortie {sortie} is given twice; give each once", sortie=s.id))
         seen.add(s.id)
     for s, _ in fixed:
         if s.drone not in schedule.drones:
-            raise _fail(f"fixed sortie {s.id} flies {s.drone!r}, not in the schedule's fleet")
+            raise _fail(
+                N_(
+                    "fixed sortie {sortie} flies {drone}, not in the schedule's fleet",
+                    sortie=s.id,
+                    drone=repr(s.drone),
+                )
+            )
         if not all(_finite(x) for x in (s.start_s, s.end_s, *(v.eta_s for v in s.visits))):
-            raise _fail(f"fixed sortie {s.id} has a time that is not finite; fix the runner state")
+            raise _fail(
+                N_(
+                    "fixed sortie {sortie} has a time that is not finite; fix the runner state",
+                    sortie=s.id,
+                )
+            )
 
 
 def _state(
@@ -289,16 +327,23 @@ def _at_risk(out, net, state, relaxed, reach, floors) -> tuple[LimitAtRisk, ...]
             continue
         later = _gaps(times, state.last[a], out.horizon_s, True)
         if floors[a] > 0 and (a not in relaxed or later <= svc.limit_s + 1e-6):
-            reason = (
-                f"last visited at {out.at(state.last[a])}; the first drone free can be over it "
-                f"at {out.at(reach[a])} at the earliest"
+            reason = N_(
+                "last visited at {last}; the first drone free can be over it "
+                "at {reach} at the earliest",
+                last=out.at(state.last[a]),
+                reach=out.at(reach[a]),
             )
         elif a in relaxed:
-            reason = (
-                f"{n} drone{'s' if n != 1 else ''} in service cannot keep every limit; this "
-                f"priority {svc.priority} area gives way to more important ones"
+            reason = N_(
+                "{n} drone{plural} in service cannot keep every limit; this "
+                "priority {priority} area gives way to more important ones",
+                n=n,
+                plural="s" if n != 1 else "",
+                priority=svc.priority,
             )
         else:
-            reason = "no sortie of the re-plan reaches it in time; add a drone or relax the limit"
+            reason = N_(
+                "no sortie of the re-plan reaches it in time; add a drone or relax the limit"
+            )
         risks.append(LimitAtRisk(svc.id, svc.limit_s / 60.0, float(worst) / 60.0, reason))
     return tuple(risks)
