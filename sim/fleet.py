@@ -14,6 +14,7 @@ from pathlib import Path
 
 from mission.model import District
 from mission.schedule import Schedule
+from mission.text import N_
 from sim.errors import SimError
 from sim.sitl import MISSING_SITL, Sitl, find_sitl, home_at_site
 
@@ -27,7 +28,12 @@ def first_sites(schedule: Schedule) -> dict[str, str]:
         sites.setdefault(sortie.drone, sortie.launch_site)
     missing = [d for d in schedule.drones if d not in sites]
     if missing:
-        raise SimError(f"drones {', '.join(missing)} fly no sortie in the schedule; drop them")
+        raise SimError(
+            N_(
+                "drones {drones} fly no sortie in the schedule; drop them",
+                drones=", ".join(missing),
+            )
+        )
     return sites
 
 

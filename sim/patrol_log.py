@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from mission.text import N_
 from sim.errors import SimError
 from telemetry.mqtt import MqttSettings, make_client
 from telemetry.patrol_records import (
@@ -53,7 +54,13 @@ class PatrolLog:
         self._client.loop_start()
         if not subscribed.wait(timeout_s):
             self.stop()
-            raise SimError(f"patrol log: no subscription on {self.mqtt.url} in {timeout_s:g} s")
+            raise SimError(
+                N_(
+                    "patrol log: no subscription on {url} in {timeout_s:g} s",
+                    url=self.mqtt.url,
+                    timeout_s=timeout_s,
+                )
+            )
         return self
 
     def stop(self) -> None:
@@ -65,7 +72,13 @@ class PatrolLog:
         info = self._client.publish(TASK_CHECK, task.to_json(), qos=1)
         info.wait_for_publish(timeout_s)
         if not info.is_published():
-            raise SimError(f"check request {task.id} not published in {timeout_s:g} s")
+            raise SimError(
+                N_(
+                    "check request {task} not published in {timeout_s:g} s",
+                    task=task.id,
+                    timeout_s=timeout_s,
+                )
+            )
 
     def _on_message(self, topic: str, payload: bytes) -> None:
         now = time.time()
@@ -115,6 +128,12 @@ class PatrolLog:
             while not (result := ready()):
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise SimError(f"patrol log: {what} not seen within {timeout_s:g} s")
+                    raise SimError(
+                        N_(
+                            "patrol log: {what} not seen within {timeout_s:g} s",
+                            what=what,
+                            timeout_s=timeout_s,
+                        )
+                    )
                 self._changed.wait(min(left, 1.0))
         return result

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from mission.text import N_
 from sim.errors import SimError
 from telemetry.mqtt import MqttSettings, make_client
 from telemetry.patrol_records import ENDED_STATES, Refused, SortieState, parse
@@ -56,7 +57,13 @@ class PitCrew:
         self._client.loop_start()
         if not subscribed.wait(timeout_s):
             self.stop()
-            raise SimError(f"pit crew: no subscription on {self.mqtt.url} in {timeout_s:g} s")
+            raise SimError(
+                N_(
+                    "pit crew: no subscription on {url} in {timeout_s:g} s",
+                    url=self.mqtt.url,
+                    timeout_s=timeout_s,
+                )
+            )
         return self
 
     def stop(self) -> None:
