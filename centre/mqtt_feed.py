@@ -137,7 +137,7 @@ class CentreFeed:
         self._client.loop_start()
         if not self._connected.wait(timeout) or self._refused:
             self.stop()
-            reason = self._refused or f"no answer within {timeout:g} s"
+            reason = self._refused or N_("no answer within {timeout:g} s", timeout=timeout)
             raise CentreError(
                 N_(
                     "broker {url} did not accept the connection: {reason}; check the URL and "
@@ -170,8 +170,13 @@ class CentreFeed:
         problem = self._publish(TASK_CHECK, request.to_json(), timeout, offline_ok=False)
         if problem:
             raise CentreError(
-                f"check request {request.id} not confirmed by {self.settings.url}: {problem}; "
-                "check the broker and ask again"
+                N_(
+                    "check request {id} not confirmed by {url}: {problem}; "
+                    "check the broker and ask again",
+                    id=request.id,
+                    url=self.settings.url,
+                    problem=problem,
+                )
             )
 
     def publish_confirm(self, confirm: LaunchConfirm, timeout: float = 5.0) -> None:
@@ -180,8 +185,13 @@ class CentreFeed:
         problem = self._publish(topic, confirm.to_json(), timeout, offline_ok=False)
         if problem:
             raise CentreError(
-                f"launch confirmation of sortie {confirm.sortie} not confirmed by "
-                f"{self.settings.url}: {problem}; check the broker and confirm again"
+                N_(
+                    "launch confirmation of sortie {sortie} not confirmed by "
+                    "{url}: {problem}; check the broker and confirm again",
+                    sortie=confirm.sortie,
+                    url=self.settings.url,
+                    problem=problem,
+                )
             )
 
     def _publish(
