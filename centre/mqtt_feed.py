@@ -201,16 +201,18 @@ class CentreFeed:
 
         Without ``offline_ok`` nothing is published while disconnected (see the module text)."""
         if not offline_ok and not self.connected:
-            return "the broker is unreachable; nothing was sent"
+            return N_("the broker is unreachable; nothing was sent")
         info = self._client.publish(topic, payload, qos=1)
-        late = "" if offline_ok else " (paho may still send it once the broker is back)"
+        late = "" if offline_ok else N_(" (paho may still send it once the broker is back)")
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             return mqtt.error_string(info.rc) + late
         try:
             info.wait_for_publish(timeout)
         except (RuntimeError, ValueError) as exc:
             return str(exc) + late
-        return None if info.is_published() else f"no confirmation within {timeout:g} s{late}"
+        if info.is_published():
+            return None
+        return N_("no confirmation within {timeout:g} s{late}", timeout=timeout, late=late)
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
