@@ -22,6 +22,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 
 from centre.runner.errors import RunnerError
+from mission.text import N_
 from telemetry.mqtt import MqttSettings, make_client, redact
 from telemetry.patrol_records import MAX_MESSAGE_BYTES
 from telemetry.topics import ALERTS, CONFIRMS, TASK_CHECK
@@ -77,15 +78,22 @@ class RunnerBroker:
             self.client.connect(self.settings.host, self.settings.port, self.settings.keepalive)
         except (OSError, ValueError) as exc:
             raise RunnerError(
-                f"cannot reach the MQTT broker at {redact(self.settings.url)} ({exc}); "
-                "start it or fix --mqtt"
+                N_(
+                    "cannot reach the MQTT broker at {url} ({problem}); start it or fix --mqtt",
+                    url=redact(self.settings.url),
+                    problem=exc,
+                )
             ) from None
         self.client.loop_start()
         if not self.connected.wait(timeout_s):
             self.client.loop_stop()
             raise RunnerError(
-                f"the MQTT broker at {redact(self.settings.url)} did not accept the connection "
-                f"within {timeout_s:g} s; check the URL, the credentials and the broker's ACL"
+                N_(
+                    "the MQTT broker at {url} did not accept the connection "
+                    "within {timeout_s:g} s; check the URL, the credentials and the broker's ACL",
+                    url=redact(self.settings.url),
+                    timeout_s=timeout_s,
+                )
             )
         return self
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from centre.runner.errors import RunnerError
 from mission.schedule import Schedule
+from mission.text import N_
 
 __all__ = ["ScheduleClock"]
 
@@ -30,9 +31,13 @@ class ScheduleClock:
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.rate) and 0 < self.rate <= MAX_RATE):
-            raise RunnerError(f"--clock-rate must be above 0 and at most {MAX_RATE:g}")
+            raise RunnerError(
+                N_("--clock-rate must be above 0 and at most {max_rate:g}", max_rate=MAX_RATE)
+            )
         if not (math.isfinite(self.anchor_wall) and math.isfinite(self.anchor_s)):
-            raise RunnerError("the schedule clock's anchor is not a finite time; use a new --state")
+            raise RunnerError(
+                N_("the schedule clock's anchor is not a finite time; use a new --state")
+            )
 
     @classmethod
     def for_schedule(

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from centre.runner.errors import RunnerError
 from centre.runner.rules import ConfirmWindow, confirm_refusal
+from mission.text import N_
 from telemetry.patrol_records import LaunchConfirm
 
 __all__ = ["Gate", "AutoGate", "AskGate", "CentreGate", "make_gate", "MODES"]
@@ -45,12 +46,14 @@ class AskGate:
     def wait(self, sortie: str, drone: str, deadline_wall: float) -> str | None:
         with self._lock:
             try:
-                answer = self._ask(f"launch sortie {sortie} on {drone}? [y/N] ")
+                answer = self._ask(
+                    N_("launch sortie {sortie} on {drone}? [y/N] ", sortie=sortie, drone=drone)
+                )
             except EOFError:
-                return "no answer on the terminal (end of input)"
+                return N_("no answer on the terminal (end of input)")
         if time.time() > deadline_wall:
-            return "the operator's go came too late for the schedule"
-        return None if answer.strip().lower() in ("y", "yes") else "the operator said no"
+            return N_("the operator's go came too late for the schedule")
+        return None if answer.strip().lower() in ("y", "yes") else N_("the operator said no")
 
 
 class CentreGate:
@@ -69,7 +72,7 @@ class CentreGate:
         try:
             if event.wait(max(0.0, deadline_wall - time.time())):
                 return None
-            return "no confirmation from the centre before the launch window closed"
+            return N_("no confirmation from the centre before the launch window closed")
         finally:
             with self._lock:
                 self._windows.pop(sortie, None)
@@ -88,8 +91,12 @@ class CentreGate:
             return refusal
 
 
-def make_gate(mode: str, *, terminal: bool | None = None) -> Gate:
-    """The gate for ``--confirm MODE``; ``ask`` without a terminal is a one-line error."""
+def make_gate(
+    mode: str, *, terminal: bool | None = None, ask: Callable[[str], str] = input
+) -> Gate:
+    """The gate for ``--confirm MODE``; ``ask`` without a terminal is a one-line error.
+
+    ``ask`` shows the question and reads the answer (the CLI's translates the question)."""
     if mode == "auto":
         return AutoGate()
     if mode == "centre":
@@ -97,8 +104,12 @@ def make_gate(mode: str, *, terminal: bool | None = None) -> Gate:
     if mode == "ask":
         if not (sys.stdin.isatty() if terminal is None else terminal):
             raise RunnerError(
-                "--confirm ask needs a terminal to press a key in; use --confirm centre to "
-                "confirm from the command centre"
+                N_(
+                    "--confirm ask needs a terminal to press a key in; use --confirm centre to "
+                    "confirm from the command centre"
+                )
             )
-        return AskGate()
-    raise RunnerError(f"--confirm {mode!r}: use one of {', '.join(MODES)}")
+        return AskGate(ask)
+    raise RunnerError(
+        N_("--confirm {mode}: use one of {modes}", mode=repr(mode), modes=", ".join(MODES))
+    )

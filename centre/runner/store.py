@@ -20,6 +20,7 @@ from pathlib import Path
 from centre.runner.clock import ScheduleClock
 from centre.runner.errors import RunnerError
 from mission.schedule import Sortie, Visit
+from mission.text import N_
 
 __all__ = ["SortieRecord", "StateStore"]
 
@@ -105,7 +106,11 @@ class StateStore:
             self.db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise RunnerError(
-                f"cannot use {path} as the runner's state ({exc}); give another --state file"
+                N_(
+                    "cannot use {path} as the runner's state ({problem}); give another --state file",
+                    path=path,
+                    problem=exc,
+                )
             ) from None
         self.path = path
         self.lock = threading.RLock()  # drone workers and the main loop share the file

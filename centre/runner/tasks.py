@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from centre.messages import Refused as AlertRefused
 from centre.messages import parse_alert
+from mission.text import N_
 from telemetry.patrol_records import Refused, TaskRequest, parse
 from telemetry.topics import topic_level
 
@@ -70,26 +71,36 @@ class TaskDesk:
         """The point to check, or why not; a task id is accepted once."""
         request = parse(TaskRequest, payload)
         if isinstance(request, Refused):
-            return TaskRefusal(f"check request refused: {request.reason}")
+            return TaskRefusal(N_("check request refused: {problem}", problem=request.reason))
         if request.id in self.seen:
-            return TaskRefusal(f"task {request.id} was already received; answered once")
+            return TaskRefusal(
+                N_("task {task} was already received; answered once", task=request.id)
+            )
         self.seen.add(request.id)
         age = (time.time() if now is None else now) - request.time
         if not -SKEW_S <= age <= MAX_AGE_S:
             return TaskRefusal(
-                f"task {request.id} was asked {age:.0f} s ago, outside the {MAX_AGE_S:.0f} s a "
-                "request is good for (or the clocks differ); ask again",
+                N_(
+                    "task {task} was asked {age_s:.0f} s ago, outside the {max_age_s:.0f} s a "
+                    "request is good for (or the clocks differ); ask again",
+                    task=request.id,
+                    age_s=age,
+                    max_age_s=MAX_AGE_S,
+                ),
                 request.id,
             )
         if request.alert_id is not None:
             where = self.alerts.get(request.alert_id)
             if where is None:
                 return TaskRefusal(
-                    f"alert {request.alert_id} is not among the recent alerts this runner heard; "
-                    "send its position (lat/lon) instead",
+                    N_(
+                        "alert {alert_id} is not among the recent alerts this runner heard; "
+                        "send its position (lat/lon) instead",
+                        alert_id=request.alert_id,
+                    ),
                     request.id,
                 )
             return CheckPoint(request.id, where[0], where[1], request.requested_by)
         if request.lat is None or request.lon is None:  # the model requires both; kept for mypy
-            return TaskRefusal("check request without a point", request.id)
+            return TaskRefusal(N_("check request without a point"), request.id)
         return CheckPoint(request.id, request.lat, request.lon, request.requested_by)

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from centre.runner.errors import RunnerError
 from mission.model import District, Mission
+from mission.text import N_
 from telemetry.patrol_records import ID_PATTERN
 from vehicle.commands import Vehicle, find_vehicle, sign_vehicle
 from vehicle.link import Link, open_link
@@ -59,11 +60,22 @@ def parse_vehicle_args(values: list[str]) -> dict[str, str]:
     for value in values:
         name, sep, url = value.partition("=")
         if not sep or not url:
-            raise RunnerError(f"--vehicle {value!r}: write DRONE=URL, e.g. drone-1=tcp:HOST:5760")
+            raise RunnerError(
+                N_(
+                    "--vehicle {value}: write DRONE=URL, e.g. drone-1=tcp:HOST:5760",
+                    value=repr(value),
+                )
+            )
         if not re.match(ID_PATTERN, name):
-            raise RunnerError(f"--vehicle {value!r}: {name!r} is not a drone id (letters, digits)")
+            raise RunnerError(
+                N_(
+                    "--vehicle {value}: {name} is not a drone id (letters, digits)",
+                    value=repr(value),
+                    name=repr(name),
+                )
+            )
         if name in out:
-            raise RunnerError(f"--vehicle {name} given twice; give each drone once")
+            raise RunnerError(N_("--vehicle {name} given twice; give each drone once", name=name))
         out[name] = url
     return out
 

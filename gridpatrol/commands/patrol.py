@@ -42,7 +42,7 @@ from gridpatrol.commands.options import (
     Timeout,
     mqtt_settings,
 )
-from gridpatrol.i18n import _
+from gridpatrol.i18n import _, translate
 from mission.limits import (
     CEILING_M,
     CLIMB_MPS,
@@ -147,7 +147,7 @@ def run(
     urls = parse_vehicle_args(vehicle)
     loaded, _ = load_schedule(schedule, set(urls))
     district_shapes = _load_district(district, crs)
-    gate = make_gate(confirm)
+    gate = make_gate(confirm, ask=lambda question: input(translate(question)))
     model = _flight_model(endurance_min, reserve, cruise, climb, descent, swap_min)
     plan = _sortie_plan(consumption_mah_per_min, consumption_from, ceiling_m, reserve,
                         gcs_timeout_s, battery_mah, battery_cells)  # fmt: skip
@@ -195,7 +195,7 @@ def run(
                               ceiling_m=ceiling_m, check_alt_m=check_alt_m, limit=limit,
                               progress_every_s=progress_every)  # fmt: skip
         runner = PatrolRunner(config, schedule, loaded, store, broker, clock, drones, gate,
-                              say=typer.echo)  # fmt: skip
+                              say=lambda line: typer.echo(translate(line)))  # fmt: skip
         typer.echo(
             _(
                 "patrol runner: {n} sorties, drones {drones}, schedule at {now_min:.1f} min, "
