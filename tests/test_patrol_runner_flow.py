@@ -314,3 +314,39 @@ def test_a_drone_lost_in_the_air_is_followed_then_given_up_and_grounded(
     assert not summary.ok
     failed = [e["text"] for e in listener.events("replanned")]
     assert failed and "no drone is in service" in failed[-1]
+
+
+class _TimedDrone(FakeDrone):
+    """Records when (wall clock) each sortie was prepared and launched."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.at: list[tuple[str, float]] = []
+
+    def prepare(self, mission, checked):  # type: ignore[no-untyped-def]
+        self.at.append(("prepare", time.time()))
+        return super().prepare(mission, checked)
+
+    def launch(self, mission, report):  # type: ignore[no-untyped-def]
+        self.at.append(("launch", time.time()))
+        return super().launch(mission, report)
+
+
+def test_a_patrol_is_prepared_ahead_and_takes_off_when_it_is_due(
+    tmp_path, example_district, mosquitto
+):
+    """Preflight and upload take minutes on a real link: they start before the sortie is due,
+    so the drone takes off at its time instead of late by the upload (2 min, or half the pack
+    swap, whichever is shorter, and never before that much of the swap has passed)."""
+    write_small_schedule(example_district, tmp_path / "plan", starts=(0.0, 600.0))
+    drone = _TimedDrone()
+    runner, broker, _ = _runner(tmp_path, example_district, mosquitto.url, drone, AutoGate(),
+                                rate=200.0)  # fmt: skip
+    assert runner.lead_s == 120.0  # the default 5-minute swap allows the full lead
+    summary = runner.run()
+    broker.stop()
+    assert summary.ok
+    due = runner.clock.wall_at(600.0)
+    (_, prepared), (_, launched) = drone.at[2], drone.at[3]
+    assert prepared <= due - 0.4  # 120 schedule seconds = 0.6 s at x200, prepared ahead
+    assert due - 0.05 <= launched <= due + 0.5  # and held until it is due

@@ -10,6 +10,7 @@ exactly where the runner stopped.
 from __future__ import annotations
 
 import hashlib
+import math
 import queue
 import threading
 import time
@@ -39,6 +40,10 @@ from telemetry.topics import TASK_CHECK, TOPIC_ROOT, topic_level
 __all__ = ["RunnerConfig", "RunSummary", "PatrolRunner", "load_schedule"]
 
 CHECK_CONFIRM_S = 300.0
+PREP_LEAD_S = 120.0
+"""Preflight and upload start this long (schedule seconds) before a sortie is due, so that it
+takes off on time rather than late by the upload; never sooner than half the planned pack swap
+after the drone's last landing, so the crew has its time."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,9 @@ class PatrolRunner:
         self.missions: dict[str, Mission] = {}
         self._task_said: dict[str, str] = {}
         self.lost: set[str] = set()  # drones lost in the air: out of service
+        swap_s = config.flight_model.swap_s
+        self.lead_s = min(PREP_LEAD_S, swap_s / 2)
+        self.ready_at: dict[str, float] = {}  # drone -> schedule second its pack is swapped
         self._seed_store(schedule_path)
 
     def _seed_store(self, schedule_path: Path) -> None:
@@ -167,7 +175,9 @@ class PatrolRunner:
         for drone in sorted(self.drones):
             if drone in self.active or drone in self.lost:
                 continue
-            due = [r for r in planned if r.drone == drone and r.start_s <= now_s]
+            if now_s < self.ready_at.get(drone, -math.inf):
+                continue
+            due = [r for r in planned if r.drone == drone and r.start_s - self.lead_s <= now_s]
             if not due:
                 continue
             record = due[0]
@@ -191,6 +201,8 @@ class PatrolRunner:
             deadline = max(deadline, time.time() + CHECK_CONFIRM_S)
         job = SortieJob(record, action, mission, self.drones[record.drone], self.gate,  # type: ignore[arg-type]
                         self.outbox, self.config.district, deadline, self._on_reached)  # fmt: skip
+        if record.kind != "check":  # a check flies at once; a patrol takes off when it is due
+            job.launch_wall = self.clock.wall_at(record.start_s)
         if record.state == "planned":  # under way from now on, before any re-plan can see it
             record = self.outbox.sortie(record.moved(state="preflight"))
         job.record = record
@@ -213,6 +225,9 @@ class PatrolRunner:
 
     def _ended(self, record: SortieRecord) -> None:
         self.summary.ended[record.id] = record
+        if record.state in ("landed", "aborted"):
+            swap_s = self.config.flight_model.swap_s
+            self.ready_at[record.drone] = self.clock.now_s(time.time()) + swap_s / 2
         visited = ",".join(record.visited) or "-"
         digest = f" manifest {record.manifest[:12]}" if record.manifest else ""
         why = f": {record.reason}" if record.reason else ""

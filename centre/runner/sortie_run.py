@@ -9,6 +9,7 @@ lost in the air is followed again (the link reopens itself) before the sortie is
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -32,7 +33,8 @@ LOST = "vehicle lost in the air"
 
 @dataclass
 class SortieJob:
-    """What a worker needs for one sortie; ``deadline_wall`` closes the launch window."""
+    """What a worker needs for one sortie; ``deadline_wall`` closes the launch window, and the
+    vehicle is armed no earlier than ``launch_wall`` (its start time; 0 for at once)."""
 
     record: SortieRecord
     action: Resume
@@ -43,6 +45,7 @@ class SortieJob:
     district: District
     deadline_wall: float
     on_reached: Callable[[SortieRecord, int], None] | None = None
+    launch_wall: float = 0.0
 
 
 class _Progress:
@@ -104,6 +107,7 @@ def run_sortie(job: SortieJob) -> SortieRecord:
         refusal = job.gate.wait(record.id, record.drone, job.deadline_wall)
         if refusal is not None:
             return out.sortie(record.moved(state="skipped", reason=refusal))
+        time.sleep(max(0.0, job.launch_wall - time.time()))  # prepared early; take off on time
         record = out.sortie(record.moved(state="airborne", reason=None))
         progress = _Progress(job, record)
         verdict = job.drone.launch(job.mission, progress)
