@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from centre.runner.store import SortieRecord
+from mission.text import N_
 from telemetry.patrol_records import ENDED_STATES, LaunchConfirm
 
 __all__ = ["Resume", "resume_action", "launch_too_late", "ConfirmWindow", "confirm_refusal"]
@@ -51,10 +52,14 @@ def launch_too_late(
     bound = min(later, default=horizon_s)
     if would_end <= bound:
         return None
-    what = "its drone's next sortie" if later else "the end of the schedule"
-    return (
-        f"launch {now_s - record.start_s:.0f} s late: it would end at {would_end:.0f} s, "
-        f"after {what} at {bound:.0f} s"
+    what = N_("its drone's next sortie") if later else N_("the end of the schedule")
+    return N_(
+        "launch {late_s:.0f} s late: it would end at {end_s:.0f} s, "
+        "after {what} at {bound_s:.0f} s",
+        late_s=now_s - record.start_s,
+        end_s=would_end,
+        what=what,
+        bound_s=bound,
     )
 
 
@@ -80,16 +85,22 @@ def confirm_refusal(
     began (stale or replayed), or a second one for the same wait is refused.
     """
     if retained:
-        return "retained confirmation ignored: a go must be sent while the sortie waits"
+        return N_("retained confirmation ignored: a go must be sent while the sortie waits")
     if topic_sortie != confirm.sortie:
-        return f"confirmation for {confirm.sortie} sent on the topic of {topic_sortie}"
+        return N_(
+            "confirmation for {sortie} sent on the topic of {topic_sortie}",
+            sortie=confirm.sortie,
+            topic_sortie=topic_sortie,
+        )
     if window is None:
-        return f"sortie {confirm.sortie} is not waiting for a confirmation"
+        return N_("sortie {sortie} is not waiting for a confirmation", sortie=confirm.sortie)
     if window.used:
-        return f"sortie {confirm.sortie} already has its confirmation"
+        return N_("sortie {sortie} already has its confirmation", sortie=confirm.sortie)
     if confirm.time < window.since_wall - CONFIRM_SKEW_S:
-        return (
-            f"confirmation for {confirm.sortie} is older than the wait "
-            f"({window.since_wall - confirm.time:.0f} s before it): stale or replayed"
+        return N_(
+            "confirmation for {sortie} is older than the wait "
+            "({early_s:.0f} s before it): stale or replayed",
+            sortie=confirm.sortie,
+            early_s=window.since_wall - confirm.time,
         )
     return None

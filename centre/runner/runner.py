@@ -34,6 +34,7 @@ from mission.flight_model import FlightModel
 from mission.formats import read_mission, write_mission
 from mission.model import Cmd, District, Mission
 from mission.schedule import Schedule, read_schedule
+from mission.text import N_, Msg
 from telemetry.patrol_records import LaunchConfirm, LimitRisk, Refused, parse
 from telemetry.topics import TASK_CHECK, TOPIC_ROOT, topic_level
 
@@ -77,11 +78,10 @@ def load_schedule(path: Path, drones: set[str]) -> tuple[Schedule, dict[str, Mis
     schedule = read_schedule(path)
     missing = sorted({s.drone for s in schedule.sorties} - drones)
     if missing:
-        raise RunnerError(
-            f"{path.name} flies {', '.join(missing)} but no --vehicle gives "
-            f"{'its' if len(missing) == 1 else 'their'} link; add --vehicle "
-            f"{missing[0]}=tcp:HOST:PORT"
-        )
+        raise RunnerError(N_(
+            "{schedule} flies {drones} but no --vehicle gives {plural_its} link; add --vehicle "
+            "{first}=tcp:HOST:PORT", schedule=path.name, drones=", ".join(missing),
+            plural_its="its" if len(missing) == 1 else "their", first=missing[0]))  # fmt: skip
     missions = {s.id: read_mission(path.parent / s.plan) for s in schedule.sorties}
     return schedule, missions
 
@@ -118,10 +118,9 @@ class PatrolRunner:
         digest = hashlib.sha256(schedule_path.read_bytes()).hexdigest()
         known = self.store.get_meta("schedule_sha256")
         if known is not None and known != digest:
-            raise RunnerError(
-                f"{self.store.path} holds the state of another schedule; give a new --state file "
-                "(or the schedule it was started with)"
-            )
+            raise RunnerError(N_(
+                "{state} holds the state of another schedule; give a new --state file "
+                "(or the schedule it was started with)", state=self.store.path))  # fmt: skip
         if known is None:
             records = [
                 SortieRecord.of(s, schedule_path.parent / s.plan) for s in self.schedule.sorties
@@ -229,10 +228,11 @@ class PatrolRunner:
             swap_s = self.config.flight_model.swap_s
             self.ready_at[record.drone] = self.clock.now_s(time.time()) + swap_s / 2
         visited = ",".join(record.visited) or "-"
-        digest = f" manifest {record.manifest[:12]}" if record.manifest else ""
-        why = f": {record.reason}" if record.reason else ""
-        self.say(f"sortie {record.id} on {record.drone}: {record.state}, visited {visited}"
-                 f"{digest}{why}")  # fmt: skip
+        digest = N_(" manifest {digest}", digest=record.manifest[:12]) if record.manifest else ""
+        why = N_(": {reason}", reason=record.reason) if record.reason else ""
+        self.say(N_("sortie {sortie} on {drone}: {state}, visited {visited}{digest}{why}",
+                    sortie=record.id, drone=record.drone, state=record.state, visited=visited,
+                    digest=digest, why=why))  # fmt: skip
         if record.state == "aborted" and (record.reason or "").startswith(LOST):
             self.lost.add(record.drone)  # out of service: its planned sorties are not flown
             grounded = [r.moved(state="skipped", reason=f"{record.drone} was lost in the air")
@@ -332,7 +332,7 @@ class PatrolRunner:
         records = self.store.sorties()
         try:
             if not free:
-                raise PlanError("no drone is in service")
+                raise PlanError(N_("no drone is in service"))
             drone = min(sorted(free), key=lambda d: free[d])
             own = [r for r in records if r.drone == drone and r.state != "planned"] or [
                 r for r in records if r.drone == drone]  # fmt: skip
@@ -380,13 +380,15 @@ class PatrolRunner:
             self.outbox.task(record.task, "arrived", sortie=record.id, drone=record.drone,
                              eta_s=0.0)  # fmt: skip
 
-    def _progress_line(self) -> str:
+    def _progress_line(self) -> Msg:
         counts: dict[str, int] = {}
         for r in self.store.sorties():
             state = "replaced" if (r.reason or "").startswith(REPLACED) else r.state
             counts[state] = counts.get(state, 0) + 1
         now_min = self.clock.now_s(time.time()) / 60.0
         parts = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
-        return (f"schedule at {now_min:.1f} min: {parts}; {len(self.active)} drone(s) busy; "
-                f"{self.summary.replans} re-plans; {self.summary.refused} messages refused, "
-                f"{self.desk.alerts_unusable} alerts without a position")  # fmt: skip
+        return N_("schedule at {now_min:.1f} min: {parts}; {busy} drone(s) busy; {replans} "
+                  "re-plans; {refused} messages refused, {unusable} alerts without a position",
+                  now_min=now_min, parts=parts, busy=len(self.active),
+                  replans=self.summary.replans, refused=self.summary.refused,
+                  unusable=self.desk.alerts_unusable)  # fmt: skip

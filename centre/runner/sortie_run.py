@@ -21,6 +21,7 @@ from centre.runner.store import SortieRecord
 from centre.runner.vehicles import DroneLink
 from mission.errors import MissionError
 from mission.model import District, Mission
+from mission.text import N_
 from vehicle.commands import FlightEvent
 from vehicle.errors import VehicleError
 from vehicle.sortie_flight import Verdict
@@ -28,7 +29,7 @@ from vehicle.sortie_flight import Verdict
 __all__ = ["SortieJob", "run_sortie", "FOLLOW_RETRIES", "LOST"]
 
 FOLLOW_RETRIES = 3
-LOST = "vehicle lost in the air"
+LOST = N_("vehicle lost in the air")
 
 
 @dataclass
@@ -88,11 +89,11 @@ def run_sortie(job: SortieJob) -> SortieRecord:
             status = job.drone.status()
             if status.armed:
                 record = out.sortie(
-                    record.moved(state="airborne", reason="re-attached after a restart")
+                    record.moved(state="airborne", reason=N_("re-attached after a restart"))
                 )
                 return _follow(job, record)
             if job.action == "follow":
-                return out.sortie(record.moved(state="aborted", reason=(
+                return out.sortie(record.moved(state="aborted", reason=N_(
                     "the runner stopped while the sortie flew and the vehicle is now disarmed: "
                     "the flight was not followed; check the vehicle and its log")))  # fmt: skip
         record = out.sortie(record.moved(state="preflight", reason=None))
@@ -141,8 +142,8 @@ def _follow(
             record = progress.record
             continue
         return _ended(job, progress.record, verdict)
-    return job.outbox.sortie(record.moved(state="aborted", reason=(
-        f"{LOST} ({last}); find it and land it by hand")))  # fmt: skip
+    return job.outbox.sortie(record.moved(state="aborted", reason=N_(
+        "{lost} ({problem}); find it and land it by hand", lost=LOST, problem=last)))  # fmt: skip
 
 
 def _ended(job: SortieJob, record: SortieRecord, verdict: Verdict) -> SortieRecord:

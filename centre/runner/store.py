@@ -107,7 +107,8 @@ class StateStore:
         except sqlite3.DatabaseError as exc:
             raise RunnerError(
                 N_(
-                    "cannot use {path} as the runner's state ({problem}); give another --state file",
+                    "cannot use {path} as the runner's state ({problem}); "
+                    "give another --state file",
                     path=path,
                     problem=exc,
                 )
