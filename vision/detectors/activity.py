@@ -17,6 +17,11 @@
    same chromaticity, on the side of their caster that all movers of the frame agree on).
 4. Blobs of change within the size bounds (square metres with a known height, else pixels) go
    through the tests of ``motion_tests`` (local alignment, ghost, consistent displacement).
+5. Against a single earlier frame, a mover's blob also holds the place it left, and in traffic
+   the ghosts and shadows of its neighbours: only the pixels that moved with its measured
+   displacement are kept, and their separate parts are separate movers
+   (``vision.detectors.motion_support``). With two earlier frames the change is already where
+   the mover is now, and the blob is kept whole.
 
 Frames whose ego-motion cannot be estimated, or where too much of the picture changes (a
 registration failure), report nothing rather than guesses, and are counted in ``stats``.
@@ -32,6 +37,7 @@ import numpy as np
 
 from vision.config import ActivityConfig
 from vision.detectors.base import Detection, FrameContext, scale_box
+from vision.detectors.motion_support import moved_parts
 from vision.detectors.motion_tests import Blob, judge
 from vision.detectors.shadows import shadow_like, strip_shadows
 from vision.ego_motion import Features, features, register
@@ -183,10 +189,21 @@ class ActivityDetector:
                 self.stats[verdict.reason] += 1
                 continue
             shift = (verdict.shift[0] * scale, verdict.shift[1] * scale)
-            box = scale_box(*verdict.box, scale)
-            out.append(
-                Detection(box, verdict.score, self.name, "activity", shift=shift, shift_s=dt)
+            parts = trim and moved_parts(
+                blob,
+                now.grey,
+                warped,
+                changed,
+                verdict.shift,
+                cfg.noise_k * max(sigma, _QUANTISATION_SIGMA),
+                gap_px=k,
+                min_px=min_px,
             )
+            for part in parts or [verdict.box]:
+                box = scale_box(*part, scale)
+                out.append(
+                    Detection(box, verdict.score, self.name, "activity", shift=shift, shift_s=dt)
+                )
         return out
 
     def _reference(self, t: float, now: float) -> _Past | None:

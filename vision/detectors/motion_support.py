@@ -1,0 +1,77 @@
+"""Which pixels of a changed blob moved with the blob's measured displacement, as objects.
+
+A blob of change is rarely one object: a car's blob also holds the place it left (its ghost), and
+in traffic it touches the ghost of the car that was there before, or a neighbour in the next
+lane, through their shadows. Once the motion tests have measured the blob's displacement ``d``,
+each pixel can be asked whether it moved with ``d``:
+
+- the picture now at ``p`` is the earlier picture at ``p - d`` (within one pixel, the tolerance
+  of the change test itself), and
+- the place ``p - d`` it came from changed too (what drove away left a changed spot behind;
+  the empty road where a car *was* is explained by the road behind it, which did not change).
+
+What passes is the object where it is now, without its ghost, and without whatever moved
+differently (another car, a walker, parallax). Its connected parts, with parts closer than half
+the blob's shorter side joined (or the detector's grouping distance, if larger), are the
+objects; so a bus whose roof breaks into pieces stays one, and two cars joined only by a shadow
+or a ghost come apart. A part smaller than ``min_px`` is a fragment, not
+an object. No per-camera number is needed: the tolerance is the one-pixel neighbourhood, and the
+sizes are the detector's own bounds.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from vision.detectors.motion_tests import Blob
+
+__all__ = ["moved_parts"]
+
+_K3 = np.ones((3, 3), np.uint8)
+
+
+def moved_parts(
+    blob: Blob,
+    now: np.ndarray,
+    before: np.ndarray,
+    changed: np.ndarray,
+    shift: tuple[float, float],
+    threshold: float,
+    *,
+    gap_px: int,
+    min_px: float,
+) -> list[tuple[int, int, int, int]] | None:
+    """Boxes (x, y, w, h, work pixels) of the blob's parts that moved by ``shift``.
+
+    ``now``/``before``: registered float32 images; ``changed``: 1.0 where they differ beyond the
+    noise; ``threshold``: the change threshold of the pair. None when the displacement explains
+    too little of the blob to say (the caller keeps the blob's own box).
+    """
+    dx, dy = int(round(shift[0])), int(round(shift[1]))
+    H, W = now.shape
+    x0, y0, x1, y1 = blob.x, blob.y, blob.x + blob.w, blob.y + blob.h
+    # The earlier picture moved by d: before[p - d] for every p of the box.
+    sx0, sy0, sx1, sy1 = x0 - dx - 1, y0 - dy - 1, x1 - dx + 1, y1 - dy + 1
+    if sx0 < 0 or sy0 < 0 or sx1 > W or sy1 > H:
+        return None
+    src = before[sy0:sy1, sx0:sx1]
+    hi = cv2.dilate(src, _K3)[1:-1, 1:-1]
+    lo = cv2.erode(src, _K3)[1:-1, 1:-1]
+    patch = now[y0:y1, x0:x1]
+    err = np.maximum(patch - hi, lo - patch)
+    came_from = changed[sy0 + 1 : sy1 - 1, sx0 + 1 : sx1 - 1] > 0
+    support = (blob.mask > 0) & came_from & (err <= threshold)
+    total = int(np.count_nonzero(blob.mask))
+    if total == 0 or np.count_nonzero(support) < max(min_px, 0.2 * total):
+        return None
+    gap = max(gap_px, min(blob.w, blob.h) // 2)
+    k = 2 * max(1, gap // 2) + 1
+    joined = cv2.morphologyEx(support.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    parts = [
+        (int(x0 + s[0]), int(y0 + s[1]), int(s[2]), int(s[3]))
+        for s in stats[1:n]
+        if s[4] >= min_px and min(s[2], s[3]) >= 3
+    ]
+    return parts or None
