@@ -37,9 +37,10 @@ import numpy as np
 
 from vision.config import ActivityConfig
 from vision.detectors.base import Detection, FrameContext, scale_box
-from vision.detectors.motion_support import moved_parts
+from vision.detectors.motion_support import Part, moved_parts
 from vision.detectors.motion_tests import Blob, judge
 from vision.detectors.shadows import shadow_like, strip_shadows
+from vision.detectors.size_class import size_class
 from vision.ego_motion import Features, features, register
 
 __all__ = ["ActivityDetector"]
@@ -151,7 +152,7 @@ class ActivityDetector:
         cfg = self.cfg
         gsd = ctx.gsd_m * scale if ctx.gsd_m else None
         if gsd:
-            k = 2 * max(1, int(round(cfg.group_m / gsd / 2))) + 1
+            k = 2 * int(round(cfg.group_m / gsd / 2)) + 1
             min_px, max_px = cfg.min_area_m2 / gsd**2, cfg.max_area_m2 / gsd**2
             max_shift = cfg.max_speed_mps * dt / gsd
         else:
@@ -199,10 +200,23 @@ class ActivityDetector:
                 gap_px=k,
                 min_px=min_px,
             )
-            for part in parts or [verdict.box]:
-                box = scale_box(*part, scale)
+            if not parts:
+                bx, by, bw, bh = verdict.box
+                own = blob.mask[by - y : by - y + bh, bx - x : bx - x + bw]
+                parts = [Part(verdict.box, own)]
+            for part in parts:
+                box = scale_box(*part.box, scale)
+                size = size_class(part.mask, gsd, cfg.vehicle_min_width_m)
                 out.append(
-                    Detection(box, verdict.score, self.name, "activity", shift=shift, shift_s=dt)
+                    Detection(
+                        box,
+                        verdict.score,
+                        self.name,
+                        "activity",
+                        shift=shift,
+                        shift_s=dt,
+                        size_class=size,
+                    )
                 )
         return out
 

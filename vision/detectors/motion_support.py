@@ -21,14 +21,24 @@ sizes are the detector's own bounds.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
 from vision.detectors.motion_tests import Blob
 
-__all__ = ["moved_parts"]
+__all__ = ["Part", "moved_parts"]
 
 _K3 = np.ones((3, 3), np.uint8)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One object of a blob: its box (x, y, w, h, work px) and its moved pixels in that box."""
+
+    box: tuple[int, int, int, int]
+    mask: np.ndarray
 
 
 def moved_parts(
@@ -41,8 +51,8 @@ def moved_parts(
     *,
     gap_px: int,
     min_px: float,
-) -> list[tuple[int, int, int, int]] | None:
-    """Boxes (x, y, w, h, work pixels) of the blob's parts that moved by ``shift``.
+) -> list[Part] | None:
+    """The blob's parts that moved by ``shift``.
 
     ``now``/``before``: registered float32 images; ``changed``: 1.0 where they differ beyond the
     noise; ``threshold``: the change threshold of the pair. None when the displacement explains
@@ -68,10 +78,12 @@ def moved_parts(
     gap = max(gap_px, min(blob.w, blob.h) // 2)
     k = 2 * max(1, gap // 2) + 1
     joined = cv2.morphologyEx(support.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
-    n, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-    parts = [
-        (int(x0 + s[0]), int(y0 + s[1]), int(s[2]), int(s[3]))
-        for s in stats[1:n]
-        if s[4] >= min_px and min(s[2], s[3]) >= 3
-    ]
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    parts = []
+    for i in range(1, n):
+        px, py, pw, ph, area = (int(v) for v in stats[i])
+        if area < min_px or min(pw, ph) < 3:
+            continue
+        own = (labels[py : py + ph, px : px + pw] == i) & support[py : py + ph, px : px + pw]
+        parts.append(Part((x0 + px, y0 + py, pw, ph), own.astype(np.uint8)))
     return parts or None
