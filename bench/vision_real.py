@@ -303,8 +303,8 @@ def model(folder: Path, path: Path | None) -> None:
     _say("model at 1080p fps, one core (goal >= 2)", f"{ev.frames / ev.busy_s:.2f}")
     crops = det.stats["crops"] / max(1, det.stats["frames"])
     per_crop = ev.busy_s / max(1, det.stats["crops"])
-    s = config.model.input_size
-    least = np.ceil(1920 / s) * np.ceil(1080 / s)  # crops that just cover 1080p, no overlap
+    side = config.model.input_size
+    least = np.ceil(1920 / side) * np.ceil(1080 / side)  # crops that just cover 1080p, no overlap
     _say(
         "  crops per frame, time per crop",
         f"{crops:.0f}, {1000 * per_crop:.0f} ms; the floor at full resolution "

@@ -21,6 +21,7 @@ sizes are the detector's own bounds.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -58,20 +59,22 @@ def moved_parts(
     noise; ``threshold``: the change threshold of the pair. None when the displacement explains
     too little of the blob to say (the caller keeps the blob's own box).
     """
-    dx, dy = int(round(shift[0])), int(round(shift[1]))
-    H, W = now.shape
-    x0, y0, x1, y1 = blob.x, blob.y, blob.x + blob.w, blob.y + blob.h
-    # The earlier picture moved by d: before[p - d] for every p of the box.
-    sx0, sy0, sx1, sy1 = x0 - dx - 1, y0 - dy - 1, x1 - dx + 1, y1 - dy + 1
-    if sx0 < 0 or sy0 < 0 or sx1 > W or sy1 > H:
+    if not (math.isfinite(shift[0]) and math.isfinite(shift[1])):
         return None
-    src = before[sy0:sy1, sx0:sx1]
+    dx, dy = int(round(shift[0])), int(round(shift[1]))
+    x0, y0, x1, y1 = blob.x, blob.y, blob.x + blob.w, blob.y + blob.h
+    # The earlier picture moved by d: before[p - d] for every p of the box (and a pixel round it
+    # for the tolerance). Where p - d lies outside the frame nothing came from there.
+    src = _crop(before, x0 - dx - 1, y0 - dy - 1, x1 - dx + 1, y1 - dy + 1, np.nan)
+    if src is None:
+        return None
     hi = cv2.dilate(src, _K3)[1:-1, 1:-1]
     lo = cv2.erode(src, _K3)[1:-1, 1:-1]
     patch = now[y0:y1, x0:x1]
     err = np.maximum(patch - hi, lo - patch)
-    came_from = changed[sy0 + 1 : sy1 - 1, sx0 + 1 : sx1 - 1] > 0
-    support = (blob.mask > 0) & came_from & (err <= threshold)
+    came_from = _crop(changed, x0 - dx, y0 - dy, x1 - dx, y1 - dy, 0.0) > 0
+    with np.errstate(invalid="ignore"):
+        support = (blob.mask > 0) & came_from & (err <= threshold)
     total = int(np.count_nonzero(blob.mask))
     if total == 0 or np.count_nonzero(support) < max(min_px, 0.2 * total):
         return None
@@ -87,3 +90,15 @@ def moved_parts(
         own = (labels[py : py + ph, px : px + pw] == i) & support[py : py + ph, px : px + pw]
         parts.append(Part((x0 + px, y0 + py, pw, ph), own.astype(np.uint8)))
     return parts or None
+
+
+def _crop(img: np.ndarray, x0: int, y0: int, x1: int, y1: int, fill: float) -> np.ndarray | None:
+    """``img[y0:y1, x0:x1]`` with ``fill`` where the window leaves the image; None when it lies
+    wholly outside (a displacement that points out of the frame)."""
+    h, w = img.shape
+    if x1 <= 0 or y1 <= 0 or x0 >= w or y0 >= h:
+        return None
+    out = np.full((y1 - y0, x1 - x0), fill, np.float32)
+    cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    out[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0] = img[cy0:cy1, cx0:cx1]
+    return out

@@ -13,6 +13,8 @@ This is a size, never an identity: nothing about a person is inferred.
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -25,7 +27,7 @@ VEHICLE = "vehicle-sized"
 def size_class(mask: np.ndarray, gsd_m: float | None, vehicle_min_width_m: float) -> str | None:
     """``VEHICLE`` when the pixels of ``mask`` (non-zero) are at least ``vehicle_min_width_m``
     wide on the ground at ``gsd_m`` metres per pixel, else ``PERSON``; None without a scale."""
-    if not gsd_m or gsd_m <= 0:
+    if gsd_m is None or not math.isfinite(gsd_m) or gsd_m <= 0:
         return None
     points = cv2.findNonZero(mask.astype(np.uint8))
     if points is None:
