@@ -118,3 +118,21 @@ def test_with_a_known_height_moving_vehicles_are_vehicle_sized():
     assert on_movers.count(VEHICLE) >= 0.9 * len(on_movers), on_movers
     assert (85.0, PERSON) in classes  # the walkers of the square are there, and said to be small
     assert {c for h, c in classes if h is None} == {None}
+
+
+def test_movers_are_found_on_a_video_no_default_was_chosen_on():
+    """DJI_0762 (rgb-heldout/): a junction under tall buildings, about 100 m up. Its cars are
+    darker and its view more oblique than the footage the defaults came from."""
+    frames = []
+    for i, p in enumerate(sorted((RGB.parent / "rgb-heldout").glob("*.jpg"))):
+        img = cv2.imread(str(p))
+        labels = read_yolo(p.with_suffix(".txt"), (img.shape[1], img.shape[0]), NAMES)
+        frames.append(LabelledFrame(float(i), img, labels))
+    movers, judged = find_movers(frames, CONFIG.activity.max_gap_s)
+    moving = [frames[1].labels.boxes[m.label].box for m in movers if m.frame == 1]
+    assert judged == {1} and len(moving) >= 10
+    for height in (None, 101.0):
+        ev = Evaluator(CONFIG, build_detectors(["activity"], CONFIG), height)
+        recs = [ev.process(i, f.time, f.image) for i, f in enumerate(frames)][1]
+        found = sum(any(matches(r.box, b) for r in recs) for b in moving)
+        assert found >= 0.5 * len(moving), (height, found, len(moving))
