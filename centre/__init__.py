@@ -1,5 +1,6 @@
 """The command centre: the alert store, the live web page and the static patrol report.
 
 It sits over ``telemetry`` (MQTT records of the drones) and ``vision`` (alerts with evidence) and
-only reads what they publish; the one thing it writes back to the broker is an acknowledgement.
+follows the patrol runner's sorties, tasks and timeline; what it writes back to the broker is an
+acknowledgement, a check request or a launch confirmation.
 """

@@ -19,7 +19,9 @@ from collections import deque
 from typing import Any
 
 from centre.mapdata import alert_view
-from centre.messages import Ack, IncomingAlert, finite_fields
+from centre.messages import Ack, IncomingAlert, Refused, finite_fields
+from centre.patrol_board import PatrolBoard
+from centre.patrol_intake import Cleared, PatrolMessage
 from centre.store import AlertStore, StoredAlert, StoreSink
 
 __all__ = ["Hub", "LiveState", "Event", "strict_json"]
@@ -116,9 +118,10 @@ def _force(q: asyncio.Queue, item: Any) -> None:
 class LiveState:
     """Feed sink of the web server: stores alerts, keeps drones and their tracks, tells the hub."""
 
-    def __init__(self, store: AlertStore, hub: Hub):
+    def __init__(self, store: AlertStore, hub: Hub, board: PatrolBoard | None = None):
         self.store = store
         self.hub = hub
+        self.board = board or PatrolBoard()
         self.broker_connected = False
         self.refused_records = 0
         self._sink = StoreSink(store, self._alert_changed)
@@ -140,6 +143,17 @@ class LiveState:
             self.hub.publish("health", self.health())
         else:
             self._sink.on_refused(topic, reason, payload)
+
+    def on_patrol(self, item: PatrolMessage | Cleared) -> Refused | None:
+        """File a runner message on the board and tell the pages; a refusal is quarantined."""
+        update = self.board.apply(item)
+        if isinstance(update, Refused):
+            return update
+        if update is None:
+            self.hub.publish("health", self.health())
+        else:
+            self.hub.publish("patrol", {"kind": update[0], "data": update[1]})
+        return None
 
     def on_link(self, connected: bool) -> None:
         self.broker_connected = connected
@@ -168,8 +182,14 @@ class LiveState:
         self.hub.publish("vehicle", event)
 
     def health(self) -> dict[str, int]:
-        """What was not shown: alerts and acks quarantined, drone records (or fields) refused."""
-        return {"quarantined": self.store.quarantined(), "refused_records": self.refused_records}
+        """What was not shown: alerts and acks quarantined, drone records (or fields) refused,
+        runner messages quarantined, and runner states older than the one shown (stale)."""
+        return {
+            "quarantined": self.store.quarantined(patrol=False),
+            "refused_records": self.refused_records,
+            "patrol_quarantined": self.store.quarantined(patrol=True),
+            "patrol_stale": self.board.stale,
+        }
 
     def snapshot(self) -> dict[str, Any]:
         """Everything a newly opened page needs; live events follow it."""
@@ -182,6 +202,7 @@ class LiveState:
             "broker": self.broker_connected,
             "vehicles": vehicles,
             "alerts": [_view(a) for a in self.store.alerts(open_only=False)],
+            "patrol": self.board.snapshot(),
             "health": self.health(),
         }
 

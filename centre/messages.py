@@ -37,6 +37,7 @@ __all__ = [
     "parse_alert",
     "parse_ack",
     "finite_fields",
+    "first_problem",
 ]
 
 ALERTS_TOPIC, ACKS_TOPIC, VEHICLES_TOPIC = ALERTS, ACKS, VEHICLES  # the names the centre uses
@@ -124,7 +125,7 @@ def _lonlat_ok(lon: float, lat: float) -> bool:
     return math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90
 
 
-def _why(exc: ValidationError) -> str:
+def first_problem(exc: ValidationError) -> str:
     """The first problem pydantic found, as ``field: message`` without the echoed input."""
     first = exc.errors(include_url=False, include_input=False)[0]
     where = ".".join(str(p) for p in first["loc"]) or "message"
@@ -144,7 +145,7 @@ def parse_alert(
     try:
         alert = IncomingAlert.model_validate_json(payload)
     except ValidationError as exc:
-        return Refused(f"not a valid alert: {_why(exc)}")
+        return Refused(f"not a valid alert: {first_problem(exc)}")
     except (ValueError, RecursionError) as exc:
         return Refused(f"not a valid alert: {type(exc).__name__}")
     if cells is not None and alert.cell != 0 and alert.cell not in cells:
@@ -168,7 +169,7 @@ def parse_ack(payload: bytes, *, topic_id: str) -> Ack | Refused:
     try:
         ack = Ack.model_validate_json(payload)
     except ValidationError as exc:
-        return Refused(f"not a valid acknowledgement: {_why(exc)}")
+        return Refused(f"not a valid acknowledgement: {first_problem(exc)}")
     except (ValueError, RecursionError) as exc:
         return Refused(f"not a valid acknowledgement: {type(exc).__name__}")
     if ack.id != topic_id:

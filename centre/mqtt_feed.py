@@ -1,10 +1,18 @@
-"""The command centre's one MQTT client: alerts and acks in, acknowledgements out.
+"""The command centre's one MQTT client: alerts, acks and the patrol runner's states in;
+acknowledgements, check requests and launch confirmations out.
 
 Alerts and acks are subscribed at QoS 1 in a persistent session (fixed client id, clean session
 off), so the broker keeps what arrives while the centre is down and hands it over on the next
 start. Each alert is acknowledged to the broker only after the sink has stored it (paho's manual
 ack), so a crash between receipt and storage means a re-delivery, not a lost alert. Vehicle
 records are subscribed at QoS 0 when asked: a live view wants the newest position, not a backlog.
+The runner's sortie states, task states, timeline and events are subscribed at QoS 1 when asked
+(``patrol``); what cannot be used is refused and quarantined exactly like a malformed alert.
+
+What the centre publishes (acks, check requests, confirmations) goes out at QoS 1 and counts only
+once the broker's PUBACK is back. While the broker is unreachable nothing is handed to paho at
+all: paho would keep a QoS 1 message in memory and send it after reconnecting, so a launch
+confirmation the operator was told had failed could still launch a drone minutes later.
 
 A message that cannot be filed (malformed, out of range, oversize) is handed to the sink's
 ``on_refused`` (the store quarantines it) and then acknowledged like any other: a message left
@@ -37,7 +45,17 @@ from centre.messages import (
     parse_ack,
     parse_alert,
 )
+from centre.patrol_intake import Cleared, PatrolMessage, is_patrol_topic, parse_patrol
 from telemetry.mqtt import TOPIC_ROOT, MqttSettings, make_client
+from telemetry.patrol_records import LaunchConfirm, TaskRequest
+from telemetry.topics import (
+    PATROL_EVENTS,
+    PATROL_TIMELINE,
+    SORTIES,
+    TASK_CHECK,
+    TASK_STATES,
+    confirm_topic,
+)
 
 __all__ = ["FeedSink", "CentreFeed"]
 
@@ -60,9 +78,13 @@ class FeedSink(Protocol):
 
     def on_refused(self, topic: str, reason: str, payload: bytes) -> None: ...
 
+    def on_patrol(self, item: PatrolMessage | Cleared) -> Refused | None:
+        """A runner message; a ``Refused`` when it cannot be held (it is then quarantined)."""
+        ...
+
 
 class CentreFeed:
-    """Connects, subscribes, dispatches to a sink, and publishes acknowledgements."""
+    """Connects, subscribes, dispatches to a sink; publishes acks, check requests and confirms."""
 
     def __init__(
         self,
@@ -72,12 +94,15 @@ class CentreFeed:
         *,
         persistent: bool = True,
         vehicles: bool = False,
+        patrol: bool = False,
         cells: Collection[int] | None = None,
     ):
-        """``cells``: the district's cell ids; alerts for other cells are quarantined."""
+        """``cells``: the district's cell ids; alerts for other cells are quarantined.
+        ``patrol``: also follow the patrol runner (sorties, tasks, timeline, events)."""
         self.settings = settings
         self._sink = sink
         self._vehicles = vehicles
+        self._patrol = patrol
         self._cells = None if cells is None else frozenset(cells)
         self.refused = 0
         self.unstored = 0
@@ -119,23 +144,49 @@ class CentreFeed:
 
     def publish_ack(self, ack: Ack, timeout: float = 5.0) -> None:
         """Publish at QoS 1 and wait for the broker's PUBACK; raise if it is not confirmed."""
-        info = self._client.publish(ack_topic(ack.id), ack.to_json(), qos=1)
-        problem = None
-        if info.rc != mqtt.MQTT_ERR_SUCCESS:
-            problem = mqtt.error_string(info.rc)
-        else:
-            try:
-                info.wait_for_publish(timeout)
-            except (RuntimeError, ValueError) as exc:
-                problem = str(exc)
-            else:
-                if not info.is_published():
-                    problem = f"no confirmation within {timeout:g} s"
+        problem = self._publish(ack_topic(ack.id), ack.to_json(), timeout)
         if problem:
             raise CentreError(
                 f"acknowledgement of alert {ack.id} not confirmed by {self.settings.url}: {problem}; "
                 "check the broker and acknowledge again"
             )
+
+    def publish_task(self, request: TaskRequest, timeout: float = 5.0) -> None:
+        """Ask the runner for a check (``TASK_CHECK``, QoS 1); raise unless the broker took it."""
+        problem = self._publish(TASK_CHECK, request.to_json(), timeout, offline_ok=False)
+        if problem:
+            raise CentreError(
+                f"check request {request.id} not confirmed by {self.settings.url}: {problem}; "
+                "check the broker and ask again"
+            )
+
+    def publish_confirm(self, confirm: LaunchConfirm, timeout: float = 5.0) -> None:
+        """Give the go for one sortie (QoS 1); raise unless the broker took it."""
+        topic = confirm_topic(confirm.sortie)
+        problem = self._publish(topic, confirm.to_json(), timeout, offline_ok=False)
+        if problem:
+            raise CentreError(
+                f"launch confirmation of sortie {confirm.sortie} not confirmed by "
+                f"{self.settings.url}: {problem}; check the broker and confirm again"
+            )
+
+    def _publish(
+        self, topic: str, payload: bytes, timeout: float, *, offline_ok: bool = True
+    ) -> str | None:
+        """What went wrong publishing at QoS 1, or None once the broker acknowledged it.
+
+        Without ``offline_ok`` nothing is published while disconnected (see the module text)."""
+        if not offline_ok and not self.connected:
+            return "the broker is unreachable; nothing was sent"
+        info = self._client.publish(topic, payload, qos=1)
+        late = "" if offline_ok else " (paho may still send it once the broker is back)"
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            return mqtt.error_string(info.rc) + late
+        try:
+            info.wait_for_publish(timeout)
+        except (RuntimeError, ValueError) as exc:
+            return str(exc) + late
+        return None if info.is_published() else f"no confirmation within {timeout:g} s{late}"
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
@@ -145,6 +196,8 @@ class CentreFeed:
         topics = [(ALERTS_TOPIC, 1), (ACKS_TOPIC, 1)]
         if self._vehicles:
             topics.append((VEHICLES_TOPIC, 0))
+        if self._patrol:
+            topics += [(t, 1) for t in (SORTIES, TASK_STATES, PATROL_TIMELINE, PATROL_EVENTS)]
         client.subscribe(topics)
         self._connected.set()
         self._sink.on_link(True)
@@ -194,6 +247,9 @@ class CentreFeed:
             if isinstance(value, Refused):
                 return value
             self._sink.on_vehicle(levels[3], levels[4], value)
+        elif is_patrol_topic(topic):
+            item = parse_patrol(topic, payload)
+            return item if isinstance(item, Refused) else self._sink.on_patrol(item)
         return None
 
 

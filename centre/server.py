@@ -30,6 +30,7 @@ from centre.live import Hub, LiveState
 from centre.mapdata import district_json
 from centre.messages import Ack
 from centre.mqtt_feed import CentreFeed
+from centre.patrol_actions import PatrolActions
 from centre.store import AlertStore
 from centre.web import build_app
 from mission.model import District
@@ -124,8 +125,12 @@ class CommandCentre:
         self.store = store
         self.hub = Hub()
         self.state = LiveState(store, self.hub)
+        self.state.board.load_requests(store.task_requests())
         cells = [c.id for c in district.cells]
-        self.feed = CentreFeed(broker, client_id, self.state, vehicles=True, cells=cells)
+        self.feed = CentreFeed(
+            broker, client_id, self.state, vehicles=True, patrol=True, cells=cells
+        )
+        self.patrol = PatrolActions(self.feed, self.state, clock)
         self.token = token
         self.sessions = Sessions()
         self.secure_cookie = tls is not None or not _is_loopback(host)

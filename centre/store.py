@@ -10,7 +10,11 @@ on disk before paho acknowledges it.
 What cannot be filed (malformed, out of range, oversize, for an unknown cell) goes to the
 ``quarantine`` table with its reason and the first bytes of the message, so the broker can be
 acknowledged (an unacknowledged message blocks the session's in-flight window) and nothing is
-lost silently: the count is shown on the page and by ``gridpatrol alerts``.
+lost silently: the count is shown on the page and by ``gridpatrol alerts``. The patrol runner's
+messages that cannot be used are quarantined in the same table, and counted apart on the page.
+
+The check requests this centre sent (``task_requests``) are kept too, so after a restart the
+runner's answers are still shown next to the alert they were asked for.
 """
 
 from __future__ import annotations
@@ -28,11 +32,16 @@ from typing import Any, Literal
 
 from centre.errors import CentreError
 from centre.messages import Ack, IncomingAlert, iso_utc
+from telemetry.patrol_records import TaskRequest
+from telemetry.topics import TOPIC_ROOT
 
 __all__ = ["AlertStore", "StoredAlert", "StoreSink", "Change", "QUARANTINE_HEAD"]
 
 Change = Literal["new", "updated", "duplicate"]
 QUARANTINE_HEAD = 4096  # bytes of a quarantined message kept, enough to see what it was
+_PATROL_TOPICS = " OR ".join(
+    f"topic GLOB '{TOPIC_ROOT}/{part}/*'" for part in ("sorties", "tasks", "patrol")
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
@@ -61,6 +70,12 @@ CREATE TABLE IF NOT EXISTS quarantine (
     size INTEGER NOT NULL,
     head BLOB NOT NULL,
     received_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS task_requests (
+    id TEXT PRIMARY KEY,
+    alert_id TEXT,
+    payload TEXT NOT NULL,
+    sent_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS acks (
     id TEXT PRIMARY KEY,
@@ -201,10 +216,30 @@ class AlertStore:
                  iso_utc(self._clock())),
             )  # fmt: skip
 
-    def quarantined(self) -> int:
-        """How many messages were quarantined in this store, ever."""
+    def quarantined(self, patrol: bool | None = None) -> int:
+        """How many messages were quarantined in this store, ever; ``patrol``: only those of the
+        patrol runner (True) or only the others (False)."""
+        where = "" if patrol is None else f"WHERE {'' if patrol else 'NOT '}({_PATROL_TOPICS})"
         with self._lock:
-            return self._db.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+            return self._db.execute(f"SELECT count(*) FROM quarantine {where}").fetchone()[0]
+
+    def put_task_request(self, request: TaskRequest, alert_id: str | None) -> None:
+        """Keep a check request once the broker has taken it, with the alert it was for."""
+        with self._write():
+            self._db.execute(
+                "INSERT OR REPLACE INTO task_requests (id, alert_id, payload, sent_at) "
+                "VALUES (?, ?, ?, ?)",
+                (request.id, alert_id, request.model_dump_json(), iso_utc(self._clock())),
+            )
+
+    def task_requests(self, limit: int = 500) -> list[tuple[TaskRequest, str | None]]:
+        """The newest ``limit`` check requests sent (oldest first), each with its alert id."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT payload, alert_id FROM task_requests ORDER BY rowid DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [(TaskRequest.model_validate_json(p), a) for p, a in reversed(rows)]
 
     def quarantine_reasons(self, limit: int = 5) -> list[tuple[str, str]]:
         """The newest quarantined messages as (topic, reason), newest first."""
@@ -289,6 +324,9 @@ class StoreSink:
 
     def on_vehicle(self, vehicle: str, record: str, payload: Any) -> None:
         """Vehicle records are not stored: the bridge's own spool and the broker keep them."""
+
+    def on_patrol(self, item: Any) -> None:
+        """Runner states are not stored: they are retained on the broker and live in memory."""
 
     def on_link(self, connected: bool) -> None:
         """Nothing to do: the persistent session makes the broker keep alerts meanwhile."""

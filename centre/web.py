@@ -1,10 +1,12 @@
-"""The command centre's HTTP routes on aiohttp: page, login, event stream, state, evidence, ack.
+"""The command centre's HTTP routes on aiohttp: page, login, event stream, state, evidence, ack,
+and the patrol runner's two controls: a check over an alert or a point, and a launch's go.
 
 Order of checks on every request: the ``Host`` header (DNS rebinding), then authentication, then
 the route. Nothing long-lived (the event stream) starts before authentication. The browser gets
 only text (the page builds every element with ``textContent``) under a Content-Security-Policy
-with a per-response nonce; the acknowledgement needs a JSON body, which another site cannot send
-without a CORS preflight that is never granted, and the session cookie is ``SameSite=Strict``.
+with a per-response nonce; the acknowledgement, the check request and the launch confirmation
+need a JSON body, which another site cannot send without a CORS preflight that is never granted,
+and the session cookie is ``SameSite=Strict``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from centre.access import token_matches
 from centre.live import strict_json
 from centre.messages import ALERT_ID_PATTERN
 from centre.page import content_security_policy, render_login, render_page
+from telemetry.patrol_records import ID_PATTERN
 
 if TYPE_CHECKING:
     from centre.server import CommandCentre
@@ -32,6 +35,7 @@ WRITE_TIMEOUT_S = 10.0
 BODY_TIMEOUT_S = 10.0
 MAX_BODY = 16 * 1024
 _ALERT_PATH = rf"/api/alerts/{{alert_id:{ALERT_ID_PATTERN[1:-1]}}}"
+_SORTIE_PATH = rf"/api/sorties/{{sortie:{ID_PATTERN[1:-1]}}}"
 _CENTRE = web.AppKey("centre", object)
 _NONCE = web.ResponseKey("nonce", str)
 
@@ -50,6 +54,9 @@ def build_app(centre: CommandCentre) -> web.Application:
     app.router.add_get("/api/state", _state)
     app.router.add_get(_ALERT_PATH + "/{kind:crop|frame}.jpg", _evidence)
     app.router.add_post(_ALERT_PATH + "/ack", _ack)
+    app.router.add_post(_ALERT_PATH + "/check", _check_alert)
+    app.router.add_post("/api/tasks/check", _check_point)
+    app.router.add_post(_SORTIE_PATH + "/confirm", _confirm)
     return app
 
 
@@ -179,19 +186,55 @@ async def _evidence(request: web.Request) -> web.Response:
     return web.Response(body=data, content_type="image/jpeg")
 
 
-async def _ack(request: web.Request) -> web.Response:
-    centre = _centre(request)
+async def _body(request: web.Request, usage: str) -> dict[str, Any] | web.Response:
+    """The request's JSON object, or the error response to send instead."""
     if request.content_type != "application/json":
         return _json(415, {"error": "send JSON"})
     try:
         body = await asyncio.wait_for(request.json(), BODY_TIMEOUT_S)
-        by = str(body.get("by", ""))
-    except (TimeoutError, ValueError, AttributeError, web.HTTPException):
-        return _json(400, {"error": 'send {"by": NAME}'})
-    status, answer = await asyncio.get_running_loop().run_in_executor(
-        None, centre.acknowledge, request.match_info["alert_id"], by
-    )
+    except (TimeoutError, ValueError, web.HTTPException):
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("by", ""), str):
+        return _json(400, {"error": f"send {usage}"})
+    return body
+
+
+async def _answer(call: Any, *args: Any) -> web.Response:
+    """Run a blocking action (it waits for the broker) off the loop and send its answer."""
+    status, answer = await asyncio.get_running_loop().run_in_executor(None, call, *args)
     return _json(status, answer)
+
+
+async def _ack(request: web.Request) -> web.Response:
+    body = await _body(request, '{"by": NAME}')
+    if isinstance(body, web.Response):
+        return body
+    alert_id = request.match_info["alert_id"]
+    return await _answer(_centre(request).acknowledge, alert_id, body.get("by", ""))
+
+
+async def _check_alert(request: web.Request) -> web.Response:
+    body = await _body(request, '{"by": NAME}')
+    if isinstance(body, web.Response):
+        return body
+    alert_id = request.match_info["alert_id"]
+    return await _answer(_centre(request).patrol.check_alert, alert_id, body.get("by", ""))
+
+
+async def _check_point(request: web.Request) -> web.Response:
+    body = await _body(request, '{"lat": DEGREES, "lon": DEGREES, "by": NAME}')
+    if isinstance(body, web.Response):
+        return body
+    patrol = _centre(request).patrol
+    return await _answer(patrol.check_point, body.get("lat"), body.get("lon"), body.get("by", ""))
+
+
+async def _confirm(request: web.Request) -> web.Response:
+    body = await _body(request, '{"by": NAME}')
+    if isinstance(body, web.Response):
+        return body
+    sortie = request.match_info["sortie"]
+    return await _answer(_centre(request).patrol.confirm, sortie, body.get("by", ""))
 
 
 async def _events(request: web.Request) -> web.StreamResponse:

@@ -24,11 +24,21 @@ from pathlib import Path
 
 from centre.messages import ACKS_TOPIC, ALERTS_TOPIC, VEHICLES_TOPIC
 from telemetry.mqtt import TOPIC_ROOT, MqttError
+from telemetry.topics import (
+    CONFIRMS,
+    PATROL_EVENTS,
+    PATROL_TIMELINE,
+    SORTIES,
+    TASK_CHECK,
+    TASK_STATES,
+)
 
 __all__ = ["ROLES", "Role", "BrokerFiles", "write_broker_config", "hash_password"]
 
 BRIDGE_PRESENCE_TOPIC = f"{TOPIC_ROOT}/bridges/+/online"
 """The bridge's last-will topic (see ``telemetry.service``)."""
+RUNNER_STATES = (SORTIES, TASK_STATES, PATROL_TIMELINE, PATROL_EVENTS)
+"""What the patrol runner publishes and the command centre follows."""
 
 
 @dataclass(frozen=True)
@@ -48,14 +58,23 @@ ROLES: tuple[Role, ...] = (
     Role(
         "gp-centre",
         "gridpatrol serve / alerts",
-        read=(ALERTS_TOPIC, VEHICLES_TOPIC),
+        write=(TASK_CHECK, CONFIRMS),
+        read=(ALERTS_TOPIC, VEHICLES_TOPIC, *RUNNER_STATES),
         readwrite=(ACKS_TOPIC,),
+    ),
+    Role(
+        "gp-runner",
+        "gridpatrol patrol run",
+        write=RUNNER_STATES,
+        read=(TASK_CHECK, CONFIRMS, ALERTS_TOPIC, VEHICLES_TOPIC),
     ),
     Role("gp-ops", "gridpatrol watch", read=(f"{TOPIC_ROOT}/#",)),
 )
 """Bridge publishes vehicles only; vision publishes cell alerts only (and reads poses); the centre
-reads alerts and vehicles and publishes acknowledgements only; ops reads everything, writes
-nothing."""
+reads alerts, vehicles and the runner's states, and publishes acknowledgements, check requests and
+launch confirmations: so only the centre's user can send a drone to check or confirm a launch.
+The runner reads those requests, alerts (for their positions) and vehicles, and publishes sortie
+and task states, the timeline and events; ops reads everything, writes nothing."""
 
 PBKDF2_ITERATIONS = 101
 """What mosquitto_passwd 2.0 uses for ``$7$`` hashes, so both writers give the same format."""

@@ -8,6 +8,10 @@ reason. Import the fixtures into a test module, or list this module in ``pytest_
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,7 +21,16 @@ from mission.model import District, Mission
 from mission.sortie import Route, Waypoint, route_to_mission
 from sim.sitl import MISSING_SITL, Sitl, find_sitl, home_at_site
 
-__all__ = ["sitl_vehicle", "sitl", "patrol_sortie", "planned_patrol", "SITE", "SPEEDUP"]
+__all__ = [
+    "sitl_vehicle",
+    "sitl",
+    "patrol_sortie",
+    "planned_patrol",
+    "run_fly",
+    "FlyRun",
+    "SITE",
+    "SPEEDUP",
+]
 
 SITE = "ls-west"
 SPEEDUP = float(os.environ.get("GRIDPATROL_SITL_SPEEDUP", "5"))
@@ -41,6 +54,47 @@ def planned_patrol(district_path: Path, out: Path) -> Path:
     start = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)
     patrol(district_path, out, hours=1.0, drones=1, seed=3, start=start)
     return out / "s001-drone-1.plan"
+
+
+@dataclass
+class FlyRun:
+    """What ``gridpatrol fly`` printed (stdout lines, stderr) and how it exited."""
+
+    lines: list[str]
+    err: str
+    returncode: int
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n" + self.err
+
+
+def run_fly(
+    args: Sequence[str],
+    on_line: Callable[[str, subprocess.Popen], None] | None = None,
+    timeout_s: float = 180.0,
+) -> FlyRun:
+    """``gridpatrol fly ARGS`` as its own process (as an operator runs it), ``on_line`` called
+    with each line it prints and the process, so a test can interrupt or kill it mid-flight."""
+    fly = subprocess.Popen(
+        [sys.executable, "-m", "gridpatrol", "fly", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    lines: list[str] = []
+    try:
+        for line in fly.stdout:
+            lines.append(line.rstrip())
+            if on_line is not None:
+                on_line(line, fly)
+        fly.wait(timeout=timeout_s)
+        err = fly.stderr.read()
+    finally:
+        fly.kill()
+        fly.wait()
+    return FlyRun(lines, err, fly.returncode)
 
 
 @pytest.fixture(scope="session")

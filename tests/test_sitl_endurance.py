@@ -8,14 +8,11 @@ module), so the pack's used mAh and any latched failsafe never reach the shared 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
-from sitl_fixtures import SITE, patrol_sortie, planned_patrol
+from sitl_fixtures import SITE, patrol_sortie, planned_patrol, run_fly
 from test_telemetry_bridge import Subscriber
 
 from mission.formats import read_mission, write_mission
@@ -107,29 +104,20 @@ def test_a_battery_failsafe_mid_sortie_ends_fly_with_a_non_zero_exit_that_says_w
     district = ["--district", str(example_district_path), *LEARNT]
     done = cli("upload", plan, "--connect", copter.url, *district)
     assert done.code == 0, done.out + done.err
-    fly = subprocess.Popen(
-        [sys.executable, "-m", "gridpatrol", "fly", "--connect", copter.url, "--yes", *district],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    lines = []
+
+    def shrink_pack(line: str, fly: object) -> None:
+        if line.startswith("reached item 2/"):
+            with open_link(copter.serial_url(1)) as radio:
+                ParamClient(radio, Target(1, 1)).set("BATT_CAPACITY", 500, ParamType.INT32)
+
     try:
-        for line in fly.stdout:
-            lines.append(line.rstrip())
-            if line.startswith("reached item 2/"):
-                with open_link(copter.serial_url(1)) as radio:
-                    ParamClient(radio, Target(1, 1)).set("BATT_CAPACITY", 500, ParamType.INT32)
-        fly.wait(timeout=180)
-        err = fly.stderr.read()
+        run = run_fly(["--connect", copter.url, "--yes", *district], shrink_pack)
     finally:
-        fly.kill()
         with open_link(copter.serial_url(1)) as radio:
             ParamClient(radio, Target(1, 1)).set("BATT_CAPACITY", 3300, ParamType.INT32)
-    text = "\n".join(lines)
+    lines, err, text = run.lines, run.err, "\n".join(run.lines)
     assert "landed and disarmed" in lines, text + err
-    assert fly.returncode == 2, text + err
+    assert run.returncode == 2, text + err
     assert err.startswith("error: sortie not completed as planned: ") and err.count("\n") == 1
     assert "Battery 1 is" in err and "mode changed to LAND, not commanded" in err
     assert "mission not completed (last item reached" in err

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import signal
 import subprocess
-import sys
 
 import pytest
 from cli_support import run_cli
-from sitl_fixtures import patrol_sortie
+from sitl_fixtures import patrol_sortie, run_fly
 
 from mission.formats import read_mission, write_mission
 from mission.model import MissionItem
@@ -30,6 +28,10 @@ pytestmark = pytest.mark.sitl
 
 # SITL's quad draws about 27 A: 450 mAh per minute of flight (tests/fixtures/copter-patrol-1x.tlog).
 PACK = ("--consumption-mah-per-min", "450")
+
+
+def fly_args(url: str, district: object) -> list[str]:
+    return ["--connect", url, "--yes", "--district", str(district), *PACK]
 
 
 def cli(*args: str):
@@ -186,38 +188,41 @@ def test_ctrl_c_during_fly_commands_rtl_and_lands(sitl, sortie_plan, example_dis
         "upload", str(sortie_plan), "--connect", sitl.url, "--district", str(example_district_path)
     )
     assert run.exit_code == 0, run.output
-    fly = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gridpatrol",
-            "fly",
-            "--connect",
-            sitl.url,
-            "--yes",
-            "--district",
-            str(example_district_path),
-            *PACK,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    lines = []
-    try:
-        for line in fly.stdout:
-            lines.append(line.rstrip())
-            if line.startswith("reached item 2/"):
-                fly.send_signal(signal.SIGINT)
-        fly.wait(timeout=120)
-    finally:
-        fly.kill()
-    text = "\n".join(lines)
+
+    def interrupt(line: str, fly: subprocess.Popen) -> None:
+        if line.startswith("reached item 2/"):
+            fly.send_signal(signal.SIGINT)
+
+    run = run_fly(fly_args(sitl.url, example_district_path), interrupt, timeout_s=120)
+    lines, text = run.lines, run.text
     assert any(line.startswith("interrupted: RTL commanded") for line in lines), text
     assert "landed and disarmed" in lines, text
-    assert fly.returncode == 2, text
-    assert lines[-1].startswith(
-        "error: sortie not completed as planned: interrupted by the operator"
-    )
+    assert run.returncode == 2, text
+    assert run.err.startswith("error: sortie not completed as planned: interrupted by the operator")
     assert not any(line.startswith("reached item 4/") for line in lines), text
+
+
+def test_a_killed_fly_leaves_the_vehicle_to_its_ground_link_failsafe_which_brings_it_home(
+    sitl, sortie_plan, example_district_path
+):
+    """``fly`` sends ground-station heartbeats while it flies; kill -9 it mid-sortie and the
+    vehicle, hearing no ground station for FS_GCS_TIMEOUT, returns to launch and lands."""
+    run = cli(
+        "upload", str(sortie_plan), "--connect", sitl.url, "--district", str(example_district_path)
+    )
+    assert run.exit_code == 0, run.output
+
+    def kill(line: str, fly: subprocess.Popen) -> None:
+        if line.startswith("reached item 2/"):
+            fly.send_signal(signal.SIGKILL)
+
+    flown = run_fly(fly_args(sitl.url, example_district_path), kill, timeout_s=120)
+    assert flown.returncode == -signal.SIGKILL, flown.text
+    with open_link(sitl.url) as link:
+        vehicle = Vehicle(link, find_vehicle(link, 10))
+        vehicle.request_telemetry()
+        events = list(vehicle.watch(120))
+    modes = [e.text for e in events if e.kind == "mode"]
+    assert "RTL" in modes, modes
+    assert modes.index("RTL") <= 1, modes  # from AUTO straight to RTL: nothing else took over
+    assert events[-1].kind == "landed", events

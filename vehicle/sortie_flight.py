@@ -29,6 +29,7 @@ from vehicle.endurance import (
     require_endurance,
 )
 from vehicle.errors import VehicleError
+from vehicle.gcs_heartbeat import PERIOD_S, GcsHeartbeat, clock_rate
 from vehicle.params import ParamClient, ParamRow, apply_sortie_safety
 from vehicle.safety_params import BatteryConfig, safety_config_for, safety_settings
 from vehicle.transfer.protocol import MessageLink, Target
@@ -229,29 +230,31 @@ def fly_sortie(
     """Arm, take off, fly the uploaded mission, follow it to the ground, and judge how it ended.
 
     Ctrl-C commands RTL and keeps following (a second Ctrl-C leaves the vehicle to its
-    failsafes); the verdict then says it was interrupted.
+    failsafes); the verdict then says it was interrupted. Ground-station heartbeats go out
+    throughout, so the vehicle's ground-link failsafe returns it home if this process dies.
     """
     vehicle = Vehicle(link, target)
     vehicle.request_telemetry()
-    vehicle.wait_armable(ready_timeout_s)
-    vehicle.set_mode("GUIDED")
-    vehicle.arm()
-    commanded = {COPTER_MODES["GUIDED"], COPTER_MODES["AUTO"]}
-    verdict = _verdict(mission, plan.landing_tolerance_m)
-    follow = dict(commanded=commanded, verdict=verdict, report=report)
-    try:
-        vehicle.takeoff(takeoff_alt_m)
-        vehicle.start_mission()
-        if report is not None:
-            report(FlightEvent("started"))
-        judge(vehicle.watch(flight_timeout_s), mission, **follow)
-    except KeyboardInterrupt:
-        commanded.add(COPTER_MODES["RTL"])
-        vehicle.return_to_launch()
-        verdict.interrupted = True
-        if report is not None:
-            report(FlightEvent("interrupted"))
-        judge(vehicle.watch(flight_timeout_s), mission, **follow)
+    with GcsHeartbeat(link, PERIOD_S / clock_rate(vehicle.ex.recv_until)):
+        vehicle.wait_armable(ready_timeout_s)
+        vehicle.set_mode("GUIDED")
+        vehicle.arm()
+        commanded = {COPTER_MODES["GUIDED"], COPTER_MODES["AUTO"]}
+        verdict = _verdict(mission, plan.landing_tolerance_m)
+        follow = dict(commanded=commanded, verdict=verdict, report=report)
+        try:
+            vehicle.takeoff(takeoff_alt_m)
+            vehicle.start_mission()
+            if report is not None:
+                report(FlightEvent("started"))
+            judge(vehicle.watch(flight_timeout_s), mission, **follow)
+        except KeyboardInterrupt:
+            commanded.add(COPTER_MODES["RTL"])
+            vehicle.return_to_launch()
+            verdict.interrupted = True
+            if report is not None:
+                report(FlightEvent("interrupted"))
+            judge(vehicle.watch(flight_timeout_s), mission, **follow)
     return verdict
 
 

@@ -1,6 +1,7 @@
 """The command-centre page as one self-contained HTML document: the same file serves live and report.
 
-``index.html`` is a template; the CSS, the label dictionary and the app are inlined into it, and
+``index.html`` is a template; the CSS, the label dictionary, the patrol panel and the app are
+inlined into it, and
 the data it starts from (``boot``) is embedded as JSON. The live server adds a CSP nonce; the
 static report needs no server at all. Every visible word comes from ``labels.js``.
 """
@@ -57,6 +58,7 @@ def render_page(boot: dict[str, Any], *, nonce: str) -> str:
             "STYLE": _asset("style.css"),
             "BOOT": _json_for_script(boot),
             "LABELS": _asset("labels.js"),
+            "PATROL": _asset("patrol.js"),
             "APP": _asset("app.js"),
         },
     )

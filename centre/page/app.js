@@ -32,6 +32,8 @@
     var parts = [];
     if (h && h.quarantined > 0) parts.push(t("quarantined", { n: h.quarantined }));
     if (h && h.refused_records > 0) parts.push(t("refused_records", { n: h.refused_records }));
+    if (h && h.patrol_quarantined > 0) parts.push(t("patrol_quarantined", { n: h.patrol_quarantined }));
+    if (h && h.patrol_stale > 0) parts.push(t("patrol_stale", { n: h.patrol_stale }));
     box.textContent = parts.join(" ");
     box.hidden = !parts.length;
   }
@@ -42,6 +44,8 @@
     document.querySelector("header h1 [data-label]").textContent = t("report_title");
   }
   document.getElementById("district-name").textContent = localName(D);
+  var patrol = window.gpPatrol({ t: t, html: html, el: el, live: live,
+    refresh: function () { renderDrones(); renderAlerts(); } });
 
   function localName(thing) {
     return (zh && thing.name_zh) || thing.name || thing.id || "";
@@ -170,9 +174,11 @@
     var names = Object.keys(vehicles).sort();
     if (!names.length) html("li", { "class": "empty" }, list, t(unreadable ? "drones_unreadable" : "no_drones"));
     names.forEach(function (name) {
-      var v = vehicles[name].view;
+      var v = vehicles[name].view, note = patrol.droneNote(name);
+      vehicles[name].marker.classList.toggle("in-sortie", !!note);
       var li = html("li", { "data-vehicle": name }, list);
       html("strong", {}, li, name + (v.online === false ? " (" + t("offline") + ")" : ""));
+      if (note) html("span", { "class": "sortie-note" }, li, " · " + note);
       if (v.mode === undefined && v.battery_pct === undefined) {
         html("span", {}, li, " " + t("track_points", { n: vehicles[name].track.length }));
         return;
@@ -237,6 +243,7 @@
       var li = html("li", { "class": "alert-item", "data-alert-id": a.id, "data-status": a.status }, ul);
       var b = html("button", { type: "button" }, li, codeLabel(a) + " · " + a.id + " · " + (a.created || ""));
       b.addEventListener("click", function () { showAlert(a.id); });
+      patrol.alertControls(li, a);
     });
   }
 
@@ -317,6 +324,7 @@
   function applySnapshot(s) {
     (s.vehicles || []).forEach(function (v) { upsertVehicle(v, v.track || []); });
     (s.alerts || []).forEach(upsertAlert);
+    if (s.patrol) patrol.apply(s.patrol);
     showHealth(s.health);
     renderDrones();
     renderAlerts();
@@ -361,6 +369,7 @@
     on("vehicle", function (v) { upsertVehicle(v); });
     on("alert", upsertAlert);
     on("health", showHealth);
+    on("patrol", patrol.update);
   } else {
     var s = boot.snapshot || {};
     status.textContent = t("report_static", { time: s.generated || "" });

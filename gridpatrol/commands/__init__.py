@@ -1,5 +1,15 @@
 """Subcommands of the CLI, one module per area; each exposes ``register(app)``."""
 
-from gridpatrol.commands import broker, centre, demo, district, flight, plan, telemetry, vision
+from gridpatrol.commands import (
+    broker,
+    centre,
+    demo,
+    district,
+    flight,
+    patrol,
+    plan,
+    telemetry,
+    vision,
+)
 
-ALL_COMMAND_MODULES = (district, plan, flight, telemetry, vision, centre, broker, demo)
+ALL_COMMAND_MODULES = (district, plan, flight, patrol, telemetry, vision, centre, broker, demo)

@@ -15,7 +15,19 @@ from typing import Annotated, Any
 
 import typer
 
-from gridpatrol.commands.options import Ceiling, Crs, Reserve
+from gridpatrol.commands.options import (
+    BatteryCells,
+    BatteryMah,
+    Ceiling,
+    ConsumptionFrom,
+    ConsumptionRate,
+    Crs,
+    GcsTimeout,
+    Reserve,
+    SigningKey,
+    TargetSystem,
+    Timeout,
+)
 from mission.limits import CEILING_M, GCS_TIMEOUT_S, ITEM_LIMIT, RESERVE, reserve_fraction
 
 __all__ = ["register"]
@@ -31,43 +43,6 @@ Connect = Annotated[
         help="MAVLink connection: tcp:HOST:PORT, udpin:0.0.0.0:14550 or /dev/ttyUSB0,57600.",
     ),
 ]
-SigningKey = Annotated[
-    Path | None,
-    typer.Option(
-        "--signing-key",
-        help="Sign the link (MAVLink 2): key file with 32 bytes, 64 hex digits or a passphrase.",
-    ),
-]
-Timeout = Annotated[
-    float, typer.Option("--timeout", help="Seconds to wait for the vehicle's heartbeat.")
-]
-TargetSystem = Annotated[
-    int, typer.Option("--target-system", help="Vehicle system id to set a signing key on.")
-]
-GcsTimeout = Annotated[
-    float, typer.Option("--gcs-timeout", help="Seconds without the ground link before RTL.")
-]
-BatteryMah = Annotated[
-    float | None,
-    typer.Option(
-        "--battery-mah", help="Pack capacity (mAh); must match BATT_CAPACITY (default: read it)."
-    ),
-]
-ConsumptionRate = Annotated[
-    float | None,
-    typer.Option(
-        "--consumption-mah-per-min",
-        help="mAh the pack gives per minute of flight (27 A = 450), for the endurance check.",
-    ),
-]
-ConsumptionFrom = Annotated[
-    Path | None,
-    typer.Option(
-        "--consumption-from",
-        help="Learn mAh per minute from an earlier flight's .tlog (BATTERY_STATUS while armed).",
-    ),
-]
-BatteryCells = Annotated[int, typer.Option("--battery-cells", help="Pack cells in series.")]
 DistrictOption = Annotated[
     Path | None, typer.Option("--district", help="District file the checks use.")
 ]
@@ -172,31 +147,36 @@ def upload(
 
     from mission.checks import require_safe
     from mission.formats import read_mission
-    from vehicle.params import format_rows, require_confirmed
-    from vehicle.sortie_flight import preflight
-    from vehicle.transfer import upload_verified
+    from vehicle.params import format_rows
+    from vehicle.sortie_upload import upload_sortie
 
     mission = read_mission(mission_file)
     district_shapes = _load_district(district, crs)
     require_safe(mission, district_shapes, ceiling_m=ceiling_m, item_limit=item_limit)
     plan = _sortie_plan(consumption_mah_per_min, consumption_from, ceiling_m, reserve,
                         gcs_timeout_s, battery_mah, battery_cells)  # fmt: skip
-    with _vehicle(connect, signing_key, timeout, target_system) as (link, target):
-        checked = preflight(link, target, mission, district_shapes, plan, write=True)
+
+    def show(checked: Any) -> None:
         typer.echo(f"endurance ok: {checked.budget.line()}")
         typer.echo(format_rows(checked.rows))
-        require_confirmed(checked.rows)
-        with Progress(transient=True) as bar:
-            tasks: dict[Any, Any] = {}
 
-            def progress(mission_type: Any, done: int, total: int) -> None:
-                if mission_type not in tasks:
-                    tasks[mission_type] = bar.add_task(f"upload {mission_type.label}", total=total)
-                bar.update(tasks[mission_type], completed=done)
+    with (
+        _vehicle(connect, signing_key, timeout, target_system) as (link, target),
+        contextlib.ExitStack() as shown,
+    ):
+        tasks: dict[Any, Any] = {}
+        bars: list[Any] = []
 
-            digest = upload_verified(
-                link, mission, target=target, progress=progress, item_limit=item_limit
-            )
+        def progress(mission_type: Any, done: int, total: int) -> None:
+            if not bars:  # the bar opens with the transfer, after the preflight lines
+                bars.append(shown.enter_context(Progress(transient=True)))
+            if mission_type not in tasks:
+                tasks[mission_type] = bars[0].add_task(f"upload {mission_type.label}", total=total)
+            bars[0].update(tasks[mission_type], completed=done)
+
+        uploaded = upload_sortie(link, target, mission, district_shapes, plan,
+                                 item_limit=item_limit, checked=show, progress=progress)  # fmt: skip
+        digest = uploaded.digest
     n_fence = sum(len(p.vertices) for p in mission.fence.polygons) + len(mission.fence.circles)
     typer.echo(
         f"uploaded and verified {len(mission.items)} items, {n_fence} fence items, "

@@ -7,6 +7,7 @@ too), ``--reserve`` as 0.2 or 20 (%). Their defaults are ``mission.limits``.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -35,6 +36,14 @@ __all__ = [
     "MqttPasswordFile",
     "MQTT_PASSWORD_ENV",
     "mqtt_settings",
+    "SigningKey",
+    "Timeout",
+    "TargetSystem",
+    "GcsTimeout",
+    "BatteryMah",
+    "ConsumptionRate",
+    "ConsumptionFrom",
+    "BatteryCells",
 ]
 
 Alt = Annotated[float, typer.Option("--alt", help="Altitude above the launch site, m.")]
@@ -49,6 +58,45 @@ Swap = Annotated[float, typer.Option("--swap-min", help="Battery swap time, minu
 Climb = Annotated[float, typer.Option("--climb", help="Climb rate, m/s.")]
 Descent = Annotated[float, typer.Option("--descent", help="Descent rate, m/s.")]
 ItemLimit = Annotated[int, typer.Option("--item-limit", help="Vehicle mission item limit.")]
+
+# The sortie options of upload, fly and patrol run.
+SigningKey = Annotated[
+    Path | None,
+    typer.Option(
+        "--signing-key",
+        help="Sign the link (MAVLink 2): key file with 32 bytes, 64 hex digits or a passphrase.",
+    ),
+]
+Timeout = Annotated[
+    float, typer.Option("--timeout", help="Seconds to wait for the vehicle's heartbeat.")
+]
+TargetSystem = Annotated[
+    int, typer.Option("--target-system", help="Vehicle system id to set a signing key on.")
+]
+GcsTimeout = Annotated[
+    float, typer.Option("--gcs-timeout", help="Seconds without the ground link before RTL.")
+]
+BatteryMah = Annotated[
+    float | None,
+    typer.Option(
+        "--battery-mah", help="Pack capacity (mAh); must match BATT_CAPACITY (default: read it)."
+    ),
+]
+ConsumptionRate = Annotated[
+    float | None,
+    typer.Option(
+        "--consumption-mah-per-min",
+        help="mAh the pack gives per minute of flight (27 A = 450), for the endurance check.",
+    ),
+]
+ConsumptionFrom = Annotated[
+    Path | None,
+    typer.Option(
+        "--consumption-from",
+        help="Learn mAh per minute from an earlier flight's .tlog (BATTERY_STATUS while armed).",
+    ),
+]
+BatteryCells = Annotated[int, typer.Option("--battery-cells", help="Pack cells in series.")]
 
 Crs = Annotated[
     str | None,

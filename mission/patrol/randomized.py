@@ -129,6 +129,12 @@ class _Attempt:
         self.free_at = [
             d * cycle * rng.uniform(0.5, 1.0) if d else 0.0 for d in range(problem.drones)
         ]
+        self.names = tuple(f"drone-{k + 1}" for k in range(problem.drones))
+        self.first_id = 1
+
+    def _until(self, d: int, t0: float) -> float:
+        """When a sortie of drone d starting at t0 must be back on the ground at the latest."""
+        return min(t0 + self.budget, self.H)
 
     def _wish(self, a: int, t: float) -> float:
         """A random moment, well before the deadline, from which area a becomes attractive."""
@@ -179,7 +185,7 @@ class _Attempt:
         due = {a for a in range(n) if self.deadline(a) < self._others_reach(d, a, t0)}
         pos, t = site, t0 + self.climb
         legs: list[_Leg] = []
-        limit = min(t0 + self.budget, self.H) - self.descent
+        limit = self._until(d, t0) - self.descent
         while True:
             options, weights, fallback = [], [], []
             for a in range(n):
@@ -226,9 +232,10 @@ class _Attempt:
 
     def _plan(self, raw: list[tuple[int, float, float, list[_Leg]]]) -> PatrolPlan:
         net, p = self.net, self.p
-        drones = tuple(f"drone-{k + 1}" for k in range(p.drones))
+        drones = self.names
         sorties, routes = [], {}
-        for k, (d, t0, end, legs) in enumerate(sorted(raw, key=lambda s: (s[1], s[0])), start=1):
+        ordered = sorted(raw, key=lambda s: (s[1], s[0]))
+        for k, (d, t0, end, legs) in enumerate(ordered, start=self.first_id):
             sid = f"s{k:03d}"
             site = self.site_of[d]
             plan_name = f"{sid}-{drones[d]}.plan"

@@ -1,0 +1,208 @@
+"""Soak of the patrol runner: a planned day flown on ArduPilot SITL copters, with check tasks.
+
+Run (needs ArduPilot SITL through $ARDUPILOT_SITL, and mosquitto):
+    nice -n 5 .venv/bin/python bench/patrol_soak.py [--hours 2] [--drones 2] [--speedup 10]
+
+On the example district: ``plan patrol`` plans the day (seeded), one SITL copter per drone boots at
+its launch site, and ``gridpatrol patrol run --confirm auto --start-now --clock-rate K`` flies it
+while a ground crew (``sim.pit_crew``) swaps packs after each landing and a "centre" asks for
+check tasks over random points of the district at random times (seeded). SITL's pack is set to
+12 Ah so that the planner's 25-minute sorties fit it with the reserve (450 mAh per minute).
+
+It prints: the sorties flown and landed; for each key area the worst revisit gap as planned and as
+flown (visits as flown are the moments the runner reported the area reached) against its limit;
+the entropy of return times as flown against the plan's; the re-plans; and the time from each
+check request to the drone over the point (schedule seconds, i.e. at 1x), with its distribution.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from shapely.geometry import Point  # noqa: E402
+
+from gridpatrol.broker import MosquittoBroker  # noqa: E402
+from mission.formats.district_geojson import load_district  # noqa: E402
+from mission.schedule import read_schedule, return_time_entropy, revisit_gaps  # noqa: E402
+from sim.fleet import SimFleet, first_sites  # noqa: E402
+from sim.patrol_log import PatrolLog  # noqa: E402
+from sim.pit_crew import PitCrew  # noqa: E402
+from telemetry.mqtt import MqttSettings  # noqa: E402
+from telemetry.patrol_records import TaskRequest  # noqa: E402
+
+DISTRICT = ROOT / "examples" / "xiyuan" / "district.geojson"
+PACK_MAH = 12000
+CONSUMPTION = "450"
+
+
+def _gridpatrol(*args: str, **kw) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "gridpatrol", *args], env=env, text=True, **kw)
+
+
+def _random_points(district, n: int, rng: random.Random) -> list[tuple[float, float]]:
+    """Points inside the district, clear of no-fly zones by 50 m (x, y in the district frame)."""
+    minx, miny, maxx, maxy = district.boundary.bounds
+    out = []
+    while len(out) < n:
+        p = Point(rng.uniform(minx, maxx), rng.uniform(miny, maxy))
+        inside = district.boundary.buffer(-50).contains(p)
+        if inside and not any(z.shape.buffer(50).contains(p) for z in district.no_fly):
+            out.append((p.x, p.y))
+    return out
+
+
+def _flown_visits(log: PatrolLog) -> dict[str, list[float]]:
+    """Area -> schedule seconds at which a sortie first reported it visited."""
+    seen: set[tuple[str, str]] = set()
+    visits: dict[str, list[float]] = {}
+    for _, s in sorted(log.sorties, key=lambda x: x[1].schedule_s):
+        for area in s.areas_visited:
+            if (s.sortie, area) not in seen:
+                seen.add((s.sortie, area))
+                visits.setdefault(area, []).append(s.schedule_s)
+    return visits
+
+
+def _worst_gap_min(times: list[float], horizon_s: float) -> float:
+    marks = [0.0, *sorted(t for t in times if 0 <= t <= horizon_s), horizon_s]
+    return max(b - a for a, b in zip(marks, marks[1:], strict=False)) / 60.0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--hours", type=float, default=2.0)
+    ap.add_argument("--drones", type=int, default=2)
+    ap.add_argument("--speedup", type=float, default=10.0)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--tasks", type=int, default=4, help="check requests over the run")
+    ap.add_argument("--instance", type=int, default=50, help="first SITL instance")
+    ap.add_argument("--out", type=Path, default=None, help="keep the run's files here")
+    a = ap.parse_args()
+
+    work = a.out or Path(tempfile.mkdtemp(prefix="patrol-soak-"))
+    work.mkdir(parents=True, exist_ok=True)
+    plan = _gridpatrol("plan", "patrol", str(DISTRICT), "-o", str(work / "day"), "--hours",
+                       str(a.hours), "--drones", str(a.drones), "--seed", str(a.seed),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    print(plan.communicate()[0].strip().splitlines()[-1])
+    if plan.returncode:
+        return 1
+    schedule = read_schedule(work / "day" / "schedule.json")
+    district = load_district(DISTRICT)
+    rng = random.Random(a.seed)
+    horizon_wall = schedule.horizon_s / a.speedup
+    task_at = sorted(rng.uniform(0.1, 0.8) * horizon_wall for _ in range(a.tasks))
+    points = _random_points(district, a.tasks, rng)
+
+    broker = MosquittoBroker(workdir=work / "broker").start()
+    mqtt = MqttSettings.from_url(broker.url, client_id="patrol-soak")
+    fleet = SimFleet(district, first_sites(schedule), speedup=a.speedup,
+                     first_instance=a.instance, params={"BATT_CAPACITY": PACK_MAH})  # fmt: skip
+    requested: dict[str, float] = {}
+    try:
+        fleet.start()
+        log = PatrolLog(mqtt).start()
+        crew = PitCrew(fleet.radios(1), mqtt).start()
+        runner_out = (work / "runner.log").open("w")
+        runner = _gridpatrol("patrol", "run", str(work / "day" / "schedule.json"), "--district",
+                             str(DISTRICT), *fleet.vehicle_args(), "--mqtt", broker.url,
+                             "--state", str(work / "runner.sqlite"), "--confirm", "auto",
+                             "--start-now", "--clock-rate", str(a.speedup),
+                             "--consumption-mah-per-min", CONSUMPTION,
+                             stdout=runner_out, stderr=subprocess.STDOUT)  # fmt: skip
+        started = time.monotonic()
+
+        def ask() -> None:
+            for i, (at, (x, y)) in enumerate(zip(task_at, points, strict=True)):
+                time.sleep(max(0.0, started + at - time.monotonic()))
+                if runner.poll() is not None:
+                    return
+                lon, lat = district.frame.to_lonlat(x, y)
+                task = TaskRequest(id=f"soak-{i + 1}", lat=float(lat), lon=float(lon),
+                                   requested_by="patrol-soak", time=time.time())  # fmt: skip
+                requested[task.id] = time.time()
+                log.request_check(task)
+
+        threading.Thread(target=ask, daemon=True).start()
+        code = runner.wait(timeout=horizon_wall * 3 + 600)
+        wall = time.monotonic() - started
+        crew.stop()
+        log.stop()
+    finally:
+        fleet.stop()
+        broker.stop()
+
+    started_ids = {s.sortie for _, s in log.sorties if s.state in ("preflight", "airborne")}
+    flown = {s.sortie for _, s in log.sorties if s.state == "airborne"}
+    landed = {x for x in flown if log.states(x)[-1] == "landed"}
+    ended = {x: log.states(x)[-1] for x in started_ids}
+    print(f"\nrunner exit {code}, {wall:.0f} s wall for {schedule.horizon_s / 3600:g} h of "
+          f"schedule at x{a.speedup:g}; files in {work}")  # fmt: skip
+    print(f"sorties: {len(schedule.sorties)} planned, {len(started_ids)} started, "
+          f"{len(flown)} took off, {len(landed)} landed as planned "
+          f"({100.0 * len(landed) / max(len(flown), 1):.1f} %)")  # fmt: skip
+    for sortie, state in sorted(ended.items()):
+        if state != "landed":
+            print(f"  {sortie}: {state}: {log.last(sortie).reason}")
+    print(f"re-plans: {len(log.codes('replanned'))}; limit-at-risk events: "
+          f"{len(log.codes('limit_at_risk'))}; pack swaps: {sum(s.ok for s in crew.swaps)} ok, "
+          f"{sum(not s.ok for s in crew.swaps)} failed; messages refused: {log.refused}")  # fmt: skip
+
+    flown_visits = _flown_visits(log)
+    print(f"\n{'area':<12} {'limit':>6} {'planned':>8} {'flown':>8} {'met':>4} "
+          f"{'H plan':>7} {'H flown':>8}")  # fmt: skip
+    met = 0
+    ratios = []
+    for area, limit in sorted(schedule.limits_min.items()):
+        planned = max(revisit_gaps(schedule, area)) / 60.0
+        times = flown_visits.get(area, [])
+        worst = _worst_gap_min(times, schedule.horizon_s)
+        planned_times = [v.eta_s for s in schedule.sorties for v in s.visits if v.area == area]
+        h_plan, h_flown = return_time_entropy(planned_times), return_time_entropy(times)
+        ok = worst <= limit
+        met += ok
+        if h_plan > 0:
+            ratios.append(h_flown / h_plan)
+        print(f"{area:<12} {limit:>5.0f}m {planned:>7.1f}m {worst:>7.1f}m {'yes' if ok else 'NO':>4} "
+              f"{h_plan:>6.2f}b {h_flown:>7.2f}b")  # fmt: skip
+    n_areas = len(schedule.limits_min)
+    print(f"revisit limits met as flown: {met}/{n_areas} ({100.0 * met / n_areas:.0f} %)")
+    if ratios:
+        print(f"entropy as flown / planned: mean {statistics.mean(ratios) * 100:.0f} %, "
+              f"worst {min(ratios) * 100:.0f} %")  # fmt: skip
+
+    arrivals = []
+    for task, asked in sorted(requested.items()):
+        states = log.task_states(task)
+        arrived = [t for t, s in log.tasks if s.id == task and s.state == "arrived"]
+        last = states[-1] if states else None
+        if arrived:
+            arrivals.append((arrived[0] - asked) * a.speedup)
+        shown = f"{(arrived[0] - asked) * a.speedup / 60:.1f} min" if arrived else "never"
+        state = f"{last.state}: {last.reason or ''}" if last else "no answer"
+        print(f"check {task}: over the point after {shown} ({state})")
+    if arrivals:
+        arrivals.sort()
+        p90 = arrivals[min(len(arrivals) - 1, math.ceil(0.9 * len(arrivals)) - 1)]
+        print(f"check request -> over the point (1x minutes): min {arrivals[0] / 60:.1f}, "
+              f"median {statistics.median(arrivals) / 60:.1f}, p90 {p90 / 60:.1f}, "
+              f"max {arrivals[-1] / 60:.1f}; {len(arrivals)}/{len(requested)} arrived")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

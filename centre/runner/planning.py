@@ -1,0 +1,106 @@
+"""The runner's door to the planner: re-plan the rest of the day, and plan a check sortie.
+
+The runner calls only ``replan`` and ``check_sortie``; this module turns its records into what
+``mission.patrol.replan.replan_rest`` and ``mission.patrol.check_task.plan_check`` take. Sorties
+under way (preflight to airborne) and check sorties not yet flown stay fixed; the sorties still
+planned are planned again from each area's last visit flown. A visit flown is dated at its
+planned time (never later than now): the runner learns that an area was reached, not when.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+
+from centre.runner.store import SortieRecord
+from mission.flight_model import FlightModel
+from mission.limits import NO_FLY_MARGIN_M
+from mission.model import District, Mission
+from mission.patrol.check_task import CheckSortie, plan_check
+from mission.patrol.replan import replan_rest
+from mission.schedule import Schedule, Sortie
+from telemetry.patrol_records import ENDED_STATES, LimitRisk
+
+__all__ = ["Replanned", "replan", "check_sortie", "UNDER_WAY", "REPLACED"]
+
+UNDER_WAY = ("preflight", "uploading", "waiting_confirm", "airborne")
+REPLACED = "replaced by re-plan"
+
+
+@dataclass(frozen=True)
+class Replanned:
+    """New sorties to add, ids that stay, the limits that cannot hold, new sorties refused."""
+
+    new: list[tuple[Sortie, Mission]]
+    fixed: set[str]
+    at_risk: list[LimitRisk]
+    refused: tuple[str, ...]
+
+
+def _fixed(record: SortieRecord) -> bool:
+    return record.state in UNDER_WAY or (record.kind == "check" and record.state == "planned")
+
+
+def _last_visits(records: Sequence[SortieRecord], district: District, now_s: float) -> dict:
+    known = {a.id for a in district.key_areas}
+    last: dict[str, float] = {}
+    for r in records:
+        if r.state not in ENDED_STATES:
+            continue
+        planned = dict(r.visits)
+        for area in r.visited:
+            if area in known:
+                when = min(planned.get(area, r.end_s), now_s)
+                last[area] = max(last.get(area, 0.0), when)
+    return last
+
+
+def replan(
+    district: District,
+    schedule: Schedule,
+    records: Sequence[SortieRecord],
+    now_s: float,
+    *,
+    mission_of: Callable[[SortieRecord], Mission],
+    flight_model: FlightModel,
+    ceiling_m: float,
+    out_of_service: Collection[str] = (),
+) -> Replanned:
+    """The rest of the day after trouble (raises ``PlanError`` when it cannot be planned)."""
+    fixed = [(r.as_sortie(), mission_of(r)) for r in records if _fixed(r)]
+    alt_m = min((s.alt_m for s in schedule.sorties), default=40.0)
+    result = replan_rest(
+        district, schedule=schedule, now_s=now_s,
+        last_visit_s=_last_visits(records, district, now_s),
+        drone_free_at={d: now_s for d in schedule.drones if d not in out_of_service},
+        fixed=fixed, flight_model=flight_model, alt_m=alt_m, ceiling_m=ceiling_m,
+        margin_m=NO_FLY_MARGIN_M, reserved_ids=[r.id for r in records],
+    )  # fmt: skip
+    ids = {s.id for s, _ in fixed}
+    new = [(s, result.missions[s.id]) for s in result.schedule.sorties if s.id not in ids]
+    risks = [LimitRisk(area=x.area, limit_min=x.limit_min, worst_gap_min=round(x.worst_gap_min, 1),
+                       reason=x.reason[:300]) for x in result.at_risk]  # fmt: skip
+    return Replanned(new, ids, risks, tuple(result.refused))
+
+
+def check_sortie(
+    district: District,
+    task: str,
+    lat: float,
+    lon: float,
+    *,
+    drone: str,
+    site: str,
+    start_s: float,
+    traffic: Sequence[tuple[Sortie, Mission]],
+    flight_model: FlightModel,
+    alt_m: float,
+    ceiling_m: float,
+) -> CheckSortie:
+    """The orbit sortie over (lat, lon) for ``drone`` from ``site`` (raises ``PlanError``)."""
+    x, y = district.frame.to_metric(lon, lat)
+    return plan_check(
+        district, task_id=task, x=float(x), y=float(y), drone=drone, site=site, start_s=start_s,
+        flight_model=flight_model, alt_m=alt_m, ceiling_m=ceiling_m, margin_m=NO_FLY_MARGIN_M,
+        traffic=traffic,
+    )  # fmt: skip

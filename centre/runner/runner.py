@@ -1,0 +1,377 @@
+"""The patrol runner: flies a schedule's sorties at their times, one worker per drone.
+
+The loop reads the centre's messages (check tasks, launch confirmations, alerts), starts each due
+sortie on its free drone (``sortie_run``), skips a launch that is too late (``rules``), and after
+any trouble re-plans the rest of the day (``planning``) and says which revisit limits can no
+longer hold. Every state is stored before it is published (``outbox``), so a restart resumes
+exactly where the runner stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from centre.runner.broker import Incoming, RunnerBroker
+from centre.runner.clock import ScheduleClock
+from centre.runner.confirm import CentreGate, Gate
+from centre.runner.errors import RunnerError
+from centre.runner.outbox import Outbox
+from centre.runner.planning import REPLACED, UNDER_WAY, check_sortie, replan
+from centre.runner.rules import launch_too_late, resume_action
+from centre.runner.sortie_run import LOST, SortieJob, run_sortie
+from centre.runner.store import SortieRecord, StateStore
+from centre.runner.tasks import CheckPoint, TaskDesk
+from centre.runner.vehicles import DroneLink
+from mission.errors import MissionError, PlanError
+from mission.flight_model import FlightModel
+from mission.formats import read_mission, write_mission
+from mission.model import Cmd, District, Mission
+from mission.schedule import Schedule, read_schedule
+from telemetry.patrol_records import LaunchConfirm, LimitRisk, Refused, parse
+from telemetry.topics import TASK_CHECK, TOPIC_ROOT, topic_level
+
+__all__ = ["RunnerConfig", "RunSummary", "PatrolRunner", "load_schedule"]
+
+CHECK_CONFIRM_S = 300.0
+
+
+@dataclass(frozen=True)
+class RunnerConfig:
+    district: District
+    flight_model: FlightModel
+    ceiling_m: float
+    check_alt_m: float = 40.0
+    limit: int | None = None
+    progress_every_s: float = 30.0
+
+
+@dataclass
+class RunSummary:
+    """What this run did; ``ok`` only when every sortie it started ended landed."""
+
+    started: set[str] = field(default_factory=set)
+    ended: dict[str, SortieRecord] = field(default_factory=dict)
+    replans: int = 0
+    refused: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return all(self.ended.get(s) is not None and self.ended[s].state == "landed"
+                   for s in self.started)  # fmt: skip
+
+
+def load_schedule(path: Path, drones: set[str]) -> tuple[Schedule, dict[str, Mission]]:
+    """The schedule and each sortie's mission (the ``.plan`` next to it); every drone it names
+    must have a ``--vehicle``."""
+    schedule = read_schedule(path)
+    missing = sorted({s.drone for s in schedule.sorties} - drones)
+    if missing:
+        raise RunnerError(
+            f"{path.name} flies {', '.join(missing)} but no --vehicle gives "
+            f"{'its' if len(missing) == 1 else 'their'} link; add --vehicle "
+            f"{missing[0]}=tcp:HOST:PORT"
+        )
+    missions = {s.id: read_mission(path.parent / s.plan) for s in schedule.sorties}
+    return schedule, missions
+
+
+class PatrolRunner:
+    def __init__(self, config: RunnerConfig, schedule_path: Path, schedule: Schedule,
+                 store: StateStore, broker: RunnerBroker, clock: ScheduleClock,
+                 drones: dict[str, DroneLink], gate: Gate, say: Callable[[str], None]):  # fmt: skip
+        self.config = config
+        self.schedule = schedule
+        self.store = store
+        self.broker = broker
+        self.clock = clock
+        self.drones = drones
+        self.gate = gate
+        self.say = say
+        self.outbox = Outbox(store, broker, clock, schedule)
+        self.outbox.on_state = self._on_state
+        self.plans_dir = store.path.parent / f"{store.path.name}.plans"
+        self.desk = TaskDesk(known_tasks=store.tasks())
+        self.summary = RunSummary()
+        self.active: dict[str, SortieRecord] = {}
+        self.finished: queue.Queue[SortieRecord] = queue.Queue()
+        self.at_risk: list[LimitRisk] = []
+        self.missions: dict[str, Mission] = {}
+        self._task_said: dict[str, str] = {}
+        self.lost: set[str] = set()  # drones lost in the air: out of service
+        self._seed_store(schedule_path)
+
+    def _seed_store(self, schedule_path: Path) -> None:
+        digest = hashlib.sha256(schedule_path.read_bytes()).hexdigest()
+        known = self.store.get_meta("schedule_sha256")
+        if known is not None and known != digest:
+            raise RunnerError(
+                f"{self.store.path} holds the state of another schedule; give a new --state file "
+                "(or the schedule it was started with)"
+            )
+        if known is None:
+            records = [
+                SortieRecord.of(s, schedule_path.parent / s.plan) for s in self.schedule.sorties
+            ]
+            self.store.put_many(records)
+            self.store.set_meta("schedule_sha256", digest)
+
+    def mission(self, record: SortieRecord) -> Mission:
+        if record.plan not in self.missions:
+            self.missions[record.plan] = read_mission(Path(record.plan))
+        return self.missions[record.plan]
+
+    def run(self) -> RunSummary:
+        """Until every sortie has ended (or ``limit`` have, this run) and no drone is busy."""
+        records = self.store.sorties()
+        resumed = any(r.state != "planned" for r in records)
+        self.outbox.republish(records)
+        code = "runner_resumed" if resumed else "runner_started"
+        self.outbox.event(code, f"patrol runner {code.split('_')[1]}: {len(records)} sorties")
+        self._timeline()
+        for r in records:
+            if resume_action(r) in ("ask_vehicle", "follow"):
+                self._start(r, resume_action(r))
+        last_progress = time.monotonic()
+        try:
+            while True:
+                self._drain_inbox()
+                self._collect()
+                if self._limit_reached() or not self._planned():
+                    if not self.active:
+                        break
+                else:
+                    self._dispatch_due()
+                if time.monotonic() - last_progress >= self.config.progress_every_s:
+                    self.say(self._progress_line())
+                    last_progress = time.monotonic()
+                time.sleep(0.1)
+        finally:
+            self.outbox.event("runner_stopped", self._progress_line())
+        return self.summary
+
+    def _limit_reached(self) -> bool:
+        return self.config.limit is not None and len(self.summary.ended) >= self.config.limit
+
+    def _planned(self) -> list[SortieRecord]:
+        return [r for r in self.store.sorties() if r.state == "planned"]
+
+    def _dispatch_due(self) -> None:
+        now_s = self.clock.now_s(time.time())
+        planned = self._planned()
+        for drone in sorted(self.drones):
+            if drone in self.active or drone in self.lost:
+                continue
+            due = [r for r in planned if r.drone == drone and r.start_s <= now_s]
+            if not due:
+                continue
+            record = due[0]
+            late = launch_too_late(record, now_s, planned, self.schedule.horizon_s)
+            if late is not None and record.kind != "check":  # a check task is never too late
+                self._ended(self.outbox.sortie(record.moved(state="skipped", reason=late)))
+                return  # the re-plan changed the list; look again on the next turn
+            self._start(record, "fresh")
+
+    def _start(self, record: SortieRecord, action: str) -> None:
+        try:
+            mission = self.mission(record)
+        except MissionError as exc:
+            self._ended(self.outbox.sortie(record.moved(state="aborted", reason=str(exc))))
+            return
+        later = [r.start_s for r in self._planned() if r.drone == record.drone
+                 and r.start_s > record.start_s and r.id != record.id]  # fmt: skip
+        bound = min(later, default=self.schedule.horizon_s)
+        deadline = self.clock.wall_at(bound - (record.end_s - record.start_s))
+        if record.kind == "check":  # patrols give way to it; a person has minutes to confirm
+            deadline = max(deadline, time.time() + CHECK_CONFIRM_S)
+        job = SortieJob(record, action, mission, self.drones[record.drone], self.gate,  # type: ignore[arg-type]
+                        self.outbox, self.config.district, deadline, self._on_reached)  # fmt: skip
+        if record.state == "planned":  # under way from now on, before any re-plan can see it
+            record = self.outbox.sortie(record.moved(state="preflight"))
+        job.record = record
+        self.active[record.drone] = record
+        self.summary.started.add(record.id)
+
+        def work() -> None:
+            self.finished.put(run_sortie(job))
+
+        threading.Thread(target=work, name=f"sortie-{record.id}", daemon=True).start()
+
+    def _collect(self) -> None:
+        while True:
+            try:
+                record = self.finished.get_nowait()
+            except queue.Empty:
+                return
+            self.active.pop(record.drone, None)
+            self._ended(record)
+
+    def _ended(self, record: SortieRecord) -> None:
+        self.summary.ended[record.id] = record
+        visited = ",".join(record.visited) or "-"
+        digest = f" manifest {record.manifest[:12]}" if record.manifest else ""
+        why = f": {record.reason}" if record.reason else ""
+        self.say(f"sortie {record.id} on {record.drone}: {record.state}, visited {visited}"
+                 f"{digest}{why}")  # fmt: skip
+        if record.state == "aborted" and (record.reason or "").startswith(LOST):
+            self.lost.add(record.drone)  # out of service: its planned sorties are not flown
+            grounded = [r.moved(state="skipped", reason=f"{record.drone} was lost in the air")
+                        for r in self._planned() if r.drone == record.drone]  # fmt: skip
+            self.store.put_many(grounded)
+            for r in grounded:
+                self.outbox.sortie(r)
+        if record.state != "landed":
+            self._replan(f"sortie {record.id} {record.state}")
+
+    def _replan(self, cause: str) -> None:
+        """Re-plan the rest of the day; the sorties still planned are replaced by the new ones."""
+        now_s = self.clock.now_s(time.time())
+        if now_s >= self.schedule.horizon_s:
+            return
+        records = self.store.sorties()
+        try:
+            result = replan(self.config.district, self.schedule, records, now_s,
+                            mission_of=self.mission, flight_model=self.config.flight_model,
+                            ceiling_m=self.config.ceiling_m, out_of_service=self.lost)  # fmt: skip
+        except MissionError as exc:
+            self.outbox.event("replanned", f"re-plan after {cause} failed ({exc}); the sorties "
+                              "still planned stay as they were")  # fmt: skip
+            return
+        revision = self.summary.replans + 1
+        replaced = [r.moved(state="skipped", reason=f"{REPLACED} {revision} ({cause})")
+                    for r in records if r.state == "planned" and r.id not in result.fixed]  # fmt: skip
+        self.plans_dir.mkdir(parents=True, exist_ok=True)
+        added = []
+        for sortie, mission in result.new:
+            path = self.plans_dir / f"{sortie.id}.plan"
+            write_mission(mission, path)
+            added.append(SortieRecord.of(sortie, path, revision=revision))
+        self.store.put_many([*replaced, *added])
+        for r in (*replaced, *added):
+            self.outbox.sortie(r)
+        self.summary.replans = revision
+        self.at_risk = result.at_risk
+        self.outbox.event("replanned", f"re-plan {revision} after {cause}: {len(added)} new "
+                          f"sorties, {len(result.at_risk)} limits at risk", sorties=len(added),
+                          replaced=len(replaced), refused=len(result.refused))  # fmt: skip
+        for risk in result.at_risk:
+            self.outbox.event("limit_at_risk", f"area {risk.area}: worst gap {risk.worst_gap_min} "
+                              f"min over its {risk.limit_min:g} min limit; {risk.reason}",
+                              area=risk.area, limit_min=risk.limit_min,
+                              worst_gap_min=risk.worst_gap_min)  # fmt: skip
+        self._timeline()
+
+    def _timeline(self) -> None:
+        live = [r for r in self.store.sorties() if not (r.reason or "").startswith(REPLACED)]
+        self.outbox.timeline(live, self.at_risk)
+
+    def _drain_inbox(self) -> None:
+        for _ in range(1000):
+            try:
+                message = self.broker.inbox.get_nowait()
+            except queue.Empty:
+                return
+            self._handle(message)
+
+    def _refuse(self, code: str, reason: str) -> None:
+        self.summary.refused += 1
+        self.outbox.event(code, reason)
+
+    def _handle(self, m: Incoming) -> None:
+        if m.topic == TASK_CHECK:
+            if m.retained:
+                return self._refuse("task_refused", "retained check request ignored: send it live")
+            result = self.desk.intake(m.payload)
+            if isinstance(result, CheckPoint):
+                return self._assign(result)
+            if result.task is not None:
+                self.outbox.task(result.task, "refused", reason=result.reason)
+            return self._refuse("task_refused", result.reason)
+        sortie = topic_level(m.topic, f"{TOPIC_ROOT}/sorties", "/confirm")
+        if sortie is not None:
+            confirm = parse(LaunchConfirm, m.payload)
+            if isinstance(confirm, Refused):
+                return self._refuse("confirm_refused", f"confirmation refused: {confirm.reason}")
+            if not isinstance(self.gate, CentreGate):
+                return self._refuse("confirm_refused", "this runner does not take confirmations "
+                                    "from the centre (started without --confirm centre)")  # fmt: skip
+            refusal = self.gate.offer(confirm, sortie, m.retained)
+            if refusal is not None:
+                self._refuse("confirm_refused", refusal)
+            return None
+        if m.topic.startswith(f"{TOPIC_ROOT}/alerts/cells/"):
+            return self.desk.note_alert(m.topic, m.payload)
+        return self._refuse("message_refused", f"message on unexpected topic {m.topic[:100]}")
+
+    def _assign(self, point: CheckPoint) -> None:
+        """The next free drone flies an orbit over the point; the rest of the day is re-planned."""
+        now_s = self.clock.now_s(time.time())
+        self.outbox.task(point.task, "queued", lat=point.lat, lon=point.lon)
+        free = {d: (self.active[d].end_s if d in self.active else now_s)
+                for d in self.drones if d not in self.lost}  # fmt: skip
+        records = self.store.sorties()
+        try:
+            if not free:
+                raise PlanError("no drone is in service")
+            drone = min(sorted(free), key=lambda d: free[d])
+            own = [r for r in records if r.drone == drone and r.state != "planned"] or [
+                r for r in records if r.drone == drone]  # fmt: skip
+            traffic = [(r.as_sortie(), self.mission(r)) for r in records if r.state in UNDER_WAY]
+            planned = check_sortie(self.config.district, point.task, point.lat, point.lon,
+                                   drone=drone, site=own[-1].site if own else "",
+                                   start_s=max(now_s, free[drone]), traffic=traffic,
+                                   flight_model=self.config.flight_model,
+                                   alt_m=self.config.check_alt_m, ceiling_m=self.config.ceiling_m)  # fmt: skip
+        except MissionError as exc:
+            self.outbox.task(point.task, "refused", lat=point.lat, lon=point.lon, reason=str(exc))
+            return self._refuse("task_refused", f"task {point.task}: {exc}")
+        self.plans_dir.mkdir(parents=True, exist_ok=True)
+        path = self.plans_dir / f"{planned.sortie.id}.plan"
+        write_mission(planned.mission, path)
+        record = SortieRecord.of(planned.sortie, path, kind="check", task=point.task,
+                                 revision=self.summary.replans + 1)  # fmt: skip
+        self.outbox.sortie(record)
+        eta = planned.arrival_s - now_s
+        self.outbox.task(point.task, "assigned", sortie=record.id, drone=drone, lat=point.lat,
+                         lon=point.lon, eta_s=round(eta, 1))  # fmt: skip
+        self._replan(f"check task {point.task}")
+
+    def _on_state(self, record: SortieRecord) -> None:
+        if record.task is None:
+            return
+        state = {"airborne": "airborne", "landed": "done", "aborted": "failed",
+                 "skipped": "failed"}.get(record.state)  # fmt: skip
+        said = self._task_said.get(record.task)
+        if state is not None and state != said and not (state == "airborne" and said == "arrived"):
+            self._task_said[record.task] = state
+            self.outbox.task(record.task, state, sortie=record.id, drone=record.drone,
+                             reason=record.reason)  # fmt: skip
+
+    def _on_reached(self, record: SortieRecord, seq: int) -> None:
+        """A check task has arrived once its orbit over the point is reached (completed)."""
+        said = self._task_said.get(record.task or "")
+        if record.task is None or said != "airborne":
+            return
+        items = self.mission(record).items
+        orbit = next((i + 1 for i, it in enumerate(items) if it.command == Cmd.NAV_LOITER_TURNS),
+                     len(items))  # fmt: skip
+        if seq >= orbit:
+            self._task_said[record.task] = "arrived"
+            self.outbox.task(record.task, "arrived", sortie=record.id, drone=record.drone,
+                             eta_s=0.0)  # fmt: skip
+
+    def _progress_line(self) -> str:
+        counts: dict[str, int] = {}
+        for r in self.store.sorties():
+            state = "replaced" if (r.reason or "").startswith(REPLACED) else r.state
+            counts[state] = counts.get(state, 0) + 1
+        now_min = self.clock.now_s(time.time()) / 60.0
+        parts = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+        return (f"schedule at {now_min:.1f} min: {parts}; {len(self.active)} drone(s) busy; "
+                f"{self.summary.replans} re-plans; {self.summary.refused} messages refused, "
+                f"{self.desk.alerts_unusable} alerts without a position")  # fmt: skip

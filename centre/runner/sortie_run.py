@@ -1,0 +1,151 @@
+"""One sortie on one drone, from preflight to the ground, each step stored before it is taken.
+
+The order is what makes a restart safe: ``airborne`` is stored before the vehicle is armed, so a
+runner that stops at any moment finds, on restart, either a sortie that never reached the arming
+(asked on the vehicle first: armed means adopt and follow, never arm again) or one marked in the
+air (followed). Vehicle errors end the sortie as ``aborted`` with the error's own line; a link
+lost in the air is followed again (the link reopens itself) before the sortie is given up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from centre.runner.areas import areas_by_seq, visited
+from centre.runner.confirm import Gate
+from centre.runner.outbox import Outbox
+from centre.runner.rules import Resume
+from centre.runner.store import SortieRecord
+from centre.runner.vehicles import DroneLink
+from mission.errors import MissionError
+from mission.model import District, Mission
+from vehicle.commands import FlightEvent
+from vehicle.errors import VehicleError
+from vehicle.sortie_flight import Verdict
+
+__all__ = ["SortieJob", "run_sortie", "FOLLOW_RETRIES", "LOST"]
+
+FOLLOW_RETRIES = 3
+LOST = "vehicle lost in the air"
+
+
+@dataclass
+class SortieJob:
+    """What a worker needs for one sortie; ``deadline_wall`` closes the launch window."""
+
+    record: SortieRecord
+    action: Resume
+    mission: Mission
+    drone: DroneLink
+    gate: Gate
+    outbox: Outbox
+    district: District
+    deadline_wall: float
+    on_reached: Callable[[SortieRecord, int], None] | None = None
+
+
+class _Progress:
+    """Folds flight events into the record: item reached, areas visited; publishes changes."""
+
+    def __init__(self, job: SortieJob, record: SortieRecord):
+        self.job = job
+        self.record = record
+        self.by_seq = areas_by_seq(job.mission, job.district)
+        self.reached: list[int] = []
+
+    def __call__(self, event: FlightEvent) -> None:
+        if event.kind == "reached" and event.seq is not None and event.seq not in self.reached:
+            self.reached.append(event.seq)
+            furthest = max(event.seq, self.record.item or 0)
+            self.record = self.job.outbox.sortie(
+                self.record.moved(item=furthest, visited=self._visited())
+            )
+            if self.job.on_reached is not None:
+                self.job.on_reached(self.record, event.seq)
+        elif (
+            event.kind == "current"
+            and event.seq is not None
+            and event.seq > (self.record.item or 0)
+        ):
+            # ArduPilot resets its current item after landing; the furthest item is kept.
+            self.record = self.job.outbox.sortie(self.record.moved(item=event.seq))
+
+    def _visited(self) -> tuple[str, ...]:
+        fresh = visited(self.reached, self.by_seq)
+        return tuple(dict.fromkeys((*self.record.visited, *fresh)))
+
+
+def run_sortie(job: SortieJob) -> SortieRecord:
+    """Fly (or resume) one sortie; returns its ended record. Never raises a package error."""
+    out = job.outbox
+    record = job.record.moved(items=len(job.mission.items))
+    try:
+        if job.action in ("ask_vehicle", "follow"):
+            status = job.drone.status()
+            if status.armed:
+                record = out.sortie(
+                    record.moved(state="airborne", reason="re-attached after a restart")
+                )
+                return _follow(job, record)
+            if job.action == "follow":
+                return out.sortie(record.moved(state="aborted", reason=(
+                    "the runner stopped while the sortie flew and the vehicle is now disarmed: "
+                    "the flight was not followed; check the vehicle and its log")))  # fmt: skip
+        record = out.sortie(record.moved(state="preflight", reason=None))
+        held = [record]
+
+        def uploading() -> None:
+            held[0] = out.sortie(held[0].moved(state="uploading"))
+
+        digest = job.drone.prepare(job.mission, uploading)
+        record = held[0]
+        record = out.sortie(record.moved(state="waiting_confirm", manifest=digest))
+        refusal = job.gate.wait(record.id, record.drone, job.deadline_wall)
+        if refusal is not None:
+            return out.sortie(record.moved(state="skipped", reason=refusal))
+        record = out.sortie(record.moved(state="airborne", reason=None))
+        progress = _Progress(job, record)
+        verdict = job.drone.launch(job.mission, progress)
+        return _ended(job, progress.record, verdict)
+    except (VehicleError, MissionError) as exc:
+        current = out.store.get(record.id) or record
+        if current.state == "airborne" and _maybe_flying(job.drone):
+            return _follow(job, current, cause=exc)
+        return out.sortie(current.moved(state="aborted", reason=str(exc)))
+
+
+def _maybe_flying(drone: DroneLink) -> bool:
+    """After an error in the air: armed, or not answering (then it may well fly: follow it)."""
+    try:
+        return drone.status().armed
+    except VehicleError:
+        return True
+
+
+def _follow(
+    job: SortieJob, record: SortieRecord, *, cause: Exception | None = None
+) -> SortieRecord:
+    """Follow a sortie in the air, again after a lost link, until it lands or is given up."""
+    last = cause
+    for _ in range(FOLLOW_RETRIES):
+        progress = _Progress(job, record)
+        try:
+            verdict = job.drone.follow(job.mission, progress)
+        except (VehicleError, MissionError) as exc:
+            last = exc
+            record = progress.record
+            continue
+        return _ended(job, progress.record, verdict)
+    return job.outbox.sortie(record.moved(state="aborted", reason=(
+        f"{LOST} ({last}); find it and land it by hand")))  # fmt: skip
+
+
+def _ended(job: SortieJob, record: SortieRecord, verdict: Verdict) -> SortieRecord:
+    problems = verdict.problems()
+    visited_now = tuple(dict.fromkeys((*record.visited, *visited(
+        sorted(verdict.reached), areas_by_seq(job.mission, job.district)))))  # fmt: skip
+    if problems:
+        return job.outbox.sortie(record.moved(state="aborted", reason="; ".join(problems),
+                                              visited=visited_now))  # fmt: skip
+    return job.outbox.sortie(record.moved(state="landed", reason=None, visited=visited_now))

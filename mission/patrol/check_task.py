@@ -1,0 +1,165 @@
+"""A check task: one short orbit sortie over a point, flown now by a given drone.
+
+A ground team's tip or a vision alert names a point; the runner sends the next free drone. The
+sortie takes off from its launch site, flies the shortest path through free space (the district
+less the no-fly margins) to the point, orbits it (NAV_LOITER_TURNS) and comes back to land. Its
+flight time to the point is returned, because that is what the requester waits for. The orbit
+radius shrinks (to no less than ``MIN_RADIUS_M``) where the point is near the district edge or a
+no-fly margin; a point outside the district or inside a margin is refused in one line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import shapely
+from shapely.geometry import Point
+
+from mission.checks import require_safe
+from mission.coverage.area import grown_no_fly
+from mission.coverage.freespace import FreeSpace
+from mission.errors import PlanError
+from mission.flight_model import FlightModel
+from mission.model import District, Mission
+from mission.patrol.layer_around import layer_around
+from mission.schedule import Sortie
+from mission.sortie import Orbit, Route, Waypoint, check_altitude, route_to_mission
+
+__all__ = ["CheckSortie", "plan_check", "nearest_site", "ORBIT_RADIUS_M", "MIN_RADIUS_M"]
+
+ORBIT_RADIUS_M = 30.0
+MIN_RADIUS_M = 10.0
+ORBIT_TURNS = 2.0
+_TASK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,58}$")  # "task-" + id is a topic level
+
+
+@dataclass(frozen=True)
+class CheckSortie:
+    """The check sortie, its mission (layered around the traffic), and the flight time from
+    take-off to arrival over the point."""
+
+    sortie: Sortie
+    mission: Mission
+    to_point_s: float
+
+    @property
+    def arrival_s(self) -> float:
+        """Schedule time at which the drone is over the point (departure holds included)."""
+        return self.sortie.start_s + self.to_point_s
+
+
+def _free(district: District, margin_m: float) -> tuple[FreeSpace, object]:
+    nofly = grown_no_fly(district, margin_m)
+    shapely.prepare(nofly)
+    return FreeSpace(district.boundary.difference(nofly)), nofly
+
+
+def _check_point(district: District, x: float, y: float, nofly, margin_m: float) -> None:
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise PlanError(f"check point ({x}, {y}) is not a finite position; send a real point")
+    p = Point(x, y)
+    if not district.boundary.covers(p):
+        far = district.boundary.distance(p)
+        raise PlanError(
+            f"check point is outside the district ({far:.0f} m beyond its boundary); send a point "
+            "inside it or hand the check to the neighbouring district"
+        )
+    if nofly.intersects(p):
+        raise PlanError(
+            f"check point is inside a no-fly zone or within its {margin_m:g} m margin; pick a "
+            "point outside it (the drone may look from the edge)"
+        )
+
+
+def nearest_site(
+    district: District, x: float, y: float, *, sites: Sequence[str] | None = None,
+    margin_m: float,
+) -> str:  # fmt: skip
+    """The launch site (of ``sites``, default all) with the shortest flyable path to the point."""
+    free, nofly = _free(district, margin_m)
+    _check_point(district, x, y, nofly, margin_m)
+    usable = [s for s in district.launch_sites if sites is None or s.id in sites]
+    if not usable:
+        raise PlanError(f"no launch site among {list(sites or [])}; use the district's sites")
+    return min(usable, key=lambda s: (free.length((s.position.x, s.position.y), (x, y)), s.id)).id
+
+
+def plan_check(
+    district: District,
+    *,
+    task_id: str,
+    x: float,
+    y: float,
+    drone: str,
+    site: str,
+    start_s: float,
+    flight_model: FlightModel,
+    alt_m: float,
+    ceiling_m: float,
+    margin_m: float,
+    traffic: Sequence[tuple[Sortie, Mission]] = (),
+    radius_m: float = ORBIT_RADIUS_M,
+    turns: float = ORBIT_TURNS,
+) -> CheckSortie:
+    """The check sortie ``task-<task_id>`` over (x, y) (district metres) by ``drone`` from
+    ``site`` at ``start_s``, separated from ``traffic`` (sorties flying meanwhile, unchanged)."""
+    if not _TASK_ID.match(task_id):
+        raise PlanError(
+            f"task id {task_id[:70]!r} is not 1-59 letters, digits or ._:- ; send a plain id"
+        )
+    if not math.isfinite(start_s):
+        raise PlanError(f"check start {start_s} is not a finite time; give schedule seconds")
+    if not (math.isfinite(radius_m) and radius_m >= MIN_RADIUS_M and 0 < turns <= 10):
+        raise PlanError(
+            f"orbit of {radius_m} m x {turns} turns: give a radius of at least {MIN_RADIUS_M:g} m "
+            "and 1-10 turns"
+        )
+    check_altitude(alt_m, ceiling_m)
+    free, nofly = _free(district, margin_m)
+    _check_point(district, x, y, nofly, margin_m)
+    where = next((s for s in district.launch_sites if s.id == site), None)
+    if where is None:
+        known = [s.id for s in district.launch_sites]
+        raise PlanError(f"launch site {site!r} is not in the district {known}; use one of them")
+    here = Point(x, y)
+    room = district.boundary.boundary.distance(here)
+    if not nofly.is_empty:
+        room = min(room, nofly.distance(here))
+    radius = float(math.floor(min(radius_m, room - 1.0)))
+    if radius < MIN_RADIUS_M:
+        raise PlanError(
+            f"check point is {room:.0f} m from the district edge or a no-fly margin, too close "
+            f"for a {MIN_RADIUS_M:g} m orbit; pick a point further inside"
+        )
+    home = (where.position.x, where.position.y)
+    out = free.path(home, (x, y))
+    back = free.path((x, y), home)
+    steps = (
+        *(Waypoint(*p) for p in out[1:-1]),
+        Orbit(x, y, radius, turns),
+        *(Waypoint(*p) for p in back[1:-1]),
+    )
+    mission = route_to_mission(Route(site, home, steps), district, alt_m, flight_model.cruise_mps)
+    fm = flight_model
+    sortie = Sortie(
+        f"task-{task_id}", drone, site, float(start_s),
+        float(start_s) + fm.mission_time_s(mission), alt_m, (), f"task-{task_id}-{drone}.plan",
+    )  # fmt: skip
+    placed, refused = layer_around(
+        [(sortie, mission)], traffic, district=district, flight_model=fm, alt_m=alt_m,
+        ceiling_m=ceiling_m,
+    )  # fmt: skip
+    if refused:
+        raise PlanError(
+            f"check sortie task-{task_id} cannot be separated from the sorties in the air within "
+            "2 min of holding; send it when one has landed"
+        )
+    ((sortie, mission),) = placed
+    require_safe(mission, district, ceiling_m=ceiling_m, margin_m=margin_m, flight_model=fm)
+    sortie = dataclasses.replace(sortie, end_s=sortie.start_s + fm.mission_time_s(mission))
+    to_point = fm.corner_s + fm.climb_s(sortie.alt_m) + fm.path_s(out)
+    return CheckSortie(sortie, mission, to_point)

@@ -1,0 +1,88 @@
+"""The ground crew of a simulated fleet: a fresh pack in each drone after every landing.
+
+A simulated copter's battery monitor never recharges, so the second sortie of a SITL drone would
+start on the first one's leftovers and (rightly) fail its endurance preflight. On a real patrol
+a person swaps the pack between sorties, which the plan allows for (``swap_min``). The crew
+plays that person: it listens to the patrol runner's sortie states and, when a drone's sortie
+has ended on the ground, tells that drone's battery monitor a full pack is in
+(``Vehicle.reset_battery``) over a spare MAVLink channel, never the runner's own link.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sim.errors import SimError
+from telemetry.mqtt import MqttSettings, make_client
+from telemetry.patrol_records import ENDED_STATES, Refused, SortieState, parse
+from telemetry.topics import SORTIES
+from vehicle.commands import Vehicle, find_vehicle
+from vehicle.errors import VehicleError
+from vehicle.link import open_link
+
+__all__ = ["PitCrew", "Swap"]
+
+
+@dataclass(frozen=True)
+class Swap:
+    """One pack swapped (``ok``) or not, after which sortie, and why not."""
+
+    drone: str
+    sortie: str
+    ok: bool
+    reason: str = ""
+
+
+@dataclass
+class PitCrew:
+    """Swap packs on the drones in ``radios`` (drone id -> MAVLink address of a spare channel)."""
+
+    radios: Mapping[str, str]
+    mqtt: MqttSettings
+    swaps: list[Swap] = field(default_factory=list)
+    refused: int = 0
+    _seen: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self, timeout_s: float = 5.0) -> PitCrew:
+        subscribed = threading.Event()
+        self._client = make_client(self.mqtt, client_id=f"{self.mqtt.client_id}-pit-crew")
+        self._client.on_connect = lambda c, u, f, rc, p: c.subscribe(SORTIES, qos=1)
+        self._client.on_subscribe = lambda *a: subscribed.set()
+        self._client.on_message = lambda c, u, m: self._on_state(m.payload)
+        self._client.connect(self.mqtt.host, self.mqtt.port)
+        self._client.loop_start()
+        if not subscribed.wait(timeout_s):
+            self.stop()
+            raise SimError(f"pit crew: no subscription on {self.mqtt.url} in {timeout_s:g} s")
+        return self
+
+    def stop(self) -> None:
+        self._client.loop_stop()
+        self._client.disconnect()
+
+    def _on_state(self, payload: bytes) -> None:
+        state = parse(SortieState, payload)
+        if isinstance(state, Refused):
+            self.refused += 1
+            return
+        if state.state not in ENDED_STATES or state.state == "skipped":
+            return
+        with self._lock:
+            if state.sortie in self._seen or state.drone not in self.radios:
+                return
+            self._seen.add(state.sortie)
+        # Off the MQTT thread: a MAVLink exchange takes seconds.
+        threading.Thread(target=self._swap, args=(state,), daemon=True).start()
+
+    def _swap(self, state: SortieState) -> None:
+        try:
+            with open_link(self.radios[state.drone]) as radio:
+                Vehicle(radio, find_vehicle(radio, 10)).reset_battery()
+            swap = Swap(state.drone, state.sortie, True)
+        except VehicleError as exc:
+            swap = Swap(state.drone, state.sortie, False, str(exc))
+        with self._lock:
+            self.swaps.append(swap)

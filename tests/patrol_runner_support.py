@@ -1,0 +1,106 @@
+"""Support for the patrol runner tests: a small real schedule and a vehicle double.
+
+The schedule is written with the product's own writers (``write_schedule``, ``write_plan``) and
+its missions are real, checked check-sorties over key areas of the example district. The vehicle
+double (``FakeDrone``) speaks the runner's ``DroneLink`` protocol; its flights are fed through the
+real ``judge``, so a verdict is decided by the product's rules, not by the double.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from centre.runner.planning import check_sortie
+from mission.flight_model import FlightModel
+from mission.formats.qgc_plan import write_plan
+from mission.model import District, Mission
+from mission.schedule import Schedule, Sortie, Visit, write_schedule
+from vehicle.commands import COPTER_MODES, FlightEvent
+from vehicle.endurance import EnduranceError
+from vehicle.errors import LinkError
+from vehicle.sortie_flight import Verdict, judge, launch_points
+from vehicle.sortie_follow import VehicleStatus
+
+__all__ = ["write_small_schedule", "FakeDrone"]
+
+
+def write_small_schedule(
+    district: District, out: Path, *, starts: tuple[float, ...] = (0.0, 1800.0), drone="drone-1"
+) -> Path:
+    """One drone, one short sortie per start (over successive key areas); returns the path."""
+    out.mkdir(parents=True, exist_ok=True)
+    sorties = []
+    for n, start in enumerate(starts):
+        area = district.key_areas[n % len(district.key_areas)]
+        lon, lat = district.frame.to_lonlat(area.center.x, area.center.y)
+        planned = check_sortie(district, f"t{n}", float(lat), float(lon), drone=drone,
+                               site="ls-west", start_s=start, traffic=(), flight_model=FlightModel(),
+                               alt_m=40.0, ceiling_m=120.0)  # fmt: skip
+        name = f"s{n + 1:03d}.plan"
+        write_plan(planned.mission, out / name)
+        sorties.append(Sortie(f"s{n + 1:03d}", drone, "ls-west", start, planned.sortie.end_s,
+                              40.0, (Visit(area.id, planned.arrival_s),), name))  # fmt: skip
+    limits = {a.id: a.revisit_minutes for a in district.key_areas[: len(starts)]}
+    schedule = Schedule("example", datetime(2026, 12, 6, 8, tzinfo=UTC), 3600.0,
+                        (drone,), tuple(sorties), limits, 1)  # fmt: skip
+    write_schedule(schedule, out / "schedule.json")
+    return out / "schedule.json"
+
+
+class FakeDrone:
+    """A vehicle double: ``armed`` is what ``status`` reports; ``fail_prepare`` refuses preflight.
+
+    ``launch`` and ``follow`` feed a flight (every item reached, a landing at the launch site)
+    through the real ``judge``; the calls are recorded so tests can say "never armed twice".
+    """
+
+    def __init__(self, name: str = "drone-1", *, armed: bool = False, fail_prepare: bool = False,
+                 simulator: bool = True, lost_in_flight: bool = False):  # fmt: skip
+        self.name = name
+        self.lost_in_flight = lost_in_flight
+        self.armed = armed
+        self.fail_prepare = fail_prepare
+        self.simulator = simulator
+        self.calls: list[str] = []
+
+    def is_simulator(self) -> bool:
+        return self.simulator
+
+    def status(self) -> VehicleStatus:
+        self.calls.append("status")
+        if self.lost_in_flight and self.armed:
+            raise LinkError("no HEARTBEAT from vehicle 1 within 5 s; check the link (test)")
+        return VehicleStatus(self.armed, COPTER_MODES["AUTO"], not self.armed)
+
+    def prepare(self, mission: Mission, checked) -> str:  # type: ignore[no-untyped-def]
+        self.calls.append("prepare")
+        if self.fail_prepare:
+            raise EnduranceError("pack too low for the sortie (test)")
+        checked()
+        return "ab" * 32
+
+    def _flight(self, mission: Mission, report) -> Verdict:  # type: ignore[no-untyped-def]
+        lat, lon = launch_points(mission)[-1]
+        events = [FlightEvent("reached", seq=i) for i in range(1, len(mission.items))]
+        events += [FlightEvent("current", seq=len(mission.items)),
+                   FlightEvent("landed", lat=lat, lon=lon)]  # fmt: skip
+        self.armed = False
+        modes = {COPTER_MODES["AUTO"], COPTER_MODES["GUIDED"]}
+        return judge(events, mission, commanded=modes, report=report)
+
+    def launch(self, mission: Mission, report) -> Verdict:  # type: ignore[no-untyped-def]
+        self.calls.append("launch")
+        self.armed = True
+        if self.lost_in_flight:
+            raise LinkError("link lost (test)")
+        return self._flight(mission, report)
+
+    def follow(self, mission: Mission, report) -> Verdict:  # type: ignore[no-untyped-def]
+        self.calls.append("follow")
+        if self.lost_in_flight:
+            raise LinkError("link lost (test)")
+        return self._flight(mission, report)
+
+    def close(self) -> None:
+        self.calls.append("close")

@@ -1,0 +1,87 @@
+"""Ground-station heartbeats during a sortie: real MAVLink bytes on loopback UDP, and the vehicle
+clock rate they are paced by (measured from the vehicle's own timestamps)."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+from pymavlink.dialects.v20 import ardupilotmega as apm
+
+from vehicle.decode import new_mav
+from vehicle.gcs_heartbeat import GcsHeartbeat, clock_rate
+from vehicle.link import open_link
+
+
+def _heartbeats(sock: socket.socket, seconds: float) -> list[tuple[float, object]]:
+    mav = new_mav(1, 1)
+    got = []
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        sock.settimeout(left)
+        try:
+            data = sock.recv(65535)
+        except TimeoutError:
+            break
+        for msg in mav.parse_buffer(data) or []:
+            if msg.get_type() == "HEARTBEAT":
+                got.append((time.monotonic(), msg))
+    return got
+
+
+def test_a_flown_sortie_sends_gcs_heartbeats_until_it_ends():
+    peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    peer.bind(("127.0.0.1", 0))
+    link = open_link(f"udpout:127.0.0.1:{peer.getsockname()[1]}")
+    try:
+        with GcsHeartbeat(link, period_s=0.1) as beat:
+            seen = _heartbeats(peer, 0.65)
+        after = _heartbeats(peer, 0.3)
+    finally:
+        link.close()
+        peer.close()
+    assert 4 <= len(seen) <= 9, len(seen)
+    msg = seen[0][1]
+    assert (msg.type, msg.autopilot) == (apm.MAV_TYPE_GCS, apm.MAV_AUTOPILOT_INVALID)
+    assert msg.get_srcSystem() == 255  # the ground station's system id, not a vehicle's
+    assert after == [] and beat.sent == len(seen) and beat.failed == 0
+
+
+class _Stamps:
+    """Messages stamped by a vehicle clock ``rate`` times faster than the fake wall clock."""
+
+    def __init__(self, rate: float, boot_ms: int = 90_000, step_s: float = 0.2):
+        self.now = 0.0
+        self.rate = rate
+        self.boot_ms = boot_ms
+        self.step_s = step_s
+        self.mav = new_mav(1, 1)
+
+    def clock(self) -> float:
+        return self.now
+
+    def recv_until(self, deadline: float):
+        if self.now + self.step_s > deadline:
+            self.now = deadline
+            return None
+        self.now += self.step_s
+        stamp = self.boot_ms + int(self.now * 1000 * self.rate)
+        return self.mav.global_position_int_encode(stamp, 0, 0, 0, 0, 0, 0, 0, 0)
+
+
+@pytest.mark.parametrize("rate", [1.0, 5.0, 10.0])
+def test_clock_rate_is_the_vehicle_clock_against_ours(rate):
+    stamps = _Stamps(rate)
+    assert clock_rate(stamps.recv_until, wall_s=2.0, clock=stamps.clock) == pytest.approx(
+        rate, rel=0.01
+    )
+
+
+def test_a_clock_that_runs_backwards_or_gives_nothing_counts_as_real_time():
+    backwards = _Stamps(-3.0, boot_ms=10_000_000)
+    assert clock_rate(backwards.recv_until, wall_s=2.0, clock=backwards.clock) == 1.0
+    silent = _Stamps(5.0, step_s=5.0)
+    assert clock_rate(silent.recv_until, wall_s=2.0, clock=silent.clock) == 1.0
+    absurd = _Stamps(1e6)
+    assert clock_rate(absurd.recv_until, wall_s=2.0, clock=absurd.clock) == 100.0
