@@ -84,11 +84,14 @@ def test_size_class_is_the_width_across_the_movers_own_heading():
     cv2.fillPoly(car, [cv2.boxPoints(((30, 30), (30, 12), 35)).astype(np.int32)], 1)
     walker = np.zeros((60, 60), np.uint8)
     cv2.line(walker, (5, 5), (50, 40), 1, 4)  # a walker and the shadow they drag, diagonal
-    assert size_class(car, 0.15, 1.2) == VEHICLE  # 1.9 m wide at any heading
-    assert size_class(walker, 0.15, 1.2) == PERSON  # under 1 m across however long
-    for gsd in (None, 0.0, -1.0, math.nan):
-        assert size_class(car, gsd, 1.2) is None  # no scale, no class
-    assert size_class(np.zeros((5, 5), np.uint8), 0.15, 1.2) is None
+    group = np.zeros((60, 60), np.uint8)
+    group[20:32, 20:32] = 1  # walkers side by side: as wide as a car, far shorter
+    assert size_class(car, 0.15, 1.2, 2.5) == VEHICLE  # 1.9 x 4.6 m at any heading
+    assert size_class(walker, 0.15, 1.2, 2.5) == PERSON  # under 1 m across however long
+    assert size_class(group, 0.15, 1.2, 2.5) == PERSON  # 1.8 x 1.8 m
+    for gsd in (None, 0.0, -1.0, math.nan, math.inf):
+        assert size_class(car, gsd, 1.2, 2.5) is None  # no scale, no class
+    assert size_class(np.zeros((5, 5), np.uint8), 0.15, 1.2, 2.5) is None
 
 
 def _frames(video: str) -> list[LabelledFrame]:

@@ -206,7 +206,7 @@ class ActivityDetector:
                 parts = [Part(verdict.box, own)]
             for part in parts:
                 box = scale_box(*part.box, scale)
-                size = size_class(part.mask, gsd, cfg.vehicle_min_width_m)
+                size = size_class(part.mask, gsd, cfg.vehicle_min_width_m, cfg.vehicle_min_length_m)
                 out.append(
                     Detection(
                         box,
