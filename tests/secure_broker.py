@@ -1,6 +1,6 @@
 """A real mosquitto started from ``gridpatrol broker config``: private CA, TLS, users, ACL.
 
-Imported by the tests of MQTT credentials and broker roles (``from tests.secure_broker import
+Imported by the tests of MQTT credentials and broker roles (``from secure_broker import
 secure_broker``), so both exercise the configuration an operator would deploy.
 """
 

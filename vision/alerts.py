@@ -67,6 +67,11 @@ class Alert(BaseModel):
     vehicle: str
     detector: str = Field(description="detector that raised it: activity, people, bloom, model")
     code: str = Field(description="language-neutral kind of lead, e.g. activity, bloom")
+    size_class: Literal["vehicle-sized", "person-sized"] | None = Field(
+        None,
+        description="how big a mover is on the ground (a size, never an identity); null when "
+        "the height is unknown or the detector is not motion",
+    )
     score: float = Field(ge=0.0, le=1.0)
     lat: float
     lon: float

@@ -73,6 +73,8 @@ class ActivityConfig(_Section):
     shadow_agreement: float = Field(ge=0, le=1)
     min_ncc: float = Field(gt=-1.0, le=1.0)
     max_blobs: PositiveInt
+    vehicle_min_width_m: PositiveFloat
+    vehicle_min_length_m: PositiveFloat
 
 
 class PeopleConfig(_Section):

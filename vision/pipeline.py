@@ -165,6 +165,7 @@ class Pipeline:
                 vehicle=vehicle,
                 detector=det.detector,
                 code=det.code,
+                size_class=det.size_class,
                 score=round(det.score, 3),
                 frame_time=utc(frame.time),
                 evidence=self.evidence.save(alert_id, frame.time, crop, small),

@@ -17,6 +17,7 @@ from typing import Any
 from gridpatrol.i18n import _, translate
 from mission.checks import require_safe
 from mission.flight_model import FlightModel
+from mission.limits import ITEM_LIMIT
 from mission.model import District, Mission
 from sim.sitl import Sitl
 from telemetry.mqtt import MqttSettings
@@ -32,7 +33,8 @@ from vehicle.sortie_flight import (
     preflight,
     require_completed,
 )
-from vehicle.transfer import Target, upload_verified
+from vehicle.sortie_upload import upload_sortie
+from vehicle.transfer import Target
 
 __all__ = ["BridgeRun", "SitlSortie", "bridge_options"]
 
@@ -94,14 +96,13 @@ class SitlSortie:
         self, mission: Mission, district: District, model: FlightModel
     ) -> tuple[str, Preflight]:
         """The checks, the pack and the safety table first, then upload and read back."""
-        require_safe(mission, district, flight_model=model)
+        require_safe(mission, district, flight_model=model)  # the demo's own flight model too
         self._link = open_link(self.sitl.url)
         self._target = find_vehicle(self._link, 30.0)
-        checked = preflight(self._link, self._target, mission, district, self.plan, write=True)
-        require_confirmed(checked.rows)
-        digest = upload_verified(self._link, mission, target=self._target)
+        uploaded = upload_sortie(self._link, self._target, mission, district, self.plan,
+                                 item_limit=ITEM_LIMIT)  # fmt: skip
         self._mission, self._district = mission, district
-        return digest, checked
+        return uploaded.digest, uploaded.preflight
 
     def fly(self, takeoff_alt: float, timeout_s: float) -> threading.Thread:
         """Re-check, arm, take off, fly until landed and disarmed, judge it; in a thread."""

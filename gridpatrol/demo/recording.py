@@ -25,6 +25,7 @@ from typing import Any
 from gridpatrol.i18n import _
 from mission.flight_model import FlightModel
 from mission.formats.district_geojson import load_district
+from mission.limits import ITEM_LIMIT
 from mission.model import Mission
 from mission.schedule import Schedule, Sortie
 from mission.text import N_
@@ -35,8 +36,8 @@ from vehicle.endurance import Consumption, learn_consumption
 from vehicle.link import open_link
 from vehicle.params import require_confirmed
 from vehicle.sortie_flight import SortiePlan, fly_sortie, preflight, require_completed, takeoff_alt
+from vehicle.sortie_upload import upload_sortie
 from vehicle.tlog import TlogReader
-from vehicle.transfer import upload_verified
 
 __all__ = [
     "DemoFlight",
@@ -212,9 +213,7 @@ def record_demo_flight(
             link = open_link(sitl.url, record_dir=work_dir / "rec", name="demo")
             try:
                 target = find_vehicle(link, 30)
-                checked = preflight(link, target, mission, district, plan, write=True)
-                require_confirmed(checked.rows)
-                upload_verified(link, mission, target=target)
+                upload_sortie(link, target, mission, district, plan, item_limit=ITEM_LIMIT)
                 for msg_id, hz in _TELEMETRY_HZ.items():
                     link.send(link.mav.command_long_encode(
                         target.system, target.component, 511, 0, msg_id, 1e6 / hz, 0, 0, 0, 0, 0

@@ -17,6 +17,11 @@
    same chromaticity, on the side of their caster that all movers of the frame agree on).
 4. Blobs of change within the size bounds (square metres with a known height, else pixels) go
    through the tests of ``motion_tests`` (local alignment, ghost, consistent displacement).
+5. Against a single earlier frame, a mover's blob also holds the place it left, and in traffic
+   the ghosts and shadows of its neighbours: only the pixels that moved with its measured
+   displacement are kept, and their separate parts are separate movers
+   (``vision.detectors.motion_support``). With two earlier frames the change is already where
+   the mover is now, and the blob is kept whole.
 
 Frames whose ego-motion cannot be estimated, or where too much of the picture changes (a
 registration failure), report nothing rather than guesses, and are counted in ``stats``.
@@ -32,8 +37,10 @@ import numpy as np
 
 from vision.config import ActivityConfig
 from vision.detectors.base import Detection, FrameContext, scale_box
+from vision.detectors.motion_support import Part, moved_parts
 from vision.detectors.motion_tests import Blob, judge
 from vision.detectors.shadows import shadow_like, strip_shadows
+from vision.detectors.size_class import size_class
 from vision.ego_motion import Features, features, register
 
 __all__ = ["ActivityDetector"]
@@ -145,7 +152,7 @@ class ActivityDetector:
         cfg = self.cfg
         gsd = ctx.gsd_m * scale if ctx.gsd_m else None
         if gsd:
-            k = 2 * max(1, int(round(cfg.group_m / gsd / 2))) + 1
+            k = 2 * int(round(cfg.group_m / gsd / 2)) + 1
             min_px, max_px = cfg.min_area_m2 / gsd**2, cfg.max_area_m2 / gsd**2
             max_shift = cfg.max_speed_mps * dt / gsd
         else:
@@ -183,10 +190,34 @@ class ActivityDetector:
                 self.stats[verdict.reason] += 1
                 continue
             shift = (verdict.shift[0] * scale, verdict.shift[1] * scale)
-            box = scale_box(*verdict.box, scale)
-            out.append(
-                Detection(box, verdict.score, self.name, "activity", shift=shift, shift_s=dt)
+            parts = trim and moved_parts(
+                blob,
+                now.grey,
+                warped,
+                changed,
+                verdict.shift,
+                cfg.noise_k * max(sigma, _QUANTISATION_SIGMA),
+                gap_px=k,
+                min_px=min_px,
             )
+            if not parts:
+                bx, by, bw, bh = verdict.box
+                own = blob.mask[by - y : by - y + bh, bx - x : bx - x + bw]
+                parts = [Part(verdict.box, own)]
+            for part in parts:
+                box = scale_box(*part.box, scale)
+                size = size_class(part.mask, gsd, cfg.vehicle_min_width_m, cfg.vehicle_min_length_m)
+                out.append(
+                    Detection(
+                        box,
+                        verdict.score,
+                        self.name,
+                        "activity",
+                        shift=shift,
+                        shift_s=dt,
+                        size_class=size,
+                    )
+                )
         return out
 
     def _reference(self, t: float, now: float) -> _Past | None:

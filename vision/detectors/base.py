@@ -26,7 +26,9 @@ class Detection:
     """One box in full-frame pixels. ``anchor`` says which point stands on the ground.
 
     A mover also carries ``shift``: how far (full-frame pixels) it moved in the ``shift_s``
-    seconds before this frame, which lets the tracker link its sightings however fast it drives.
+    seconds before this frame, which lets the tracker link its sightings however fast it drives,
+    and, when the frame's ground sampling is known, ``size_class`` ("vehicle-sized" or
+    "person-sized", ``vision.detectors.size_class``).
     """
 
     box: tuple[int, int, int, int]
@@ -36,6 +38,7 @@ class Detection:
     anchor: Literal["centre", "foot"] = "centre"
     shift: tuple[float, float] | None = None
     shift_s: float = 0.0
+    size_class: str | None = None
 
     @property
     def ground_pixel(self) -> tuple[float, float]:

@@ -10,8 +10,8 @@ and resampling make textured ground noisier than the frame as a whole). Then:
    contrast (correlation >= 0.9), it is misregistration, parallax of low relief, a shadow, a
    brightness change or a line blurred by interpolation, not an object that moved.
 2. **Ghost.** Against one earlier frame, a mover leaves two blobs: where it is now and where it
-   was. The object is where the frame stands out from its surroundings *now* more than it did
-   before; the empty spot it left looks like its surroundings now.
+   was. The object is where the frame holds more edges *now* than it did before (outlines,
+   windows, a walker's limbs); the empty spot it left is plain road now.
 3. **Consistent displacement.** The blob's content must be found again in the earlier frame, at a
    distance no faster than a vehicle drives, with a correlation that says it is the same thing,
    and at a place that changed too (where a mover was, the picture has changed since: this stops
@@ -151,23 +151,28 @@ _SAME_PATTERN = 0.9
 
 
 def _stands_out_now(blob: Blob, now, before) -> bool:
-    pad = max(2, min(blob.w, blob.h) // 2)
+    """Whether the blob holds more edges now than before: the object is where it is now.
+
+    Outlines, windows and roof edges make a vehicle or a person richer in gradient than the
+    road it covers, whatever its brightness; the spot it left is plainer now than it was. (A
+    brightness contrast against the surroundings fails for a dark car on dark asphalt, where
+    noise decides: on held-out frames that test threw away a quarter of the real movers.)
+    """
+    pad = 1
     x0, y0 = max(0, blob.x - pad), max(0, blob.y - pad)
     x1 = min(now.shape[1], blob.x + blob.w + pad)
     y1 = min(now.shape[0], blob.y + blob.h + pad)
-    inside = np.zeros((y1 - y0, x1 - x0), bool)
-    inside[blob.y - y0 : blob.y - y0 + blob.h, blob.x - x0 : blob.x - x0 + blob.w] = blob.mask > 0
-    ring = ~cv2.dilate(inside.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=2).astype(
-        bool
-    )
-    if ring.sum() < 4:
-        return True
+    inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    inside[blob.y - y0 : blob.y - y0 + blob.h, blob.x - x0 : blob.x - x0 + blob.w] = blob.mask
+    inside = cv2.dilate(inside, np.ones((3, 3), np.uint8)) > 0
 
-    def contrast(img: np.ndarray) -> float:
+    def edges(img: np.ndarray) -> float:
         win = img[y0:y1, x0:x1]
-        return float(np.mean(np.abs(win[inside] - np.median(win[ring]))))
+        gx = cv2.Sobel(win, cv2.CV_32F, 1, 0, ksize=3)
+        gy = cv2.Sobel(win, cv2.CV_32F, 0, 1, ksize=3)
+        return float(np.mean(np.sqrt(gx * gx + gy * gy)[inside]))
 
-    return contrast(now) > contrast(before)
+    return edges(now) > edges(before)
 
 
 def _displacement(

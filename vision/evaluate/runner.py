@@ -36,6 +36,7 @@ class EvalRecord:
     box: tuple[int, int, int, int]
     score: float
     track: int | None
+    size_class: str | None = None
 
     def as_json(self) -> dict:
         return {
@@ -46,6 +47,7 @@ class EvalRecord:
             "box": list(self.box),
             "score": round(self.score, 4),
             "track": self.track,
+            "size_class": self.size_class,
         }
 
 
@@ -90,7 +92,7 @@ class Evaluator:
         self.busy_s += time.perf_counter() - started
         self.cpu_s += time.process_time() - cpu
         return [
-            EvalRecord(index, file, d.detector, d.code, d.box, d.score, track)
+            EvalRecord(index, file, d.detector, d.code, d.box, d.score, track, d.size_class)
             for d, track in zip(found, self._tracker.tracks, strict=True)
         ]
 

@@ -164,7 +164,17 @@ def test_eval_prints_scores_and_writes_every_detection_as_json(cli, tmp_path):
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert rows, "motion on real frames one second apart at the default --fps 1"
     for row in rows:
-        assert set(row) == {"frame", "file", "detector", "code", "box", "score", "track"}
+        assert set(row) == {
+            "frame",
+            "file",
+            "detector",
+            "code",
+            "box",
+            "score",
+            "track",
+            "size_class",
+        }
+        assert row["size_class"] is None  # no --height-m: no scale, so no size class
         assert row["file"] == f"DJI_0005-{185 + row['frame']:04d}.jpg"
         x0, y0, x1, y1 = row["box"]
         assert 0 <= x0 < x1 <= 960 and 0 <= y0 < y1 <= 540

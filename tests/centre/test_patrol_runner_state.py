@@ -9,9 +9,9 @@ import subprocess
 import sys
 import textwrap
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from centre.runner.clock import ScheduleClock
 from centre.runner.errors import RunnerError
@@ -48,7 +48,7 @@ def test_a_state_written_before_kill_9_is_there_after_it(tmp_path):
         print("stored", flush=True)
         time.sleep(30)
     """)
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, env=env)
     assert proc.stdout.readline().strip() == b"stored"
     proc.send_signal(signal.SIGKILL)

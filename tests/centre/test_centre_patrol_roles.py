@@ -12,12 +12,13 @@ import json
 import time
 import urllib.request
 
+from secure_broker import secure_broker  # noqa: F401 - a pytest fixture, used by name
+
 from centre.server import CommandCentre
 from centre.store import AlertStore
 from telemetry.mqtt import MqttSettings, read_password_file
 from telemetry.patrol_records import LaunchConfirm, SortieState, TaskRequest, parse
 from telemetry.topics import TASK_CHECK, confirm_topic, sortie_topic
-from tests.secure_broker import secure_broker  # noqa: F401 - a pytest fixture, used by name
 
 OTHERS = ("gp-bridge", "gp-vision", "gp-ops")
 

@@ -16,14 +16,13 @@ import time
 from pathlib import Path
 
 import pytest
+from centre_support import alert
+from conftest import FIXTURES, ROOT
+from secure_broker import secure_broker  # noqa: F401 - a pytest fixture, used by name
 
 from gridpatrol.broker import free_port
 from telemetry.mqtt import MqttError, MqttSettings, redact
-from tests.centre_support import alert
-from tests.secure_broker import secure_broker  # noqa: F401 - a pytest fixture, used by name
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SECRET = "Pa55word"
 BAD_URL = f"mqtts://user:{SECRET}@host:99999"
 

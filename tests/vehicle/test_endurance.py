@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
 from scripted_peer import Knobs, ScriptedVehicle
 from sitl_fixtures import patrol_sortie, planned_patrol
 from typer.testing import CliRunner
@@ -25,7 +25,7 @@ from vehicle.tlog import TlogReader
 
 app = build_app()
 
-FLIGHT = Path(__file__).parent / "fixtures" / "copter-patrol-1x.tlog"
+FLIGHT = FIXTURES / "copter-patrol-1x.tlog"
 
 
 @pytest.fixture(scope="module")

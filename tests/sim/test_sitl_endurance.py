@@ -9,11 +9,11 @@ module), so the pack's used mAh and any latched failsafe never reach the shared 
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
 from sitl_fixtures import SITE, patrol_sortie, planned_patrol, run_fly
-from test_telemetry_bridge import Subscriber
+from telemetry_support import Subscriber
 
 from mission.formats import read_mission, write_mission
 from sim.sitl import MISSING_SITL, Sitl, find_sitl, home_at_site
@@ -26,7 +26,7 @@ from vehicle.transfer import Target, upload_verified
 
 pytestmark = pytest.mark.sitl
 INSTANCE = 15
-FLIGHT = Path(__file__).parent / "fixtures" / "copter-patrol-1x.tlog"
+FLIGHT = FIXTURES / "copter-patrol-1x.tlog"
 LEARNT = ["--consumption-from", str(FLIGHT)]
 
 

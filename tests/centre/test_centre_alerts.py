@@ -12,11 +12,11 @@ import sys
 import threading
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from centre_support import Peer, alert
 from cli_support import run_cli
+from conftest import ROOT
 
 
 def run(*args: str):
@@ -200,7 +200,7 @@ def test_alerts_from_the_vision_pipeline_sink(mosquitto, tmp_path):
 
 
 def test_follow_prints_alerts_as_they_come_until_ctrl_c(mosquitto, tmp_path):
-    root = Path(__file__).resolve().parent
+    root = ROOT / "tests"
     env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{root.parent}"}
     args = ["alerts", "--mqtt", mosquitto.url, "--db", str(tmp_path / "a.sqlite"), "--follow"]
     proc = subprocess.Popen(

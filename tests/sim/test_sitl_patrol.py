@@ -15,10 +15,10 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from cli_support import run_cli
+from conftest import FIXTURES
 
 from mission.formats.district_geojson import load_district
 from mission.schedule import read_schedule
@@ -36,7 +36,7 @@ from vehicle.safety_params import ParamType
 pytestmark = [pytest.mark.sitl, pytest.mark.skipif(find_sitl() is None, reason=MISSING_SITL)]
 
 SPEED = 10
-DISTRICT = Path(__file__).parent / "fixtures" / "district" / "sitl-patrol.geojson"
+DISTRICT = FIXTURES / "district" / "sitl-patrol.geojson"
 PACK = ["--consumption-mah-per-min", "450"]  # SITL's quad (tests/fixtures/copter-patrol-1x.tlog)
 DRONE = ["--swap-min", "1", "--endurance-min", "6"]  # the flight model, for plan and re-plans
 

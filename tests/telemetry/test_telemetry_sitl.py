@@ -7,7 +7,7 @@ import threading
 
 import pytest
 import sitl_fixtures
-from test_telemetry_bridge import Subscriber
+from telemetry_support import Subscriber
 
 from telemetry.service import BridgeOptions, run_bridge
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from conftest import FIXTURES
 
 from vision.camera import Attitude, Camera
 from vision.config import load_config
@@ -22,7 +23,7 @@ from vision.detectors import FrameContext, build_detectors
 from vision.pose import Pose
 
 CONFIG = load_config()
-AERIAL = Path(__file__).parent / "fixtures" / "aerial"
+AERIAL = FIXTURES / "aerial"
 THERMAL = sorted((AERIAL / "thermal").glob("*.jpg"))
 OTHER_VIEWS = sorted((AERIAL / "thermal-other").glob("*.jpg"))
 RGB = sorted((AERIAL / "rgb-crops").glob("*.jpg"))

@@ -4,8 +4,7 @@ outside the district, and multi-part STATUSTEXT messages joined into one event."
 from __future__ import annotations
 
 from conftest import EXAMPLE_DISTRICT
-from test_telemetry_bridge import TLOG
-from test_telemetry_records import Feed
+from telemetry_support import TLOG, Feed
 
 from telemetry.normalise import NormaliseConfig, Normaliser
 from telemetry.service import cell_tagger

@@ -10,8 +10,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from conftest import FIXTURES
+from onnx_builder import tiny_onnx
 
-from tests.onnx_builder import tiny_onnx
 from vision.config import load_config
 from vision.detectors import FrameContext
 from vision.detectors import model as model_module
@@ -20,7 +21,7 @@ from vision.detectors.onnx_conventions import CONVENTIONS, decode, fit_into_squa
 from vision.detectors.tiling import merge, tile_origins
 
 CONFIG = load_config()
-CROPS = Path(__file__).parent / "fixtures" / "aerial" / "rgb-crops"
+CROPS = FIXTURES / "aerial" / "rgb-crops"
 
 
 def _ctx(image: np.ndarray) -> FrameContext:

@@ -16,7 +16,7 @@ from collections import Counter
 
 import pytest
 from conftest import ROOT
-from test_telemetry_bridge import GRIDPATROL, TLOG, Subscriber, assert_streams_complete
+from telemetry_support import GRIDPATROL, TLOG, Subscriber, assert_streams_complete
 
 from telemetry.mqtt import MqttSettings
 from telemetry.publish import Publisher

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import threading
-from pathlib import Path
+
+from conftest import FIXTURES
+from secure_broker import Client
 
 from telemetry.service import BridgeOptions, run_bridge
 from telemetry.vehicle_names import vehicle_id
-from tests.secure_broker import Client
 
-FLIGHT = Path(__file__).resolve().parent / "fixtures" / "copter-patrol-1x.tlog"
+FLIGHT = FIXTURES / "copter-patrol-1x.tlog"
 
 
 def test_the_naming_rule():

@@ -22,7 +22,6 @@ from gridpatrol.broker import MosquittoBroker
 from mission.text import printable
 
 runner = CliRunner()
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(*args: str):

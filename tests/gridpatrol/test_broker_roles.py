@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import pytest
+from secure_broker import secure_broker  # noqa: F401 - a pytest fixture, used by name
 
 from gridpatrol.broker_config import hash_password
-from tests.secure_broker import secure_broker  # noqa: F401 - a pytest fixture, used by name
 
 VEHICLE = "gridpatrol/v1/vehicles/drone-1/position"
 ALERT = "gridpatrol/v1/alerts/cells/7"

@@ -7,7 +7,7 @@ import subprocess
 import time
 
 from conftest import ROOT
-from test_telemetry_bridge import GRIDPATROL, TLOG, Subscriber, assert_streams_complete
+from telemetry_support import GRIDPATROL, TLOG, Subscriber, assert_streams_complete
 
 
 def bridge_cmd(broker, spool, *extra):

@@ -13,10 +13,10 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-import paho.mqtt.client as mqtt
 import pytest
 import shapely
-from conftest import FIXTURES, ROOT
+from conftest import ROOT
+from telemetry_support import GRIDPATROL, TLOG, Subscriber, assert_streams_complete
 
 from telemetry.bridge import Bridge, BridgeConfig, LinkSource
 from telemetry.mqtt import MqttSettings
@@ -29,69 +29,6 @@ from telemetry.watch import run_watch
 from vehicle.decode import new_mav
 from vehicle.link import open_link
 from vehicle.tlog import RotatingTlogWriter
-
-TLOG = FIXTURES / "copter-patrol-1x.tlog"
-GRIDPATROL = [sys.executable, "-m", "gridpatrol"]
-
-
-class Subscriber:
-    """A persistent-session QoS 1 subscriber to the whole tree, recording what arrives."""
-
-    def __init__(self, port: int, client_id: str = "test-subscriber"):
-        self.messages: list[tuple[str, bytes]] = []
-        self.client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False
-        )
-        self.client.reconnect_delay_set(0.1, 0.5)
-        self.client.on_connect = lambda c, u, f, rc, p: c.subscribe("gridpatrol/#", qos=1)
-        self.client.on_message = lambda c, u, m: self.messages.append((m.topic, m.payload))
-        self.subscribed = threading.Event()
-        self.client.on_subscribe = lambda *a: self.subscribed.set()
-        self.client.connect("127.0.0.1", port)
-        self.client.loop_start()
-        assert self.subscribed.wait(5)
-
-    def records(self, kind: str | None = None, vehicle: str | None = None) -> list[dict]:
-        out = []
-        for topic, payload in list(self.messages):
-            parts = topic.split("/")
-            if parts[2] != "vehicles" or parts[4] == "online":
-                continue
-            if (kind is None or parts[4] == kind) and (vehicle is None or parts[3] == vehicle):
-                out.append(json.loads(payload))
-        return out
-
-    def online(self, vehicle: str) -> list[bytes]:
-        return [
-            p for t, p in list(self.messages) if t == f"gridpatrol/v1/vehicles/{vehicle}/online"
-        ]
-
-    def wait(self, predicate, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return True
-            time.sleep(0.05)
-        return predicate()
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
-
-
-def assert_streams_complete(records: list[dict]) -> dict[tuple[str, str], int]:
-    """Per (vehicle, kind): after removing QoS 1 duplicates, seq runs 1..N in arrival order."""
-    firsts: dict[tuple[str, str], list[int]] = {}
-    seen = set()
-    for r in records:
-        key = (r["vehicle"], r["kind"], r["seq"])
-        if key in seen:
-            continue
-        seen.add(key)
-        firsts.setdefault(key[:2], []).append(r["seq"])
-    for stream, seqs in firsts.items():
-        assert seqs == list(range(1, len(seqs) + 1)), f"gap or reorder in {stream}"
-    return {k: len(v) for k, v in firsts.items()}
 
 
 def reference_positions(district):

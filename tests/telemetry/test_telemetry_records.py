@@ -10,12 +10,12 @@ from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from telemetry_support import Feed
 
 from telemetry.normalise import NormaliseConfig, Normaliser
 from telemetry.records import Event, parse_record
 from telemetry.schema import render, schemas
 from telemetry.spool import Spool
-from vehicle.decode import new_mav
 
 SCHEMA_DIR = ROOT / "docs" / "schema"
 
@@ -38,25 +38,6 @@ def test_records_refuse_unknown_fields_and_bad_event_codes():
         parse_record(json.dumps({**ok, "event": "teleported"}))
     with pytest.raises(ValidationError):
         parse_record(json.dumps({**ok, "colour": "red"}))
-
-
-class Feed:
-    """Encodes real MAVLink messages from one vehicle and feeds them through a Normaliser."""
-
-    def __init__(self, normaliser: Normaliser, sysid: int = 1):
-        self.n = normaliser
-        self.mav = new_mav(sysid, 1)
-        self.t = 1000.0
-
-    def __call__(self, name: str, *args, dt: float = 0.1):
-        msg = getattr(self.mav, f"{name}_encode")(*args)
-        decoded = self.mav.decode(bytearray(msg.pack(self.mav)))
-        self.t += dt
-        decoded._timestamp = self.t
-        return self.n.feed(decoded, link="l")
-
-    def heartbeat(self, mode=4, armed=False, status=4, dt=0.1):
-        return self("heartbeat", 2, 3, 0x81 if armed else 0x01, mode, status, dt=dt)
 
 
 def kinds(records):

@@ -7,13 +7,13 @@ import json
 import time
 
 import pytest
+from conftest import EXAMPLE_DISTRICT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mission.errors import DistrictError
 from mission.formats.district_geojson import parse_district
 from mission.formats.district_limits import MAX_FILE_BYTES, MAX_VERTICES
-from tests.conftest import EXAMPLE_DISTRICT
 
 SAMPLE = json.loads(EXAMPLE_DISTRICT.read_text(encoding="utf-8"))
 

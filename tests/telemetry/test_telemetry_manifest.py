@@ -12,7 +12,7 @@ import threading
 
 from scripted_peer import ScriptedVehicle
 from sitl_fixtures import patrol_sortie
-from test_telemetry_bridge import Subscriber
+from telemetry_support import Subscriber
 
 from telemetry.service import BridgeOptions, run_bridge
 from vehicle.commands import find_vehicle
