@@ -145,7 +145,7 @@ def run(
     from vehicle.link import read_signing_key
 
     urls = parse_vehicle_args(vehicle)
-    loaded, _ = load_schedule(schedule, set(urls))
+    loaded = load_schedule(schedule, set(urls))[0]
     district_shapes = _load_district(district, crs)
     gate = make_gate(confirm, ask=lambda question: input(translate(question)))
     model = _flight_model(endurance_min, reserve, cruise, climb, descent, swap_min)
