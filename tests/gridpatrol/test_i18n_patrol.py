@@ -96,3 +96,25 @@ def test_a_late_launch_reason_keeps_its_numbers_in_chinese():
         "launch 400 s late: it would end at 1900 s, after the end of the schedule at 1800 s"
     )
     assert translate(reason, "zh") == "起飞晚了 400 秒：将在 1900 秒结束，晚于 1800 秒的计划结束"
+
+
+def test_patrol_run_prints_its_lines_in_chinese(
+    cli, tmp_path, example_district, example_district_path, mosquitto
+):
+    """A real run to its end on a scripted ArduPilot: the start line, the line of the sortie that
+    ended, and the closing summary, all through the catalog."""
+    from scripted_peer import ScriptedVehicle
+
+    schedule = write_small_schedule(example_district, tmp_path / "plan", starts=(0.0,))
+    with ScriptedVehicle() as peer:
+        result = cli("--lang", "zh", "patrol", "run", schedule, "--district", example_district_path,
+                     "--vehicle", f"drone-1={peer.url}", "--mqtt", mosquitto.url,
+                     "--confirm", "auto", "--i-understand-auto", "--start-now", "--limit", "1",
+                     "--state", tmp_path / "runner.sqlite", "--timeout", "5",
+                     "--ready-timeout", "3", "--flight-timeout", "5")  # fmt: skip
+    lines = result.out.splitlines()
+    assert result.code == 1, result.output  # the one sortie did not land
+    assert lines[0].startswith("巡逻调度程序：1 个架次，无人机 drone-1，计划进行到 "), result.output
+    assert any(line.startswith("drone-1 上的架次 s001：") for line in lines), result.output
+    assert lines[-1].startswith("巡逻调度程序结束：1 个"), result.output
+    assert "；重新规划 " in lines[-1] and "Traceback" not in result.output
