@@ -7,7 +7,7 @@ On the example district: ``plan patrol`` plans the day (seeded), one SITL copter
 its launch site, and ``gridpatrol patrol run --confirm auto --start-now --clock-rate K`` flies it
 while a ground crew (``sim.pit_crew``) swaps packs after each landing and a "centre" asks for
 check tasks over random points of the district at random times (seeded). SITL's pack is set to
-12 Ah so that the planner's 25-minute sorties fit it with the reserve (450 mAh per minute).
+12 Ah, and plan and runner are told the drone flies 24 minutes on it at 490 mAh per minute.
 
 It prints: the sorties flown and landed; for each key area the worst revisit gap as planned and as
 flown (visits as flown are the moments the runner reported the area reached) against its limit;
@@ -45,7 +45,8 @@ from telemetry.patrol_records import TaskRequest  # noqa: E402
 
 DISTRICT = ROOT / "examples" / "xiyuan" / "district.geojson"
 PACK_MAH = 12000
-CONSUMPTION = "450"
+CONSUMPTION = "490"  # SITL's quad draws 450-490 mAh per minute: the upper figure
+ENDURANCE_MIN = "24"  # 12,000 mAh at 490 mAh/min, for the planner's flight model
 
 
 def _gridpatrol(*args: str, **kw) -> subprocess.Popen:
@@ -77,6 +78,19 @@ def _flown_visits(log: PatrolLog) -> dict[str, list[float]]:
     return visits
 
 
+def _flown_over_planned(log: PatrolLog, flown: set[str]) -> list[float]:
+    """Airborne-to-landed time over the planned duration, per sortie that landed."""
+    out = []
+    for sortie in sorted(flown):
+        states = [s for _, s in log.sorties if s.sortie == sortie]
+        up = next((s.schedule_s for s in states if s.state == "airborne"), None)
+        down = next((s.schedule_s for s in states if s.state == "landed"), None)
+        planned = states[-1].end_s - states[-1].start_s
+        if up is not None and down is not None and planned > 0:
+            out.append((down - up) / planned)
+    return out
+
+
 def _worst_gap_min(times: list[float], horizon_s: float) -> float:
     marks = [0.0, *sorted(t for t in times if 0 <= t <= horizon_s), horizon_s]
     return max(b - a for a, b in zip(marks, marks[1:], strict=False)) / 60.0
@@ -97,6 +111,7 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     plan = _gridpatrol("plan", "patrol", str(DISTRICT), "-o", str(work / "day"), "--hours",
                        str(a.hours), "--drones", str(a.drones), "--seed", str(a.seed),
+                       "--endurance-min", ENDURANCE_MIN,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
     print(plan.communicate()[0].strip().splitlines()[-1])
     if plan.returncode:
@@ -123,6 +138,7 @@ def main() -> int:
                              "--state", str(work / "runner.sqlite"), "--confirm", "auto",
                              "--start-now", "--clock-rate", str(a.speedup),
                              "--consumption-mah-per-min", CONSUMPTION,
+                             "--endurance-min", ENDURANCE_MIN,
                              stdout=runner_out, stderr=subprocess.STDOUT)  # fmt: skip
         started = time.monotonic()
 
@@ -158,6 +174,10 @@ def main() -> int:
     for sortie, state in sorted(ended.items()):
         if state != "landed":
             print(f"  {sortie}: {state}: {log.last(sortie).reason}")
+    ratios = _flown_over_planned(log, flown)
+    if ratios:
+        print(f"flight time as flown / as planned (sorties that landed): mean {statistics.mean(ratios):.2f}, "
+              f"max {max(ratios):.2f} over {len(ratios)}")  # fmt: skip
     print(f"re-plans: {len(log.codes('replanned'))}; limit-at-risk events: "
           f"{len(log.codes('limit_at_risk'))}; pack swaps: {sum(s.ok for s in crew.swaps)} ok, "
           f"{sum(not s.ok for s in crew.swaps)} failed; messages refused: {log.refused}")  # fmt: skip

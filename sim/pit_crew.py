@@ -1,11 +1,12 @@
 """The ground crew of a simulated fleet: a fresh pack in each drone after every landing.
 
 A simulated copter's battery monitor never recharges, so the second sortie of a SITL drone would
-start on the first one's leftovers and (rightly) fail its endurance preflight. On a real patrol
-a person swaps the pack between sorties, which the plan allows for (``swap_min``). The crew
-plays that person: it listens to the patrol runner's sortie states and, when a drone's sortie
-has ended on the ground, tells that drone's battery monitor a full pack is in
-(``Vehicle.reset_battery``) over a spare MAVLink channel, never the runner's own link.
+start on the first one's leftovers and (rightly) fail its endurance preflight, and a battery
+failsafe stays latched until the autopilot restarts. On a real patrol a person swaps the pack
+between sorties, which the plan allows for (``swap_min``), and the swap power-cycles the drone.
+The crew plays that person: it listens to the patrol runner's sortie states and, when a drone's
+sortie has ended on the ground, restarts that drone's autopilot (``Vehicle.reboot``: the monitor
+starts from a full pack) over a spare MAVLink channel, never the runner's own link.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ class PitCrew:
     def _swap(self, state: SortieState) -> None:
         try:
             with open_link(self.radios[state.drone]) as radio:
-                Vehicle(radio, find_vehicle(radio, 10)).reset_battery()
+                Vehicle(radio, find_vehicle(radio, 10)).reboot()
             swap = Swap(state.drone, state.sortie, True)
         except VehicleError as exc:
             swap = Swap(state.drone, state.sortie, False, str(exc))

@@ -277,13 +277,10 @@ class Vehicle:
     def return_to_launch(self) -> None:
         self.set_mode("RTL")
 
-    def reset_battery(self, percent: float = 100.0) -> None:
-        """Tell the battery monitor a full pack is in (MAV_CMD_BATTERY_RESET, every monitor).
-
-        For a pack swapped on the ground: ArduPilot integrates the current drawn since boot and
-        would otherwise count the fresh pack as the used one.
-        """
-        self.command(42651, 0xFF, percent)  # MAV_CMD_BATTERY_RESET: battery mask, percentage
+    def reboot(self) -> None:
+        """Restart the autopilot (MAV_CMD_PREFLIGHT_REBOOT_SHUTDOWN), as a pack swap power-cycles
+        it: the battery monitor starts full and a latched battery failsafe is cleared."""
+        self.command(246, 1)  # param1 1: reboot the autopilot
 
     def setup_signing(self, key: bytes, timestamp: int | None = None) -> None:
         """Give the vehicle a MAVLink 2 signing key (SETUP_SIGNING; the vehicle sends no ack).

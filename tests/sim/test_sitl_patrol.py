@@ -4,7 +4,8 @@ One scenario, in the order an operator would live it (speed-up 10, ``--clock-rat
 drone-2's pack is declared too small before its first sortie, so that sortie fails preflight and
 the rest of the day is re-planned; drone-1 is airborne on a later sortie when the runner is killed
 with SIGKILL and restarted with the same command; a check task over a point is requested from the
-"centre". A ground crew (``sim.pit_crew``) swaps packs after each landing, as on a real patrol.
+"centre". A ground crew (``sim.pit_crew``) swaps packs (a power cycle) after each landing, as on a real
+patrol.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ pytestmark = [pytest.mark.sitl, pytest.mark.skipif(find_sitl() is None, reason=M
 SPEED = 10
 DISTRICT = FIXTURES / "district" / "sitl-patrol.geojson"
 PACK = ["--consumption-mah-per-min", "450"]  # SITL's quad (tests/fixtures/copter-patrol-1x.tlog)
-DRONE = ["--swap-min", "1", "--endurance-min", "6"]  # the flight model, for plan and re-plans
+DRONE = ["--swap-min", "2", "--endurance-min", "6"]  # the flight model, for plan and re-plans
 
 
 class Runner:
