@@ -40,10 +40,12 @@ from mission.schedule import read_schedule, return_time_entropy, revisit_gaps  #
 from sim.fleet import SimFleet, first_sites  # noqa: E402
 from sim.patrol_log import PatrolLog  # noqa: E402
 from sim.pit_crew import PitCrew  # noqa: E402
+from sim.sitl import find_sitl  # noqa: E402
 from telemetry.mqtt import MqttSettings  # noqa: E402
 from telemetry.patrol_records import TaskRequest  # noqa: E402
 
 DISTRICT = ROOT / "examples" / "xiyuan" / "district.geojson"
+SKIPPED = 77  # the Makefile counts this exit as "cannot run here", not as a failure
 PACK_MAH = 12000
 CONSUMPTION = "490"  # SITL's quad draws 450-490 mAh per minute: the upper figure
 ENDURANCE_MIN = "24"  # 12,000 mAh at 490 mAh/min, for the planner's flight model
@@ -106,6 +108,9 @@ def main() -> int:
     ap.add_argument("--instance", type=int, default=50, help="first SITL instance")
     ap.add_argument("--out", type=Path, default=None, help="keep the run's files here")
     a = ap.parse_args()
+    if find_sitl() is None:
+        print("skipped: needs ArduPilot SITL; set ARDUPILOT_SITL to the arducopter binary")
+        return SKIPPED
 
     work = a.out or Path(tempfile.mkdtemp(prefix="patrol-soak-"))
     work.mkdir(parents=True, exist_ok=True)
