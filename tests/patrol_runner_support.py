@@ -58,6 +58,7 @@ class FakeDrone:
     def __init__(self, name: str = "drone-1", *, armed: bool = False, fail_prepare: bool = False,
                  simulator: bool = True, lost_in_flight: bool = False):  # fmt: skip
         self.name = name
+        self.time_factor = 1.0
         self.lost_in_flight = lost_in_flight
         self.armed = armed
         self.fail_prepare = fail_prepare

@@ -8,6 +8,7 @@ the door to the re-planner (``planning``), one sortie from preflight to the grou
 """
 
 from centre.runner.errors import RunnerError
-from centre.runner.runner import PatrolRunner, RunnerConfig, RunSummary, load_schedule
+from centre.runner.runner import PatrolRunner, RunnerConfig, RunSummary
+from centre.runner.schedule_file import load_schedule
 
 __all__ = ["PatrolRunner", "RunnerConfig", "RunSummary", "RunnerError", "load_schedule"]

@@ -22,6 +22,7 @@ from centre.runner.broker import Incoming, RunnerBroker
 from centre.runner.clock import ScheduleClock
 from centre.runner.confirm import CentreGate, Gate
 from centre.runner.errors import RunnerError
+from centre.runner.flight_time import FlightTimes, shortened_model
 from centre.runner.outbox import Outbox
 from centre.runner.planning import REPLACED, UNDER_WAY, check_sortie, replan
 from centre.runner.rules import launch_too_late, resume_action
@@ -33,12 +34,12 @@ from mission.errors import MissionError, PlanError
 from mission.flight_model import FlightModel
 from mission.formats import read_mission, write_mission
 from mission.model import Cmd, District, Mission
-from mission.schedule import Schedule, read_schedule
+from mission.schedule import Schedule
 from mission.text import N_, Msg
 from telemetry.patrol_records import LaunchConfirm, LimitRisk, Refused, parse
 from telemetry.topics import TASK_CHECK, TOPIC_ROOT, topic_level
 
-__all__ = ["RunnerConfig", "RunSummary", "PatrolRunner", "load_schedule"]
+__all__ = ["RunnerConfig", "RunSummary", "PatrolRunner"]
 
 CHECK_CONFIRM_S = 300.0
 PREP_LEAD_S = 120.0
@@ -72,20 +73,6 @@ class RunSummary:
                    for s in self.started)  # fmt: skip
 
 
-def load_schedule(path: Path, drones: set[str]) -> tuple[Schedule, dict[str, Mission]]:
-    """The schedule and each sortie's mission (the ``.plan`` next to it); every drone it names
-    must have a ``--vehicle``."""
-    schedule = read_schedule(path)
-    missing = sorted({s.drone for s in schedule.sorties} - drones)
-    if missing:
-        raise RunnerError(N_(
-            "{schedule} flies {drones} but no --vehicle gives {plural_its} link; add --vehicle "
-            "{first}=tcp:HOST:PORT", schedule=path.name, drones=", ".join(missing),
-            plural_its="its" if len(missing) == 1 else "their", first=missing[0]))  # fmt: skip
-    missions = {s.id: read_mission(path.parent / s.plan) for s in schedule.sorties}
-    return schedule, missions
-
-
 class PatrolRunner:
     def __init__(self, config: RunnerConfig, schedule_path: Path, schedule: Schedule,
                  store: StateStore, broker: RunnerBroker, clock: ScheduleClock,
@@ -112,6 +99,8 @@ class PatrolRunner:
         swap_s = config.flight_model.swap_s
         self.lead_s = min(PREP_LEAD_S, swap_s / 2)
         self.ready_at: dict[str, float] = {}  # drone -> schedule second its pack is swapped
+        self.times = FlightTimes(float(store.get_meta("flight_time_factor") or 1.0))
+        self.resize: str | None = None  # set when the factor grew: the loop re-plans
         self._seed_store(schedule_path)
 
     def _seed_store(self, schedule_path: Path) -> None:
@@ -127,6 +116,10 @@ class PatrolRunner:
             ]
             self.store.put_many(records)
             self.store.set_meta("schedule_sha256", digest)
+
+    @property
+    def flight_model(self) -> FlightModel:
+        return shortened_model(self.config.flight_model, self.times.factor)
 
     def mission(self, record: SortieRecord) -> Mission:
         if record.plan not in self.missions:
@@ -149,6 +142,9 @@ class PatrolRunner:
             while True:
                 self._drain_inbox()
                 self._collect()
+                if self.resize is not None:
+                    cause, self.resize = self.resize, None
+                    self._replan(cause)
                 if self._limit_reached() or not self._planned():
                     if not self.active:
                         break
@@ -198,6 +194,7 @@ class PatrolRunner:
         deadline = self.clock.wall_at(bound - (record.end_s - record.start_s))
         if record.kind == "check":  # patrols give way to it; a person has minutes to confirm
             deadline = max(deadline, time.time() + CHECK_CONFIRM_S)
+        self.drones[record.drone].time_factor = self.times.factor
         job = SortieJob(record, action, mission, self.drones[record.drone], self.gate,  # type: ignore[arg-type]
                         self.outbox, self.config.district, deadline, self._on_reached)  # fmt: skip
         if record.kind != "check":  # a check flies at once; a patrol takes off when it is due
@@ -251,7 +248,7 @@ class PatrolRunner:
         records = self.store.sorties()
         try:
             result = replan(self.config.district, self.schedule, records, now_s,
-                            mission_of=self.mission, flight_model=self.config.flight_model,
+                            mission_of=self.mission, flight_model=self.flight_model,
                             ceiling_m=self.config.ceiling_m, out_of_service=self.lost)  # fmt: skip
         except MissionError as exc:
             self.outbox.event("replanned", f"re-plan after {cause} failed ({exc}); the sorties "
@@ -340,7 +337,7 @@ class PatrolRunner:
             planned = check_sortie(self.config.district, point.task, point.lat, point.lon,
                                    drone=drone, site=own[-1].site if own else "",
                                    start_s=max(now_s, free[drone]), traffic=traffic,
-                                   flight_model=self.config.flight_model,
+                                   flight_model=self.flight_model,
                                    alt_m=self.config.check_alt_m, ceiling_m=self.config.ceiling_m)  # fmt: skip
         except MissionError as exc:
             self.outbox.task(point.task, "refused", lat=point.lat, lon=point.lon, reason=str(exc))
@@ -357,6 +354,9 @@ class PatrolRunner:
         self._replan(f"check task {point.task}")
 
     def _on_state(self, record: SortieRecord) -> None:
+        if self.times.note(record, self.clock.now_s(record.updated)):  # a worker's thread
+            self.store.set_meta("flight_time_factor", repr(self.times.factor))
+            self.resize = f"flights {self.times.factor:.2f}x longer than modelled"
         if record.task is None:
             return
         state = {"airborne": "airborne", "landed": "done", "aborted": "failed",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from centre.runner.errors import RunnerError
+from centre.runner.flight_time import stretched_plan
 from mission.model import District, Mission
 from mission.text import N_
 from telemetry.patrol_records import ID_PATTERN
@@ -30,6 +31,7 @@ __all__ = ["DroneLink", "DroneOptions", "MavlinkDrone", "parse_vehicle_args"]
 
 class DroneLink(Protocol):
     name: str
+    time_factor: float  # flights last this much longer than modelled (``flight_time``)
 
     def is_simulator(self) -> bool: ...
     def status(self) -> VehicleStatus: ...
@@ -86,6 +88,7 @@ class MavlinkDrone:
     def __init__(self, name: str, url: str, options: DroneOptions):
         self.name = name
         self.options = options
+        self.time_factor = 1.0
         self.link: Link = open_link(url, signing_key=options.signing_key, name=name)
         try:
             if options.signing_key is not None:
@@ -112,7 +115,8 @@ class MavlinkDrone:
         vehicle.request_telemetry()
         vehicle.wait_armable(self.options.ready_timeout_s)
         o = self.options
-        uploaded = upload_sortie(self.link, self.target, mission, o.district, o.plan,
+        plan = stretched_plan(o.plan, self.time_factor)
+        uploaded = upload_sortie(self.link, self.target, mission, o.district, plan,
                                  item_limit=o.item_limit, checked=lambda _: checked())  # fmt: skip
         return uploaded.digest
 

@@ -137,7 +137,8 @@ def run(
     from centre.runner.clock import ScheduleClock
     from centre.runner.confirm import make_gate
     from centre.runner.errors import RunnerError
-    from centre.runner.runner import PatrolRunner, RunnerConfig, load_schedule
+    from centre.runner.runner import PatrolRunner, RunnerConfig
+    from centre.runner.schedule_file import load_schedule
     from centre.runner.store import StateStore
     from centre.runner.vehicles import DroneOptions, MavlinkDrone, parse_vehicle_args
     from gridpatrol.commands.flight import _load_district, _sortie_plan

@@ -19,7 +19,8 @@ from patrol_runner_support import FakeDrone, write_small_schedule
 from centre.runner.broker import RunnerBroker
 from centre.runner.clock import ScheduleClock
 from centre.runner.confirm import AutoGate, CentreGate
-from centre.runner.runner import PatrolRunner, RunnerConfig, load_schedule
+from centre.runner.runner import PatrolRunner, RunnerConfig
+from centre.runner.schedule_file import load_schedule
 from centre.runner.store import StateStore
 from mission.flight_model import FlightModel
 from telemetry.mqtt import MqttSettings
