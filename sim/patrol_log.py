@@ -16,7 +16,8 @@ from typing import Any
 
 from mission.text import N_
 from sim.errors import SimError
-from telemetry.mqtt import MqttSettings, make_client
+from sim.listener import listen, stop_listening
+from telemetry.mqtt import MqttSettings
 from telemetry.patrol_records import (
     PatrolEvent,
     Refused,
@@ -44,28 +45,17 @@ class PatrolLog:
     _changed: threading.Condition = field(default_factory=threading.Condition)
 
     def start(self, timeout_s: float = 5.0) -> PatrolLog:
-        subscribed = threading.Event()
-        topics = [(t, 1) for t in (SORTIES, TASK_STATES, PATROL_EVENTS, PATROL_TIMELINE)]
-        self._client = make_client(self.mqtt, client_id=f"{self.mqtt.client_id}-patrol-log")
-        self._client.on_connect = lambda c, u, f, rc, p: c.subscribe(topics)
-        self._client.on_subscribe = lambda *a: subscribed.set()
-        self._client.on_message = lambda c, u, m: self._on_message(m.topic, m.payload)
-        self._client.connect(self.mqtt.host, self.mqtt.port)
-        self._client.loop_start()
-        if not subscribed.wait(timeout_s):
-            self.stop()
-            raise SimError(
-                N_(
-                    "patrol log: no subscription on {url} in {timeout_s:g} s",
-                    url=self.mqtt.url,
-                    timeout_s=timeout_s,
-                )
-            )
+        self._client = listen(
+            self.mqtt,
+            "patrol log",
+            (SORTIES, TASK_STATES, PATROL_EVENTS, PATROL_TIMELINE),
+            self._on_message,
+            timeout_s,
+        )
         return self
 
     def stop(self) -> None:
-        self._client.loop_stop()
-        self._client.disconnect()
+        stop_listening(self._client)
 
     def request_check(self, task: TaskRequest, timeout_s: float = 5.0) -> None:
         """Publish a check request as the centre would (QoS 1, waited for)."""

@@ -15,9 +15,8 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from mission.text import N_
-from sim.errors import SimError
-from telemetry.mqtt import MqttSettings, make_client
+from sim.listener import listen, stop_listening
+from telemetry.mqtt import MqttSettings
 from telemetry.patrol_records import ENDED_STATES, Refused, SortieState, parse
 from telemetry.topics import SORTIES
 from vehicle.commands import Vehicle, find_vehicle
@@ -49,27 +48,17 @@ class PitCrew:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self, timeout_s: float = 5.0) -> PitCrew:
-        subscribed = threading.Event()
-        self._client = make_client(self.mqtt, client_id=f"{self.mqtt.client_id}-pit-crew")
-        self._client.on_connect = lambda c, u, f, rc, p: c.subscribe(SORTIES, qos=1)
-        self._client.on_subscribe = lambda *a: subscribed.set()
-        self._client.on_message = lambda c, u, m: self._on_state(m.payload)
-        self._client.connect(self.mqtt.host, self.mqtt.port)
-        self._client.loop_start()
-        if not subscribed.wait(timeout_s):
-            self.stop()
-            raise SimError(
-                N_(
-                    "pit crew: no subscription on {url} in {timeout_s:g} s",
-                    url=self.mqtt.url,
-                    timeout_s=timeout_s,
-                )
-            )
+        self._client = listen(
+            self.mqtt,
+            "pit crew",
+            (SORTIES,),
+            lambda topic, payload: self._on_state(payload),
+            timeout_s,
+        )
         return self
 
     def stop(self) -> None:
-        self._client.loop_stop()
-        self._client.disconnect()
+        stop_listening(self._client)
 
     def _on_state(self, payload: bytes) -> None:
         state = parse(SortieState, payload)
