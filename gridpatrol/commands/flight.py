@@ -33,7 +33,7 @@ from gridpatrol.i18n import _
 from mission.limits import CEILING_M, GCS_TIMEOUT_S, ITEM_LIMIT, RESERVE, reserve_fraction
 from mission.text import N_
 
-__all__ = ["register"]
+__all__ = ["register", "district_option", "sortie_plan_option"]
 
 sitl_app = typer.Typer(
     help=_("Run ArduPilot SITL at a district launch site, for rehearsals."),
@@ -78,7 +78,7 @@ def _vehicle(
         link.close()
 
 
-def _sortie_plan(
+def sortie_plan_option(
     consumption_mah_per_min: float | None,
     consumption_from: Path | None,
     ceiling_m: float,
@@ -112,7 +112,7 @@ def _sortie_plan(
     )
 
 
-def _load_district(path: Path | None, crs: str | None) -> Any:
+def district_option(path: Path | None, crs: str | None) -> Any:
     from mission.errors import CheckError
 
     chosen = path or (
@@ -155,9 +155,9 @@ def upload(
     from vehicle.sortie_upload import upload_sortie
 
     mission = read_mission(mission_file)
-    district_shapes = _load_district(district, crs)
+    district_shapes = district_option(district, crs)
     require_safe(mission, district_shapes, ceiling_m=ceiling_m, item_limit=item_limit)
-    plan = _sortie_plan(consumption_mah_per_min, consumption_from, ceiling_m, reserve,
+    plan = sortie_plan_option(consumption_mah_per_min, consumption_from, ceiling_m, reserve,
                         gcs_timeout_s, battery_mah, battery_cells)  # fmt: skip
 
     def show(checked: Any) -> None:
@@ -250,8 +250,8 @@ def fly(
     from vehicle.sortie_flight import fly_sortie, preflight, require_completed, takeoff_alt
     from vehicle.transfer import download_mission
 
-    district_shapes = _load_district(district, crs)
-    plan = _sortie_plan(consumption_mah_per_min, consumption_from, ceiling_m, reserve,
+    district_shapes = district_option(district, crs)
+    plan = sortie_plan_option(consumption_mah_per_min, consumption_from, ceiling_m, reserve,
                         gcs_timeout_s, battery_mah, battery_cells, landing_tolerance_m)  # fmt: skip
     with _vehicle(connect, signing_key, timeout, target_system) as (link, target):
         mission, digest = download_mission(link, target=target, window=4)

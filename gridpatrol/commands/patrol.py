@@ -141,16 +141,16 @@ def run(
     from centre.runner.schedule_file import load_schedule
     from centre.runner.store import StateStore
     from centre.runner.vehicles import DroneOptions, MavlinkDrone, parse_vehicle_args
-    from gridpatrol.commands.flight import _load_district, _sortie_plan
-    from gridpatrol.commands.plan import _flight_model
+    from gridpatrol.commands.flight import district_option, sortie_plan_option
+    from gridpatrol.commands.plan import flight_model_option
     from vehicle.link import read_signing_key
 
     urls = parse_vehicle_args(vehicle)
     loaded = load_schedule(schedule, set(urls))[0]
-    district_shapes = _load_district(district, crs)
+    district_shapes = district_option(district, crs)
     gate = make_gate(confirm, ask=lambda question: input(translate(question)))
-    model = _flight_model(endurance_min, reserve, cruise, climb, descent, swap_min)
-    plan = _sortie_plan(consumption_mah_per_min, consumption_from, ceiling_m, reserve,
+    model = flight_model_option(endurance_min, reserve, cruise, climb, descent, swap_min)
+    plan = sortie_plan_option(consumption_mah_per_min, consumption_from, ceiling_m, reserve,
                         gcs_timeout_s, battery_mah, battery_cells)  # fmt: skip
     settings = mqtt_settings(mqtt, ca=mqtt_ca, cert=mqtt_cert, key=mqtt_key,
                              password_file=mqtt_password_file)  # fmt: skip

@@ -41,7 +41,7 @@ from mission.limits import (
 )
 from mission.text import N_
 
-__all__ = ["register"]
+__all__ = ["register", "flight_model_option"]
 
 plan_app = typer.Typer(
     help=_("Plan sweeps and patrols, check missions, convert .plan/.waypoints/GeoJSON."),
@@ -52,7 +52,7 @@ plan_app = typer.Typer(
 DistrictArg = Annotated[Path, typer.Argument(help=_("District GeoJSON file."))]
 
 
-def _flight_model(
+def flight_model_option(
     endurance: float,
     reserve: float,
     cruise: float,
@@ -132,7 +132,7 @@ def sweep(
     from mission.formats.district_geojson import load_district
 
     district = load_district(district_file, crs=crs)
-    fm = _flight_model(endurance_min, reserve, cruise, climb, descent)
+    fm = flight_model_option(endurance_min, reserve, cruise, climb, descent)
     cfg = SweepSettings(
         alt_m=alt,
         ceiling_m=ceiling,
@@ -221,7 +221,7 @@ def patrol(
     from mission.patrol.service import plan_patrol, write_patrol
 
     district = load_district(district_file, crs=crs)
-    fm = _flight_model(endurance_min, reserve, cruise, climb, descent, swap_min)
+    fm = flight_model_option(endurance_min, reserve, cruise, climb, descent, swap_min)
     if start is None:
         now = datetime.now(UTC).astimezone()
         start = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
@@ -303,7 +303,7 @@ def check(
     from mission.formats.district_geojson import load_district
 
     district = load_district(district_file, crs=crs)
-    fm = _flight_model(endurance_min, reserve, cruise, climb, descent)
+    fm = flight_model_option(endurance_min, reserve, cruise, climb, descent)
     limits = dict(ceiling_m=ceiling, margin_m=margin, flight_model=fm, item_limit=item_limit)
     if len(files) > 1 or files[0].suffix.lower() == ".json" or "@" in files[0].name:
         from gridpatrol.commands.fleet_files import check_files  # loss of separation (issue 7)
