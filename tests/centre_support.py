@@ -49,10 +49,11 @@ def needs_chromium(test):
 
 
 def centre_app() -> typer.Typer:
-    from gridpatrol.commands import centre
+    from gridpatrol.commands import centre, serve
 
     app = typer.Typer()
     centre.register(app)
+    serve.register(app)
     return app
 
 

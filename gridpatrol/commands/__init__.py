@@ -8,8 +8,22 @@ from gridpatrol.commands import (
     flight,
     patrol,
     plan,
+    serve,
+    sitl,
     telemetry,
     vision,
 )
 
-ALL_COMMAND_MODULES = (district, plan, flight, patrol, telemetry, vision, centre, broker, demo)
+ALL_COMMAND_MODULES = (
+    district,
+    plan,
+    flight,
+    sitl,
+    patrol,
+    telemetry,
+    vision,
+    centre,
+    serve,
+    broker,
+    demo,
+)

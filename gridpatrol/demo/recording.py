@@ -85,7 +85,7 @@ class DemoFlight:
 
 def read_demo_flight(path: Path) -> DemoFlight:
     """The sidecar of a recording; a missing or damaged one is one line, never a guess."""
-    from gridpatrol.demo.run import DemoError
+    from gridpatrol.demo.errors import DemoError
 
     try:
         return DemoFlight(**json.loads(Path(path).read_text()))

@@ -20,10 +20,12 @@ from centre.mapdata import alert_view, district_json
 from centre.messages import IncomingAlert, iso_utc
 from centre.page import render_page
 from centre.store import StoredAlert
+from gridpatrol.demo.view import CentreView
 from gridpatrol.i18n import translate
 from mission.model import District
+from mission.text import N_
 
-__all__ = ["write_report", "report_html"]
+__all__ = ["write_report", "report_html", "link_stats"]
 
 LonLat = tuple[float, float]
 
@@ -88,3 +90,23 @@ def write_report(path: Path, district: District, **content: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(report_html(district, **content), encoding="utf-8")
     return path
+
+
+def link_stats(view: CentreView, flown: dict[str, Any], received: int) -> dict[str, Any]:
+    """Report statistics, label -> value; labels (and message values) are ``Msg``s."""
+    stats: dict[str, Any] = {N_("flight"): flown["mode"].values["how"]}
+    bridge = flown["bridge"]
+    if bridge:
+        stats[N_("MAVLink messages decoded")] = bridge.get("messages")
+        stats[N_("telemetry records published")] = bridge.get("records")
+        publisher = bridge.get("publisher") or {}
+        stats[N_("records acknowledged by the broker")] = publisher.get("acked")
+        stats[N_("records left in the spool")] = bridge.get("spool_left")
+    for vehicle, link in view.link_records().items():
+        stats[N_("{vehicle}: messages on the link", vehicle=vehicle)] = link.get("messages")
+        stats[N_("{vehicle}: bad bytes", vehicle=vehicle)] = link.get("bad_bytes")
+        stats[N_("{vehicle}: sequence gaps", vehicle=vehicle)] = link.get("seq_drops")
+        stats[N_("{vehicle}: reconnects", vehicle=vehicle)] = link.get("reconnects")
+    stats[N_("alert messages acknowledged (new and updated)")] = flown["vision"].get("acked")
+    stats[N_("alerts received by the centre")] = received
+    return stats

@@ -9,33 +9,30 @@ Nothing here decides anything about patrols, telemetry or vision; it only connec
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from gridpatrol.broker import BrokerUnavailable, MosquittoBroker, mosquitto_binary
+from gridpatrol.demo.broker_choice import BrokerChoice, demo_broker
 from gridpatrol.demo.camera import film_and_flag, slowed
+from gridpatrol.demo.errors import DemoError
 from gridpatrol.demo.flight import BridgeRun, SitlSortie, bridge_options
 from gridpatrol.demo.recording import SITL_BATTERY_MAH, SITL_SPEEDUP, demo_flight, plan_patrol
-from gridpatrol.demo.report import write_report
+from gridpatrol.demo.report import link_stats, write_report
 from gridpatrol.demo.screen import LineScreen, LiveScreen, Screen
 from gridpatrol.demo.view import CentreView
-from gridpatrol.embedded_broker import EmbeddedBroker
 from gridpatrol.i18n import _, language
 from mission.flight_model import FlightModel
 from mission.formats.district_geojson import load_district
 from mission.model import District, Mission
 from mission.schedule import Schedule, Sortie, area_stats
 from mission.text import N_, Msg
-from telemetry.errors import TelemetryError
 from telemetry.mqtt import MqttSettings
 from telemetry.publish import Publisher
 from vehicle.endurance import Consumption
@@ -47,11 +44,6 @@ __all__ = ["DemoOptions", "DemoResult", "DemoError", "run_demo", "EXAMPLE", "SIT
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "xiyuan"
 SITL_INSTANCE = 5
 FOOTAGE_S = 40.0
-BrokerChoice = Literal["auto", "mosquitto", "embedded"]
-
-
-class DemoError(TelemetryError):
-    """The demo cannot run here: no broker, no recording."""
 
 
 @dataclass(frozen=True)
@@ -79,41 +71,6 @@ class DemoResult:
     seconds: float
     vision: Any = None
     bridge: dict[str, Any] = field(default_factory=dict)
-
-
-@contextlib.contextmanager
-def _broker(opts: DemoOptions, say: Callable[[str], None]) -> Iterator[str | MqttSettings]:
-    """The broker: the given one, else mosquitto if installed, else the embedded one."""
-    if opts.mqtt:
-        shown = MqttSettings.resolve(opts.mqtt).url
-        say(_("MQTT broker: {shown} (given)", shown=shown))
-        yield opts.mqtt
-        return
-    use_mosquitto = opts.broker == "mosquitto" or (
-        opts.broker == "auto" and mosquitto_binary() is not None
-    )
-    workdir = Path(tempfile.mkdtemp(prefix="gridpatrol-demo-broker-"))
-    try:
-        if use_mosquitto:
-            broker: Any = MosquittoBroker(workdir=workdir).start()
-            say(_("MQTT broker: mosquitto on {url}", url=broker.url))
-        else:
-            broker = EmbeddedBroker().start()
-            say(
-                _(
-                    "MQTT broker: embedded amqtt on {url} (mosquitto is not installed; fine for the "
-                    "demo, not for patrols)",
-                    url=broker.url,
-                )
-            )
-    except BrokerUnavailable as exc:
-        shutil.rmtree(workdir, ignore_errors=True)
-        raise DemoError(exc.args[0]) from None
-    try:
-        yield broker.url
-    finally:
-        broker.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _points(mission: Mission) -> list[tuple[float, float]]:
@@ -177,7 +134,10 @@ def run_demo(opts: DemoOptions, echo: Callable[[str], None]) -> DemoResult:
     consumption = Consumption(flight.consumption_mah_per_min, f"learnt from {opts.recording.name}")
     pack = SortiePlan(consumption=consumption, reserve=flight.reserve, battery_mah=flight.pack_mah,
                       gcs_timeout_s=5.0 * SITL_SPEEDUP)  # fmt: skip
-    with _broker(opts, say) as url, tempfile.TemporaryDirectory(prefix="gp-demo-") as work:
+    with (
+        demo_broker(opts.mqtt, opts.broker, say) as url,
+        tempfile.TemporaryDirectory(prefix="gp-demo-") as work,
+    ):
         work_dir = Path(work)
         schedule, sortie, mission = plan_patrol(opts.district, out / "plan", flight, say)
         say(
@@ -213,7 +173,7 @@ def run_demo(opts: DemoOptions, echo: Callable[[str], None]) -> DemoResult:
             view.stop()
         alerts = view.alerts()
         tracks = view.tracks()
-        link_stats = _link_stats(view, flown, len(alerts))
+        stats = link_stats(view, flown, len(alerts))
         report = write_report(
             out / "report.html",
             district,
@@ -221,7 +181,7 @@ def run_demo(opts: DemoOptions, echo: Callable[[str], None]) -> DemoResult:
             planned={f"{sortie.id} {sortie.drone} (planned)": _points(mission)},
             alerts=alerts,
             summary=_summary(schedule),
-            link_stats=link_stats,
+            link_stats=stats,
             lang=language(),
         )
         view.store.close()
@@ -416,23 +376,3 @@ def _sitl(opts, district, sortie, mission, url, work, view, screen, flag, pack):
 def _flight(how: Msg) -> Msg:
     """The flight line of the demo; its value is the report's "flight" statistic."""
     return N_("flight: {how}", how=how)
-
-
-def _link_stats(view: CentreView, flown: dict[str, Any], received: int) -> dict[str, Any]:
-    """Report statistics, label -> value; labels (and message values) are ``Msg``s."""
-    stats: dict[str, Any] = {N_("flight"): flown["mode"].values["how"]}
-    bridge = flown["bridge"]
-    if bridge:
-        stats[N_("MAVLink messages decoded")] = bridge.get("messages")
-        stats[N_("telemetry records published")] = bridge.get("records")
-        publisher = bridge.get("publisher") or {}
-        stats[N_("records acknowledged by the broker")] = publisher.get("acked")
-        stats[N_("records left in the spool")] = bridge.get("spool_left")
-    for vehicle, link in view.link_records().items():
-        stats[N_("{vehicle}: messages on the link", vehicle=vehicle)] = link.get("messages")
-        stats[N_("{vehicle}: bad bytes", vehicle=vehicle)] = link.get("bad_bytes")
-        stats[N_("{vehicle}: sequence gaps", vehicle=vehicle)] = link.get("seq_drops")
-        stats[N_("{vehicle}: reconnects", vehicle=vehicle)] = link.get("reconnects")
-    stats[N_("alert messages acknowledged (new and updated)")] = flown["vision"].get("acked")
-    stats[N_("alerts received by the centre")] = received
-    return stats
