@@ -368,14 +368,15 @@ class PatrolRunner:
                              reason=record.reason)  # fmt: skip
 
     def _on_reached(self, record: SortieRecord, seq: int) -> None:
-        """A check task has arrived once its orbit over the point is reached (completed)."""
+        """A check task has arrived when the waypoint over the point, just before the orbit, is
+        reached (ArduPilot reports an orbit reached only once it is flown)."""
         said = self._task_said.get(record.task or "")
         if record.task is None or said != "airborne":
             return
         items = self.mission(record).items
         orbit = next((i + 1 for i, it in enumerate(items) if it.command == Cmd.NAV_LOITER_TURNS),
                      len(items))  # fmt: skip
-        if seq >= orbit:
+        if seq >= orbit - 1:
             self._task_said[record.task] = "arrived"
             self.outbox.task(record.task, "arrived", sortie=record.id, drone=record.drone,
                              eta_s=0.0)  # fmt: skip

@@ -171,6 +171,9 @@ def plan_check(
     back = free.path((x, y), home)
     steps = (
         *(Waypoint(*p) for p in out[1:-1]),
+        Waypoint(
+            x, y
+        ),  # over the point: its "reached" is the arrival (an orbit's comes at its end)
         Orbit(x, y, radius, turns),
         *(Waypoint(*p) for p in back[1:-1]),
     )

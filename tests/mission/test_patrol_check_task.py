@@ -52,6 +52,10 @@ def test_the_check_orbits_the_point_and_lands_back_at_its_site(example_district)
     lon, lat = example_district.frame.to_lonlat(cell.x, cell.y)
     assert haversine_m(orbit.lat, orbit.lon, float(lat), float(lon)) < 1.0
     assert orbit.param3 == 30.0 and orbit.param1 == 2.0
+    over = items[
+        items.index(orbit) - 1
+    ]  # reached on arrival: ArduPilot reports an orbit at its end
+    assert over.command == Cmd.NAV_WAYPOINT and (over.lat, over.lon) == (orbit.lat, orbit.lon)
     assert (items[-1].lat, items[-1].lon) == (items[0].lat, items[0].lon)
     assert c.sortie.end_s == pytest.approx(600.0 + FM.mission_time_s(c.mission))
     assert c.arrival_s == pytest.approx(600.0 + c.to_point_s)
