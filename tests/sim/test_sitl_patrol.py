@@ -2,10 +2,10 @@
 
 One scenario, in the order an operator would live it (speed-up 10, ``--clock-rate 10``):
 drone-2's pack is declared too small before its first sortie, so that sortie fails preflight and
-the rest of the day is re-planned; drone-1 is airborne on a later sortie when the runner is killed
-with SIGKILL and restarted with the same command; a check task over a point is requested from the
-"centre". A ground crew (``sim.pit_crew``) swaps packs (a power cycle) after each landing, as on a real
-patrol.
+the rest of the day is re-planned, keeping every revisit limit; drone-1 is airborne on a later
+sortie when the runner is killed with SIGKILL and restarted with the same command; a check task
+over a point is requested from the "centre". A ground crew (``sim.pit_crew``) swaps packs (a power
+cycle) after each landing, as on a real patrol.
 """
 
 from __future__ import annotations
@@ -116,6 +116,7 @@ def test_two_drones_fly_the_schedule_recover_from_preflight_and_restart_and_fly_
             later = log.wait(lambda: _airborne(log, "drone-1", after=first["drone-1"].id), 240,
                              "a later drone-1 sortie airborne")  # fmt: skip
             time.sleep(2)
+            killed_at = time.time()
             runner.kill()
             killed_output = list(runner.lines)
             runner = Runner(args)
@@ -143,6 +144,8 @@ def test_two_drones_fly_the_schedule_recover_from_preflight_and_restart_and_fly_
     assert "airborne" not in log.states(refused), output
     assert "mAh" in (log.last(refused).reason or ""), log.last(refused)
     assert log.codes("replanned"), output
+    at_risk = [e.text for t, e in log.events if e.code == "limit_at_risk" and t < killed_at]
+    assert at_risk == [], at_risk  # the re-plan after the refusal kept every revisit limit
 
     # The sortie in the air at the kill was followed to the ground after the restart, never
     # flown twice: one take-off, one preflight.
