@@ -23,7 +23,10 @@ from gridpatrol.commands.options import (
     ConsumptionFrom,
     ConsumptionRate,
     Crs,
+    FlightTimeout,
     GcsTimeout,
+    ItemLimit,
+    ReadyTimeout,
     Reserve,
     SigningKey,
     TargetSystem,
@@ -127,10 +130,7 @@ def upload(
     connect: Connect,
     district: DistrictOption = None,
     ceiling_m: Ceiling = CEILING_M,
-    item_limit: Annotated[
-        int,
-        typer.Option("--item-limit", help=_("Mission items the vehicle holds, if it won't say.")),
-    ] = ITEM_LIMIT,
+    item_limit: ItemLimit = ITEM_LIMIT,
     reserve: Reserve = RESERVE,
     gcs_timeout_s: GcsTimeout = GCS_TIMEOUT_S,
     battery_mah: BatteryMah = None,
@@ -215,12 +215,8 @@ def fly(
     alt_m: Annotated[
         float, typer.Option("--alt-m", help=_("Take-off altitude if the mission has no take-off."))
     ] = 20.0,
-    ready_timeout: Annotated[
-        float, typer.Option("--ready-timeout", help=_("Seconds to wait for GPS and EKF."))
-    ] = 90.0,
-    flight_timeout: Annotated[
-        float, typer.Option("--flight-timeout", help=_("Seconds to follow the flight."))
-    ] = 3600.0,
+    ready_timeout: ReadyTimeout = 90.0,
+    flight_timeout: FlightTimeout = 3600.0,
     landing_tolerance_m: Annotated[
         float,
         typer.Option(

@@ -31,6 +31,8 @@ __all__ = [
     "Climb",
     "Descent",
     "ItemLimit",
+    "ReadyTimeout",
+    "FlightTimeout",
     "MqttUrl",
     "OptionalMqttUrl",
     "MqttCa",
@@ -62,7 +64,15 @@ Cruise = Annotated[float, typer.Option("--cruise", help=_("Cruise speed, m/s."))
 Swap = Annotated[float, typer.Option("--swap-min", help=_("Battery swap time, minutes."))]
 Climb = Annotated[float, typer.Option("--climb", help=_("Climb rate, m/s."))]
 Descent = Annotated[float, typer.Option("--descent", help=_("Descent rate, m/s."))]
-ItemLimit = Annotated[int, typer.Option("--item-limit", help=_("Vehicle mission item limit."))]
+ItemLimit = Annotated[
+    int, typer.Option("--item-limit", help=_("Mission items the vehicle holds, if it won't say."))
+]
+ReadyTimeout = Annotated[
+    float, typer.Option("--ready-timeout", help=_("Seconds to wait for GPS and EKF."))
+]
+FlightTimeout = Annotated[
+    float, typer.Option("--flight-timeout", help=_("Seconds to follow one flight."))
+]
 
 # The sortie options of upload, fly and patrol run.
 SigningKey = Annotated[

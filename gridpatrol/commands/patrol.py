@@ -28,6 +28,7 @@ from gridpatrol.commands.options import (
     Cruise,
     Descent,
     Endurance,
+    FlightTimeout,
     GcsTimeout,
     ItemLimit,
     MqttCa,
@@ -35,6 +36,7 @@ from gridpatrol.commands.options import (
     MqttKey,
     MqttPasswordFile,
     MqttUrl,
+    ReadyTimeout,
     Reserve,
     SigningKey,
     Swap,
@@ -97,12 +99,8 @@ def run(
     check_alt_m: Annotated[
         float, typer.Option("--check-alt-m", help=_("Altitude of check-task sorties, m."))
     ] = 40.0,
-    ready_timeout: Annotated[
-        float, typer.Option("--ready-timeout", help=_("Seconds to wait for GPS and EKF."))
-    ] = 90.0,
-    flight_timeout: Annotated[
-        float, typer.Option("--flight-timeout", help=_("Seconds to follow one flight."))
-    ] = 3600.0,
+    ready_timeout: ReadyTimeout = 90.0,
+    flight_timeout: FlightTimeout = 3600.0,
     progress_every: Annotated[
         float, typer.Option("--progress-every", help=_("Seconds between progress lines."))
     ] = 30.0,
