@@ -9,10 +9,9 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -21,11 +20,9 @@ import paho.mqtt.client as mqtt
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from centre.server import CommandCentre  # noqa: E402
-from centre.store import AlertStore  # noqa: E402
-from gridpatrol.broker import MosquittoBroker  # noqa: E402
+from centre_bench import SseReader, running_centre  # noqa: E402
+
 from mission.formats.district_geojson import load_district  # noqa: E402
-from telemetry.mqtt import MqttSettings  # noqa: E402
 
 
 def evidence(rng: np.random.Generator) -> dict:
@@ -41,32 +38,19 @@ def evidence(rng: np.random.Generator) -> dict:
     return out
 
 
-class EventReader(threading.Thread):
-    """Reads the SSE stream and stamps every alert and vehicle event on arrival."""
+class EventReader(SseReader):
+    """Stamps every alert and vehicle event on arrival."""
 
     def __init__(self, url: str):
-        super().__init__(daemon=True)
-        self.url = url
+        super().__init__(url)
         self.alerts: dict[str, float] = {}
         self.positions: dict[int, float] = {}
-        self.ready = threading.Event()
 
-    def run(self) -> None:
-        with urllib.request.urlopen(self.url + "events") as stream:
-            name = None
-            for raw in stream:
-                line = raw.decode().rstrip("\n")
-                if line.startswith("event: "):
-                    name = line[7:]
-                elif line.startswith("data: ") and name:
-                    now = time.perf_counter()
-                    data = json.loads(line[6:])
-                    if name == "snapshot":
-                        self.ready.set()
-                    elif name == "alert":
-                        self.alerts.setdefault(data["id"], now)
-                    elif name == "vehicle" and "seq" in data:
-                        self.positions[data["seq"]] = now
+    def on_event(self, name: str, data: Any, now: float) -> None:
+        if name == "alert":
+            self.alerts.setdefault(data["id"], now)
+        elif name == "vehicle" and "seq" in data:
+            self.positions[data["seq"]] = now
 
 
 def pct(values: list[float], q: float) -> float | None:
@@ -83,17 +67,7 @@ def main() -> None:
     district = load_district(ROOT / "examples" / "xiyuan" / "district.geojson")
     work = Path(tempfile.mkdtemp(prefix="bench-centre-"))
     rows = []
-    with MosquittoBroker(workdir=work / "broker") as broker:
-        store = AlertStore(work / "alerts.sqlite")
-        centre = CommandCentre(district, MqttSettings.from_url(broker.url), store,
-                               client_id="bench-centre", port=0)  # fmt: skip
-        centre.start()
-        reader = EventReader(centre.url)
-        reader.start()
-        reader.ready.wait(5)
-        pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-pub")
-        pub.connect("127.0.0.1", broker.port)
-        pub.loop_start()
+    with running_centre(district, work, "centre", EventReader) as (centre, store, pub, reader):
         ev = evidence(rng)
         size = 0
 
@@ -146,11 +120,7 @@ def main() -> None:
         lat = [reader.positions[s] - t for s, t in stamps.items() if s in reader.positions]
         rows.append(("position MQTT→page, 100/s", len(lat), len(stamps), pct(lat, 50),
                      pct(lat, 99), max(lat) * 1000 if lat else None))  # fmt: skip
-        pub.disconnect()
-        pub.loop_stop()
         stored = len(store.alerts(open_only=False))
-        centre.stop()
-        store.close()
 
     print(
         f"alert payload {size / 1024:.1f} KiB (crop 96², frame 320² JPEG); stored {stored} alerts"

@@ -14,10 +14,10 @@ import json
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import paho.mqtt.client as mqtt
@@ -25,45 +25,31 @@ import paho.mqtt.client as mqtt
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from centre.server import CommandCentre  # noqa: E402
-from centre.store import AlertStore  # noqa: E402
-from gridpatrol.broker import MosquittoBroker  # noqa: E402
+from centre_bench import SseReader, running_centre  # noqa: E402
+
 from mission.formats.district_geojson import load_district  # noqa: E402
-from telemetry.mqtt import MqttSettings  # noqa: E402
 from telemetry.patrol_records import SortieState, Timeline, TimelineSortie  # noqa: E402
 from telemetry.topics import PATROL_TIMELINE, sortie_topic  # noqa: E402
 
 DISTRICT = ROOT / "examples" / "xiyuan" / "district.geojson"
 
 
-class EventReader(threading.Thread):
-    """Reads the SSE stream and stamps every patrol event on arrival, by (sortie, state, item)."""
+class EventReader(SseReader):
+    """Stamps every patrol event on arrival, by (sortie, state, item)."""
 
     def __init__(self, url: str):
-        super().__init__(daemon=True)
-        self.url = url
+        super().__init__(url)
         self.seen: dict[tuple, float] = {}
         self.timeline_at: float | None = None
-        self.ready = threading.Event()
 
-    def run(self) -> None:
-        with urllib.request.urlopen(self.url + "events") as stream:
-            name = None
-            for raw in stream:
-                line = raw.decode().rstrip("\n")
-                if line.startswith("event: "):
-                    name = line[7:]
-                elif line.startswith("data: ") and name:
-                    now = time.perf_counter()
-                    if name == "snapshot":
-                        self.ready.set()
-                    elif name == "patrol":
-                        msg = json.loads(line[6:])
-                        d = msg["data"]
-                        if msg["kind"] == "timeline":
-                            self.timeline_at = now
-                        elif msg["kind"] == "sortie":
-                            self.seen.setdefault((d["sortie"], d["state"], d.get("item")), now)
+    def on_event(self, name: str, data: Any, now: float) -> None:
+        if name != "patrol":
+            return
+        d = data["data"]
+        if data["kind"] == "timeline":
+            self.timeline_at = now
+        elif data["kind"] == "sortie":
+            self.seen.setdefault((d["sortie"], d["state"], d.get("item")), now)
 
 
 def planned_schedule(work: Path) -> dict:
@@ -113,17 +99,7 @@ def main() -> None:
         limits_min={a["id"]: a["revisit_minutes"] for a in schedule["areas"]},
     )  # fmt: skip
     rows = []
-    with MosquittoBroker(workdir=work / "broker") as broker:
-        store = AlertStore(work / "alerts.sqlite")
-        centre = CommandCentre(district, MqttSettings.from_url(broker.url), store,
-                               client_id="bench-patrol", port=0)  # fmt: skip
-        centre.start()
-        reader = EventReader(centre.url)
-        reader.start()
-        reader.ready.wait(5)
-        pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-runner")
-        pub.connect("127.0.0.1", broker.port)
-        pub.loop_start()
+    with running_centre(district, work, "patrol", EventReader) as (centre, store, pub, reader):
 
         def send(topic: str, body: bytes, retain: bool = False) -> float:
             sent = time.perf_counter()
@@ -191,10 +167,6 @@ def main() -> None:
 
         with urllib.request.urlopen(centre.url + "api/state") as r:
             snapshot_bytes = len(r.read())
-        pub.disconnect()
-        pub.loop_stop()
-        centre.stop()
-        store.close()
 
     print(f"schedule: {len(schedule['sorties'])} sorties, {len(schedule['drones'])} drones, "
           f"{schedule['horizon_s'] / 3600:.0f} h; timeline message {len(line) / 1024:.1f} KiB; "
