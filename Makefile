@@ -40,10 +40,11 @@ test: $(STAMP) lint
 	$(BIN)/python -m pytest -q -m "not sitl" -n 2
 
 # A benchmark exiting 77 cannot run here (e.g. no SITL): it says why and counts as skipped. Any
-# other failure is reported after the rest have run, and fails the target.
+# other failure is reported after the rest have run, and fails the target. bench/_*.py are the
+# benchmarks' shared helpers, not benchmarks.
 bench: $(STAMP)
 	@./scripts/system-deps.sh mosquitto
-	@failed=""; skipped=""; for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b; rc=$$?; \
+	@failed=""; skipped=""; for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b; rc=$$?; \
 	  if [ $$rc -eq 77 ]; then skipped="$$skipped $$b"; \
 	  elif [ $$rc -ne 0 ]; then failed="$$failed $$b"; echo "== $$b failed (exit $$rc)"; fi; done; \
 	  echo "== benchmarks skipped:$${skipped:- none}; failed:$${failed:- none}"; test -z "$$failed"

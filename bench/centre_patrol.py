@@ -25,7 +25,7 @@ import paho.mqtt.client as mqtt
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from centre_bench import SseReader, running_centre  # noqa: E402
+from _centre_bench import SseReader, running_centre  # noqa: E402
 
 from mission.formats.district_geojson import load_district  # noqa: E402
 from telemetry.patrol_records import SortieState, Timeline, TimelineSortie  # noqa: E402
