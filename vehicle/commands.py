@@ -10,9 +10,11 @@ ArduCopter's custom mode numbers are used for modes; other autopilots are not fl
 from __future__ import annotations
 
 import contextlib
+import itertools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from pymavlink.dialects.v20 import ardupilotmega as apm
 
@@ -294,10 +296,11 @@ class Vehicle:
         t = self.target
         self.ex.send(self.link.mav.setup_signing_encode(t.system, t.component, key, stamp))
 
-    def watch(self, timeout_s: float) -> Iterator[FlightEvent]:
+    def watch(self, timeout_s: float, replay: Iterable[Any] = ()) -> Iterator[FlightEvent]:
         """Reached and current items, mode changes, vehicle texts, and "landed" once on the ground
         and disarmed. ArduCopter sends no MISSION_ITEM_REACHED for a final LAND or RTL item: it
-        ends by landing, so MISSION_CURRENT is the evidence that it was flown."""
+        ends by landing, so MISSION_CURRENT is the evidence that it was flown. ``replay`` are
+        messages already read from this vehicle (while measuring its clock), judged first."""
         deadline = self.clock() + timeout_s
         armed_seen = False
         on_ground = False
@@ -305,7 +308,7 @@ class Vehicle:
         current: int | None = None
         where: tuple[float | None, float | None] = (None, None)
         names = {number: name for name, number in COPTER_MODES.items()}
-        while (msg := self.ex.recv_until(deadline)) is not None:
+        for msg in itertools.chain(replay, iter(lambda: self.ex.recv_until(deadline), None)):
             kind = msg.get_type()
             if kind == "MISSION_ITEM_REACHED":
                 yield FlightEvent("reached", seq=int(msg.seq))

@@ -23,7 +23,7 @@ from pymavlink.dialects.v20 import ardupilotmega as apm
 
 from vehicle.transfer.protocol import MessageLink
 
-__all__ = ["GcsHeartbeat", "PERIOD_S", "clock_rate"]
+__all__ = ["GcsHeartbeat", "PERIOD_S", "clock_rate", "ground_station"]
 
 PERIOD_S = 1.0  # MAVLink's heartbeat rate; FS_GCS_TIMEOUT is at least 2 s (safety_model)
 MAX_RATE = 100.0  # beyond any speed-up SITL runs at; caps the heartbeat at 100 Hz
@@ -101,3 +101,22 @@ class GcsHeartbeat:
     ) -> None:
         self._stop.set()
         self._thread.join(timeout=2 * self.period_s)
+
+
+def ground_station(
+    link: MessageLink,
+    recv_until: Callable[[float], object | None],
+    clock: Callable[[], float] = time.monotonic,
+) -> tuple[GcsHeartbeat, list[object]]:
+    """Heartbeats paced by the vehicle's clock (not yet started), and the messages read to
+    measure it, in order: a caller following a flight hands them on, so no MISSION_ITEM_REACHED
+    or mode change read during the measurement is lost."""
+    seen: list[object] = []
+
+    def recording(deadline: float) -> object | None:
+        msg = recv_until(deadline)
+        if msg is not None:
+            seen.append(msg)
+        return msg
+
+    return GcsHeartbeat(link, PERIOD_S / clock_rate(recording, clock=clock)), seen

@@ -30,7 +30,7 @@ from vehicle.endurance import (
     require_endurance,
 )
 from vehicle.errors import VehicleError
-from vehicle.gcs_heartbeat import PERIOD_S, GcsHeartbeat, clock_rate
+from vehicle.gcs_heartbeat import ground_station
 from vehicle.params import ParamClient, ParamRow, apply_sortie_safety
 from vehicle.safety_params import BatteryConfig, safety_config_for, safety_settings
 from vehicle.transfer.protocol import MessageLink, Target
@@ -236,7 +236,8 @@ def fly_sortie(
     """
     vehicle = Vehicle(link, target)
     vehicle.request_telemetry()
-    with GcsHeartbeat(link, PERIOD_S / clock_rate(vehicle.ex.recv_until)):
+    heartbeat, _ = ground_station(link, vehicle.ex.recv_until)  # on the ground: nothing to lose
+    with heartbeat:
         vehicle.wait_armable(ready_timeout_s)
         vehicle.set_mode("GUIDED")
         vehicle.arm()

@@ -19,7 +19,7 @@ from mission.model import Mission
 from mission.text import N_
 from vehicle.commands import COPTER_MODES, Vehicle
 from vehicle.errors import TransferError
-from vehicle.gcs_heartbeat import PERIOD_S, GcsHeartbeat, clock_rate
+from vehicle.gcs_heartbeat import ground_station
 from vehicle.params import ParamClient, ParamTimeout
 from vehicle.sortie_flight import Report, SortiePlan, Verdict, judge
 from vehicle.transfer.protocol import Exchange, MessageLink, Target
@@ -109,9 +109,10 @@ def follow_sortie(
     vehicle = Vehicle(link, target)
     vehicle.request_telemetry()
     commanded = {COPTER_MODES["GUIDED"], COPTER_MODES["AUTO"]}
-    with GcsHeartbeat(link, PERIOD_S / clock_rate(vehicle.ex.recv_until)):
+    heartbeat, read = ground_station(link, vehicle.ex.recv_until)
+    with heartbeat:
         return judge(
-            vehicle.watch(flight_timeout_s),
+            vehicle.watch(flight_timeout_s, replay=read),
             mission,
             commanded=commanded,
             tolerance_m=plan.landing_tolerance_m,

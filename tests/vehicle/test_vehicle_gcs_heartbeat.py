@@ -9,9 +9,11 @@ import time
 import pytest
 from pymavlink.dialects.v20 import ardupilotmega as apm
 
+from vehicle.commands import Vehicle
 from vehicle.decode import new_mav
-from vehicle.gcs_heartbeat import GcsHeartbeat, clock_rate
+from vehicle.gcs_heartbeat import GcsHeartbeat, clock_rate, ground_station
 from vehicle.link import open_link
+from vehicle.transfer import TransferTimeout
 
 
 def _heartbeats(sock: socket.socket, seconds: float) -> list[tuple[float, object]]:
@@ -85,3 +87,27 @@ def test_a_clock_that_runs_backwards_or_gives_nothing_counts_as_real_time():
     assert clock_rate(silent.recv_until, wall_s=2.0, clock=silent.clock) == 1.0
     absurd = _Stamps(1e6)
     assert clock_rate(absurd.recv_until, wall_s=2.0, clock=absurd.clock) == 100.0
+
+
+def test_messages_read_to_measure_the_clock_are_handed_on_in_order():
+    """A follower must not lose a MISSION_ITEM_REACHED read while the clock was measured."""
+    stamps = _Stamps(10.0)
+    beat, seen = ground_station(None, stamps.recv_until, stamps.clock)  # type: ignore[arg-type]
+    assert [m.time_boot_ms for m in seen] == sorted(m.time_boot_ms for m in seen)
+    assert len(seen) >= 4 and beat.period_s == pytest.approx(0.1, rel=0.01)
+
+
+def test_watch_judges_the_replayed_messages_before_the_live_ones():
+    mav = new_mav(1, 1)
+    replay = [mav.mission_item_reached_encode(2), mav.mission_current_encode(3)]
+
+    class Silent:
+        def recv_until(self, deadline):  # type: ignore[no-untyped-def]
+            return None
+
+    vehicle = Vehicle.__new__(Vehicle)
+    vehicle.ex, vehicle.clock = Silent(), time.monotonic
+    events = []
+    with pytest.raises(TransferTimeout):  # the live link says nothing more
+        events.extend(vehicle.watch(0.01, replay=replay))
+    assert [(e.kind, e.seq) for e in events] == [("reached", 2), ("current", 3)]
