@@ -90,14 +90,14 @@ class FakeDrone:
         modes = {COPTER_MODES["AUTO"], COPTER_MODES["GUIDED"]}
         return judge(events, mission, commanded=modes, report=report)
 
-    def launch(self, mission: Mission, report) -> Verdict:  # type: ignore[no-untyped-def]
+    def launch(self, mission: Mission, report, slot=None) -> Verdict:  # type: ignore[no-untyped-def]
         self.calls.append("launch")
         self.armed = True
         if self.lost_in_flight:
             raise LinkError("link lost (test)")
         return self._flight(mission, report)
 
-    def follow(self, mission: Mission, report) -> Verdict:  # type: ignore[no-untyped-def]
+    def follow(self, mission: Mission, report, slot=None) -> Verdict:  # type: ignore[no-untyped-def]
         self.calls.append("follow")
         if self.lost_in_flight:
             raise LinkError("link lost (test)")

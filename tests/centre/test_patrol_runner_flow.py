@@ -328,7 +328,7 @@ class _TimedDrone(FakeDrone):
         self.at.append(("prepare", time.time()))
         return super().prepare(mission, checked)
 
-    def launch(self, mission, report):  # type: ignore[no-untyped-def]
+    def launch(self, mission, report, slot=None):  # type: ignore[no-untyped-def]
         self.at.append(("launch", time.time()))
         return super().launch(mission, report)
 
