@@ -178,6 +178,8 @@ def plan_check(
         )
     home = (where.position.x, where.position.y)
     start = home if from_xy is None else (float(from_xy[0]), float(from_xy[1]))
+    if not all(math.isfinite(v) for v in start):
+        raise PlanError(N_("the drone's reported position is not finite; it cannot be diverted"))
     out = free.path(start, (x, y))
     back = free.path((x, y), home)
     steps = (
