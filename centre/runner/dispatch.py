@@ -7,9 +7,10 @@ is therefore offered as an ``Option`` with the time it would be over the point:
 - from the ground: when it is free (its sortie's end and half the pack swap, or now), plus
   ``GROUND_PREP_S`` for preflight and upload, plus the check sortie's flight;
 - diverted: now, plus ``DIVERT_PREP_S`` to brake, hold and upload, plus the flight from where the
-  drone last reported. Only a patrol flying in AUTO is offered, and only when the new sortie is
-  no longer than what the patrol had left, so the pack that was checked for the patrol flies it
-  (the vehicle checks the pack again before anything is written).
+  drone last reported. Only a patrol flying in AUTO is offered, and only when the new sortie fits
+  in the flight model's endurance less what the patrol has flown since its start (the learned
+  flight-time factor included); the vehicle then checks the pack as it really is before anything
+  is written, and a refusal there sends a drone from the ground.
 
 A diversion is chosen only when it arrives ``DIVERT_GAIN_S`` sooner than the best start from the
 ground: every diversion leaves patrol areas to the re-plan.
@@ -125,7 +126,7 @@ def options(
                                    **plan)  # type: ignore[arg-type]  # fmt: skip
         except MissionError:
             continue  # this drone cannot be diverted (a refusal is the ground option's to say)
-        left_s = patrol.end_s - fleet.now_s
+        left_s = flight_model.usable_s - max(fleet.now_s - patrol.start_s, 0.0)
         if planned.sortie.end_s - planned.sortie.start_s <= left_s:
             out.append(Option(drone, planned, planned.arrival_s, patrol))
     if not out:

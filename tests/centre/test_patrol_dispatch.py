@@ -26,8 +26,8 @@ def latlon(district, x: float, y: float) -> tuple[float, float]:
     return float(lat), float(lon)
 
 
-def patrol(end_s: float) -> SortieRecord:
-    return SortieRecord(id="s001", drone="drone-1", start_s=NOW - 300, end_s=end_s, plan="x.plan",
+def patrol(end_s: float, start_s: float = NOW - 300) -> SortieRecord:
+    return SortieRecord(id="s001", drone="drone-1", start_s=start_s, end_s=end_s, plan="x.plan",
                         state="airborne", site="ls-west", alt_m=40.0)  # fmt: skip
 
 
@@ -42,9 +42,10 @@ def ask(district, fleet: Fleet, x: float, y: float):
                    flight_model=FlightModel(), alt_m=40.0, ceiling_m=120.0)  # fmt: skip
 
 
-def fleet(district, held_xy, *, patrol_end: float, ground_free: float) -> Fleet:
+def fleet(district, held_xy, *, patrol_end: float, ground_free: float,
+          patrol_start: float = NOW - 300) -> Fleet:  # fmt: skip
     held = latlon(district, *held_xy) if held_xy is not None else None
-    airborne = {"drone-1": (patrol(patrol_end), held)} if held is not None else {}
+    airborne = {"drone-1": (patrol(patrol_end, patrol_start), held)} if held is not None else {}
     return Fleet(NOW, {"drone-1": patrol_end + 120.0, "drone-2": ground_free}, airborne, [],
                  {"drone-1": "ls-west", "drone-2": "ls-east"})  # fmt: skip
 
@@ -78,11 +79,18 @@ def test_a_drone_free_on_the_ground_keeps_the_task_unless_the_diversion_gains_a_
     assert choose(found).patrol is None
 
 
-def test_a_diversion_longer_than_what_the_patrol_had_left_is_not_offered(example_district):
+def test_a_diversion_longer_than_the_endurance_left_is_not_offered(example_district):
     area = example_district.key_area("riverbank-3")  # far east; the patrol flies from ls-west
-    f = fleet(example_district, (area.center.x - 200.0, area.center.y), patrol_end=NOW + 60,
-              ground_free=NOW + 3000)  # fmt: skip
-    found = ask(example_district, f, area.center.x, area.center.y)
+    usable = FlightModel().usable_s
+    held = (area.center.x - 200.0, area.center.y)
+    early = fleet(example_district, held, patrol_end=NOW + 60, ground_free=NOW + 3000,
+                  patrol_start=NOW - 60)  # fmt: skip
+    found = ask(example_district, early, area.center.x, area.center.y)
+    air = [o for o in found if o.patrol is not None]
+    assert air and air[0].planned.sortie.end_s - air[0].planned.sortie.start_s < usable - 60
+    late = fleet(example_district, held, patrol_end=NOW + 60, ground_free=NOW + 3000,
+                 patrol_start=NOW - usable + 60)  # fmt: skip
+    found = ask(example_district, late, area.center.x, area.center.y)
     assert [o.patrol for o in found] == [None]
 
 
