@@ -238,5 +238,6 @@ def test_sun_shadows_do_not_cost_movers_on_real_frames():
         )
         if shadows:
             assert ev.detectors[0].stats["shadows stripped"] > 0
-    # Boxes without the shadow fit the cars (IoU >= 0.3) more often: 22 -> 24 of 33 sightings.
-    assert found[True] > found[False], found
+    # Boxes without the shadow fit the cars (IoU >= 0.3) as often or more: 24 of 33 sightings
+    # either way since a mover's blob is no longer cut to a 2 px sliver (before that, 22 -> 24).
+    assert found[True] >= found[False], found

@@ -18,7 +18,7 @@ from conftest import ROOT
 from vision.config import load_config
 from vision.detectors import build_detectors
 from vision.detectors.motion_support import moved_parts
-from vision.detectors.motion_tests import Blob
+from vision.detectors.motion_tests import Blob, judge
 from vision.detectors.size_class import PERSON, VEHICLE, size_class
 from vision.evaluate.labels import read_yolo
 from vision.evaluate.matching import matches
@@ -69,6 +69,35 @@ def test_a_movers_box_leaves_out_its_ghost_and_a_neighbour_that_moves_slower():
     assert abs(py - 50) <= 2 and abs(py + ph - 60) <= 2, parts[0].box
     # Asked with a displacement nothing in the blob had, nothing is left to report.
     assert moved_parts(blob, now, before, changed, (0.0, 9.0), 12.0, gap_px=1, min_px=12) is None
+
+
+def test_a_mover_that_drove_nearly_its_own_size_is_boxed_whole_not_cut_to_a_sliver():
+    """A van turning diagonally moves (9, 18) px, just under its own 20 px: its blob now, read
+    as the union of its two places less that displacement, would leave a box 2 px tall, which
+    is no object; such a blob is not that union, and the van keeps its own box."""
+    rng = np.random.default_rng(7)
+    before, now = _ground(), _ground()
+    van = _patch(rng, 20, 20, 210)
+    van[3:6, 2:18] = van[14:17, 2:18] = 40  # windscreen and rear window
+    before[40:60, 60:80], now[58:78, 69:89] = van, van
+    before, now = _work(before), _work(now)
+    changed = (np.abs(now - before) > 12).astype(np.float32)
+    blob = Blob(69, 58, 20, 20, np.ones((20, 20), np.uint8))
+    a = CONFIG.activity
+    verdict = judge(
+        blob,
+        now,
+        before,
+        2.0,
+        local_px=a.local_px,
+        max_shift_px=40,
+        min_ncc=a.min_ncc,
+        trim=True,
+        changed=changed,
+        noise_k=a.noise_k,
+    )
+    assert verdict.reason == "" and verdict.shift == (9.0, 18.0), verdict
+    assert verdict.box == (69, 58, 20, 20), verdict.box
 
 
 @pytest.mark.parametrize("shift", [(500.0, 0.0), (0.0, -500.0), (math.nan, 0.0)])

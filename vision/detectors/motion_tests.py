@@ -21,7 +21,9 @@ and resampling make textured ground noisier than the frame as a whole). Then:
 
 Against a single earlier frame, a mover that moved less than its own length leaves one blob
 covering where it was and where it is. The displacement found says which end it is at now, and
-the blob is trimmed to that end (``trim``); the ghost test does not apply to such a union.
+the blob is trimmed to that end (``trim``); the ghost test does not apply to such a union. A
+trim that would leave the blob thinner than any object (under 3 px) says the blob is not that
+union (it is the mover alone, turning, or a mover with a neighbour): it is judged whole.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ import cv2
 import numpy as np
 
 __all__ = ["Blob", "Verdict", "judge"]
+
+_THINNEST_PX = 3  # the thinnest blob the activity detector takes for an object (its _compact)
 
 
 @dataclass(frozen=True)
@@ -82,13 +86,12 @@ def judge(
         return Verdict("no match")
     dx, dy, ncc = found
     mx, my = int(round(dx)), int(round(dy))
-    union = trim and abs(mx) < blob.w - 1 and abs(my) < blob.h - 1
+    union = trim and abs(mx) <= blob.w - _THINNEST_PX and abs(my) <= blob.h - _THINNEST_PX
     if not union and not _stands_out_now(blob, now, before):
         return Verdict("ghost")
     x, y, w, h = blob.x, blob.y, blob.w, blob.h
-    if union and abs(mx) < w - 1:
+    if union:
         x, w = x + max(0, mx), w - abs(mx)
-    if union and abs(my) < h - 1:
         y, h = y + max(0, my), h - abs(my)
     return Verdict("", (dx, dy), ncc, (x, y, w, h))
 
