@@ -116,7 +116,7 @@ def _service(problem: PatrolProblem, area, free: FreeSpace, nofly) -> tuple[Area
             )
         )
     width = problem.camera.footprint_m(problem.alt_m)[0]
-    turn_cost = 2 * fm.corner_s * fm.cruise_mps
+    turn_cost = 2 * fm.corner_cost_s(90.0) * fm.cruise_mps
     path = Boustrophedon(free, turn_cost).plan(target, width, start=(area.center.x, area.center.y))
     pts = [tuple(map(float, p)) for p in path.points]
     steps = tuple(Waypoint(*p) for p in pts)

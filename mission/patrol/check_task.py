@@ -198,5 +198,5 @@ def plan_check(
     ((sortie, mission),) = placed
     require_safe(mission, district, ceiling_m=ceiling_m, margin_m=margin_m, flight_model=fm)
     sortie = dataclasses.replace(sortie, end_s=sortie.start_s + fm.mission_time_s(mission))
-    to_point = fm.corner_s + fm.climb_s(sortie.alt_m) + fm.path_s(out)
+    to_point = fm.takeoff_s(sortie.alt_m) + fm.path_s(out)
     return CheckSortie(sortie, mission, to_point)
