@@ -25,6 +25,7 @@ from mission.flight_steps import (
     NavStep,
     has_position,
     haversine_m,
+    launch_place,
     nav_steps,
     places,
     turn_angles,
@@ -49,6 +50,10 @@ __all__ = ["FlightModel", "haversine_m", "has_position", "POSITIONAL", "FOREVER"
 # 3.75 s measured); the corner speeds below, as fractions of the cruise speed, give the measured
 # cost of each angle at that rate, rounded down (slower corners cost more).
 ACCEL_MPS2 = 2.5  # horizontal braking and acceleration (ArduCopter WPNAV_ACCEL default)
+# ArduCopter's S-curves limit jerk, so a leg too short to reach cruise speed gains speed more
+# slowly: SITL flew the 27 m between two 90 deg corners of a sweep in 5.6-5.8 s, which a triangle
+# profile gives at 2.05 m/s^2. A leg takes at least that triangle's time at SHORT_ACCEL_MPS2.
+SHORT_ACCEL_MPS2 = 2.0
 TURN_DEG = (0.0, 30.0, 60.0, 90.0, 135.0, 180.0)
 CORNER_SPEED = (1.0, 0.55, 0.29, 0.18, 0.09, 0.0)
 # Armed to the first leg under way, beyond the climb at CLIMB_MPS: motors spooling up (2.5 s),
@@ -56,11 +61,12 @@ CORNER_SPEED = (1.0, 0.55, 0.29, 0.18, 0.09, 0.0)
 # the first leg from a hover.
 TAKEOFF_S = 7.5
 # The landing: ArduCopter descends at its descent rate to LAND_ALT_LOW (10 m), then at LAND_SPEED
-# (0.5 m/s) to the ground; it pauses over the landing point before descending and disarms after
-# touch-down (SITL: 1 s and 2 s, rounded up to 4 s together).
+# (0.5 m/s) to the ground. Around that, SITL spent 7-8 s more than the model's braking and
+# descent: it creeps the last metres onto the landing point, pauses 1 s before descending, and
+# disarms 2 s after touch-down (last leg + landing: 3.8 s over a 4 s allowance on a sweep).
 LAND_LOW_ALT_M = 10.0
 LAND_LOW_MPS = 0.5
-LAND_SETTLE_S = 4.0
+LAND_SETTLE_S = 8.0
 RTL_LOITER_S = 5.0  # RTL hovers over home this long before it lands (RTL_LOIT_TIME default)
 # Orbits (NAV_LOITER_TURNS): the copter circles no faster than its lateral acceleration allows
 # (SITL held 5.8 m/s on a 30 m circle: 1.1 m/s^2) and than CIRCLE_RATE (20 deg/s default), and
@@ -69,6 +75,14 @@ ORBIT_ACCEL_MPS2 = 1.1
 ORBIT_RATE_DEG_S = 20.0
 ORBIT_SETTLE_S = 2.5
 LOITER_RADIUS_DEFAULT_M = 10.0
+
+
+def _triangle_s(length_m: float, v_in: float, v_out: float, accel: float) -> float:
+    """Accelerate from ``v_in``, brake to ``v_out`` over ``length_m``, with no cruise between."""
+    peak = math.sqrt(max((2 * accel * length_m + v_in * v_in + v_out * v_out) / 2, 0.0))
+    if peak < max(v_in, v_out):  # cannot change speed that much here: at best the mean speed
+        return 2 * length_m / max(v_in + v_out, 1e-9)
+    return (2 * peak - v_in - v_out) / accel
 
 
 @dataclass(frozen=True)
@@ -111,18 +125,18 @@ class FlightModel:
 
     def leg_s(self, length_m: float, v_in: float, v_out: float, speed_mps: float) -> float:
         """A leg of ``length_m`` entered at ``v_in`` and left at ``v_out``: accelerate, cruise at
-        ``speed_mps``, brake; a leg too short to reach cruise peaks lower (triangle profile)."""
+        ``speed_mps``, brake; a leg too short to reach cruise peaks lower (triangle profile), and
+        takes no less than that triangle at the slower rate of short legs."""
         if not length_m > 0.0:
             return 0.0
         a, v = self.accel_mps2, speed_mps
         v_in, v_out = min(v_in, v), min(v_out, v)
         ramps = (v * v - v_in * v_in + v * v - v_out * v_out) / (2 * a)
         if length_m >= ramps:
-            return length_m / v + ((v - v_in) ** 2 + (v - v_out) ** 2) / (2 * a * v)
-        peak = math.sqrt(max((2 * a * length_m + v_in * v_in + v_out * v_out) / 2, 0.0))
-        if peak < max(v_in, v_out):  # cannot change speed that much here: at best the mean
-            return 2 * length_m / max(v_in + v_out, 1e-9)
-        return (2 * peak - v_in - v_out) / a
+            t = length_m / v + ((v - v_in) ** 2 + (v - v_out) ** 2) / (2 * a * v)
+        else:
+            t = _triangle_s(length_m, v_in, v_out, a)
+        return max(t, _triangle_s(length_m, v_in, v_out, min(SHORT_ACCEL_MPS2, a)))
 
     def legs_s(self, lengths: Sequence[float], speeds: Sequence[float], caps: Sequence[float]):
         """Times of consecutive legs (``lengths`` metres at ``speeds``), given the most speed
@@ -136,12 +150,15 @@ class FlightModel:
             v[k] = min(v[k], math.sqrt(v[k + 1] ** 2 + 2 * a * lengths[k]))
         return [self.leg_s(lengths[k], v[k], v[k + 1], speeds[k]) for k in range(len(lengths))]
 
-    def path_s(self, points) -> float:
+    def path_s(self, points, halt_before_last: bool = False) -> float:
         """Time along a polyline of (x, y) metres flown from a stop to a stop, turning through
-        its vertices; repeated points are one vertex. ``inf`` for non-finite points."""
-        return float(self.legs_along(points).sum())
+        its vertices; repeated points are one vertex. ``inf`` for non-finite points.
 
-    def legs_along(self, points) -> np.ndarray:
+        ``halt_before_last``: the path ends at a loiter or a landing, and ArduCopter stops at
+        the waypoint before those too."""
+        return float(self.legs_along(points, halt_before_last).sum())
+
+    def legs_along(self, points, halt_before_last: bool = False) -> np.ndarray:
         """Each leg's time along a polyline of (x, y) metres flown from a stop to a stop (a
         repeated point is a leg of no time; the turn there is between the legs around it)."""
         a = np.asarray(points, float).reshape(-1, 2)
@@ -161,6 +178,8 @@ class FlightModel:
             else:
                 caps.append(0.0)
         caps.append(0.0)
+        if halt_before_last:
+            caps[-2] = 0.0
         speeds = [self.cruise_mps] * len(lengths)
         return np.asarray(self.legs_s(lengths, speeds, caps))
 
@@ -184,7 +203,9 @@ class FlightModel:
         """Round a circle ``turns`` times from a stop at its centre's leg to a stop (the legs to
         and from it are counted to its centre, which bounds the way to and from its edge)."""
         r = abs(radius_m) if math.isfinite(radius_m) and radius_m else LOITER_RADIUS_DEFAULT_M
-        turns = max(turns, 0.0) if math.isfinite(turns) else 0.0
+        if not math.isfinite(turns):
+            return FOREVER
+        turns = max(turns, 0.0)
         speed = self.cruise_mps if speed_mps is None else speed_mps
         v = min(speed, math.sqrt(ORBIT_ACCEL_MPS2 * r), r * math.radians(ORBIT_RATE_DEG_S))
         return 2 * math.pi * r * turns / v + ORBIT_SETTLE_S
@@ -223,12 +244,11 @@ class FlightModel:
         launch site (AMSL items are converted through the home altitude when there is one).
         """
         steps, ends = nav_steps(mission, self.cruise_mps)
-        if not ends:
-            return FOREVER
+        if not ends or not all(math.isfinite(s.item.lat + s.item.lon) for s in steps):
+            return FOREVER  # never ends, or goes to no place: nothing can promise it fits
         home = mission.home
         home_alt = home.alt if home is not None and home.frame == Frame.GLOBAL else None
-        start = (home.lat, home.lon) if home is not None and (home.lat or home.lon) else None
-        total = sum(self.horizontal_s(steps, start))
+        total = sum(self.horizontal_s(steps, launch_place(mission)))
         alt = launch_alt_m
         if alt <= 0.0:
             total += TAKEOFF_S

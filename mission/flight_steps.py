@@ -21,6 +21,7 @@ __all__ = [
     "NavStep",
     "haversine_m",
     "has_position",
+    "launch_place",
     "nav_steps",
     "places",
     "turn_angles",
@@ -120,6 +121,14 @@ def turn_deg(before: tuple[float, float], after: tuple[float, float]) -> float:
     cross = before[0] * after[1] - before[1] * after[0]
     dot = before[0] * after[0] + before[1] * after[1]
     return abs(math.degrees(math.atan2(cross, dot)))
+
+
+def launch_place(mission: Mission) -> tuple[float, float] | None:
+    """Where the mission takes off from: its home, if that names a place."""
+    h = mission.home
+    if h is None or not (h.lat or h.lon) or not math.isfinite(h.lat + h.lon):
+        return None
+    return (h.lat, h.lon)
 
 
 def places(steps: list[NavStep], start: tuple[float, float] | None) -> list:

@@ -25,7 +25,7 @@ from mission.flight_model import (
     RTL_LOITER_S,
     TAKEOFF_S,
 )
-from mission.flight_steps import NavStep, nav_steps
+from mission.flight_steps import NavStep, launch_place, nav_steps
 from mission.geo import LocalFrame
 from mission.model import Cmd, Frame, Mission, MissionItem
 from mission.text import N_
@@ -160,9 +160,7 @@ def trajectory(
     path = _Path(float(start_s), home.copy(), speeds)
     path.hover(TAKEOFF_S)
     steps, _ = nav_steps(mission, speeds.cruise_mps)
-    h = mission.home
-    start = (h.lat, h.lon) if h is not None and (h.lat or h.lon) else None
-    legs = speeds.horizontal_s(steps, start, _lengths(steps, home, frame))
+    legs = speeds.horizontal_s(steps, launch_place(mission), _lengths(steps, home, frame))
     landed = False
     for st, leg_s in zip(steps, legs, strict=True):
         item = st.item

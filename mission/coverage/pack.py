@@ -197,7 +197,7 @@ def _build(lines, free: FreeSpace, sites, fm, budget, item_limit, trigger_m):
         flags += block_flags
         n_block = len(pts)
         _append_transit(pts, flags, free.path(tuple(run[-1]), site.xy))
-        t = fm.path_s(np.array(pts))
+        t = fm.path_s(np.array(pts), halt_before_last=True)
         if t > budget or FIXED_ITEMS + len(pts) - 2 > item_limit:
             continue
         if best is None or t < best[0]:

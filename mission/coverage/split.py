@@ -58,7 +58,7 @@ def split_sweep(
             extra = len(way_out) - 2
             if e + extra > s + items_left:
                 continue
-            if t_in + cum[e] - cum[s] + fm.path_s(way_out) <= budget:
+            if t_in + cum[e] - cum[s] + fm.path_s(way_out, halt_before_last=True) <= budget:
                 end = int(e)
                 break
         if end is None:

@@ -154,8 +154,14 @@ def network(problem: PatrolProblem) -> Network:
     dist, paths = free.all_pairs(site_xy + entries + exits)
     fm = problem.flight_model
     n = len(dist)
+    # the copter stops at the waypoint before an orbit or a landing (ends at a site)
+    halts = set(range(len(site_xy)))
+    halts |= {len(site_xy) + a for a, s in enumerate(services) if isinstance(s.steps[0], Orbit)}
     time_s = np.array(
-        [[fm.path_s(paths[(i, j)]) if i != j else 0.0 for j in range(n)] for i in range(n)]
+        [
+            [fm.path_s(paths[(i, j)], j in halts) if i != j else 0.0 for j in range(n)]
+            for i in range(n)
+        ]
     )
     return Network(
         tuple(s.id for s in d.launch_sites), tuple(site_xy), tuple(services), time_s, paths
