@@ -15,7 +15,8 @@ and their ratios; then mean and max ratio. Goal: mean flown/modelled 0.95-1.05, 
 ``--calibrate`` flies one calibration mission instead and prints where the time goes: the climb,
 the cost of a corner by turn angle (runs of equal corners between 150 m legs, so the cost of one
 corner is the run's time over its straight-leg time, divided by its corners), a boustrophedon
-turn (90-27 m-90), orbits, and the landing. ``mission.limits`` names the constants it gave.
+turn (90-27 m-90), orbits, and the landing, each against the model. ``mission.flight_model``
+names the constants they gave.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import signal
 import statistics
 import sys
 import tempfile
@@ -32,7 +34,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mission.flight_model import POSITIONAL, FlightModel, haversine_m  # noqa: E402
+from mission.flight_model import (  # noqa: E402
+    LAND_LOW_ALT_M,
+    POSITIONAL,
+    TAKEOFF_S,
+    FlightModel,
+    haversine_m,
+)
+from mission.flight_steps import launch_place, nav_steps, places  # noqa: E402
 from mission.formats.district_geojson import load_district  # noqa: E402
 from mission.formats.qgc_plan import read_plan  # noqa: E402
 from mission.model import Cmd, Mission  # noqa: E402
@@ -139,66 +148,86 @@ def fly(mission: Mission, ground_m: float, args, tag: str) -> Recorder:
     return rec
 
 
-def calibration_mission(district) -> tuple[Mission, list[tuple[str, int, int, float]]]:
-    """Runs of equal corners, a boustrophedon turn, two orbits; and the (label, first seq, last
-    seq, straight metres) spans to time. Seq 1 is the take-off, waypoint k is seq k + 1."""
+def calibration_mission(district) -> tuple[Mission, list[tuple[str, int, int, int]]]:
+    """Runs of equal corners, two boustrophedon turns, three orbits; and the spans to time as
+    (label, first seq, last seq, how many corners or orbits). Seq 1 is the take-off, waypoint k
+    is seq k + 1; every span starts and ends at a straight-through waypoint or an orbit."""
     site = district.launch_site("ls-west")
     x, y = site.position.x, site.position.y
     heading, sign = 0.0, 1
     steps: list = []
     spans = []
 
-    def go(length: float, turn: float = 0.0) -> None:
+    def go(length: float, turn: float = 0.0) -> int:
+        """A leg after turning ``turn`` degrees at the current end; the new end's seq."""
         nonlocal x, y, heading
         heading += math.radians(turn)
         x, y = x + length * math.cos(heading), y + length * math.sin(heading)
         steps.append(Waypoint(x, y))
+        return len(steps) + 1
 
     go(LEG_M)
+    start = go(LEG_M)
     for angle in ANGLES:
-        first = len(steps) + 1
         for _ in range(RUN):
             go(LEG_M, sign * angle)
             sign = -sign if angle in (30, 60) else sign
-        spans.append((f"corner {angle:3d} deg", first, len(steps) + 1, (RUN - 1) * LEG_M))
-        go(LEG_M)
-    first = len(steps) + 1
+        end = go(LEG_M)
+        spans.append((f"corner {angle:3d} deg (150 m legs)", start - 1, end - 1, RUN))
+        start = end
     for turn in (1, -1):
         go(27.0, 90 * turn)
         go(LEG_M, 90 * turn)
-    spans.append(("sweep turn 90-27m-90", first, len(steps) + 1, 2 * (27.0 + LEG_M)))
-    for _ in range(2):
+    end = go(LEG_M)
+    spans.append(("sweep turn 90-27 m-90", start - 1, end - 1, 4))
+    for _ in range(3):
         go(LEG_M)
         steps[-1] = Orbit(x, y, 30.0)
-    first = len(steps)
-    go(LEG_M)
-    steps[-1] = Orbit(x, y, 30.0)
-    spans.append(("orbit r30 + 150 m", first, len(steps) + 1, LEG_M))
+    spans.append(("150 m to an r 30 m orbit, round it", len(steps), len(steps) + 1, 1))
     route = Route("ls-west", (site.position.x, site.position.y), tuple(steps))
     return route_to_mission(route, district, ALT_M), spans
+
+
+def model_marks(mission: Mission, fm: FlightModel) -> dict[int, float]:
+    """The model's time at the end of each navigation item (by seq), from arming."""
+    steps, _ = nav_steps(mission, fm.cruise_mps)
+    legs = fm.horizontal_s(steps, launch_place(mission))
+    t, marks = TAKEOFF_S + fm.climb_s(ALT_M), {}
+    for st, leg in zip(steps, legs, strict=True):
+        t += leg
+        if st.item.command == Cmd.NAV_LOITER_TURNS:
+            t += fm.orbit_s(st.item.param3, st.item.param1, st.speed_mps)
+        marks[st.index + 1] = t
+    return marks
 
 
 def calibrate(args) -> int:
     district = load_district(DISTRICT)
     mission, spans = calibration_mission(district)
+    fm = FlightModel()
     rec = fly(mission, district.ground_elevation_m, args, "calibration")
-    print(
-        f"flown {rec.disarmed_s - rec.armed_s:.1f} s, model {FlightModel().mission_time_s(mission):.1f} s"
-    )
+    if rec.armed_s is None or rec.disarmed_s is None:
+        return 1
+    model = model_marks(mission, fm)
+    flown = rec.disarmed_s - rec.armed_s
+    print(f"calibration mission: flown {flown:.1f} s, model {fm.mission_time_s(mission):.1f} s")
     top = next(t for t, a, *_ in rec.alts if a >= ALT_M * 0.99)
-    print(
-        f"take-off to {ALT_M:g} m: {top - rec.armed_s:.1f} s (climb at 2.5 m/s: {ALT_M / 2.5:.1f})"
-    )
-    for label, a, b, metres in spans:
+    print(f"armed to {ALT_M:g} m: {top - rec.armed_s:.1f} s (climb at {fm.climb_mps:g} m/s: "
+          f"{fm.climb_s(ALT_M):.1f} s); armed to the first waypoint: {rec.reached[2] - rec.armed_s:.1f}"
+          f" s, model {model[2]:.1f} s")  # fmt: skip
+    print("span: flown s, model s; the time one corner (orbit) adds over its legs at cruise")
+    for label, a, b, n in spans:
         if a in rec.reached and b in rec.reached:
-            dt = rec.reached[b] - rec.reached[a]
-            n = max(b - a, 1)
-            print(f"{label}: {dt:.1f} s for {metres:.0f} m, {(dt - metres / 10) / n:.2f} s each")
+            dt, mt = rec.reached[b] - rec.reached[a], model[b] - model[a]
+            straight = _straight_s(mission, a, b, fm.cruise_mps)
+            print(f"  {label}: flown {dt:.1f}, model {mt:.1f}; "
+                  f"{(dt - straight) / n:.2f} s flown, {(mt - straight) / n:.2f} s model each")  # fmt: skip
     last = max(rec.reached)
-    print(f"last waypoint -> disarmed: {rec.disarmed_s - rec.reached[last]:.1f} s")
-    low = next((t for t, a, *_ in rec.alts if t > rec.reached[last] and a <= 10.0), None)
+    print(f"last item to disarmed: flown {rec.disarmed_s - rec.reached[last]:.1f} s, "
+          f"model {fm.mission_time_s(mission) - model[last]:.1f} s")  # fmt: skip
+    low = next((t for t, a, *_ in rec.alts if t > rec.reached[last] and a <= LAND_LOW_ALT_M), None)
     if low is not None:
-        print(f"10 m -> disarmed: {rec.disarmed_s - low:.1f} s")
+        print(f"{LAND_LOW_ALT_M:g} m to disarmed: {rec.disarmed_s - low:.1f} s")
     if args.trace:
         args.trace.write_text(
             json.dumps(
@@ -210,9 +239,16 @@ def calibrate(args) -> int:
                 }
             )
         )
-    for seq in sorted(rec.reached):
-        print(f"  reached {seq} at {rec.reached[seq] - rec.armed_s:.1f}")
     return 0
+
+
+def _straight_s(mission: Mission, a: int, b: int, cruise_mps: float) -> float:
+    """The legs from seq ``a`` to seq ``b`` at cruise speed, as if corners cost nothing."""
+    steps, _ = nav_steps(mission, cruise_mps)
+    where = places(steps, launch_place(mission))
+    seqs = [st.index + 1 for st in steps]
+    metres = sum(haversine_m(*where[k - 1], *where[k]) for k, q in enumerate(seqs) if a < q <= b)
+    return metres / cruise_mps
 
 
 def planned_sorties(work: Path) -> list[tuple[str, Mission]]:
@@ -254,6 +290,7 @@ def main() -> int:
     ap.add_argument("--calibrate", action="store_true", help="fly the calibration mission")
     ap.add_argument("--trace", type=Path, help="write the calibration flight's trace (JSON)")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop SITL on the way out
     if find_sitl() is None:
         print("SITL not found (set ARDUPILOT_SITL): nothing measured")
         return SKIPPED

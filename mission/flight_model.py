@@ -45,17 +45,18 @@ __all__ = ["FlightModel", "haversine_m", "has_position", "POSITIONAL", "FOREVER"
 
 # Measured on ArduCopter SITL at 10 m/s (WPNAV_SPEED 1000) with default parameters, by
 # ``bench/flight_model_sitl.py --calibrate``: runs of four equal corners between 150 m legs.
-# Time lost per corner: 0 deg 0.0 s, 30 deg 0.8 s, 60 deg 2.0 s, 90 deg 2.65 s, 135 deg 3.3 s,
-# 180 deg 3.75 s. At ACCEL_MPS2 a full stop and restart costs cruise/accel = 4.0 s (over the
-# 3.75 s measured); the corner speeds below, as fractions of the cruise speed, give the measured
-# cost of each angle at that rate, rounded down (slower corners cost more).
+# Time lost per corner (the larger of two flights): 0 deg 0.0 s, 30 deg 0.83 s, 60 deg 2.06 s,
+# 90 deg 2.65 s, 135 deg 3.31 s, 180 deg 3.84 s. At ACCEL_MPS2 a full stop and restart costs
+# cruise/accel = 4.0 s (over the 3.84 s measured); the corner speeds below, as fractions of the
+# cruise speed, give the measured cost of each angle at that rate, rounded down (slower corners
+# cost more).
 ACCEL_MPS2 = 2.5  # horizontal braking and acceleration (ArduCopter WPNAV_ACCEL default)
 # ArduCopter's S-curves limit jerk, so a leg too short to reach cruise speed gains speed more
 # slowly: SITL flew the 27 m between two 90 deg corners of a sweep in 5.6-5.8 s, which a triangle
 # profile gives at 2.05 m/s^2. A leg takes at least that triangle's time at SHORT_ACCEL_MPS2.
 SHORT_ACCEL_MPS2 = 2.0
 TURN_DEG = (0.0, 30.0, 60.0, 90.0, 135.0, 180.0)
-CORNER_SPEED = (1.0, 0.55, 0.29, 0.18, 0.09, 0.0)
+CORNER_SPEED = (1.0, 0.54, 0.28, 0.18, 0.09, 0.0)
 # Armed to the first leg under way, beyond the climb at CLIMB_MPS: motors spooling up (2.5 s),
 # easing into and out of the climb, settling at the top; SITL took 7.2 s over climb_s(60 m) plus
 # the first leg from a hover.
@@ -107,9 +108,9 @@ class FlightModel:
 
     @property
     def stop_s(self) -> float:
-        """What a full stop and restart adds at cruise speed: the most any corner costs, and so
-        with ``length / cruise`` an upper bound of any leg (coarse estimates use it)."""
-        return self.corner_cost_s(180.0)
+        """A full stop and restart at the slower rate of short legs: more than any corner adds,
+        so that ``length / cruise + stop_s`` bounds any leg, however short (coarse estimates)."""
+        return self.cruise_mps / min(SHORT_ACCEL_MPS2, self.accel_mps2)
 
     def corner_speed_mps(self, turn: float, speed_mps: float | None = None) -> float:
         """The speed through a corner of ``turn`` degrees (0 straight on, 180 reversal)."""

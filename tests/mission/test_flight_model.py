@@ -20,7 +20,7 @@ FRAME = LocalFrame.around(103.76, 36.09)
 X0, Y0 = (float(v) for v in FRAME.to_metric(103.76, 36.09))
 # Time one corner cost ArduCopter SITL at 10 m/s between 150 m legs, by turn angle
 # (``bench/flight_model_sitl.py --calibrate``): the model must never charge less.
-SITL_CORNER_S = {0: 0.0, 30: 0.8, 60: 2.0, 90: 2.65, 135: 3.3, 180: 3.75}
+SITL_CORNER_S = {0: 0.0, 30: 0.83, 60: 2.06, 90: 2.65, 135: 3.31, 180: 3.84}
 
 
 def turn(angle_deg: float, leg_m: float = 300.0) -> list[tuple[float, float]]:
@@ -58,8 +58,8 @@ def test_a_sharper_turn_costs_more_and_never_less_than_sitl_measured():
     for angle, measured in SITL_CORNER_S.items():
         assert FM.corner_cost_s(angle) >= measured
         assert FM.corner_cost_s(angle) <= measured + 0.5  # conservative, not padded
-    assert FM.corner_cost_s(180) == pytest.approx(FM.stop_s)
-    assert FM.stop_s == pytest.approx(FM.cruise_mps / FM.accel_mps2)
+    assert FM.corner_cost_s(180) == pytest.approx(FM.cruise_mps / FM.accel_mps2)
+    assert FM.corner_cost_s(180) <= FM.stop_s
 
 
 def test_a_straight_through_waypoint_costs_nothing():
@@ -79,8 +79,11 @@ def test_a_leg_from_a_stop_to_a_stop_pays_braking_and_accelerating():
 
 def test_polyline_time_is_bounded_by_the_coarse_estimates_packers_use():
     rng = random.Random(5)
-    for _ in range(200):
-        pts = np.cumsum([[rng.uniform(-300, 300), rng.uniform(-300, 300)] for _ in range(8)], 0)
+    for k in range(300):
+        scale = (3.0, 30.0, 300.0)[k % 3]  # legs far too short for cruise, short, long
+        pts = np.cumsum(
+            [[rng.uniform(-1, 1) * scale, rng.uniform(-1, 1) * scale] for _ in range(8)], 0
+        )
         lengths = np.hypot(*np.diff(pts, axis=0).T)
         t = FM.path_s(pts)
         assert lengths.sum() / FM.cruise_mps <= t <= (lengths / FM.cruise_mps + FM.stop_s).sum()
