@@ -57,7 +57,7 @@ START = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)
 PACK_MAH = 60000  # a pack no sortie here empties: the battery must not end a timing flight
 ALT_M = 60.0  # the planner's default altitude
 LEG_M = 150.0  # calibration legs: long enough to reach cruise speed between corners
-ANGLES = (0, 30, 60, 90, 135, 180)
+ANGLES = (0, 30, 60, 90, 120, 135, 150, 165, 180)
 RUN = 4  # corners of one angle in a row
 OLD_CORNER_S = 2.0  # the model before turn angles charged this for every corner
 
