@@ -44,14 +44,13 @@ from mission.model import Cmd, Frame, Mission, MissionItem
 __all__ = ["FlightModel", "haversine_m", "has_position", "POSITIONAL", "FOREVER"]
 
 # Measured on ArduCopter SITL at 10 m/s (WPNAV_SPEED 1000) with default parameters, by
-# ``bench/flight_model_sitl.py --calibrate``: runs of four equal corners between 150 m legs.
-# Time lost per corner (the largest of three flights; the timing resolves 0.2 s per run of four):
-# 0 deg 0.0-0.04 s, 30 deg 0.83 s, 60 deg 2.06 s,
-# 90 deg 2.65 s, 135 deg 3.31 s, 180 deg 3.84 s (and 120/150/165 deg 3.05/3.49/3.71 s, which the
-# interpolation between these covers). At ACCEL_MPS2 a full stop and restart costs
-# cruise/accel = 4.0 s (over the 3.84 s measured); the corner speeds below, as fractions of the
+# ``bench/flight_model_sitl.py --calibrate``: runs of four equal corners between 150 m legs. Time
+# lost per corner (the largest of three flights; the timing resolves 0.2 s per run of four):
+# 0 deg 0.0-0.04 s, 30 deg 0.83 s, 60 deg 2.06 s, 90 deg 2.65 s, 120 deg 3.05 s, 135 deg 3.31 s,
+# 150 deg 3.49 s, 165 deg 3.71 s, 180 deg 3.84 s. At ACCEL_MPS2 a full stop and restart costs
+# cruise / accel = 4.0 s (over the 3.84 s measured); the corner speeds below, as fractions of the
 # cruise speed, give the measured cost of each angle at that rate, rounded down (slower corners
-# cost more).
+# cost more), and interpolating between them covers 120, 150 and 165 deg.
 ACCEL_MPS2 = 2.5  # horizontal braking and acceleration (ArduCopter WPNAV_ACCEL default)
 # ArduCopter's S-curves limit jerk, so a leg too short to reach cruise speed gains speed more
 # slowly: SITL flew the 27 m between two 90 deg corners of a sweep in 5.6-5.8 s, which a triangle
