@@ -140,7 +140,9 @@ class FlightModel:
             t = _triangle_s(length_m, v_in, v_out, a)
         return max(t, _triangle_s(length_m, v_in, v_out, min(SHORT_ACCEL_MPS2, a)))
 
-    def legs_s(self, lengths: Sequence[float], speeds: Sequence[float], caps: Sequence[float]):
+    def legs_s(
+        self, lengths: Sequence[float], speeds: Sequence[float], caps: Sequence[float]
+    ) -> list[float]:
         """Times of consecutive legs (``lengths`` metres at ``speeds``), given the most speed
         each vertex allows (``caps``, one more than legs: 0 where the copter stops). A vertex is
         passed no faster than the legs around it let the copter brake or accelerate to."""
@@ -217,7 +219,7 @@ class FlightModel:
         steps: list[NavStep],
         start: tuple[float, float] | None,
         lengths: Sequence[float] | None = None,
-    ) -> list:
+    ) -> list[float]:
         """For each step, the time of the horizontal leg that ends there (0 without one).
 
         ``lengths`` (metres, one per step) replace the great-circle lengths for a caller that

@@ -131,7 +131,9 @@ def launch_place(mission: Mission) -> tuple[float, float] | None:
     return (h.lat, h.lon)
 
 
-def places(steps: list[NavStep], start: tuple[float, float] | None) -> list:
+def places(
+    steps: list[NavStep], start: tuple[float, float] | None
+) -> list[tuple[float, float] | None]:
     """Where the copter is at the end of each step: the item's place, "here" for 0/0, and the
     take-off place ``start`` after a return to launch (None while nothing is known)."""
     out: list[tuple[float, float] | None] = []
