@@ -170,14 +170,16 @@ def main() -> int:
     started_ids = {s.sortie for _, s in log.sorties if s.state in ("preflight", "airborne")}
     flown = {s.sortie for _, s in log.sorties if s.state == "airborne"}
     landed = {x for x in flown if log.states(x)[-1] == "landed"}
+    diverted = {x for x in flown if log.states(x)[-1] == "diverted"}
     ended = {x: log.states(x)[-1] for x in started_ids}
     print(f"\nrunner exit {code}, {wall:.0f} s wall for {schedule.horizon_s / 3600:g} h of "
           f"schedule at x{a.speedup:g}; files in {work}")  # fmt: skip
     print(f"sorties: {len(schedule.sorties)} planned, {len(started_ids)} started, "
-          f"{len(flown)} took off, {len(landed)} landed as planned "
-          f"({100.0 * len(landed) / max(len(flown), 1):.1f} %)")  # fmt: skip
+          f"{len(flown)} took off, {len(landed)} landed as planned, {len(diverted)} diverted in "
+          f"the air to a check task (flown on under it): "
+          f"{100.0 * len(landed | diverted) / max(len(flown), 1):.1f} %")  # fmt: skip
     for sortie, state in sorted(ended.items()):
-        if state != "landed":
+        if state not in ("landed", "diverted"):
             print(f"  {sortie}: {state}: {log.last(sortie).reason}")
     ratios = _flown_over_planned(log, flown)
     if ratios:
@@ -211,6 +213,8 @@ def main() -> int:
               f"worst {min(ratios) * 100:.0f} %")  # fmt: skip
 
     arrivals = []
+    air = {e.details.get("task") for e in log.codes("sortie_diverted")}
+    print(f"diversions refused: {len(log.codes('divert_refused'))}")
     for task, asked in sorted(requested.items()):
         states = log.task_states(task)
         arrived = [t for t, s in log.tasks if s.id == task and s.state == "arrived"]
@@ -219,7 +223,8 @@ def main() -> int:
             arrivals.append((arrived[0] - asked) * a.speedup)
         shown = f"{(arrived[0] - asked) * a.speedup / 60:.1f} min" if arrived else "never"
         state = f"{last.state}: {last.reason or ''}" if last else "no answer"
-        print(f"check {task}: over the point after {shown} ({state})")
+        how = "diverted in the air" if task in air else "from the ground"
+        print(f"check {task}: over the point after {shown}, {how} ({state})")
     if arrivals:
         arrivals.sort()
         p90 = arrivals[min(len(arrivals) - 1, math.ceil(0.9 * len(arrivals)) - 1)]

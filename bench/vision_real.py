@@ -27,6 +27,8 @@ How the figures are defined (printed with them):
   the number of them smaller than the smallest labelled vehicle is printed too (people walking
   are real movers but unlabelled in aerial-cars, so they count as false here).
 - Alerts per moving object: alerts on movers / distinct moving objects with an alert.
+- Detections on no moving vehicle, by what they lie on (``_motion_breakdown.py``). Extra, beside
+  the goal's: precision with slow movers (``SLOW_IOU``: a bus crawling at a junction) counted.
 - With a known height: the motion figures again, each video's camera height set from its
   labelled cars (4.5 m long; a stand-in for telemetry, which the sets lack), so sizes are in
   metres and every motion detection has a size class; printed besides: precision of the
@@ -41,7 +43,7 @@ import os
 import re
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import cv2
@@ -49,13 +51,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _motion_breakdown import false_kind, say_breakdown  # noqa: E402
+
 from vision.config import load_config  # noqa: E402
 from vision.detectors import build_detectors  # noqa: E402
 from vision.detectors.registry import DETECTOR_NAMES  # noqa: E402
 from vision.detectors.size_class import PERSON, VEHICLE  # noqa: E402
 from vision.evaluate.labels import read_voc, read_yolo  # noqa: E402
 from vision.evaluate.matching import match_frame, matches  # noqa: E402
-from vision.evaluate.movers import LabelledFrame, find_movers  # noqa: E402
+from vision.evaluate.movers import SLOW_IOU, LabelledFrame, find_movers  # noqa: E402
 from vision.evaluate.runner import Evaluator  # noqa: E402
 from vision.pipeline import camera_for  # noqa: E402
 
@@ -101,6 +105,8 @@ def rgb_motion(folders: list[Path], spn: float, known_height: bool = False) -> N
     config = load_config()
     det_n = det_sized = hits = hits_sized = alerts = false_alerts = false_sized = 0
     det_veh = hits_veh = det_person = person_on_mover = alerts_veh = false_veh = 0
+    hits_slow = hits_slow_sized = hits_slow_veh = 0
+    kinds, kinds_sized = Counter(), Counter()  # false detections by what they lie on
     watched_s = 0.0
     heights = []
     objects: set[tuple[str, int]] = set()
@@ -117,6 +123,10 @@ def rgb_motion(folders: list[Path], spn: float, known_height: bool = False) -> N
                     LabelledFrame(t, img, read_yolo(p.with_suffix(".txt"), size, CAR_NAMES))
                 )
             movers, judged = find_movers(frames, config.activity.max_gap_s)
+            slow = {
+                (m.frame, m.label)
+                for m in find_movers(frames, config.activity.max_gap_s, SLOW_IOU)[0]
+            }
             smallest = min(
                 (lb.box[2] - lb.box[0]) * (lb.box[3] - lb.box[1])
                 for f in frames
@@ -153,6 +163,19 @@ def rgb_motion(folders: list[Path], spn: float, known_height: bool = False) -> N
                         (o for j, o in mov.items() if matches(r.box, f.labels.boxes[j].box)), None
                     )
                     key = (f"{folder.name}/{video}", obj)
+                    if obj is None:
+                        kind = false_kind(r.box, f.labels, set(mov))
+                        kinds[kind] += 1
+                        kinds_sized[kind] += vehicle if known_height else area >= smallest
+                    on_slow = any(
+                        matches(r.box, lb.box)
+                        for j, lb in enumerate(f.labels.boxes)
+                        if (i, j) in slow
+                    )
+                    if obj is not None or on_slow:
+                        hits_slow += 1
+                        hits_slow_sized += area >= smallest
+                        hits_slow_veh += vehicle
                     if obj is not None:
                         hits += 1
                         hits_sized += area >= smallest
@@ -179,6 +202,12 @@ def rgb_motion(folders: list[Path], spn: float, known_height: bool = False) -> N
     )
     _say("motion detections on a real mover (goal >= 80 %)", _pct(hits, det_n))
     _say("  the same, vehicle-sized detections only", _pct(hits_sized, det_sized))
+    say_breakdown(_say, "all", kinds)
+    say_breakdown(_say, "vehicle-sized" if known_height else "vehicle-area", kinds_sized)
+    _say(
+        "  extra: slow movers count as movers (all / vehicle-sized)",
+        f"{_pct(hits_slow, det_n)} / {_pct(hits_slow_sized, det_sized)}",
+    )
     minutes = watched_s / 60.0
     rate = f"{false_alerts / minutes:.2f}" if minutes > 0 else "n/a"
     _say(
@@ -203,6 +232,7 @@ def rgb_motion(folders: list[Path], spn: float, known_height: bool = False) -> N
             _pct(len(flagged_veh), len(objects)),
         )
         _say('detections classed "vehicle-sized" on a real mover', _pct(hits_veh, det_veh))
+        _say("  extra: slow movers count as movers", _pct(hits_slow_veh, det_veh))
         _say(
             'detections classed "person-sized"',
             f"{det_person} ({person_on_mover} of them on a labelled moving vehicle)",

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from sim.listener import listen, stop_listening
 from telemetry.mqtt import MqttSettings
-from telemetry.patrol_records import ENDED_STATES, Refused, SortieState, parse
+from telemetry.patrol_records import Refused, SortieState, parse
 from telemetry.topics import SORTIES
 from vehicle.commands import Vehicle, find_vehicle
 from vehicle.errors import VehicleError
@@ -65,7 +65,7 @@ class PitCrew:
         if isinstance(state, Refused):
             self.refused += 1
             return
-        if state.state not in ENDED_STATES or state.state == "skipped":
+        if state.state not in ("landed", "aborted"):  # skipped never flew; diverted flies on
             return
         with self._lock:
             if state.sortie in self._seen or state.drone not in self.radios:

@@ -54,14 +54,18 @@ SORTIE_STATES = (
     "landed",
     "aborted",
     "skipped",
+    "diverted",
 )
-ENDED_STATES = ("landed", "aborted", "skipped")
+ENDED_STATES = ("landed", "aborted", "skipped", "diverted")
+"""``diverted``: turned in the air onto a check task, whose sortie goes on with the drone."""
 TASK_STATES = ("queued", "assigned", "refused", "airborne", "arrived", "done", "failed")
 PATROL_EVENT_CODES = (
     "replanned",
     "limit_at_risk",
     "limit_restored",
     "task_refused",
+    "divert_refused",
+    "sortie_diverted",
     "confirm_refused",
     "message_refused",
     "runner_started",

@@ -8,21 +8,26 @@ real ``judge``, so a verdict is decided by the product's rules, not by the doubl
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+import paho.mqtt.client as mqtt
 
 from centre.runner.planning import check_sortie
 from mission.flight_model import FlightModel
 from mission.formats.qgc_plan import write_plan
 from mission.model import District, Mission
 from mission.schedule import Schedule, Sortie, Visit, write_schedule
+from telemetry.mqtt import MqttSettings
 from vehicle.commands import COPTER_MODES, FlightEvent
 from vehicle.endurance import EnduranceError
 from vehicle.errors import LinkError
 from vehicle.sortie_flight import Verdict, judge, launch_points
 from vehicle.sortie_follow import VehicleStatus
 
-__all__ = ["write_small_schedule", "FakeDrone"]
+__all__ = ["write_small_schedule", "FakeDrone", "Listener"]
 
 
 def write_small_schedule(
@@ -90,14 +95,14 @@ class FakeDrone:
         modes = {COPTER_MODES["AUTO"], COPTER_MODES["GUIDED"]}
         return judge(events, mission, commanded=modes, report=report)
 
-    def launch(self, mission: Mission, report) -> Verdict:  # type: ignore[no-untyped-def]
+    def launch(self, mission: Mission, report, slot=None) -> Verdict:  # type: ignore[no-untyped-def]
         self.calls.append("launch")
         self.armed = True
         if self.lost_in_flight:
             raise LinkError("link lost (test)")
         return self._flight(mission, report)
 
-    def follow(self, mission: Mission, report) -> Verdict:  # type: ignore[no-untyped-def]
+    def follow(self, mission: Mission, report, slot=None) -> Verdict:  # type: ignore[no-untyped-def]
         self.calls.append("follow")
         if self.lost_in_flight:
             raise LinkError("link lost (test)")
@@ -105,3 +110,40 @@ class FakeDrone:
 
     def close(self) -> None:
         self.calls.append("close")
+
+
+class Listener:
+    """A second client on the broker, as the centre page is: collects what the runner says."""
+
+    def __init__(self, url: str, on_message=None):  # type: ignore[no-untyped-def]
+        self.messages: list[tuple[str, bool, dict]] = []
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        self.hook = on_message
+        self.client.on_message = self._on
+        settings = MqttSettings.from_url(url)
+        self.client.connect(settings.host, settings.port)
+        self.client.subscribe("gridpatrol/v1/#", qos=1)
+        self.client.loop_start()
+        time.sleep(0.2)
+
+    def _on(self, client, userdata, m) -> None:  # type: ignore[no-untyped-def]
+        try:
+            body = json.loads(m.payload)
+        except ValueError:
+            body = {}
+        self.messages.append((m.topic, bool(m.retain), body))
+        if self.hook is not None:
+            self.hook(self, m.topic, body)
+
+    def publish(self, topic: str, body: object, retain: bool = False) -> None:
+        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(2)
+
+    def events(self, code: str) -> list[dict]:
+        return [
+            b for t, _, b in self.messages if t.endswith("/patrol/events") and b.get("code") == code
+        ]
+
+    def stop(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()

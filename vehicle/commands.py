@@ -63,10 +63,12 @@ class FlightEvent:
     """Something ``watch`` reports: an item reached, a mode change, a landing, a vehicle message.
 
     A "mode" event carries the custom mode number in ``seq`` and its name in ``text``; "landed"
-    carries the last position the vehicle reported (``None`` if it reported none).
+    carries the last position the vehicle reported (``None`` if it reported none); "position"
+    comes with every GLOBAL_POSITION_INT, so a follower knows where the drone is (and can act
+    between items, as a diversion must).
     """
 
-    kind: str  # "reached", "current", "mode", "landed", "text"
+    kind: str  # "reached", "current", "mode", "landed", "text", "position"
     seq: int | None = None
     text: str = ""
     lat: float | None = None
@@ -321,6 +323,7 @@ class Vehicle:
                 on_ground = msg.landed_state == _ON_GROUND
             elif kind == "GLOBAL_POSITION_INT" and (msg.lat or msg.lon):
                 where = (msg.lat / 1e7, msg.lon / 1e7)
+                yield FlightEvent("position", lat=where[0], lon=where[1])
             elif kind == "HEARTBEAT":
                 if msg.custom_mode != mode:
                     mode = int(msg.custom_mode)

@@ -89,18 +89,23 @@ def safety_config_for(
     battery: BatteryConfig | None = None,
     sysid: int | None = None,
 ) -> SafetyConfig:
-    """The safety parameters of one sortie: RTL at its own layer, the fence circle round its
-    launch site (its home) holding the whole district, the ceiling and the endurance reserve."""
+    """The safety parameters of one sortie: RTL at its own layer, the fence circle holding the
+    whole district, the ceiling and the endurance reserve.
+
+    ArduPilot centres the circle on the vehicle's home, the site where it armed, which is not
+    always the mission's home item: a sortie diverted in the air starts where the drone held. So
+    the radius holds the district round the mission's home and round every launch site."""
     home = mission.home
     if home is None or not (home.lat or home.lon):
         raise MissionError(
             N_("the mission has no home (launch site); plan it with gridpatrol plan")
         )
     x, y = district.frame.to_metric(home.lon, home.lat)
+    centres = [(float(x), float(y)), *((s.position.x, s.position.y) for s in district.launch_sites)]
     return SafetyConfig(
         ceiling_m=ceiling_m,
         rtl_alt_m=mission_layer_m(mission),
-        fence_radius_m=fence_radius_m(district, (float(x), float(y))),
+        fence_radius_m=max(fence_radius_m(district, c) for c in centres),
         gcs_timeout_s=gcs_timeout_s,
         reserve=reserve,
         battery=battery or BatteryConfig(),

@@ -14,10 +14,11 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from mission.flight_model import haversine_m
+from mission.flight_model import has_position, haversine_m
 from mission.model import Cmd, District, Mission
 from mission.text import N_
 from vehicle.commands import COPTER_MODES, FlightEvent, Vehicle
@@ -47,6 +48,10 @@ __all__ = [
     "as_planned",
     "launch_points",
     "takeoff_alt",
+    "Diversion",
+    "Turned",
+    "follow_through",
+    "follow_sortie",
 ]
 
 # ArduPilot's own words when a failsafe or a breach takes over (AP_BattMonitor, Copter events).
@@ -170,8 +175,13 @@ class Verdict:
 
 
 def launch_points(mission: Mission) -> list[tuple[float, float]]:
-    """Where a sortie may end: its take-off point, its home, and its rally points."""
+    """Where a sortie may end: its rally points, and where it lands (its final LAND item's place,
+    else its take-off point or home). A diverted sortie starts in the air, so its take-off item is
+    no place to land."""
     points = [(r.lat, r.lon) for r in mission.rally]
+    last = mission.items[-1] if mission.items else None
+    if last is not None and last.command == Cmd.NAV_LAND and has_position(last):
+        return [*points, (last.lat, last.lon)]
     home = as_planned(mission).home
     if home is not None and (home.lat or home.lon):
         points.append((home.lat, home.lon))
@@ -217,6 +227,106 @@ def _verdict(mission: Mission, tolerance_m: float) -> Verdict:
     return Verdict(len(mission.items), ends_by_landing=ends, tolerance_m=tolerance_m)
 
 
+@dataclass(frozen=True)
+class Turned:
+    """What a diversion did. ``mission`` None: refused before anything was written, and the first
+    sortie goes on (``problem`` says why). ``problem`` with a mission: it failed after writing, and
+    RTL was commanded. Otherwise the vehicle flies ``mission`` from item ``seq`` (``digest``)."""
+
+    mission: Mission | None
+    digest: str = ""
+    seq: int = 0
+    problem: str = ""
+
+
+class Diversion(Protocol):
+    """Asked between a flight's events (``vehicle.sortie_divert.AirDiversion``): when ``due``,
+    ``divert`` turns the vehicle in the air onto a new mission and says how that went, and
+    ``decline`` drops an order that must not be carried out now."""
+
+    def due(self) -> bool: ...
+    def divert(self, vehicle: Vehicle) -> Turned: ...
+    def decline(self) -> None: ...
+
+
+@dataclass
+class _Flight:
+    """The mission being flown and its verdict (both change when a diversion succeeds), the
+    modes commanded, the vehicle's last mode, and whether it has landed."""
+
+    mission: Mission
+    verdict: Verdict
+    commanded: set[int]
+    mode: int | None = None
+    landed: bool = False
+
+
+def _until_due(events: Iterable[FlightEvent], flight: _Flight, diversion: Diversion
+               ) -> Iterator[FlightEvent]:  # fmt: skip
+    for event in events:
+        if event.kind == "mode":
+            flight.mode = event.seq
+        flight.landed = flight.landed or event.kind == "landed"
+        yield event
+        if diversion.due():
+            return
+
+
+def _refusal(flight: _Flight) -> str:
+    """Why a drone must not be diverted now: it is not flying its mission in AUTO."""
+    v = flight.verdict
+    if v.failsafes or v.interrupted:
+        return "the drone is returning on its own (" + "; ".join(v.failsafes or ["RTL"]) + ")"
+    if flight.mode != COPTER_MODES["AUTO"]:
+        return "the drone is not flying its mission in AUTO"
+    return ""
+
+
+def follow_through(
+    vehicle: Vehicle,
+    flight: _Flight,
+    *,
+    timeout_s: float,
+    report: Report | None,
+    replay: Iterable[Any] = (),
+    diversion: Diversion | None = None,
+) -> Verdict:
+    """Judge a flight to the ground. Between events a due ``diversion`` turns the vehicle onto a
+    new mission, which is judged from then on; the events "diverting", "diverted" (``seq``: the
+    item it resumes at, ``text``: the manifest) or "divert_refused" (``text``: why) are reported."""
+    while True:
+        events = vehicle.watch(timeout_s, replay=replay)
+        replay = ()
+        if diversion is None:
+            return judge(events, flight.mission, commanded=flight.commanded,
+                         verdict=flight.verdict, report=report)  # fmt: skip
+        judge(_until_due(events, flight, diversion), flight.mission, commanded=flight.commanded,
+              verdict=flight.verdict, report=report)  # fmt: skip
+        if flight.landed or not diversion.due():
+            return flight.verdict
+        refusal = _refusal(flight)
+        if refusal:
+            diversion.decline()
+            turned = Turned(None, problem=refusal)
+        else:
+            _say(report, FlightEvent("diverting"))
+            turned = diversion.divert(vehicle)
+        if turned.mission is None:
+            _say(report, FlightEvent("divert_refused", text=turned.problem))
+            continue
+        flight.mission = turned.mission
+        flight.verdict = _verdict(turned.mission, flight.verdict.tolerance_m)
+        if turned.problem:
+            flight.commanded.add(COPTER_MODES["RTL"])
+            flight.verdict.failsafes.append(turned.problem)
+        _say(report, FlightEvent("diverted", seq=turned.seq, text=turned.digest))
+
+
+def _say(report: Report | None, event: FlightEvent) -> None:
+    if report is not None:
+        report(event)
+
+
 def fly_sortie(
     link: MessageLink,
     target: Target,
@@ -227,12 +337,14 @@ def fly_sortie(
     ready_timeout_s: float = 90.0,
     flight_timeout_s: float = 3600.0,
     report: Report | None = None,
+    diversion: Diversion | None = None,
 ) -> Verdict:
     """Arm, take off, fly the uploaded mission, follow it to the ground, and judge how it ended.
 
     Ctrl-C commands RTL and keeps following (a second Ctrl-C leaves the vehicle to its
     failsafes); the verdict then says it was interrupted. Ground-station heartbeats go out
     throughout, so the vehicle's ground-link failsafe returns it home if this process dies.
+    A ``diversion`` may turn the vehicle onto a new mission in the air (``follow_through``).
     """
     vehicle = Vehicle(link, target)
     vehicle.request_telemetry()
@@ -242,22 +354,47 @@ def fly_sortie(
         vehicle.set_mode("GUIDED")
         vehicle.arm()
         commanded = {COPTER_MODES["GUIDED"], COPTER_MODES["AUTO"]}
-        verdict = _verdict(mission, plan.landing_tolerance_m)
-        follow = dict(commanded=commanded, verdict=verdict, report=report)
+        flight = _Flight(mission, _verdict(mission, plan.landing_tolerance_m), commanded)
         try:
             vehicle.takeoff(takeoff_alt_m)
             vehicle.start_mission()
-            if report is not None:
-                report(FlightEvent("started"))
-            judge(vehicle.watch(flight_timeout_s), mission, **follow)
+            _say(report, FlightEvent("started"))
+            return follow_through(vehicle, flight, timeout_s=flight_timeout_s, report=report,
+                                  diversion=diversion)  # fmt: skip
         except KeyboardInterrupt:
             commanded.add(COPTER_MODES["RTL"])
             vehicle.return_to_launch()
-            verdict.interrupted = True
-            if report is not None:
-                report(FlightEvent("interrupted"))
-            judge(vehicle.watch(flight_timeout_s), mission, **follow)
-    return verdict
+            flight.verdict.interrupted = True
+            _say(report, FlightEvent("interrupted"))
+            return follow_through(vehicle, flight, timeout_s=flight_timeout_s, report=report)
+
+
+def follow_sortie(
+    link: MessageLink,
+    target: Target,
+    mission: Mission,
+    plan: SortiePlan,
+    *,
+    flight_timeout_s: float = 3600.0,
+    report: Report | None = None,
+    diversion: Diversion | None = None,
+) -> Verdict:
+    """Follow a vehicle already flying ``mission`` until landed and disarmed; judge the ending.
+
+    Nothing is commanded (unless a ``diversion`` is due): the modes a sortie itself commands
+    (GUIDED, AUTO) count as commanded, so an RTL or LAND the vehicle chose on its own is reported
+    as the failsafe it is (the ground-link failsafe, when the follower was away longer than
+    FS_GCS_TIMEOUT). Ground-station heartbeats go out again while following, as ``fly_sortie``
+    sends them.
+    """
+    vehicle = Vehicle(link, target)
+    vehicle.request_telemetry()
+    commanded = {COPTER_MODES["GUIDED"], COPTER_MODES["AUTO"]}
+    flight = _Flight(mission, _verdict(mission, plan.landing_tolerance_m), commanded)
+    heartbeat, read = ground_station(link, vehicle.ex.recv_until)
+    with heartbeat:
+        return follow_through(vehicle, flight, timeout_s=flight_timeout_s, report=report,
+                              replay=read, diversion=diversion)  # fmt: skip
 
 
 def require_completed(verdict: Verdict) -> None:

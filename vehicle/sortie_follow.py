@@ -1,10 +1,10 @@
-"""A sortie already on its way: what the vehicle is doing now, and following it to the ground.
+"""What a vehicle is doing now, asked before a sortie is resumed, and whether it is a simulator.
 
 The patrol runner may stop (a crash, kill -9, a power cut) while a drone flies. When it starts
 again it must neither arm a vehicle twice nor lose one in the air, so it first asks the vehicle
 (``vehicle_status``: armed or not, its mode, on the ground or not) and, when the vehicle flies,
-follows it (``follow_sortie``) without arming or changing its mode, judged by the same ``judge``
-and ``Verdict`` as a sortie flown from the start. ``is_simulator`` tells SITL from a real
+follows it (``sortie_flight.follow_sortie``) without arming or changing its mode, judged by the
+same ``judge`` and ``Verdict`` as a sortie flown from the start. ``is_simulator`` tells SITL from a real
 autopilot for ``--confirm auto``: ArduPilot's SITL has the ``SIM_SPEEDUP`` parameter and no
 flight controller does.
 """
@@ -15,16 +15,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mission.model import Mission
 from mission.text import N_
-from vehicle.commands import COPTER_MODES, Vehicle
+from vehicle.commands import Vehicle
 from vehicle.errors import TransferError
-from vehicle.gcs_heartbeat import ground_station
 from vehicle.params import ParamClient, ParamTimeout
-from vehicle.sortie_flight import Report, SortiePlan, Verdict, judge
 from vehicle.transfer.protocol import Exchange, MessageLink, Target
 
-__all__ = ["VehicleStatus", "vehicle_status", "is_simulator", "follow_sortie"]
+__all__ = ["VehicleStatus", "vehicle_status", "is_simulator"]
 
 _ARMED = 0x80  # MAV_MODE_FLAG_SAFETY_ARMED
 _ON_GROUND = 1  # MAV_LANDED_STATE_ON_GROUND
@@ -88,33 +85,3 @@ def is_simulator(link: MessageLink, target: Target, timeout_s: float = 1.0) -> b
     except ParamTimeout:
         return False
     return True
-
-
-def follow_sortie(
-    link: MessageLink,
-    target: Target,
-    mission: Mission,
-    plan: SortiePlan,
-    *,
-    flight_timeout_s: float = 3600.0,
-    report: Report | None = None,
-) -> Verdict:
-    """Follow a vehicle already flying ``mission`` until landed and disarmed; judge the ending.
-
-    Nothing is commanded: the modes a sortie itself commands (GUIDED, AUTO) count as commanded,
-    so an RTL or LAND the vehicle chose on its own is reported as the failsafe it is (the
-    ground-link failsafe, when the follower was away longer than FS_GCS_TIMEOUT). Ground-station
-    heartbeats go out again while following, as ``fly_sortie`` sends them.
-    """
-    vehicle = Vehicle(link, target)
-    vehicle.request_telemetry()
-    commanded = {COPTER_MODES["GUIDED"], COPTER_MODES["AUTO"]}
-    heartbeat, read = ground_station(link, vehicle.ex.recv_until)
-    with heartbeat:
-        return judge(
-            vehicle.watch(flight_timeout_s, replay=read),
-            mission,
-            commanded=commanded,
-            tolerance_m=plan.landing_tolerance_m,
-            report=report,
-        )

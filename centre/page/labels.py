@@ -121,6 +121,7 @@ PAGE_LABELS: dict[str, Msg] = {
     "state.landed": N_("landed"),
     "state.aborted": N_("aborted"),
     "state.skipped": N_("skipped"),
+    "state.diverted": N_("diverted to a check task"),
     "state.requested": N_("requested"),
     "state.queued": N_("queued"),
     "state.assigned": N_("assigned"),

@@ -41,6 +41,17 @@ class Outbox:
             self.on_state(record)
         return record
 
+    def sorties(self, records: Sequence[SortieRecord]) -> None:
+        """Several sorties' states stored in one transaction (a diversion's two records: never
+        one without the other after a crash), then published."""
+        with self._lock:
+            self.store.put_many(records)
+            for r in records:
+                self.broker.publish(sortie_topic(r.id), self.sortie_message(r), retain=True)
+        for r in records:
+            if self.on_state is not None:
+                self.on_state(r)
+
     def sortie_message(self, r: SortieRecord) -> bytes:
         now = time.time()
         return SortieState(

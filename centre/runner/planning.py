@@ -96,11 +96,17 @@ def check_sortie(
     flight_model: FlightModel,
     alt_m: float,
     ceiling_m: float,
+    held: tuple[float, float] | None = None,
 ) -> CheckSortie:
-    """The orbit sortie over (lat, lon) for ``drone`` from ``site`` (raises ``PlanError``)."""
+    """The orbit sortie over (lat, lon) for ``drone`` from ``site``, or diverted from where it
+    holds in the air (``held``: lat, lon), landing at ``site`` (raises ``PlanError``)."""
     x, y = district.frame.to_metric(lon, lat)
+    start = None
+    if held is not None:
+        hx, hy = district.frame.to_metric(held[1], held[0])
+        start = (float(hx), float(hy))
     return plan_check(
         district, task_id=task, x=float(x), y=float(y), drone=drone, site=site, start_s=start_s,
         flight_model=flight_model, alt_m=alt_m, ceiling_m=ceiling_m, margin_m=NO_FLY_MARGIN_M,
-        traffic=traffic,
+        traffic=traffic, from_xy=start,
     )  # fmt: skip

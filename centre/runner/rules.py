@@ -15,9 +15,17 @@ from centre.runner.store import SortieRecord
 from mission.text import N_
 from telemetry.patrol_records import ENDED_STATES, LaunchConfirm
 
-__all__ = ["Resume", "resume_action", "launch_too_late", "ConfirmWindow", "confirm_refusal"]
+__all__ = [
+    "Resume",
+    "DIVERTING",
+    "resume_action",
+    "launch_too_late",
+    "ConfirmWindow",
+    "confirm_refusal",
+]
 
-Resume = Literal["done", "fresh", "ask_vehicle", "follow"]
+Resume = Literal["done", "fresh", "ask_vehicle", "follow", "abandon"]
+DIVERTING = "diverting in the air from sortie"
 
 CONFIRM_SKEW_S = 5.0  # clocks of the centre and the runner may differ by this much
 
@@ -25,9 +33,12 @@ CONFIRM_SKEW_S = 5.0  # clocks of the centre and the runner may differ by this m
 def resume_action(record: SortieRecord) -> Resume:
     """After a restart: an ended sortie is done (never flown again); one in the air is followed;
     one that reached preflight, upload or the confirmation wait is first checked on the vehicle
-    (which may have been armed just before the stop); a planned one starts afresh."""
+    (which may have been armed just before the stop); a planned one starts afresh. A check
+    sortie the runner was diverting a patrol onto is abandoned: that patrol is followed."""
     if record.state in ENDED_STATES:
         return "done"
+    if (record.reason or "").startswith(DIVERTING) and record.state in ("planned", "uploading"):
+        return "abandon"
     if record.state == "airborne":
         return "follow"
     if record.state == "planned":

@@ -9,7 +9,6 @@ exactly where the runner stopped.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import queue
 import threading
@@ -18,26 +17,27 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from centre.runner.broker import Incoming, RunnerBroker
+from centre.runner.broker import RunnerBroker
 from centre.runner.clock import ScheduleClock
-from centre.runner.confirm import CentreGate, Gate
-from centre.runner.errors import RunnerError
+from centre.runner.confirm import Gate
+from centre.runner.dispatch import choose, fleet_now, options
 from centre.runner.flight_time import FlightTimes, shortened_model
+from centre.runner.inbox import Inbox
 from centre.runner.outbox import Outbox
 from centre.runner.planning import REPLACED, UNDER_WAY, check_sortie, replan
-from centre.runner.rules import launch_too_late, resume_action
-from centre.runner.sortie_run import LOST, SortieJob, run_sortie
+from centre.runner.rules import DIVERTING, launch_too_late, resume_action
+from centre.runner.sortie_run import LOST, Handover, SortieJob, run_sortie
 from centre.runner.store import SortieRecord, StateStore
 from centre.runner.tasks import CheckPoint, TaskDesk
 from centre.runner.vehicles import DroneLink
-from mission.errors import MissionError, PlanError
+from mission.errors import MissionError
 from mission.flight_model import FlightModel
 from mission.formats import read_mission, write_mission
-from mission.model import Cmd, District, Mission
+from mission.model import District, Mission
+from mission.patrol.check_task import AIR_START_SEQ, arrival_seq
 from mission.schedule import Schedule
 from mission.text import N_, Msg
-from telemetry.patrol_records import LaunchConfirm, LimitRisk, Refused, parse
-from telemetry.topics import TASK_CHECK, TOPIC_ROOT, topic_level
+from telemetry.patrol_records import LimitRisk
 
 __all__ = ["RunnerConfig", "RunSummary", "PatrolRunner"]
 
@@ -60,7 +60,8 @@ class RunnerConfig:
 
 @dataclass
 class RunSummary:
-    """What this run did; ``ok`` only when every sortie it started ended landed."""
+    """What this run did; ``ok`` only when every sortie it started ended landed (or diverted to
+    a check sortie, which was started too)."""
 
     started: set[str] = field(default_factory=set)
     ended: dict[str, SortieRecord] = field(default_factory=dict)
@@ -69,8 +70,8 @@ class RunSummary:
 
     @property
     def ok(self) -> bool:
-        return all(self.ended.get(s) is not None and self.ended[s].state == "landed"
-                   for s in self.started)  # fmt: skip
+        return all(self.ended.get(s) is not None
+                   and self.ended[s].state in ("landed", "diverted") for s in self.started)  # fmt: skip
 
 
 class PatrolRunner:
@@ -89,9 +90,12 @@ class PatrolRunner:
         self.outbox.on_state = self._on_state
         self.plans_dir = store.path.parent / f"{store.path.name}.plans"
         self.desk = TaskDesk(known_tasks=store.tasks())
+        self.inbox = Inbox(self.desk, gate, self.outbox, self._assign)
         self.summary = RunSummary()
         self.active: dict[str, SortieRecord] = {}
         self.finished: queue.Queue[SortieRecord] = queue.Queue()
+        self.handovers: queue.Queue[tuple] = queue.Queue()  # from workers: diversions' outcomes
+        self.jobs: dict[str, SortieJob] = {}
         self.at_risk: list[LimitRisk] = []
         self.missions: dict[str, Mission] = {}
         self._task_said: dict[str, str] = {}
@@ -101,21 +105,7 @@ class PatrolRunner:
         self.ready_at: dict[str, float] = {}  # drone -> schedule second its pack is swapped
         self.times = FlightTimes(float(store.get_meta("flight_time_factor") or 1.0))
         self.resize: str | None = None  # set when the factor grew: the loop re-plans
-        self._seed_store(schedule_path)
-
-    def _seed_store(self, schedule_path: Path) -> None:
-        digest = hashlib.sha256(schedule_path.read_bytes()).hexdigest()
-        known = self.store.get_meta("schedule_sha256")
-        if known is not None and known != digest:
-            raise RunnerError(N_(
-                "{state} holds the state of another schedule; give a new --state file "
-                "(or the schedule it was started with)", state=self.store.path))  # fmt: skip
-        if known is None:
-            records = [
-                SortieRecord.of(s, schedule_path.parent / s.plan) for s in self.schedule.sorties
-            ]
-            self.store.put_many(records)
-            self.store.set_meta("schedule_sha256", digest)
+        store.seed(schedule_path, schedule)
 
     @property
     def flight_model(self) -> FlightModel:
@@ -135,12 +125,16 @@ class PatrolRunner:
         self.outbox.event(code, f"patrol runner {code.split('_')[1]}: {len(records)} sorties")
         self._timeline()
         for r in records:
-            if resume_action(r) in ("ask_vehicle", "follow"):
+            if resume_action(r) == "abandon":
+                self.summary.ended[r.id] = self.outbox.sortie(r.moved(state="aborted", reason=N_(
+                    "the runner stopped while diverting {drone}; its patrol is followed instead",
+                    drone=r.drone)))  # fmt: skip
+            elif resume_action(r) in ("ask_vehicle", "follow"):
                 self._start(r, resume_action(r))
         last_progress = time.monotonic()
         try:
             while True:
-                self._drain_inbox()
+                self.inbox.drain(self.broker.inbox)
                 self._collect()
                 if self.resize is not None:
                     cause, self.resize = self.resize, None
@@ -155,6 +149,7 @@ class PatrolRunner:
                     last_progress = time.monotonic()
                 time.sleep(0.1)
         finally:
+            self.summary.refused = self.inbox.refused
             self.outbox.event("runner_stopped", self._progress_line())
         return self.summary
 
@@ -172,7 +167,8 @@ class PatrolRunner:
                 continue
             if now_s < self.ready_at.get(drone, -math.inf):
                 continue
-            due = [r for r in planned if r.drone == drone and r.start_s - self.lead_s <= now_s]
+            due = [r for r in planned if r.drone == drone and r.start_s - self.lead_s <= now_s
+                   and not (r.reason or "").startswith(DIVERTING)]  # fmt: skip
             if not due:
                 continue
             record = due[0]
@@ -196,28 +192,44 @@ class PatrolRunner:
             deadline = max(deadline, time.time() + CHECK_CONFIRM_S)
         self.drones[record.drone].time_factor = self.times.factor
         job = SortieJob(record, action, mission, self.drones[record.drone], self.gate,  # type: ignore[arg-type]
-                        self.outbox, self.config.district, deadline, self._on_reached)  # fmt: skip
+                        self.outbox, self.config.district, deadline, self._on_reached,
+                        now_s=lambda: self.clock.now_s(time.time()))  # fmt: skip
         if record.kind != "check":  # a check flies at once; a patrol takes off when it is due
             job.launch_wall = self.clock.wall_at(record.start_s)
         if record.state == "planned":  # under way from now on, before any re-plan can see it
             record = self.outbox.sortie(record.moved(state="preflight"))
         job.record = record
+        self.jobs[record.drone] = job
         self.active[record.drone] = record
         self.summary.started.add(record.id)
 
         def work() -> None:
-            self.finished.put(run_sortie(job))
+            try:
+                self.finished.put(run_sortie(job))
+            except Exception as exc:  # a bug must end the sortie, never hang the runner
+                self.finished.put(job.outbox.sortie(job.record.moved(
+                    state="aborted", reason=f"runner fault: {exc!r}; check the vehicle")))  # fmt: skip
+                raise
 
         threading.Thread(target=work, name=f"sortie-{record.id}", daemon=True).start()
 
     def _collect(self) -> None:
         while True:
             try:
+                self._handed_over(*self.handovers.get_nowait())
+                continue
+            except queue.Empty:
+                pass
+            try:
                 record = self.finished.get_nowait()
             except queue.Empty:
                 return
             self.active.pop(record.drone, None)
+            job = self.jobs.pop(record.drone, None)
             self._ended(record)
+            if job is not None and job.handover is not None and job.handover.refused is not None:
+                job.slot.take()  # an order the flight ended before carrying out
+                job.handover.refused(job.handover.record, N_("its flight ended first"))
 
     def _ended(self, record: SortieRecord) -> None:
         self.summary.ended[record.id] = record
@@ -282,76 +294,75 @@ class PatrolRunner:
         live = [r for r in self.store.sorties() if not (r.reason or "").startswith(REPLACED)]
         self.outbox.timeline(live, self.at_risk)
 
-    def _drain_inbox(self) -> None:
-        for _ in range(1000):
-            try:
-                message = self.broker.inbox.get_nowait()
-            except queue.Empty:
-                return
-            self._handle(message)
-
-    def _refuse(self, code: str, reason: str) -> None:
-        self.summary.refused += 1
-        self.outbox.event(code, reason)
-
-    def _handle(self, m: Incoming) -> None:
-        if m.topic == TASK_CHECK:
-            if m.retained:
-                return self._refuse("task_refused", "retained check request ignored: send it live")
-            result = self.desk.intake(m.payload)
-            if isinstance(result, CheckPoint):
-                return self._assign(result)
-            if result.task is not None:
-                self.outbox.task(result.task, "refused", reason=result.reason)
-            return self._refuse("task_refused", result.reason)
-        sortie = topic_level(m.topic, f"{TOPIC_ROOT}/sorties", "/confirm")
-        if sortie is not None:
-            confirm = parse(LaunchConfirm, m.payload)
-            if isinstance(confirm, Refused):
-                return self._refuse("confirm_refused", f"confirmation refused: {confirm.reason}")
-            if not isinstance(self.gate, CentreGate):
-                return self._refuse("confirm_refused", "this runner does not take confirmations "
-                                    "from the centre (started without --confirm centre)")  # fmt: skip
-            refusal = self.gate.offer(confirm, sortie, m.retained)
-            if refusal is not None:
-                self._refuse("confirm_refused", refusal)
-            return None
-        if m.topic.startswith(f"{TOPIC_ROOT}/alerts/cells/"):
-            return self.desk.note_alert(m.topic, m.payload)
-        return self._refuse("message_refused", f"message on unexpected topic {m.topic[:100]}")
-
-    def _assign(self, point: CheckPoint) -> None:
-        """The next free drone flies an orbit over the point; the rest of the day is re-planned."""
+    def _assign(self, point: CheckPoint, *, air: bool = True) -> None:
+        """The drone over the point soonest flies an orbit there: the first free one from the
+        ground (the rest of the day is re-planned now), or a patrol diverted in the air (re-planned
+        once it has turned). ``dispatch`` weighs them."""
         now_s = self.clock.now_s(time.time())
         self.outbox.task(point.task, "queued", lat=point.lat, lon=point.lon)
-        free = {d: (self.active[d].end_s if d in self.active else now_s)
-                for d in self.drones if d not in self.lost}  # fmt: skip
-        records = self.store.sorties()
         try:
-            if not free:
-                raise PlanError(N_("no drone is in service"))
-            drone = min(sorted(free), key=lambda d: free[d])
-            own = [r for r in records if r.drone == drone and r.state != "planned"] or [
-                r for r in records if r.drone == drone]  # fmt: skip
-            traffic = [(r.as_sortie(), self.mission(r)) for r in records if r.state in UNDER_WAY]
-            planned = check_sortie(self.config.district, point.task, point.lat, point.lon,
-                                   drone=drone, site=own[-1].site if own else "",
-                                   start_s=max(now_s, free[drone]), traffic=traffic,
-                                   flight_model=self.flight_model,
-                                   alt_m=self.config.check_alt_m, ceiling_m=self.config.ceiling_m)  # fmt: skip
+            fleet = fleet_now(now_s, self.store.sorties(), in_service=set(self.drones) - self.lost,
+                              jobs=self.jobs if air else {}, ready_at=self.ready_at,
+                              half_swap_s=self.config.flight_model.swap_s / 2)  # fmt: skip
+            found = options(fleet, point.task, point.lat, point.lon,
+                            district=self.config.district, mission_of=self.mission,
+                            flight_model=self.flight_model, alt_m=self.config.check_alt_m,
+                            ceiling_m=self.config.ceiling_m)  # fmt: skip
+            best = choose(found)
         except MissionError as exc:
             self.outbox.task(point.task, "refused", lat=point.lat, lon=point.lon, reason=str(exc))
-            return self._refuse("task_refused", f"task {point.task}: {exc}")
+            return self.inbox.refuse("task_refused", f"task {point.task}: {exc}")
         self.plans_dir.mkdir(parents=True, exist_ok=True)
-        path = self.plans_dir / f"{planned.sortie.id}.plan"
-        write_mission(planned.mission, path)
-        record = SortieRecord.of(planned.sortie, path, kind="check", task=point.task,
-                                 revision=self.summary.replans + 1)  # fmt: skip
+        path = self.plans_dir / f"{best.planned.sortie.id}.plan"
+        write_mission(best.planned.mission, path)
+        self.missions.pop(str(path.resolve()), None)
+        reason = None if best.patrol is None else f"{DIVERTING} {best.patrol.id}"
+        record = SortieRecord.of(best.planned.sortie, path, kind="check", task=point.task,
+                                 revision=self.summary.replans + 1, reason=reason)  # fmt: skip
         self.outbox.sortie(record)
-        eta = planned.arrival_s - now_s
-        self.outbox.task(point.task, "assigned", sortie=record.id, drone=drone, lat=point.lat,
-                         lon=point.lon, eta_s=round(eta, 1))  # fmt: skip
-        self._replan(f"check task {point.task}")
+        self.outbox.task(point.task, "assigned", sortie=record.id, drone=best.drone, lat=point.lat,
+                         lon=point.lon, eta_s=round(best.arrival_s - now_s, 1))  # fmt: skip
+        if best.patrol is None:
+            return self._replan(f"check task {point.task}")
+        self._divert(self.jobs[best.drone], record, point)
+
+    def _divert(self, job: SortieJob, record: SortieRecord, point: CheckPoint) -> None:
+        """Order the drone's worker to turn onto ``record``, planned again from where it holds."""
+        patrol = job.record
+        handover = Handover(record, taken=lambda old, new: self.handovers.put((old, new, None)),
+                            refused=lambda rec, why: self.handovers.put((rec, None, (why, point))))  # fmt: skip
+
+        def plan_from(lat: float, lon: float) -> tuple[Mission, int]:
+            records = self.store.sorties()
+            traffic = [(r.as_sortie(), self.mission(r)) for r in records
+                       if r.state in UNDER_WAY and r.id not in (patrol.id, record.id)]  # fmt: skip
+            planned = check_sortie(self.config.district, point.task, point.lat, point.lon,
+                                   drone=record.drone, site=patrol.site,
+                                   start_s=self.clock.now_s(time.time()), traffic=traffic,
+                                   flight_model=self.flight_model, alt_m=self.config.check_alt_m,
+                                   ceiling_m=self.config.ceiling_m, held=(lat, lon))  # fmt: skip
+            write_mission(planned.mission, Path(record.plan))
+            self.missions[record.plan] = planned.mission
+            handover.duration_s = planned.sortie.end_s - planned.sortie.start_s
+            return planned.mission, AIR_START_SEQ
+
+        job.mission_of = self.mission
+        job.handover = handover
+        job.slot.order(plan_from)
+
+    def _handed_over(self, old: SortieRecord, new: SortieRecord | None, refused) -> None:  # type: ignore[no-untyped-def]
+        """In the main loop: a diversion took over (the patrol ends, the check flies on), or was
+        refused or never carried out (the task goes to a drone on the ground)."""
+        if new is not None:
+            self.active[new.drone] = new
+            self.summary.started.add(new.id)
+            self.outbox.event("sortie_diverted", f"sortie {old.id} on {old.drone} diverted to "
+                              f"check task {new.task}", sortie=old.id, task=new.task)  # fmt: skip
+            return self._ended(old)
+        why, point = refused
+        self.outbox.event("divert_refused", f"check task {point.task}: {old.drone} not diverted "
+                          f"({why}); a drone from the ground takes it", task=point.task)  # fmt: skip
+        self._assign(point, air=False)
 
     def _on_state(self, record: SortieRecord) -> None:
         if self.times.note(record, self.clock.now_s(record.updated)):  # a worker's thread
@@ -368,15 +379,9 @@ class PatrolRunner:
                              reason=record.reason)  # fmt: skip
 
     def _on_reached(self, record: SortieRecord, seq: int) -> None:
-        """A check task has arrived when the waypoint over the point, just before the orbit, is
-        reached (ArduPilot reports an orbit reached only once it is flown)."""
+        """A check task has arrived when its waypoint over the point is reached."""
         said = self._task_said.get(record.task or "")
-        if record.task is None or said != "airborne":
-            return
-        items = self.mission(record).items
-        orbit = next((i + 1 for i, it in enumerate(items) if it.command == Cmd.NAV_LOITER_TURNS),
-                     len(items))  # fmt: skip
-        if seq >= orbit - 1:
+        if record.task and said == "airborne" and seq >= arrival_seq(self.mission(record)):
             self._task_said[record.task] = "arrived"
             self.outbox.task(record.task, "arrived", sortie=record.id, drone=record.drone,
                              eta_s=0.0)  # fmt: skip
@@ -391,5 +396,5 @@ class PatrolRunner:
         return N_("schedule at {now_min:.1f} min: {parts}; {busy} drone(s) busy; {replans} "
                   "re-plans; {refused} messages refused, {unusable} alerts without a position",
                   now_min=now_min, parts=parts, busy=len(self.active),
-                  replans=self.summary.replans, refused=self.summary.refused,
+                  replans=self.summary.replans, refused=self.inbox.refused,
                   unusable=self.desk.alerts_unusable)  # fmt: skip

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from centre.runner.areas import areas_by_seq, visited
 from centre.runner.confirm import Gate
@@ -24,12 +24,24 @@ from mission.model import District, Mission
 from mission.text import N_
 from vehicle.commands import FlightEvent
 from vehicle.errors import VehicleError
+from vehicle.sortie_divert import DivertSlot
 from vehicle.sortie_flight import Verdict
 
-__all__ = ["SortieJob", "run_sortie", "FOLLOW_RETRIES", "LOST"]
+__all__ = ["SortieJob", "Handover", "run_sortie", "FOLLOW_RETRIES", "LOST"]
 
 FOLLOW_RETRIES = 3
 LOST = N_("vehicle lost in the air")
+
+
+@dataclass
+class Handover:
+    """A diversion under way: the check sortie's record, its planned flight time (set once it is
+    planned from where the drone holds), and who to tell when it took over or was refused."""
+
+    record: SortieRecord
+    duration_s: float = 0.0
+    taken: Callable[[SortieRecord, SortieRecord], None] | None = None
+    refused: Callable[[SortieRecord, str], None] | None = None
 
 
 @dataclass
@@ -47,6 +59,11 @@ class SortieJob:
     deadline_wall: float
     on_reached: Callable[[SortieRecord, int], None] | None = None
     launch_wall: float = 0.0
+    slot: DivertSlot = field(default_factory=DivertSlot)
+    handover: Handover | None = None
+    where: tuple[float, float] | None = None  # (lat, lon) the drone last reported
+    now_s: Callable[[], float] = lambda: 0.0  # the schedule clock, for a diversion's times
+    mission_of: Callable[[SortieRecord], Mission] | None = None  # a diversion's new mission
 
 
 class _Progress:
@@ -59,7 +76,9 @@ class _Progress:
         self.reached: list[int] = []
 
     def __call__(self, event: FlightEvent) -> None:
-        if event.kind == "reached" and event.seq is not None and event.seq not in self.reached:
+        if event.kind == "position" and event.lat is not None and event.lon is not None:
+            self.job.where = (event.lat, event.lon)
+        elif event.kind == "reached" and event.seq is not None and event.seq not in self.reached:
             self.reached.append(event.seq)
             furthest = max(event.seq, self.record.item or 0)
             self.record = self.job.outbox.sortie(
@@ -74,6 +93,35 @@ class _Progress:
         ):
             # ArduPilot resets its current item after landing; the furthest item is kept.
             self.record = self.job.outbox.sortie(self.record.moved(item=event.seq))
+        elif event.kind in ("diverting", "diverted", "divert_refused") and self.job.handover:
+            self._divert(event, self.job.handover)
+
+    def _divert(self, event: FlightEvent, handover: Handover) -> None:
+        """The diversion's steps, stored: the check sortie uploading; then, in one transaction,
+        this sortie diverted and the check sortie airborne, followed from here on."""
+        out = self.job.outbox
+        if event.kind == "diverting":
+            handover.record = out.sortie(handover.record.moved(state="uploading"))
+            return
+        self.job.handover = None
+        if event.kind == "divert_refused":
+            if handover.refused is not None:
+                handover.refused(handover.record, event.text)
+            return
+        now_s = self.job.now_s()
+        old = self.record.moved(state="diverted", visited=self._visited(), reason=N_(
+            "diverted to check task {task}", task=handover.record.task))  # fmt: skip
+        assert self.job.mission_of is not None  # set by the runner with every handover
+        mission = self.job.mission_of(handover.record)
+        new = handover.record.moved(state="airborne", reason=None, manifest=event.text,
+                                    start_s=now_s, end_s=now_s + handover.duration_s,
+                                    items=len(mission.items), item=event.seq)  # fmt: skip
+        out.sorties([old, new])
+        self.job.record, self.job.mission, self.record = new, mission, new
+        self.by_seq = areas_by_seq(mission, self.job.district)
+        self.reached = []
+        if handover.taken is not None:
+            handover.taken(old, new)
 
     def _visited(self) -> tuple[str, ...]:
         fresh = visited(self.reached, self.by_seq)
@@ -111,7 +159,7 @@ def run_sortie(job: SortieJob) -> SortieRecord:
         time.sleep(max(0.0, job.launch_wall - time.time()))  # prepared early; take off on time
         record = out.sortie(record.moved(state="airborne", reason=None))
         progress = _Progress(job, record)
-        verdict = job.drone.launch(job.mission, progress)
+        verdict = job.drone.launch(job.mission, progress, job.slot)
         return _ended(job, progress.record, verdict)
     except (VehicleError, MissionError) as exc:
         current = out.store.get(record.id) or record
@@ -136,7 +184,7 @@ def _follow(
     for _ in range(FOLLOW_RETRIES):
         progress = _Progress(job, record)
         try:
-            verdict = job.drone.follow(job.mission, progress)
+            verdict = job.drone.follow(job.mission, progress, job.slot)
         except (VehicleError, MissionError) as exc:
             last = exc
             record = progress.record

@@ -9,6 +9,7 @@ The schedule clock's anchor is kept here too, so a restart continues the same cl
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import sqlite3
 import threading
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from centre.runner.clock import ScheduleClock
 from centre.runner.errors import RunnerError
-from mission.schedule import Sortie, Visit
+from mission.schedule import Schedule, Sortie, Visit
 from mission.text import N_
 
 __all__ = ["SortieRecord", "StateStore"]
@@ -118,6 +119,20 @@ class StateStore:
 
     def close(self) -> None:
         self.db.close()
+
+    def seed(self, schedule_path: Path, schedule: Schedule) -> None:
+        """A new state file takes the schedule's sorties as planned; a used one must hold this
+        very schedule (by its SHA-256), never another day's."""
+        digest = hashlib.sha256(schedule_path.read_bytes()).hexdigest()
+        known = self.get_meta("schedule_sha256")
+        if known is not None and known != digest:
+            raise RunnerError(N_(
+                "{state} holds the state of another schedule; give a new --state file "
+                "(or the schedule it was started with)", state=self.path))  # fmt: skip
+        if known is None:
+            base = schedule_path.parent
+            self.put_many([SortieRecord.of(s, base / s.plan) for s in schedule.sorties])
+            self.set_meta("schedule_sha256", digest)
 
     @_locked
     def get_meta(self, key: str) -> str | None:

@@ -3,7 +3,8 @@
 ``DroneLink`` is the cut-off between the runner and the vehicles (as an httpx transport): the
 runner asks a drone to ``prepare`` (ready to arm, pack and safety parameters, upload verified:
 the ``upload`` command's own service), ``launch`` (arm, take off, fly, follow), ``follow`` (a
-sortie already flying), and what it is doing now (``status``). ``MavlinkDrone`` does it over a
+sortie already flying), and what it is doing now (``status``). While it flies, an order in its
+``DivertSlot`` turns it onto a check task (``vehicle.sortie_divert``). ``MavlinkDrone`` does it over a
 real link; tests drive the runner through the same protocol.
 """
 
@@ -21,8 +22,16 @@ from mission.text import N_
 from telemetry.patrol_records import ID_PATTERN
 from vehicle.commands import Vehicle, find_vehicle, sign_vehicle
 from vehicle.link import Link, open_link
-from vehicle.sortie_flight import Report, SortiePlan, Verdict, fly_sortie, takeoff_alt
-from vehicle.sortie_follow import VehicleStatus, follow_sortie, is_simulator, vehicle_status
+from vehicle.sortie_divert import AirDiversion, DivertSlot
+from vehicle.sortie_flight import (
+    Report,
+    SortiePlan,
+    Verdict,
+    fly_sortie,
+    follow_sortie,
+    takeoff_alt,
+)
+from vehicle.sortie_follow import VehicleStatus, is_simulator, vehicle_status
 from vehicle.sortie_upload import upload_sortie
 from vehicle.transfer import Target
 
@@ -36,8 +45,8 @@ class DroneLink(Protocol):
     def is_simulator(self) -> bool: ...
     def status(self) -> VehicleStatus: ...
     def prepare(self, mission: Mission, checked: Callable[[], None]) -> str: ...
-    def launch(self, mission: Mission, report: Report) -> Verdict: ...
-    def follow(self, mission: Mission, report: Report) -> Verdict: ...
+    def launch(self, mission: Mission, report: Report, slot: DivertSlot) -> Verdict: ...
+    def follow(self, mission: Mission, report: Report, slot: DivertSlot) -> Verdict: ...
     def close(self) -> None: ...
 
 
@@ -120,17 +129,24 @@ class MavlinkDrone:
                                  item_limit=o.item_limit, checked=lambda _: checked())  # fmt: skip
         return uploaded.digest
 
-    def launch(self, mission: Mission, report: Report) -> Verdict:
+    def launch(self, mission: Mission, report: Report, slot: DivertSlot) -> Verdict:
         o = self.options
         return fly_sortie(self.link, self.target, mission, o.plan,
                           takeoff_alt_m=takeoff_alt(mission, o.alt_m),
-                          ready_timeout_s=o.ready_timeout_s,
-                          flight_timeout_s=o.flight_timeout_s, report=report)  # fmt: skip
+                          ready_timeout_s=o.ready_timeout_s, flight_timeout_s=o.flight_timeout_s,
+                          report=report, diversion=self._diversion(slot))  # fmt: skip
 
-    def follow(self, mission: Mission, report: Report) -> Verdict:
+    def follow(self, mission: Mission, report: Report, slot: DivertSlot) -> Verdict:
         o = self.options
         return follow_sortie(self.link, self.target, mission, o.plan,
-                             flight_timeout_s=o.flight_timeout_s, report=report)  # fmt: skip
+                             flight_timeout_s=o.flight_timeout_s, report=report,
+                             diversion=self._diversion(slot))  # fmt: skip
+
+    def _diversion(self, slot: DivertSlot) -> AirDiversion:
+        o = self.options
+        plan = stretched_plan(o.plan, self.time_factor)
+        return AirDiversion(self.link, self.target, slot, district=o.district, plan=plan,
+                            item_limit=o.item_limit)  # fmt: skip
 
     def close(self) -> None:
         self.link.close()

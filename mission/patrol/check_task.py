@@ -6,6 +6,12 @@ less the no-fly margins) to the point, orbits it (NAV_LOITER_TURNS) and comes ba
 flight time to the point is returned, because that is what the requester waits for. The orbit
 radius shrinks (to no less than ``MIN_RADIUS_M``) where the point is near the district edge or a
 no-fly margin; a point outside the district or inside a margin is refused in one line.
+
+A drone already in the air may be diverted to the point (``from_xy``: where it holds). Its sortie
+then starts there: the mission's home and take-off item are that point, so every check and the
+pack's budget count the flight from where it really begins, and it still lands at its site. It
+resumes at ``AIR_START_SEQ``, the first item after the take-off, and is never held: a drone in
+the air cannot wait on the ground for a gap in the traffic.
 """
 
 from __future__ import annotations
@@ -24,17 +30,19 @@ from mission.coverage.area import grown_no_fly
 from mission.coverage.freespace import FreeSpace
 from mission.errors import PlanError
 from mission.flight_model import FlightModel
-from mission.model import District, Mission
+from mission.model import Cmd, District, Mission
 from mission.patrol.layer_around import layer_around
 from mission.schedule import Sortie
 from mission.sortie import Orbit, Route, Waypoint, check_altitude, route_to_mission
 from mission.text import N_
 
-__all__ = ["CheckSortie", "plan_check", "nearest_site", "ORBIT_RADIUS_M", "MIN_RADIUS_M"]
+__all__ = ["CheckSortie", "plan_check", "nearest_site", "ORBIT_RADIUS_M", "MIN_RADIUS_M",
+           "AIR_START_SEQ", "arrival_seq"]  # fmt: skip
 
 ORBIT_RADIUS_M = 30.0
 MIN_RADIUS_M = 10.0
 ORBIT_TURNS = 2.0
+AIR_START_SEQ = 2  # seq 0 is home, 1 the take-off: a diverted drone resumes at the next item
 _TASK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,58}$")  # "task-" + id is a topic level
 
 
@@ -115,9 +123,11 @@ def plan_check(
     traffic: Sequence[tuple[Sortie, Mission]] = (),
     radius_m: float = ORBIT_RADIUS_M,
     turns: float = ORBIT_TURNS,
+    from_xy: tuple[float, float] | None = None,
 ) -> CheckSortie:
     """The check sortie ``task-<task_id>`` over (x, y) (district metres) by ``drone`` from
-    ``site`` at ``start_s``, separated from ``traffic`` (sorties flying meanwhile, unchanged)."""
+    ``site`` at ``start_s``, separated from ``traffic`` (sorties flying meanwhile, unchanged);
+    with ``from_xy``, by a drone in the air there, diverted at ``start_s``, landing at ``site``."""
     if not _TASK_ID.match(task_id):
         raise PlanError(
             N_(
@@ -167,7 +177,10 @@ def plan_check(
             )
         )
     home = (where.position.x, where.position.y)
-    out = free.path(home, (x, y))
+    start = home if from_xy is None else (float(from_xy[0]), float(from_xy[1]))
+    if not all(math.isfinite(v) for v in start):
+        raise PlanError(N_("the drone's reported position is not finite; it cannot be diverted"))
+    out = free.path(start, (x, y))
     back = free.path((x, y), home)
     steps = (
         *(Waypoint(*p) for p in out[1:-1]),
@@ -178,6 +191,8 @@ def plan_check(
         *(Waypoint(*p) for p in back[1:-1]),
     )
     mission = route_to_mission(Route(site, home, steps), district, alt_m, flight_model.cruise_mps)
+    if from_xy is not None:
+        mission = _starting_at(mission, district, start)
     fm = flight_model
     sortie = Sortie(
         f"task-{task_id}", drone, site, float(start_s),
@@ -185,7 +200,7 @@ def plan_check(
     )  # fmt: skip
     placed, refused = layer_around(
         [(sortie, mission)], traffic, district=district, flight_model=fm, alt_m=alt_m,
-        ceiling_m=ceiling_m,
+        ceiling_m=ceiling_m, max_hold_s=120.0 if from_xy is None else 0.0,
     )  # fmt: skip
     if refused:
         raise PlanError(
@@ -198,5 +213,25 @@ def plan_check(
     ((sortie, mission),) = placed
     require_safe(mission, district, ceiling_m=ceiling_m, margin_m=margin_m, flight_model=fm)
     sortie = dataclasses.replace(sortie, end_s=sortie.start_s + fm.mission_time_s(mission))
-    to_point = fm.takeoff_s(sortie.alt_m) + fm.path_s(out)
+    to_point = fm.path_s(out)
+    if from_xy is None:
+        to_point += fm.takeoff_s(sortie.alt_m)
     return CheckSortie(sortie, mission, to_point)
+
+
+def arrival_seq(mission: Mission) -> int:
+    """The seq of the waypoint over the point, just before the orbit: the drone has arrived when
+    it reaches it (ArduPilot reports an orbit reached only once it is flown)."""
+    items = mission.items
+    orbit = next((i + 1 for i, it in enumerate(items) if it.command == Cmd.NAV_LOITER_TURNS),
+                 len(items))  # fmt: skip
+    return orbit - 1
+
+
+def _starting_at(mission: Mission, district: District, xy: tuple[float, float]) -> Mission:
+    """The mission with its home and take-off item where a diverted drone holds."""
+    lon, lat = district.frame.to_lonlat(*xy)
+    lat, lon = round(float(lat), 8), round(float(lon), 8)
+    first = dataclasses.replace(mission.items[0], lat=lat, lon=lon)
+    home = dataclasses.replace(mission.home, lat=lat, lon=lon) if mission.home else None
+    return dataclasses.replace(mission, items=(first, *mission.items[1:]), home=home)

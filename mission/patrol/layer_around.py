@@ -93,8 +93,11 @@ def _place(sortie, layers, placed, district, fm, max_hold_s):
 
 
 def _flight(sortie: Sortie, mission: Mission, district: District) -> Flight:
+    """The sortie's flight from its mission's home (where a diverted one starts, in the air),
+    else from its launch site."""
     site = next((x for x in district.launch_sites if x.id == sortie.launch_site), None)
-    launch = (site.position.x, site.position.y) if site is not None else None
+    homed = mission.home is not None and bool(mission.home.lat or mission.home.lon)
+    launch = (site.position.x, site.position.y) if site is not None and not homed else None
     return Flight(sortie.id, mission, sortie.start_s, launch, layer_of(sortie), sortie.end_s)
 
 

@@ -7,14 +7,12 @@ real mosquitto; confirmations and check tasks arrive as real MQTT messages. The 
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
-from patrol_runner_support import FakeDrone, write_small_schedule
+from patrol_runner_support import FakeDrone, Listener, write_small_schedule
 
 from centre.runner.broker import RunnerBroker
 from centre.runner.clock import ScheduleClock
@@ -25,43 +23,6 @@ from centre.runner.store import StateStore
 from mission.flight_model import FlightModel
 from telemetry.mqtt import MqttSettings
 from telemetry.topics import TASK_CHECK, confirm_topic
-
-
-class Listener:
-    """A second client on the broker, as the centre page is: collects what the runner says."""
-
-    def __init__(self, url: str, on_message=None):  # type: ignore[no-untyped-def]
-        self.messages: list[tuple[str, bool, dict]] = []
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
-        self.hook = on_message
-        self.client.on_message = self._on
-        settings = MqttSettings.from_url(url)
-        self.client.connect(settings.host, settings.port)
-        self.client.subscribe("gridpatrol/v1/#", qos=1)
-        self.client.loop_start()
-        time.sleep(0.2)
-
-    def _on(self, client, userdata, m) -> None:  # type: ignore[no-untyped-def]
-        try:
-            body = json.loads(m.payload)
-        except ValueError:
-            body = {}
-        self.messages.append((m.topic, bool(m.retain), body))
-        if self.hook is not None:
-            self.hook(self, m.topic, body)
-
-    def publish(self, topic: str, body: object, retain: bool = False) -> None:
-        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-        self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(2)
-
-    def events(self, code: str) -> list[dict]:
-        return [
-            b for t, _, b in self.messages if t.endswith("/patrol/events") and b.get("code") == code
-        ]
-
-    def stop(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
 
 
 def _runner(
@@ -328,7 +289,7 @@ class _TimedDrone(FakeDrone):
         self.at.append(("prepare", time.time()))
         return super().prepare(mission, checked)
 
-    def launch(self, mission, report):  # type: ignore[no-untyped-def]
+    def launch(self, mission, report, slot=None):  # type: ignore[no-untyped-def]
         self.at.append(("launch", time.time()))
         return super().launch(mission, report)
 

@@ -97,7 +97,11 @@ def test_sortie_config_takes_its_layer_and_launch_site(example_district):
     mission = with_layer(route_to_mission(route, d, 60.0), 80.0)
     config = safety_config_for(mission, d, ceiling_m=110.0, reserve=0.25)
     assert config.rtl_alt_m == 80.0 and config.ceiling_m == 110.0 and config.reserve == 0.25
-    assert config.fence_radius_m == fence_radius_m(d, (site.x, site.y))
+    # the circle holds the district round whichever site is the vehicle's home (ArduPilot
+    # centres it there), including sites other than the mission's own
+    sites = [(s.position.x, s.position.y) for s in d.launch_sites]
+    assert config.fence_radius_m == max(fence_radius_m(d, c) for c in sites)
+    assert config.fence_radius_m >= fence_radius_m(d, (site.x, site.y))
     assert values(config)["RTL_ALT"] == 8000
     homeless = mission.__class__(items=mission.items)
     with pytest.raises(MissionError, match="no home"):

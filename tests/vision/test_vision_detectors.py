@@ -11,12 +11,10 @@ Stated figures (seeded synthetic footage, 640x360 at 60 m unless said):
 
 from __future__ import annotations
 
-from dataclasses import astuple
-
 import pytest
 
 from sim.footage import FootageSpec, Renderer, straight_flight
-from sim.scoring import Score, boxes_overlap, detect_frames, score_frames, wanted_for
+from sim.scoring import boxes_overlap, detect_frames, score_frames, wanted_for
 from vision.config import load_config
 from vision.detectors import FrameContext, build_detectors
 from vision.detectors.registry import UnknownDetector
@@ -50,21 +48,22 @@ def _settle(spec: FootageSpec) -> int:
     return int(round(2 * CONFIG.activity.gap_s * spec.fps))
 
 
-def test_activity_finds_moving_targets_not_parked_ones(example_district):
-    total = Score(0, 0, 0)
-    parked_hits = 0
-    for seed in (1, 2):
-        spec = FootageSpec(
-            width=640, height=360, seconds=8, seed=seed, people=10, vehicles=6, blooms=2
-        )
-        pairs, _ = _run(example_district, spec, "activity")
-        s = score_frames(pairs, wanted_for("activity"), tolerance_px=8, settle_frames=_settle(spec))
-        total = Score(*(a + b for a, b in zip(astuple(total), astuple(s), strict=True)))
-        parked_hits += _hits_on_parked(pairs)
-    assert total.true_positives >= 500
-    assert total.recall >= 0.8, total
-    assert total.precision >= 0.95, total
-    assert parked_hits <= 0.03 * total.true_positives
+@pytest.mark.parametrize("seed", [1, 2])
+def test_activity_finds_moving_targets_not_parked_ones(example_district, seed):
+    """Two seeded 8 s scenes, one test each (so they run side by side), each held to the bar.
+
+    Rendered at 5 fps: every frame is judged against the one 0.6 s back (and 1.2 s back), as
+    on video; 10 fps judged twice as many frames for the same scenes and took twice as long.
+    """
+    spec = FootageSpec(
+        width=640, height=360, fps=5, seconds=8, seed=seed, people=10, vehicles=6, blooms=2
+    )
+    pairs, _ = _run(example_district, spec, "activity")
+    s = score_frames(pairs, wanted_for("activity"), tolerance_px=8, settle_frames=_settle(spec))
+    assert s.true_positives >= 150, s
+    assert s.recall >= 0.8, s
+    assert s.precision >= 0.95, s
+    assert _hits_on_parked(pairs) <= 0.03 * s.true_positives
 
 
 def _hits_on_parked(pairs) -> int:

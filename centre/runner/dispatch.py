@@ -1,0 +1,145 @@
+"""Which drone flies a check task: the first free one on the ground, or one diverted in the air.
+
+When every drone is out on patrol, waiting for one to land, take its pack swap and take off again
+costs the ground team many minutes; the nearest drone is often in the air. Each drone in service
+is therefore offered as an ``Option`` with the time it would be over the point:
+
+- from the ground: when it is free (its sortie's end and half the pack swap, or now), plus
+  ``GROUND_PREP_S`` for preflight and upload, plus the check sortie's flight;
+- diverted: now, plus ``DIVERT_PREP_S`` to brake, hold and upload, plus the flight from where the
+  drone last reported. Only a patrol flying in AUTO is offered, and only when the new sortie fits
+  in the flight model's endurance less what the patrol has flown since its start (the learned
+  flight-time factor included); the vehicle then checks the pack as it really is before anything
+  is written, and a refusal there sends a drone from the ground.
+
+A diversion is chosen only when it arrives ``DIVERT_GAIN_S`` sooner than the best start from the
+ground: every diversion leaves patrol areas to the re-plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from centre.runner.planning import UNDER_WAY, check_sortie
+from centre.runner.sortie_run import SortieJob
+from centre.runner.store import SortieRecord
+from mission.errors import MissionError, PlanError
+from mission.flight_model import FlightModel
+from mission.model import District, Mission
+from mission.patrol.check_task import CheckSortie
+from mission.text import N_
+
+__all__ = ["Option", "Fleet", "fleet_now", "options", "choose", "GROUND_PREP_S", "DIVERT_PREP_S",
+           "DIVERT_GAIN_S"]  # fmt: skip
+
+GROUND_PREP_S = 60.0  # preflight, safety table and upload before a take-off
+DIVERT_PREP_S = 30.0  # braking to a hold and uploading in the air
+DIVERT_GAIN_S = 60.0
+
+
+@dataclass(frozen=True)
+class Option:
+    """One drone's way to the point: ``arrival_s`` (schedule seconds, preparation included) and
+    ``patrol``, the airborne sortie it would leave (None: it starts from the ground)."""
+
+    drone: str
+    planned: CheckSortie
+    arrival_s: float
+    patrol: SortieRecord | None = None
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """What the runner knows of its drones at the moment of the request."""
+
+    now_s: float
+    free_at: Mapping[str, float]  # drones in service -> when each is free on the ground
+    airborne: Mapping[str, tuple[SortieRecord, tuple[float, float]]]  # patrol, (lat, lon)
+    records: Sequence[SortieRecord]
+    site_of: Mapping[str, str]  # drone -> the site it is (or will be) at
+
+
+def fleet_now(
+    now_s: float,
+    records: Sequence[SortieRecord],
+    *,
+    in_service: set[str],
+    jobs: Mapping[str, SortieJob],
+    ready_at: Mapping[str, float],
+    half_swap_s: float,
+) -> Fleet:
+    """The fleet as a request finds it. A drone with a job is free when its sortie ends and half
+    its pack swap has passed; it is offered for a diversion when its job flies a patrol, it has
+    reported where it is, and no diversion is already ordered (``jobs`` empty: none offered)."""
+    free_at, airborne, site_of = {}, {}, {}
+    for d in sorted(in_service):
+        own = [r for r in records if r.drone == d and r.state != "planned"] or [
+            r for r in records if r.drone == d]  # fmt: skip
+        site_of[d] = own[-1].site if own else ""
+        job = jobs.get(d)
+        busy = next((r for r in records if r.drone == d and r.state in UNDER_WAY), None)
+        if busy is None:
+            free_at[d] = max(now_s, ready_at.get(d, now_s))
+            continue
+        free_at[d] = max(now_s, busy.end_s + half_swap_s)
+        if (job is not None and job.record.id == busy.id and busy.state == "airborne"
+                and busy.kind == "patrol" and job.where is not None and job.handover is None):  # fmt: skip
+            airborne[d] = (busy, job.where)
+    return Fleet(now_s, free_at, airborne, records, site_of)
+
+
+def options(
+    fleet: Fleet,
+    task: str,
+    lat: float,
+    lon: float,
+    *,
+    district: District,
+    mission_of: Callable[[SortieRecord], Mission],
+    flight_model: FlightModel,
+    alt_m: float,
+    ceiling_m: float,
+) -> list[Option]:
+    """Every usable option (raises the ground option's ``PlanError`` when none is usable)."""
+    out: list[Option] = []
+    problem: MissionError | None = None
+    plan = dict(district=district, flight_model=flight_model, alt_m=alt_m, ceiling_m=ceiling_m)
+    if fleet.free_at:
+        drone = min(sorted(fleet.free_at), key=lambda d: fleet.free_at[d])
+        start = max(fleet.now_s, fleet.free_at[drone])
+        traffic = [(r.as_sortie(), mission_of(r)) for r in fleet.records if r.state in UNDER_WAY]
+        try:
+            planned = check_sortie(task=task, lat=lat, lon=lon, drone=drone,
+                                   site=fleet.site_of.get(drone, ""), start_s=start,
+                                   traffic=traffic, **plan)  # type: ignore[arg-type]  # fmt: skip
+            out.append(Option(drone, planned, planned.arrival_s + GROUND_PREP_S))
+        except MissionError as exc:
+            problem = exc
+    for drone, (patrol, (here_lat, here_lon)) in sorted(fleet.airborne.items()):
+        traffic = [(r.as_sortie(), mission_of(r)) for r in fleet.records
+                   if r.state in UNDER_WAY and r.id != patrol.id]  # fmt: skip
+        start = fleet.now_s + DIVERT_PREP_S
+        try:
+            planned = check_sortie(task=task, lat=lat, lon=lon, drone=drone, site=patrol.site,
+                                   start_s=start, traffic=traffic, held=(here_lat, here_lon),
+                                   **plan)  # type: ignore[arg-type]  # fmt: skip
+        except MissionError:
+            continue  # this drone cannot be diverted (a refusal is the ground option's to say)
+        left_s = flight_model.usable_s - max(fleet.now_s - patrol.start_s, 0.0)
+        if planned.sortie.end_s - planned.sortie.start_s <= left_s:
+            out.append(Option(drone, planned, planned.arrival_s, patrol))
+    if not out:
+        raise problem or PlanError(N_("no drone is in service"))
+    return out
+
+
+def choose(found: Sequence[Option]) -> Option:
+    """The ground option unless a diversion is ``DIVERT_GAIN_S`` sooner."""
+    ground = [o for o in found if o.patrol is None]
+    air = sorted((o for o in found if o.patrol is not None), key=lambda o: (o.arrival_s, o.drone))
+    if not ground:
+        return air[0]
+    if air and air[0].arrival_s + DIVERT_GAIN_S <= ground[0].arrival_s:
+        return air[0]
+    return ground[0]

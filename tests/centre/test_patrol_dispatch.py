@@ -1,0 +1,129 @@
+"""Which drone flies a check task: from the ground, or a patrol diverted in the air.
+
+Real planning on the example district (free-space paths, orbit, separation from traffic); the
+fleet is what the runner would know at the moment of the request. A diversion must arrive a
+minute sooner, fit in what its patrol had left, and start from a place the planner accepts; any
+position a vehicle reports is hostile and never breaks the choice.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from centre.runner.dispatch import DIVERT_GAIN_S, GROUND_PREP_S, Fleet, choose, options
+from centre.runner.rules import DIVERTING, resume_action
+from centre.runner.store import SortieRecord
+from mission.flight_model import FlightModel
+from mission.model import Mission
+
+NOW = 1000.0
+
+
+def latlon(district, x: float, y: float) -> tuple[float, float]:
+    lon, lat = district.frame.to_lonlat(x, y)
+    return float(lat), float(lon)
+
+
+def patrol(end_s: float, start_s: float = NOW - 300) -> SortieRecord:
+    return SortieRecord(id="s001", drone="drone-1", start_s=start_s, end_s=end_s, plan="x.plan",
+                        state="airborne", site="ls-west", alt_m=40.0)  # fmt: skip
+
+
+def ask(district, fleet: Fleet, x: float, y: float):
+    lat, lon = latlon(district, x, y)
+    never = Mission(items=())  # no traffic in these fleets: no mission is ever read
+
+    def mission_of(record):  # type: ignore[no-untyped-def]
+        return never
+
+    return options(fleet, "t1", lat, lon, district=district, mission_of=mission_of,
+                   flight_model=FlightModel(), alt_m=40.0, ceiling_m=120.0)  # fmt: skip
+
+
+def fleet(district, held_xy, *, patrol_end: float, ground_free: float,
+          patrol_start: float = NOW - 300) -> Fleet:  # fmt: skip
+    held = latlon(district, *held_xy) if held_xy is not None else None
+    airborne = {"drone-1": (patrol(patrol_end, patrol_start), held)} if held is not None else {}
+    return Fleet(NOW, {"drone-1": patrol_end + 120.0, "drone-2": ground_free}, airborne, [],
+                 {"drone-1": "ls-west", "drone-2": "ls-east"})  # fmt: skip
+
+
+def test_a_patrol_near_the_point_is_diverted_when_the_ground_drone_is_far_off(example_district):
+    area = example_district.key_area("riverbank-1")  # 800 m north of ls-west
+    f = fleet(example_district, (area.center.x, area.center.y - 150.0), patrol_end=NOW + 900,
+              ground_free=NOW + 1200)  # fmt: skip
+    found = ask(example_district, f, area.center.x, area.center.y)
+    best = choose(found)
+    assert best.drone == "drone-1" and best.patrol is not None
+    ground = next(o for o in found if o.patrol is None)
+    assert best.arrival_s + DIVERT_GAIN_S <= ground.arrival_s
+    # from where it holds, not from its site: well under a minute for 150 m
+    assert best.arrival_s - NOW < 60.0
+    first = best.planned.mission.items[0]
+    assert latlon(example_district, area.center.x, area.center.y - 150.0) == pytest.approx(
+        (first.lat, first.lon), abs=1e-7
+    )
+
+
+def test_a_drone_free_on_the_ground_keeps_the_task_unless_the_diversion_gains_a_minute(
+    example_district,
+):
+    area = example_district.key_area("lot-1")  # 260 m from ls-east, where drone-2 waits
+    f = fleet(example_district, (area.center.x - 400.0, area.center.y), patrol_end=NOW + 900,
+              ground_free=NOW)  # fmt: skip
+    found = ask(example_district, f, area.center.x, area.center.y)
+    ground = next(o for o in found if o.patrol is None)
+    assert ground.arrival_s >= NOW + GROUND_PREP_S
+    assert choose(found).patrol is None
+
+
+def test_a_diversion_longer_than_the_endurance_left_is_not_offered(example_district):
+    area = example_district.key_area("riverbank-3")  # far east; the patrol flies from ls-west
+    usable = FlightModel().usable_s
+    held = (area.center.x - 200.0, area.center.y)
+    early = fleet(example_district, held, patrol_end=NOW + 60, ground_free=NOW + 3000,
+                  patrol_start=NOW - 60)  # fmt: skip
+    found = ask(example_district, early, area.center.x, area.center.y)
+    air = [o for o in found if o.patrol is not None]
+    assert air and air[0].planned.sortie.end_s - air[0].planned.sortie.start_s < usable - 60
+    late = fleet(example_district, held, patrol_end=NOW + 60, ground_free=NOW + 3000,
+                 patrol_start=NOW - usable + 60)  # fmt: skip
+    found = ask(example_district, late, area.center.x, area.center.y)
+    assert [o.patrol for o in found] == [None]
+
+
+@pytest.mark.parametrize(
+    "held",
+    [(math.nan, math.nan), (math.inf, 0.0), (0.0, 0.0), (90.0, 180.0)],
+    ids=["nan", "inf", "null-island", "pole"],
+)
+def test_a_hostile_reported_position_drops_the_diversion_never_the_task(example_district, held):
+    area = example_district.key_area("riverbank-1")
+    f = fleet(example_district, (area.center.x, area.center.y), patrol_end=NOW + 900,
+              ground_free=NOW + 1200)  # fmt: skip
+    f = Fleet(f.now_s, f.free_at, {"drone-1": (f.airborne["drone-1"][0], held)}, [], f.site_of)
+    found = ask(example_district, f, area.center.x, area.center.y)
+    assert [o.patrol for o in found] == [None]
+
+
+def test_a_position_inside_a_no_fly_margin_is_not_a_place_to_divert_from(example_district):
+    zone = next(z for z in example_district.no_fly if z.id == "nf-helipad")
+    inside = zone.shape.centroid
+    area = example_district.key_area("alley-2")
+    f = fleet(example_district, (inside.x, inside.y), patrol_end=NOW + 900,
+              ground_free=NOW + 1200)  # fmt: skip
+    found = ask(example_district, f, area.center.x, area.center.y)
+    assert all(o.patrol is None for o in found)
+
+
+def test_a_check_sortie_caught_mid_diversion_by_a_restart_is_abandoned_not_flown():
+    rec = patrol(NOW + 900)
+    check = SortieRecord(id="task-t1", drone="drone-1", start_s=NOW, end_s=NOW + 300,
+                         plan="t.plan", kind="check", task="t1", state="uploading",
+                         reason=f"{DIVERTING} s001")  # fmt: skip
+    assert resume_action(check) == "abandon"
+    assert resume_action(SortieRecord(**{**check.__dict__, "state": "planned"})) == "abandon"
+    assert resume_action(SortieRecord(**{**check.__dict__, "state": "airborne"})) == "follow"
+    assert resume_action(rec) == "follow"
