@@ -161,3 +161,12 @@ def test_non_finite_input_is_never_a_number_that_fits(bad):
     assert t == pytest.approx(FM.mission_time_s(m))  # a non-finite speed change is ignored
     home = MissionItem(Cmd.NAV_WAYPOINT, Frame.GLOBAL, lat=bad, lon=bad, alt=1500.0)
     assert not math.isnan(FM.mission_time_s(Mission(items=m.items, home=home)))
+
+
+def test_a_hold_at_a_waypoint_is_a_stop_there_as_well_as_its_seconds():
+    straight = mission_over([(200.0, 0.0), (400.0, 0.0), (600.0, 0.0)])
+    items = list(straight.items)
+    items[2] = MissionItem(Cmd.NAV_WAYPOINT, param1=5.0, lat=items[2].lat, lon=items[2].lon, alt=60)
+    held = Mission(items=tuple(items), home=straight.home)
+    extra = FM.mission_time_s(held) - FM.mission_time_s(straight)
+    assert extra == pytest.approx(5.0 + FM.corner_cost_s(180.0), abs=0.01)
