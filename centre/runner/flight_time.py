@@ -1,8 +1,10 @@
 """How much longer sorties really take than the flight model says, learnt as the day is flown.
 
-The flight model is simple (straight legs at cruise speed, a fixed cost per corner). On ArduPilot
-SITL, sorties took 1.10 times their modelled time on average and up to 1.27 times
-(``bench/patrol_soak.py``): a copter slows for corners and accelerates out of them. The reserve is
+With a fixed cost per corner, ArduPilot SITL sorties took 1.10 times their modelled time on
+average and up to 1.27 times (``bench/patrol_soak.py``). The flight model now charges corners by
+turn angle, short legs, the take-off and the landing as measured on SITL
+(``bench/flight_model_sitl.py``), so a plan is right from the first sortie; a real airframe, wind
+or other autopilot parameters can still fly longer, and this factor catches that. The reserve is
 the battery failsafe's level, so a sortie that runs long meets the failsafe: the drone comes home
 and the sortie is lost, or, with a pack sized to the model, a sortie the battery cannot fly is
 flown. So the runner measures every sortie that lands (take-off to landing, against its planned

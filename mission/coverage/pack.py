@@ -93,7 +93,7 @@ def _cost_s(run: np.ndarray, sites: list[Site], fm: FlightModel) -> tuple[float,
         key=lambda s: math.dist(s.xy, run[0]) + math.dist(run[-1], s.xy),
     )
     legs = (math.dist(best.xy, run[0]) + math.dist(run[-1], best.xy)) / fm.cruise_mps
-    return work + legs + 2 * fm.corner_s, best
+    return work + legs + 2 * fm.stop_s, best
 
 
 def _take(lines: list[_Line], start: int, budget: float, sites, fm, max_lines: int) -> int:
@@ -108,10 +108,10 @@ def _take(lines: list[_Line], start: int, budget: float, sites, fm, max_lines: i
             a, b = (ln.near, ln.far)
             if math.dist(pts[-1], b) < math.dist(pts[-1], a):
                 a, b = b, a
-            work_s += (math.dist(pts[-1], a) + math.dist(a, b)) / fm.cruise_mps + 2 * fm.corner_s
+            work_s += (math.dist(pts[-1], a) + math.dist(a, b)) / fm.cruise_mps + 2 * fm.stop_s
             pts += [a, b]
         home = min(math.dist(s.xy, pts[0]) + math.dist(pts[-1], s.xy) for s in sites)
-        if work_s + home / fm.cruise_mps + 2 * fm.corner_s > budget:
+        if work_s + home / fm.cruise_mps + 2 * fm.stop_s > budget:
             break
         count = n
         exits[n] = min(math.dist(pts[-1], s.xy) for s in sites)
@@ -141,7 +141,7 @@ def pack_sweep(
     if len(sw.x0) == 0:
         raise PlanError(N_("no sweep line fits in the area; use a smaller --spacing"))
     cut_x = float(np.mean([rotate(np.array([s.xy]), -theta)[0, 0] for s in sites]))
-    budget = fm.usable_s * SAFETY - fm.climb_s(alt_m) - fm.descent_s(alt_m)
+    budget = fm.usable_s * SAFETY - fm.takeoff_s(alt_m) - fm.landing_s(alt_m)
     max_lines = max(1, (item_limit - FIXED_ITEMS - 8) // 2)
     routes: list[Route] = []
     points: list[np.ndarray] = []
@@ -197,7 +197,7 @@ def _build(lines, free: FreeSpace, sites, fm, budget, item_limit, trigger_m):
         flags += block_flags
         n_block = len(pts)
         _append_transit(pts, flags, free.path(tuple(run[-1]), site.xy))
-        t = fm.path_s(np.array(pts))
+        t = fm.path_s(np.array(pts), halt_before_last=True)
         if t > budget or FIXED_ITEMS + len(pts) - 2 > item_limit:
             continue
         if best is None or t < best[0]:

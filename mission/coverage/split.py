@@ -37,10 +37,11 @@ def split_sweep(
 ) -> list[Route]:
     pts = path.points
     n = len(pts)
-    seg_t = np.hypot(*np.diff(pts, axis=0).T) / fm.cruise_mps + fm.corner_s
-    cum = np.concatenate([[0.0], np.cumsum(seg_t)])
-    home_lb = np.hypot(*(pts - np.asarray(launch)).T) / fm.cruise_mps + fm.corner_s
-    budget = fm.usable_s * SAFETY - fm.climb_s(alt_m) - fm.descent_s(alt_m) - fm.corner_s
+    # each leg as flown along the whole sweep, plus a stop's worth for the two ends of a piece,
+    # which join the ways in and out at other angles than the sweep's
+    cum = np.concatenate([[0.0], np.cumsum(fm.legs_along(pts))])
+    home_lb = np.hypot(*(pts - np.asarray(launch)).T) / fm.cruise_mps
+    budget = fm.usable_s * SAFETY - fm.takeoff_s(alt_m) - fm.landing_s(alt_m) - fm.stop_s
     routes: list[Route] = []
     s = 0
     while s < n - 1:
@@ -57,7 +58,7 @@ def split_sweep(
             extra = len(way_out) - 2
             if e + extra > s + items_left:
                 continue
-            if t_in + cum[e] - cum[s] + fm.path_s(way_out) <= budget:
+            if t_in + cum[e] - cum[s] + fm.path_s(way_out, halt_before_last=True) <= budget:
                 end = int(e)
                 break
         if end is None:

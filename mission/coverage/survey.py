@@ -90,7 +90,7 @@ def plan_sweep(district: District, area: str, cfg: SweepSettings = SweepSettings
     if best is not None:
         routes, path = best
     else:
-        turn_cost = 2 * fm.corner_s * fm.cruise_mps
+        turn_cost = 2 * fm.corner_cost_s(90.0) * fm.cruise_mps
         path = Boustrophedon(free, turn_cost).plan(target, spacing, cfg.angle_deg, start=launch)
         routes = split_sweep(path, site_id, launch, free, fm, cfg.alt_m, cfg.item_limit, trigger)
         if len(routes) > 1:
@@ -122,7 +122,7 @@ def _sweep_s(routes, cfg: SweepSettings) -> float:
     """Time to sweep with one drone: every sortie's flight, climb and descent, and a battery
     swap between sorties. Fewer, fuller sorties win unless they fly much further."""
     fm = cfg.flight_model
-    per_sortie = fm.climb_s(cfg.alt_m) + fm.descent_s(cfg.alt_m) + fm.swap_s
+    per_sortie = fm.takeoff_s(cfg.alt_m) + fm.landing_s(cfg.alt_m) + fm.swap_s
     return sum(map(flown_m, routes)) / fm.cruise_mps + per_sortie * len(routes) - fm.swap_s
 
 

@@ -116,7 +116,7 @@ def _service(problem: PatrolProblem, area, free: FreeSpace, nofly) -> tuple[Area
             )
         )
     width = problem.camera.footprint_m(problem.alt_m)[0]
-    turn_cost = 2 * fm.corner_s * fm.cruise_mps
+    turn_cost = 2 * fm.corner_cost_s(90.0) * fm.cruise_mps
     path = Boustrophedon(free, turn_cost).plan(target, width, start=(area.center.x, area.center.y))
     pts = [tuple(map(float, p)) for p in path.points]
     steps = tuple(Waypoint(*p) for p in pts)
@@ -154,8 +154,14 @@ def network(problem: PatrolProblem) -> Network:
     dist, paths = free.all_pairs(site_xy + entries + exits)
     fm = problem.flight_model
     n = len(dist)
+    # the copter stops at the waypoint before an orbit or a landing (ends at a site)
+    halts = set(range(len(site_xy)))
+    halts |= {len(site_xy) + a for a, s in enumerate(services) if isinstance(s.steps[0], Orbit)}
     time_s = np.array(
-        [[fm.path_s(paths[(i, j)]) if i != j else 0.0 for j in range(n)] for i in range(n)]
+        [
+            [fm.path_s(paths[(i, j)], j in halts) if i != j else 0.0 for j in range(n)]
+            for i in range(n)
+        ]
     )
     return Network(
         tuple(s.id for s in d.launch_sites), tuple(site_xy), tuple(services), time_s, paths

@@ -215,7 +215,7 @@ def plan_check(
     sortie = dataclasses.replace(sortie, end_s=sortie.start_s + fm.mission_time_s(mission))
     to_point = fm.path_s(out)
     if from_xy is None:
-        to_point += fm.corner_s + fm.climb_s(sortie.alt_m)
+        to_point += fm.takeoff_s(sortie.alt_m)
     return CheckSortie(sortie, mission, to_point)
 
 

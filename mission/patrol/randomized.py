@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from mission.errors import PlanError
 from mission.patrol.base import Network, PatrolPlan, PatrolProblem, network
 from mission.schedule import Schedule, Sortie, Visit, revisit_gaps
-from mission.sortie import Route, Waypoint
+from mission.sortie import Route, Waypoint, route_to_mission
 from mission.text import N_
 
 __all__ = ["RandomizedPatrol", "capacity_check"]
@@ -59,7 +59,7 @@ def capacity_check(problem: PatrolProblem, net: Network) -> None:
     """Refuse at once when the fleet's flying time cannot cover the visits the limits demand."""
     fm = problem.flight_model
     n_sites, n_areas = len(net.sites), len(net.areas)
-    overhead = fm.climb_s(problem.alt_m) + fm.descent_s(problem.alt_m) + fm.corner_s
+    overhead = fm.takeoff_s(problem.alt_m) + fm.landing_s(problem.alt_m)
     for a, svc in enumerate(net.areas):
         best_site = min(
             net.time_s[s, net.entry(a)] + net.time_s[net.exit(a), s] for s in range(n_sites)
@@ -128,8 +128,8 @@ class _Attempt:
         self.p, self.net, self.rng, self.seed = problem, net, rng, seed
         fm = problem.flight_model
         self.fm = fm
-        self.climb = fm.corner_s + fm.climb_s(problem.alt_m)
-        self.descent = fm.descent_s(problem.alt_m)
+        self.climb = fm.takeoff_s(problem.alt_m)
+        self.descent = fm.landing_s(problem.alt_m)
         self.budget = fm.usable_s * SAFETY
         self.H = problem.horizon_s
         self.last = [0.0] * len(net.areas)
@@ -259,6 +259,9 @@ class _Attempt:
                 pos = net.exit(leg.area)
             steps += [Waypoint(*xy) for xy in net.paths[(pos, site)][1:-1]]
             routes[sid] = Route(net.sites[site], net.site_xy[site], tuple(steps))
+            if legs:  # the pieces above each end in a stop; the mission flies through some joins
+                mission = route_to_mission(routes[sid], p.district, p.alt_m, self.fm.cruise_mps)
+                end = min(end, t0 + self.fm.mission_time_s(mission))
             visits = tuple(Visit(net.areas[leg.area].id, leg.eta) for leg in legs)
             sorties.append(
                 Sortie(sid, drones[d], net.sites[site], t0, end, p.alt_m, visits, plan_name)

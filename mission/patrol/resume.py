@@ -66,7 +66,7 @@ def chained_deadline(last: float, coming: Sequence[float], limit_s: float) -> fl
 def earliest_reach(problem: PatrolProblem, net: Network, state: FleetState, a: int) -> float:
     """The first moment any drone in service can be over area ``a``."""
     fm = problem.flight_model
-    climb = fm.corner_s + fm.climb_s(problem.alt_m)
+    climb = fm.takeoff_s(problem.alt_m)
     return min(
         state.free_at[k] + climb + net.time_s[state.site_of[k], net.entry(a)]
         for k in range(len(state.names))

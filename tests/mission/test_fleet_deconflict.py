@@ -20,7 +20,7 @@ from mission.deconflict import (
     with_layer,
 )
 from mission.errors import PlanError
-from mission.flight_model import FlightModel
+from mission.flight_model import TAKEOFF_S, FlightModel
 from mission.geo import LocalFrame
 from mission.model import Cmd, Mission, MissionItem
 from mission.trajectory import trajectory
@@ -74,9 +74,10 @@ def test_crossing_at_one_altitude_is_reported_once_with_time_and_place():
     assert len(lines) == 1
     line = lines[0]
     assert line.startswith("sorties a and b lose separation at t=")
-    # Both climb 60 m (24 s) over their first waypoint, then fly 500 m at 10 m/s to the crossing.
+    # Both spool up and climb 60 m (24 s) over their first waypoint, then accelerate from the
+    # hover (cruise / 2 accel more than at cruise) and fly 500 m at 10 m/s to the crossing.
     t = float(line.split("t=")[1].split(" s")[0])
-    assert abs(t - (24 + 50)) <= 1.0
+    assert abs(t - (TAKEOFF_S + 24 + 50 + FM.cruise_mps / (2 * FM.accel_mps2))) <= 1.0
     lon, lat = FRAME.to_lonlat(X0, Y0)
     assert f"{float(lat):.3f}" in line and f"{float(lon):.3f}" in line
     assert "0 m apart horizontally and 0 m vertically" in line

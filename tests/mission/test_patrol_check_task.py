@@ -66,7 +66,7 @@ def test_the_route_goes_round_a_no_fly_zone_and_the_time_counts_the_detour():
     x, y = X0 + 1400, Y0 + 100  # east of the wall; from the west site the way is round its top
     c = check(d, x, y, "ls-w")
     assert check_mission(c.mission, d) == []
-    straight = FM.corner_s + FM.climb_s(60.0) + 600.0 / FM.cruise_mps
+    straight = FM.takeoff_s(60.0) + FM.path_s([(0.0, 0.0), (600.0, 0.0)])
     assert c.to_point_s > FM.climb_s(60.0) + 2 * 1500 / FM.cruise_mps > straight  # round the wall
     waypoints = [it for it in c.mission.items if it.command == Cmd.NAV_WAYPOINT]
     assert waypoints, "a detour needs corners"

@@ -24,8 +24,8 @@ from mission.schedule import revisit_gaps
 
 START = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 FM = FlightModel()
-# 15 min batteries and 15 min swaps: two drones keep every limit of the example, one cannot
-SHORT = FlightModel(endurance_min=15.0, swap_min=15.0)
+# 16 min batteries and 15 min swaps: two drones keep every limit of the example, one cannot
+SHORT = FlightModel(endurance_min=16.0, swap_min=15.0)
 ALT = {"alt_m": 60.0, "ceiling_m": 120.0, "margin_m": 15.0}
 
 
