@@ -308,7 +308,7 @@ class PatrolRunner:
                             district=self.config.district, mission_of=self.mission,
                             flight_model=self.flight_model, alt_m=self.config.check_alt_m,
                             ceiling_m=self.config.ceiling_m)  # fmt: skip
-            best = choose(found)
+            best = choose(found, now_s)
         except MissionError as exc:
             self.outbox.task(point.task, "refused", lat=point.lat, lon=point.lon, reason=str(exc))
             return self.inbox.refuse("task_refused", f"task {point.task}: {exc}")

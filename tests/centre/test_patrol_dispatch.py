@@ -12,7 +12,14 @@ import math
 
 import pytest
 
-from centre.runner.dispatch import DIVERT_GAIN_S, GROUND_PREP_S, Fleet, choose, options
+from centre.runner.dispatch import (
+    DIVERT_GAIN_S,
+    GROUND_PREP_S,
+    TARGET_S,
+    Fleet,
+    choose,
+    options,
+)
 from centre.runner.rules import DIVERTING, resume_action
 from centre.runner.store import SortieRecord
 from mission.flight_model import FlightModel
@@ -55,7 +62,7 @@ def test_a_patrol_near_the_point_is_diverted_when_the_ground_drone_is_far_off(ex
     f = fleet(example_district, (area.center.x, area.center.y - 150.0), patrol_end=NOW + 900,
               ground_free=NOW + 1200)  # fmt: skip
     found = ask(example_district, f, area.center.x, area.center.y)
-    best = choose(found)
+    best = choose(found, NOW)
     assert best.drone == "drone-1" and best.patrol is not None
     ground = next(o for o in found if o.patrol is None)
     assert best.arrival_s + DIVERT_GAIN_S <= ground.arrival_s
@@ -76,7 +83,20 @@ def test_a_drone_free_on_the_ground_keeps_the_task_unless_the_diversion_gains_a_
     found = ask(example_district, f, area.center.x, area.center.y)
     ground = next(o for o in found if o.patrol is None)
     assert ground.arrival_s >= NOW + GROUND_PREP_S
-    assert choose(found).patrol is None
+    assert choose(found, NOW).patrol is None
+
+
+def test_a_drone_from_the_ground_in_time_keeps_the_task_even_if_a_diversion_is_sooner(
+    example_district,
+):
+    area = example_district.key_area("riverbank-1")
+    near = (area.center.x, area.center.y - 150.0)
+    found = ask(example_district, fleet(example_district, near, patrol_end=NOW + 900,
+                                        ground_free=NOW), area.center.x, area.center.y)  # fmt: skip
+    ground = next(o for o in found if o.patrol is None)
+    air = next(o for o in found if o.patrol is not None)
+    assert ground.arrival_s - NOW <= TARGET_S and air.arrival_s + DIVERT_GAIN_S <= ground.arrival_s
+    assert choose(found, NOW).patrol is None  # in time from the ground: the patrol goes on
 
 
 def test_a_diversion_longer_than_the_endurance_left_is_not_offered(example_district):
