@@ -260,6 +260,12 @@ class _Flight:
     mode: int | None = None
     landed: bool = False
 
+    @classmethod
+    def of(cls, mission: Mission, plan: SortiePlan) -> _Flight:
+        """A sortie's flight as it starts: GUIDED and AUTO are the modes it commands itself."""
+        commanded = {COPTER_MODES["GUIDED"], COPTER_MODES["AUTO"]}
+        return cls(mission, _verdict(mission, plan.landing_tolerance_m), commanded)
+
 
 def _until_due(events: Iterable[FlightEvent], flight: _Flight, diversion: Diversion
                ) -> Iterator[FlightEvent]:  # fmt: skip
@@ -353,8 +359,7 @@ def fly_sortie(
         vehicle.wait_armable(ready_timeout_s)
         vehicle.set_mode("GUIDED")
         vehicle.arm()
-        commanded = {COPTER_MODES["GUIDED"], COPTER_MODES["AUTO"]}
-        flight = _Flight(mission, _verdict(mission, plan.landing_tolerance_m), commanded)
+        flight = _Flight.of(mission, plan)
         try:
             vehicle.takeoff(takeoff_alt_m)
             vehicle.start_mission()
@@ -362,7 +367,7 @@ def fly_sortie(
             return follow_through(vehicle, flight, timeout_s=flight_timeout_s, report=report,
                                   diversion=diversion)  # fmt: skip
         except KeyboardInterrupt:
-            commanded.add(COPTER_MODES["RTL"])
+            flight.commanded.add(COPTER_MODES["RTL"])
             vehicle.return_to_launch()
             flight.verdict.interrupted = True
             _say(report, FlightEvent("interrupted"))
@@ -389,8 +394,7 @@ def follow_sortie(
     """
     vehicle = Vehicle(link, target)
     vehicle.request_telemetry()
-    commanded = {COPTER_MODES["GUIDED"], COPTER_MODES["AUTO"]}
-    flight = _Flight(mission, _verdict(mission, plan.landing_tolerance_m), commanded)
+    flight = _Flight.of(mission, plan)
     heartbeat, read = ground_station(link, vehicle.ex.recv_until)
     with heartbeat:
         return follow_through(vehicle, flight, timeout_s=flight_timeout_s, report=report,

@@ -4,9 +4,9 @@ The patrol runner may stop (a crash, kill -9, a power cut) while a drone flies. 
 again it must neither arm a vehicle twice nor lose one in the air, so it first asks the vehicle
 (``vehicle_status``: armed or not, its mode, on the ground or not) and, when the vehicle flies,
 follows it (``sortie_flight.follow_sortie``) without arming or changing its mode, judged by the
-same ``judge`` and ``Verdict`` as a sortie flown from the start. ``is_simulator`` tells SITL from a real
-autopilot for ``--confirm auto``: ArduPilot's SITL has the ``SIM_SPEEDUP`` parameter and no
-flight controller does.
+same ``judge`` and ``Verdict`` as a sortie flown from the start. ``is_simulator`` tells SITL
+from a real autopilot for ``--confirm auto``: ArduPilot's SITL has the ``SIM_SPEEDUP``
+parameter and no flight controller does.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from centre.runner.planning import UNDER_WAY, check_sortie
+from centre.runner.planning import UNDER_WAY, check_sortie, traffic
 from centre.runner.sortie_run import SortieJob
 from centre.runner.store import SortieRecord
 from mission.errors import MissionError, PlanError
@@ -112,21 +112,19 @@ def options(
     if fleet.free_at:
         drone = min(sorted(fleet.free_at), key=lambda d: fleet.free_at[d])
         start = max(fleet.now_s, fleet.free_at[drone])
-        traffic = [(r.as_sortie(), mission_of(r)) for r in fleet.records if r.state in UNDER_WAY]
         try:
             planned = check_sortie(task=task, lat=lat, lon=lon, drone=drone,
                                    site=fleet.site_of.get(drone, ""), start_s=start,
-                                   traffic=traffic, **plan)  # type: ignore[arg-type]  # fmt: skip
+                                   traffic=traffic(fleet.records, mission_of), **plan)  # type: ignore[arg-type]  # fmt: skip
             out.append(Option(drone, planned, planned.arrival_s + GROUND_PREP_S))
         except MissionError as exc:
             problem = exc
     for drone, (patrol, (here_lat, here_lon)) in sorted(fleet.airborne.items()):
-        traffic = [(r.as_sortie(), mission_of(r)) for r in fleet.records
-                   if r.state in UNDER_WAY and r.id != patrol.id]  # fmt: skip
         start = fleet.now_s + DIVERT_PREP_S
+        others = traffic(fleet.records, mission_of, without=(patrol.id,))
         try:
             planned = check_sortie(task=task, lat=lat, lon=lon, drone=drone, site=patrol.site,
-                                   start_s=start, traffic=traffic, held=(here_lat, here_lon),
+                                   start_s=start, traffic=others, held=(here_lat, here_lon),
                                    **plan)  # type: ignore[arg-type]  # fmt: skip
         except MissionError:
             continue  # this drone cannot be diverted (a refusal is the ground option's to say)

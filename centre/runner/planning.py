@@ -1,6 +1,6 @@
 """The runner's door to the planner: re-plan the rest of the day, and plan a check sortie.
 
-The runner calls only ``replan`` and ``check_sortie``; this module turns its records into what
+The runner calls ``replan``, ``check_sortie`` and ``traffic``; this module turns its records into what
 ``mission.patrol.replan.replan_rest`` and ``mission.patrol.check_task.plan_check`` take. Sorties
 under way (preflight to airborne) and check sorties not yet flown stay fixed; the sorties still
 planned are planned again from each area's last visit flown. A visit flown is dated at its
@@ -21,7 +21,7 @@ from mission.patrol.replan import replan_rest
 from mission.schedule import Schedule, Sortie
 from telemetry.patrol_records import ENDED_STATES, LimitRisk
 
-__all__ = ["Replanned", "replan", "check_sortie", "UNDER_WAY", "REPLACED"]
+__all__ = ["Replanned", "replan", "check_sortie", "traffic", "UNDER_WAY", "REPLACED"]
 
 UNDER_WAY = ("preflight", "uploading", "waiting_confirm", "airborne")
 REPLACED = "replaced by re-plan"
@@ -35,6 +35,17 @@ class Replanned:
     fixed: set[str]
     at_risk: list[LimitRisk]
     refused: tuple[str, ...]
+
+
+def traffic(
+    records: Sequence[SortieRecord],
+    mission_of: Callable[[SortieRecord], Mission],
+    without: Collection[str] = (),
+) -> list[tuple[Sortie, Mission]]:
+    """The sorties under way (less the ids ``without``), each with its mission: what a new check
+    sortie is separated from."""
+    return [(r.as_sortie(), mission_of(r)) for r in records
+            if r.state in UNDER_WAY and r.id not in without]  # fmt: skip
 
 
 def _fixed(record: SortieRecord) -> bool:

@@ -24,7 +24,7 @@ from centre.runner.dispatch import choose, fleet_now, options
 from centre.runner.flight_time import FlightTimes, shortened_model
 from centre.runner.inbox import Inbox
 from centre.runner.outbox import Outbox
-from centre.runner.planning import REPLACED, UNDER_WAY, check_sortie, replan
+from centre.runner.planning import REPLACED, check_sortie, replan, traffic
 from centre.runner.rules import DIVERTING, launch_too_late, resume_action
 from centre.runner.sortie_run import LOST, Handover, SortieJob, run_sortie
 from centre.runner.store import SortieRecord, StateStore
@@ -94,7 +94,7 @@ class PatrolRunner:
         self.summary = RunSummary()
         self.active: dict[str, SortieRecord] = {}
         self.finished: queue.Queue[SortieRecord] = queue.Queue()
-        self.handovers: queue.Queue[tuple] = queue.Queue()  # from workers: diversions' outcomes
+        self.handovers: queue.Queue[Callable[[], None]] = queue.Queue()  # diversions' outcomes
         self.jobs: dict[str, SortieJob] = {}
         self.at_risk: list[LimitRisk] = []
         self.missions: dict[str, Mission] = {}
@@ -216,7 +216,7 @@ class PatrolRunner:
     def _collect(self) -> None:
         while True:
             try:
-                self._handed_over(*self.handovers.get_nowait())
+                self.handovers.get_nowait()()  # a diversion's outcome, acted on in this thread
                 continue
             except queue.Empty:
                 pass
@@ -227,7 +227,7 @@ class PatrolRunner:
             self.active.pop(record.drone, None)
             job = self.jobs.pop(record.drone, None)
             self._ended(record)
-            if job is not None and job.handover is not None and job.handover.refused is not None:
+            if job is not None and job.handover is not None:
                 job.slot.take()  # an order the flight ended before carrying out
                 job.handover.refused(job.handover.record, N_("its flight ended first"))
 
@@ -329,39 +329,37 @@ class PatrolRunner:
     def _divert(self, job: SortieJob, record: SortieRecord, point: CheckPoint) -> None:
         """Order the drone's worker to turn onto ``record``, planned again from where it holds."""
         patrol = job.record
-        handover = Handover(record, taken=lambda old, new: self.handovers.put((old, new, None)),
-                            refused=lambda rec, why: self.handovers.put((rec, None, (why, point))))  # fmt: skip
+        put = self.handovers.put  # outcomes come from the worker; the main loop acts on them
+        handover = Handover(record, taken=lambda old, new: put(lambda: self._took_over(old, new)),
+                            refused=lambda rec, why: put(lambda: self._not_diverted(rec, why, point)))  # fmt: skip
 
         def plan_from(lat: float, lon: float) -> tuple[Mission, int]:
-            records = self.store.sorties()
-            traffic = [(r.as_sortie(), self.mission(r)) for r in records
-                       if r.state in UNDER_WAY and r.id not in (patrol.id, record.id)]  # fmt: skip
+            others = traffic(self.store.sorties(), self.mission, without=(patrol.id, record.id))
             planned = check_sortie(self.config.district, point.task, point.lat, point.lon,
                                    drone=record.drone, site=patrol.site,
-                                   start_s=self.clock.now_s(time.time()), traffic=traffic,
+                                   start_s=self.clock.now_s(time.time()), traffic=others,
                                    flight_model=self.flight_model, alt_m=self.config.check_alt_m,
                                    ceiling_m=self.config.ceiling_m, held=(lat, lon))  # fmt: skip
             write_mission(planned.mission, Path(record.plan))
-            self.missions[record.plan] = planned.mission
+            self.missions[record.plan] = handover.mission = planned.mission
             handover.duration_s = planned.sortie.end_s - planned.sortie.start_s
             return planned.mission, AIR_START_SEQ
 
-        job.mission_of = self.mission
         job.handover = handover
         job.slot.order(plan_from)
 
-    def _handed_over(self, old: SortieRecord, new: SortieRecord | None, refused) -> None:  # type: ignore[no-untyped-def]
-        """In the main loop: a diversion took over (the patrol ends, the check flies on), or was
-        refused or never carried out (the task goes to a drone on the ground)."""
-        if new is not None:
-            self.active[new.drone] = new
-            self.summary.started.add(new.id)
-            self.outbox.event("sortie_diverted", f"sortie {old.id} on {old.drone} diverted to "
-                              f"check task {new.task}", sortie=old.id, task=new.task)  # fmt: skip
-            return self._ended(old)
-        why, point = refused
-        self.outbox.event("divert_refused", f"check task {point.task}: {old.drone} not diverted "
-                          f"({why}); a drone from the ground takes it", task=point.task)  # fmt: skip
+    def _took_over(self, old: SortieRecord, new: SortieRecord) -> None:
+        """In the main loop: the patrol ends diverted, and the check flies on on its drone."""
+        self.active[new.drone] = new
+        self.summary.started.add(new.id)
+        self.outbox.event("sortie_diverted", f"sortie {old.id} on {old.drone} diverted to "
+                          f"check task {new.task}", sortie=old.id, task=new.task)  # fmt: skip
+        self._ended(old)
+
+    def _not_diverted(self, check: SortieRecord, why: str, point: CheckPoint) -> None:
+        """In the main loop: a diversion refused or never carried out goes to the ground."""
+        self.outbox.event("divert_refused", f"check task {point.task}: {check.drone} not "
+                          f"diverted ({why}); a drone from the ground takes it", task=point.task)  # fmt: skip
         self._assign(point, air=False)
 
     def _on_state(self, record: SortieRecord) -> None:

@@ -35,13 +35,15 @@ LOST = N_("vehicle lost in the air")
 
 @dataclass
 class Handover:
-    """A diversion under way: the check sortie's record, its planned flight time (set once it is
-    planned from where the drone holds), and who to tell when it took over or was refused."""
+    """A diversion under way: the check sortie's record, who to tell when it took over or was
+    refused, and its mission and planned flight time (set once it is planned from where the
+    drone holds)."""
 
     record: SortieRecord
+    taken: Callable[[SortieRecord, SortieRecord], None]
+    refused: Callable[[SortieRecord, str], None]
+    mission: Mission | None = None
     duration_s: float = 0.0
-    taken: Callable[[SortieRecord, SortieRecord], None] | None = None
-    refused: Callable[[SortieRecord, str], None] | None = None
 
 
 @dataclass
@@ -63,7 +65,6 @@ class SortieJob:
     handover: Handover | None = None
     where: tuple[float, float] | None = None  # (lat, lon) the drone last reported
     now_s: Callable[[], float] = lambda: 0.0  # the schedule clock, for a diversion's times
-    mission_of: Callable[[SortieRecord], Mission] | None = None  # a diversion's new mission
 
 
 class _Progress:
@@ -105,14 +106,13 @@ class _Progress:
             return
         self.job.handover = None
         if event.kind == "divert_refused":
-            if handover.refused is not None:
-                handover.refused(handover.record, event.text)
+            handover.refused(handover.record, event.text)
             return
         now_s = self.job.now_s()
         old = self.record.moved(state="diverted", visited=self._visited(), reason=N_(
             "diverted to check task {task}", task=handover.record.task))  # fmt: skip
-        assert self.job.mission_of is not None  # set by the runner with every handover
-        mission = self.job.mission_of(handover.record)
+        mission = handover.mission
+        assert mission is not None  # "diverted" comes only after the mission was planned
         new = handover.record.moved(state="airborne", reason=None, manifest=event.text,
                                     start_s=now_s, end_s=now_s + handover.duration_s,
                                     items=len(mission.items), item=event.seq)  # fmt: skip
@@ -120,8 +120,7 @@ class _Progress:
         self.job.record, self.job.mission, self.record = new, mission, new
         self.by_seq = areas_by_seq(mission, self.job.district)
         self.reached = []
-        if handover.taken is not None:
-            handover.taken(old, new)
+        handover.taken(old, new)
 
     def _visited(self) -> tuple[str, ...]:
         fresh = visited(self.reached, self.by_seq)

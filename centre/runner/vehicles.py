@@ -4,8 +4,8 @@
 runner asks a drone to ``prepare`` (ready to arm, pack and safety parameters, upload verified:
 the ``upload`` command's own service), ``launch`` (arm, take off, fly, follow), ``follow`` (a
 sortie already flying), and what it is doing now (``status``). While it flies, an order in its
-``DivertSlot`` turns it onto a check task (``vehicle.sortie_divert``). ``MavlinkDrone`` does it over a
-real link; tests drive the runner through the same protocol.
+``DivertSlot`` turns it onto a check task (``vehicle.sortie_divert``). ``MavlinkDrone`` does it
+over a real link; tests drive the runner through the same protocol.
 """
 
 from __future__ import annotations
