@@ -282,7 +282,8 @@ class PatrolRunner:
         self.at_risk = result.at_risk
         self.outbox.event("replanned", f"re-plan {revision} after {cause}: {len(added)} new "
                           f"sorties, {len(result.at_risk)} limits at risk", sorties=len(added),
-                          replaced=len(replaced), refused=len(result.refused))  # fmt: skip
+                          replaced=len(replaced), refused=len(result.refused), cause=cause,
+                          at_risk=len(result.at_risk))  # fmt: skip
         for risk in result.at_risk:
             self.outbox.event("limit_at_risk", f"area {risk.area}: worst gap {risk.worst_gap_min} "
                               f"min over its {risk.limit_min:g} min limit; {risk.reason}",

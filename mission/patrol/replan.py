@@ -11,6 +11,11 @@ go (lowest priority first, then the most demanding), one at a time, until the ot
 it tries to take each one back, so no limit is given up that a plan could keep. Every limit that
 still cannot hold is returned with its worst gap, counted from the last visit flown, and a
 one-line reason, for the runner to publish.
+
+Routes are planned at the base altitude. When a new sortie planned to the edge of its battery
+cannot be layered around the traffic (the next layer up no longer fits), the day is planned once
+more with the climb to the fleet's highest layer taken off the endurance, and the better of the
+two is kept: fewer limits at risk, then fewer sorties refused.
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from mission.checks import require_safe
+from mission.deconflict import LayerPolicy
 from mission.errors import PlanError
 from mission.flight_model import FlightModel
+from mission.limits import LAYER_MARGIN_M, LAYER_SPACING_M
 from mission.model import District, Mission
 from mission.patrol.base import Network, PatrolPlan, PatrolProblem, network
 from mission.patrol.layer_around import layer_around
@@ -87,8 +94,40 @@ def replan_rest(
     """
     _check_inputs(schedule, now_s, last_visit_s, drone_free_at, fixed, district)
     names = tuple(d for d in schedule.drones if d in drone_free_at)
+    state_of = (now_s, last_visit_s, drone_free_at, names, reserved_ids)
+    common = dict(district=district, schedule=schedule, state_of=state_of, fixed=fixed,
+                  flight_model=flight_model, alt_m=alt_m, ceiling_m=ceiling_m,
+                  margin_m=margin_m, seed=seed)  # fmt: skip
+    result = _replan(planning=flight_model, **common)
+    if result.refused:
+        tighter = _room_for_layers(flight_model, alt_m, ceiling_m, len(schedule.drones))
+        second = _replan(planning=tighter, **common)
+        if (len(second.at_risk), len(second.refused)) < (len(result.at_risk), len(result.refused)):
+            result = second
+    return result
+
+
+def _room_for_layers(fm: FlightModel, alt_m: float, ceiling_m: float, drones: int) -> FlightModel:
+    """The flight model with the climb to (and descent from) the layer the last of ``drones``
+    concurrent sorties may need taken off its endurance.
+
+    Routes are planned at the base altitude; a sortie planned to the edge of its battery is then
+    refused by ``layer_around`` when traffic takes the base layer and the next one up no longer
+    fits. Planned with this much less, its routes fit any layer the fleet can need."""
+    layers = LayerPolicy(alt_m, ceiling_m, LAYER_SPACING_M, LAYER_MARGIN_M).altitudes() or [alt_m]
+    rise = layers[min(max(drones - 1, 0), len(layers) - 1)] - alt_m
+    extra_s = fm.climb_s(rise) + fm.descent_s(rise)
+    usable = max(fm.usable_s - extra_s, 0.5 * fm.usable_s)
+    return dataclasses.replace(fm, endurance_min=usable / 60.0 / (1.0 - fm.reserve))
+
+
+def _replan(
+    *, district, schedule, state_of, fixed, flight_model, planning, alt_m, ceiling_m, margin_m, seed
+) -> Replan:
+    """Routes planned with the ``planning`` flight model, layered and checked with the real one."""
+    now_s, last_visit_s, drone_free_at, names, reserved_ids = state_of
     problem = PatrolProblem(
-        district, schedule.horizon_s / 3600.0, len(names), schedule.start, flight_model, alt_m,
+        district, schedule.horizon_s / 3600.0, len(names), schedule.start, planning, alt_m,
         ceiling_m, margin_m,
     )  # fmt: skip
     net = network(problem)

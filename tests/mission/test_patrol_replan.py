@@ -12,11 +12,14 @@ import math
 from datetime import UTC, datetime
 
 import pytest
+from conftest import FIXTURES
 
 from mission.checks import check_mission
 from mission.deconflict import check_schedule
 from mission.errors import PlanError
 from mission.flight_model import FlightModel
+from mission.formats.district_geojson import load_district
+from mission.limits import NO_FLY_MARGIN_M
 from mission.patrol.check_task import nearest_site, plan_check
 from mission.patrol.replan import replan_rest
 from mission.patrol.service import plan_patrol
@@ -213,3 +216,35 @@ def test_a_fixed_sortie_given_twice_is_refused(example_district, plan8):
         replan_rest(example_district, schedule=plan8.schedule, now_s=3600.0, last_visit_s=last,
                     drone_free_at=free, fixed=[*fixed, fixed[0]], flight_model=FM,
                     **ALT)  # fmt: skip
+
+
+def test_a_replan_at_the_edge_of_the_battery_leaves_room_for_a_higher_layer():
+    """Found by the SITL patrol test: flights came in 1.03x longer than modelled, and the re-plan
+    routed near-east and middle in one sortie that fitted the shortened battery at the base
+    layer only. With the other drone in the air on that layer, the sortie was refused, and
+    near-east went 24 minutes unvisited against its 12-minute limit. Planned with room for the
+    climb to the next layer, the re-plan flies every sortie and keeps every limit."""
+    district = load_district(FIXTURES / "district" / "sitl-patrol.geojson")
+    fm = FlightModel(endurance_min=6.0, swap_min=2.0)
+    alt = {"alt_m": 20.0, "ceiling_m": 120.0, "margin_m": NO_FLY_MARGIN_M}
+    plan = plan_patrol(district, hours=0.4, drones=2, start=START, flight_model=fm, seed=1, **alt)
+    first = [s for s in plan.schedule.sorties if s.start_s < 100.0]
+    assert [s.drone for s in first] == ["drone-1"], first  # drone-2's first sortie is refused
+    morning = replan_rest(district, schedule=plan.schedule, now_s=75.0, last_visit_s={},
+                          drone_free_at={d: 75.0 for d in plan.schedule.drones},
+                          fixed=[(s, plan.missions[s.id]) for s in first], flight_model=fm,
+                          reserved_ids=[s.id for s in plan.schedule.sorties if s.start_s < 200.0],
+                          seed=3, **alt)  # fmt: skip
+    assert morning.at_risk == () and morning.refused == ()
+    now, longer = 418.0, dataclasses.replace(fm, endurance_min=6.0 / 1.03)
+    fixed = [(s, morning.missions[s.id]) for s in morning.schedule.sorties if s.start_s <= now]
+    last = {v.area: v.eta_s for s, _ in fixed for v in s.visits if v.eta_s <= now}
+    later = replan_rest(district, schedule=morning.schedule, now_s=now, last_visit_s=last,
+                        drone_free_at={d: now for d in plan.schedule.drones}, fixed=fixed,
+                        flight_model=longer, seed=0,
+                        reserved_ids=[s.id for s in morning.schedule.sorties], **alt)  # fmt: skip
+    assert later.refused == (), later.refused
+    assert later.at_risk == (), later.at_risk
+    assert_flyable(district, later, now, fm=fm)
+    new = [s for s in later.schedule.sorties if s.start_s > now]
+    assert new and all(longer.mission_time_s(later.missions[s.id]) <= longer.usable_s for s in new)
