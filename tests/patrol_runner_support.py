@@ -61,8 +61,10 @@ class FakeDrone:
     """
 
     def __init__(self, name: str = "drone-1", *, armed: bool = False, fail_prepare: bool = False,
-                 simulator: bool = True, lost_in_flight: bool = False):  # fmt: skip
+                 simulator: bool = True, lost_in_flight: bool = False,
+                 onboard: str | Exception = "ab" * 32):  # fmt: skip
         self.name = name
+        self.onboard = onboard  # what a read-back of the vehicle's mission finds
         self.time_factor = 1.0
         self.lost_in_flight = lost_in_flight
         self.armed = armed
@@ -107,6 +109,12 @@ class FakeDrone:
         if self.lost_in_flight:
             raise LinkError("link lost (test)")
         return self._flight(mission, report)
+
+    def onboard_manifest(self) -> str:
+        self.calls.append("onboard_manifest")
+        if isinstance(self.onboard, Exception):
+            raise self.onboard
+        return self.onboard
 
     def close(self) -> None:
         self.calls.append("close")

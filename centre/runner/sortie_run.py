@@ -64,6 +64,7 @@ class SortieJob:
     slot: DivertSlot = field(default_factory=DivertSlot)
     handover: Handover | None = None
     where: tuple[float, float] | None = None  # (lat, lon) the drone last reported
+    foreign: str | None = None  # why this flight's visits are not counted (``_foreign``)
     now_s: Callable[[], float] = lambda: 0.0  # the schedule clock, for a diversion's times
 
 
@@ -73,7 +74,7 @@ class _Progress:
     def __init__(self, job: SortieJob, record: SortieRecord):
         self.job = job
         self.record = record
-        self.by_seq = areas_by_seq(job.mission, job.district)
+        self.by_seq = {} if job.foreign else areas_by_seq(job.mission, job.district)
         self.reached: list[int] = []
 
     def __call__(self, event: FlightEvent) -> None:
@@ -118,6 +119,7 @@ class _Progress:
                                     items=len(mission.items), item=event.seq)  # fmt: skip
         out.sorties([old, new])
         self.job.record, self.job.mission, self.record = new, mission, new
+        self.job.foreign = None  # the mission just written is known exactly
         self.by_seq = areas_by_seq(mission, self.job.district)
         self.reached = []
         handover.taken(old, new)
@@ -138,6 +140,7 @@ def run_sortie(job: SortieJob) -> SortieRecord:
                 record = out.sortie(
                     record.moved(state="airborne", reason=N_("re-attached after a restart"))
                 )
+                job.foreign = _foreign(job, record)
                 return _follow(job, record)
             if job.action == "follow":
                 return out.sortie(record.moved(state="aborted", reason=N_(
@@ -167,6 +170,29 @@ def run_sortie(job: SortieJob) -> SortieRecord:
         return out.sortie(current.moved(state="aborted", reason=str(exc)))
 
 
+def _foreign(job: SortieJob, record: SortieRecord) -> str | None:
+    """Why a flight re-attached after a restart may not be credited with this sortie's visits:
+    the vehicle holds another mission than the one stored (the runner stopped while it changed
+    the mission, e.g. in a diversion), or it cannot be read. None when they agree, or when no
+    manifest was stored (the sortie stopped before its upload).
+
+    Visits are credited by the item numbers the vehicle reports reaching; against the wrong
+    mission they would name areas never flown over, and the revisit limits would be believed
+    kept."""
+    if not record.manifest:
+        return None
+    try:
+        onboard = job.drone.onboard_manifest()
+    except VehicleError as exc:
+        return N_("the mission on board could not be read back ({problem}): followed to the "
+                  "ground, its visits not counted", problem=exc)  # fmt: skip
+    if onboard == record.manifest:
+        return None
+    return N_("the vehicle holds another mission (manifest {onboard} on board, {stored} stored; "
+              "the runner stopped while changing it): followed to the ground, its visits not "
+              "counted", onboard=onboard[:12], stored=record.manifest[:12])  # fmt: skip
+
+
 def _maybe_flying(drone: DroneLink) -> bool:
     """After an error in the air: armed, or not answering (then it may well fly: follow it)."""
     try:
@@ -194,9 +220,9 @@ def _follow(
 
 
 def _ended(job: SortieJob, record: SortieRecord, verdict: Verdict) -> SortieRecord:
-    problems = verdict.problems()
-    visited_now = tuple(dict.fromkeys((*record.visited, *visited(
-        sorted(verdict.reached), areas_by_seq(job.mission, job.district)))))  # fmt: skip
+    problems = [*verdict.problems(), *([job.foreign] if job.foreign else [])]
+    by_seq = {} if job.foreign else areas_by_seq(job.mission, job.district)
+    visited_now = tuple(dict.fromkeys((*record.visited, *visited(sorted(verdict.reached), by_seq))))
     if problems:
         return job.outbox.sortie(record.moved(state="aborted", reason="; ".join(problems),
                                               visited=visited_now))  # fmt: skip

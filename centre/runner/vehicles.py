@@ -3,7 +3,8 @@
 ``DroneLink`` is the cut-off between the runner and the vehicles (as an httpx transport): the
 runner asks a drone to ``prepare`` (ready to arm, pack and safety parameters, upload verified:
 the ``upload`` command's own service), ``launch`` (arm, take off, fly, follow), ``follow`` (a
-sortie already flying), and what it is doing now (``status``). While it flies, an order in its
+sortie already flying), what it is doing now (``status``) and which mission it holds
+(``onboard_manifest``). While it flies, an order in its
 ``DivertSlot`` turns it onto a check task (``vehicle.sortie_divert``). ``MavlinkDrone`` does it
 over a real link; tests drive the runner through the same protocol.
 """
@@ -21,6 +22,7 @@ from mission.model import District, Mission
 from mission.text import N_
 from telemetry.patrol_records import ID_PATTERN
 from vehicle.commands import Vehicle, find_vehicle, sign_vehicle
+from vehicle.gcs_heartbeat import GcsHeartbeat
 from vehicle.link import Link, open_link
 from vehicle.sortie_divert import AirDiversion, DivertSlot
 from vehicle.sortie_flight import (
@@ -33,7 +35,7 @@ from vehicle.sortie_flight import (
 )
 from vehicle.sortie_follow import VehicleStatus, is_simulator, vehicle_status
 from vehicle.sortie_upload import upload_sortie
-from vehicle.transfer import Target
+from vehicle.transfer import Target, download_mission
 
 __all__ = ["DroneLink", "DroneOptions", "MavlinkDrone", "parse_vehicle_args"]
 
@@ -47,6 +49,7 @@ class DroneLink(Protocol):
     def prepare(self, mission: Mission, checked: Callable[[], None]) -> str: ...
     def launch(self, mission: Mission, report: Report, slot: DivertSlot) -> Verdict: ...
     def follow(self, mission: Mission, report: Report, slot: DivertSlot) -> Verdict: ...
+    def onboard_manifest(self) -> str: ...
     def close(self) -> None: ...
 
 
@@ -141,6 +144,13 @@ class MavlinkDrone:
         return follow_sortie(self.link, self.target, mission, o.plan,
                              flight_timeout_s=o.flight_timeout_s, report=report,
                              diversion=self._diversion(slot))  # fmt: skip
+
+    def onboard_manifest(self) -> str:
+        """The manifest hash of the mission, fence and rally the vehicle holds now (read back),
+        with ground-station heartbeats going out meanwhile: the vehicle may be flying."""
+        with GcsHeartbeat(self.link):
+            return download_mission(self.link, target=self.target,
+                                    timeout_s=self.options.timeout_s)[1]  # fmt: skip
 
     def _diversion(self, slot: DivertSlot) -> AirDiversion:
         o = self.options

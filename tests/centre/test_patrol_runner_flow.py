@@ -23,6 +23,7 @@ from centre.runner.store import StateStore
 from mission.flight_model import FlightModel
 from telemetry.mqtt import MqttSettings
 from telemetry.topics import TASK_CHECK, confirm_topic
+from vehicle.errors import LinkError
 
 
 def _runner(
@@ -131,6 +132,35 @@ def test_a_restart_asks_the_vehicle_and_never_arms_twice(
     assert runner.store.get("s001").state == "landed"  # never flown again
     assert runner.store.get("s002").state == final
     assert summary.ok == (final == "landed")
+
+
+@pytest.mark.parametrize(
+    ("onboard", "final", "words"),
+    [
+        ("ab" * 32, "landed", None),  # the mission stored is the one flying: visits counted
+        ("cd" * 32, "aborted", "holds another mission (manifest cdcdcdcdcdcd on board"),
+        (LinkError("no MISSION_COUNT within 5 s (test)"), "aborted", "could not be read back"),
+    ],
+)
+def test_a_flight_re_attached_after_a_restart_is_credited_only_with_its_own_mission(
+    tmp_path, example_district, mosquitto, onboard, final, words
+):
+    """A runner stopped while it changed a flying drone's mission (a diversion) must not credit
+    the areas of the stored mission to whatever the vehicle now flies: they were never seen."""
+    drone = FakeDrone(armed=True, onboard=onboard)
+    runner, broker, _ = _runner(tmp_path, example_district, mosquitto.url, drone, AutoGate(),
+                                limit=1)  # fmt: skip
+    runner.store.put(runner.store.get("s001").moved(state="landed"))
+    runner.store.put(runner.store.get("s002").moved(state="airborne", manifest="ab" * 32))
+    runner.run()
+    broker.stop()
+    ended = runner.store.get("s002")
+    assert drone.calls == ["status", "onboard_manifest", "follow"]  # followed, never re-armed
+    assert ended.state == final, ended
+    if words is None:
+        assert ended.visited and ended.reason is None, ended
+    else:
+        assert words in (ended.reason or "") and ended.visited == (), ended
 
 
 def test_only_a_live_go_for_the_waiting_sortie_launches_it(tmp_path, example_district, mosquitto):
