@@ -168,3 +168,31 @@ def test_movers_are_found_on_a_video_no_default_was_chosen_on():
         recs = [ev.process(i, f.time, f.image) for i, f in enumerate(frames)][1]
         found = sum(any(matches(r.box, b) for r in recs) for b in moving)
         assert found >= 0.5 * len(moving), (height, found, len(moving))
+
+
+def _first_sightings(video: str, height: float, alert_people: bool):
+    """(size class, on a moving vehicle) of each alert's first detection, and the held-back
+    count, for one fixture video at a known height."""
+    frames = _frames(video)
+    movers, _ = find_movers(frames, CONFIG.activity.max_gap_s)
+    config = CONFIG.with_changes(tracker={"alert_person_sized": alert_people})
+    ev = Evaluator(config, build_detectors(["activity"], config), height)
+    first: dict[int, tuple[str | None, bool]] = {}
+    for i, f in enumerate(frames):
+        moving = [f.labels.boxes[m.label].box for m in movers if m.frame == i]
+        for r in ev.process(i, f.time, f.image):
+            if r.track is not None and r.track not in first:
+                first[r.track] = (r.size_class, any(matches(r.box, b) for b in moving))
+    return list(first.values()), ev.quiet
+
+
+def test_walkers_are_counted_but_raise_no_alert_unless_asked():
+    """DJI-00760 at 85 m: people crossing the square are real movers, classed person-sized. By
+    default they stay detections and are counted, and only the moving vehicles alert; with
+    ``alert_person_sized`` the walkers alert too, and the vehicles' alerts are the same."""
+    quiet_first, quiet = _first_sightings("DJI-00760", 85.0, alert_people=False)
+    loud_first, loud_quiet = _first_sightings("DJI-00760", 85.0, alert_people=True)
+    assert quiet_first and all(s == (VEHICLE, True) for s in quiet_first), quiet_first
+    assert quiet >= 2 and loud_quiet == 0
+    assert sum(c == PERSON for c, _ in loud_first) >= 2, loud_first
+    assert sorted(s for s in loud_first if s[0] == VEHICLE) == sorted(quiet_first)
