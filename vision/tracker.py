@@ -177,6 +177,9 @@ class Tracker:
                 self.alerts.append(c.alert)
                 self._active.add(id(c.alert))
                 return Event("new", obs, c.alert)
+            # Its object is in view now: another candidate of this frame is another object
+            # unless within match_radius_m (else one alert chains across a queue of cars).
+            self._active.add(id(c.alert))
         a = c.alert
         a.x, a.y, a.last_seen = c.x, c.y, t
         a.sightings += 1

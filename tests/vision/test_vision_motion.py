@@ -168,6 +168,20 @@ def _mover(x: float, vx: float, vy: float, size: str | None = None) -> Observati
     return Observation(det, GroundFix(x, 0.0, 0.0, 0.0, 0.0, 0, None), (x - vx, 0.0 - vy))
 
 
+def test_an_alert_taken_up_again_is_in_view_and_not_shared_with_a_second_mover():
+    """A mover confirmed near an alert lost a while ago continues it; a second mover confirmed
+    in the same frame 12 m further on is another object, not the same alert again."""
+    tracker = Tracker(CONFIG.tracker)
+    events = [tracker.update(float(t), [_mover(10.0 * t, 10.0, 0.0)]) for t in (1, 2)]
+    assert [len(e) for e in events] == [0, 1]  # alert at x = 20 m
+    for t in range(3, 9):
+        tracker.update(float(t), [])
+    seen = [
+        tracker.update(float(t), [_mover(t, 1.0, 0.0), _mover(t + 12, 1.0, 0.0)]) for t in (9, 10)
+    ]
+    assert seen[0] == [] and len(tracker.alerts) == 2, tracker.alerts
+
+
 def test_a_person_sized_mover_is_counted_once_not_alerted_and_unknown_sizes_alert():
     tracker = Tracker(CONFIG.tracker)
     events = [
