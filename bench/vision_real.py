@@ -104,6 +104,7 @@ def rgb_motion(
     flagged: set[tuple[str, int]] = set()
     flagged_veh: set[tuple[str, int]] = set()
     alerts_on: dict[tuple[str, int], int] = defaultdict(int)
+    objects_of: dict[tuple[str, int], set] = defaultdict(set)  # the movers each alert was on
     for folder in folders:
         for video, items in _videos(folder, spn).items():
             frames = []
@@ -175,6 +176,8 @@ def rgb_motion(
                         flagged.add(key)
                         if vehicle:
                             flagged_veh.add(key)
+                    if r.track is not None and obj is not None:
+                        objects_of[(f"{folder.name}/{video}", r.track)].add(obj)
                     if r.track is not None and r.track not in seen_tracks:
                         seen_tracks.add(r.track)
                         alerts += 1
@@ -220,6 +223,8 @@ def rgb_motion(
         "alerts per moving object (goal 1)",
         f"{per:.2f} ({sum(alerts_on.values())} alerts on {len(alerts_on)} moving objects)",
     )
+    shared = sum(len(o) > 1 for o in objects_of.values())
+    _say("  alerts whose detections lie on several moving objects", f"{shared} (goal 0)")
     if known_height:
         _say(
             "moving vehicles flagged by a vehicle-sized detection",
