@@ -19,8 +19,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _aerial_frames import CAR_NAMES, _height_from_cars, _videos  # noqa: E402
 from _motion_breakdown import KINDS, false_kind  # noqa: E402
-from vision_real import CAR_NAMES, _height_from_cars, _videos  # noqa: E402
 
 from vision.config import load_config  # noqa: E402
 from vision.detectors import build_detectors  # noqa: E402

@@ -33,14 +33,15 @@ How the figures are defined (printed with them):
   labelled cars (4.5 m long; a stand-in for telemetry, which the sets lack), so sizes are in
   metres and every motion detection has a size class; printed besides: precision of the
   detections classed vehicle-sized, and how many were classed person-sized (and of those, how
-  many lay on a labelled moving vehicle: the class's own error).
+  many lay on a labelled moving vehicle: the class's own error). Twice: with person-sized movers
+  raising no alert (``[tracker] alert_person_sized = false``, the default; they stay detections
+  and are counted) and with them alerting, so the alert figures are given both ways.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import time
 from collections import Counter, defaultdict
@@ -51,6 +52,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _aerial_frames import CAR_NAMES, _height_from_cars, _videos  # noqa: E402
 from _motion_breakdown import false_kind, say_breakdown  # noqa: E402
 
 from vision.config import load_config  # noqa: E402
@@ -63,9 +65,6 @@ from vision.evaluate.movers import SLOW_IOU, LabelledFrame, find_movers  # noqa:
 from vision.evaluate.runner import Evaluator  # noqa: E402
 from vision.pipeline import camera_for  # noqa: E402
 
-CAR_NAMES = ["car", "truck", "bus", "minibus"]  # aerial-cars classes 0-3 (its SOURCES.md)
-_NAME = re.compile(r"^(?P<video>.+)-(?P<number>\d+)$")
-
 
 def _say(what: str, value: str) -> None:
     print(f"{what:<58} {value}")
@@ -75,34 +74,26 @@ def _pct(a: int, b: int) -> str:
     return f"{100.0 * a / b:.1f} % ({a}/{b})" if b else "n/a (0/0)"
 
 
-def _videos(folder: Path, spn: float) -> dict[str, list[tuple[float, Path]]]:
-    out: dict[str, list[tuple[float, Path]]] = defaultdict(list)
-    for p in sorted(folder.glob("*.jpg")):
-        m = _NAME.match(p.stem)
-        if m and p.with_suffix(".txt").is_file():
-            out[m["video"]].append((int(m["number"]) * spn, p))
-    return {k: sorted(v) for k, v in out.items()}
+class _Score:
+    """Per-frame class scores summed over a set."""
+
+    found = labels = tp = n = 0
+
+    def add(self, s) -> None:
+        if s:
+            self.found, self.labels = self.found + s.found, self.labels + s.labels
+            self.tp, self.n = self.tp + s.true_positives, self.n + s.detections
 
 
-def _height_from_cars(frames: list[LabelledFrame], camera_fx: float) -> float | None:
-    """A stand-in for telemetry's height: the camera height at which the video's labelled cars
-    (class car, boxes at least 1.8:1, i.e. seen along an image axis) are 4.5 m long."""
-    lengths = [
-        max(w, h)
-        for f in frames
-        for lb in f.labels.boxes
-        if lb.name == "car"
-        and min(w := lb.box[2] - lb.box[0], h := lb.box[3] - lb.box[1]) > 0
-        and max(w, h) >= 1.8 * min(w, h)
-    ]
-    return 4.5 / float(np.median(lengths)) * camera_fx if lengths else None
-
-
-def rgb_motion(folders: list[Path], spn: float, known_height: bool = False) -> None:
+def rgb_motion(
+    folders: list[Path], spn: float, known_height: bool = False, alert_people: bool = False
+) -> None:
     """Motion against the moving vehicles; with ``known_height`` each video's height is set
     from its labelled cars (``_height_from_cars``), so sizes are in metres and every detection
-    has a size class, and the figures for vehicle-sized detections are printed too."""
-    config = load_config()
+    has a size class, and the figures for vehicle-sized detections are printed too;
+    ``alert_people`` sets ``[tracker] alert_person_sized`` (person-sized movers alert too)."""
+    config = load_config().with_changes(tracker={"alert_person_sized": alert_people})
+    quiet = 0
     det_n = det_sized = hits = hits_sized = alerts = false_alerts = false_sized = 0
     det_veh = hits_veh = det_person = person_on_mover = alerts_veh = false_veh = 0
     hits_slow = hits_slow_sized = hits_slow_veh = 0
@@ -113,6 +104,7 @@ def rgb_motion(folders: list[Path], spn: float, known_height: bool = False) -> N
     flagged: set[tuple[str, int]] = set()
     flagged_veh: set[tuple[str, int]] = set()
     alerts_on: dict[tuple[str, int], int] = defaultdict(int)
+    objects_of: dict[tuple[str, int], set] = defaultdict(set)  # the movers each alert was on
     for folder in folders:
         for video, items in _videos(folder, spn).items():
             frames = []
@@ -184,6 +176,8 @@ def rgb_motion(folders: list[Path], spn: float, known_height: bool = False) -> N
                         flagged.add(key)
                         if vehicle:
                             flagged_veh.add(key)
+                    if r.track is not None and obj is not None:
+                        objects_of[(f"{folder.name}/{video}", r.track)].add(obj)
                     if r.track is not None and r.track not in seen_tracks:
                         seen_tracks.add(r.track)
                         alerts += 1
@@ -194,8 +188,11 @@ def rgb_motion(folders: list[Path], spn: float, known_height: bool = False) -> N
                             false_veh += vehicle
                         else:
                             alerts_on[key] += 1
+            quiet += ev.quiet
     if known_height:
-        print("with a known height (" + ", ".join(heights) + "; from the labelled cars' length)")
+        policy = "alert" if alert_people else "raise no alert (the default)"
+        print(f"with a known height ({', '.join(heights)}; from the labelled cars' length)")
+        print(f"person-sized movers {policy}: [tracker] alert_person_sized = {alert_people}")
     _say(
         "moving vehicles RGB, flagged at least once (goal >= 80 %)",
         _pct(len(flagged), len(objects)),
@@ -226,6 +223,8 @@ def rgb_motion(folders: list[Path], spn: float, known_height: bool = False) -> N
         "alerts per moving object (goal 1)",
         f"{per:.2f} ({sum(alerts_on.values())} alerts on {len(alerts_on)} moving objects)",
     )
+    shared = sum(len(o) > 1 for o in objects_of.values())
+    _say("  alerts whose detections lie on several moving objects", f"{shared} (goal 0)")
     if known_height:
         _say(
             "moving vehicles flagged by a vehicle-sized detection",
@@ -237,6 +236,7 @@ def rgb_motion(folders: list[Path], spn: float, known_height: bool = False) -> N
             'detections classed "person-sized"',
             f"{det_person} ({person_on_mover} of them on a labelled moving vehicle)",
         )
+        _say("  confirmed person-sized movers that raised no alert", str(quiet))
         rate_veh = f"{false_veh / minutes:.2f}" if minutes > 0 else "n/a"
         _say(
             'false "vehicle-sized" alerts per minute',
@@ -251,22 +251,15 @@ def thermal(folder: Path) -> None:
     config = load_config()
     (det,) = build_detectors(["thermal"], config)
     ev = Evaluator(config, [det])
-    found = labels = tp = n = 0
+    tot = _Score()
     for i, p in enumerate(sorted(folder.glob("*.jpg"))):
         img = cv2.imread(str(p))
         lab = read_voc(p.with_suffix(".xml"), (img.shape[1], img.shape[0]))
         recs = [r for r in ev.process(i, i * 0.5, img, p.name) if r.code == "person"]
         _, scores = match_frame([(r.box, r.score, r.code) for r in recs], lab)
-        s = scores.get("person")
-        if s:
-            found, labels, tp, n = (
-                found + s.found,
-                labels + s.labels,
-                tp + s.true_positives,
-                n + s.detections,
-            )
-    _say("thermal people recall per frame (goal >= 70 %)", _pct(found, labels))
-    _say("thermal people precision per frame (goal >= 70 %)", _pct(tp, n))
+        tot.add(scores.get("person"))
+    _say("thermal people recall per frame (goal >= 70 %)", _pct(tot.found, tot.labels))
+    _say("thermal people precision per frame (goal >= 70 %)", _pct(tot.tp, tot.n))
 
 
 def bloom(folders: dict[str, Path]) -> None:
@@ -319,20 +312,13 @@ def model(folder: Path, path: Path | None) -> None:
             config = config.with_changes(model={"path": str(path)})
         (det,) = build_detectors(["model"], config)
         ev = Evaluator(config, [det])
-        tp = n = found = labels = 0
+        tot = _Score()
         for i, p in enumerate(sorted(folder.glob("*.jpg"))):
             img = cv2.imread(str(p))
             lab = read_yolo(p.with_suffix(".txt"), (img.shape[1], img.shape[0]), CAR_NAMES)
             recs = [r for r in ev.process(i, float(i), img, p.name) if r.code == "vehicle"]
             _, scores = match_frame([(r.box, r.score, r.code) for r in recs], lab)
-            s = scores.get("vehicle")
-            if s:
-                tp, n, found, labels = (
-                    tp + s.true_positives,
-                    n + s.detections,
-                    found + s.found,
-                    labels + s.labels,
-                )
+            tot.add(scores.get("vehicle"))
     except Exception as exc:  # the bench reports every figure it can, never crashes
         _say("model with tiling at 1080p", f"skipped: {type(exc).__name__}: {str(exc)[:120]}")
         return
@@ -349,7 +335,9 @@ def model(folder: Path, path: Path | None) -> None:
         f"{crops:.0f}, {1000 * per_crop:.0f} ms of CPU; the floor at full resolution "
         f"({least:.0f} crops, no overlap) is {1 / (least * per_crop):.2f} fps",
     )
-    _say("model vehicle recall / precision", f"{_pct(found, labels)} / {_pct(tp, n)}")
+    _say(
+        "model vehicle recall / precision", f"{_pct(tot.found, tot.labels)} / {_pct(tot.tp, tot.n)}"
+    )
 
 
 def main() -> int:
@@ -377,12 +365,13 @@ def main() -> int:
     started = time.monotonic()
     if rgb_sets:
         print("RGB sets: " + ", ".join(str(d) for d in rgb_sets))
-        rgb_motion(rgb_sets, args.seconds_per_number)
-        rgb_motion(rgb_sets, args.seconds_per_number, known_height=True)
-        for held in args.held_out:
-            print(f"held out (no default was chosen on it): {held}")
-            rgb_motion([held], args.seconds_per_number)
-            rgb_motion([held], args.seconds_per_number, known_height=True)
+        held = [([h], f"held out (no default was chosen on it): {h}") for h in args.held_out]
+        for sets, title in [(rgb_sets, ""), *held]:
+            if title:
+                print(title)
+            rgb_motion(sets, args.seconds_per_number)
+            for people in (False, True):  # person-sized movers raise no alert / alert
+                rgb_motion(sets, args.seconds_per_number, True, people)
         speed(rgb)
     else:
         _say("moving vehicles RGB", f"skipped: no labelled RGB frames in {rgb}")

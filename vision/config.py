@@ -138,6 +138,7 @@ class TrackerConfig(_Section):
     same_object_m: float
     same_object_s: float
     update_every_s: float
+    alert_person_sized: bool
 
 
 class AlertsConfig(_Section):

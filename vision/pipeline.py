@@ -45,6 +45,7 @@ class PipelineStats:
     detections: dict[str, int] = field(default_factory=dict)
     alerts: int = 0
     updates: int = 0
+    quiet: int = 0  # confirmed person-sized movers that raised no alert ([tracker])
     latency_s: list[float] = field(default_factory=list)
 
 
@@ -124,6 +125,7 @@ class Pipeline:
             self._raise(e, frame, image, pose)
             for e in self.tracker.update(frame.time, observations)
         ]
+        self.stats.quiet = self.tracker.quiet
         live = {a.alert_id for a in self.tracker.alerts}
         self._alerts = {k: v for k, v in self._alerts.items() if k in live}
         if out:

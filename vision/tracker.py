@@ -14,6 +14,12 @@ independent frame pairs and agreed (velocities within ``max_velocity_change`` of
 share, so no scale is assumed), which noise, parallax flicker and chance matches rarely do. A confirmed candidate within ``same_object_m`` metres and ``same_object_s``
 seconds of an existing alert of the same code updates that alert instead of raising a new one, so
 one object watched for a minute is one alert.
+
+A mover whose confirming sighting is classed person-sized (``size_class``, known only with a
+height) raises no alert unless ``alert_person_sized``: in a city by day such movers are people
+walking, which is neither a lead for a ground team nor restraint. It stays a detection and is
+counted once per candidate in ``quiet``, so what was held back is said, not lost; a later
+vehicle-sized sighting of it still alerts. Movers of unknown size always alert.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from dataclasses import dataclass, field
 
 from vision.config import TrackerConfig
 from vision.detectors.base import Detection
+from vision.detectors.size_class import PERSON
 from vision.geotag import GroundFix
 
 __all__ = ["Observation", "AlertTrack", "Event", "Tracker"]
@@ -83,6 +90,7 @@ class _Candidate:
     hits: deque
     alert: AlertTrack | None = None
     last: Observation | None = None
+    quiet: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,7 @@ class Tracker:
     candidates: list[_Candidate] = field(default_factory=list)
     alerts: list[AlertTrack] = field(default_factory=list)
     tracks: list[int | None] = field(default_factory=list)
+    quiet: int = 0  # confirmed person-sized movers held back by ``alert_person_sized = false``
     _active: set[int] = field(default_factory=set, repr=False)
     _numbers: int = 0
 
@@ -153,6 +162,10 @@ class Tracker:
             k = self.cfg.k_moving if obs.origin is not None else self.cfg.k
             if sum(c.hits) < k:
                 return None
+            if obs.detection.size_class == PERSON and not self.cfg.alert_person_sized:
+                self.quiet += not c.quiet
+                c.quiet = True
+                return None
             c.alert = self._existing(c, t)
             if c.alert is None:
                 # Registered at once, so a second candidate confirmed in the same frame (a vehicle
@@ -164,6 +177,9 @@ class Tracker:
                 self.alerts.append(c.alert)
                 self._active.add(id(c.alert))
                 return Event("new", obs, c.alert)
+            # Its object is in view now: another candidate of this frame is another object
+            # unless within match_radius_m (else one alert chains across a queue of cars).
+            self._active.add(id(c.alert))
         a = c.alert
         a.x, a.y, a.last_seen = c.x, c.y, t
         a.sightings += 1

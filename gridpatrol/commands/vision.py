@@ -176,6 +176,7 @@ def vision(
     typer.echo(
         f"{st.frames} frames in {time.monotonic() - started:.1f} s ({ss.corrupt} corrupt, "
         f"{st.no_pose} without pose): {st.alerts} alerts, {st.updates} updates"
+        + (f", {st.quiet} person-sized movers not alerted" if st.quiet else "")
         + ("" if flushed else "; some alerts are still spooled and go out on the next run")
     )
 

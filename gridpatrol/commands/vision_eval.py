@@ -116,6 +116,11 @@ def _print(report, height_m: float | None) -> None:
         + (f" ({by_code})" if by_code else "")
         + (f", {rate:.2f} alerts per minute of footage" if rate is not None else "")
     )
+    if report.quiet:
+        typer.echo(
+            f"{report.quiet} person-sized movers raised no alert "
+            "([tracker] alert_person_sized = false; they are in the detections)"
+        )
     if height_m is None:
         typer.echo(_("no --height-m: detector sizes in pixels, tracker distances nominal"))
     for name, stats in report.detector_stats.items():

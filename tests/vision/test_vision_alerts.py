@@ -100,7 +100,8 @@ def _hover_over_walker(district, tmp_path, seconds=10.0):
 def test_one_object_seen_for_ten_seconds_gives_one_alert(example_district, tmp_path):
     renderer, poses = _hover_over_walker(example_district, tmp_path)
     sink = Collect()
-    config = CONFIG.with_changes(tracker={"update_every_s": 4.0})
+    # A walker (person-sized from 60 m) is the object here: it alerts only when asked to.
+    config = CONFIG.with_changes(tracker={"update_every_s": 4.0, "alert_person_sized": True})
     pipe = vision_pipeline(
         example_district, config, detectors=["activity", "bloom"], poses=poses, sink=sink,
         evidence_dir=tmp_path / "ev", clock=lambda: 1_780_000_000.0,

@@ -6,6 +6,7 @@ Runs on real frames (tests/fixtures/aerial, see its SOURCES.md) and on label fil
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -181,6 +182,22 @@ def test_eval_prints_scores_and_writes_every_detection_as_json(cli, tmp_path):
         assert row["code"] == "activity" and 0 <= row["score"] <= 1
         assert row["track"] is None or isinstance(row["track"], int)
     assert {row["frame"] for row in rows} <= {1, 2}  # frame 0 has nothing to compare with
+
+
+def test_with_a_height_walkers_are_detections_counted_but_not_alerts(cli, tmp_path):
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for p in sorted((AERIAL / "rgb").glob("DJI-00760-*")):
+        shutil.copy(p, frames / p.name)
+    out = tmp_path / "dets.jsonl"
+    r = cli("vision", "eval", frames, "--height-m", "85", "--detections-out", out)
+    assert r.code == 0, r.err
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    people = [row for row in rows if row["size_class"] == "person-sized"]
+    assert people and all(row["track"] is None for row in people)
+    assert any(row["track"] is not None for row in rows if row["size_class"] == "vehicle-sized")
+    said = re.search(r"(\d+) person-sized movers raised no alert", r.out)
+    assert said and int(said[1]) >= 2, r.out
 
 
 @pytest.mark.parametrize(

@@ -161,9 +161,40 @@ def test_one_alert_per_moving_vehicle():
     assert all(len(t) == 1 for t in tracks_on.values()), tracks_on
 
 
-def _mover(x: float, vx: float, vy: float) -> Observation:
-    det = Detection((0, 0, 4, 4), 0.9, "activity", "activity", shift=(vx, vy), shift_s=1.0)
+def _mover(x: float, vx: float, vy: float, size: str | None = None) -> Observation:
+    det = Detection(
+        (0, 0, 4, 4), 0.9, "activity", "activity", shift=(vx, vy), shift_s=1.0, size_class=size
+    )
     return Observation(det, GroundFix(x, 0.0, 0.0, 0.0, 0.0, 0, None), (x - vx, 0.0 - vy))
+
+
+def test_an_alert_taken_up_again_is_in_view_and_not_shared_with_a_second_mover():
+    """A mover confirmed near an alert lost a while ago continues it; a second mover confirmed
+    in the same frame 12 m further on is another object, not the same alert again."""
+    tracker = Tracker(CONFIG.tracker)
+    events = [tracker.update(float(t), [_mover(10.0 * t, 10.0, 0.0)]) for t in (1, 2)]
+    assert [len(e) for e in events] == [0, 1]  # alert at x = 20 m
+    for t in range(3, 9):
+        tracker.update(float(t), [])
+    seen = [
+        tracker.update(float(t), [_mover(t, 1.0, 0.0), _mover(t + 12, 1.0, 0.0)]) for t in (9, 10)
+    ]
+    assert seen[0] == [] and len(tracker.alerts) == 2, tracker.alerts
+
+
+def test_a_person_sized_mover_is_counted_once_not_alerted_and_unknown_sizes_alert():
+    tracker = Tracker(CONFIG.tracker)
+    events = [
+        tracker.update(float(t), [_mover(1.5 * t, 1.5, 0.0, "person-sized")]) for t in range(1, 5)
+    ]
+    assert events == [[], [], [], []] and tracker.quiet == 1  # one walker, four sightings
+    # The same candidate seen vehicle-sized (a car misjudged once) alerts then.
+    assert len(tracker.update(5.0, [_mover(7.5, 1.5, 0.0, "vehicle-sized")])) == 1
+    for size in (None, "person-sized"):  # no height: no class, so it alerts; or when asked to
+        config = CONFIG.with_changes(tracker={"alert_person_sized": size is not None})
+        tracker = Tracker(config.tracker)
+        events = [tracker.update(float(t), [_mover(10.0 * t, 10.0, 0.0, size)]) for t in (1, 2)]
+        assert [len(e) for e in events] == [0, 1] and tracker.quiet == 0
 
 
 def test_a_mover_is_confirmed_only_when_two_frame_pairs_measure_the_same_motion():

@@ -46,7 +46,8 @@ def test_privacy_zone_never_reaches_detectors_or_evidence(example_district, tmp_
     spec = FootageSpec(width=640, height=360, fps=10, seconds=6, seed=2, mark_privacy=True)
     renderer = Renderer(example_district, flight, spec, targets=people)
     write_tlog(renderer, tmp_path / "f.tlog")
-    config = load_config()
+    # The people are the movers here: person-sized movers alert only when asked to.
+    config = load_config().with_changes(tracker={"alert_person_sized": True})
     sink = Collect()
     pipe = Pipeline(
         district=example_district,

@@ -22,6 +22,9 @@
    displacement are kept, and their separate parts are separate movers
    (``vision.detectors.motion_support``). With two earlier frames the change is already where
    the mover is now, and the blob is kept whole.
+6. With a height each mover gets a size class (``vision.detectors.size_class``); a vehicle-sized
+   one whose displacement runs across its length is no vehicle driving, and is dropped
+   (counted as "sideways").
 
 Frames whose ego-motion cannot be estimated, or where too much of the picture changes (a
 registration failure), report nothing rather than guesses, and are counted in ``stats``.
@@ -40,7 +43,7 @@ from vision.detectors.base import Detection, FrameContext, scale_box
 from vision.detectors.motion_support import Part, moved_parts
 from vision.detectors.motion_tests import Blob, judge
 from vision.detectors.shadows import shadow_like, strip_shadows
-from vision.detectors.size_class import size_class
+from vision.detectors.size_class import VEHICLE, moves_across, size_class
 from vision.ego_motion import Features, features, register
 
 __all__ = ["ActivityDetector"]
@@ -81,6 +84,7 @@ class ActivityDetector:
             "no match": 0,
             "shadows stripped": 0,
             "too many blobs": 0,
+            "sideways": 0,
         }
 
     def detect(self, ctx: FrameContext) -> list[Detection]:
@@ -207,6 +211,9 @@ class ActivityDetector:
             for part in parts:
                 box = scale_box(*part.box, scale)
                 size = size_class(part.mask, gsd, cfg.vehicle_min_width_m, cfg.vehicle_min_length_m)
+                if size == VEHICLE and moves_across(part.mask, verdict.shift, gsd):
+                    self.stats["sideways"] += 1  # vehicles drive along their length
+                    continue
                 out.append(
                     Detection(
                         box,

@@ -58,6 +58,7 @@ class Evaluator:
     height_m: float | None = None
     alerts: int = 0
     alerts_by_code: dict[str, int] = field(default_factory=dict)
+    quiet: int = 0  # confirmed person-sized movers that raised no alert ([tracker])
     frames: int = 0
     busy_s: float = 0.0
     cpu_s: float = 0.0
@@ -88,6 +89,7 @@ class Evaluator:
                 self.alerts += 1
                 code = event.track.code
                 self.alerts_by_code[code] = self.alerts_by_code.get(code, 0) + 1
+        self.quiet = self._tracker.quiet
         self.frames += 1
         self.busy_s += time.perf_counter() - started
         self.cpu_s += time.process_time() - cpu

@@ -40,6 +40,7 @@ class EvalReport:
     detections: int = 0
     alerts: int = 0
     alerts_by_code: dict[str, int] = field(default_factory=dict)
+    quiet: int = 0
     scores: dict[str, ClassScore] = field(default_factory=dict)
     unlabelled_frames: int = 0
     labels_outside: int = 0
@@ -152,6 +153,7 @@ def evaluate(
     report.corrupt = source.stats.corrupt
     report.busy_s = ev.busy_s
     report.alerts, report.alerts_by_code = ev.alerts, dict(ev.alerts_by_code)
+    report.quiet = ev.quiet
     step = 1.0 / fps if isinstance(source, ImageFolderSource) else 1.0 / (source.fps or 25.0)
     report.footage_s = (last - first + step) if first is not None else 0.0
     report.detector_stats = {
