@@ -118,8 +118,11 @@ def _print(report, height_m: float | None) -> None:
     )
     if report.quiet:
         typer.echo(
-            f"{report.quiet} person-sized movers raised no alert "
-            "([tracker] alert_person_sized = false; they are in the detections)"
+            _(
+                "{n} person-sized movers raised no alert ([tracker] alert_person_sized = false; "
+                "they are in the detections)",
+                n=report.quiet,
+            )
         )
     if height_m is None:
         typer.echo(_("no --height-m: detector sizes in pixels, tracker distances nominal"))
