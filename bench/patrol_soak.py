@@ -188,6 +188,9 @@ def main() -> int:
     print(f"re-plans: {len(log.codes('replanned'))}; limit-at-risk events: "
           f"{len(log.codes('limit_at_risk'))}; pack swaps: {sum(s.ok for s in crew.swaps)} ok, "
           f"{sum(not s.ok for s in crew.swaps)} failed; messages refused: {log.refused}")  # fmt: skip
+    for _, event in list(log.events):
+        if event.code in ("replanned", "limit_at_risk"):
+            print(f"  {event.code}: {event.text}")
 
     flown_visits = _flown_visits(log)
     print(f"\n{'area':<12} {'limit':>6} {'planned':>8} {'flown':>8} {'met':>4} "
