@@ -1,11 +1,13 @@
-"""Which drone flies a check task: the first free one on the ground, or one diverted in the air.
+"""Which drone flies a check task: the soonest over the point from the ground, or one diverted.
 
 When every drone is out on patrol, waiting for one to land, take its pack swap and take off again
 costs the ground team many minutes; the nearest drone is often in the air. Each drone in service
 is therefore offered as an ``Option`` with the time it would be over the point:
 
 - from the ground: when it is free (its sortie's end and half the pack swap, or now), plus
-  ``GROUND_PREP_S`` for preflight and upload, plus the check sortie's flight;
+  ``GROUND_PREP_S`` for preflight and upload, plus the check sortie's flight from its own site.
+  Every drone is offered so, not only the first free: one landing a minute later at a site near
+  the point is often over it sooner;
 - diverted: now, plus ``DIVERT_PREP_S`` to brake, hold and upload, plus the flight from where the
   drone last reported. Only a patrol flying in AUTO is offered, and only when the new sortie fits
   in the flight model's endurance less what the patrol has flown since its start (the learned
@@ -109,8 +111,7 @@ def options(
     out: list[Option] = []
     problem: MissionError | None = None
     plan = dict(district=district, flight_model=flight_model, alt_m=alt_m, ceiling_m=ceiling_m)
-    if fleet.free_at:
-        drone = min(sorted(fleet.free_at), key=lambda d: fleet.free_at[d])
+    for drone in sorted(fleet.free_at, key=lambda d: (fleet.free_at[d], d)):
         start = max(fleet.now_s, fleet.free_at[drone])
         try:
             planned = check_sortie(task=task, lat=lat, lon=lon, drone=drone,
@@ -118,7 +119,7 @@ def options(
                                    traffic=traffic(fleet.records, mission_of), **plan)  # type: ignore[arg-type]  # fmt: skip
             out.append(Option(drone, planned, planned.arrival_s + GROUND_PREP_S))
         except MissionError as exc:
-            problem = exc
+            problem = problem or exc
     for drone, (patrol, (here_lat, here_lon)) in sorted(fleet.airborne.items()):
         start = fleet.now_s + DIVERT_PREP_S
         others = traffic(fleet.records, mission_of, without=(patrol.id,))
@@ -137,10 +138,11 @@ def options(
 
 
 def choose(found: Sequence[Option], now_s: float) -> Option:
-    """The ground option when it is in time (``TARGET_S``) or no diversion is ``DIVERT_GAIN_S``
-    sooner; else the soonest diversion."""
-    ground = [o for o in found if o.patrol is None]
-    air = sorted((o for o in found if o.patrol is not None), key=lambda o: (o.arrival_s, o.drone))
+    """The soonest ground option when it is in time (``TARGET_S``) or no diversion is
+    ``DIVERT_GAIN_S`` sooner; else the soonest diversion."""
+    soonest = sorted(found, key=lambda o: (o.arrival_s, o.drone))
+    ground = [o for o in soonest if o.patrol is None]
+    air = [o for o in soonest if o.patrol is not None]
     if not ground:
         return air[0]
     late = ground[0].arrival_s - now_s > TARGET_S

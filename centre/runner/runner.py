@@ -296,9 +296,9 @@ class PatrolRunner:
         self.outbox.timeline(live, self.at_risk)
 
     def _assign(self, point: CheckPoint, *, air: bool = True) -> None:
-        """The drone over the point soonest flies an orbit there: the first free one from the
-        ground (the rest of the day is re-planned now), or a patrol diverted in the air (re-planned
-        once it has turned). ``dispatch`` weighs them."""
+        """The drone over the point soonest flies an orbit there: one from the ground (the rest
+        of the day is re-planned now), or a patrol diverted in the air (re-planned once it has
+        turned). ``dispatch`` weighs them."""
         now_s = self.clock.now_s(time.time())
         self.outbox.task(point.task, "queued", lat=point.lat, lon=point.lon)
         try:

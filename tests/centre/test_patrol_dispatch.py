@@ -99,6 +99,18 @@ def test_a_drone_from_the_ground_in_time_keeps_the_task_even_if_a_diversion_is_s
     assert choose(found, NOW).patrol is None  # in time from the ground: the patrol goes on
 
 
+def test_the_drone_soonest_over_the_point_goes_not_the_first_free(example_district):
+    """drone-2 is free now at ls-east; drone-1 is free at ls-west, 800 m from the point, thirty
+    seconds later: it is over the point first (108 s of flight against 155), so it flies it."""
+    area = example_district.key_area("riverbank-1")  # 800 m north of ls-west
+    f = Fleet(NOW, {"drone-1": NOW + 30.0, "drone-2": NOW}, {}, [],
+              {"drone-1": "ls-west", "drone-2": "ls-east"})  # fmt: skip
+    found = ask(example_district, f, area.center.x, area.center.y)
+    by = {o.drone: o for o in found}
+    assert by["drone-1"].arrival_s < by["drone-2"].arrival_s, by
+    assert choose(found, NOW).drone == "drone-1"
+
+
 def test_a_diversion_longer_than_the_endurance_left_is_not_offered(example_district):
     area = example_district.key_area("riverbank-3")  # far east; the patrol flies from ls-west
     usable = FlightModel().usable_s
@@ -111,7 +123,7 @@ def test_a_diversion_longer_than_the_endurance_left_is_not_offered(example_distr
     late = fleet(example_district, held, patrol_end=NOW + 60, ground_free=NOW + 3000,
                  patrol_start=NOW - usable + 60)  # fmt: skip
     found = ask(example_district, late, area.center.x, area.center.y)
-    assert [o.patrol for o in found] == [None]
+    assert found and all(o.patrol is None for o in found)
 
 
 @pytest.mark.parametrize(
@@ -125,7 +137,7 @@ def test_a_hostile_reported_position_drops_the_diversion_never_the_task(example_
               ground_free=NOW + 1200)  # fmt: skip
     f = Fleet(f.now_s, f.free_at, {"drone-1": (f.airborne["drone-1"][0], held)}, [], f.site_of)
     found = ask(example_district, f, area.center.x, area.center.y)
-    assert [o.patrol for o in found] == [None]
+    assert found and all(o.patrol is None for o in found)
 
 
 def test_a_position_inside_a_no_fly_margin_is_not_a_place_to_divert_from(example_district):
