@@ -59,3 +59,8 @@ def test_grown_box_takes_in_the_car_and_stops_at_its_displacement():
     assert grown_box((64, 50, 6, 10), np.zeros_like(sliver), weak, 10) == (64, 50, 6, 10)
     assert grown_box((64, 50, 6, 10), sliver, weak, 0) == (64, 50, 6, 10)
     assert grown_box((64, 50, 6, 10), sliver, np.zeros_like(weak), 10) == (64, 50, 6, 10)
+    # A reach far beyond the frame (a wild displacement) stops at the frame, and a mask that is
+    # not the box's own is not grown from.
+    assert grown_box((64, 50, 6, 10), sliver, weak, 10**9) == (40, 50, 30, 10)
+    assert grown_box((0, 0, 6, 10), sliver, weak, 10**9) == (0, 0, 6, 10)
+    assert grown_box((64, 50, 5, 10), sliver, weak, 10) == (64, 50, 5, 10)

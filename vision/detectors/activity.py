@@ -131,7 +131,6 @@ class ActivityDetector:
         diff, warped, valid, sigma = first
         threshold = cfg.noise_k * max(sigma, _QUANTISATION_SIGMA)
         mask = cv2.compare(diff, threshold, cv2.CMP_GT)
-        weak = cv2.compare(diff, WEAK_SHARE * threshold, cv2.CMP_GT)
         changed = cv2.bitwise_and(mask, valid).astype(np.float32) / 255.0
         second = None
         if ref2 is not None:
@@ -158,7 +157,9 @@ class ActivityDetector:
             return []
         dt = ctx.time - ref1.time
         trim = second is None
-        weak = cv2.bitwise_and(weak, valid) if trim else None
+        weak = None  # change above the lower threshold, for boxes cut to a sliver
+        if trim:
+            weak = cv2.bitwise_and(cv2.compare(diff, WEAK_SHARE * threshold, cv2.CMP_GT), valid)
         return self._movers(ctx, now, warped, mask, changed, weak, sigma, scale, dt, trim)
 
     def _movers(
@@ -220,9 +221,10 @@ class ActivityDetector:
                 bx, by, bw, bh = verdict.box
                 own = blob.mask[by - y : by - y + bh, bx - x : bx - x + bw]
                 parts = [Part(verdict.box, own)]
-                if weak is not None and verdict.box != (x, y, w, h):  # cut to its leading end
-                    reach = int(np.ceil(np.hypot(*verdict.shift)))
-                    boxes = [grown_box(verdict.box, own, weak, reach)]
+                moved = float(np.hypot(*verdict.shift))
+                cut = verdict.box != (x, y, w, h)  # cut to its leading end
+                if weak is not None and cut and np.isfinite(moved):
+                    boxes = [grown_box(verdict.box, own, weak, int(np.ceil(moved)))]
             for k, part in enumerate(parts):
                 box = scale_box(*(boxes[k] if boxes else part.box), scale)
                 size = size_class(part.mask, gsd, cfg.vehicle_min_width_m, cfg.vehicle_min_length_m)
