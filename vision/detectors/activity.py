@@ -21,7 +21,11 @@
    the ghosts and shadows of its neighbours: only the pixels that moved with its measured
    displacement are kept, and their separate parts are separate movers
    (``vision.detectors.motion_support``). With two earlier frames the change is already where
-   the mover is now, and the blob is kept whole.
+   the mover is now, and the blob is kept whole. When the displacement explains too little of
+   a blob to say, and the blob was cut to its leading end (a uniform car changes only at its
+   ends, so that end can be a sliver), the box is grown through the change above a lower
+   threshold (``WEAK_SHARE`` of the threshold) no further than the displacement
+   (``motion_support.grown_box``).
 6. With a height each mover gets a size class (``vision.detectors.size_class``); a vehicle-sized
    one whose displacement runs across its length is no vehicle driving, and is dropped
    (counted as "sideways").
@@ -40,7 +44,7 @@ import numpy as np
 
 from vision.config import ActivityConfig
 from vision.detectors.base import Detection, FrameContext, scale_box
-from vision.detectors.motion_support import Part, moved_parts
+from vision.detectors.motion_support import Part, grown_box, moved_parts
 from vision.detectors.motion_tests import Blob, judge
 from vision.detectors.shadows import shadow_like, strip_shadows
 from vision.detectors.size_class import VEHICLE, moves_across, size_class
@@ -52,6 +56,11 @@ _K3 = np.ones((3, 3), np.uint8)
 _BORDER_PX = 4  # JPEG blocks and lens fall-off make the picture's own edge unreliable
 _MAD_TO_SIGMA = 1.4826
 _QUANTISATION_SIGMA = 1 / np.sqrt(6)  # the difference of two 8-bit images is never finer
+# The lower threshold a sliver's box grows through, as a share of the change threshold: at
+# noise_k = 4 it is 3 sigma, where Gaussian noise marks 0.3 % of pixels. On the real sets the box
+# only, never the size class, is grown: classed on the grown pixels, walkers joined to their
+# surroundings became vehicle-sized (vehicle-sized precision 74.4 -> 66.7 % held out).
+WEAK_SHARE = 0.75
 
 
 @dataclass
@@ -148,10 +157,13 @@ class ActivityDetector:
             return []
         dt = ctx.time - ref1.time
         trim = second is None
-        return self._movers(ctx, now, warped, mask, changed, sigma, scale, dt, trim)
+        weak = None  # change above the lower threshold, for boxes cut to a sliver
+        if trim:
+            weak = cv2.bitwise_and(cv2.compare(diff, WEAK_SHARE * threshold, cv2.CMP_GT), valid)
+        return self._movers(ctx, now, warped, mask, changed, weak, sigma, scale, dt, trim)
 
     def _movers(
-        self, ctx, now: _Past, warped, mask, changed, sigma, scale, dt, trim
+        self, ctx, now: _Past, warped, mask, changed, weak, sigma, scale, dt, trim
     ) -> list[Detection]:
         cfg = self.cfg
         gsd = ctx.gsd_m * scale if ctx.gsd_m else None
@@ -204,12 +216,17 @@ class ActivityDetector:
                 gap_px=k,
                 min_px=min_px,
             )
+            boxes = None
             if not parts:
                 bx, by, bw, bh = verdict.box
                 own = blob.mask[by - y : by - y + bh, bx - x : bx - x + bw]
                 parts = [Part(verdict.box, own)]
-            for part in parts:
-                box = scale_box(*part.box, scale)
+                moved = float(np.hypot(*verdict.shift))
+                cut = verdict.box != (x, y, w, h)  # cut to its leading end
+                if weak is not None and cut and np.isfinite(moved):
+                    boxes = [grown_box(verdict.box, own, weak, int(np.ceil(moved)))]
+            for k, part in enumerate(parts):
+                box = scale_box(*(boxes[k] if boxes else part.box), scale)
                 size = size_class(part.mask, gsd, cfg.vehicle_min_width_m, cfg.vehicle_min_length_m)
                 if size == VEHICLE and moves_across(part.mask, verdict.shift, gsd):
                     self.stats["sideways"] += 1  # vehicles drive along their length

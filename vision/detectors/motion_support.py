@@ -17,6 +17,15 @@ objects; so a bus whose roof breaks into pieces stays one, and two cars joined o
 or a ghost come apart. A part smaller than ``min_px`` is a fragment, not
 an object. No per-camera number is needed: the tolerance is the one-pixel neighbourhood, and the
 sizes are the detector's own bounds.
+
+When the displacement explains too little of a blob to say which pixels moved, and the blob was
+cut to its leading end as the union of the mover's old and new place (``motion_tests``), that cut
+can leave a sliver: a car whose roof and body are one even colour changes only at its ends, so
+the blob at its new place is a thin strip of the car, not the car. ``grown_box`` recovers the
+car from the same frame pair by hysteresis (as Canny does for edges): the strip grows through
+the pixels that changed above a lower threshold and connect to it, no further than the
+displacement that was cut off: the strip is the length of that displacement, and growing
+further would take in the ghost and the neighbours the trim and the blob's bounds left out.
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ import numpy as np
 
 from vision.detectors.motion_tests import Blob
 
-__all__ = ["Part", "moved_parts"]
+__all__ = ["Part", "grown_box", "moved_parts"]
 
 _K3 = np.ones((3, 3), np.uint8)
 
@@ -90,6 +99,30 @@ def moved_parts(
         own = (labels[py : py + ph, px : px + pw] == i) & support[py : py + ph, px : px + pw]
         parts.append(Part((x0 + px, y0 + py, pw, ph), own.astype(np.uint8)))
     return parts or None
+
+
+def grown_box(
+    box: tuple[int, int, int, int], mask: np.ndarray, weak: np.ndarray, reach: int
+) -> tuple[int, int, int, int]:
+    """``box`` (x, y, w, h, work px; ``mask`` its pixels) grown to the pixels of ``weak`` (uint8,
+    non-zero where the pair changed above the lower threshold) connected to them, within
+    ``reach`` px of the box. Without pixels to grow from, the box is returned as it is."""
+    x, y, w, h = box
+    if mask.shape != (h, w) or not mask.any() or reach <= 0:
+        return box
+    height, width = weak.shape
+    x0, y0 = max(0, x - reach), max(0, y - reach)
+    x1, y1 = min(width, x + w + reach), min(height, y + h + reach)
+    seed = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    seed[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = mask > 0
+    region = ((weak[y0:y1, x0:x1] > 0) | (seed > 0)).astype(np.uint8)
+    n, labels = cv2.connectedComponents(region, connectivity=8)
+    keep = np.zeros(n, bool)
+    keep[labels[seed > 0]] = True
+    keep[0] = False
+    ys, xs = np.nonzero(keep[labels])
+    gx, gy = x0 + int(xs.min()), y0 + int(ys.min())
+    return gx, gy, x0 + int(xs.max()) + 1 - gx, y0 + int(ys.max()) + 1 - gy
 
 
 def _crop(img: np.ndarray, x0: int, y0: int, x1: int, y1: int, fill: float) -> np.ndarray | None:
