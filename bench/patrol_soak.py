@@ -189,7 +189,7 @@ def main() -> int:
           f"{len(log.codes('limit_at_risk'))}; pack swaps: {sum(s.ok for s in crew.swaps)} ok, "
           f"{sum(not s.ok for s in crew.swaps)} failed; messages refused: {log.refused}")  # fmt: skip
     for _, event in list(log.events):
-        if event.code in ("replanned", "limit_at_risk"):
+        if event.code in ("replanned", "limit_at_risk", "limit_missed"):
             print(f"  {event.code}: {event.text}")
 
     flown_visits = _flown_visits(log)

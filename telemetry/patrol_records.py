@@ -63,6 +63,7 @@ PATROL_EVENT_CODES = (
     "replanned",
     "limit_at_risk",
     "limit_restored",
+    "limit_missed",
     "task_refused",
     "divert_refused",
     "sortie_diverted",

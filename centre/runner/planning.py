@@ -21,7 +21,7 @@ from mission.patrol.replan import replan_rest
 from mission.schedule import Schedule, Sortie
 from telemetry.patrol_records import ENDED_STATES, LimitRisk
 
-__all__ = ["Replanned", "replan", "check_sortie", "traffic", "UNDER_WAY", "REPLACED"]
+__all__ = ["Replanned", "replan", "check_sortie", "traffic", "last_visits", "UNDER_WAY", "REPLACED"]
 
 UNDER_WAY = ("preflight", "uploading", "waiting_confirm", "airborne")
 REPLACED = "replaced by re-plan"
@@ -52,7 +52,9 @@ def _fixed(record: SortieRecord) -> bool:
     return record.state in UNDER_WAY or (record.kind == "check" and record.state == "planned")
 
 
-def _last_visits(records: Sequence[SortieRecord], district: District, now_s: float) -> dict:
+def last_visits(records: Sequence[SortieRecord], district: District, now_s: float) -> dict:
+    """Each key area's last visit flown by the sortie records, dated at its planned time (never
+    later than now)."""
     known = {a.id for a in district.key_areas}
     last: dict[str, float] = {}
     for r in records:
@@ -82,7 +84,7 @@ def replan(
     alt_m = min((s.alt_m for s in schedule.sorties), default=40.0)
     result = replan_rest(
         district, schedule=schedule, now_s=now_s,
-        last_visit_s=_last_visits(records, district, now_s),
+        last_visit_s=last_visits(records, district, now_s),
         drone_free_at={d: now_s for d in schedule.drones if d not in out_of_service},
         fixed=fixed, flight_model=flight_model, alt_m=alt_m, ceiling_m=ceiling_m,
         margin_m=NO_FLY_MARGIN_M, reserved_ids=[r.id for r in records],

@@ -3,8 +3,8 @@
 The loop reads the centre's messages (check tasks, launch confirmations, alerts), starts each due
 sortie on its free drone (``sortie_run``), skips a launch that is too late (``rules``), and after
 any trouble re-plans the rest of the day (``planning``) and says which revisit limits can no
-longer hold. Every state is stored before it is published (``outbox``), so a restart resumes
-exactly where the runner stopped.
+longer hold, and which passed as flown (``overdue``). Every state is stored before it is
+published (``outbox``), so a restart resumes exactly where the runner stopped.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from centre.runner.dispatch import choose, fleet_now, options
 from centre.runner.flight_time import FlightTimes, shortened_model
 from centre.runner.inbox import Inbox
 from centre.runner.outbox import Outbox
+from centre.runner.overdue import OverdueWatch
 from centre.runner.planning import REPLACED, check_sortie, replan, traffic
 from centre.runner.rules import DIVERTING, launch_too_late, resume_action
 from centre.runner.sortie_run import LOST, Handover, SortieJob, run_sortie
@@ -67,6 +68,7 @@ class RunSummary:
     ended: dict[str, SortieRecord] = field(default_factory=dict)
     replans: int = 0
     refused: int = 0
+    missed: int = 0  # revisit limits passed as flown (``overdue``)
 
     @property
     def ok(self) -> bool:
@@ -78,14 +80,8 @@ class PatrolRunner:
     def __init__(self, config: RunnerConfig, schedule_path: Path, schedule: Schedule,
                  store: StateStore, broker: RunnerBroker, clock: ScheduleClock,
                  drones: dict[str, DroneLink], gate: Gate, say: Callable[[str], None]):  # fmt: skip
-        self.config = config
-        self.schedule = schedule
-        self.store = store
-        self.broker = broker
-        self.clock = clock
-        self.drones = drones
-        self.gate = gate
-        self.say = say
+        self.config, self.schedule, self.store = config, schedule, store
+        self.broker, self.clock, self.drones, self.gate, self.say = broker, clock, drones, gate, say
         self.outbox = Outbox(store, broker, clock, schedule)
         self.outbox.on_state = self._on_state
         self.plans_dir = store.path.parent / f"{store.path.name}.plans"
@@ -106,6 +102,8 @@ class PatrolRunner:
         self.times = FlightTimes(float(store.get_meta("flight_time_factor") or 1.0))
         self.resize: str | None = None  # set when the factor grew: the loop re-plans
         store.seed(schedule_path, schedule)
+        self.overdue = OverdueWatch.resumed(schedule, self.outbox, config.district, store.sorties(),
+                                            clock.now_s(time.time()))  # fmt: skip
 
     @property
     def flight_model(self) -> FlightModel:
@@ -136,6 +134,7 @@ class PatrolRunner:
             while True:
                 self.inbox.drain(self.broker.inbox)
                 self._collect()
+                self.overdue.check(self.clock.now_s(time.time()))
                 if self.resize is not None:
                     cause, self.resize = self.resize, None
                     self._replan(cause)
@@ -149,7 +148,7 @@ class PatrolRunner:
                     last_progress = time.monotonic()
                 time.sleep(0.1)
         finally:
-            self.summary.refused = self.inbox.refused
+            self.summary.refused, self.summary.missed = self.inbox.refused, self.overdue.missed
             self.outbox.event("runner_stopped", self._progress_line())
         return self.summary
 
@@ -364,6 +363,7 @@ class PatrolRunner:
         self._assign(point, air=False)
 
     def _on_state(self, record: SortieRecord) -> None:
+        self.overdue.note(record, self.clock.now_s(record.updated))
         if self.times.note(record, self.clock.now_s(record.updated)):  # a worker's thread
             self.store.set_meta("flight_time_factor", repr(self.times.factor))
             self.resize = f"flights {self.times.factor:.2f}x longer than modelled"

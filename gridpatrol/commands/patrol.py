@@ -216,11 +216,12 @@ def run(
     ) or _("no sortie ended")
     typer.echo(
         _(
-            "patrol runner done: {sorties}; {replans} re-plans; {refused} messages refused; "
-            "broker: {dropped} dropped, {unacknowledged} unacknowledged, "
-            "{inbox_overflow} incoming lost to a full inbox",
+            "patrol runner done: {sorties}; {replans} re-plans; {missed} revisit limits missed "
+            "as flown; {refused} messages refused; broker: {dropped} dropped, {unacknowledged} "
+            "unacknowledged, {inbox_overflow} incoming lost to a full inbox",
             sorties=shown,
             replans=summary.replans,
+            missed=summary.missed,
             refused=summary.refused,
             dropped=broker.counts["dropped"],
             unacknowledged=broker.counts["unacknowledged"],

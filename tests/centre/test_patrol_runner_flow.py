@@ -342,3 +342,24 @@ def test_a_patrol_is_prepared_ahead_and_takes_off_when_it_is_due(
     (_, prepared), (_, launched) = drone.at[2], drone.at[3]
     assert prepared <= due - 0.4  # 120 schedule seconds = 0.6 s at x200, prepared ahead
     assert due - 0.05 <= launched <= due + 0.5  # and held until it is due
+
+
+def test_a_limit_that_slips_as_flown_is_said_once_even_with_no_trouble(
+    tmp_path, example_district, mosquitto
+):
+    """riverbank-1 (45 min limit) is reached about 2 minutes in; the next sortie, over
+    riverbank-2, flies 50 minutes in and nothing goes wrong, so no re-plan speaks. The runner
+    still says, once, that riverbank-1 passed its limit as flown."""
+    write_small_schedule(example_district, tmp_path / "plan", starts=(0.0, 3000.0))
+    drone = FakeDrone()
+    listener = Listener(mosquitto.url)
+    runner, broker, _ = _runner(tmp_path, example_district, mosquitto.url, drone, AutoGate())
+    summary = runner.run()
+    broker.stop()
+    time.sleep(0.3)
+    listener.stop()
+    assert summary.ok and not listener.events("replanned")
+    missed = listener.events("limit_missed")
+    assert [e["details"]["area"] for e in missed] == ["riverbank-1"], missed
+    assert missed[0]["details"]["limit_min"] == 45.0 and missed[0]["details"]["gap_min"] > 45.0
+    assert runner.store.get("s002").visited == ("riverbank-2",)  # visited in time: not said
