@@ -52,14 +52,20 @@ def _runner(
     return runner, broker, lines
 
 
+def _run_heard(runner: PatrolRunner, broker: RunnerBroker, listener: Listener):  # type: ignore[no-untyped-def]
+    """Run to the end, then give the broker a moment to deliver before the listener stops."""
+    summary = runner.run()
+    broker.stop()
+    time.sleep(0.3)
+    listener.stop()
+    return summary
+
+
 def test_the_schedule_is_flown_and_every_state_is_retained(tmp_path, example_district, mosquitto):
     drone = FakeDrone()
     live = Listener(mosquitto.url)
     runner, broker, lines = _runner(tmp_path, example_district, mosquitto.url, drone, AutoGate())
-    summary = runner.run()
-    broker.stop()
-    time.sleep(0.3)
-    live.stop()
+    summary = _run_heard(runner, broker, live)
     states = [b["state"] for t, _, b in live.messages if t == "gridpatrol/v1/sorties/s001"]
     assert list(dict.fromkeys(states)) == ["planned", "preflight", "uploading", "waiting_confirm",
                                            "airborne", "landed"]  # fmt: skip
@@ -354,10 +360,7 @@ def test_a_limit_that_slips_as_flown_is_said_once_even_with_no_trouble(
     drone = FakeDrone()
     listener = Listener(mosquitto.url)
     runner, broker, _ = _runner(tmp_path, example_district, mosquitto.url, drone, AutoGate())
-    summary = runner.run()
-    broker.stop()
-    time.sleep(0.3)
-    listener.stop()
+    summary = _run_heard(runner, broker, listener)
     assert summary.ok and not listener.events("replanned")
     missed = listener.events("limit_missed")
     assert [e["details"]["area"] for e in missed] == ["riverbank-1"], missed
