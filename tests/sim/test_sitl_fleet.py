@@ -260,10 +260,12 @@ def test_lost_gcs_heartbeat_triggers_rtl_after_the_timeout(example_district):
         link = b.vehicle.link
         beating = threading.Event()
         beating.set()
+        last_beat_ms = [0]  # the vehicle's clock, as last heard, when the last heartbeat went out
 
         def heartbeat() -> None:
             while beating.is_set():
                 link.send(link.mav.heartbeat_encode(6, 8, 0, 0, 4))  # GCS, no autopilot, active
+                last_beat_ms[0] = b.watch.boot_ms
                 time.sleep(0.1 / max(SPEEDUP / 10, 1))
 
         beat = threading.Thread(target=heartbeat, daemon=True)
@@ -277,7 +279,9 @@ def test_lost_gcs_heartbeat_triggers_rtl_after_the_timeout(example_district):
         finally:
             beating.clear()
             beat.join()
-        silent_from = b.watch.boot_ms
+        # Silence starts at the last heartbeat sent, not when the thread was stopped: up to one
+        # beat period later (a whole vehicle second at SPEEDUP 10).
+        silent_from = last_beat_ms[0]
         b.watch.until(lambda: b.watch.mode == RTL, 60 / SPEEDUP + 30, "GCS failsafe")
         at = next(t for t, mode in b.watch.modes if mode == RTL)
         waited = (at - silent_from) / 1000.0
