@@ -9,7 +9,7 @@ planned time (never later than now): the runner learns that an area was reached,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from centre.runner.store import SortieRecord
@@ -78,14 +78,19 @@ def replan(
     flight_model: FlightModel,
     ceiling_m: float,
     out_of_service: Collection[str] = (),
+    ready_at: Mapping[str, float] | None = None,
 ) -> Replanned:
-    """The rest of the day after trouble (raises ``PlanError`` when it cannot be planned)."""
+    """The rest of the day after trouble (raises ``PlanError`` when it cannot be planned).
+
+    ``ready_at``: when a drone that has landed has its pack swapped (schedule seconds); a landed
+    sortie is no longer fixed, so without it the re-plan would send the drone off at once."""
     fixed = [(r.as_sortie(), mission_of(r)) for r in records if _fixed(r)]
     alt_m = min((s.alt_m for s in schedule.sorties), default=40.0)
     result = replan_rest(
         district, schedule=schedule, now_s=now_s,
         last_visit_s=last_visits(records, district, now_s),
-        drone_free_at={d: now_s for d in schedule.drones if d not in out_of_service},
+        drone_free_at={d: max(now_s, (ready_at or {}).get(d, now_s))
+                       for d in schedule.drones if d not in out_of_service},
         fixed=fixed, flight_model=flight_model, alt_m=alt_m, ceiling_m=ceiling_m,
         margin_m=NO_FLY_MARGIN_M, reserved_ids=[r.id for r in records],
     )  # fmt: skip

@@ -260,7 +260,8 @@ class PatrolRunner:
         try:
             result = replan(self.config.district, self.schedule, records, now_s,
                             mission_of=self.mission, flight_model=self.flight_model,
-                            ceiling_m=self.config.ceiling_m, out_of_service=self.lost)  # fmt: skip
+                            ceiling_m=self.config.ceiling_m, out_of_service=self.lost,
+                            ready_at=self.ready_at)  # fmt: skip
         except MissionError as exc:
             self.outbox.event("replanned", f"re-plan after {cause} failed ({exc}); the sorties "
                               "still planned stay as they were")  # fmt: skip
