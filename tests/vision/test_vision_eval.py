@@ -27,6 +27,15 @@ AERIAL = ROOT / "tests" / "fixtures" / "aerial"
 NAMES = ["car", "truck", "bus", "minibus"]
 
 
+def _frames(tmp_path: Path, pattern: str, *extra: str) -> Path:
+    """A folder of the real aerial fixture frames matching ``pattern`` (and ``extra`` files)."""
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for p in [*sorted((AERIAL / "rgb").glob(pattern)), *(AERIAL / "rgb" / e for e in extra)]:
+        shutil.copy(p, frames / p.name)
+    return frames
+
+
 def _write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
@@ -152,10 +161,7 @@ def test_each_label_is_found_once_and_dontcare_detections_are_not_counted():
 
 
 def test_eval_prints_scores_and_writes_every_detection_as_json(cli, tmp_path):
-    frames = tmp_path / "frames"
-    frames.mkdir()
-    for p in sorted((AERIAL / "rgb").glob("DJI_0005-*")) + [AERIAL / "rgb" / "classes.txt"]:
-        shutil.copy(p, frames / p.name)
+    frames = _frames(tmp_path, "DJI_0005-*", "classes.txt")
     out = tmp_path / "dets.jsonl"
     r = cli("vision", "eval", frames, "--labels", frames, "--detections-out", out)
     assert r.code == 0, r.err
@@ -185,10 +191,7 @@ def test_eval_prints_scores_and_writes_every_detection_as_json(cli, tmp_path):
 
 
 def test_with_a_height_walkers_are_detections_counted_but_not_alerts(cli, tmp_path):
-    frames = tmp_path / "frames"
-    frames.mkdir()
-    for p in sorted((AERIAL / "rgb").glob("DJI-00760-*")):
-        shutil.copy(p, frames / p.name)
+    frames = _frames(tmp_path, "DJI-00760-*")
     out = tmp_path / "dets.jsonl"
     r = cli("vision", "eval", frames, "--height-m", "85", "--detections-out", out)
     assert r.code == 0, r.err
@@ -237,10 +240,7 @@ def test_bad_input_is_one_line_and_exit_2(cli, tmp_path, setup, message):
 
 
 def test_a_truncated_jpeg_is_a_counted_corrupt_frame_and_exit_1(cli, tmp_path):
-    frames = tmp_path / "frames"
-    frames.mkdir()
-    for p in sorted((AERIAL / "rgb").glob("DJI_0005-*.jpg")):
-        shutil.copy(p, frames / p.name)
+    frames = _frames(tmp_path, "DJI_0005-*.jpg")
     cut = frames / "DJI_0005-0186.jpg"
     cut.write_bytes(cut.read_bytes()[: cut.stat().st_size * 2 // 3])
     r = cli("vision", "eval", frames)
