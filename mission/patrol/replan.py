@@ -93,11 +93,9 @@ def replan_rest(
     ``reserved_ids`` (the runner's flown and skipped ones), so none is ever reused.
     """
     _check_inputs(schedule, now_s, last_visit_s, drone_free_at, fixed, district)
-    names = tuple(d for d in schedule.drones if d in drone_free_at)
-    state_of = (now_s, last_visit_s, drone_free_at, names, reserved_ids)
-    common = dict(district=district, schedule=schedule, state_of=state_of, fixed=fixed,
-                  flight_model=flight_model, alt_m=alt_m, ceiling_m=ceiling_m,
-                  margin_m=margin_m, seed=seed)  # fmt: skip
+    common = dict(district=district, schedule=schedule, now_s=now_s, last_visit_s=last_visit_s,
+                  drone_free_at=drone_free_at, fixed=fixed, flight_model=flight_model, alt_m=alt_m,
+                  ceiling_m=ceiling_m, margin_m=margin_m, seed=seed, reserved_ids=reserved_ids)  # fmt: skip
     result = _replan(planning=flight_model, **common)
     if result.refused:
         tighter = _room_for_layers(flight_model, alt_m, ceiling_m, len(schedule.drones))
@@ -122,10 +120,11 @@ def _room_for_layers(fm: FlightModel, alt_m: float, ceiling_m: float, drones: in
 
 
 def _replan(
-    *, district, schedule, state_of, fixed, flight_model, planning, alt_m, ceiling_m, margin_m, seed
-) -> Replan:
+    *, district, schedule, now_s, last_visit_s, drone_free_at, fixed, flight_model, planning,
+    alt_m, ceiling_m, margin_m, seed, reserved_ids,
+) -> Replan:  # fmt: skip
     """Routes planned with the ``planning`` flight model, layered and checked with the real one."""
-    now_s, last_visit_s, drone_free_at, names, reserved_ids = state_of
+    names = tuple(d for d in schedule.drones if d in drone_free_at)
     problem = PatrolProblem(
         district, schedule.horizon_s / 3600.0, len(names), schedule.start, planning, alt_m,
         ceiling_m, margin_m,
