@@ -60,17 +60,16 @@ class OverdueWatch:
     def check(self, now_s: float) -> None:
         """One ``limit_missed`` event per area newly past its limit (within the horizon)."""
         at = min(now_s, self.schedule.horizon_s)
-        with self._lock:
-            late = [a for a, limit in self.limits_s.items()
-                    if at - self.last[a] > limit and a not in self.said]  # fmt: skip
-            self.said.update(late)
-        for area in sorted(late):
+        with self._lock:  # the last visits as one snapshot: workers may note a visit meanwhile
+            late = sorted((a, self.last[a]) for a, limit in self.limits_s.items()
+                          if at - self.last[a] > limit and a not in self.said)  # fmt: skip
+            self.said.update(a for a, _ in late)
+        for area, last in late:
             self.missed += 1
-            gap_min = (at - self.last[area]) / 60.0
+            gap_min, limit_min = (at - last) / 60.0, self.limits_s[area] / 60.0
             self.outbox.event(
                 "limit_missed",
-                f"area {area}: not visited for {gap_min:.1f} min, over its "
-                f"{self.limits_s[area] / 60.0:g} min limit (last seen at "
-                f"{self.schedule.at(self.last[area])})",
-                area=area, limit_min=self.limits_s[area] / 60.0, gap_min=round(gap_min, 1),
+                f"area {area}: not visited for {gap_min:.1f} min, over its {limit_min:g} min "
+                f"limit (last seen at {self.schedule.at(last)})",
+                area=area, limit_min=limit_min, gap_min=round(gap_min, 1),
             )  # fmt: skip

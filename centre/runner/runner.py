@@ -364,8 +364,8 @@ class PatrolRunner:
         self._assign(point, air=False)
 
     def _on_state(self, record: SortieRecord) -> None:
-        self.overdue.note(record, self.clock.now_s(record.updated))
-        if self.times.note(record, self.clock.now_s(record.updated)):  # a worker's thread
+        self.overdue.note(record, at_s := self.clock.now_s(record.updated))  # a worker's thread
+        if self.times.note(record, at_s):
             self.store.set_meta("flight_time_factor", repr(self.times.factor))
             self.resize = f"flights {self.times.factor:.2f}x longer than modelled"
         if record.task is None:

@@ -74,7 +74,7 @@ class _Progress:
     def __init__(self, job: SortieJob, record: SortieRecord):
         self.job = job
         self.record = record
-        self.by_seq = {} if job.foreign else areas_by_seq(job.mission, job.district)
+        self.by_seq = _credited(job)
         self.reached: list[int] = []
 
     def __call__(self, event: FlightEvent) -> None:
@@ -120,7 +120,7 @@ class _Progress:
         out.sorties([old, new])
         self.job.record, self.job.mission, self.record = new, mission, new
         self.job.foreign = None  # the mission just written is known exactly
-        self.by_seq = areas_by_seq(mission, self.job.district)
+        self.by_seq = _credited(self.job)
         self.reached = []
         handover.taken(old, new)
 
@@ -168,6 +168,12 @@ def run_sortie(job: SortieJob) -> SortieRecord:
         if current.state == "airborne" and _maybe_flying(job.drone):
             return _follow(job, current, cause=exc)
         return out.sortie(current.moved(state="aborted", reason=str(exc)))
+
+
+def _credited(job: SortieJob) -> dict:
+    """The key areas credited by item number for the job's mission: none when the vehicle may be
+    flying another one (``_foreign``)."""
+    return {} if job.foreign else areas_by_seq(job.mission, job.district)
 
 
 def _foreign(job: SortieJob, record: SortieRecord) -> str | None:
@@ -221,7 +227,7 @@ def _follow(
 
 def _ended(job: SortieJob, record: SortieRecord, verdict: Verdict) -> SortieRecord:
     problems = [*verdict.problems(), *([job.foreign] if job.foreign else [])]
-    by_seq = {} if job.foreign else areas_by_seq(job.mission, job.district)
+    by_seq = _credited(job)
     visited_now = tuple(dict.fromkeys((*record.visited, *visited(sorted(verdict.reached), by_seq))))
     if problems:
         return job.outbox.sortie(record.moved(state="aborted", reason="; ".join(problems),
