@@ -225,8 +225,8 @@ class ActivityDetector:
                 cut = verdict.box != (x, y, w, h)  # cut to its leading end
                 if weak is not None and cut and np.isfinite(moved):
                     boxes = [grown_box(verdict.box, own, weak, int(np.ceil(moved)))]
-            for k, part in enumerate(parts):
-                box = scale_box(*(boxes[k] if boxes else part.box), scale)
+            for n_part, part in enumerate(parts):  # not ``k``: that is the grouping kernel
+                box = scale_box(*(boxes[n_part] if boxes else part.box), scale)
                 size = size_class(part.mask, gsd, cfg.vehicle_min_width_m, cfg.vehicle_min_length_m)
                 if size == VEHICLE and moves_across(part.mask, verdict.shift, gsd):
                     self.stats["sideways"] += 1  # vehicles drive along their length
