@@ -75,6 +75,7 @@ class ActivityConfig(_Section):
     max_blobs: PositiveInt
     vehicle_min_width_m: PositiveFloat
     vehicle_min_length_m: PositiveFloat
+    unknown_height_bound_m: PositiveFloat
 
 
 class PeopleConfig(_Section):

@@ -125,7 +125,13 @@ def _print(report, height_m: float | None) -> None:
             )
         )
     if height_m is None:
-        typer.echo(_("no --height-m: detector sizes in pixels, tracker distances nominal"))
+        typer.echo(
+            _(
+                "no --height-m: detector sizes in pixels, tracker distances nominal; movers "
+                "small even from [activity] unknown_height_bound_m are person-sized, others "
+                "unclassed"
+            )
+        )
     for name, stats in report.detector_stats.items():
         skipped = {k: v for k, v in stats.items() if v and k != "frames"}
         if skipped:

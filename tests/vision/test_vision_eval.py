@@ -181,7 +181,8 @@ def test_eval_prints_scores_and_writes_every_detection_as_json(cli, tmp_path):
             "track",
             "size_class",
         }
-        assert row["size_class"] is None  # no --height-m: no scale, so no size class
+        # no --height-m: only "small even from the ceiling" can be said, never "a vehicle"
+        assert row["size_class"] in (None, "person-sized")
         assert row["file"] == f"DJI_0005-{185 + row['frame']:04d}.jpg"
         x0, y0, x1, y1 = row["box"]
         assert 0 <= x0 < x1 <= 960 and 0 <= y0 < y1 <= 540
@@ -201,6 +202,28 @@ def test_with_a_height_walkers_are_detections_counted_but_not_alerts(cli, tmp_pa
     assert any(row["track"] is not None for row in rows if row["size_class"] == "vehicle-sized")
     said = re.search(r"(\d+) person-sized movers raised no alert", r.out)
     assert said and int(said[1]) >= 2, r.out
+
+
+def test_without_a_height_movers_small_even_from_the_ceiling_raise_no_alert(cli, tmp_path):
+    """With no height the walkers of the real frames are still known to be small (person-sized
+    seen even from 120 m): they stay detections but raise no alert, while the cars alert."""
+    frames = _frames(tmp_path, "DJI-00760-*")
+    out = tmp_path / "dets.jsonl"
+    r = cli("vision", "eval", frames, "--detections-out", out)
+    assert r.code == 0, r.err
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert not [row for row in rows if row["size_class"] == "vehicle-sized"]
+    people = [row for row in rows if row["size_class"] == "person-sized"]
+    assert people and all(row["track"] is None for row in people)
+    assert any(row["track"] is not None for row in rows if row["size_class"] is None)
+    said = re.search(r"(\d+) person-sized movers raised no alert", r.out)
+    assert said and int(said[1]) >= 2, r.out
+    assert "unknown_height_bound_m" in r.out
+    high = tmp_path / "high.toml"
+    high.write_text("[activity]\nunknown_height_bound_m = 5000.0\n")
+    r = cli("vision", "eval", frames, "--config", high, "--detections-out", out)
+    assert r.code == 0, r.err
+    assert "raised no alert" not in r.out  # from 5 km anything may be large: nothing held back
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,8 @@
    (``motion_support.grown_box``).
 6. With a height each mover gets a size class (``vision.detectors.size_class``); a vehicle-sized
    one whose displacement runs across its length is no vehicle driving, and is dropped
-   (counted as "sideways").
+   (counted as "sideways"). Without one, a mover that is person-sized even seen from
+   ``unknown_height_bound_m`` (the altitude ceiling) is classed person-sized; others get none.
 
 Frames whose ego-motion cannot be estimated, or where too much of the picture changes (a
 registration failure), report nothing rather than guesses, and are counted in ``stats``.
@@ -47,7 +48,7 @@ from vision.detectors.base import Detection, FrameContext, scale_box
 from vision.detectors.motion_support import Part, grown_box, moved_parts
 from vision.detectors.motion_tests import Blob, judge
 from vision.detectors.shadows import shadow_like, strip_shadows
-from vision.detectors.size_class import VEHICLE, moves_across, size_class
+from vision.detectors.size_class import PERSON, VEHICLE, moves_across, size_class
 from vision.ego_motion import Features, features, register
 
 __all__ = ["ActivityDetector"]
@@ -175,6 +176,10 @@ class ActivityDetector:
             k = 2 * (cfg.group_px // 2) + 1
             min_px, max_px = cfg.min_area_px, cfg.max_area_px
             max_shift = cfg.max_shift_per_s * now.grey.shape[1] * dt
+        bound = None
+        if not gsd:
+            bound = ctx.gsd_at(cfg.unknown_height_bound_m)
+            bound = bound * scale if bound else None
         mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
         n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         sized = [
@@ -227,7 +232,7 @@ class ActivityDetector:
                     boxes = [grown_box(verdict.box, own, weak, int(np.ceil(moved)))]
             for n_part, part in enumerate(parts):  # not ``k``: that is the grouping kernel
                 box = scale_box(*(boxes[n_part] if boxes else part.box), scale)
-                size = size_class(part.mask, gsd, cfg.vehicle_min_width_m, cfg.vehicle_min_length_m)
+                size = self._size(part.mask, gsd, bound)
                 if size == VEHICLE and moves_across(part.mask, verdict.shift, gsd):
                     self.stats["sideways"] += 1  # vehicles drive along their length
                     continue
@@ -243,6 +248,16 @@ class ActivityDetector:
                     )
                 )
         return out
+
+    def _size(self, mask: np.ndarray, gsd: float | None, bound: float | None) -> str | None:
+        """The mover's size class at the frame's sampling ``gsd``; without one, person-sized
+        only when it is so even at ``bound`` (the sampling from ``unknown_height_bound_m``, the
+        largest a thing can look), else no class: a bound can say "small", never "a vehicle"."""
+        width, length = self.cfg.vehicle_min_width_m, self.cfg.vehicle_min_length_m
+        if gsd:
+            return size_class(mask, gsd, width, length)
+        small = size_class(mask, bound, width, length) if bound else None
+        return small if small == PERSON else None
 
     def _reference(self, t: float, now: float) -> _Past | None:
         """The latest remembered frame taken at or before ``t`` and within ``max_gap_s``."""

@@ -69,21 +69,24 @@ class FrameContext:
         A height at or below the ground, or not a number, gives None: detectors then fall back
         to pixel sizes or skip, instead of dividing by zero.
         """
-        if self.height_m is None or not math.isfinite(self.height_m) or self.height_m <= 0:
-            return None
         if self._gsd is None:
-            cam = self.camera
-            att = self.pose.attitude if self.pose is not None else Attitude()
-            u = [cam.cx - 0.5, cam.cx + 0.5, cam.cx, cam.cx]
-            v = [cam.cy, cam.cy, cam.cy - 0.5, cam.cy + 0.5]
-            gx, gy = ground_points(cam, att, (0.0, 0.0, self.height_m), u, v)
-            across = math.hypot(gx[1] - gx[0], gy[1] - gy[0])
-            along = math.hypot(gx[3] - gx[2], gy[3] - gy[2])
-            gsd = math.sqrt(across * along)
-            if not (math.isfinite(gsd) and gsd > 0):
-                return None
-            self._gsd = gsd
+            self._gsd = self.gsd_at(self.height_m)
         return self._gsd
+
+    def gsd_at(self, height_m: float | None) -> float | None:
+        """Metres per full-resolution pixel at the image centre seen from ``height_m``: the
+        frame's own height for ``gsd_m``, or a bound on it when the height is unknown."""
+        if height_m is None or not math.isfinite(height_m) or height_m <= 0:
+            return None
+        cam = self.camera
+        att = self.pose.attitude if self.pose is not None else Attitude()
+        u = [cam.cx - 0.5, cam.cx + 0.5, cam.cx, cam.cx]
+        v = [cam.cy, cam.cy, cam.cy - 0.5, cam.cy + 0.5]
+        gx, gy = ground_points(cam, att, (0.0, 0.0, height_m), u, v)
+        across = math.hypot(gx[1] - gx[0], gy[1] - gy[0])
+        along = math.hypot(gx[3] - gx[2], gy[3] - gy[2])
+        gsd = math.sqrt(across * along)
+        return gsd if math.isfinite(gsd) and gsd > 0 else None
 
     def work(self, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, float]:
         """(bgr, grey, hidden, scale) at ``width`` px wide; ``scale`` = full px per work px."""

@@ -8,7 +8,8 @@ its pixels, which stays true for a car at any heading and is not stretched by ho
 least 2.5 m long (the smallest city cars); a walker with the shadow it drags is under a metre
 wide, and a small group of walkers, wide enough, is shorter than a car. Bicycles and motorcycles
 (under a metre wide) are person-sized. Without a height there is no scale and no
-class is given (None): pixel sizes mean nothing across heights and lenses.
+class is given (None): pixel sizes mean nothing across heights and lenses. (The activity detector
+then bounds the scale from above instead: see ``ActivityDetector._size``.)
 
 A vehicle also moves along its own length: wheels do not slide sideways. A vehicle-sized mover
 that is clearly elongated (``ELONGATED``: at least twice as long as wide; cars are 2.2-2.8, buses
