@@ -18,7 +18,8 @@ Every diversion leaves patrol areas to the re-plan and lands its drone early for
 it costs revisit limits (a soak that diverted whenever it gained a minute kept 9 of 12). A drone
 from the ground therefore keeps the task when it is over the point within ``TARGET_S`` (the
 ground team's 5 minutes); otherwise a diversion is chosen when it arrives ``DIVERT_GAIN_S``
-sooner.
+sooner. When several drones from the ground are in time, the one whose take-off leaves the day's
+re-plan with the fewest revisit limits at risk goes (``choose``'s ``at_risk``).
 """
 
 from __future__ import annotations
@@ -137,14 +138,24 @@ def options(
     return out
 
 
-def choose(found: Sequence[Option], now_s: float) -> Option:
+def choose(
+    found: Sequence[Option], now_s: float, at_risk: Callable[[Option], int] | None = None
+) -> Option:
     """The soonest ground option when it is in time (``TARGET_S``) or no diversion is
-    ``DIVERT_GAIN_S`` sooner; else the soonest diversion."""
+    ``DIVERT_GAIN_S`` sooner; else the soonest diversion.
+
+    With ``at_risk`` (how many revisit limits the day's re-plan would put at risk if that option
+    flew) and several ground options in time, the one leaving the fewest at risk goes, then the
+    soonest: each keeps the ground team's promise, and taking the drone the day needs next for a
+    due area had cost a limit in a soak."""
     soonest = sorted(found, key=lambda o: (o.arrival_s, o.drone))
     ground = [o for o in soonest if o.patrol is None]
     air = [o for o in soonest if o.patrol is not None]
     if not ground:
         return air[0]
+    in_time = [o for o in ground if o.arrival_s - now_s <= TARGET_S]
+    if at_risk is not None and len(in_time) > 1:
+        return min(in_time, key=lambda o: (at_risk(o), o.arrival_s, o.drone))
     late = ground[0].arrival_s - now_s > TARGET_S
     if late and air and air[0].arrival_s + DIVERT_GAIN_S <= ground[0].arrival_s:
         return air[0]

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from centre.runner.store import SortieRecord
+from mission.errors import MissionError
 from mission.flight_model import FlightModel
 from mission.limits import NO_FLY_MARGIN_M
 from mission.model import District, Mission
@@ -21,7 +23,8 @@ from mission.patrol.replan import replan_rest
 from mission.schedule import Schedule, Sortie
 from telemetry.patrol_records import ENDED_STATES, LimitRisk
 
-__all__ = ["Replanned", "replan", "check_sortie", "traffic", "last_visits", "UNDER_WAY", "REPLACED"]
+__all__ = ["Replanned", "replan", "at_risk_with", "check_sortie", "traffic", "last_visits", "UNDER_WAY",
+           "REPLACED"]  # fmt: skip
 
 UNDER_WAY = ("preflight", "uploading", "waiting_confirm", "airborne")
 REPLACED = "replaced by re-plan"
@@ -99,6 +102,33 @@ def replan(
     risks = [LimitRisk(area=x.area, limit_min=x.limit_min, worst_gap_min=round(x.worst_gap_min, 1),
                        reason=x.reason[:300]) for x in result.at_risk]  # fmt: skip
     return Replanned(new, ids, risks, tuple(result.refused))
+
+
+def at_risk_with(
+    district: District,
+    schedule: Schedule,
+    records: Sequence[SortieRecord],
+    now_s: float,
+    extra: tuple[Sortie, Mission],
+    *,
+    mission_of: Callable[[SortieRecord], Mission],
+    **day: object,
+) -> int:
+    """How many revisit limits the re-plan would put at risk with ``extra`` (a check sortie, not
+    yet flown) fixed in the day, as ``replan`` with ``day`` would plan it; a day that cannot be
+    planned so counts one more than every limit. Nothing is stored or sent."""
+    sortie, mission = extra
+    record = SortieRecord.of(sortie, Path(sortie.plan or f"{sortie.id}.plan"), kind="check")
+
+    def with_extra(r: SortieRecord) -> Mission:
+        return mission if r.id == record.id else mission_of(r)
+
+    try:
+        day_after = replan(district, schedule, [*records, record], now_s, mission_of=with_extra,
+                           **day)  # type: ignore[arg-type]  # fmt: skip
+    except MissionError:
+        return len(schedule.limits_min) + 1
+    return len(day_after.at_risk)
 
 
 def check_sortie(

@@ -14,7 +14,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from centre.runner.broker import RunnerBroker
@@ -25,8 +24,9 @@ from centre.runner.flight_time import FlightTimes, shortened_model
 from centre.runner.inbox import Inbox
 from centre.runner.outbox import Outbox
 from centre.runner.overdue import OverdueWatch
-from centre.runner.planning import REPLACED, check_sortie, replan, traffic
+from centre.runner.planning import REPLACED, at_risk_with, check_sortie, replan, traffic
 from centre.runner.rules import DIVERTING, launch_too_late, resume_action
+from centre.runner.run_config import RunnerConfig, RunSummary
 from centre.runner.sortie_run import LOST, Handover, SortieJob, run_sortie
 from centre.runner.store import SortieRecord, StateStore
 from centre.runner.tasks import CheckPoint, TaskDesk
@@ -34,7 +34,7 @@ from centre.runner.vehicles import DroneLink
 from mission.errors import MissionError
 from mission.flight_model import FlightModel
 from mission.formats import read_mission, write_mission
-from mission.model import District, Mission
+from mission.model import Mission
 from mission.patrol.check_task import AIR_START_SEQ, arrival_seq
 from mission.schedule import Schedule
 from mission.text import N_, Msg
@@ -47,33 +47,6 @@ PREP_LEAD_S = 120.0
 """Preflight and upload start this long (schedule seconds) before a sortie is due, so that it
 takes off on time rather than late by the upload; never sooner than half the planned pack swap
 after the drone's last landing, so the crew has its time."""
-
-
-@dataclass(frozen=True)
-class RunnerConfig:
-    district: District
-    flight_model: FlightModel
-    ceiling_m: float
-    check_alt_m: float = 40.0
-    limit: int | None = None
-    progress_every_s: float = 30.0
-
-
-@dataclass
-class RunSummary:
-    """What this run did; ``ok`` only when every sortie it started ended landed (or diverted to
-    a check sortie, which was started too)."""
-
-    started: set[str] = field(default_factory=set)
-    ended: dict[str, SortieRecord] = field(default_factory=dict)
-    replans: int = 0
-    refused: int = 0
-    missed: int = 0  # revisit limits passed as flown (``overdue``)
-
-    @property
-    def ok(self) -> bool:
-        return all(self.ended.get(s) is not None
-                   and self.ended[s].state in ("landed", "diverted") for s in self.started)  # fmt: skip
 
 
 class PatrolRunner:
@@ -258,10 +231,7 @@ class PatrolRunner:
             return
         records = self.store.sorties()
         try:
-            result = replan(self.config.district, self.schedule, records, now_s,
-                            mission_of=self.mission, flight_model=self.flight_model,
-                            ceiling_m=self.config.ceiling_m, out_of_service=self.lost,
-                            ready_at=self.ready_at)  # fmt: skip
+            result = replan(self.config.district, self.schedule, records, now_s, **self._day())
         except MissionError as exc:
             self.outbox.event("replanned", f"re-plan after {cause} failed ({exc}); the sorties "
                               "still planned stay as they were")  # fmt: skip
@@ -291,6 +261,12 @@ class PatrolRunner:
                               worst_gap_min=risk.worst_gap_min)  # fmt: skip
         self._timeline()
 
+    def _day(self) -> dict:
+        """What every re-plan of this run is planned with, beside the records and the time."""
+        return dict(mission_of=self.mission, flight_model=self.flight_model,
+                    ceiling_m=self.config.ceiling_m, out_of_service=self.lost,
+                    ready_at=self.ready_at)  # fmt: skip
+
     def _timeline(self) -> None:
         live = [r for r in self.store.sorties() if not (r.reason or "").startswith(REPLACED)]
         self.outbox.timeline(live, self.at_risk)
@@ -309,7 +285,9 @@ class PatrolRunner:
                             district=self.config.district, mission_of=self.mission,
                             flight_model=self.flight_model, alt_m=self.config.check_alt_m,
                             ceiling_m=self.config.ceiling_m)  # fmt: skip
-            best = choose(found, now_s)
+            best = choose(found, now_s, lambda o: at_risk_with(
+                self.config.district, self.schedule, fleet.records, now_s,
+                (o.planned.sortie, o.planned.mission), **self._day()))  # fmt: skip
         except MissionError as exc:
             self.outbox.task(point.task, "refused", lat=point.lat, lon=point.lon, reason=str(exc))
             return self.inbox.refuse("task_refused", f"task {point.task}: {exc}")

@@ -8,9 +8,12 @@ position a vehicle reports is hostile and never breaks the choice.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from pathlib import Path
 
 import pytest
+from patrol_runner_support import write_small_schedule
 
 from centre.runner.dispatch import (
     DIVERT_GAIN_S,
@@ -20,9 +23,12 @@ from centre.runner.dispatch import (
     choose,
     options,
 )
+from centre.runner.planning import at_risk_with, check_sortie
 from centre.runner.rules import DIVERTING, resume_action
+from centre.runner.schedule_file import load_schedule
 from centre.runner.store import SortieRecord
 from mission.flight_model import FlightModel
+from mission.formats import read_mission
 from mission.model import Mission
 
 NOW = 1000.0
@@ -109,6 +115,56 @@ def test_the_drone_soonest_over_the_point_goes_not_the_first_free(example_distri
     by = {o.drone: o for o in found}
     assert by["drone-1"].arrival_s < by["drone-2"].arrival_s, by
     assert choose(found, NOW).drone == "drone-1"
+
+
+def test_of_drones_in_time_the_one_leaving_the_fewest_limits_at_risk_goes(example_district):
+    """Both ground drones are over the point within the ground team's five minutes: the one the
+    day does not need next goes, though later. A drone out of time is never chosen for that."""
+    area = example_district.key_area("riverbank-1")
+    f = Fleet(NOW, {"drone-1": NOW + 30.0, "drone-2": NOW}, {}, [],
+              {"drone-1": "ls-west", "drone-2": "ls-east"})  # fmt: skip
+    found = ask(example_district, f, area.center.x, area.center.y)
+    assert all(o.arrival_s - NOW <= TARGET_S for o in found)
+    asked = []
+
+    def at_risk(option) -> int:  # type: ignore[no-untyped-def]
+        asked.append(option.drone)
+        return 1 if option.drone == "drone-1" else 0  # drone-1 is due over an area next
+
+    assert choose(found, NOW, at_risk).drone == "drone-2"
+    assert sorted(asked) == ["drone-1", "drone-2"]
+    assert choose(found, NOW, lambda o: 0).drone == "drone-1"  # equal: the soonest
+    late = Fleet(NOW, {"drone-1": NOW + 30.0, "drone-2": NOW + TARGET_S}, {}, [],
+                 {"drone-1": "ls-west", "drone-2": "ls-east"})  # fmt: skip
+    asked.clear()
+    found = ask(example_district, late, area.center.x, area.center.y)
+    assert (
+        choose(found, NOW, at_risk).drone == "drone-1" and asked == []
+    )  # one in time: no weighing
+
+
+def test_at_risk_with_counts_the_limits_a_check_sortie_would_cost_the_day(
+    example_district, tmp_path
+):
+    """The real re-planner: the only drone taken by a check sortie for most of the hour leaves
+    the day's limits at risk; the same check sortie over in minutes leaves none."""
+    path = write_small_schedule(example_district, tmp_path / "plan")
+    schedule, _ = load_schedule(path, {"drone-1"})
+    records = [SortieRecord.of(s, path.parent / s.plan) for s in schedule.sorties]
+    area = example_district.key_area("lot-1")
+    lat, lon = latlon(example_district, area.center.x, area.center.y)
+    planned = check_sortie(example_district, "t9", lat, lon, drone="drone-1", site="ls-west",
+                           start_s=60.0, traffic=(), flight_model=FlightModel(), alt_m=40.0,
+                           ceiling_m=120.0)  # fmt: skip
+    long = dataclasses.replace(planned.sortie, end_s=schedule.horizon_s - 60.0)
+
+    def risk(sortie):  # type: ignore[no-untyped-def]
+        return at_risk_with(example_district, schedule, records, 60.0, (sortie, planned.mission),
+                            mission_of=lambda r: read_mission(Path(r.plan)),
+                            flight_model=FlightModel(), ceiling_m=120.0)  # fmt: skip
+
+    assert risk(planned.sortie) == 0
+    assert risk(long) >= 1
 
 
 def test_a_diversion_longer_than_the_endurance_left_is_not_offered(example_district):
