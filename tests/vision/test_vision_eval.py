@@ -95,7 +95,9 @@ def test_boxes_outside_the_frame_are_clipped_or_dropped_and_counted(tmp_path):
 
 def test_an_unknown_class_name_is_an_error_not_a_silent_skip(tmp_path):
     path = _write(tmp_path / "f.txt", "0 0.5 0.5 0.1 0.1\n")
-    with pytest.raises(LabelError, match="unknown class 'tree'; known classes: bus, car"):
+    with pytest.raises(
+        LabelError, match="unknown class 'tree'; known classes: awning-tricycle, bus, car"
+    ):
         read_yolo(path, (100, 100), ["tree"])
 
 
@@ -105,6 +107,24 @@ def test_voc_person_boxes_and_dontcare_regions():
     assert len(labels.ignore) == 1
     sizes = [(b.box[2] - b.box[0], b.box[3] - b.box[1]) for b in labels.boxes]
     assert all(w < 30 and h < 40 for w, h in sizes)  # people from 60 m are small
+
+
+def test_hit_uav_bicycles_and_other_vehicles_are_read_not_refused(cli, tmp_path):
+    """Real HIT-UAV labels name Bicycle (15 in this 80 m frame) and OtherVehicle: a bicycle may
+    carry a rider, so it is a region not scored; another vehicle is a vehicle. Either used to
+    stop `vision eval` on real frames of the set with "unknown class"."""
+    real = AERIAL / "thermal-other" / "1_80_60_0_04697.xml"
+    labels = read_voc(real, (640, 512))
+    assert len(labels.ignore) >= 15 and {b.code for b in labels.boxes} <= {"person", "vehicle"}
+    other = _write(
+        tmp_path / "o.xml", real.read_text().replace("<name>Car<", "<name>OtherVehicle<")
+    )
+    assert [b.code for b in read_voc(other, (640, 512)).boxes] == [b.code for b in labels.boxes]
+    frames = tmp_path / "frames"
+    shutil.copytree(AERIAL / "thermal-other", frames)
+    r = cli("vision", "eval", frames, "--labels", frames, "--detectors", "thermal")
+    assert r.code == 0, r.err
+    assert "person: precision" in r.out, r.out
 
 
 @pytest.mark.parametrize(

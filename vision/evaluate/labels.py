@@ -38,12 +38,20 @@ LABEL_CODES = {
     "van": "vehicle",
     "vehicle": "vehicle",
     "motorcycle": "vehicle",
+    "motor": "vehicle",  # VisDrone's name for motorcycles
+    "tricycle": "vehicle",
+    "awning-tricycle": "vehicle",
+    "othervehicle": "vehicle",  # HIT-UAV
+    "other vehicle": "vehicle",
     "person": "person",
     "people": "person",
     "pedestrian": "person",
     "cyclist": "person",
 }
-IGNORED_CLASSES = {"dontcare"}  # regions the labeller marked as not to be scored
+# Regions not scored either way: what the labeller marked so (DontCare; VisDrone's "ignored
+# regions" and "others"), and bicycles (HIT-UAV, VisDrone), which may carry a rider, who is
+# neither a false person nor a missed vehicle.
+IGNORED_CLASSES = {"dontcare", "ignored regions", "others", "bicycle"}
 
 
 class LabelError(VisionError):
