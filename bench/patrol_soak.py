@@ -36,7 +36,12 @@ from shapely.geometry import Point  # noqa: E402
 
 from gridpatrol.broker import MosquittoBroker  # noqa: E402
 from mission.formats.district_geojson import load_district  # noqa: E402
-from mission.schedule import read_schedule, return_time_entropy, revisit_gaps  # noqa: E402
+from mission.schedule import (  # noqa: E402
+    pooled_return_entropy,
+    read_schedule,
+    return_time_entropy,
+    revisit_gaps,
+)
 from sim.fleet import SimFleet, first_sites  # noqa: E402
 from sim.patrol_log import PatrolLog  # noqa: E402
 from sim.pit_crew import PitCrew  # noqa: E402
@@ -214,6 +219,15 @@ def main() -> int:
     if ratios:
         print(f"entropy as flown / planned: mean {statistics.mean(ratios) * 100:.0f} %, "
               f"worst {min(ratios) * 100:.0f} %")  # fmt: skip
+    planned_by_area: dict[str, list[float]] = {}
+    for s in schedule.sorties:
+        for v in s.visits:
+            planned_by_area.setdefault(v.area, []).append(v.eta_s)
+    h_plan = pooled_return_entropy(planned_by_area, schedule.limits_min)
+    h_flown = pooled_return_entropy(flown_visits, schedule.limits_min)
+    if h_plan > 0:
+        print(f"entropy pooled over the areas (gaps in tenths of each limit): planned "
+              f"{h_plan:.2f} b, flown {h_flown:.2f} b, flown / planned {h_flown / h_plan * 100:.0f} %")  # fmt: skip
 
     arrivals = []
     air = {e.details.get("task") for e in log.codes("sortie_diverted")}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,6 +29,7 @@ __all__ = [
     "area_stats",
     "revisit_gaps",
     "return_time_entropy",
+    "pooled_return_entropy",
     "write_schedule",
     "read_schedule",
     "BIN_S",
@@ -94,6 +96,26 @@ def return_time_entropy(times: list[float]) -> float:
         return 0.0
     counts = Counter(int(g // BIN_S) for g in gaps)
     n = len(gaps)
+    return -sum(c / n * math.log2(c / n) for c in counts.values()) + 0.0
+
+
+def pooled_return_entropy(
+    times_by_area: Mapping[str, Sequence[float]], limits_min: Mapping[str, float]
+) -> float:
+    """Shannon entropy (bits) of every area's gaps between visits as a share of its revisit
+    limit, in tenths (a gap at or over the limit in the last bin), pooled over the areas.
+
+    How unpredictable a return is within its guarantee. One area's ``return_time_entropy`` over a
+    2-hour day rests on 1 to 5 gaps, so it is mostly noise; pooled, the measure rests on tens."""
+    shares = []
+    for area, limit in limits_min.items():
+        times = sorted(times_by_area.get(area, ()))
+        if limit > 0:
+            shares += [(b - a) / (limit * 60.0) for a, b in zip(times, times[1:], strict=False)]
+    if not shares:
+        return 0.0
+    counts = Counter(min(10, int(share * 10)) for share in shares)
+    n = len(shares)
     return -sum(c / n * math.log2(c / n) for c in counts.values()) + 0.0
 
 

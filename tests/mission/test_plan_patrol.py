@@ -20,7 +20,13 @@ from mission.flight_model import FlightModel
 from mission.formats.qgc_plan import read_plan
 from mission.patrol.base import PatrolProblem
 from mission.patrol.randomized import RandomizedPatrol
-from mission.schedule import area_stats, read_schedule, return_time_entropy, revisit_gaps
+from mission.schedule import (
+    area_stats,
+    pooled_return_entropy,
+    read_schedule,
+    return_time_entropy,
+    revisit_gaps,
+)
 from mission.sortie import route_to_mission
 
 START = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
@@ -95,6 +101,21 @@ def test_return_time_entropy():
         t += rng.uniform(0, 3600)
         times.append(t)
     assert return_time_entropy(times) > 3.0  # 12 bins, near uniform: log2(12) = 3.58
+
+
+def test_pooled_return_entropy_reads_gaps_as_shares_of_each_limit():
+    """A clockwork patrol at 0.75 of every limit is fully predictable; returns spread over the
+    whole window are not, and a gap past the limit lands in one last bin; areas without a
+    limit or a second visit add nothing."""
+    limits = {"a": 30.0, "b": 60.0}
+    clock = {"a": [k * 1350.0 for k in range(9)], "b": [k * 2700.0 for k in range(5)]}
+    assert pooled_return_entropy(clock, limits) == 0.0
+    rng = random.Random(5)
+    spread = {a: sorted(rng.uniform(0, 7200) for _ in range(12)) for a in limits}
+    assert pooled_return_entropy(spread, limits) > 2.0
+    late = {"a": [0.0, 3 * 3600.0], "b": [0.0, 2 * 3600.0]}  # 6x and 2x the limit: one bin
+    assert pooled_return_entropy(late, limits) == 0.0
+    assert pooled_return_entropy({"c": [0.0, 60.0], "a": [0.0]}, limits) == 0.0
 
 
 def test_patrols_are_irregular_where_limits_allow(example_district):
