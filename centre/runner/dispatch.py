@@ -18,8 +18,9 @@ Every diversion leaves patrol areas to the re-plan and lands its drone early for
 it costs revisit limits (a soak that diverted whenever it gained a minute kept 9 of 12). A drone
 from the ground therefore keeps the task when it is over the point within ``TARGET_S`` (the
 ground team's 5 minutes); otherwise a diversion is chosen when it arrives ``DIVERT_GAIN_S``
-sooner. When several drones from the ground are in time, the one whose take-off leaves the day's
-re-plan with the fewest revisit limits at risk goes (``choose``'s ``at_risk``).
+sooner, unless it would leave the day's re-plan more revisit limits at risk than that ground
+option. When several drones from the ground are in time, the one whose take-off leaves the
+fewest at risk goes (``choose``'s ``at_risk``).
 """
 
 from __future__ import annotations
@@ -147,7 +148,9 @@ def choose(
     With ``at_risk`` (how many revisit limits the day's re-plan would put at risk if that option
     flew) and several ground options in time, the one leaving the fewest at risk goes, then the
     soonest: each keeps the ground team's promise, and taking the drone the day needs next for a
-    due area had cost a limit in a soak."""
+    due area had cost a limit in a soak. A diversion that would put more limits at risk than the
+    soonest ground option is not taken either: the revisit limits are the district's guarantee,
+    the five minutes a goal (a soak's one missed limit came after a diversion)."""
     soonest = sorted(found, key=lambda o: (o.arrival_s, o.drone))
     ground = [o for o in soonest if o.patrol is None]
     air = [o for o in soonest if o.patrol is not None]
@@ -158,5 +161,6 @@ def choose(
         return min(in_time, key=lambda o: (at_risk(o), o.arrival_s, o.drone))
     late = ground[0].arrival_s - now_s > TARGET_S
     if late and air and air[0].arrival_s + DIVERT_GAIN_S <= ground[0].arrival_s:
-        return air[0]
+        if at_risk is None or at_risk(air[0]) <= at_risk(ground[0]):
+            return air[0]
     return ground[0]

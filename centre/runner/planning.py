@@ -112,20 +112,24 @@ def at_risk_with(
     extra: tuple[Sortie, Mission],
     *,
     mission_of: Callable[[SortieRecord], Mission],
+    diverting: str | None = None,
     **day: object,
 ) -> int:
     """How many revisit limits the re-plan would put at risk with ``extra`` (a check sortie, not
     yet flown) fixed in the day, as ``replan`` with ``day`` would plan it; a day that cannot be
-    planned so counts one more than every limit. Nothing is stored or sent."""
+    planned so counts one more than every limit. ``diverting``: the patrol the check sortie
+    would replace in the air, taken as ended ``diverted`` with the areas it has visited so far,
+    as it would be. Nothing is stored or sent."""
     sortie, mission = extra
     record = SortieRecord.of(sortie, Path(sortie.plan or f"{sortie.id}.plan"), kind="check")
+    day_records = [r.moved(state="diverted") if r.id == diverting else r for r in records]
 
     def with_extra(r: SortieRecord) -> Mission:
         return mission if r.id == record.id else mission_of(r)
 
     try:
-        day_after = replan(district, schedule, [*records, record], now_s, mission_of=with_extra,
-                           **day)  # type: ignore[arg-type]  # fmt: skip
+        day_after = replan(district, schedule, [*day_records, record], now_s,
+                           mission_of=with_extra, **day)  # type: ignore[arg-type]  # fmt: skip
     except MissionError:
         return len(schedule.limits_min) + 1
     return len(day_after.at_risk)

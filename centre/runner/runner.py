@@ -287,7 +287,8 @@ class PatrolRunner:
                             ceiling_m=self.config.ceiling_m)  # fmt: skip
             best = choose(found, now_s, lambda o: at_risk_with(
                 self.config.district, self.schedule, fleet.records, now_s,
-                (o.planned.sortie, o.planned.mission), **self._day()))  # fmt: skip
+                (o.planned.sortie, o.planned.mission), diverting=o.patrol and o.patrol.id,
+                **self._day()))  # fmt: skip
         except MissionError as exc:
             self.outbox.task(point.task, "refused", lat=point.lat, lon=point.lon, reason=str(exc))
             return self.inbox.refuse("task_refused", f"task {point.task}: {exc}")

@@ -167,6 +167,51 @@ def test_at_risk_with_counts_the_limits_a_check_sortie_would_cost_the_day(
     assert risk(long) >= 1
 
 
+def test_a_diversion_that_costs_more_limits_than_the_late_ground_drone_is_not_taken(
+    example_district,
+):
+    """The same fleet as the first test: the diversion is sooner and the ground drone late. It
+    still goes to the ground when diverting would leave more revisit limits at risk."""
+    area = example_district.key_area("riverbank-1")
+    f = fleet(example_district, (area.center.x, area.center.y - 150.0), patrol_end=NOW + 900,
+              ground_free=NOW + 1200)  # fmt: skip
+    found = ask(example_district, f, area.center.x, area.center.y)
+
+    def costly(option) -> int:  # type: ignore[no-untyped-def]
+        return 1 if option.patrol is not None else 0
+
+    assert choose(found, NOW, costly).patrol is None
+    assert choose(found, NOW, lambda o: 0).patrol is not None  # no cost: the diversion
+
+
+def test_at_risk_with_credits_a_diverted_patrol_only_with_the_areas_it_visited(
+    example_district, tmp_path
+):
+    """A patrol diverted before it reached its area leaves that area to the re-plan: with the
+    drone then busy on a long check sortie, one more limit is at risk than if it had got there."""
+    path = write_small_schedule(example_district, tmp_path / "plan")
+    schedule, _ = load_schedule(path, {"drone-1"})
+    first, second = (SortieRecord.of(s, path.parent / s.plan) for s in schedule.sorties)
+    now = first.start_s + 100.0
+    area = example_district.key_area("lot-1")
+    lat, lon = latlon(example_district, area.center.x, area.center.y)
+    planned = check_sortie(example_district, "t9", lat, lon, drone="drone-1", site="ls-west",
+                           start_s=now, traffic=(), flight_model=FlightModel(), alt_m=40.0,
+                           ceiling_m=120.0)  # fmt: skip
+    long = dataclasses.replace(planned.sortie, end_s=2300.0)
+
+    def risk(visited, diverting):  # type: ignore[no-untyped-def]
+        patrol = first.moved(state="airborne", visited=visited)
+        return at_risk_with(example_district, schedule, [patrol, second], now,
+                            (long, planned.mission), diverting=diverting,
+                            mission_of=lambda r: read_mission(Path(r.plan)),
+                            flight_model=FlightModel(), ceiling_m=120.0)  # fmt: skip
+
+    reached = first.areas
+    assert risk((), "s001") == risk(reached, "s001") + 1
+    assert risk(reached, "s001") == risk(reached, None)
+
+
 def test_a_diversion_longer_than_the_endurance_left_is_not_offered(example_district):
     area = example_district.key_area("riverbank-3")  # far east; the patrol flies from ls-west
     usable = FlightModel().usable_s

@@ -95,7 +95,9 @@ def test_full_disk_with_the_broker_down_sheds_high_rate_kinds_keeps_events_and_s
     }
     assert summary.startswith(f"published {1405 - sum(lost.values())} of 1405 records")
     assert f"LOST {sum(lost.values())} records" in summary
-    assert set(lost) <= {"position", "attitude", "battery", "gps"} and lost["position"] > 0
+    # Which high-rate kind fills the disk first depends on timing (the machine's load): any of
+    # them may be shed, never an event, a state or a mission record.
+    assert set(lost) <= {"position", "attitude", "battery", "gps"} and sum(lost.values()) > 0
 
     assert sub.wait(lambda: len(sub.records("event")) >= FULL_FLIGHT["event"], 10)
     time.sleep(0.5)
@@ -109,11 +111,13 @@ def test_full_disk_with_the_broker_down_sheds_high_rate_kinds_keeps_events_and_s
     # Every dropped record is a gap a subscriber can see, and the summary counted exactly those.
     for kind in ("position", "attitude"):
         seqs = {r["seq"] for r in records if r["kind"] == kind}
-        assert len(seqs) + lost[kind] == FULL_FLIGHT[kind]
-        assert len(seqs) < max(seqs) or max(seqs) < FULL_FLIGHT[kind]
+        assert len(seqs) + lost.get(kind, 0) == FULL_FLIGHT[kind], kind
+        if lost.get(kind):
+            assert len(seqs) < max(seqs, default=0) or max(seqs, default=0) < FULL_FLIGHT[kind]
     # The link record says it too, per kind.
-    last_link = [r for r in records if r["kind"] == "link"][-1]
-    assert 0 < last_link["dropped"]["position"] <= lost["position"]
+    dropped = [r for r in records if r["kind"] == "link"][-1]["dropped"]
+    assert 0 < sum(dropped.values())
+    assert all(n <= lost.get(kind, 0) for kind, n in dropped.items()), (dropped, lost)
 
 
 def test_when_not_even_events_fit_they_are_held_retried_with_backoff_and_delivered(
