@@ -26,7 +26,11 @@ from mission.flight_model import FlightModel  # noqa: E402
 from mission.formats.district_geojson import load_district  # noqa: E402
 from mission.limits import CEILING_M, NO_FLY_MARGIN_M, PATROL_ALT_M  # noqa: E402
 from mission.patrol.service import plan_patrol  # noqa: E402
-from mission.schedule import pooled_return_entropy, return_time_entropy  # noqa: E402
+from mission.schedule import (  # noqa: E402
+    pooled_return_entropy,
+    return_time_entropy,
+    visit_times,
+)
 
 DISTRICT = ROOT / "examples" / "xiyuan" / "district.geojson"
 START = datetime(2026, 12, 6, 8, tzinfo=UTC)
@@ -37,10 +41,8 @@ def _entropies(district, hours: float, seed: int) -> tuple[dict[str, float], flo
     plan = plan_patrol(district, hours=hours, drones=2, start=START,
                        flight_model=FlightModel(endurance_min=24.0), alt_m=PATROL_ALT_M,
                        ceiling_m=CEILING_M, margin_m=NO_FLY_MARGIN_M, seed=seed)  # fmt: skip
-    times = {
-        a.id: [v.eta_s for s in plan.schedule.sorties for v in s.visits if v.area == a.id]
-        for a in district.key_areas
-    }
+    planned = visit_times(plan.schedule)
+    times = {a.id: planned.get(a.id, []) for a in district.key_areas}
     pooled = pooled_return_entropy(times, plan.schedule.limits_min)
     return {area: return_time_entropy(t) for area, t in times.items()}, pooled
 

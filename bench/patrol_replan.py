@@ -35,7 +35,7 @@ from mission.formats.district_geojson import load_district  # noqa: E402
 from mission.patrol.check_task import nearest_site, plan_check  # noqa: E402
 from mission.patrol.replan import replan_rest  # noqa: E402
 from mission.patrol.service import plan_patrol  # noqa: E402
-from mission.schedule import return_time_entropy  # noqa: E402
+from mission.schedule import return_time_entropy, visit_times  # noqa: E402
 
 DISTRICT = ROOT / "examples" / "xiyuan" / "district.geojson"
 START = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
@@ -89,13 +89,10 @@ def unplanned(plan, fixed, free, now, fm):
 
 def entropy_ratio(after, before, district) -> float:
     ratios = []
+    was, now = visit_times(before), visit_times(after)
     for a in district.key_areas:
-        e0 = return_time_entropy(
-            [v.eta_s for s in before.sorties for v in s.visits if v.area == a.id]
-        )
-        e1 = return_time_entropy(
-            [v.eta_s for s in after.sorties for v in s.visits if v.area == a.id]
-        )
+        e0 = return_time_entropy(was.get(a.id, []))
+        e1 = return_time_entropy(now.get(a.id, []))
         if e0 > 0:
             ratios.append(e1 / e0)
     return statistics.mean(ratios)

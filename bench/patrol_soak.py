@@ -41,6 +41,7 @@ from mission.schedule import (  # noqa: E402
     read_schedule,
     return_time_entropy,
     revisit_gaps,
+    visit_times,
 )
 from sim.fleet import SimFleet, first_sites  # noqa: E402
 from sim.patrol_log import PatrolLog  # noqa: E402
@@ -202,11 +203,12 @@ def main() -> int:
           f"{'H plan':>7} {'H flown':>8}")  # fmt: skip
     met = 0
     ratios = []
+    planned_by_area = visit_times(schedule)
     for area, limit in sorted(schedule.limits_min.items()):
         planned = max(revisit_gaps(schedule, area)) / 60.0
         times = flown_visits.get(area, [])
         worst = _worst_gap_min(times, schedule.horizon_s)
-        planned_times = [v.eta_s for s in schedule.sorties for v in s.visits if v.area == area]
+        planned_times = planned_by_area.get(area, [])
         h_plan, h_flown = return_time_entropy(planned_times), return_time_entropy(times)
         ok = worst <= limit
         met += ok
@@ -219,10 +221,6 @@ def main() -> int:
     if ratios:
         print(f"entropy as flown / planned: mean {statistics.mean(ratios) * 100:.0f} %, "
               f"worst {min(ratios) * 100:.0f} %")  # fmt: skip
-    planned_by_area: dict[str, list[float]] = {}
-    for s in schedule.sorties:
-        for v in s.visits:
-            planned_by_area.setdefault(v.area, []).append(v.eta_s)
     h_plan = pooled_return_entropy(planned_by_area, schedule.limits_min)
     h_flown = pooled_return_entropy(flown_visits, schedule.limits_min)
     if h_plan > 0:

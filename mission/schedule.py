@@ -28,6 +28,7 @@ __all__ = [
     "AreaStats",
     "area_stats",
     "revisit_gaps",
+    "visit_times",
     "return_time_entropy",
     "pooled_return_entropy",
     "write_schedule",
@@ -81,22 +82,32 @@ class AreaStats:
     entropy_bits: float
 
 
+def visit_times(schedule: Schedule) -> dict[str, list[float]]:
+    """Each area's planned visit times (schedule seconds), sorted."""
+    times: dict[str, list[float]] = {}
+    for s in schedule.sorties:
+        for v in s.visits:
+            times.setdefault(v.area, []).append(v.eta_s)
+    return {area: sorted(t) for area, t in times.items()}
+
+
 def revisit_gaps(schedule: Schedule, area: str) -> list[float]:
     """Gaps between visits, counting the horizon start and end as bounds (the guarantee)."""
-    times = sorted(v.eta_s for s in schedule.sorties for v in s.visits if v.area == area)
-    marks = [0.0, *times, schedule.horizon_s]
+    marks = [0.0, *visit_times(schedule).get(area, []), schedule.horizon_s]
     return [b - a for a, b in zip(marks, marks[1:], strict=False)]
+
+
+def _entropy_bits(bins: list[int]) -> float:
+    """Shannon entropy (bits) of the distribution of ``bins``; 0 for none."""
+    counts = Counter(bins)
+    n = len(bins)
+    return -sum(c / n * math.log2(c / n) for c in counts.values()) + 0.0
 
 
 def return_time_entropy(times: list[float]) -> float:
     """Shannon entropy (bits) of the times between consecutive visits, in 5-minute bins."""
     times = sorted(times)
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-    if not gaps:
-        return 0.0
-    counts = Counter(int(g // BIN_S) for g in gaps)
-    n = len(gaps)
-    return -sum(c / n * math.log2(c / n) for c in counts.values()) + 0.0
+    return _entropy_bits([int((b - a) // BIN_S) for a, b in zip(times, times[1:], strict=False)])
 
 
 def pooled_return_entropy(
@@ -112,19 +123,16 @@ def pooled_return_entropy(
         times = sorted(times_by_area.get(area, ()))
         if limit > 0:
             shares += [(b - a) / (limit * 60.0) for a, b in zip(times, times[1:], strict=False)]
-    if not shares:
-        return 0.0
-    counts = Counter(min(10, int(share * 10)) for share in shares)
-    n = len(shares)
-    return -sum(c / n * math.log2(c / n) for c in counts.values()) + 0.0
+    return _entropy_bits([min(10, int(share * 10)) for share in shares])
 
 
 def area_stats(schedule: Schedule) -> list[AreaStats]:
     out = []
+    by_area = visit_times(schedule)
     for area, limit in sorted(schedule.limits_min.items()):
-        times = [v.eta_s for s in schedule.sorties for v in s.visits if v.area == area]
+        times = by_area.get(area, [])
         gaps = revisit_gaps(schedule, area)
-        inner = [b - a for a, b in zip(sorted(times), sorted(times)[1:], strict=False)]
+        inner = [b - a for a, b in zip(times, times[1:], strict=False)]
         out.append(
             AreaStats(
                 area,
