@@ -143,25 +143,37 @@ def test_of_drones_in_time_the_one_leaving_the_fewest_limits_at_risk_goes(exampl
     )  # one in time: no weighing
 
 
+def _small_day(district, tmp_path: Path, start_s: float):  # type: ignore[no-untyped-def]
+    """The one-drone small schedule, its sortie records, and a check sortie over lot-1 for
+    drone-1 starting at ``start_s``."""
+    path = write_small_schedule(district, tmp_path / "plan")
+    schedule, _ = load_schedule(path, {"drone-1"})
+    records = [SortieRecord.of(s, path.parent / s.plan) for s in schedule.sorties]
+    area = district.key_area("lot-1")
+    lat, lon = latlon(district, area.center.x, area.center.y)
+    planned = check_sortie(district, "t9", lat, lon, drone="drone-1", site="ls-west",
+                           start_s=start_s, traffic=(), flight_model=FlightModel(), alt_m=40.0,
+                           ceiling_m=120.0)  # fmt: skip
+    return schedule, records, planned
+
+
+def _at_risk(district, schedule, records, now_s, extra, **kw) -> int:  # type: ignore[no-untyped-def]
+    """``at_risk_with`` with the real missions on disk and the default flight model."""
+    return at_risk_with(district, schedule, records, now_s, extra,
+                        mission_of=lambda r: read_mission(Path(r.plan)),
+                        flight_model=FlightModel(), ceiling_m=120.0, **kw)  # fmt: skip
+
+
 def test_at_risk_with_counts_the_limits_a_check_sortie_would_cost_the_day(
     example_district, tmp_path
 ):
     """The real re-planner: the only drone taken by a check sortie for most of the hour leaves
     the day's limits at risk; the same check sortie over in minutes leaves none."""
-    path = write_small_schedule(example_district, tmp_path / "plan")
-    schedule, _ = load_schedule(path, {"drone-1"})
-    records = [SortieRecord.of(s, path.parent / s.plan) for s in schedule.sorties]
-    area = example_district.key_area("lot-1")
-    lat, lon = latlon(example_district, area.center.x, area.center.y)
-    planned = check_sortie(example_district, "t9", lat, lon, drone="drone-1", site="ls-west",
-                           start_s=60.0, traffic=(), flight_model=FlightModel(), alt_m=40.0,
-                           ceiling_m=120.0)  # fmt: skip
+    schedule, records, planned = _small_day(example_district, tmp_path, 60.0)
     long = dataclasses.replace(planned.sortie, end_s=schedule.horizon_s - 60.0)
 
     def risk(sortie):  # type: ignore[no-untyped-def]
-        return at_risk_with(example_district, schedule, records, 60.0, (sortie, planned.mission),
-                            mission_of=lambda r: read_mission(Path(r.plan)),
-                            flight_model=FlightModel(), ceiling_m=120.0)  # fmt: skip
+        return _at_risk(example_district, schedule, records, 60.0, (sortie, planned.mission))
 
     assert risk(planned.sortie) == 0
     assert risk(long) >= 1
@@ -189,23 +201,14 @@ def test_at_risk_with_credits_a_diverted_patrol_only_with_the_areas_it_visited(
 ):
     """A patrol diverted before it reached its area leaves that area to the re-plan: with the
     drone then busy on a long check sortie, one more limit is at risk than if it had got there."""
-    path = write_small_schedule(example_district, tmp_path / "plan")
-    schedule, _ = load_schedule(path, {"drone-1"})
-    first, second = (SortieRecord.of(s, path.parent / s.plan) for s in schedule.sorties)
-    now = first.start_s + 100.0
-    area = example_district.key_area("lot-1")
-    lat, lon = latlon(example_district, area.center.x, area.center.y)
-    planned = check_sortie(example_district, "t9", lat, lon, drone="drone-1", site="ls-west",
-                           start_s=now, traffic=(), flight_model=FlightModel(), alt_m=40.0,
-                           ceiling_m=120.0)  # fmt: skip
+    now = 100.0  # the small schedule's first sortie starts at 0
+    schedule, (first, second), planned = _small_day(example_district, tmp_path, now)
     long = dataclasses.replace(planned.sortie, end_s=2300.0)
 
     def risk(visited, diverting):  # type: ignore[no-untyped-def]
         patrol = first.moved(state="airborne", visited=visited)
-        return at_risk_with(example_district, schedule, [patrol, second], now,
-                            (long, planned.mission), diverting=diverting,
-                            mission_of=lambda r: read_mission(Path(r.plan)),
-                            flight_model=FlightModel(), ceiling_m=120.0)  # fmt: skip
+        return _at_risk(example_district, schedule, [patrol, second], now,
+                        (long, planned.mission), diverting=diverting)  # fmt: skip
 
     reached = first.areas
     assert risk((), "s001") == risk(reached, "s001") + 1
