@@ -93,6 +93,7 @@ class ThermalConfig(_Section):
     noise_k: PositiveFloat
     split_fraction: float = Field(gt=0.0, lt=1.0)
     min_contrast: PositiveFloat
+    min_hot_share: float = Field(ge=0.0, le=2.0)
     min_peak_k: float = Field(ge=0.0)
     ring_percentile: float = Field(ge=0.0, le=100.0)
     person_m2: tuple[PositiveFloat, PositiveFloat]

@@ -89,21 +89,39 @@ def _score(det, paths: list[Path], with_pose: bool) -> tuple[float, float]:
 
 @pytest.mark.parametrize("with_pose", [False, True])
 def test_thermal_finds_walking_people_in_real_night_frames(with_pose):
-    """Four real frames of the 60 m flight, 76 people: measured precision 0.79, recall 0.67 here
-    (0.79 and 0.73 on all 150 frames); held to 0.7 and 0.6 so that a real regression fails."""
+    """Four real frames of the 60 m flight, 76 people: measured precision 0.85, recall 0.67 here
+    (0.85 and 0.73 on all 150 frames); held to 0.8 and 0.6 so that a real regression fails."""
     (det,) = build_detectors(["thermal"], CONFIG)
     precision, recall = _score(det, THERMAL, with_pose)
-    assert precision >= 0.7 and recall >= 0.6, (precision, recall)
+    assert precision >= 0.8 and recall >= 0.6, (precision, recall)
     assert det.notices == []
 
 
 @pytest.mark.parametrize("with_pose", [False, True])
 def test_thermal_carries_over_to_other_heights_and_angles(with_pose):
     """Held-out frames at 80-120 m and 60-80 deg (8 people, cars, bicycles): all people found;
-    precision is low here (measured 0.35 without a pose, 0.42 with): warm clutter remains."""
+    precision is low here (measured 0.53 with or without a pose): warm clutter remains."""
     (det,) = build_detectors(["thermal"], CONFIG)
     precision, recall = _score(det, OTHER_VIEWS, with_pose)
-    assert recall >= 0.85 and precision >= 0.3, (precision, recall)
+    assert recall >= 0.85 and precision >= 0.45, (precision, recall)
+
+
+def test_thermal_drops_warm_spots_cooler_than_the_frame_s_hottest():
+    """Lamps, warm car parts and hot spots on walls are local peaks on a cooler scene; people at
+    night are among the frame's hottest pixels. Without that rule the held-out frames give more
+    detections, none of them on a person (precision 0.35 there, against 0.53 with it)."""
+    kept = CONFIG.with_changes(thermal={"min_hot_share": 0.0})
+    dropped_in_all = 0
+    for path in OTHER_VIEWS:
+        ctx = FrameContext(cv2.imread(str(path)), 0.0, None, None, None)
+        people, _ = _people(path.with_suffix(".xml"))
+        (det,) = build_detectors(["thermal"], CONFIG)
+        (loose,) = build_detectors(["thermal"], kept)
+        boxes = {d.box for d in det.detect(ctx)}
+        dropped = [d for d in loose.detect(ctx) if d.box not in boxes]
+        assert not any(_matches(d.box, lb) for d in dropped for lb in people), path.name
+        dropped_in_all += len(dropped)
+    assert dropped_in_all >= 3, dropped_in_all
 
 
 def test_thermal_skips_daylight_colour_frames_and_says_so_once():

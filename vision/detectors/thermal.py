@@ -15,7 +15,10 @@ blob on a darker, slowly varying background. The detector:
    warmer than nearly all of the ring round it (``ring_percentile``): the AGC of a thermal camera
    maps the scene's range of temperatures onto 0-255, so a warm body is near the top of that span
    whatever the gain, and a person in the open is warmer than all of its surroundings, while a
-   gap in a tree canopy or the bright side of a wall edge has warm ground on one side;
+   gap in a tree canopy or the bright side of a wall edge has warm ground on one side; and its
+   hottest pixel is ``min_hot_share`` of that span above the median: at night people and running
+   engines are among the hottest things in view, while a lamp's glow, a parked car's warm part or
+   a hot spot on a wall is a local peak on a cooler scene;
 5. sorts what is left by its area on the ground (square metres from ``ctx.gsd_m``; configured
    pixel areas without a pose) into ``person`` and ``vehicle``, dropping thin streaks (kerbs,
    wall edges) by fill and aspect.
@@ -76,6 +79,7 @@ class ThermalDetector:
         floor = med + cfg.noise_k * mad
         span = max(1.0, float(np.percentile(img, 99.5)) - float(np.median(img)))
         need = cfg.min_contrast * span
+        hot = float(np.median(img)) + cfg.min_hot_share * span
         n, labels, stats, _ = cv2.connectedComponentsWithStats(
             (top > floor).astype(np.uint8), connectivity=8
         )
@@ -92,6 +96,8 @@ class ThermalDetector:
                     continue
                 peak = float(top[by : by + bh, bx : bx + bw][blob].max())
                 if peak < med + cfg.min_peak_k * mad:
+                    continue
+                if float(img[by : by + bh, bx : bx + bw][blob].max()) < hot:
                     continue
                 contrast = _contrast(img, blob, bx, by, cfg.ring_percentile)
                 if contrast < need:
