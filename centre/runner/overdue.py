@@ -12,6 +12,7 @@ Gaps are counted only within the day's horizon.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Mapping, Sequence
 
@@ -66,10 +67,12 @@ class OverdueWatch:
             self.said.update(a for a, _ in late)
         for area, last in late:
             self.missed += 1
-            gap_min, limit_min = (at - last) / 60.0, self.limits_s[area] / 60.0
+            # rounded up: a gap just past its limit must never read as the limit itself
+            gap_min = math.ceil((at - last) / 6.0) / 10.0
+            limit_min = self.limits_s[area] / 60.0
             self.outbox.event(
                 "limit_missed",
                 f"area {area}: not visited for {gap_min:.1f} min, over its {limit_min:g} min "
                 f"limit (last seen at {self.schedule.at(last)})",
-                area=area, limit_min=limit_min, gap_min=round(gap_min, 1),
+                area=area, limit_min=limit_min, gap_min=gap_min,
             )  # fmt: skip

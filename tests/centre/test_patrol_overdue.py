@@ -54,7 +54,8 @@ def test_repeated_and_stale_states_do_not_move_a_visit(example_district, tmp_pat
     watch.note(_record(("riverbank-1",), sortie="s000"), 5 * 60.0)  # older than the last: kept
     watch.check(10 * 60.0 + 45 * 60.0 + 1)
     assert [d["area"] for _, _, d in said.events] == ["riverbank-1"]
-    assert said.events[0][2]["gap_min"] == 45.0
+    # 1 s past the limit reads 45.1, never "45.0 min, over its 45 min limit"
+    assert said.events[0][2]["gap_min"] == 45.1 and "for 45.1 min" in said.events[0][1]
 
 
 def test_a_resumed_watch_starts_from_the_last_visits_flown(example_district, tmp_path):
