@@ -99,11 +99,29 @@ def test_thermal_finds_walking_people_in_real_night_frames(with_pose):
 
 @pytest.mark.parametrize("with_pose", [False, True])
 def test_thermal_carries_over_to_other_heights_and_angles(with_pose):
-    """Held-out frames at 80-120 m and 60-80 deg (8 people, cars, bicycles): all people found;
-    precision is low here (measured 0.53 with or without a pose): warm clutter remains."""
+    """Held-out frames at 60-120 m and 60-80 deg (13 people, cars, bicycles): all people found;
+    precision is lower here (measured 0.65 with or without a pose): warm clutter remains."""
     (det,) = build_detectors(["thermal"], CONFIG)
     precision, recall = _score(det, OTHER_VIEWS, with_pose)
-    assert recall >= 0.85 and precision >= 0.45, (precision, recall)
+    assert recall >= 0.85 and precision >= 0.55, (precision, recall)
+
+
+def test_thermal_looking_steeply_down_from_close_keeps_its_background_square_narrow():
+    """60 m, 70 deg down: 3.5 m is 80 px there, and a square that wide lets paths and kerbs into
+    the top-hat, whose clutter floor hid 4 of the frame's 5 people. The square is capped at
+    ``background_px`` (31), and all 5 are found."""
+    path = AERIAL / "thermal-other" / "1_60_70_0_00540.jpg"
+    people, _ = _people(path.with_suffix(".xml"))
+
+    def people_found(cap: int) -> int:
+        (det,) = build_detectors(["thermal"], CONFIG.with_changes(thermal={"background_px": cap}))
+        found = [d for d in det.detect(_posed(cv2.imread(str(path)), 60.0, -70.0, 25.0))
+                 if d.code == "person"]  # fmt: skip
+        return sum(any(_matches(d.box, lb) for d in found) for lb in people)
+
+    assert len(people) == 5
+    assert people_found(CONFIG.thermal.background_px) == 5
+    assert people_found(201) <= 1  # the square in metres alone
 
 
 def test_thermal_drops_warm_spots_cooler_than_the_frame_s_hottest():

@@ -5,7 +5,9 @@ blob on a darker, slowly varying background. The detector:
 
 1. removes the background with a morphological top-hat whose square is wider than any object it
    looks for (``background_m``, or ``background_px`` without a pose): warm roofs and roads wider
-   than that stay in the background, people and cars stand out;
+   than that stay in the background, people and cars stand out. The square is never wider than
+   ``background_px``: seen from close (steeply down from 60 m, 3.5 m is 80 px) a wider square
+   lets paths, kerbs and shadows into the top-hat, and the clutter floor they raise hides people;
 2. segments the top-hat above the frame's own clutter (median + ``noise_k`` x MAD), so no grey
    level is tuned per camera;
 3. splits each blob at ``split_fraction`` of its own peak, which separates people walking side
@@ -64,7 +66,7 @@ class ThermalDetector:
             px_m2 = (ctx.gsd_m * scale) ** 2
             person = (cfg.person_m2[0] / px_m2, cfg.person_m2[1] / px_m2)
             vehicle = (cfg.vehicle_m2[0] / px_m2, cfg.vehicle_m2[1] / px_m2)
-            k = int(round(cfg.background_m / (ctx.gsd_m * scale)))
+            k = min(int(round(cfg.background_m / (ctx.gsd_m * scale))), cfg.background_px)
         else:
             person, vehicle, k = cfg.person_px, cfg.vehicle_px, cfg.background_px
         k = max(3, min(k, *grey.shape[:2]) | 1)  # a square larger than the frame gains nothing
