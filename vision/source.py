@@ -181,9 +181,12 @@ def _read_image(path: Path) -> np.ndarray | None:
         data = path.read_bytes()
     except OSError:
         return None
-    if path.suffix.lower() in (".jpg", ".jpeg") and not jpeg_complete(data):
+    if not data or (path.suffix.lower() in (".jpg", ".jpeg") and not jpeg_complete(data)):
         return None
-    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    try:
+        return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    except cv2.error:  # a header OpenCV refuses outright (e.g. dimensions past its limit)
+        return None
 
 
 def jpeg_complete(data: bytes) -> bool:

@@ -37,11 +37,12 @@ def test_image_folder_skips_and_counts_corrupt_files(tmp_path):
     for i in range(3):
         cv2.imwrite(str(tmp_path / f"img{i}.png"), np.full((10, 12, 3), 50 * i, np.uint8))
     (tmp_path / "img1b.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    (tmp_path / "img1c.png").write_bytes(b"")  # an empty file made OpenCV raise, not return None
     (tmp_path / "notes.txt").write_text("ignored")
     src = ImageFolderSource(tmp_path, start_time=10.0, fps=2.0)
     frames = list(src)
-    assert src.stats.corrupt == 1 and src.stats.frames == 3
-    assert [f.time for f in frames] == [10.0, 10.5, 11.5]
+    assert src.stats.corrupt == 2 and src.stats.frames == 3
+    assert [f.time for f in frames] == [10.0, 10.5, 12.0]  # a skipped file keeps its slot
 
 
 def test_broken_stream_is_reopened_with_exponential_backoff(tmp_path):
