@@ -224,6 +224,8 @@ class FlightModel:
 
         ``lengths`` (metres, one per step) replace the great-circle lengths for a caller that
         measures the legs in its own projection, so its positions and times agree."""
+        if not steps:  # a mission with no navigation item has no legs
+            return []
         where = places(steps, start)
         turns = turn_angles(steps, where)
         caps = [0.0]

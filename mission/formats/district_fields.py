@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import shapely
-from shapely.geometry import Point, shape
+from shapely.geometry import Point, Polygon
 from shapely.validation import explain_validity
 
 from mission.errors import DistrictError
@@ -68,7 +68,10 @@ class FeatureReader:
                 raise self.fail(
                     where, f"{label} is not closed; repeat the first position at the end"
                 )
-        poly = shape(geom)
+        # from the positions checked above, in 2-D: a third value on some positions only (or a
+        # fourth) would make shapely raise on the ragged array
+        flat = [[(float(pos[0]), float(pos[1])) for pos in ring] for ring in coords]
+        poly = Polygon(flat[0], flat[1:])
         if not poly.is_valid:
             reason = explain_validity(poly)
             if "Self-intersection" in reason or "Ring Self-intersection" in reason:

@@ -47,11 +47,19 @@ def _num(value: Any, where: str) -> float:
     return float(value)
 
 
+def _finite(value: Any) -> float:
+    """A finite number of a fence or rally point; ValueError (the section is malformed) else."""
+    number = float(value)
+    if isinstance(value, bool) or not math.isfinite(number):
+        raise ValueError(value)
+    return number
+
+
 def _simple(obj: dict, where: str) -> MissionItem:
     try:
         command, frame = int(obj["command"]), int(obj.get("frame", Frame.GLOBAL_RELATIVE_ALT))
         params = list(obj.get("params", []))
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):  # OverflowError: an infinite int
         raise FormatError(
             N_(
                 "{where}: a SimpleItem needs 'command', 'frame' and 'params'; fix or re-save the "
@@ -106,6 +114,11 @@ def _above_terrain(obj: dict, frame: int, where: str) -> float | None:
 
 
 def _items(raw: list, source: str) -> list[MissionItem]:
+    if not isinstance(raw, list):
+        raise FormatError(
+            N_("{source}: mission.items is not a list; re-save the plan in QGroundControl",
+               source=source)
+        )  # fmt: skip
     out: list[MissionItem] = []
     for n, obj in enumerate(raw, start=1):
         where = f"{source}: mission item {n}"
@@ -124,7 +137,8 @@ def _items(raw: list, source: str) -> list[MissionItem]:
                 )
             )
         complex_type = obj.get("complexItemType", "?")
-        generated = (obj.get("TransectStyleComplexItem") or {}).get("Items")
+        transect = obj.get("TransectStyleComplexItem")
+        generated = transect.get("Items") if isinstance(transect, dict) else None
         if not isinstance(generated, list):
             raise FormatError(
                 N_(
@@ -148,17 +162,17 @@ def _fence(raw: Any, source: str) -> Fence:
         if raw.get("version", 2) == 1 or "polygon" in raw:
             pts = raw.get("polygon") or []
             if pts:
-                polys.append(FencePolygon(tuple((float(a), float(b)) for a, b in pts), True))
+                polys.append(FencePolygon(tuple((_finite(a), _finite(b)) for a, b in pts), True))
         for p in raw.get("polygons", []):
-            verts = tuple((float(a), float(b)) for a, b in p["polygon"])
+            verts = tuple((_finite(a), _finite(b)) for a, b in p["polygon"])
             polys.append(FencePolygon(verts, bool(p.get("inclusion", True))))
         for c in raw.get("circles", []):
             lat, lon = c["circle"]["center"]
             circles.append(
                 FenceCircle(
-                    float(lat),
-                    float(lon),
-                    float(c["circle"]["radius"]),
+                    _finite(lat),
+                    _finite(lon),
+                    _finite(c["circle"]["radius"]),
                     bool(c.get("inclusion", True)),
                 )
             )
@@ -175,9 +189,10 @@ def _fence(raw: Any, source: str) -> Fence:
 def _rally(raw: Any, source: str) -> tuple[RallyPoint, ...]:
     try:
         return tuple(
-            RallyPoint(float(p[0]), float(p[1]), float(p[2])) for p in (raw or {}).get("points", [])
+            RallyPoint(_finite(p[0]), _finite(p[1]), _finite(p[2]))
+            for p in (raw or {}).get("points", [])
         )
-    except (KeyError, TypeError, ValueError, IndexError):
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError):
         raise FormatError(
             N_(
                 "{source}: the rallyPoints section is malformed; each point must be [lat, lon, "
@@ -197,26 +212,46 @@ def parse_plan(data: Any, source: str = "plan") -> Mission:
             )
         )
     mission = data.get("mission") or {}
+    if not isinstance(mission, dict):
+        raise FormatError(
+            N_("{source}: the mission section is not an object; re-save the plan in "
+               "QGroundControl", source=source)
+        )  # fmt: skip
     home = None
     php = mission.get("plannedHomePosition")
     if isinstance(php, list) and len(php) == 3 and None not in php[:2]:
+        where = f"{source}: plannedHomePosition"
         home = MissionItem(
             16,
             Frame.GLOBAL,
-            lat=float(php[0]),
-            lon=float(php[1]),
-            alt=_num(php[2], f"{source}: plannedHomePosition"),
+            lat=_num(php[0], where),
+            lon=_num(php[1], where),
+            alt=_num(php[2], where),
         )
     return Mission(
         items=tuple(_items(mission.get("items") or [], source)),
         home=home,
         fence=_fence(data.get("geoFence"), source),
         rally=_rally(data.get("rallyPoints"), source),
-        cruise_mps=float(mission.get("cruiseSpeed", 10.0)),
-        hover_mps=float(mission.get("hoverSpeed", 5.0)),
-        firmware=int(mission.get("firmwareType", 3)),
-        vehicle=int(mission.get("vehicleType", 2)),
+        cruise_mps=_setting(mission, "cruiseSpeed", 10.0, source),
+        hover_mps=_setting(mission, "hoverSpeed", 5.0, source),
+        firmware=int(_setting(mission, "firmwareType", 3, source)),
+        vehicle=int(_setting(mission, "vehicleType", 2, source)),
     )
+
+
+def _setting(mission: dict, key: str, default: float, source: str) -> float:
+    """A number of the mission section, finite, or its default when absent."""
+    if key not in mission:
+        return float(default)
+    where = f"{source}: mission.{key}"
+    value = _num(mission[key], where)
+    if not math.isfinite(value) or abs(value) > 1e6:
+        raise FormatError(
+            N_("{where}: {value} is not a usable number; fix the file", where=where,
+               value=repr(mission[key]))
+        )  # fmt: skip
+    return value
 
 
 def read_plan(path: str | Path) -> Mission:

@@ -45,7 +45,7 @@ def _row(fields: list[str], where: str) -> tuple[int, MissionItem]:
         seq, _current, frame, command = (int(float(v)) for v in fields[:4])
         p = [float(v) for v in fields[4:11]]
         auto = bool(int(float(fields[11])))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: inf in an integer field
         raise FormatError(
             N_("{where}: a field is not a number; fix the row", where=where)
         ) from None

@@ -161,6 +161,10 @@ BAD_FILES = {
         broken(lambda d: d["features"].append(copy.deepcopy(_first(d, "district")))),
         "exactly one",
     ),
+    "nested position": (
+        broken(lambda d: _first(d, "no_fly")["geometry"]["coordinates"][0][1].append([0, 0])),
+        "bad position",
+    ),
     "wrong geometry type": (
         broken(lambda d: _first(d, "launch_site").update(geometry=_first(d, "no_fly")["geometry"])),
         "geometry Polygon is not allowed for launch_site",
@@ -179,6 +183,15 @@ def test_bad_district_file_gets_one_line_and_exit_2(tmp_path, case):
     assert lines[0].startswith("error: bad.geojson")
     assert expected in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_a_position_with_an_altitude_among_plain_ones_loads(tmp_path):
+    """GeoJSON allows [lon, lat, alt]; one such position in a ring of [lon, lat] ones made
+    shapely raise on the ragged array (found by mutating the example at random)."""
+    data = json.loads(EXAMPLE_DISTRICT.read_text())
+    _first(data, "no_fly")["geometry"]["coordinates"][0][1].append(12.5)
+    result = run_cli(["district", "check", write(tmp_path, data)])
+    assert result.exit_code == 0, result.stderr
 
 
 def test_missing_file_is_one_line(tmp_path):

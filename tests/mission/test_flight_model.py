@@ -170,3 +170,12 @@ def test_a_hold_at_a_waypoint_is_a_stop_there_as_well_as_its_seconds():
     held = Mission(items=tuple(items), home=straight.home)
     extra = FM.mission_time_s(held) - FM.mission_time_s(straight)
     assert extra == pytest.approx(5.0 + FM.corner_cost_s(180.0), abs=0.01)
+
+
+def test_a_mission_with_no_navigation_item_has_a_time_instead_of_a_crash():
+    """A plan whose items were all deleted reached the endurance check, where the leg lengths
+    were zipped against no places and raised; the safety check then names the real problem."""
+    empty = Mission(items=())
+    assert math.isfinite(FlightModel().mission_time_s(empty))
+    items = (MissionItem(Cmd.DO_CHANGE_SPEED, Frame.MISSION, 1.0, 8.0),)
+    assert math.isfinite(FlightModel().mission_time_s(Mission(items=items)))

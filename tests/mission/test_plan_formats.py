@@ -274,6 +274,41 @@ def test_planned_sweep_survives_every_conversion(example_district, tmp_path):
         ('{"fileType": "Plan", "mission": {"items": [{"type": "Odd"}]}}', "unknown type"),
         ("{not json", "malformed JSON at line 1"),
         ('{"fileType": "Other"}', "not a QGroundControl plan"),
+        # found by mutating a real plan at random: each raised a traceback before
+        ('{"fileType": "Plan", "mission": 7}', "the mission section is not an object"),
+        ('{"fileType": "Plan", "mission": {"items": 1.5}}', "mission.items is not a list"),
+        (
+            '{"fileType": "Plan", "mission": {"items": [], "cruiseSpeed": [1, 2]}}',
+            "mission.cruiseSpeed: expected a number",
+        ),
+        (
+            '{"fileType": "Plan", "mission": {"items": [], "hoverSpeed": Infinity}}',
+            "mission.hoverSpeed: inf is not a usable number",
+        ),
+        (
+            '{"fileType": "Plan", "mission": {"items": [{"type": "SimpleItem", "command": '
+            '1e400, "frame": 3, "params": []}]}}',
+            "item 1: a SimpleItem needs 'command'",
+        ),
+        (
+            '{"fileType": "Plan", "mission": {"items": [{"type": "ComplexItem", '
+            '"TransectStyleComplexItem": []}]}}',
+            "ComplexItem without generated waypoints",
+        ),
+        (
+            '{"fileType": "Plan", "mission": {"items": []}, "rallyPoints": [1]}',
+            "rallyPoints section is malformed",
+        ),
+        (
+            '{"fileType": "Plan", "mission": {"items": []}, "rallyPoints": {"points": [[NaN, 0, '
+            "0]]}}",
+            "rallyPoints section is malformed",
+        ),
+        (
+            '{"fileType": "Plan", "mission": {"items": []}, "geoFence": {"circles": [{"circle": '
+            '{"center": [0, 0], "radius": NaN}}]}}',
+            "geoFence section is malformed",
+        ),
     ],
 )
 def test_bad_plans_are_refused_with_one_line(tmp_path, bad, match):
@@ -289,6 +324,9 @@ def test_bad_waypoints_and_suffix_are_refused(tmp_path):
     (tmp_path / "m.waypoints").write_text("QGC WPL 110\n0\t1\t0\t16\t0\t0\n")
     with pytest.raises(FormatError, match="line 2: 6 fields, expected 12"):
         read_mission(tmp_path / "m.waypoints")
+    (tmp_path / "m.waypoints").write_text("QGC WPL 110\n0\t1\t0\tinf" + "\t0" * 8 + "\n")
+    with pytest.raises(FormatError, match="line 2: a field is not a number"):
+        read_mission(tmp_path / "m.waypoints")  # an infinite command raised OverflowError
     (tmp_path / "x.kml").write_text(text)
     with pytest.raises(FormatError, match="unknown mission format '.kml'"):
         read_mission(tmp_path / "x.kml")
