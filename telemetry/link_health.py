@@ -7,11 +7,12 @@ refused, and what the spool had to drop per record kind.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from telemetry.records import LinkHealth
 
-__all__ = ["link_record", "LINK_COUNTERS"]
+__all__ = ["link_record", "skipped_summary", "LINK_COUNTERS"]
 
 LINK_COUNTERS = (
     "messages", "bytes_in", "bad_bytes", "bad_crc", "unknown", "unknown_bytes",
@@ -38,3 +39,20 @@ def link_record(
         spool_oldest_age_s=spool.get("oldest_age_s"),
         dropped={str(k): int(n) for k, n in spool.get("dropped", {}).items()},
     )
+
+
+def skipped_summary(links: Iterable[dict[str, Any]], extra: Iterable[tuple[int, str]] = ()) -> str:
+    """What the links' decoders skipped (and ``extra`` counts), as "3 garbage bytes, ...";
+    empty when nothing was."""
+    links = list(links)
+    counts = [
+        (sum(li.get(key, 0) for li in links), what)
+        for key, what in (
+            ("bad_bytes", "garbage bytes"),
+            ("bad_crc", "bad CRCs"),
+            ("unknown", "unknown message ids"),
+            ("bad_timestamps", "implausible tlog timestamps"),
+            ("unsigned_refused", "unsigned messages refused"),
+        )
+    ]
+    return ", ".join(f"{n} {what}" for n, what in [*counts, *extra] if n)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import signal
 import threading
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -188,19 +187,11 @@ def _summary_line(summary: dict[str, Any], spool: Path) -> tuple[str, bool]:
             f"LOST {lost} records ({kinds}): the spool's disk was full, or the "
             "broker was down for QoS 0 kinds; their seq numbers show as gaps"
         )
-    links = summary["links"].values()
-    skipped = [
-        (sum(li[key] for li in links), what)
-        for key, what in (
-            ("bad_bytes", "garbage bytes"),
-            ("bad_crc", "bad CRCs"),
-            ("unknown", "unknown message ids"),
-            ("bad_timestamps", "implausible tlog timestamps"),
-            ("unsigned_refused", "unsigned messages refused"),
-        )
-    ]
-    if any(n for n, _ in skipped):
-        parts.append("skipped " + ", ".join(f"{n} {what}" for n, what in skipped if n))
+    from telemetry.link_health import skipped_summary
+
+    skipped = skipped_summary(summary["links"].values())
+    if skipped:
+        parts.append("skipped " + skipped)
     return "; ".join(parts), bool(dropped)
 
 
@@ -222,49 +213,6 @@ def watch(
     run_watch(broker, once=once, tr=translate)
 
 
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
-
-
-def track_geojson(tlog: Path) -> dict[str, Any]:
-    """One WGS-84 LineString per vehicle (sysid) from the GLOBAL_POSITION_INT fixes of a .tlog.
-
-    Positions are [lon, lat, alt AMSL m]; a message at 0,0 is no fix and is left out. A vehicle
-    with a single fix gets a Point.
-    """
-    from telemetry.vehicle_names import vehicle_id
-    from vehicle.link import open_link
-
-    tracks: dict[int, list[tuple[float, list[float]]]] = {}
-    with open_link(str(tlog), pace="fast") as link:
-        while (msg := link.recv(1.0)) is not None:
-            if msg.get_type() != "GLOBAL_POSITION_INT" or (msg.lat == 0 and msg.lon == 0):
-                continue
-            point = [msg.lon / 1e7, msg.lat / 1e7, msg.alt / 1000.0]
-            tracks.setdefault(msg.get_srcSystem(), []).append((msg._timestamp, point))
-    features = []
-    for sysid, fixes in sorted(tracks.items()):
-        coords = [p for _, p in fixes]
-        kind = "LineString" if len(coords) >= 2 else "Point"
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {
-                    "type": kind,
-                    "coordinates": coords if len(coords) >= 2 else coords[0],
-                },
-                "properties": {
-                    "vehicle": vehicle_id(sysid),
-                    "sysid": sysid,
-                    "points": len(coords),
-                    "start": _iso(fixes[0][0]),
-                    "end": _iso(fixes[-1][0]),
-                },
-            }
-        )
-    return {"type": "FeatureCollection", "features": features}
-
-
 def track(
     tlog: Annotated[Path, typer.Argument(metavar="FLIGHT.tlog", help=_("Recorded flight."))],
     out: Annotated[Path, typer.Option("--output", "-o", help=_("GeoJSON file to write."))],
@@ -278,7 +226,9 @@ def track(
         raise TelemetryError(
             N_("{tlog} is not a .tlog file; give a recorded flight (FLIGHT.tlog)", tlog=tlog)
         )
-    fc = track_geojson(tlog)
+    from telemetry.flight_track import track_geojson
+
+    fc, skipped = track_geojson(tlog)
     if not fc["features"]:
         raise TelemetryError(
             N_(
@@ -297,6 +247,16 @@ def track(
             system=system,
         )
     )
+    if skipped:
+        typer.echo(
+            _(
+                "skipped {skipped}: the file is damaged or pieced together, so the track may "
+                "lack fixes; exit status 1",
+                skipped=skipped,
+            ),
+            err=True,
+        )
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

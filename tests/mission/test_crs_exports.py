@@ -80,6 +80,39 @@ def test_track_errors_are_one_line(tmp_path):
     assert not (tmp_path / "x.geojson").exists()
 
 
+def _records(data: bytes) -> list[bytes]:
+    """The real tlog cut into its records (8-byte stamp + one MAVLink 2 frame each)."""
+    out, i = [], 0
+    while i < len(data):
+        length = 8 + 10 + data[i + 9] + 2 + (13 if data[i + 10] & 1 else 0)
+        out.append(data[i : i + length])
+        i += length
+    return out
+
+
+def test_a_damaged_reordered_or_repeated_tlog_draws_the_track_and_says_what_it_skipped(tmp_path):
+    """A track from a tlog with a garbage stretch, its two halves swapped and a stretch recorded
+    twice used to be written with exit 0 and not a word (and drawn as a zigzag)."""
+    records = _records(TLOG.read_bytes())
+    assert all(r[8] == 0xFD for r in records)  # MAVLink 2 throughout: cut where it should be
+    half = len(records) // 2
+    pieced = [
+        *records[half:],
+        b"\x00garbage\xfd\x09" * 20,
+        *records[:half],
+        *records[half : half + 400],
+    ]
+    bad = tmp_path / "pieced.tlog"
+    bad.write_bytes(b"".join(pieced))
+    out = tmp_path / "t.geojson"
+    result = run_cli(["track", str(bad), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "garbage bytes" in result.stderr and "fixes out of time order" in result.stderr
+    assert "repeated fixes" in result.stderr and "Traceback" not in result.stderr
+    (line,) = json.loads(out.read_text())["features"]
+    assert line["geometry"]["coordinates"] == pymavlink_fixes(TLOG)  # in order, each once
+
+
 def filled_store(db):
     from centre.messages import Ack, IncomingAlert
     from centre.store import AlertStore
