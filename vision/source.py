@@ -33,6 +33,7 @@ __all__ = [
     "mp4_creation_time",
     "mvhd_offset",
     "jpeg_complete",
+    "declared_pixels",
 ]
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
@@ -65,8 +66,17 @@ class FrameSource(Protocol):
     def close(self) -> None: ...
 
 
+MIN_SIDE_PX = 32  # smaller than this, no detector has anything to judge (and resizing fails)
+MAX_PIXELS = 100_000_000  # 8K video is 33 MP; a file declaring more is refused before decoding
+
+
 def _usable(img) -> bool:
-    return img is not None and img.ndim == 3 and img.shape[0] > 0 and img.shape[1] > 0
+    return (
+        img is not None
+        and img.ndim == 3
+        and min(img.shape[:2]) >= MIN_SIDE_PX
+        and img.shape[0] * img.shape[1] <= MAX_PIXELS
+    )
 
 
 class VideoFileSource:
@@ -183,10 +193,29 @@ def _read_image(path: Path) -> np.ndarray | None:
         return None
     if not data or (path.suffix.lower() in (".jpg", ".jpeg") and not jpeg_complete(data)):
         return None
+    if declared_pixels(data) > MAX_PIXELS:  # a few bytes can declare gigabytes of pixels
+        return None
     try:
         return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     except cv2.error:  # a header OpenCV refuses outright (e.g. dimensions past its limit)
         return None
+
+
+def declared_pixels(data: bytes) -> int:
+    """Width x height as a PNG or JPEG header declares it (0 for other formats or no header)."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
+        width, height = struct.unpack(">II", data[16:24])
+        return width * height
+    if data[:2] != b"\xff\xd8":
+        return 0
+    i = 2
+    while i + 9 <= len(data) and data[i] == 0xFF:
+        marker, length = data[i + 1], struct.unpack(">H", data[i + 2 : i + 4])[0]
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # a start of frame
+            height, width = struct.unpack(">HH", data[i + 5 : i + 9])
+            return width * height
+        i += 2 + length
+    return 0
 
 
 def jpeg_complete(data: bytes) -> bool:

@@ -174,8 +174,8 @@ def vision(
         flushed = publisher.close(timeout=10.0) if publisher is not None else True
     st, ss = pipeline.stats, source.stats
     typer.echo(
-        f"{st.frames} frames in {time.monotonic() - started:.1f} s ({ss.corrupt} corrupt, "
-        f"{st.no_pose} without pose): {st.alerts} alerts, {st.updates} updates"
+        f"{st.frames} frames in {time.monotonic() - started:.1f} s ({ss.corrupt} unreadable "
+        f"or too small or large, {st.no_pose} without pose): {st.alerts} alerts, {st.updates} updates"
         + (f", {st.quiet} person-sized movers not alerted" if st.quiet else "")
         + ("" if flushed else "; some alerts are still spooled and go out on the next run")
     )

@@ -2,7 +2,8 @@
 
 Prints per-class precision and recall against YOLO/VOC labels, alerts per minute of footage and
 frames per second; writes every detection as a JSON line with ``--detections-out``. Exit status:
-0, or 1 when frames could not be decoded (the figures then cover fewer frames than the input).
+0, or 1 when frames could not be decoded or were too small or too large to judge (the figures then
+cover fewer frames than the input).
 """
 
 from __future__ import annotations
@@ -87,8 +88,16 @@ def vision_eval(
             out.close()
     _print(report, height_m)
     if report.corrupt:
+        from vision.source import MAX_PIXELS, MIN_SIDE_PX
+
         typer.echo(
-            _("{corrupt} frames could not be decoded and were skipped", corrupt=report.corrupt),
+            _(
+                "{corrupt} frames could not be decoded, or were under {min_px} px or over "
+                "{max_mp} megapixels, and were skipped",
+                corrupt=report.corrupt,
+                min_px=MIN_SIDE_PX,
+                max_mp=MAX_PIXELS // 1_000_000,
+            ),
             err=True,
         )
         raise typer.Exit(1)

@@ -11,6 +11,7 @@ from vision.source import (
     SourceError,
     StreamSource,
     VideoFileSource,
+    declared_pixels,
     mp4_creation_time,
     open_source,
 )
@@ -35,7 +36,7 @@ def test_video_file_frames_are_stamped_start_plus_pts(tmp_path):
 
 def test_image_folder_skips_and_counts_corrupt_files(tmp_path):
     for i in range(3):
-        cv2.imwrite(str(tmp_path / f"img{i}.png"), np.full((10, 12, 3), 50 * i, np.uint8))
+        cv2.imwrite(str(tmp_path / f"img{i}.png"), np.full((40, 48, 3), 50 * i, np.uint8))
     (tmp_path / "img1b.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
     (tmp_path / "img1c.png").write_bytes(b"")  # an empty file made OpenCV raise, not return None
     (tmp_path / "notes.txt").write_text("ignored")
@@ -43,6 +44,20 @@ def test_image_folder_skips_and_counts_corrupt_files(tmp_path):
     frames = list(src)
     assert src.stats.corrupt == 2 and src.stats.frames == 3
     assert [f.time for f in frames] == [10.0, 10.5, 12.0]  # a skipped file keeps its slot
+
+
+def test_frames_too_small_to_judge_or_declaring_too_many_pixels_are_skipped(tmp_path):
+    """A 1x1 frame made the detectors' resize raise; a header of a few bytes can declare a
+    20000 x 20000 image (1.2 GB decoded), so the size is read before decoding."""
+    cv2.imwrite(str(tmp_path / "a.png"), np.full((64, 80, 3), 90, np.uint8))
+    cv2.imwrite(str(tmp_path / "b.png"), np.full((1, 1, 3), 90, np.uint8))
+    header = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\x0dIHDR" + (20000).to_bytes(4, "big") * 2
+    (tmp_path / "c.png").write_bytes(header + b"\x08\x02\x00\x00\x00" + b"\x00" * 64)
+    assert declared_pixels((tmp_path / "c.png").read_bytes()) == 400_000_000
+    assert declared_pixels((tmp_path / "a.png").read_bytes()) == 64 * 80
+    src = ImageFolderSource(tmp_path)
+    assert [f.image.shape for f in src] == [(64, 80, 3)]
+    assert src.stats.corrupt == 2
 
 
 def test_broken_stream_is_reopened_with_exponential_backoff(tmp_path):
