@@ -64,11 +64,20 @@ def flight_model_option(
     from mission.flight_model import FlightModel
 
     reserve = reserve_fraction(reserve)  # "--reserve 20" means 20 %
-    if min(endurance, cruise, climb, descent) <= 0 or not 0 <= reserve < 1 or swap < 0:
+    # Upper bounds are ArduCopter's (WPNAV_SPEED 20 m/s, WPNAV_SPEED_UP 10 m/s) and what a pack
+    # can be: an infinite endurance or a 1e6 m/s cruise planned sorties no battery can fly.
+    if not (
+        0 < endurance <= 300
+        and 0 < cruise <= 20
+        and 0 < climb <= 10
+        and 0 < descent <= 10
+        and 0 <= reserve < 1
+        and 0 <= swap <= 240
+    ):
         raise PlanError(
             N_(
-                "--endurance-min, --cruise, --climb and --descent must be positive, --reserve in "
-                "[0, 1) and --swap-min not negative"
+                "--endurance-min must be in (0, 300], --cruise in (0, 20] m/s, --climb and "
+                "--descent in (0, 10] m/s, --reserve in [0, 1) and --swap-min in [0, 240]"
             )
         )
     return FlightModel(
@@ -218,15 +227,16 @@ def patrol(
     from gridpatrol.locale.pictures import pictures
     from mission.formats.district_geojson import load_district
     from mission.formats.timeline import write_timeline
-    from mission.patrol.service import plan_patrol, write_patrol
+    from mission.patrol.service import plan_patrol, require_start, write_patrol
 
     district = load_district(district_file, crs=crs)
     fm = flight_model_option(endurance_min, reserve, cruise, climb, descent, swap_min)
     if start is None:
         now = datetime.now(UTC).astimezone()
         start = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    elif start.tzinfo is None:
-        start = start.astimezone()
+    else:
+        require_start(start)
+        start = start if start.tzinfo is not None else start.astimezone()
     plan = plan_patrol(
         district, hours=hours, drones=drones, start=start, flight_model=fm, alt_m=alt,
         ceiling_m=ceiling, margin_m=margin, seed=seed,

@@ -26,7 +26,10 @@ from mission.schedule import Schedule, Sortie, write_schedule
 from mission.sortie import route_to_mission
 from mission.text import N_
 
-__all__ = ["PatrolPlan", "plan_patrol", "write_patrol"]
+__all__ = ["PatrolPlan", "plan_patrol", "require_start", "write_patrol"]
+
+MAX_HOURS = 168.0  # a week: beyond it the planner runs for hours and no one flies that far ahead
+MAX_DRONES = 50
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,13 @@ class PatrolPlan:
         return first, self.missions[first.id]
 
 
+def require_start(start: datetime) -> None:
+    """A horizon start this century (raises ``PlanError``): dates far off overflow the clock."""
+    if not 2000 <= start.year <= 2099:
+        raise PlanError(N_("--start {start} is not a date this century; give an ISO time",
+                           start=start.isoformat()))  # fmt: skip
+
+
 def plan_patrol(
     district: District,
     *,
@@ -55,8 +65,12 @@ def plan_patrol(
     seed: int | None = None,
 ) -> PatrolPlan:
     """Plan ``drones`` drones over ``hours`` from ``start``; ``seed`` None draws from the OS."""
-    if not hours > 0 or drones < 1:
-        raise PlanError(N_("--hours must be positive and --drones at least 1"))
+    if not 0 < hours <= MAX_HOURS or not 1 <= drones <= MAX_DRONES:
+        raise PlanError(
+            N_("--hours must be in (0, {max_hours:g}] and --drones in 1..{max_drones}",
+               max_hours=MAX_HOURS, max_drones=MAX_DRONES)
+        )  # fmt: skip
+    require_start(start)
     problem = PatrolProblem(
         district, hours, drones, start, flight_model, alt_m, ceiling_m, margin_m
     )

@@ -210,3 +210,25 @@ def test_any_limits_are_met_or_refused_with_the_message(example_district, scale,
     event("planned")
     for a in areas:
         assert max(revisit_gaps(plan.schedule, a.id)) <= a.revisit_minutes * 60 + 1e-6
+
+
+@pytest.mark.parametrize(
+    "option, words",
+    [
+        (["--hours", "1e9"], "--hours must be in (0, 168]"),  # planned for hours, then hung
+        (["--drones", "100000"], "--drones in 1..50"),  # the same
+        (["--endurance-min", "inf"], "--endurance-min must be in (0, 300]"),  # 1 endless sortie
+        (["--cruise", "1e6"], "--cruise in (0, 20] m/s"),  # legs of no time: past any battery
+        (["--swap-min", "nan"], "--swap-min in [0, 240]"),  # hung
+        (["--start", "0001-01-01T00:00:00"], "is not a date this century"),  # a traceback
+        (["--start", "9999-12-31T23:59:59Z"], "is not a date this century"),
+    ],
+)
+def test_absurd_patrol_options_are_refused_at_once_in_one_line(
+    example_district_path, tmp_path, option, words
+):
+    result = run_cli(["plan", "patrol", str(example_district_path), "--hours", "2",
+                      "-o", str(tmp_path / "out"), *option])  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert words in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
