@@ -70,8 +70,8 @@ def resolve_area(district: District, spec: str) -> tuple[str, BaseGeometry]:
 
 
 def grown_no_fly(district: District, margin_m: float) -> BaseGeometry:
-    if margin_m < 0:
-        raise PlanError(N_("--margin {margin_m:g} must not be negative", margin_m=margin_m))
+    if not 0 <= margin_m <= 10_000:
+        raise PlanError(N_("--margin {margin_m:g} must be in 0-10000 m", margin_m=margin_m))
     zones = [z.shape.buffer(margin_m, **MITRE) if margin_m else z.shape for z in district.no_fly]
     return shapely.union_all(zones) if zones else Polygon()
 

@@ -19,7 +19,30 @@ from mission.coverage.swaths import Swaths, math_angle, swaths
 from mission.errors import PlanError
 from mission.text import N_
 
-__all__ = ["Boustrophedon"]
+__all__ = ["Boustrophedon", "check_lines", "MIN_SPACING_M", "MAX_SPACING_M"]
+
+MIN_SPACING_M = 1.0
+MAX_SPACING_M = 1000.0
+
+
+def check_lines(spacing_m: float, angle_deg: float | None) -> None:
+    """Refuse a line spacing or bearing no sweep can be planned with (raises ``PlanError``).
+
+    Under a metre the lines outnumber what memory holds (a side overlap of 0.9999999 was killed
+    for it); over a kilometre a "sweep" of a city district is a single line."""
+    if not MIN_SPACING_M <= spacing_m <= MAX_SPACING_M:
+        raise PlanError(
+            N_(
+                "line spacing {spacing_m:g} m is outside {lo:g}-{hi:g} m; fix --spacing, or "
+                "the camera and side overlap it comes from",
+                spacing_m=spacing_m,
+                lo=MIN_SPACING_M,
+                hi=MAX_SPACING_M,
+            )
+        )
+    if angle_deg is not None and not math.isfinite(angle_deg):
+        raise PlanError(N_("sweep bearing {angle:g} is not a number of degrees; fix --angle",
+                           angle=angle_deg))  # fmt: skip
 
 
 class Boustrophedon:
@@ -36,13 +59,7 @@ class Boustrophedon:
         angle_deg: float | None = None,
         start: tuple[float, float] | None = None,
     ) -> SweepPath:
-        if spacing_m <= 0:
-            raise PlanError(
-                N_(
-                    "line spacing {spacing_m:g} m must be positive; fix --spacing",
-                    spacing_m=spacing_m,
-                )
-            )
+        check_lines(spacing_m, angle_deg)
         if region.is_empty or region.area <= 0:
             raise PlanError(
                 N_(

@@ -9,6 +9,8 @@ from mission.text import N_
 
 __all__ = ["Camera", "DEFAULT_CAMERA", "spacing_for", "trigger_distance_for"]
 
+MIN_TRIGGER_M = 0.5
+
 
 @dataclass(frozen=True)
 class Camera:
@@ -28,10 +30,11 @@ class Camera:
             self.image_w_px,
             self.image_h_px,
         )
-        if min(values) <= 0:
+        sizes_mm, pixels = values[:3], values[3:]
+        if not (all(0 < v <= 1000 for v in sizes_mm) and all(0 < v <= 100_000 for v in pixels)):
             raise PlanError(
                 N_(
-                    "camera sizes must all be positive; check "
+                    "camera sizes must be positive, at most 1000 mm and 100000 px; check "
                     "--sensor-w/--sensor-h/--focal/--image-w/--image-h"
                 )
             )
@@ -66,4 +69,15 @@ def spacing_for(camera: Camera, alt_m: float, side_overlap: float = 0.70) -> flo
 
 def trigger_distance_for(camera: Camera, alt_m: float, front_overlap: float = 0.80) -> float:
     _check_overlap(front_overlap, "front")
-    return camera.footprint_m(alt_m)[1] * (1.0 - front_overlap)
+    distance = camera.footprint_m(alt_m)[1] * (1.0 - front_overlap)
+    if distance < MIN_TRIGGER_M:  # written as 0.0 m, ArduPilot reads it as "stop triggering"
+        raise PlanError(
+            N_(
+                "a front overlap of {overlap:.7g} triggers the camera every {distance:.2g} m, under "
+                "{least:g} m; lower --front-overlap",
+                overlap=front_overlap,
+                distance=distance,
+                least=MIN_TRIGGER_M,
+            )
+        )
+    return distance

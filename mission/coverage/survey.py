@@ -11,7 +11,7 @@ from shapely.geometry import LineString
 
 from mission.coverage.area import resolve_area, sweep_regions
 from mission.coverage.base import SweepPath
-from mission.coverage.boustrophedon import Boustrophedon
+from mission.coverage.boustrophedon import Boustrophedon, check_lines
 from mission.coverage.camera import DEFAULT_CAMERA, Camera, spacing_for, trigger_distance_for
 from mission.coverage.freespace import FreeSpace
 from mission.coverage.pack import Site, pack_sweep
@@ -69,6 +69,7 @@ def plan_sweep(district: District, area: str, cfg: SweepSettings = SweepSettings
     label, shape = resolve_area(district, area)
     target, transit = sweep_regions(district, shape, cfg.margin_m)
     spacing = cfg.spacing_m or spacing_for(cfg.camera, cfg.alt_m, cfg.side_overlap)
+    check_lines(spacing, cfg.angle_deg)
     trigger = trigger_distance_for(cfg.camera, cfg.alt_m, cfg.front_overlap)
     site_id = cfg.launch_site or _nearest_site(district, target)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from cli_support import run_cli
 
 from mission.checks import check_mission
@@ -78,6 +79,31 @@ def test_sweep_refuses_bad_input_with_one_line(example_district_path, tmp_path):
     )
     assert r.exit_code == 2 and "ceiling" in r.stderr
     assert not (tmp_path / "x.plan").exists()
+
+
+@pytest.mark.parametrize(
+    "option, words",
+    [
+        (["--spacing", "0.001"], "line spacing 0.001 m is outside 1-1000 m"),  # hung
+        (["--side-overlap", "0.9999999"], "line spacing 9e-06 m"),  # killed for memory
+        (["--spacing", "nan"], "line spacing nan m"),  # a traceback
+        (["--spacing", "1e9"], "line spacing 1e+09 m"),  # one line "covered" the district
+        (["--angle", "nan"], "sweep bearing nan"),  # a GEOS traceback
+        (["--margin", "nan"], "--margin nan must be in 0-10000 m"),  # a traceback
+        (["--sensor-w", "nan"], "camera sizes must be positive"),  # a traceback
+        (["--image-h", "99999999999"], "at most 1000 mm and 100000 px"),
+        (["--front-overlap", "0.9999999"], "under 0.5 m"),  # "camera every 0.0 m": trigger off
+    ],
+)
+def test_absurd_sweep_options_are_refused_at_once_in_one_line(
+    example_district_path, tmp_path, option, words
+):
+    out = tmp_path / "x.plan"
+    r = run_cli(["plan", "sweep", str(example_district_path), "--area", "district",
+                 "-o", str(out), *option])  # fmt: skip
+    assert r.exit_code == 2, r.output
+    assert words in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not out.exists() and not list(tmp_path.glob("x-*.plan"))
 
 
 def test_convert_keeps_every_item(tmp_path):
