@@ -24,7 +24,7 @@ from shapely.geometry import LineString, Point
 
 from mission.errors import CheckError
 from mission.flight_model import FlightModel, has_position
-from mission.limits import CEILING_M, ITEM_LIMIT, NO_FLY_MARGIN_M
+from mission.limits import CEILING_M, ITEM_LIMIT, MAX_CEILING_M, MAX_MARGIN_M, NO_FLY_MARGIN_M
 from mission.mav_commands import KNOWN_COMMANDS
 from mission.model import Cmd, District, Frame, Mission, MissionItem
 from mission.text import N_
@@ -264,6 +264,9 @@ def check_mission(
 ) -> list[str]:
     """Every violation, one line each naming the item; an empty list means safe to fly."""
     out = _well_formed(mission, KNOWN_COMMANDS)
+    limits = _limits(ceiling_m, margin_m, flight_model)
+    if limits:  # against a NaN ceiling every altitude "passes": nothing can be called safe
+        return out + limits
     out += _altitudes(mission, district, ceiling_m)
     out += _geometry(mission, district, margin_m)
     count = len(mission.items) + 1
@@ -291,6 +294,21 @@ def check_mission(
                 usable_s=flight_model.usable_s / 60,
             )
         )
+    return out
+
+
+def _limits(ceiling_m: float, margin_m: float, flight_model: FlightModel) -> list[str]:
+    """The limits the checks compare against, when one is not a usable number."""
+    out = []
+    if not 0 < ceiling_m <= MAX_CEILING_M:
+        out.append(N_("ceiling {ceiling_m:g} m is not a height in (0, {top:g}] m; fix --ceiling",
+                      ceiling_m=ceiling_m, top=MAX_CEILING_M))  # fmt: skip
+    if not 0 <= margin_m <= MAX_MARGIN_M:
+        out.append(N_("no-fly margin {margin_m:g} m is not in [0, {top:g}] m; fix --margin",
+                      margin_m=margin_m, top=MAX_MARGIN_M))  # fmt: skip
+    if not 0 < flight_model.usable_s < math.inf:
+        out.append(N_("the battery's usable time is {usable:g} s; fix --endurance-min and "
+                      "--reserve", usable=flight_model.usable_s))  # fmt: skip
     return out
 
 

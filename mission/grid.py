@@ -26,14 +26,16 @@ from mission.text import N_
 __all__ = ["grid_cells"]
 
 _BISECT_STEPS = 60
+MAX_CELLS = 1000
 BALANCE = 1.5  # the pass stops once max/min cell area is at most this (the promise is 2.0)
 _CUT_TURNS_DEG = (0.0, 30.0, -30.0, 60.0, -60.0, 90.0)
 
 
 def grid_cells(boundary: Polygon, n: int) -> list[Polygon]:
     """N cells tiling ``boundary`` (metres), ordered row by row from the north-west."""
-    if n < 1:
-        raise DistrictError(N_("--cells {n}: the number of cells must be at least 1", n=n))
+    if not 1 <= n <= MAX_CELLS:  # each cell is cut by bisection: 100000 ran for hours
+        raise DistrictError(N_("--cells {n}: the number of cells must be in 1..{most}", n=n,
+                               most=MAX_CELLS))  # fmt: skip
     if boundary.is_empty or boundary.area <= 0:
         raise DistrictError(N_("the district boundary has no area; check its coordinates"))
     minx, miny, maxx, maxy = boundary.bounds

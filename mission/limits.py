@@ -26,6 +26,8 @@ __all__ = [
 
 CEILING_M = 120.0  # altitude ceiling above the launch site (ground)
 NO_FLY_MARGIN_M = 15.0  # clearance kept from no-fly zones
+MAX_CEILING_M = 1000.0  # a ceiling above this is not an altitude limit but a typo
+MAX_MARGIN_M = 10_000.0
 PATROL_ALT_M = 60.0  # planned cruise altitude above the launch site
 RESERVE = 0.20  # share of the battery endurance never planned into a sortie
 ENDURANCE_MIN = 25.0

@@ -14,6 +14,7 @@ from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from mission.errors import PlanError
+from mission.limits import MAX_MARGIN_M
 from mission.model import District
 from mission.text import N_
 
@@ -70,7 +71,7 @@ def resolve_area(district: District, spec: str) -> tuple[str, BaseGeometry]:
 
 
 def grown_no_fly(district: District, margin_m: float) -> BaseGeometry:
-    if not 0 <= margin_m <= 10_000:
+    if not 0 <= margin_m <= MAX_MARGIN_M:
         raise PlanError(N_("--margin {margin_m:g} must be in 0-10000 m", margin_m=margin_m))
     zones = [z.shape.buffer(margin_m, **MITRE) if margin_m else z.shape for z in district.no_fly]
     return shapely.union_all(zones) if zones else Polygon()

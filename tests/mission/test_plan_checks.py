@@ -175,3 +175,24 @@ def test_schedule_check_runs_every_sorties_checks(
     assert "schedule or FILE@START missions, each sortie and their separation" in " ".join(
         helped.stdout.split()
     )
+
+
+@pytest.mark.parametrize(
+    "limits, words",
+    [
+        ({"ceiling_m": float("nan")}, "ceiling nan m is not a height"),
+        ({"ceiling_m": float("inf")}, "ceiling inf m"),
+        ({"ceiling_m": -1.0}, "ceiling -1 m"),
+        ({"margin_m": float("nan")}, "no-fly margin nan m"),
+        ({"flight_model": FlightModel(endurance_min=float("inf"))}, "usable time is inf s"),
+    ],
+)
+def test_a_sweep_is_never_called_safe_against_a_limit_that_is_not_a_number(
+    example_district, sweep, limits, words
+):
+    """Against a NaN ceiling every altitude compared "not over" it: a 150 m waypoint passed
+    `plan check --ceiling nan` with no word; a NaN margin raised a traceback."""
+    found = check_mission(sweep, example_district, **limits)
+    assert any(words in line for line in found), found
+    with pytest.raises(CheckError):
+        require_safe(sweep, example_district, **limits)
