@@ -58,6 +58,15 @@ def _relative_alt(item: MissionItem, launch_amsl: float | None) -> float | None:
     return None
 
 
+def _on_the_globe(item: MissionItem) -> bool:
+    return (
+        math.isfinite(item.lat)
+        and math.isfinite(item.lon)
+        and abs(item.lat) <= 90
+        and (abs(item.lon) <= 180)
+    )
+
+
 def _well_formed(mission: Mission, known: frozenset[int]) -> list[str]:
     out = []
     for seq, it in enumerate(mission.items, start=1):
@@ -80,11 +89,7 @@ def _well_formed(mission: Mission, known: frozenset[int]) -> list[str]:
                 )
             )
         if it.command < NAV_MAX and it.command != Cmd.NAV_RETURN_TO_LAUNCH:
-            if (
-                not (math.isfinite(it.lat) and math.isfinite(it.lon))
-                or abs(it.lat) > 90
-                or abs(it.lon) > 180
-            ):
+            if not _on_the_globe(it):
                 out.append(
                     N_(
                         "{label}: coordinates ({lat}, {lon}) are out of range",
@@ -188,10 +193,12 @@ def _geometry(mission: Mission, district: District, margin_m: float) -> list[str
                 out += _leg(seq, it, here, here_home, fence, zones, here_inside, "return leg")
                 here = here_home
             continue
+        if not _on_the_globe(it):
+            continue  # _well_formed names it; GEOS would raise on a NaN or infinite position
         p = frame.to_metric(it.lon, it.lat)
         label = _label(seq, it)
         shape = Point(p)
-        if it.command == Cmd.NAV_LOITER_TURNS and it.param3:
+        if it.command == Cmd.NAV_LOITER_TURNS and it.param3 and math.isfinite(it.param3):
             shape = shape.buffer(abs(it.param3))
         inside = bool(fence.covers(shape))
         if not inside:

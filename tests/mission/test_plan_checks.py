@@ -196,3 +196,23 @@ def test_a_sweep_is_never_called_safe_against_a_limit_that_is_not_a_number(
     assert any(words in line for line in found), found
     with pytest.raises(CheckError):
         require_safe(sweep, example_district, **limits)
+
+
+@pytest.mark.parametrize("lat, lon, radius", [("1e400", "149.16", "5"), ("-35.36", "-inf", "-inf")])
+def test_an_item_at_an_infinite_place_is_named_not_a_traceback(
+    example_district_path, tmp_path, lat, lon, radius
+):
+    """A loiter at latitude 1e400 (read as infinity) or with an infinite radius reached GEOS,
+    which raised; found by mutating Mission Planner's own example files at random."""
+    rows = [
+        "QGC WPL 110",
+        "0\t1\t0\t16\t0\t0\t0\t0\t-35.363262\t149.165237\t584.06\t1",
+        "1\t0\t3\t22\t0\t0\t0\t0\t0\t0\t20\t1",
+        f"2\t0\t3\t18\t2\t0\t{radius}\t0\t{lat}\t{lon}\t25\t1",
+        "3\t0\t3\t21\t0\t0\t0\t0\t0\t0\t0\t1",
+    ]
+    path = tmp_path / "m.waypoints"
+    path.write_text("\n".join(rows) + "\n")
+    r = run_cli(["plan", "check", str(path), "--district", str(example_district_path)])
+    assert r.exit_code == 2 and "Traceback" not in r.stderr + r.stdout, r.output
+    assert "item 2 (NAV_LOITER_TURNS)" in r.output
