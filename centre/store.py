@@ -34,6 +34,7 @@ from centre.errors import CentreError
 from centre.messages import Ack, IncomingAlert, iso_utc
 from mission.text import N_
 from telemetry.patrol_records import TaskRequest
+from telemetry.sqlite_schema import missing_columns
 from telemetry.topics import TOPIC_ROOT
 
 __all__ = ["AlertStore", "StoredAlert", "StoreSink", "Change", "QUARANTINE_HEAD"]
@@ -151,6 +152,7 @@ class AlertStore:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(_SCHEMA)
+            missing = missing_columns(self._db, _SCHEMA)
         except (sqlite3.Error, OSError) as exc:
             raise CentreError(
                 N_(
@@ -159,6 +161,17 @@ class AlertStore:
                     exc=exc,
                 )
             ) from None
+
+        if missing:  # another program's database, or one of its tables, under this name
+            self._db.close()
+            raise CentreError(
+                N_(
+                    "{path} is not a gridpatrol alert store ({missing} missing); pass --db with "
+                    "another file",
+                    path=self.path,
+                    missing=", ".join(missing[:5]),
+                )
+            )
 
     def close(self) -> None:
         with self._lock:

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from mission.text import N_
 from telemetry.errors import TelemetryError
+from telemetry.sqlite_schema import missing_columns
 
 __all__ = ["Spool", "SpoolRow", "SpoolError", "SpoolFull", "Row"]
 
@@ -116,6 +117,10 @@ class Spool:
             self._db.execute(f"PRAGMA wal_autocheckpoint={self._wal_pages}")
             self._db.execute(f"PRAGMA journal_size_limit={self._wal_pages * 4096}")
             self._db.executescript(_SCHEMA)
+            missing = missing_columns(self._db, _SCHEMA)
+            if missing:  # another program's file: its own tables must not be written into
+                raise sqlite3.DatabaseError(f"not a gridpatrol spool ({', '.join(missing[:5])} "
+                                            "missing)")  # fmt: skip
             self._count, size = self._db.execute(
                 "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload) + LENGTH(topic)), 0) FROM outbox"
             ).fetchone()

@@ -22,6 +22,7 @@ from centre.runner.clock import ScheduleClock
 from centre.runner.errors import RunnerError
 from mission.schedule import Schedule, Sortie, Visit
 from mission.text import N_
+from telemetry.sqlite_schema import missing_columns
 
 __all__ = ["SortieRecord", "StateStore"]
 
@@ -105,13 +106,20 @@ class StateStore:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(_SCHEMA)
+            missing = missing_columns(self.db, _SCHEMA)
         except sqlite3.DatabaseError as exc:
+            missing, problem = [], exc
+        else:
+            problem = (
+                f"not a runner state file: {', '.join(missing[:5])} missing" if missing else ""
+            )
+        if problem:
             raise RunnerError(
                 N_(
                     "cannot use {path} as the runner's state ({problem}); "
                     "give another --state file",
                     path=path,
-                    problem=exc,
+                    problem=problem,
                 )
             ) from None
         self.path = path
