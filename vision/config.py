@@ -25,14 +25,15 @@ class ConfigError(VisionError):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # TOML reads nan and inf as floats; no threshold or size here means anything by them
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class CameraConfig(_Section):
-    hfov_deg: float
-    mount_pitch_deg: float
-    sensor_width_mm: float
-    focal_mm: float
+    hfov_deg: float = Field(gt=0.0, lt=180.0)
+    mount_pitch_deg: float = Field(ge=-90.0, le=90.0)
+    sensor_width_mm: float = Field(ge=0.0)  # 0 (with focal_mm 0): use hfov_deg
+    focal_mm: float = Field(ge=0.0)
 
 
 class PoseConfig(_Section):

@@ -232,6 +232,8 @@ class ImageFolderSource:
     """Images in name order; frame ``i`` is at ``start_time + i / fps``."""
 
     def __init__(self, folder: Path, start_time: float = 0.0, fps: float = 1.0):
+        if not 0 < fps <= 1000:  # NaN fails too; at inf every frame had the same time
+            raise SourceError(N_("--fps must be a positive number, got {fps}", fps=fps))
         self.folder = Path(folder)
         self.files = sorted(p for p in self.folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         if not self.files:

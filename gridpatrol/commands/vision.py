@@ -179,6 +179,17 @@ def vision(
         + (f", {st.quiet} person-sized movers not alerted" if st.quiet else "")
         + ("" if flushed else "; some alerts are still spooled and go out on the next run")
     )
+    if ss.corrupt or st.no_pose:  # frames nobody looked at: the patrol has a hole in it
+        typer.echo(
+            _(
+                "{unread} frames unreadable and {no_pose} without a pose were not scanned; "
+                "check the video, and that --telemetry covers its times (--start)",
+                unread=ss.corrupt,
+                no_pose=st.no_pose,
+            ),
+            err=True,
+        )
+        raise typer.Exit(1)
 
 
 def _start_time(given, video: str, poses, from_log: bool) -> tuple[float | None, str]:

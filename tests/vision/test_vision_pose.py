@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -128,3 +129,41 @@ def test_cli_reports_bad_input_as_one_line(tmp_path, example_district_path):
     assert r.stderr.strip().splitlines() == [
         f"error: video {tmp_path / 'none.mp4'} does not exist; check --video"
     ]
+
+
+def test_a_config_value_that_is_not_a_finite_number_is_one_line(tmp_path):
+    """TOML reads `nan` and `inf` as floats; a threshold of nan compared false with everything."""
+    cfg = tmp_path / "v.toml"
+    for text, key in (("[thermal]\nnoise_k = nan\n", "thermal.noise_k"),
+                      ("[camera]\nhfov_deg = 0.0\n", "camera.hfov_deg"),
+                      ("[camera]\nmount_pitch_deg = inf\n", "camera.mount_pitch_deg")):  # fmt: skip
+        cfg.write_text(text)
+        with pytest.raises(ConfigError, match=re.escape(key)):
+            load_config(cfg)
+
+
+def _run_frames(tmp_path, district, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "gridpatrol", "vision", "run", "--video",
+         str(FIXTURES / "aerial" / "rgb"), "--telemetry", str(FIXTURES / "copter-patrol-1x.tlog"),
+         "--district", str(district), "--evidence", str(tmp_path / "ev"), *extra],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+
+
+def test_frames_the_flight_log_does_not_cover_are_said_and_exit_1(tmp_path, example_district_path):
+    """Real frames dated a year before the flight log: none has a pose, so none is scanned;
+    the run used to end with exit 0 as if the patrol had been watched."""
+    r = _run_frames(tmp_path, example_district_path, "--start", "2025-01-01T00:00:00Z")
+    assert r.returncode == 1, r.stderr
+    assert "6 without a pose were not scanned" in r.stderr
+
+
+@pytest.mark.parametrize("option", [["--hfov", "0"], ["--pitch", "nan"], ["--fps", "inf"]])
+def test_camera_and_frame_rate_options_that_are_no_numbers_are_one_line(
+    tmp_path, example_district_path, option
+):
+    """--hfov 0 raised ZeroDivisionError; nan and inf were taken as they came."""
+    r = _run_frames(tmp_path, example_district_path, *option)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert r.stderr.startswith("error: ")

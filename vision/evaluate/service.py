@@ -106,8 +106,6 @@ def evaluate(
     fps: float = 1.0,
 ) -> EvalReport:
     """Run ``detectors`` over every frame of ``input_path`` and score them against ``labels``."""
-    if not (math.isfinite(fps) and fps > 0):
-        raise EvalError(N_("--fps must be a positive number, got {fps}", fps=fps))
     if height_m is not None and not (math.isfinite(height_m) and 0 < height_m < 10_000):
         raise EvalError(
             N_("--height-m must be a height in metres above 0, got {height_m}", height_m=height_m)
