@@ -249,6 +249,8 @@ def footage(
     ] = False,
     crs: Crs = None,
 ) -> None:
+    from pydantic import ValidationError
+
     from mission.formats.district_geojson import load_district
     from sim.errors import SimError
     from sim.footage import (
@@ -272,19 +274,19 @@ def footage(
         flight = TrackFlight(read_tlog_track(tlog), district)
     else:
         flight = straight_flight(district, alt_m=alt, seed=seed)
-    spec = FootageSpec(
-        width=width,
-        height=height,
-        fps=fps,
-        seconds=seconds,
-        hfov_deg=hfov,
-        mount_pitch_deg=pitch,
-        seed=seed,
-        people=people,
-        vehicles=vehicles,
-        blooms=blooms,
-        mark_privacy=mark_privacy,
-    )
+    given = dict(width=width, height=height, fps=fps, seconds=seconds, hfov_deg=hfov,
+                 mount_pitch_deg=pitch, seed=seed, people=people, vehicles=vehicles, blooms=blooms,
+                 mark_privacy=mark_privacy)  # fmt: skip
+    try:
+        spec = FootageSpec(**given)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0])
+        option = {"hfov_deg": "hfov", "mount_pitch_deg": "pitch"}.get(field, field)
+        raise SimError(
+            N_("--{option} {value}: {problem}", option=option, value=given.get(field),
+               problem=first["msg"])
+        ) from None  # fmt: skip
     files = write_footage(Renderer(district, flight, spec), out)
     typer.echo(
         _(

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from mission.model import District, Mission
 from mission.text import N_
@@ -41,19 +41,22 @@ MAX_RANGE_H = 10.0  # ground is drawn out to 10 x the height; oblique views beyo
 
 
 class FootageSpec(BaseModel):
-    """What to render; every random choice derives from ``seed``."""
+    """What to render; every random choice derives from ``seed``. Bounded: an infinite frame
+    rate or a hundred million walkers rendered until the machine gave out."""
 
-    width: int = Field(640, ge=64)
-    height: int = Field(360, ge=48)
-    fps: float = Field(10.0, gt=0)
-    seconds: float = Field(20.0, gt=0)
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    width: int = Field(640, ge=64, le=7680)
+    height: int = Field(360, ge=48, le=4320)
+    fps: float = Field(10.0, gt=0, le=120)
+    seconds: float = Field(20.0, gt=0, le=3600)
     hfov_deg: float = Field(70.0, gt=1, lt=170)
     mount_pitch_deg: float = Field(-90.0, ge=-90, le=0)
     seed: int = 0
     start_time: float = 1_780_000_000.0
-    people: int = Field(6, ge=0)
-    vehicles: int = Field(4, ge=0)
-    blooms: int = Field(3, ge=0)
+    people: int = Field(6, ge=0, le=1000)
+    vehicles: int = Field(4, ge=0, le=1000)
+    blooms: int = Field(3, ge=0, le=1000)
     noise_sigma: float = Field(3.0, ge=0)
     optics_sigma: float = Field(0.7, ge=0, description="lens blur, px (always present)")
     blur_max_sigma: float = Field(0.8, ge=0, description="extra random blur per frame, px")
@@ -187,6 +190,8 @@ def straight_flight(
     seed: int = 0,
 ) -> WaypointFlight:
     """One straight leg from ``start`` (default: the first launch site) at a fixed height."""
+    if not 0 < alt_m <= 1000:  # NaN fails too
+        raise SimError(N_("--alt {alt_m} is not a height in (0, 1000] m", alt_m=alt_m))
     if start is None:
         p = (
             district.launch_sites[0].position

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import cv2
+import pytest
 from cli_support import run_cli
 from conftest import FIXTURES
 
@@ -84,3 +85,24 @@ def test_mission_and_tlog_together_are_refused(tmp_path, example_district_path):
     )
     assert r.exit_code == 2
     assert r.stderr == "error: give --mission or --tlog, not both\n"
+
+
+@pytest.mark.parametrize(
+    "option, words",
+    [
+        (["--fps", "inf"], "--fps inf: Input should be a finite number"),  # rendered forever
+        (["--people", "100000000"], "--people 100000000"),  # the same
+        (["--seconds", "nan"], "--seconds nan"),  # a pydantic traceback
+        (["--hfov", "0"], "--hfov 0.0"),
+        (["--alt", "nan"], "--alt nan is not a height"),  # OverflowError
+        (["--alt", "-5"], "--alt -5.0 is not a height"),  # rendered from under the ground
+    ],
+)
+def test_footage_options_no_renderer_can_honour_are_one_line(
+    tmp_path, example_district_path, option, words
+):
+    out = tmp_path / "f"
+    r = run_cli(["sim", "footage", "-o", str(out), "--district", str(example_district_path),
+                 *ARGS, *option])  # fmt: skip
+    assert r.exit_code == 2 and r.stderr.startswith("error: ") and words in r.stderr, r.output
+    assert len(r.stderr.strip().splitlines()) == 1 and not out.exists()
