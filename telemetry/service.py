@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from threading import Event
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,31 +32,33 @@ __all__ = ["BridgeOptions", "run_bridge", "cell_tagger"]
 class BridgeOptions(BaseModel):
     """Everything ``gridpatrol telemetry`` takes on its command line."""
 
-    model_config = ConfigDict(extra="forbid")
+    # No nan or inf, and bounds: a negative spool bound dropped records, a negative rate or
+    # lost-after was taken as it came, a negative keepalive raised a traceback
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     mavlink: list[str] = Field(min_length=1, description="URL or NAME=URL per link")
     mqtt: str | MqttSettings = Field(description="broker URL, or settings built from options")
     district: Path | None = None
     district_crs: str | None = None
     spool: Path = Path("gridpatrol-spool.sqlite")
-    spool_max_mb: float = 256.0
+    spool_max_mb: float = Field(256.0, gt=0, le=1_000_000)
     pace: Literal["recorded", "fast"] = "recorded"
-    speed: float = 1.0
+    speed: float = Field(1.0, gt=0, le=1_000_000)
     signing_key: Path | None = None
     record_dir: Path | None = None
-    rates_hz: dict[str, float] = Field(default_factory=dict)
-    qos: dict[str, int] = Field(default_factory=dict)
-    request_hz: dict[str, float] = Field(
+    rates_hz: dict[str, Annotated[float, Field(ge=0, le=1000)]] = Field(default_factory=dict)
+    qos: dict[str, Literal[0, 1]] = Field(default_factory=dict)
+    request_hz: dict[str, Annotated[float, Field(ge=0, le=1000)]] = Field(
         default_factory=dict, description="extra or changed SET_MESSAGE_INTERVAL rates by name"
     )
-    lost_after_s: float = 5.0
+    lost_after_s: float = Field(5.0, gt=0, le=3600)
     client_id: str | None = None
     mqtt_ca: str | None = None
     mqtt_cert: str | None = None
     mqtt_key: str | None = None
     mqtt_protocol: Literal["3.1.1", "5"] = "3.1.1"
-    keepalive: int = 30
-    shutdown_flush_s: float = 5.0
+    keepalive: int = Field(30, ge=1, le=65535)
+    shutdown_flush_s: float = Field(5.0, ge=0, le=3600)
 
 
 def cell_tagger(

@@ -268,7 +268,7 @@ def open_link(
     """
     if signing_key is not None and len(signing_key) != 32:
         raise LinkError(N_("MAVLink signing key must be 32 bytes; use read_signing_key(FILE)"))
-    if speed <= 0:
+    if not 0 < speed <= 1_000_000:  # NaN fails too (it had read nothing and blamed the file)
         raise LinkError(N_("replay speed must be positive, got {speed}", speed=speed))
     transport = transport_for(url, pace, speed)
     link_name = name or _default_name(url)

@@ -1,4 +1,5 @@
-"""Each store refuses a SQLite file that another program made, in one line, before writing.
+"""Each store refuses a SQLite file that another program made, in one line, before writing; the
+bridge refuses options that are no usable numbers before it opens its spool.
 
 ``CREATE TABLE IF NOT EXISTS`` keeps a same-named table with other columns, and the first query
 then raised deep inside the store (`alerts export --db` of such a file gave a traceback)."""
@@ -9,6 +10,7 @@ import sqlite3
 
 import pytest
 from cli_support import run_cli
+from conftest import FIXTURES
 
 from centre.runner.errors import RunnerError
 from centre.runner.store import StateStore
@@ -56,3 +58,24 @@ def test_stores_of_our_own_open_again(tmp_path):
     for _ in range(2):
         StateStore(tmp_path / "state.sqlite").close()
         Spool(tmp_path / "spool.sqlite").close()
+
+
+@pytest.mark.parametrize(
+    "option, words",
+    [
+        (["--spool-max-mb", "-1"], "spool_max_mb: Input should be greater than 0"),  # dropped 92 %
+        (["--spool-max-mb", "nan"], "spool_max_mb: Input should be a finite number"),  # traceback
+        (["--speed", "nan"], "speed: Input should be a finite number"),  # "holds no MAVLink"
+        (["--keepalive", "-5"], "keepalive"),  # a paho traceback
+        (["--rate", "position=-1"], "rates_hz.position"),
+        (["--request", "ATTITUDE=nan"], "request_hz.ATTITUDE"),
+        (["--qos", "position=7"], "qos.position: Input should be 0 or 1"),
+        (["--lost-after", "nan"], "lost_after_s"),
+    ],
+)
+def test_bridge_options_that_are_no_usable_numbers_are_one_line(tmp_path, option, words):
+    """Each was taken as it came, raised, or blamed the file; all before any broker is needed."""
+    r = run_cli(["telemetry", "--mavlink", str(FIXTURES / "copter-patrol-1x.tlog"), "--mqtt",
+                 "mqtt://127.0.0.1:1", "--spool", str(tmp_path / "s.sqlite"), *option])  # fmt: skip
+    assert r.exit_code == 2 and words in r.stderr, r.output
+    assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "s.sqlite").exists()
