@@ -52,8 +52,10 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def check_bind(host: str, token: str | None) -> None:
-    """Refuse to expose alerts beyond this machine without a token."""
+def check_bind(host: str, token: str | None, port: int = 0) -> None:
+    """Refuse a port no socket has, and to expose alerts beyond this machine without a token."""
+    if not 0 <= port <= 65535:  # bind() raised OverflowError with a traceback
+        raise CentreError(N_("--port {port} is not a TCP port; give one in 0-65535", port=port))
     if not _is_loopback(host) and not token:
         raise CentreError(
             N_(

@@ -141,8 +141,10 @@ def run(
     from centre.runner.vehicles import DroneOptions, MavlinkDrone, parse_vehicle_args
     from gridpatrol.commands.flight import district_option, sortie_plan_option
     from gridpatrol.commands.plan import flight_model_option
+    from mission.sortie import check_altitude
     from vehicle.link import read_signing_key
 
+    check_altitude(check_alt_m, ceiling_m)  # before any vehicle or broker, not at the first task
     urls = parse_vehicle_args(vehicle)
     loaded = load_schedule(schedule, set(urls))[0]
     district_shapes = district_option(district, crs)

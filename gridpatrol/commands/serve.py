@@ -84,7 +84,7 @@ def serve(
             )
         )
     secret = read_token(token_file)
-    check_bind(host, secret)
+    check_bind(host, secret, port)
     tls = tls_context(tls_cert, tls_key, host)
     limit = _raise_file_limit()
     broker = mqtt_settings(

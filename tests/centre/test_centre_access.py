@@ -33,6 +33,16 @@ def test_token_file_must_hold_a_real_token(mosquitto, tmp_path, cli):
     assert missing.code == 2 and "cannot read the token file" in missing.err
 
 
+def test_a_port_no_socket_has_is_one_line(mosquitto, tmp_path, cli):
+    """bind() raised OverflowError with a traceback for --port 99999."""
+    for port in ("99999", "-1"):
+        result = cli("serve", "--mqtt", mosquitto.url, "--district",
+                     ROOT / "examples" / "xiyuan" / "district.geojson", "--port", port,
+                     "--db", tmp_path / "a.sqlite")  # fmt: skip
+        assert result.code == 2 and f"--port {port} is not a TCP port" in result.err
+        assert len(result.err.strip().splitlines()) == 1
+
+
 def test_beyond_loopback_needs_tls(mosquitto, tmp_path, cli):
     token = tmp_path / "token"
     token.write_text(TOKEN)

@@ -74,6 +74,17 @@ def test_a_bad_broker_url_and_an_unreachable_broker_are_one_line(
     assert "cannot reach the MQTT broker" in line and time.monotonic() - started < 15
 
 
+@pytest.mark.parametrize("alt", ["nan", "500"])
+def test_a_check_altitude_no_sortie_may_fly_is_refused_at_start(
+    cli, schedule, example_district_path, alt
+):
+    """It was found only when the first check task came, hours into the day."""
+    line = _one_line(_run(cli, schedule, example_district_path, "--vehicle",
+                          "drone-1=tcp:127.0.0.1:1", "--mqtt", "mqtt://127.0.0.1:1",
+                          "--check-alt-m", alt))  # fmt: skip
+    assert f"altitude {alt} m is not within (0, 120] m" in line
+
+
 def test_ask_without_a_terminal_refuses_to_start(cli, schedule, example_district_path):
     line = _one_line(_run(cli, schedule, example_district_path, "--vehicle",
                           "drone-1=tcp:127.0.0.1:1", "--mqtt", "mqtt://127.0.0.1:1"))  # fmt: skip
