@@ -20,6 +20,8 @@ from mission.trajectory import Speeds
 
 __all__ = ["check_files", "file_starts", "start_offsets"]
 
+MAX_START_S = 7 * 24 * 3600.0  # a NaN start was never compared, and passed as "separated"
+
 
 def check_files(
     paths: Sequence[str | Path], *, speeds: Speeds, district: District | None = None
@@ -58,9 +60,20 @@ def start_offsets(starts: Sequence[str]) -> tuple[list[float], datetime | None]:
     """Start texts as seconds from the first: all plain seconds (no epoch), or all ISO times
     (seconds from the earliest, which is returned as the epoch for the report's clock times)."""
     try:
-        return [float(s) for s in starts], None
+        seconds = [float(s) for s in starts]
     except ValueError:
         pass
+    else:
+        if not all(abs(x) <= MAX_START_S for x in seconds):
+            raise PlanError(
+                N_(
+                    "start times {starts} must be finite seconds, at most {most:g} from 0 (a week); "
+                    "write them as a.plan@0 b.plan@600",
+                    starts=", ".join(starts),
+                    most=MAX_START_S,
+                )
+            )
+        return seconds, None
     try:
         times = [datetime.fromisoformat(s) for s in starts]
         epoch = min(times)

@@ -216,3 +216,15 @@ def test_an_item_at_an_infinite_place_is_named_not_a_traceback(
     r = run_cli(["plan", "check", str(path), "--district", str(example_district_path)])
     assert r.exit_code == 2 and "Traceback" not in r.stderr + r.stdout, r.output
     assert "item 2 (NAV_LOITER_TURNS)" in r.output
+
+
+@pytest.mark.parametrize("start", ["nan", "inf", "1e14"])
+def test_a_start_that_is_no_time_is_refused_not_passed_as_separated(
+    example_district, example_district_path, tmp_path, start
+):
+    """The same sortie flown at 0 and at NaN was never compared: "separated", exit 0."""
+    plan = tmp_path / "s.plan"
+    write_plan(plan_sweep(example_district, "lot-1", SweepSettings()).missions[0], plan)
+    r = run_cli(["plan", "check", f"{plan}@{start}", f"{plan}@0", "--district",
+                 str(example_district_path)])  # fmt: skip
+    assert r.exit_code == 2 and "must be finite seconds" in r.stderr, r.output
