@@ -2,7 +2,7 @@
 or refused with the package's own one-line error, never a traceback.
 
 Random mutation of a real QGroundControl plan, Mission Planner's own waypoint files and the
-example district found fifteen tracebacks (a list where a number goes, infinity in an integer
+example district found ten distinct tracebacks (a list where a number goes, infinity in an integer
 field, a 3-D position among 2-D ones, an item at an infinite place reaching GEOS, ...). These keep
 the class of bug from coming back: values are replaced by hostile ones (NaN, infinities, huge
 numbers, wrong types), items duplicated and keys deleted."""
