@@ -83,6 +83,21 @@ class SortiePlan:
     battery_cells: int = 3
     landing_tolerance_m: float = 20.0
 
+    def __post_init__(self) -> None:
+        """Refuse before any vehicle is reached what no sortie can be checked against: a NaN
+        reserve or pack went as far as the autopilot's parameter check."""
+        pack_ok = self.battery_mah is None or 0 < self.battery_mah <= 1_000_000
+        if not (0 <= self.reserve < 1 and 0 < self.ceiling_m <= 1000 and 2 <= self.gcs_timeout_s
+                <= 120 and pack_ok and 1 <= self.battery_cells <= 14
+                and 0 < self.landing_tolerance_m <= 1000):  # fmt: skip
+            raise VehicleError(
+                N_(
+                    "--reserve must be in [0, 1), --ceiling in (0, 1000] m, --gcs-timeout in "
+                    "[2, 120] s (ArduPilot's FS_GCS_TIMEOUT), --battery-mah positive, "
+                    "--battery-cells in 1..14 and the landing tolerance in (0, 1000] m"
+                )
+            )
+
 
 @dataclass(frozen=True)
 class Preflight:
