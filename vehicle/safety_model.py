@@ -16,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mission.limits import CEILING_M, GCS_TIMEOUT_S, RESERVE
 
+GCS_TIMEOUT_RANGE_S = (2.0, 120.0)  # ArduCopter's FS_GCS_TIMEOUT range
+MAX_CELLS = 14  # the most cells in series a BATT_ pack describes here
+
 __all__ = [
     "ParamType",
     "BatteryConfig",
@@ -71,7 +74,7 @@ class BatteryConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    cells: int = Field(3, ge=1, le=14)
+    cells: int = Field(3, ge=1, le=MAX_CELLS)
     capacity_mah: float = Field(3300.0, gt=0)
 
 
@@ -83,7 +86,10 @@ class SafetyConfig(BaseModel):
     ceiling_m: float = Field(CEILING_M, gt=0, description="altitude ceiling above the launch site")
     rtl_alt_m: float = Field(60.0, gt=0, description="the sortie's altitude layer")
     fence_radius_m: float = Field(3000.0, ge=30, le=10000, description="circle round home")
-    gcs_timeout_s: float = Field(GCS_TIMEOUT_S, ge=2, le=120, description="ground link loss -> RTL")
+    gcs_timeout_s: float = Field(
+        GCS_TIMEOUT_S, ge=GCS_TIMEOUT_RANGE_S[0], le=GCS_TIMEOUT_RANGE_S[1],
+        description="ground link loss -> RTL",
+    )  # fmt: skip
     reserve: float = Field(RESERVE, gt=0, lt=1, description="FlightModel.reserve")
     battery: BatteryConfig = BatteryConfig()
     sysid: int | None = Field(None, ge=1, le=255, description="expected MAVLink system id")

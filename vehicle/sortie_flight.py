@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from mission.flight_model import has_position, haversine_m
+from mission.limits import MAX_CEILING_M
 from mission.model import Cmd, District, Mission
 from mission.text import N_
 from vehicle.commands import COPTER_MODES, FlightEvent, Vehicle
@@ -33,6 +34,7 @@ from vehicle.endurance import (
 from vehicle.errors import VehicleError
 from vehicle.gcs_heartbeat import ground_station
 from vehicle.params import ParamClient, ParamRow, apply_sortie_safety
+from vehicle.safety_model import GCS_TIMEOUT_RANGE_S, MAX_CELLS
 from vehicle.safety_params import BatteryConfig, safety_config_for, safety_settings
 from vehicle.transfer.protocol import MessageLink, Target
 
@@ -86,9 +88,11 @@ class SortiePlan:
     def __post_init__(self) -> None:
         """Refuse before any vehicle is reached what no sortie can be checked against: a NaN
         reserve or pack went as far as the autopilot's parameter check."""
+        low, high = GCS_TIMEOUT_RANGE_S
         pack_ok = self.battery_mah is None or 0 < self.battery_mah <= 1_000_000
-        if not (0 <= self.reserve < 1 and 0 < self.ceiling_m <= 1000 and 2 <= self.gcs_timeout_s
-                <= 120 and pack_ok and 1 <= self.battery_cells <= 14
+        if not (0 <= self.reserve < 1 and 0 < self.ceiling_m <= MAX_CEILING_M
+                and low <= self.gcs_timeout_s <= high and pack_ok
+                and 1 <= self.battery_cells <= MAX_CELLS
                 and 0 < self.landing_tolerance_m <= 1000):  # fmt: skip
             raise VehicleError(
                 N_(

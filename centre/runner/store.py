@@ -108,7 +108,7 @@ class StateStore:
             self.db.executescript(_SCHEMA)
             missing = missing_columns(self.db, _SCHEMA)
         except sqlite3.DatabaseError as exc:
-            missing, problem = [], exc
+            problem = str(exc)
         else:
             problem = (
                 f"not a runner state file: {', '.join(missing[:5])} missing" if missing else ""

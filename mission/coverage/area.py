@@ -72,7 +72,8 @@ def resolve_area(district: District, spec: str) -> tuple[str, BaseGeometry]:
 
 def grown_no_fly(district: District, margin_m: float) -> BaseGeometry:
     if not 0 <= margin_m <= MAX_MARGIN_M:
-        raise PlanError(N_("--margin {margin_m:g} must be in 0-10000 m", margin_m=margin_m))
+        raise PlanError(N_("--margin {margin_m:g} must be in 0-{most:g} m", margin_m=margin_m,
+                           most=MAX_MARGIN_M))  # fmt: skip
     zones = [z.shape.buffer(margin_m, **MITRE) if margin_m else z.shape for z in district.no_fly]
     return shapely.union_all(zones) if zones else Polygon()
 

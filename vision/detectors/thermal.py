@@ -79,9 +79,10 @@ class ThermalDetector:
         med = float(np.median(top))
         mad = max(1.0, 1.4826 * float(np.median(np.abs(top.astype(np.float32) - med))))
         floor = med + cfg.noise_k * mad
-        span = max(1.0, float(np.percentile(img, 99.5)) - float(np.median(img)))
+        img_med = float(np.median(img))
+        span = max(1.0, float(np.percentile(img, 99.5)) - img_med)
         need = cfg.min_contrast * span
-        hot = float(np.median(img)) + cfg.min_hot_share * span
+        hot = img_med + cfg.min_hot_share * span
         n, labels, stats, _ = cv2.connectedComponentsWithStats(
             (top > floor).astype(np.uint8), connectivity=8
         )
