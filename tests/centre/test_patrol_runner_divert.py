@@ -144,9 +144,9 @@ def test_a_refused_diversion_leaves_the_patrol_flying_and_a_drone_from_the_groun
 ):
     listener = Listener(mosquitto.url)
     drone = DivertingDrone(refuse="pack holds 900 mAh, the check sortie needs 1,400 (test)")
-    # Two sorties end: the patrol, then the check from the ground, which the one drone flies as
-    # soon as it is free again; the re-plan's next patrol is due minutes later.
-    runner, summary = run(tmp_path, example_district, mosquitto.url, drone, listener)
+    # Three sorties end: the patrol, the check and the re-plan's next patrol, which may fit
+    # before the check or after it, depending on when the landing is heard.
+    runner, summary = run(tmp_path, example_district, mosquitto.url, drone, listener, limit=3)
     listener.stop()
     assert runner.store.get("s001").state == "landed"  # the patrol went on, unchanged
     refused = listener.events("divert_refused")
@@ -155,5 +155,4 @@ def test_a_refused_diversion_leaves_the_patrol_flying_and_a_drone_from_the_groun
     assert check.state == "landed" and check.reason is None
     states = [b["state"] for b in task_states(listener)]
     assert states[-3:] == ["airborne", "arrived", "done"] and states.count("assigned") == 2
-    assert drone.calls.count("launch") == 2 and summary.ok
-    assert set(summary.ended) == {"s001", "task-tip-9"}
+    assert drone.calls.count("launch") == 3 and summary.ok
