@@ -20,7 +20,9 @@ How the figures are defined (printed with them):
   all moving objects. Precision: motion detections matching a moving box / all motion
   detections. Pedestrians are not labelled in these sets, so detections of walking people count
   as false; a second precision counts only detections at least as large as the smallest
-  labelled vehicle of the set.
+  labelled vehicle of the set. A third counts, besides, the detections that a by-eye review
+  (``_motion_review.py``) found on walkers, on movers the labels miss, or partly on a labelled
+  mover; detections the review does not cover count as false.
 - Minutes of RGB video: the time the detector watched, the sum over judged frames of the time
   since their reference frame (the frames are sparse samples, so the videos' full length would
   understate the rate). A false alert is a tracker alert whose first box matches no moving box;
@@ -54,6 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _aerial_frames import CAR_NAMES, _height_from_cars, _videos  # noqa: E402
 from _motion_breakdown import false_kind, say_breakdown  # noqa: E402
+from _motion_review import REVIEW, VERDICTS, load_review, verdict_of  # noqa: E402
 
 from vision.config import load_config  # noqa: E402
 from vision.detectors import build_detectors  # noqa: E402
@@ -98,6 +101,9 @@ def rgb_motion(
     det_veh = hits_veh = det_person = person_on_mover = alerts_veh = false_veh = 0
     hits_slow = hits_slow_sized = hits_slow_veh = 0
     kinds, kinds_sized = Counter(), Counter()  # false detections by what they lie on
+    reviewed = Counter()  # the same by the by-eye review's verdict (None: not reviewed)
+    false_by_eye = Counter()  # false alerts' first boxes by the same verdicts
+    review = load_review()
     watched_s = 0.0
     heights = []
     objects: set[tuple[str, int]] = set()
@@ -158,6 +164,7 @@ def rgb_motion(
                     if obj is None:
                         kind = false_kind(r.box, f.labels, set(mov))
                         kinds[kind] += 1
+                        reviewed[verdict_of(review, items[i][1].name, r.box)] += 1
                         kinds_sized[kind] += vehicle if known_height else area >= smallest
                     on_slow = any(
                         matches(r.box, lb.box)
@@ -184,6 +191,7 @@ def rgb_motion(
                         alerts_veh += vehicle
                         if obj is None:
                             false_alerts += 1
+                            false_by_eye[verdict_of(review, items[i][1].name, r.box)] += 1
                             false_sized += area >= smallest
                             false_veh += vehicle
                         else:
@@ -199,6 +207,13 @@ def rgb_motion(
     )
     _say("motion detections on a real mover (goal >= 80 %)", _pct(hits, det_n))
     _say("  the same, vehicle-sized detections only", _pct(hits_sized, det_sized))
+    moving = hits + reviewed["walker"] + reviewed["vehicle"]
+    _say(
+        "  by eye, walkers and unlabelled movers counted (with / without partial boxes)",
+        f"{_pct(moving + reviewed['part'], det_n)} / {_pct(moving, det_n)}",
+    )
+    verdicts = ", ".join(f"{v} {reviewed[v]}" for v in VERDICTS)
+    _say(f"  the review ({REVIEW.name}) of the rest", f"{verdicts}; not reviewed {reviewed[None]}")
     say_breakdown(_say, "all", kinds)
     say_breakdown(_say, "vehicle-sized" if known_height else "vehicle-area", kinds_sized)
     _say(
@@ -218,6 +233,12 @@ def rgb_motion(
     )
     if minutes > 0:
         _say("  false alerts per minute, vehicle-sized only", f"{false_sized / minutes:.2f}")
+        nothing = false_by_eye["none"] + false_by_eye[None]
+        verdicts = ", ".join(f"{v} {false_by_eye[v]}" for v in VERDICTS)
+        _say(
+            "  by eye, alerts on nothing moving per minute",
+            f"{nothing / minutes:.2f} (the false ones: {verdicts}; not reviewed {false_by_eye[None]})",
+        )
     per = sum(alerts_on.values()) / len(alerts_on) if alerts_on else float("nan")
     _say(
         "alerts per moving object (goal 1)",

@@ -1,0 +1,52 @@
+"""A by-eye review of the motion detections that the real sets' labels put on no moving vehicle.
+
+aerial-cars boxes vehicles only ("pedestrians are not labelled"), and its mover rule misses
+movers whose box the labels do not link across frames, so the goal's "detections on a real
+mover" cannot be read from its labels alone. ``bench/review/aerial-cars-motion.jsonl`` holds one
+verdict per such detection of the default detector (with a known height), each judged from a
+crop beside the previous frame (``_motion_crops.py --numbered``):
+
+- ``walker``: a person or cyclist in the box, or their shadow with them at its end;
+- ``vehicle``: a moving vehicle the labels do not mark as moving there (unlabelled, or a part of
+  a long bus beside its box);
+- ``part``: a box partly on a labelled moving vehicle (two cars in one box, a grown box, a
+  fragment);
+- ``none``: nothing moving (a structure under parallax, the place a vehicle has left, the
+  windscreen of a standing car, a static shadow).
+
+A detection is looked up by file and box (IoU >= 0.5 with the reviewed box), so a changed
+detector leaves some detections unreviewed; those are counted and printed, never guessed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from vision.evaluate.matching import iou
+
+__all__ = ["REVIEW", "VERDICTS", "load_review", "verdict_of"]
+
+REVIEW = Path(__file__).resolve().parent / "review" / "aerial-cars-motion.jsonl"
+VERDICTS = ("walker", "vehicle", "part", "none")
+SAME_BOX_IOU = 0.5
+
+Review = dict[str, list[tuple[tuple[float, float, float, float], str]]]
+
+
+def load_review(path: Path = REVIEW) -> Review:
+    """Verdicts by frame file name; an unknown verdict is refused (the file is hand-made)."""
+    review: Review = defaultdict(list)
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        entry = json.loads(line)
+        if entry["verdict"] not in VERDICTS:
+            raise ValueError(f"{path}:{n}: verdict {entry['verdict']!r} is not one of {VERDICTS}")
+        review[entry["file"]].append((tuple(entry["box"]), entry["verdict"]))
+    return review
+
+
+def verdict_of(review: Review, file: str, box) -> str | None:
+    """The reviewed verdict for this detection, or None when it was not reviewed."""
+    best = max(review.get(file, ()), key=lambda e: iou(box, e[0]), default=None)
+    return best[1] if best is not None and iou(box, best[0]) >= SAME_BOX_IOU else None
