@@ -76,6 +76,7 @@ class ActivityConfig(_Section):
     max_blobs: PositiveInt
     vehicle_min_width_m: PositiveFloat
     vehicle_min_length_m: PositiveFloat
+    abreast_m: float = Field(ge=2.6, le=1000.0)
     unknown_height_bound_m: PositiveFloat
 
 

@@ -26,9 +26,10 @@
    ends, so that end can be a sliver), the box is grown through the change above a lower
    threshold (``WEAK_SHARE`` of the threshold) no further than the displacement
    (``motion_support.grown_box``).
-6. With a height each mover gets a size class (``vision.detectors.size_class``); a vehicle-sized
-   one whose displacement runs across its length is no vehicle driving, and is dropped
-   (counted as "sideways"). Without one, a mover that is person-sized even seen from
+6. With a height each mover gets a size class (``vision.detectors.size_class``). A vehicle-sized
+   one wider across its motion than ``abreast_m`` is cut into the vehicles driving abreast in it
+   (``vision.detectors.abreast``). A vehicle-sized one whose displacement runs across its length
+   is no vehicle driving, and is dropped (counted as "sideways"). Without one, a mover that is person-sized even seen from
    ``unknown_height_bound_m`` (the altitude ceiling) is classed person-sized; others get none.
 
 Frames whose ego-motion cannot be estimated, or where too much of the picture changes (a
@@ -44,6 +45,7 @@ import cv2
 import numpy as np
 
 from vision.config import ActivityConfig
+from vision.detectors.abreast import split_abreast
 from vision.detectors.base import Detection, FrameContext, scale_box
 from vision.detectors.motion_support import Part, grown_box, moved_parts
 from vision.detectors.motion_tests import Blob, judge
@@ -143,6 +145,7 @@ class ActivityDetector:
         if second is not None:
             mask = cv2.bitwise_and(mask, cv2.compare(second[0], threshold, cv2.CMP_GT))
         mask = cv2.bitwise_and(mask, valid)
+        shade = None  # shadow-like pixels, for telling a vehicle's side from its shadow
         if cfg.shadows:
             size = (now.grey.shape[1], now.grey.shape[0])
             before = cv2.warpPerspective(ref1.colour, h1, size, flags=cv2.INTER_LINEAR)
@@ -161,10 +164,10 @@ class ActivityDetector:
         weak = None  # change above the lower threshold, for boxes cut to a sliver
         if trim:
             weak = cv2.bitwise_and(cv2.compare(diff, WEAK_SHARE * threshold, cv2.CMP_GT), valid)
-        return self._movers(ctx, now, warped, mask, changed, weak, sigma, scale, dt, trim)
+        return self._movers(ctx, now, warped, mask, changed, weak, shade, sigma, scale, dt, trim)
 
     def _movers(
-        self, ctx, now: _Past, warped, mask, changed, weak, sigma, scale, dt, trim
+        self, ctx, now: _Past, warped, mask, changed, weak, shade, sigma, scale, dt, trim
     ) -> list[Detection]:
         cfg = self.cfg
         gsd = ctx.gsd_m * scale if ctx.gsd_m else None
@@ -230,6 +233,8 @@ class ActivityDetector:
                 cut = verdict.box != (x, y, w, h)  # cut to its leading end
                 if weak is not None and cut and np.isfinite(moved):
                     boxes = [grown_box(verdict.box, own, weak, int(np.ceil(moved)))]
+            if gsd and not boxes:
+                parts = self._abreast(parts, verdict.shift, gsd, shade)
             for n_part, part in enumerate(parts):  # not ``k``: that is the grouping kernel
                 box = scale_box(*(boxes[n_part] if boxes else part.box), scale)
                 size = self._size(part.mask, gsd, bound)
@@ -248,6 +253,23 @@ class ActivityDetector:
                     )
                 )
         return out
+
+    def _abreast(self, parts: list[Part], shift, gsd: float, shade) -> list[Part]:
+        """Vehicle-sized parts cut into the vehicles driving abreast in them (``abreast``)."""
+        cfg = self.cfg
+        return [
+            side
+            for part in parts
+            for side in split_abreast(
+                part,
+                shift,
+                gsd,
+                abreast_m=cfg.abreast_m,
+                shade=shade,
+                min_width_m=cfg.vehicle_min_width_m,
+                min_length_m=cfg.vehicle_min_length_m,
+            )  # fmt: skip
+        ]
 
     def _size(self, mask: np.ndarray, gsd: float | None, bound: float | None) -> str | None:
         """The mover's size class at the frame's sampling ``gsd``; without one, person-sized
