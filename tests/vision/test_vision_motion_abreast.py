@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from vision.config import load_config
+from vision.config import ConfigError, load_config
 from vision.detectors import build_detectors
 from vision.detectors.abreast import split_abreast
 from vision.detectors.motion_support import Part
@@ -110,3 +110,11 @@ def test_no_usable_displacement_or_scale_leaves_the_part_as_it_is(shift, gsd):
     assert split_abreast(part, shift, gsd, abreast_m=3.6, **SIZES) == [part]
     empty = Part((0, 0, 10, 10), np.zeros((10, 10), np.uint8))
     assert split_abreast(empty, (6.0, 0.0), GSD, abreast_m=3.6, **SIZES) == [empty]
+
+
+@pytest.mark.parametrize("value", [1.0, 2.5, math.nan, math.inf, -3.6])
+def test_an_abreast_width_no_vehicle_could_be_is_refused_in_one_line(value):
+    """Under 2.6 m every wide car would be cut in two; NaN or infinity would compare as never."""
+    with pytest.raises(ConfigError, match="activity.abreast_m") as err:
+        load_config().with_changes(activity={"abreast_m": value})
+    assert "\n" not in str(err.value)
