@@ -29,8 +29,9 @@
 6. With a height each mover gets a size class (``vision.detectors.size_class``). A vehicle-sized
    one wider across its motion than ``abreast_m`` is cut into the vehicles driving abreast in it
    (``vision.detectors.abreast``). A vehicle-sized one whose displacement runs across its length
-   is no vehicle driving, and is dropped (counted as "sideways"). Without one, a mover that is person-sized even seen from
-   ``unknown_height_bound_m`` (the altitude ceiling) is classed person-sized; others get none.
+   is no vehicle driving, and is dropped (counted as "sideways"). Without one, a mover that is
+   person-sized even seen from ``unknown_height_bound_m`` (the altitude ceiling) is classed
+   person-sized; others get none.
 
 Frames whose ego-motion cannot be estimated, or where too much of the picture changes (a
 registration failure), report nothing rather than guesses, and are counted in ``stats``.
@@ -268,7 +269,7 @@ class ActivityDetector:
                 shade=shade,
                 min_width_m=cfg.vehicle_min_width_m,
                 min_length_m=cfg.vehicle_min_length_m,
-            )  # fmt: skip
+            )
         ]
 
     def _size(self, mask: np.ndarray, gsd: float | None, bound: float | None) -> str | None:
