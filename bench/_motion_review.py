@@ -36,13 +36,25 @@ Review = dict[str, list[tuple[tuple[float, float, float, float], str]]]
 
 
 def load_review(path: Path = REVIEW) -> Review:
-    """Verdicts by frame file name; an unknown verdict is refused (the file is hand-made)."""
+    """Verdicts by frame file name. The file is hand-made: a line that is not a verdict on a
+    file and a box stops the benchmark with one line naming it, rather than being guessed."""
     review: Review = defaultdict(list)
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        entry = json.loads(line)
-        if entry["verdict"] not in VERDICTS:
-            raise ValueError(f"{path}:{n}: verdict {entry['verdict']!r} is not one of {VERDICTS}")
-        review[entry["file"]].append((tuple(entry["box"]), entry["verdict"]))
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise SystemExit(
+            f"{path}: cannot read the review ({exc.strerror}); restore it from git"
+        ) from None
+    for n, line in enumerate(lines, 1):
+        try:
+            entry = json.loads(line)
+            box = tuple(float(v) for v in entry["box"])
+            ok = entry["verdict"] in VERDICTS and len(box) == 4 and isinstance(entry["file"], str)
+        except (ValueError, TypeError, KeyError):
+            ok = False
+        if not ok:
+            raise SystemExit(f"{path}:{n}: not a verdict ({', '.join(VERDICTS)}) on a file and box")
+        review[entry["file"]].append((box, entry["verdict"]))
     return review
 
 
