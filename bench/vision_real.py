@@ -355,6 +355,9 @@ def model(folder: Path, path: Path | None) -> None:
     except Exception as exc:  # the bench reports every figure it can, never crashes
         _say("model with tiling at 1080p", f"skipped: {type(exc).__name__}: {str(exc)[:120]}")
         return
+    if ev.frames == 0 or ev_fast.frames == 0:
+        _say("model with tiling at 1080p", f"skipped: no labelled frames in {folder}")
+        return
     _say(
         "model at 1080p fps, one core (goal >= 2)",
         f"{ev.frames / ev.cpu_s:.2f} per CPU second ({ev.frames / ev.busy_s:.2f} wall)",
