@@ -96,9 +96,13 @@ class SortiePlan:
                 and 0 < self.landing_tolerance_m <= 1000):  # fmt: skip
             raise VehicleError(
                 N_(
-                    "--reserve must be in [0, 1), --ceiling in (0, 1000] m, --gcs-timeout in "
-                    "[2, 120] s (ArduPilot's FS_GCS_TIMEOUT), --battery-mah positive, "
-                    "--battery-cells in 1..14 and the landing tolerance in (0, 1000] m"
+                    "--reserve must be in [0, 1), --ceiling in (0, {ceiling:g}] m, --gcs-timeout in "
+                    "[{low:g}, {high:g}] s (ArduPilot's FS_GCS_TIMEOUT), --battery-mah positive, "
+                    "--battery-cells in 1..{cells} and the landing tolerance in (0, 1000] m",
+                    ceiling=MAX_CEILING_M,
+                    low=low,
+                    high=high,
+                    cells=MAX_CELLS,
                 )
             )
 
