@@ -36,7 +36,6 @@ from vision.pipeline import camera_for  # noqa: E402
 
 _TILE = (300, 150)  # width, height of one crop pair on a sheet
 _PAD = 40  # pixels of context round a detection
-_NUMBERED_PER = 20  # crops on a numbered sheet
 
 
 def _pair(now: np.ndarray, before: np.ndarray, box, moving: list) -> np.ndarray:
@@ -51,9 +50,11 @@ def _pair(now: np.ndarray, before: np.ndarray, box, moving: list) -> np.ndarray:
     return np.hstack([crop, earlier]) if earlier.shape == crop.shape else crop
 
 
-def _sheets(tiles: list[np.ndarray], out: Path, name: str, per: int = 16) -> None:
-    """``tiles`` on sheets of ``per`` crops, 4 a row, as ``OUT/<name>-<k>.png``; on numbered
-    sheets (``_NUMBERED_PER`` a sheet) each crop carries its number, as the by-eye review needs."""
+def _sheets(
+    tiles: list[np.ndarray], out: Path, name: str, per: int = 16, numbered: bool = False
+) -> None:
+    """``tiles`` on sheets of ``per`` crops, 4 a row, as ``OUT/<name>-<k>.png``; ``numbered``:
+    each crop carries its number, as the by-eye review needs."""
     w, h = _TILE
     cells = []
     for n, t in enumerate(tiles):
@@ -61,7 +62,7 @@ def _sheets(tiles: list[np.ndarray], out: Path, name: str, per: int = 16) -> Non
         t = cv2.resize(t, None, fx=s, fy=s, interpolation=cv2.INTER_NEAREST)
         cell = np.zeros((h, w, 3), np.uint8)
         cell[: t.shape[0], : t.shape[1]] = t
-        if per == _NUMBERED_PER:
+        if numbered:
             cv2.putText(cell, str(n), (2, h - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 255, 255), 2)
         cells.append(cell)
     for k in range(0, len(cells), per):
@@ -73,7 +74,7 @@ def _sheets(tiles: list[np.ndarray], out: Path, name: str, per: int = 16) -> Non
 
 def _numbered(tiles: list[tuple[np.ndarray, dict]], out: Path) -> None:
     """Every crop in frame order, numbered, and ``index.jsonl`` saying which detection each is."""
-    _sheets([t for t, _ in tiles], out, "sheet", per=_NUMBERED_PER)
+    _sheets([t for t, _ in tiles], out, "sheet", per=20, numbered=True)
     lines = [json.dumps({"n": n, **entry}) for n, (_, entry) in enumerate(tiles)]
     (out / "index.jsonl").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 

@@ -161,10 +161,11 @@ def rgb_motion(
                         (o for j, o in mov.items() if matches(r.box, f.labels.boxes[j].box)), None
                     )
                     key = (f"{folder.name}/{video}", obj)
+                    eye = None if obj is not None else verdict_of(review, items[i][1].name, r.box)
                     if obj is None:
                         kind = false_kind(r.box, f.labels, set(mov))
                         kinds[kind] += 1
-                        reviewed[verdict_of(review, items[i][1].name, r.box)] += 1
+                        reviewed[eye] += 1
                         kinds_sized[kind] += vehicle if known_height else area >= smallest
                     on_slow = any(
                         matches(r.box, lb.box)
@@ -191,7 +192,7 @@ def rgb_motion(
                         alerts_veh += vehicle
                         if obj is None:
                             false_alerts += 1
-                            false_by_eye[verdict_of(review, items[i][1].name, r.box)] += 1
+                            false_by_eye[eye] += 1
                             false_sized += area >= smallest
                             false_veh += vehicle
                         else:

@@ -69,8 +69,8 @@ def split_abreast(
         sides = [_sub(p, xs[s], ys[s]) for s in (v < at, v >= at)]
         if not all(vehicle(s) for s in sides):
             return [p]
-        kept = [s for s in sides if not shadow(s)] or [p]
-        return [q for s in kept for q in (cut(s, cuts - 1) if s is not p else [p])]
+        kept = [s for s in sides if not shadow(s)]
+        return [q for s in kept for q in cut(s, cuts - 1)] if kept else [p]
 
     return cut(part, _MAX_CUTS) if part.mask.any() else [part]
 
