@@ -8,6 +8,13 @@ earliest-deadline order. Start times get a random delay bounded by the same slac
 that misses a limit anyway is thrown away and planned again; after a few tries the plan is
 refused with the figure the fleet managed.
 
+Drones' landings are kept apart (``STAGGER_SHARE`` of an even spread over the fleet's cycle), so
+that at any moment one drone is either in the air with pack to spare or on the ground with a
+fresh one, ready for a check task within minutes. Two drones that drift into landing together
+were a soak's late check: both packs spent, nobody to send. A sortie that would land too close
+to another drone's landing takes off later when the deadlines' slack allows, or comes back
+earlier, whichever moves it less. Limits come first: the later tries of a plan drop the rule.
+
 Randomness comes only from the injected ``random.Random`` (``random.SystemRandom()`` by
 default, the OS source), so a seeded planner is reproducible and an unseeded one is not.
 """
@@ -19,12 +26,13 @@ import random
 from dataclasses import dataclass
 
 from mission.errors import PlanError
+from mission.flight_model import FlightModel
 from mission.patrol.base import Network, PatrolPlan, PatrolProblem, network
 from mission.schedule import Schedule, Sortie, Visit, revisit_gaps
 from mission.sortie import Route, Waypoint, route_to_mission
 from mission.text import N_
 
-__all__ = ["RandomizedPatrol", "capacity_check"]
+__all__ = ["RandomizedPatrol", "capacity_check", "close_landings"]
 
 ATTEMPTS = 6
 SAFETY = 0.98  # share of the usable battery a sortie plans to use (metres vs geodesic noise)
@@ -33,6 +41,8 @@ MARGIN_S = 60.0  # slack kept against deadlines in the look-ahead
 # wish time after each visit (spreads return times), "waited" from the visit (keeps urgency).
 WEIGHT_FLOOR = 0.03
 URGENCY_POWER = 4
+STAGGER_SHARE = 0.6  # landings kept this share of an even spread over the cycle apart
+STAGGERED_ATTEMPTS = ATTEMPTS // 2  # the first tries stagger landings; the rest only keep limits
 
 
 @dataclass
@@ -93,6 +103,20 @@ def capacity_check(problem: PatrolProblem, net: Network) -> None:
         )
 
 
+def close_landings(schedule: Schedule, flight_model: FlightModel) -> list[float]:
+    """Gaps (s) between landings of two drones closer than the planner keeps them apart, with a
+    minute's tolerance (the plan's ends are the missions' flight times, the planner's its own
+    estimate), the horizon's end aside (a sortie cut there cannot move)."""
+    fm, n = flight_model, len(schedule.drones)
+    apart = STAGGER_SHARE * (fm.usable_s + fm.swap_s) / max(n, 1)
+    ends = sorted((s.end_s, s.drone) for s in schedule.sorties)
+    return [
+        b[0] - a[0]
+        for a, b in zip(ends, ends[1:], strict=False)
+        if a[1] != b[1] and b[0] - a[0] < apart - 60.0 and b[0] < schedule.horizon_s - apart
+    ]
+
+
 class RandomizedPatrol:
     def __init__(self, rng: random.Random | None = None, seed: int | None = None):
         self.rng = rng if rng is not None else random.SystemRandom()
@@ -102,8 +126,9 @@ class RandomizedPatrol:
         net = network(problem)
         capacity_check(problem, net)
         closest: tuple[float, str, float] | None = None  # (overrun ratio, area, worst gap)
-        for _ in range(ATTEMPTS):
-            plan = _Attempt(problem, net, self.rng, self.seed).run()
+        for k in range(ATTEMPTS):
+            stagger = k < STAGGERED_ATTEMPTS
+            plan = _Attempt(problem, net, self.rng, self.seed, stagger).run()
             ratio, area, gap = max(
                 (
                     max(revisit_gaps(plan.schedule, svc.id)) / svc.limit_s,
@@ -124,7 +149,9 @@ class RandomizedPatrol:
 class _Attempt:
     """One randomised pass over the horizon."""
 
-    def __init__(self, problem: PatrolProblem, net: Network, rng: random.Random, seed):
+    def __init__(
+        self, problem: PatrolProblem, net: Network, rng: random.Random, seed, stagger: bool = True
+    ):
         self.p, self.net, self.rng, self.seed = problem, net, rng, seed
         fm = problem.flight_model
         self.fm = fm
@@ -142,6 +169,8 @@ class _Attempt:
         ]
         self.names = tuple(f"drone-{k + 1}" for k in range(problem.drones))
         self.first_id = 1
+        self.lands = [-math.inf] * problem.drones  # each drone's latest planned landing
+        self.apart_s = STAGGER_SHARE * cycle if stagger else 0.0
 
     def _until(self, d: int, t0: float) -> float:
         """When a sortie of drone d starting at t0 must be back on the ground at the latest."""
@@ -165,10 +194,11 @@ class _Attempt:
             if t0 >= self.H:
                 break
             t0 += self._delay(d, t0)
-            legs, end = self._sortie(d, t0)
+            t0, legs, end = self._staggered(d, t0)
             if legs:
                 sorties.append((d, t0, end, legs))
                 self.free_at[d] = end + self.fm.swap_s
+                self.lands[d] = end
             else:
                 self.free_at[d] = t0 + 60.0
         return self._plan(sorties)
@@ -181,22 +211,59 @@ class _Attempt:
         ]
         return min([own, *others])
 
-    def _delay(self, d: int, t0: float) -> float:
+    def _slack(self, d: int, t0: float) -> float:
+        """How long drone d may wait past t0 and still be over every area before it is due."""
         site = self.site_of[d]
-        slack = min(
+        return min(
             self.deadline(a) - self.reach(site, a, t0) - MARGIN_S
             for a in range(len(self.net.areas))
         )
-        cap = min(self.fm.swap_s, max(slack, 0.0) / 2)
+
+    def _delay(self, d: int, t0: float) -> float:
+        cap = min(self.fm.swap_s, max(self._slack(d, t0), 0.0) / 2)
         return self.rng.uniform(0.0, cap) if cap > 0 else 0.0
 
-    def _sortie(self, d: int, t0: float) -> tuple[list[_Leg], float]:
+    def _near(self, d: int, end: float) -> list[float]:
+        """Other drones' landings too close to a landing of drone d at ``end`` (to the second:
+        a moved landing sits exactly ``apart_s`` from the one it moved away from)."""
+        return [t for k, t in enumerate(self.lands) if k != d and abs(end - t) < self.apart_s - 1.0]
+
+    def _clear_from(self, d: int, end: float, later: bool) -> float:
+        """The nearest landing time from ``end``, later or earlier, apart from every other
+        drone's landing."""
+        while near := self._near(d, end):
+            end = max(near) + self.apart_s if later else min(near) - self.apart_s
+        return end
+
+    def _staggered(self, d: int, t0: float) -> tuple[float, list[_Leg], float]:
+        """Drone d's sortie from t0, moved to land apart from the other drones when it can:
+        (start, legs, end). Taking off later is bounded by the deadlines' slack; coming back
+        earlier by the sortie still visiting something. Otherwise the sortie stays as drawn."""
+        before = (self.last[:], self.want[:])
+        legs, end = self._sortie(d, t0)
+        if not legs or not self._near(d, end):
+            return t0, legs, end
+        drawn = (legs, end, self.last[:], self.want[:])
+        later = self._clear_from(d, end, True) - end
+        earlier = end - self._clear_from(d, end, False)
+        moves = sorted([(later, t0 + later, math.inf), (earlier, t0, end - earlier)])
+        for _, start, land_by in moves:
+            if start > t0 and start - t0 > max(self._slack(d, t0), 0.0) / 2:
+                continue
+            self.last, self.want = before[0][:], before[1][:]
+            moved, moved_end = self._sortie(d, start, land_by)
+            if moved and not self._near(d, moved_end):
+                return start, moved, moved_end
+        legs, end, self.last, self.want = drawn
+        return t0, legs, end
+
+    def _sortie(self, d: int, t0: float, land_by: float = math.inf) -> tuple[list[_Leg], float]:
         net, site = self.net, self.site_of[d]
         n = len(net.areas)
         due = {a for a in range(n) if self.deadline(a) < self._others_reach(d, a, t0)}
         pos, t = site, t0 + self.climb
         legs: list[_Leg] = []
-        limit = self._until(d, t0) - self.descent
+        limit = min(self._until(d, t0), land_by) - self.descent
         while True:
             options, weights, fallback = [], [], []
             for a in range(n):

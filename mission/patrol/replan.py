@@ -35,6 +35,7 @@ from mission.limits import LAYER_MARGIN_M, LAYER_SPACING_M
 from mission.model import District, Mission
 from mission.patrol.base import Network, PatrolPlan, PatrolProblem, network
 from mission.patrol.layer_around import layer_around
+from mission.patrol.randomized import STAGGERED_ATTEMPTS
 from mission.patrol.resume import FleetState, ResumedAttempt, floor_deadlines, with_limits
 from mission.schedule import Schedule, Sortie
 from mission.sortie import route_to_mission
@@ -325,8 +326,9 @@ def _best(problem, net, state, rng, seed, factors: dict[int, float]) -> tuple[Pa
     planning = with_limits(net, [min(x, problem.horizon_s) for x in limits])
     floors, _ = floor_deadlines(problem, planning, state)
     best: tuple[tuple[int, int, float], PatrolPlan, set[int]] | None = None
-    for _ in range(ATTEMPTS):
-        plan = ResumedAttempt(problem, planning, rng, seed, state, floors).run()
+    for k in range(ATTEMPTS):
+        stagger = k < STAGGERED_ATTEMPTS
+        plan = ResumedAttempt(problem, planning, rng, seed, state, floors, stagger).run()
         broken, tight, overrun = set(), 0, 0.0
         for a, svc in enumerate(net.areas):
             if a in factors:

@@ -84,13 +84,15 @@ class ResumedAttempt(_Attempt):
         seed: int | None,
         state: FleetState,
         floors: Sequence[float],
+        stagger: bool = True,
     ):
-        super().__init__(problem, net, rng, seed)
+        super().__init__(problem, net, rng, seed, stagger)
         self.state, self.floors = state, tuple(floors)
         self.last = list(state.last)
         self.want = [self._wish(a, max(self.last[a], state.now_s)) for a in range(len(net.areas))]
         self.site_of = list(state.site_of)
         self.free_at = list(state.free_at)
+        self.lands = [t - problem.flight_model.swap_s for t in state.free_at]
         self.names = state.names
         self.first_id = state.first_id
 

@@ -21,6 +21,7 @@ from mission.flight_model import FlightModel
 from mission.formats.district_geojson import load_district
 from mission.limits import NO_FLY_MARGIN_M
 from mission.patrol.check_task import nearest_site, plan_check
+from mission.patrol.randomized import close_landings
 from mission.patrol.replan import replan_rest
 from mission.patrol.service import plan_patrol
 from mission.schedule import revisit_gaps
@@ -97,6 +98,24 @@ def test_a_skipped_sortie_mid_day_is_covered_and_every_limit_kept(example_distri
     new = [s for s in r.schedule.sorties if s.start_s > now]
     assert new and all(s.id not in old for s in new)  # never an id already handed out
     assert all(s.start_s >= free[s.drone] - 1e-6 for s in new)
+    assert_flyable(example_district, r, now)
+
+
+def test_a_late_drone_is_planned_to_land_apart_from_the_other(example_district, plan8):
+    """A drone held on the ground shifts its phase against the other's; the re-plan moves its
+    sorties so the two do not land together (both packs spent at once leaves nobody for a check)."""
+    now = 3 * 3600.0
+    mine = min((s for s in plan8.schedule.sorties if s.start_s > now), key=lambda s: s.start_s)
+    other = next(s for s in plan8.schedule.sorties if s.drone != mine.drone and s.start_s <= now
+                 and s.end_s > now)  # fmt: skip
+    fixed, last, free = runner_state(plan8, now)
+    free[mine.drone] = other.end_s - 11 * 60.0  # one full pack from it lands with the other
+    r = replan_rest(example_district, schedule=plan8.schedule, now_s=now, last_visit_s=last,
+                    drone_free_at=free, fixed=fixed, flight_model=FM, seed=2, **ALT)  # fmt: skip
+    later = dataclasses.replace(r.schedule, sorties=tuple(s for s in r.schedule.sorties
+                                                          if s.end_s > now))  # fmt: skip
+    assert close_landings(later, FM) == []
+    assert r.at_risk == ()
     assert_flyable(example_district, r, now)
 
 

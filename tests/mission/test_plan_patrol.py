@@ -14,12 +14,13 @@ from cli_support import run_cli
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+import mission.patrol.randomized as randomized
 from mission.checks import check_mission
 from mission.errors import PlanError
 from mission.flight_model import FlightModel
 from mission.formats.qgc_plan import read_plan
 from mission.patrol.base import PatrolProblem
-from mission.patrol.randomized import RandomizedPatrol
+from mission.patrol.randomized import RandomizedPatrol, close_landings
 from mission.schedule import (
     area_stats,
     pooled_return_entropy,
@@ -67,6 +68,17 @@ def test_sortie_plans_are_safe_and_match_the_schedule(example_district):
         assert fm.mission_time_s(m) == pytest.approx(s.end_s - s.start_s, abs=5.0)
         orbit_or_sweep = {it.command for it in m.items}
         assert 18 in orbit_or_sweep or 16 in orbit_or_sweep
+
+
+def test_two_drones_do_not_land_together(example_district, monkeypatch):
+    """One drone must be ready for a check task at any moment: in the air with pack to spare or
+    on the ground with a fresh one. Landings are kept apart; unstaggered, the same seed lands the
+    two drones within minutes of each other again and again."""
+    fm = FlightModel()
+    plan = patrol(example_district, hours=6.0, seed=3)
+    assert close_landings(plan.schedule, fm) == []
+    monkeypatch.setattr(randomized, "STAGGERED_ATTEMPTS", 0)
+    assert len(close_landings(patrol(example_district, hours=6.0, seed=3).schedule, fm)) >= 5
 
 
 def test_infeasible_limit_is_refused_with_the_message(example_district):
