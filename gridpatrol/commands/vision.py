@@ -209,16 +209,29 @@ def _start_time(given, video: str, poses, from_log: bool) -> tuple[float | None,
 
 
 def _run(source, pipeline) -> None:
+    """Frames through the pipeline, with a progress bar when the length is known; what a
+    detector has to say once (``people`` cannot resolve anyone at this height) is printed
+    when it arises."""
     from rich.progress import Progress
 
+    from vision.detectors import take_notices
     from vision.run import flag_frames
 
+    def said() -> None:
+        for notice in take_notices(pipeline.detectors):
+            typer.echo(notice, err=True)
+
     if source.length is None:
-        flag_frames(pipeline, source)
+        flag_frames(pipeline, source, on_frame=lambda f: said())
         return
     with Progress(transient=True) as bar:
         task = bar.add_task(_("frames"), total=source.length)
-        flag_frames(pipeline, source, on_frame=lambda f: bar.update(task, completed=f.index + 1))
+
+        def step(frame) -> None:
+            bar.update(task, completed=frame.index + 1)
+            said()  # the bar redirects stderr above itself
+
+        flag_frames(pipeline, source, on_frame=step)
 
 
 @sim_app.command(

@@ -141,6 +141,8 @@ def _print(report, height_m: float | None) -> None:
                 "unclassed"
             )
         )
+    for notice in report.notices:
+        typer.echo(notice)
     for name, stats in report.detector_stats.items():
         skipped = {k: v for k, v in stats.items() if v and k != "frames"}
         if skipped:

@@ -290,3 +290,13 @@ def test_a_truncated_jpeg_is_a_counted_corrupt_frame_and_exit_1(cli, tmp_path):
     assert r.code == 1
     assert "2 frames (1 corrupt)" in r.out
     assert "1 frames could not be decoded, or were under 32 px" in r.err
+
+
+def test_a_detector_that_cannot_apply_says_why_once_not_per_frame(cli, tmp_path):
+    """``people`` cannot tell from frames without a pose whether anyone is tall enough to find;
+    the user reads that once, instead of a silent zero."""
+    frames = _frames(tmp_path, "DJI_0005-*")
+    r = cli("vision", "eval", frames, "--detectors", "people")
+    assert r.code == 0, r.err
+    said = [line for line in r.out.splitlines() if line.startswith("people: no pose")]
+    assert len(said) == 1 and "Give telemetry" in said[0], r.out

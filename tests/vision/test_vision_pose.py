@@ -167,3 +167,12 @@ def test_camera_and_frame_rate_options_that_are_no_numbers_are_one_line(
     r = _run_frames(tmp_path, example_district_path, *option)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert r.stderr.startswith("error: ")
+
+
+def test_a_detector_that_cannot_apply_says_so_once_when_it_arises(tmp_path, example_district_path):
+    """From patrol height ``people`` (HOG) resolves nobody upright; the run says so once, in
+    words, instead of scanning every frame silently for nothing."""
+    r = _run_frames(tmp_path, example_district_path, "--detectors", "people")
+    assert r.returncode == 0, r.stderr
+    said = [line for line in r.stderr.splitlines() if line.startswith("people: ")]
+    assert len(said) == 1 and "HOG needs; skipped" in said[0], r.stderr

@@ -9,6 +9,7 @@ working copies are made once per frame and shared by all detectors.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -18,7 +19,7 @@ import numpy as np
 from vision.camera import Attitude, Camera, ground_points
 from vision.pose import Pose
 
-__all__ = ["Detection", "Detector", "FrameContext", "scale_box"]
+__all__ = ["Detection", "Detector", "FrameContext", "scale_box", "take_notices"]
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,18 @@ class Detector(Protocol):
     name: str
 
     def detect(self, ctx: FrameContext) -> list[Detection]: ...
+
+
+def take_notices(detectors: Sequence[Detector]) -> list[str]:
+    """What detectors have to say once (``people`` cannot resolve anyone at this height,
+    ``thermal`` was given colour frames), taken so that each is printed once, when it arises."""
+    out: list[str] = []
+    for det in detectors:
+        notices = getattr(det, "notices", None)
+        if isinstance(notices, list):
+            out += notices
+            notices.clear()
+    return out
 
 
 def scale_box(x: int, y: int, w: int, h: int, scale: float) -> tuple[int, int, int, int]:

@@ -17,7 +17,7 @@ from typing import TextIO
 
 from mission.text import N_
 from vision.config import VisionConfig
-from vision.detectors import build_detectors
+from vision.detectors import build_detectors, take_notices
 from vision.errors import VisionError
 from vision.evaluate.labels import FrameLabels, LabelError, read_voc, read_yolo, yolo_names
 from vision.evaluate.matching import ClassScore, match_frame
@@ -46,6 +46,7 @@ class EvalReport:
     labels_outside: int = 0
     labelled: bool = False
     detector_stats: dict[str, dict] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
 
     @property
     def fps(self) -> float:
@@ -121,6 +122,7 @@ def evaluate(
             files = getattr(source, "files", None)
             name = files[frame.index].name if files else ""
             records = ev.process(frame.index, frame.time, frame.image, name)
+            report.notices += take_notices(ev.detectors)
             report.detections += len(records)
             first = frame.time if first is None else first
             last = frame.time
