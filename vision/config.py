@@ -130,7 +130,7 @@ class ModelConfig(_Section):
     nms_threshold: float = Field(gt=0.0, le=1.0)
     tiling: bool
     tile_overlap_px: int = Field(ge=0)
-    tile_scale: float = Field(gt=0.0, le=1.0)
+    tile_max_px: int = Field(ge=0, le=16384)
 
 
 class TrackerConfig(_Section):

@@ -208,3 +208,35 @@ def test_tiled_frames_give_boxes_in_frame_pixels(tmp_path):
     found = det.detect(_ctx(np.zeros((64, 128, 3), np.uint8)))
     assert sorted(d.box for d in found) == [(27, 28, 37, 36), (59, 28, 69, 36), (91, 28, 101, 36)]
     assert det.stats["crops"] == 3
+
+
+def test_frames_over_tile_max_px_are_scaled_down_before_tiling(tmp_path):
+    """A 128x64 frame with tile_max_px 96 is scaled by 0.75 to 96x48: two 64 px crops (x 0 and
+    32) instead of three, each 48 px tall and centred in the input (8 px of padding above); each
+    crop's 'car' at (27, 28)-(37, 36) of the input comes back in frame pixels."""
+    model = tmp_path / "v5.onnx"
+    tiny_onnx(model, _answers("yolov5"), 64)
+    cfg = _cfg(model, convention="yolov5", classes=["car", "plot"], class_codes={"car": "vehicle"})
+    det = ModelDetector(cfg.model_copy(update={"tiling": True, "tile_max_px": 96}))
+    found = det.detect(_ctx(np.zeros((64, 128, 3), np.uint8)))
+    assert det.stats["crops"] == 2
+    assert sorted(d.box for d in found) == [(36, 26, 50, 38), (78, 26, 92, 38)]
+
+
+def test_a_1080p_frame_takes_8_crops_by_default_and_24_at_full_resolution():
+    """The default bounds the work per frame (the speed goal); full resolution is one setting
+    away, for those who trade speed for small objects."""
+    frame = cv2.resize(cv2.imread(str(FIXTURES / "aerial" / "rgb" / "DJI-00760-00021.jpg")),
+                       (1920, 1080))  # fmt: skip
+    for tile_max_px, crops in ((CONFIG.model.tile_max_px, 8), (0, 24)):
+        det = ModelDetector(CONFIG.model.model_copy(update={"tile_max_px": tile_max_px}))
+        found = det.detect(_ctx(frame))
+        assert det.stats["crops"] == crops
+        assert all(0 <= d.box[0] < d.box[2] <= 1920 and 0 <= d.box[1] < d.box[3] <= 1080
+                   for d in found)  # fmt: skip
+
+
+def test_tile_max_px_under_the_model_input_is_refused():
+    with pytest.raises(ModelError, match="tile_max_px 300 is under input_size 416") as err:
+        ModelDetector(CONFIG.model.model_copy(update={"tile_max_px": 300}))
+    assert "\n" not in str(err.value)
