@@ -9,10 +9,13 @@ is therefore offered as an ``Option`` with the time it would be over the point:
   Every drone is offered so, not only the first free: one landing a minute later at a site near
   the point is often over it sooner;
 - diverted: now, plus ``DIVERT_PREP_S`` to brake, hold and upload, plus the flight from where the
-  drone last reported. Only a patrol flying in AUTO is offered, and only when the new sortie fits
-  in the flight model's endurance less what the patrol has flown since its start (the learned
-  flight-time factor included); the vehicle then checks the pack as it really is before anything
-  is written, and a refusal there sends a drone from the ground.
+  drone last reported. A patrol flying in AUTO is offered, and so is a check sortie on its way
+  home once its orbit is flown (two requests minutes apart found the first check's drone in the
+  air with most of its pack, yet it was not offered and the second check waited for a landing and
+  a swap). Either only when the new sortie fits in the flight model's endurance less what the
+  drone has flown since it took off (through any diversion before; the learned flight-time
+  factor included); the vehicle then checks the pack as it really is before anything is
+  written, and a refusal there sends a drone from the ground.
 
 Every diversion leaves patrol areas to the re-plan and lands its drone early for a pack swap, so
 it costs revisit limits (a soak that diverted whenever it gained a minute kept 9 of 12). A drone
@@ -34,11 +37,11 @@ from centre.runner.store import SortieRecord
 from mission.errors import MissionError, PlanError
 from mission.flight_model import FlightModel
 from mission.model import District, Mission
-from mission.patrol.check_task import CheckSortie
+from mission.patrol.check_task import CheckSortie, arrival_seq
 from mission.text import N_
 
-__all__ = ["Option", "Fleet", "fleet_now", "options", "choose", "GROUND_PREP_S", "DIVERT_PREP_S",
-           "DIVERT_GAIN_S", "TARGET_S"]  # fmt: skip
+__all__ = ["Option", "Fleet", "fleet_now", "options", "choose", "divertible", "flying_since",
+           "GROUND_PREP_S", "DIVERT_PREP_S", "DIVERT_GAIN_S", "TARGET_S"]  # fmt: skip
 
 GROUND_PREP_S = 60.0  # preflight, safety table and upload before a take-off
 DIVERT_PREP_S = 30.0  # braking to a hold and uploading in the air
@@ -68,6 +71,35 @@ class Fleet:
     site_of: Mapping[str, str]  # drone -> the site it is (or will be) at
 
 
+def flying_since(records: Sequence[SortieRecord], record: SortieRecord) -> float:
+    """When the drone flying ``record`` took off: a sortie it was diverted into began in the air,
+    so its flight began with the sortie it left (and so on back to a take-off)."""
+    before = sorted(
+        (r for r in records if r.drone == record.drone and r.id != record.id
+         and r.state in ("landed", "aborted", "diverted") and r.start_s <= record.start_s),
+        key=lambda r: r.start_s,
+    )  # fmt: skip
+    since = record.start_s
+    for r in reversed(before):
+        if r.state != "diverted":
+            break
+        since = r.start_s
+    return since
+
+
+def divertible(record: SortieRecord, mission_of: Callable[[SortieRecord], Mission]) -> bool:
+    """A patrol; or a check sortie whose orbit is flown (its drone is on its way home)."""
+    if record.kind == "patrol":
+        return True
+    if record.kind != "check" or record.item is None:
+        return False
+    try:
+        orbit = arrival_seq(mission_of(record)) + 1
+    except MissionError:
+        return False
+    return record.item > orbit
+
+
 def fleet_now(
     now_s: float,
     records: Sequence[SortieRecord],
@@ -76,10 +108,12 @@ def fleet_now(
     jobs: Mapping[str, SortieJob],
     ready_at: Mapping[str, float],
     half_swap_s: float,
+    mission_of: Callable[[SortieRecord], Mission],
 ) -> Fleet:
     """The fleet as a request finds it. A drone with a job is free when its sortie ends and half
-    its pack swap has passed; it is offered for a diversion when its job flies a patrol, it has
-    reported where it is, and no diversion is already ordered (``jobs`` empty: none offered)."""
+    its pack swap has passed; it is offered for a diversion when its job flies a patrol or a
+    check sortie past its orbit, it has reported where it is, and no diversion is already ordered
+    (``jobs`` empty: none offered)."""
     free_at, airborne, site_of = {}, {}, {}
     for d in sorted(in_service):
         own = [r for r in records if r.drone == d and r.state != "planned"] or [
@@ -92,7 +126,8 @@ def fleet_now(
             continue
         free_at[d] = max(now_s, busy.end_s + half_swap_s)
         if (job is not None and job.record.id == busy.id and busy.state == "airborne"
-                and busy.kind == "patrol" and job.where is not None and job.handover is None):  # fmt: skip
+                and job.where is not None and job.handover is None
+                and divertible(busy, mission_of)):  # fmt: skip
             airborne[d] = (busy, job.where)
     return Fleet(now_s, free_at, airborne, records, site_of)
 
@@ -131,7 +166,7 @@ def options(
                                    **plan)  # type: ignore[arg-type]  # fmt: skip
         except MissionError:
             continue  # this drone cannot be diverted (a refusal is the ground option's to say)
-        left_s = flight_model.usable_s - max(fleet.now_s - patrol.start_s, 0.0)
+        left_s = flight_model.usable_s - max(fleet.now_s - flying_since(fleet.records, patrol), 0.0)
         if planned.sortie.end_s - planned.sortie.start_s <= left_s:
             out.append(Option(drone, planned, planned.arrival_s, patrol))
     if not out:

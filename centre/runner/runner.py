@@ -280,7 +280,8 @@ class PatrolRunner:
         try:
             fleet = fleet_now(now_s, self.store.sorties(), in_service=set(self.drones) - self.lost,
                               jobs=self.jobs if air else {}, ready_at=self.ready_at,
-                              half_swap_s=self.config.flight_model.swap_s / 2)  # fmt: skip
+                              half_swap_s=self.config.flight_model.swap_s / 2,
+                              mission_of=self.mission)  # fmt: skip
             found = options(fleet, point.task, point.lat, point.lon,
                             district=self.config.district, mission_of=self.mission,
                             flight_model=self.flight_model, alt_m=self.config.check_alt_m,
@@ -349,7 +350,8 @@ class PatrolRunner:
             self.resize = f"flights {self.times.factor:.2f}x longer than modelled"
         if record.task is None:
             return
-        state = {"airborne": "airborne", "landed": "done", "aborted": "failed",
+        # a check sortie is diverted only once its orbit is flown: its task is done
+        state = {"airborne": "airborne", "landed": "done", "diverted": "done", "aborted": "failed",
                  "skipped": "failed"}.get(record.state)  # fmt: skip
         said = self._task_said.get(record.task)
         if state is not None and state != said and not (state == "airborne" and said == "arrived"):

@@ -21,6 +21,8 @@ from centre.runner.dispatch import (
     TARGET_S,
     Fleet,
     choose,
+    divertible,
+    flying_since,
     options,
 )
 from centre.runner.planning import at_risk_with, check_sortie
@@ -29,7 +31,7 @@ from centre.runner.schedule_file import load_schedule
 from centre.runner.store import SortieRecord
 from mission.flight_model import FlightModel
 from mission.formats import read_mission
-from mission.model import Mission
+from mission.model import Cmd, Mission
 
 NOW = 1000.0
 
@@ -263,3 +265,56 @@ def test_a_check_sortie_caught_mid_diversion_by_a_restart_is_abandoned_not_flown
     assert resume_action(SortieRecord(**{**check.__dict__, "state": "planned"})) == "abandon"
     assert resume_action(SortieRecord(**{**check.__dict__, "state": "airborne"})) == "follow"
     assert resume_action(rec) == "follow"
+
+
+def _check_flown(district, tmp_path, item: int | None) -> tuple[SortieRecord, Mission]:
+    """A check sortie of drone-1 from ls-west over riverbank-1, at mission item ``item``."""
+    area = district.key_area("riverbank-1")
+    lat, lon = latlon(district, area.center.x, area.center.y)
+    planned = check_sortie(district, "t0", lat, lon, drone="drone-1", site="ls-west",
+                           start_s=NOW - 240, traffic=(), flight_model=FlightModel(),
+                           alt_m=40.0, ceiling_m=120.0)  # fmt: skip
+    record = SortieRecord.of(planned.sortie, tmp_path / "t0.plan", kind="check", task="t0")
+    return record.moved(state="airborne", item=item), planned.mission
+
+
+def test_a_check_sortie_is_offered_for_a_diversion_only_once_its_orbit_is_flown(
+    example_district, tmp_path
+):
+    """A second request minutes after the first finds the first check's drone in the air with
+    most of its pack: once it has flown its orbit it may take the second point, never before."""
+    record, mission = _check_flown(example_district, tmp_path, None)
+    # seq 0 is home: the item at index i of the mission is seq i + 1
+    orbit = next(i + 1 for i, it in enumerate(mission.items) if it.command == Cmd.NAV_LOITER_TURNS)
+
+    def at(item):  # type: ignore[no-untyped-def]
+        return divertible(record.moved(item=item), lambda r: mission)
+
+    assert not at(None) and not at(orbit - 1) and not at(orbit)
+    assert at(orbit + 1) and at(len(mission.items))
+    assert divertible(patrol(NOW + 900), lambda r: mission)
+    assert not divertible(record.moved(kind="other", item=orbit + 1), lambda r: mission)
+
+
+def test_the_pack_left_counts_from_the_take_off_through_earlier_diversions(example_district):
+    """A check sortie that began as a diversion began in the air: its pack was spent since the
+    patrol before it took off. Counted from the diversion, a drone nearly flat was offered."""
+    usable = FlightModel().usable_s
+    took_off = NOW - usable + 60
+    left = patrol(NOW + 900, start_s=took_off).moved(state="diverted")
+    check = SortieRecord(id="task-t0", drone="drone-1", start_s=NOW - 120, end_s=NOW + 200,
+                         plan="t0.plan", kind="check", task="t0", state="airborne",
+                         site="ls-west", alt_m=40.0)  # fmt: skip
+    earlier = patrol(took_off - 600, start_s=took_off - 1800).moved(id="s000", state="landed")
+    assert flying_since([earlier, left, check], check) == took_off
+    assert flying_since([earlier, check], check) == check.start_s
+    assert flying_since([earlier, left.moved(state="landed"), check], check) == check.start_s
+    area = example_district.key_area("riverbank-1")
+    held = latlon(example_district, area.center.x, area.center.y - 150.0)
+    f = Fleet(NOW, {"drone-1": NOW + 320.0, "drone-2": NOW + 3000}, {"drone-1": (check, held)},
+              [earlier, left, check], {"drone-1": "ls-west", "drone-2": "ls-east"})  # fmt: skip
+    found = ask(example_district, f, area.center.x, area.center.y)
+    assert found and all(o.patrol is None for o in found)
+    fresh = Fleet(NOW, f.free_at, f.airborne, [earlier, check], f.site_of)
+    assert any(o.patrol is not None for o in ask(example_district, fresh, area.center.x,
+                                                   area.center.y))  # fmt: skip
