@@ -199,7 +199,7 @@ def record_demo_flight(
     district = load_district(district_path)
     with tempfile.TemporaryDirectory(prefix="gp-record-") as work:
         work_dir = Path(work)
-        sortie, mission = plan_patrol(district_path, work_dir / "plan", flight)[1:]
+        sortie, mission = plan_patrol(district_path, work_dir / "plan", flight, say)[1:]
         say(f"recording {sortie.id} from {sortie.launch_site}: {len(mission.items)} items")
         consumption = Consumption(flight.consumption_mah_per_min, "declared for the recording")
         plan = SortiePlan(consumption=consumption, reserve=flight.reserve,
