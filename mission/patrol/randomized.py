@@ -32,7 +32,7 @@ from mission.schedule import Schedule, Sortie, Visit, revisit_gaps
 from mission.sortie import Route, Waypoint, route_to_mission
 from mission.text import N_
 
-__all__ = ["RandomizedPatrol", "capacity_check", "close_landings"]
+__all__ = ["RandomizedPatrol", "capacity_check", "close_landings", "landings_apart_s"]
 
 ATTEMPTS = 6
 SAFETY = 0.98  # share of the usable battery a sortie plans to use (metres vs geodesic noise)
@@ -103,12 +103,17 @@ def capacity_check(problem: PatrolProblem, net: Network) -> None:
         )
 
 
+def landings_apart_s(flight_model: FlightModel, drones: int) -> float:
+    """How far apart the planner keeps two drones' landings: ``STAGGER_SHARE`` of an even spread
+    of the fleet over one cycle (a pack flown and swapped)."""
+    return STAGGER_SHARE * ((flight_model.usable_s + flight_model.swap_s) / max(drones, 1))
+
+
 def close_landings(schedule: Schedule, flight_model: FlightModel) -> list[float]:
     """Gaps (s) between landings of two drones closer than the planner keeps them apart, with a
     minute's tolerance (the plan's ends are the missions' flight times, the planner's its own
     estimate), the horizon's end aside (a sortie cut there cannot move)."""
-    fm, n = flight_model, len(schedule.drones)
-    apart = STAGGER_SHARE * (fm.usable_s + fm.swap_s) / max(n, 1)
+    apart = landings_apart_s(flight_model, len(schedule.drones))
     ends = sorted((s.end_s, s.drone) for s in schedule.sorties)
     return [
         b[0] - a[0]
@@ -170,7 +175,7 @@ class _Attempt:
         self.names = tuple(f"drone-{k + 1}" for k in range(problem.drones))
         self.first_id = 1
         self.lands = [-math.inf] * problem.drones  # each drone's latest planned landing
-        self.apart_s = STAGGER_SHARE * cycle if stagger else 0.0
+        self.apart_s = landings_apart_s(fm, problem.drones) if stagger else 0.0
 
     def _until(self, d: int, t0: float) -> float:
         """When a sortie of drone d starting at t0 must be back on the ground at the latest."""
@@ -219,8 +224,12 @@ class _Attempt:
             for a in range(len(self.net.areas))
         )
 
+    def _may_wait(self, d: int, t0: float) -> float:
+        """The longest drone d may hold its take-off past t0: half the deadlines' slack."""
+        return max(self._slack(d, t0), 0.0) / 2
+
     def _delay(self, d: int, t0: float) -> float:
-        cap = min(self.fm.swap_s, max(self._slack(d, t0), 0.0) / 2)
+        cap = min(self.fm.swap_s, self._may_wait(d, t0))
         return self.rng.uniform(0.0, cap) if cap > 0 else 0.0
 
     def _near(self, d: int, end: float) -> list[float]:
@@ -247,8 +256,9 @@ class _Attempt:
         later = self._clear_from(d, end, True) - end
         earlier = end - self._clear_from(d, end, False)
         moves = sorted([(later, t0 + later, math.inf), (earlier, t0, end - earlier)])
+        may_wait = self._may_wait(d, t0)
         for _, start, land_by in moves:
-            if start > t0 and start - t0 > max(self._slack(d, t0), 0.0) / 2:
+            if start - t0 > may_wait:
                 continue
             self.last, self.want = before[0][:], before[1][:]
             moved, moved_end = self._sortie(d, start, land_by)

@@ -10,9 +10,9 @@ Frames larger than the model input are cut into overlapping crops at full resolu
 (``vision.detectors.tiling``): from patrol height people and cars are a few dozen pixels, and a
 whole frame squeezed into 416 px loses them. Frames whose longer side exceeds ``tile_max_px``
 are first scaled down to it, which bounds the work per frame whatever the camera: a 1080p frame
-then takes 8 crops instead of 24, the speed a live patrol needs, at the recall the README gives. Model classes become alert codes through
-``class_codes`` (COCO person -> ``person``; car, bus, truck, motorcycle -> ``vehicle``); every
-other class is dropped. A model is never used to identify anyone.
+then takes 8 crops instead of 24, the speed a live patrol needs, at the recall the README gives.
+Model classes become alert codes through ``class_codes`` (COCO person -> ``person``; car, bus,
+truck, motorcycle -> ``vehicle``); every other class is dropped. A model is never used to identify anyone.
 """
 
 from __future__ import annotations
