@@ -240,6 +240,9 @@ def main() -> int:
         state = f"{last.state}: {last.reason or ''}" if last else "no answer"
         how = "diverted in the air" if task in air else "from the ground"
         print(f"check {task}: over the point after {shown}, {how} ({state})")
+        for event in log.codes("task_weighed"):
+            if event.details.get("task") == task:
+                print(f"  {event.text}")
     if arrivals:
         arrivals.sort()
         p90 = arrivals[min(len(arrivals) - 1, math.ceil(0.9 * len(arrivals)) - 1)]

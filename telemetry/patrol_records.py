@@ -67,6 +67,7 @@ PATROL_EVENT_CODES = (
     "task_refused",
     "divert_refused",
     "sortie_diverted",
+    "task_weighed",
     "confirm_refused",
     "message_refused",
     "runner_started",

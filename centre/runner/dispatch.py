@@ -40,8 +40,8 @@ from mission.model import District, Mission
 from mission.patrol.check_task import CheckSortie, arrival_seq
 from mission.text import N_
 
-__all__ = ["Option", "Fleet", "fleet_now", "options", "choose", "divertible", "flying_since",
-           "GROUND_PREP_S", "DIVERT_PREP_S", "DIVERT_GAIN_S", "TARGET_S"]  # fmt: skip
+__all__ = ["Option", "Fleet", "fleet_now", "options", "choose", "weighed", "divertible",
+           "flying_since", "GROUND_PREP_S", "DIVERT_PREP_S", "DIVERT_GAIN_S", "TARGET_S"]  # fmt: skip
 
 GROUND_PREP_S = 60.0  # preflight, safety table and upload before a take-off
 DIVERT_PREP_S = 30.0  # braking to a hold and uploading in the air
@@ -199,3 +199,20 @@ def choose(
         if at_risk is None or at_risk(air[0]) <= at_risk(ground[0]):
             return air[0]
     return ground[0]
+
+
+def weighed(found: Sequence[Option], best: Option, asked_s: float, now_s: float) -> str:
+    """One line for the operator: each drone's way to the point, minutes after the request, and
+    the one chosen. When a task waits long, this says whether anything sooner was refused."""
+
+    def way(o: Option) -> str:
+        how = f"diverted from {o.patrol.id}" if o.patrol else "from the ground"
+        return f"{o.drone} {how} in {(o.arrival_s - asked_s) / 60:.1f} min"
+
+    others = "; ".join(way(o) for o in sorted(found, key=lambda o: o.arrival_s) if o is not best)
+    weighed_at = (
+        f" (weighed again {(now_s - asked_s) / 60:.1f} min after)" if now_s > asked_s else ""
+    )
+    return f"check {best.planned.sortie.id}: {way(best)}{weighed_at}" + (
+        f"; not taken: {others}" if others else ""
+    )

@@ -19,7 +19,7 @@ from pathlib import Path
 from centre.runner.broker import RunnerBroker
 from centre.runner.clock import ScheduleClock
 from centre.runner.confirm import Gate
-from centre.runner.dispatch import choose, fleet_now, options
+from centre.runner.dispatch import choose, fleet_now, options, weighed
 from centre.runner.flight_time import FlightTimes, shortened_model
 from centre.runner.inbox import Inbox
 from centre.runner.outbox import Outbox
@@ -68,6 +68,9 @@ class PatrolRunner:
         self.at_risk: list[LimitRisk] = []
         self.missions: dict[str, Mission] = {}
         self._task_said: dict[str, str] = {}
+        self.points: dict[str, tuple[CheckPoint, float]] = {}  # task -> point, asked at (s)
+        self._offered: frozenset[tuple[str, str]] = frozenset()  # drones divertible, last turn
+        self.no_divert: set[tuple[str, str]] = set()  # (task, patrol) refused a diversion
         self.lost: set[str] = set()  # drones lost in the air: out of service
         swap_s = config.flight_model.swap_s
         self.lead_s = min(PREP_LEAD_S, swap_s / 2)
@@ -107,6 +110,7 @@ class PatrolRunner:
             while True:
                 self.inbox.drain(self.broker.inbox)
                 self._collect()
+                self._reweigh()
                 self.overdue.check(self.clock.now_s(time.time()))
                 if self.resize is not None:
                     cause, self.resize = self.resize, None
@@ -271,14 +275,23 @@ class PatrolRunner:
         live = [r for r in self.store.sorties() if not (r.reason or "").startswith(REPLACED)]
         self.outbox.timeline(live, self.at_risk)
 
-    def _assign(self, point: CheckPoint, *, air: bool = True) -> None:
+    def _assign(self, point: CheckPoint, *, air: bool = True,
+                waiting: SortieRecord | None = None) -> None:  # fmt: skip
         """The drone over the point soonest flies an orbit there: one from the ground (the rest
         of the day is re-planned now), or a patrol diverted in the air (re-planned once it has
-        turned). ``dispatch`` weighs them."""
+        turned). ``dispatch`` weighs them.
+
+        ``waiting``: the task's check sortie, planned from the ground and not yet started, is
+        weighed again (``_reweigh``); it is replaced only by a diversion, and the promise is
+        counted from the request, not from now."""
         now_s = self.clock.now_s(time.time())
-        self.outbox.task(point.task, "queued", lat=point.lat, lon=point.lon)
+        if waiting is None:
+            self.points.setdefault(point.task, (point, now_s))
+            self.outbox.task(point.task, "queued", lat=point.lat, lon=point.lon)
+        asked_s = self.points[point.task][1]
+        records = [r for r in self.store.sorties() if waiting is None or r.id != waiting.id]
         try:
-            fleet = fleet_now(now_s, self.store.sorties(), in_service=set(self.drones) - self.lost,
+            fleet = fleet_now(now_s, records, in_service=set(self.drones) - self.lost,
                               jobs=self.jobs if air else {}, ready_at=self.ready_at,
                               half_swap_s=self.config.flight_model.swap_s / 2,
                               mission_of=self.mission)  # fmt: skip
@@ -286,13 +299,24 @@ class PatrolRunner:
                             district=self.config.district, mission_of=self.mission,
                             flight_model=self.flight_model, alt_m=self.config.check_alt_m,
                             ceiling_m=self.config.ceiling_m)  # fmt: skip
-            best = choose(found, now_s, lambda o: at_risk_with(
+            if waiting is not None:  # only a diversion can replace it, and not one refused before
+                found = [o for o in found if o.patrol is None
+                         or (point.task, o.patrol.id) not in self.no_divert]  # fmt: skip
+                if not found:
+                    return None
+            best = choose(found, asked_s, lambda o: at_risk_with(
                 self.config.district, self.schedule, fleet.records, now_s,
                 (o.planned.sortie, o.planned.mission), diverting=o.patrol and o.patrol.id,
                 **self._day()))  # fmt: skip
         except MissionError as exc:
+            if waiting is not None:
+                return None  # the sortie already planned stands
             self.outbox.task(point.task, "refused", lat=point.lat, lon=point.lon, reason=str(exc))
             return self.inbox.refuse("task_refused", f"task {point.task}: {exc}")
+        if waiting is not None and best.patrol is None:
+            return None
+        self.outbox.event("task_weighed", weighed(found, best, asked_s, now_s), task=point.task,
+                          drone=best.drone, eta_s=round(best.arrival_s - asked_s, 1))  # fmt: skip
         self.plans_dir.mkdir(parents=True, exist_ok=True)
         path = self.plans_dir / f"{best.planned.sortie.id}.plan"
         write_mission(best.planned.mission, path)
@@ -306,6 +330,29 @@ class PatrolRunner:
         if best.patrol is None:
             return self._replan(f"check task {point.task}")
         self._divert(self.jobs[best.drone], record, point)
+
+    def _reweigh(self) -> None:
+        """Weigh again each check task waiting for a drone from the ground when a drone becomes
+        divertible. A task is weighed when it arrives, but the fleet moves on: a soak's request
+        came while both drones were preparing patrols, so neither could be diverted, and it
+        waited 22 minutes for one of them to land although both took off within two. (Tasks
+        are known by their point only in the run that received them: after a restart, a check
+        sortie planned from the ground is flown as planned.)"""
+        records = self.store.sorties()
+        waiting = [r for r in records if r.state == "planned" and r.kind == "check"
+                   and r.task in self.points and not (r.reason or "").startswith(DIVERTING)]  # fmt: skip
+        if not waiting:
+            self._offered = frozenset()
+            return
+        fleet = fleet_now(self.clock.now_s(time.time()), records,
+                          in_service=set(self.drones) - self.lost, jobs=self.jobs,
+                          ready_at=self.ready_at, half_swap_s=self.config.flight_model.swap_s / 2,
+                          mission_of=self.mission)  # fmt: skip
+        offered = frozenset((d, patrol.id) for d, (patrol, _) in fleet.airborne.items())
+        fresh, self._offered = offered - self._offered, offered
+        if fresh:
+            for record in waiting:
+                self._assign(self.points[record.task][0], waiting=record)  # type: ignore[index]
 
     def _divert(self, job: SortieJob, record: SortieRecord, point: CheckPoint) -> None:
         """Order the drone's worker to turn onto ``record``, planned again from where it holds."""
@@ -338,7 +385,10 @@ class PatrolRunner:
         self._ended(old)
 
     def _not_diverted(self, check: SortieRecord, why: str, point: CheckPoint) -> None:
-        """In the main loop: a diversion refused or never carried out goes to the ground."""
+        """In the main loop: a diversion refused or never carried out goes to the ground (and
+        that patrol is not offered for this task again)."""
+        patrol = (check.reason or "").removeprefix(DIVERTING).strip()
+        self.no_divert.add((point.task, patrol))
         self.outbox.event("divert_refused", f"check task {point.task}: {check.drone} not "
                           f"diverted ({why}); a drone from the ground takes it", task=point.task)  # fmt: skip
         self._assign(point, air=False)

@@ -87,7 +87,8 @@ class DivertingDrone(FakeDrone):
         return verdict
 
 
-def run(tmp_path, district, url: str, drone: DivertingDrone, listener: Listener, limit: int = 2):
+def run(tmp_path, district, url: str, drone: DivertingDrone, listener: Listener, limit: int = 2,
+        ask=None):  # fmt: skip
     path = tmp_path / "plan" / "schedule.json"
     write_small_schedule(district, path.parent, starts=(0.0,))
     schedule, _ = load_schedule(path, {drone.name})
@@ -108,11 +109,24 @@ def run(tmp_path, district, url: str, drone: DivertingDrone, listener: Listener,
         listener.publish(TASK_CHECK, {"id": "tip-9", "lat": lat + 0.0009, "lon": lon,
                                       "time": time.time()})  # fmt: skip
 
-    threading.Thread(target=ask_when_airborne, daemon=True).start()
+    threading.Thread(target=ask or ask_when_airborne, daemon=True).start()
     summary = runner.run()
     broker.stop()
     time.sleep(0.3)
     return runner, summary
+
+
+class SlowToPrepare(DivertingDrone):
+    """Holds its patrol's preflight until told: a request then finds no drone to divert."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.preparing, self.go = threading.Event(), threading.Event()
+
+    def prepare(self, mission, checked):  # type: ignore[no-untyped-def]
+        self.preparing.set()
+        self.go.wait(20)
+        return super().prepare(mission, checked)
 
 
 def task_states(listener: Listener) -> list[dict]:
@@ -156,3 +170,46 @@ def test_a_refused_diversion_leaves_the_patrol_flying_and_a_drone_from_the_groun
     states = [b["state"] for b in task_states(listener)]
     assert states[-3:] == ["airborne", "arrived", "done"] and states.count("assigned") == 2
     assert drone.calls.count("launch") == 3 and summary.ok
+
+
+def test_a_task_waiting_for_the_ground_is_weighed_again_when_a_patrol_takes_off(
+    tmp_path, example_district, mosquitto
+):
+    listener = Listener(mosquitto.url)
+    drone = SlowToPrepare()
+
+    def ask_during_preflight() -> None:
+        drone.preparing.wait(20)
+        first = drone_first_waypoint(tmp_path)
+        listener.publish(TASK_CHECK, {"id": "tip-9", "lat": first[0] + 0.0009, "lon": first[1],
+                                      "time": time.time()})  # fmt: skip
+        deadline = time.monotonic() + 20
+        while not task_states(listener) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        while len(task_states(listener)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        drone.go.set()
+
+    runner, summary = run(tmp_path, example_district, mosquitto.url, drone, listener,
+                          ask=ask_during_preflight)  # fmt: skip
+    listener.stop()
+    states = task_states(listener)
+    assert [b["state"] for b in states] == ["queued", "assigned", "assigned", "airborne",
+                                             "arrived", "done"], states  # fmt: skip
+    assert states[1]["eta_s"] > 300  # from the ground, after the patrol: late
+    assert runner.store.get("s001").state == "diverted"
+    check = runner.store.get("task-tip-9")
+    assert check.state == "landed" and check.drone == "drone-1"
+    assert drone.calls.count("launch") == 1 and summary.ok
+    weighed = [e["text"] for e in listener.events("task_weighed")]
+    assert len(weighed) == 2 and "diverted from s001" in weighed[1], weighed
+    assert "weighed again" in weighed[1] and "from the ground" in weighed[1]
+
+
+def drone_first_waypoint(tmp_path) -> tuple[float, float]:
+    """Where the first patrol's first waypoint is: the check point is set beside it."""
+    from mission.formats import read_mission
+
+    plans = sorted((tmp_path / "plan").glob("*.plan"))
+    first = read_mission(plans[0]).items[1]
+    return first.lat, first.lon
