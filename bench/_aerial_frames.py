@@ -15,7 +15,7 @@ import numpy as np
 
 from vision.evaluate.movers import LabelledFrame
 
-__all__ = ["CAR_NAMES", "_height_from_cars", "_videos"]
+__all__ = ["CAR_NAMES", "_height_from_boxes", "_height_from_cars", "_videos"]
 
 CAR_NAMES = ["car", "truck", "bus", "minibus"]  # aerial-cars classes 0-3 (its SOURCES.md)
 _NAME = re.compile(r"^(?P<video>.+)-(?P<number>\d+)$")
@@ -32,13 +32,18 @@ def _videos(folder: Path, spn: float) -> dict[str, list[tuple[float, Path]]]:
 
 def _height_from_cars(frames: list[LabelledFrame], camera_fx: float) -> float | None:
     """A stand-in for telemetry's height: the camera height at which the video's labelled cars
-    (class car, boxes at least 1.8:1, i.e. seen along an image axis) are 4.5 m long."""
+    (class car) are 4.5 m long (``_height_from_boxes``)."""
+    return _height_from_boxes(
+        [lb.box for f in frames for lb in f.labels.boxes if lb.name == "car"], camera_fx
+    )
+
+
+def _height_from_boxes(boxes, camera_fx: float) -> float | None:
+    """The camera height at which the median of the boxes at least 1.8:1 (vehicles seen along an
+    image axis) is 4.5 m long, a car's length."""
     lengths = [
         max(w, h)
-        for f in frames
-        for lb in f.labels.boxes
-        if lb.name == "car"
-        and min(w := lb.box[2] - lb.box[0], h := lb.box[3] - lb.box[1]) > 0
-        and max(w, h) >= 1.8 * min(w, h)
+        for b in boxes
+        if min(w := b[2] - b[0], h := b[3] - b[1]) > 0 and max(w, h) >= 1.8 * min(w, h)
     ]
     return 4.5 / float(np.median(lengths)) * camera_fx if lengths else None

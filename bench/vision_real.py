@@ -5,7 +5,8 @@ nadir frames with YOLO labels of every vehicle) and ``hit-uav-thermal/`` (therma
 labels); ``GRIDPATROL_AERIAL`` may name DIR instead. ``--extra-rgb DIR`` adds more labelled RGB
 frame folders of the same kind; ``--held-out DIR`` scores such a folder on its own (footage no
 default was chosen on); ``--model FILE`` an ONNX model for the ``model`` detector (default: the
-shipped one). Any part that is missing is reported as "skipped: reason" and the rest still runs.
+shipped one); ``--video FILE --video-tracks CSV`` a real video at its own frame rate with MOT
+tracks of its moving vehicles (``_video_tracks.py`` says what is measured). Any part that is missing is reported as "skipped: reason" and the rest still runs.
 
 How the figures are defined (printed with them):
 - Frame times. Files are named ``<video>-<number>``; number n is taken as n x
@@ -57,6 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _aerial_frames import CAR_NAMES, _height_from_cars, _videos  # noqa: E402
 from _motion_breakdown import false_kind, say_breakdown  # noqa: E402
 from _motion_review import REVIEW, VERDICTS, load_review, verdict_of  # noqa: E402
+from _video_tracks import video_motion  # noqa: E402
 
 from vision.config import load_config  # noqa: E402
 from vision.detectors import build_detectors  # noqa: E402
@@ -391,6 +393,21 @@ def main() -> int:
     )
     ap.add_argument("--model", type=Path, default=None)
     ap.add_argument("--seconds-per-number", type=float, default=1.0)
+    ap.add_argument(
+        "--video",
+        type=Path,
+        action="append",
+        default=[],
+        help="a real video at its own frame rate, scored against --video-tracks",
+    )
+    ap.add_argument(
+        "--video-tracks",
+        type=Path,
+        action="append",
+        default=[],
+        help="MOT CSV tracks of the moving vehicles of each --video, in the same order",
+    )
+    ap.add_argument("--video-first-frame", type=int, default=1, help="0 or 1 (MOT: 1)")
     args = ap.parse_args()
     data = args.data or Path("tests/fixtures/aerial")
     print(
@@ -413,6 +430,10 @@ def main() -> int:
         speed(rgb)
     else:
         _say("moving vehicles RGB", f"skipped: no labelled RGB frames in {rgb}")
+    if len(args.video) != len(args.video_tracks):
+        ap.error("give one --video-tracks file for each --video")
+    for video, tracks in zip(args.video, args.video_tracks, strict=True):
+        video_motion(video, tracks, args.video_first_frame, _say)
     if therm.is_dir():
         thermal(therm)
     else:

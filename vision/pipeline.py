@@ -19,7 +19,7 @@ from mission.model import District
 from vision.alerts import Alert, AlertSink, EvidenceStore, utc
 from vision.camera import Camera
 from vision.config import VisionConfig
-from vision.detectors.base import Detection, Detector, FrameContext
+from vision.detectors.base import Detection, Detector, FrameContext, looked_by
 from vision.geotag import CellLookup, Geotagger, PoseErrors
 from vision.pose import PoseTrack
 from vision.privacy import PrivacyMasker
@@ -123,7 +123,7 @@ class Pipeline:
         ]
         out = [
             self._raise(e, frame, image, pose)
-            for e in self.tracker.update(frame.time, observations)
+            for e in self.tracker.update(frame.time, observations, looked_by(self.detectors))
         ]
         self.stats.quiet = self.tracker.quiet
         live = {a.alert_id for a in self.tracker.alerts}

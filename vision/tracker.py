@@ -2,8 +2,11 @@
 
 A candidate is a place on the ground where one kind of detection keeps appearing. Detections
 within ``match_radius_m`` of a candidate's last position are the same candidate. It is confirmed
-when it was seen in ``k`` of the last ``n`` frames (3 of 5 by default): single-frame noise never
-reaches a ground team.
+when it was seen in ``k`` of the last ``n`` frames its detector looked at (3 of 5 by default):
+single-frame noise never reaches a ground team. Frames a detector skipped (activity judges a
+30 fps video 10 times a second) are no misses: counted, they left a mover two sightings in its
+window, and one missed sighting lost it (on a real 30 fps clip most cars then never kept a
+candidate long enough for one alert, and became several).
 
 A mover carries where it was ``shift_s`` seconds earlier (``Observation.origin``). It is linked to
 the candidate that was where its measured motion says it was at that candidate's last sighting,
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from vision.config import TrackerConfig
@@ -83,6 +87,7 @@ class AlertTrack:
 
 @dataclass
 class _Candidate:
+    detector: str
     code: str
     x: float
     y: float
@@ -112,8 +117,12 @@ class Tracker:
     _active: set[int] = field(default_factory=set, repr=False)
     _numbers: int = 0
 
-    def update(self, t: float, observations: list[Observation]) -> list[Event]:
+    def update(
+        self, t: float, observations: list[Observation], looked: Collection[str] | None = None
+    ) -> list[Event]:
         """Feed one frame's observations (possibly none); returns what the alert stage must do.
+        ``looked``: the detectors that looked at this frame (None: all); only their candidates
+        count it as a sighting or a miss.
 
         Afterwards ``tracks[i]`` is the alert number of ``observations[i]`` (None while its
         candidate is unconfirmed).
@@ -136,7 +145,14 @@ class Tracker:
                 if d <= best_d:
                     best, best_d = i, d
             if best is None:
-                c = _Candidate(obs.detection.code, obs.fix.x, obs.fix.y, t, deque(maxlen=cfg.n))
+                c = _Candidate(
+                    obs.detection.detector,
+                    obs.detection.code,
+                    obs.fix.x,
+                    obs.fix.y,
+                    t,
+                    deque(maxlen=cfg.n),
+                )
                 self.candidates.append(c)
                 best = len(self.candidates) - 1
             matched.add(best)
@@ -144,7 +160,8 @@ class Tracker:
             where[j] = self.candidates[best]
         hit_ids = {id(c) for c, _ in seen}
         for c in self.candidates:
-            c.hits.append(id(c) in hit_ids)
+            if looked is None or c.detector in looked or id(c) in hit_ids:
+                c.hits.append(id(c) in hit_ids)
         # Alerts whose object is in view right now belong to that object, not to a newcomer.
         self._active = {id(c.alert) for c, _ in seen if c.alert is not None}
         events = [e for c, obs in seen if (e := self._sighting(c, obs, t)) is not None]

@@ -54,6 +54,26 @@ def test_three_of_five_confirms_and_two_does_not():
     assert events[-1][0].kind == "new"
 
 
+def test_frames_a_detector_skipped_are_no_misses():
+    """A 30 fps video judged at 10 Hz: the detector looks at every third frame. Seen on three
+    of the four frames it looked at, the object is confirmed, however many frames it skipped."""
+    tracker = Tracker(CONFIG.tracker)
+    events = []
+    for t in range(13):
+        looked = {"activity"} if t % 3 == 0 else set()
+        seen = t in (0, 3, 9, 12)
+        events += tracker.update(t / 30.0, [_obs(10.0, 10.0)] if seen else [], looked)
+    assert [e.kind for e in events] == ["new"]
+    # Counting the skipped frames as misses, the same sightings never confirm.
+    tracker = Tracker(CONFIG.tracker)
+    blind = [
+        e
+        for t in range(13)
+        for e in tracker.update(t / 30.0, [_obs(10.0, 10.0)] if t in (0, 3, 9, 12) else [])
+    ]
+    assert blind == []
+
+
 def test_same_object_updates_and_a_far_or_late_one_is_new():
     cfg = CONFIG.tracker
     tracker = Tracker(cfg)

@@ -104,7 +104,8 @@ class ActivityDetector:
         self.stats["frames"] += 1
         cfg = self.cfg
         last = self.history[-1].time if self.history else None
-        if last is not None and 0 <= ctx.time - last < 1.0 / cfg.max_rate_hz - 1e-6:
+        self.looked = not (last is not None and 0 <= ctx.time - last < 1.0 / cfg.max_rate_hz - 1e-6)
+        if not self.looked:
             self.stats["rate"] += 1  # judged at most max_rate_hz times a second
             return []
         bgr, grey, hidden, scale = ctx.work(cfg.work_width)

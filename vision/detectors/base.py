@@ -19,7 +19,7 @@ import numpy as np
 from vision.camera import Attitude, Camera, ground_points
 from vision.pose import Pose
 
-__all__ = ["Detection", "Detector", "FrameContext", "scale_box", "take_notices"]
+__all__ = ["Detection", "Detector", "FrameContext", "looked_by", "scale_box", "take_notices"]
 
 
 @dataclass(frozen=True)
@@ -111,11 +111,19 @@ class FrameContext:
 
 
 class Detector(Protocol):
-    """A frame detector: stateful ones (activity) keep their own short history."""
+    """A frame detector: stateful ones (activity) keep their own short history. One that skips
+    frames (activity judges at most ``max_rate_hz``) sets ``looked`` False for a frame it did not
+    look at (``looked_by``), so that frame is no miss for its candidates."""
 
     name: str
 
     def detect(self, ctx: FrameContext) -> list[Detection]: ...
+
+
+def looked_by(detectors: Sequence[Detector]) -> set[str]:
+    """The names of the detectors that looked at the last frame (``Tracker.update``'s
+    ``looked``): a 30 fps video judged at 10 Hz must not count two misses between sightings."""
+    return {d.name for d in detectors if getattr(d, "looked", True)}
 
 
 def take_notices(detectors: Sequence[Detector]) -> list[str]:

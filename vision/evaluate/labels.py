@@ -74,16 +74,16 @@ class FrameLabels:
     outside: int = 0
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path, limit: int = MAX_LABEL_BYTES) -> str:
     try:
         size = path.stat().st_size
-        if size > MAX_LABEL_BYTES:
+        if size > limit:
             raise LabelError(
                 N_(
                     "label file {path} is {size} bytes, over {max_label_bytes}; is it a label file?",
                     path=path,
                     size=size,
-                    max_label_bytes=MAX_LABEL_BYTES,
+                    max_label_bytes=limit,
                 )
             )
         return path.read_bytes().decode("utf-8")

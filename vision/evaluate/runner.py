@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vision.config import VisionConfig
-from vision.detectors.base import Detection, Detector, FrameContext
+from vision.detectors.base import Detection, Detector, FrameContext, looked_by
 from vision.geotag import GroundFix
 from vision.tracker import Observation, Tracker
 
@@ -84,7 +84,7 @@ class Evaluator:
             found.extend(boxes)
         m_per_px = ctx.gsd_m or NOMINAL_VIEW_M / w
         observations = [_observe(d, m_per_px) for d in found]
-        for event in self._tracker.update(t, observations):
+        for event in self._tracker.update(t, observations, looked_by(self.detectors)):
             if event.kind == "new":
                 self.alerts += 1
                 code = event.track.code
