@@ -1,7 +1,7 @@
 """``gridpatrol vision eval``: detectors on a video or a folder of frames, no telemetry needed.
 
-Prints per-class precision and recall against YOLO/VOC labels, alerts per minute of footage and
-frames per second; writes every detection as a JSON line with ``--detections-out``. Exit status:
+Prints per-class precision and recall against YOLO/VOC labels, the movers found and alerted
+against MOT tracks (``--tracks``), alerts per minute of footage and frames per second; writes every detection as a JSON line with ``--detections-out``. Exit status:
 0, or 1 when frames could not be decoded or were too small or too large to judge (the figures then
 cover fewer frames than the input).
 """
@@ -49,6 +49,21 @@ def vision_eval(
         float | None, typer.Option(help=_("Camera mount pitch, degrees (-90 = straight down)."))
     ] = None,
     fps: Annotated[float, typer.Option(help=_("Frame rate of a folder of frames."))] = 1.0,
+    tracks: Annotated[
+        Path | None,
+        typer.Option(
+            help=_(
+                "MOT CSV tracks of the objects that move (frame, id, left, top, width, "
+                "height): scores movers found, movers alerted and alerts per mover."
+            )
+        ),
+    ] = None,
+    tracks_first_frame: Annotated[
+        int,
+        typer.Option(
+            min=0, max=1, help=_("The frame number --tracks gives the first frame (MOT: 1).")
+        ),
+    ] = 1,
     config_path: Annotated[
         Path | None, typer.Option("--config", help=_("Thresholds TOML over vision/defaults.toml."))
     ] = None,
@@ -82,6 +97,8 @@ def vision_eval(
             detections_out=out,
             height_m=height_m,
             fps=fps,
+            tracks=tracks,
+            tracks_first_frame=tracks_first_frame,
         )
     finally:
         if out is not None:
@@ -147,6 +164,8 @@ def _print(report, height_m: float | None) -> None:
         skipped = {k: v for k, v in stats.items() if v and k != "frames"}
         if skipped:
             typer.echo(f"{name}: " + ", ".join(f"{k} {v}" for k, v in skipped.items()))
+    if report.tracks is not None:
+        _print_tracks(report)
     if not report.labelled:
         return
     for code, s in sorted(report.scores.items()):
@@ -172,5 +191,31 @@ def _print(report, height_m: float | None) -> None:
             _(
                 "{labels_outside} label boxes lay outside their frame (dropped)",
                 labels_outside=report.labels_outside,
+            )
+        )
+
+
+def _print_tracks(report) -> None:
+    t = report.tracks
+    typer.echo(
+        _(
+            "moving objects: {found} found by a detection, {alerted} with an alert; "
+            "{per_mover:.2f} alerts per alerted mover; {shared} alerts followed several movers; "
+            "{nothing} of {alerts} alerts on no tracked mover",
+            found=_ratio(t.found, t.movers),
+            alerted=_ratio(t.alerted, t.movers),
+            per_mover=t.per_mover,
+            shared=t.shared,
+            nothing=t.alerts_on_nothing,
+            alerts=t.alerts,
+        )
+    )
+    if report.tracks_turned or report.tracks_dropped:
+        typer.echo(
+            _(
+                "tracks: {turned} boxes given from the other corner were turned, {dropped} "
+                "outside the frame or under 2 px were dropped",
+                turned=report.tracks_turned,
+                dropped=report.tracks_dropped,
             )
         )

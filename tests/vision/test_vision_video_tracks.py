@@ -8,6 +8,7 @@ judged 10 times a second, can.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import cv2
@@ -83,3 +84,21 @@ def test_hostile_mot_lines_are_one_line_errors_naming_the_line(tmp_path, line, p
     with pytest.raises(LabelError, match=problem) as err:
         read_mot(path, SIZE)
     assert f"{path}:2" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_vision_eval_scores_a_real_video_against_its_tracks(cli):
+    r = cli("vision", "eval", CLIP, "--detectors", "activity", "--tracks", TRACKS,
+            "--tracks-first-frame", "0", "--height-m", str(HEIGHT_M))  # fmt: skip
+    assert r.code == 0, r.err
+    line = next(x for x in r.out.splitlines() if x.startswith("moving objects:"))
+    found, movers = map(int, re.search(r"\((\d+)/(\d+)\) found", line).groups())
+    assert movers == 17 and found >= 15, line
+    assert re.search(r"; 1\.[0-2]\d alerts per alerted mover", line), line
+
+
+def test_vision_eval_refuses_a_hostile_track_file_in_one_line(cli, tmp_path):
+    bad = tmp_path / "gt.csv"
+    bad.write_text("1,1,0,0,10,10\n1,2,inf,0,10,10\n")
+    r = cli("vision", "eval", CLIP, "--detectors", "activity", "--tracks", bad)
+    assert r.code == 2 and "Traceback" not in r.err
+    assert len(r.err.strip().splitlines()) == 1 and "gt.csv:2" in r.err and "finite" in r.err

@@ -21,7 +21,8 @@ from vision.detectors import build_detectors, take_notices
 from vision.errors import VisionError
 from vision.evaluate.labels import FrameLabels, LabelError, read_voc, read_yolo, yolo_names
 from vision.evaluate.matching import ClassScore, match_frame
-from vision.evaluate.runner import Evaluator
+from vision.evaluate.runner import EvalRecord, Evaluator
+from vision.evaluate.tracks import MoverTracks, TrackScore, read_mot, score_tracks
 from vision.source import ImageFolderSource, VideoFileSource
 
 __all__ = ["EvalError", "EvalReport", "evaluate"]
@@ -47,6 +48,9 @@ class EvalReport:
     labelled: bool = False
     detector_stats: dict[str, dict] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
+    tracks: TrackScore | None = None  # with --tracks: the run scored per moving object
+    tracks_turned: int = 0
+    tracks_dropped: int = 0
 
     @property
     def fps(self) -> float:
@@ -105,8 +109,11 @@ def evaluate(
     detections_out: TextIO | None = None,
     height_m: float | None = None,
     fps: float = 1.0,
+    tracks: Path | None = None,
+    tracks_first_frame: int = 1,
 ) -> EvalReport:
-    """Run ``detectors`` over every frame of ``input_path`` and score them against ``labels``."""
+    """Run ``detectors`` over every frame of ``input_path`` and score them against ``labels``,
+    and against ``tracks`` (MOT CSV of the moving objects, ``vision.evaluate.tracks``)."""
     if height_m is not None and not (math.isfinite(height_m) and 0 < height_m < 10_000):
         raise EvalError(
             N_("--height-m must be a height in metres above 0, got {height_m}", height_m=height_m)
@@ -117,11 +124,18 @@ def evaluate(
     ev = Evaluator(config, build_detectors(detectors, config), height_m)
     first = last = None
     all_labels = 0
+    movers: MoverTracks | None = None
+    kept: list[EvalRecord] = []
     try:
         for frame in source:
             files = getattr(source, "files", None)
             name = files[frame.index].name if files else ""
+            if tracks is not None and movers is None:
+                h, w = frame.image.shape[:2]
+                movers = read_mot(tracks, (w, h), tracks_first_frame)
             records = ev.process(frame.index, frame.time, frame.image, name)
+            if movers is not None:
+                kept += records
             report.notices += take_notices(ev.detectors)
             report.detections += len(records)
             first = frame.time if first is None else first
@@ -149,6 +163,9 @@ def evaluate(
         source.close()
     if lab is not None and "activity" in [d.strip() for d in detectors]:
         report.scores.setdefault("activity", ClassScore()).labels = all_labels
+    if movers is not None:
+        report.tracks = score_tracks(kept, movers)
+        report.tracks_turned, report.tracks_dropped = movers.turned, movers.dropped
     report.frames = ev.frames
     report.corrupt = source.stats.corrupt
     report.busy_s = ev.busy_s
