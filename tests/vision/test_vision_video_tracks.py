@@ -102,3 +102,14 @@ def test_vision_eval_refuses_a_hostile_track_file_in_one_line(cli, tmp_path):
     r = cli("vision", "eval", CLIP, "--detectors", "activity", "--tracks", bad)
     assert r.code == 2 and "Traceback" not in r.err
     assert len(r.err.strip().splitlines()) == 1 and "gt.csv:2" in r.err and "finite" in r.err
+
+
+def test_bloom_without_a_height_says_once_that_it_skipped(cli):
+    r = cli("vision", "eval", CLIP, "--detectors", "bloom")
+    said = [x for x in r.out.splitlines() if x.startswith("bloom: ")]
+    assert r.code == 0 and len(said) == 1 and "no height" in said[0], r.out
+
+
+def test_bloom_raises_nothing_on_red_vehicles_and_lawns_of_a_real_junction(cli):
+    r = cli("vision", "eval", CLIP, "--detectors", "bloom", "--height-m", str(HEIGHT_M))
+    assert r.code == 0 and "0 detections, 0 alerts" in r.out, r.out

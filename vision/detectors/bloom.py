@@ -10,6 +10,9 @@ morphological close, and a patch is kept only when
   (2G - R - B over R + G + B >= ``min_exg``), not merely "green-ish" in hue: red paint at the edge
   of a lawn has road on one side, and a plain HSV test counted a bus's green roof as a lawn.
 
+Without a height (no telemetry, no ``--height-m``) sizes on the ground are unknown and nothing is
+judged; it says so once, in ``notices``.
+
 Precision on real poppy plots is unknown: no real poppy imagery was available. On real aerial RGB
 (41 frames of city streets with lawns) and thermal night frames it raises no alerts at the
 altitudes measured; see the README.
@@ -31,9 +34,17 @@ class BloomDetector:
 
     def __init__(self, config: BloomConfig):
         self.cfg = config
+        self.notices: list[str] = []
+        self.unsized = 0  # frames skipped for want of a height
 
     def detect(self, ctx: FrameContext) -> list[Detection]:
         if ctx.gsd_m is None:
+            self.unsized += 1
+            if self.unsized == 1:  # said once, not per frame
+                self.notices.append(
+                    "bloom: no height, so a patch's size on the ground is unknown; skipped. "
+                    "Give --height-m or telemetry"
+                )
             return []
         bgr, _, hidden, scale = ctx.work(self.cfg.work_width)
         gsd = ctx.gsd_m * scale
