@@ -29,7 +29,7 @@ from centre.runner.rules import DIVERTING, launch_too_late, resume_action
 from centre.runner.run_config import RunnerConfig, RunSummary
 from centre.runner.sortie_run import LOST, Handover, SortieJob, run_sortie
 from centre.runner.store import SortieRecord, StateStore
-from centre.runner.tasks import CheckPoint, TaskDesk
+from centre.runner.tasks import CheckPoint, TaskDesk, waiting_points
 from centre.runner.vehicles import DroneLink
 from mission.errors import MissionError
 from mission.flight_model import FlightModel
@@ -68,7 +68,7 @@ class PatrolRunner:
         self.at_risk: list[LimitRisk] = []
         self.missions: dict[str, Mission] = {}
         self._task_said: dict[str, str] = {}
-        self.points: dict[str, tuple[CheckPoint, float]] = {}  # task -> point, asked at (s)
+        self.points = waiting_points(store.tasks(), clock.now_s)  # task -> point, asked at (s)
         self._offered: frozenset[tuple[str, str]] = frozenset()  # drones divertible, last turn
         self.no_divert: set[tuple[str, str]] = set()  # (task, patrol) refused a diversion
         self.lost: set[str] = set()  # drones lost in the air: out of service
@@ -335,9 +335,8 @@ class PatrolRunner:
         """Weigh again each check task waiting for a drone from the ground when a drone becomes
         divertible. A task is weighed when it arrives, but the fleet moves on: a soak's request
         came while both drones were preparing patrols, so neither could be diverted, and it
-        waited 22 minutes for one of them to land although both took off within two. (Tasks
-        are known by their point only in the run that received them: after a restart, a check
-        sortie planned from the ground is flown as planned.)"""
+        waited 22 minutes for one of them to land although both took off within two. After a
+        restart the points come from the tasks' stored states (``waiting_points``)."""
         records = self.store.sorties()
         waiting = [r for r in records if r.state == "planned" and r.kind == "check"
                    and r.task in self.points and not (r.reason or "").startswith(DIVERTING)]  # fmt: skip

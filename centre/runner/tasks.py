@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from centre.messages import Refused as AlertRefused
 from centre.messages import parse_alert
 from mission.text import N_
-from telemetry.patrol_records import Refused, TaskRequest, parse
+from telemetry.patrol_records import Refused, TaskRequest, TaskState, parse
 from telemetry.topics import topic_level
 
-__all__ = ["CheckPoint", "TaskRefusal", "TaskDesk", "ALERT_MEMORY", "MAX_AGE_S"]
+__all__ = ["CheckPoint", "TaskRefusal", "TaskDesk", "ALERT_MEMORY", "MAX_AGE_S", "waiting_points"]
 
 ALERT_MEMORY = 2000
 MAX_AGE_S = 600.0  # a check asked for more than 10 minutes ago is no longer what the team needs
@@ -104,3 +104,21 @@ class TaskDesk:
         if request.lat is None or request.lon is None:  # the model requires both; kept for mypy
             return TaskRefusal(N_("check request without a point"), request.id)
         return CheckPoint(request.id, request.lat, request.lon, request.requested_by)
+
+
+def waiting_points(
+    tasks: Mapping[str, tuple[str, str]], schedule_s: Callable[[float], float]
+) -> dict[str, tuple[CheckPoint, float]]:
+    """Task id -> (its point, when it was assigned in schedule seconds) for every task whose
+    stored state is ``assigned``: after a restart, a task still waiting for a drone from the
+    ground is weighed again like one received in this run. A stored body that does not parse
+    (the state file is read as untrusted) is left out, and that task is flown as planned."""
+    out = {}
+    for task, (state, body) in tasks.items():
+        if state != "assigned":
+            continue
+        message = parse(TaskState, body)
+        if isinstance(message, Refused) or message.lat is None or message.lon is None:
+            continue
+        out[task] = (CheckPoint(task, message.lat, message.lon, ""), schedule_s(message.time))
+    return out

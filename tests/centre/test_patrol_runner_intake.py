@@ -14,7 +14,7 @@ import pytest
 
 from centre.runner.confirm import AskGate, CentreGate, make_gate
 from centre.runner.errors import RunnerError
-from centre.runner.tasks import ALERT_MEMORY, CheckPoint, TaskDesk, TaskRefusal
+from centre.runner.tasks import ALERT_MEMORY, CheckPoint, TaskDesk, TaskRefusal, waiting_points
 from telemetry.patrol_records import LaunchConfirm
 
 
@@ -156,3 +156,20 @@ def test_a_request_too_old_or_from_the_future_is_refused_as_stale():
     assert isinstance(old, TaskRefusal) and old.task == "old" and "ask again" in old.reason
     assert isinstance(ahead, TaskRefusal) and ahead.task == "ahead"
     assert fresh == CheckPoint("fresh", 36.06, 103.79, "")
+
+
+def test_after_a_restart_assigned_tasks_keep_their_point_and_hostile_bodies_are_left_out():
+    def body(**fields) -> str:
+        return json.dumps({"id": "t", "state": "assigned", "time": 1000.0, **fields})
+
+    stored = {
+        "t1": ("assigned", body(lat=36.06, lon=103.79, sortie="task-t1", drone="drone-1")),
+        "t2": ("done", body(lat=36.06, lon=103.79)),  # flown: nothing to weigh
+        "t3": ("assigned", body(lat=float("nan"), lon=103.79)),
+        "t4": ("assigned", "{not json"),
+        "t5": ("assigned", body()),  # no point
+    }
+    points = waiting_points(stored, lambda wall: wall - 400.0)
+    assert list(points) == ["t1"]
+    point, asked_s = points["t1"]
+    assert (point.task, point.lat, point.lon, asked_s) == ("t1", 36.06, 103.79, 600.0)
