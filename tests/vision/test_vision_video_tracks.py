@@ -113,3 +113,13 @@ def test_bloom_without_a_height_says_once_that_it_skipped(cli):
 def test_bloom_raises_nothing_on_red_vehicles_and_lawns_of_a_real_junction(cli):
     r = cli("vision", "eval", CLIP, "--detectors", "bloom", "--height-m", str(HEIGHT_M))
     assert r.code == 0 and "0 detections, 0 alerts" in r.out, r.out
+
+
+def test_a_track_file_over_the_size_cap_is_refused_before_parsing(tmp_path, monkeypatch):
+    import vision.evaluate.tracks as tracks_module
+
+    monkeypatch.setattr(tracks_module, "MAX_TRACK_BYTES", 1000)
+    path = tmp_path / "gt.csv"
+    path.write_text("1,1,0,0,10,10\n" * 100)
+    with pytest.raises(LabelError, match="over 1000"):
+        read_mot(path, SIZE)

@@ -28,7 +28,7 @@ from vision.evaluate.runner import EvalRecord
 
 __all__ = ["MoverTracks", "TrackScore", "read_mot", "score_tracks"]
 
-MAX_TRACK_BYTES = 200_000_000  # hours of dense traffic; more is not a track file
+MAX_TRACK_BYTES = 64_000_000  # 10 minutes at 30 fps with 30 movers in view is about 30 MB
 MIN_SIDE_PX = 2.0
 
 Box = tuple[float, float, float, float]
