@@ -15,6 +15,7 @@ from pathlib import Path
 
 import cv2
 from _aerial_frames import _height_from_boxes
+from _report import _pct, _say
 
 from vision.config import load_config
 from vision.detectors import build_detectors
@@ -34,11 +35,11 @@ def _frames(path: Path) -> tuple[list, float]:
         source.close()
 
 
-def video_motion(path: Path, tracks_path: Path, first_frame: int, say) -> None:
+def video_motion(path: Path, tracks_path: Path, first_frame: int) -> None:
     config = load_config()
     frames, fps = _frames(path)
     if not frames:
-        say(f"video {path.name}", "skipped: no frames could be read")
+        _say(f"video {path.name}", "skipped: no frames could be read")
         return
     h, w = frames[0][2].shape[:2]
     tracks = read_mot(tracks_path, (w, h), first_frame)
@@ -56,20 +57,20 @@ def video_motion(path: Path, tracks_path: Path, first_frame: int, say) -> None:
         records = [r for i, t, image in scored for r in ev.process(i, t, image)]
         s = score_tracks(records, tracks)
         n = s.movers
-        say(f"  {label}: moving vehicles found by a detection", _pct(s.found, n))
-        say("    moving vehicles with an alert", _pct(s.alerted, n))
-        say("    motion detections on a tracked mover", _pct(s.on_movers, s.detections))
-        say(
+        _say(f"  {label}: moving vehicles found by a detection", _pct(s.found, n))
+        _say("    moving vehicles with an alert", _pct(s.alerted, n))
+        _say("    motion detections on a tracked mover", _pct(s.on_movers, s.detections))
+        _say(
             "    alerts per alerted mover (goal 1)",
             f"{s.per_mover:.2f} ({s.alerts_on_movers} alerts on {s.alerted} movers)",
         )
-        say("    alerts that followed several movers", f"{s.shared} (goal 0)")
-        say(
+        _say("    alerts that followed several movers", f"{s.shared} (goal 0)")
+        _say(
             "    alerts on no tracked mover, per minute",
             f"{s.alerts_on_nothing / minutes:.1f} ({s.alerts_on_nothing} of {s.alerts}; the "
             "tracks cover most, not all, movers)",
         )
-        say("    person-sized movers held back (no alert)", str(ev.quiet))
+        _say("    person-sized movers held back (no alert)", str(ev.quiet))
     cv2.setNumThreads(1)
     small = [
         (i, t, cv2.resize(im, (1280, 720), interpolation=cv2.INTER_AREA)) for i, t, im in frames
@@ -77,11 +78,7 @@ def video_motion(path: Path, tracks_path: Path, first_frame: int, say) -> None:
     ev = Evaluator(config, build_detectors(["activity", "bloom"], config))
     for i, t, image in small:
         ev.process(i, t, image)
-    say(
+    _say(
         "  default pipeline on this clip at 720p, one core (goal >= 25)",
         f"{ev.frames / ev.cpu_s:.1f} fps per CPU second ({ev.frames / ev.busy_s:.1f} wall)",
     )
-
-
-def _pct(a: int, b: int) -> str:
-    return f"{100.0 * a / b:.1f} % ({a}/{b})" if b else "n/a (0/0)"

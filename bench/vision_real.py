@@ -58,6 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _aerial_frames import CAR_NAMES, _height_from_cars, _videos  # noqa: E402
 from _motion_breakdown import false_kind, say_breakdown  # noqa: E402
 from _motion_review import REVIEW, VERDICTS, load_review, verdict_of  # noqa: E402
+from _report import _pct, _say  # noqa: E402
 from _video_tracks import video_motion  # noqa: E402
 
 from vision.config import load_config  # noqa: E402
@@ -69,14 +70,6 @@ from vision.evaluate.matching import match_frame, matches  # noqa: E402
 from vision.evaluate.movers import SLOW_IOU, LabelledFrame, find_movers  # noqa: E402
 from vision.evaluate.runner import Evaluator  # noqa: E402
 from vision.pipeline import camera_for  # noqa: E402
-
-
-def _say(what: str, value: str) -> None:
-    print(f"{what:<58} {value}")
-
-
-def _pct(a: int, b: int) -> str:
-    return f"{100.0 * a / b:.1f} % ({a}/{b})" if b else "n/a (0/0)"
 
 
 class _Score:
@@ -433,7 +426,7 @@ def main() -> int:
     if len(args.video) != len(args.video_tracks):
         ap.error("give one --video-tracks file for each --video")
     for video, tracks in zip(args.video, args.video_tracks, strict=True):
-        video_motion(video, tracks, args.video_first_frame, _say)
+        video_motion(video, tracks, args.video_first_frame)
     if therm.is_dir():
         thermal(therm)
     else:

@@ -337,6 +337,8 @@ class PatrolRunner:
         came while both drones were preparing patrols, so neither could be diverted, and it
         waited 22 minutes for one of them to land although both took off within two. After a
         restart the points come from the tasks' stored states (``waiting_points``)."""
+        if not self.points:  # no task yet: nothing can wait (and the state is not read)
+            return
         records = self.store.sorties()
         waiting = [r for r in records if r.state == "planned" and r.kind == "check"
                    and r.task in self.points and not (r.reason or "").startswith(DIVERTING)]  # fmt: skip
@@ -358,7 +360,7 @@ class PatrolRunner:
         patrol = job.record
         put = self.handovers.put  # outcomes come from the worker; the main loop acts on them
         handover = Handover(record, taken=lambda old, new: put(lambda: self._took_over(old, new)),
-                            refused=lambda rec, why: put(lambda: self._not_diverted(rec, why, point)))  # fmt: skip
+                            refused=lambda rec, why: put(lambda: self._not_diverted(rec, why, point, patrol.id)))  # fmt: skip
 
         def plan_from(lat: float, lon: float) -> tuple[Mission, int]:
             others = traffic(self.store.sorties(), self.mission, without=(patrol.id, record.id))
@@ -383,10 +385,9 @@ class PatrolRunner:
                           f"check task {new.task}", sortie=old.id, task=new.task)  # fmt: skip
         self._ended(old)
 
-    def _not_diverted(self, check: SortieRecord, why: str, point: CheckPoint) -> None:
+    def _not_diverted(self, check: SortieRecord, why: str, point: CheckPoint, patrol: str) -> None:
         """In the main loop: a diversion refused or never carried out goes to the ground (and
         that patrol is not offered for this task again)."""
-        patrol = (check.reason or "").removeprefix(DIVERTING).strip()
         self.no_divert.add((point.task, patrol))
         self.outbox.event("divert_refused", f"check task {point.task}: {check.drone} not "
                           f"diverted ({why}); a drone from the ground takes it", task=point.task)  # fmt: skip
