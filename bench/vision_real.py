@@ -6,7 +6,9 @@ labels); ``GRIDPATROL_AERIAL`` may name DIR instead. ``--extra-rgb DIR`` adds mo
 frame folders of the same kind; ``--held-out DIR`` scores such a folder on its own (footage no
 default was chosen on); ``--model FILE`` an ONNX model for the ``model`` detector (default: the
 shipped one); ``--video FILE --video-tracks CSV`` a real video at its own frame rate with MOT
-tracks of its moving vehicles (``_video_tracks.py`` says what is measured). Any part that is missing is reported as "skipped: reason" and the rest still runs.
+tracks of its moving vehicles (``_video_tracks.py`` says what is measured); ``--oblique-video
+FILE`` Kitware's MEVA UAV montage (github.com/Kitware/mevadata, ``video/uav-clips.mp4``), whose
+alerts a by-eye review judges (``_oblique_review.py``). Any part that is missing is reported as "skipped: reason" and the rest still runs.
 
 How the figures are defined (printed with them):
 - Frame times. Files are named ``<video>-<number>``; number n is taken as n x
@@ -58,6 +60,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _aerial_frames import CAR_NAMES, _height_from_cars, _videos  # noqa: E402
 from _motion_breakdown import false_kind, say_breakdown  # noqa: E402
 from _motion_review import REVIEW, VERDICTS, load_review, verdict_of  # noqa: E402
+from _oblique_review import oblique_alerts  # noqa: E402
 from _report import _pct, _say  # noqa: E402
 from _video_tracks import video_motion  # noqa: E402
 
@@ -401,6 +404,12 @@ def main() -> int:
         help="MOT CSV tracks of the moving vehicles of each --video, in the same order",
     )
     ap.add_argument("--video-first-frame", type=int, default=1, help="0 or 1 (MOT: 1)")
+    ap.add_argument(
+        "--oblique-video",
+        type=Path,
+        default=None,
+        help="Kitware's MEVA UAV montage (uav-clips.mp4): alerts judged by a by-eye review",
+    )
     args = ap.parse_args()
     data = args.data or Path("tests/fixtures/aerial")
     print(
@@ -427,6 +436,11 @@ def main() -> int:
         ap.error("give one --video-tracks file for each --video")
     for video, tracks in zip(args.video, args.video_tracks, strict=True):
         video_motion(video, tracks, args.video_first_frame)
+    if args.oblique_video is not None:
+        if args.oblique_video.is_file():
+            oblique_alerts(args.oblique_video)
+        else:
+            _say("oblique video", f"skipped: no {args.oblique_video}")
     if therm.is_dir():
         thermal(therm)
     else:

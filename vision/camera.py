@@ -25,6 +25,7 @@ __all__ = [
     "world_from_camera",
     "ground_to_image",
     "ground_points",
+    "reaches_ground",
     "project_points",
 ]
 
@@ -145,12 +146,35 @@ def ground_points(
     horizontal range so footprints stay finite.
     """
     cx, cy, h = position
-    pix = np.vstack([np.atleast_1d(u), np.atleast_1d(v), np.ones(np.size(u))]).astype(float)
-    rays = world_from_camera(camera, att) @ (np.linalg.inv(camera.K) @ pix)
-    t = h / -np.minimum(rays[2], -1e-9)
-    horiz = np.hypot(rays[0], rays[1])
-    t = np.minimum(t, max_range_factor * max(h, 1.0) / np.maximum(horiz, 1e-9))
+    rays = _rays(camera, att, u, v)
+    t = np.minimum(_to_ground(rays, h), _range_cut(rays, h, max_range_factor))
     return cx + t * rays[0], cy + t * rays[1]
+
+
+def reaches_ground(
+    camera: Camera, att: Attitude, height_m: float, u, v, max_range_factor: float = 8.0
+) -> np.ndarray:
+    """Per pixel, whether its ray meets the ground within ``max_range_factor`` x height of
+    horizontal range. Where it does not (the sky, the horizon, ground too far off to resolve
+    anything), ``ground_points`` gives the cut point, which is no place to send a ground team."""
+    rays = _rays(camera, att, u, v)
+    return (rays[2] < 0) & (
+        _to_ground(rays, height_m) <= _range_cut(rays, height_m, max_range_factor)
+    )
+
+
+def _rays(camera: Camera, att: Attitude, u, v) -> np.ndarray:
+    """World directions (3 x N) of the rays through pixels (u, v)."""
+    pix = np.vstack([np.atleast_1d(u), np.atleast_1d(v), np.ones(np.size(u))]).astype(float)
+    return world_from_camera(camera, att) @ (np.linalg.inv(camera.K) @ pix)
+
+
+def _to_ground(rays: np.ndarray, h: float) -> np.ndarray:
+    return h / -np.minimum(rays[2], -1e-9)
+
+
+def _range_cut(rays: np.ndarray, h: float, max_range_factor: float) -> np.ndarray:
+    return max_range_factor * max(h, 1.0) / np.maximum(np.hypot(rays[0], rays[1]), 1e-9)
 
 
 def project_points(

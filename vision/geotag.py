@@ -14,7 +14,7 @@ from typing import Protocol
 import numpy as np
 
 from mission.model import District
-from vision.camera import Attitude, Camera, ground_points
+from vision.camera import Attitude, Camera, ground_points, reaches_ground
 from vision.pose import Pose
 
 __all__ = ["GroundFix", "PoseErrors", "Geotagger", "CellLookup"]
@@ -79,6 +79,11 @@ class Geotagger:
 
     def _project(self, att: Attitude, cx: float, cy: float, h: float, u, v):
         return ground_points(self.camera, att, (cx, cy, h), u, v, self.max_range_factor)
+
+    def on_ground(self, pose: Pose, u: float, v: float) -> bool:
+        """Whether pixel (u, v) sees the ground within range (``reaches_ground``)."""
+        h = self.height_above_ground(pose)
+        return bool(reaches_ground(self.camera, pose.attitude, h, u, v, self.max_range_factor)[0])
 
     def locate(self, pose: Pose, u: float, v: float) -> GroundFix:
         h = self.height_above_ground(pose)

@@ -3,7 +3,10 @@
 Everything a frame needs is passed in (pose track, detectors, sink, evidence store, clock), so the
 same pipeline runs over a file with a ``.tlog``, over a live stream with MQTT poses, and in tests.
 A frame without a pose at its time is skipped and counted: it cannot be geotagged, and privacy
-zones cannot be placed in it.
+zones cannot be placed in it. A detection whose foot is above the horizon or beyond the
+geotagger's range is counted (``off_ground``) and raises nothing: its place on the ground would be
+the range's cut point, not where the thing is. On real oblique footage from moving drones
+(Kitware's MEVA clips), 12 of 109 alerts were clouds.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ def camera_for(config: VisionConfig, width: int, height: int) -> Camera:
 class PipelineStats:
     frames: int = 0
     no_pose: int = 0
+    off_ground: int = 0  # detections above the horizon or beyond range: no place to send anyone
     detections: dict[str, int] = field(default_factory=dict)
     alerts: int = 0
     updates: int = 0
@@ -116,10 +120,12 @@ class Pipeline:
             ctx.proposals.extend(boxes)
             found.extend(boxes)
             self.stats.detections[det.name] = self.stats.detections.get(det.name, 0) + len(boxes)
+        seen = [d for d in found if not _is_hidden(hidden, *d.ground_pixel)]
+        grounded = [d for d in seen if geo.on_ground(pose, *d.ground_pixel)]
+        self.stats.off_ground += len(seen) - len(grounded)
         observations = [
             Observation(d, geo.locate(pose, *d.ground_pixel), _origin(geo, pose, d))
-            for d in found
-            if not _is_hidden(hidden, *d.ground_pixel)
+            for d in grounded
         ]
         out = [
             self._raise(e, frame, image, pose)

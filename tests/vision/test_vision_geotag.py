@@ -9,9 +9,14 @@ import pytest
 
 from mission.district import CellIndex
 from sim.footage import FootageSpec, Renderer, straight_flight, write_tlog
-from vision.camera import Attitude, Camera
+from vision.alerts import Alert, EvidenceStore, JsonlAlertSink
+from vision.camera import Attitude, Camera, reaches_ground
+from vision.config import load_config
+from vision.detectors.base import Detection
 from vision.geotag import Geotagger
+from vision.pipeline import Pipeline
 from vision.pose import PoseTrack, read_tlog_track
+from vision.source import Frame
 
 
 def _errors(district, renderer, track: PoseTrack, camera: Camera):
@@ -96,3 +101,50 @@ def test_sensor_and_focal_length_give_the_lens_of_the_same_fov():
     hfov = math.degrees(2 * math.atan(6.3 / 2 / 4.5))
     assert cam.fx == pytest.approx(Camera.from_hfov(1280, 720, hfov).fx)
     assert cam.scaled(640, 360).fx == pytest.approx(cam.fx / 2)
+
+
+def test_rays_above_the_horizon_or_out_of_range_do_not_reach_the_ground():
+    """A camera pitched 10 degrees below the horizon sees sky in its top row, ground 5 degrees
+    below the horizon (686 m off from 60 m, beyond 8 x 60 m: too far to send anyone to) 40 rows
+    above its centre, and ground within range in its bottom row."""
+    cam = Camera.from_hfov(640, 360, 70.0, mount_pitch_deg=-10.0)
+    u = np.full(3, 320.0)
+    v = np.array([0.0, 140.0, 359.0])
+    assert reaches_ground(cam, Attitude(), 60.0, u, v).tolist() == [False, False, True]
+    nadir = Camera.from_hfov(640, 360, 70.0)
+    corners = reaches_ground(nadir, Attitude(), 60.0, [0, 639, 0, 639], [0, 0, 359, 359])
+    assert corners.all()
+
+
+class _SkyAndGround:
+    """A detector double: each frame, one box in the sky (top rows) and one on the ground."""
+
+    name = "model"
+
+    def detect(self, ctx) -> list[Detection]:
+        w, h = ctx.image.shape[1], ctx.image.shape[0]
+        return [
+            Detection((w // 2 - 10, 2, w // 2 + 10, 22), 0.9, "model", "vehicle"),
+            Detection((w // 2 - 10, h - 30, w // 2 + 10, h - 10), 0.9, "model", "vehicle"),
+        ]
+
+
+def test_a_detection_in_the_sky_is_counted_and_raises_no_alert(example_district, tmp_path):
+    renderer, track = _render(example_district, tmp_path, -15.0, seed=6)
+    sink = JsonlAlertSink(tmp_path / "alerts.jsonl")
+    config = load_config().with_changes(camera={"hfov_deg": 70.0, "mount_pitch_deg": -15.0})
+    pipe = Pipeline(district=example_district, config=config, detectors=[_SkyAndGround()],
+                    poses=track, sink=sink, evidence=EvidenceStore(tmp_path / "ev"),
+                    cells=CellIndex(example_district))  # fmt: skip
+    for fr in renderer.frames():
+        pipe.process(Frame(fr.index, fr.time, fr.image))
+    posed = pipe.stats.frames - pipe.stats.no_pose
+    assert posed >= 20
+    assert pipe.stats.off_ground == posed  # every sky box, and only those
+    alerts = [Alert.model_validate_json(line) for line in sink.path.read_text().splitlines()]
+    assert alerts, "the box on the ground should raise an alert"
+    for alert in alerts:
+        pose = track.at(alert.frame_time.timestamp())
+        x, y = example_district.frame.to_metric(alert.lon, alert.lat)
+        cx, cy = example_district.frame.to_metric(pose.lon, pose.lat)
+        assert math.hypot(x - cx, y - cy) < 8 * 60.0
