@@ -177,8 +177,11 @@ def vision(
         f"{st.frames} frames in {time.monotonic() - started:.1f} s ({ss.corrupt} unreadable "
         f"or too small or large, {st.no_pose} without pose): {st.alerts} alerts, {st.updates} updates"
         + (f", {st.quiet} person-sized movers not alerted" if st.quiet else "")
-        + (f", {st.off_ground} detections above the horizon or out of range not alerted"
-           if st.off_ground else "")  # fmt: skip
+        + (
+            f", {st.off_ground} detections above the horizon or out of range not alerted"
+            if st.off_ground
+            else ""
+        )  # fmt: skip
         + ("" if flushed else "; some alerts are still spooled and go out on the next run")
     )
     if ss.corrupt or st.no_pose:  # frames nobody looked at: the patrol has a hole in it
