@@ -5,13 +5,14 @@ The other real sets look straight down on streets from a camera that holds still
 drifts and turns. Then trees, façades and roof edges move against the ground under parallax, and
 the sky can enter the picture. Kitware's MEVA UAV montage is real footage of exactly that, but
 it has no labels. So each alert of the default detector was viewed by eye: the first detection's
-crop beside the same place 20 frames later (``review/meva-uav-alerts.jsonl``). Verdicts:
+crop beside the same place 20 frames later (``review/meva-uav-alerts.jsonl``; its README says
+more). Verdicts:
 
 - ``person``: one or more people walking;
 - ``vehicle``: a vehicle (in a montage whose camera moves, whether it drove could not always
   be told);
-- ``relief``: something standing that moves only by parallax (a tree, a façade, a roof edge, a
-  water tower, a shed);
+- ``relief``: nothing that moves: something standing that moves only by parallax (a tree, a
+  façade, a roof edge, a lamp post, a water tower, a shed), or a stretch of ground;
 - ``sky``: clouds.
 
 The montage is cut from 31 clips. Each clip of at least ``MIN_FRAMES`` frames is scored on its
