@@ -1,7 +1,8 @@
 """``gridpatrol vision eval``: detectors on a video or a folder of frames, no telemetry needed.
 
 Prints per-class precision and recall against YOLO/VOC labels, the movers found and alerted
-against MOT tracks (``--tracks``), alerts per minute of footage and frames per second; writes every detection as a JSON line with ``--detections-out``. Exit status:
+against MOT tracks (``--tracks``), alerts per minute of footage and frames per second; writes every detection as a JSON line with ``--detections-out``, and contact sheets of the alerts with
+``--alert-sheets`` (``vision.evaluate.sheets``). Exit status:
 0, or 1 when frames could not be decoded or were too small or too large to judge (the figures then
 cover fewer frames than the input).
 """
@@ -64,6 +65,17 @@ def vision_eval(
             min=0, max=1, help=_("The frame number --tracks gives the first frame (MOT: 1).")
         ),
     ] = 1,
+    alert_sheets: Annotated[
+        Path | None,
+        typer.Option(
+            "--alert-sheets",
+            help=_(
+                "Write contact sheets of the alerts here (each alert's first box beside the "
+                "same place 20 frames on) and index.jsonl, to judge them by eye where there "
+                "are no labels."
+            ),
+        ),
+    ] = None,
     config_path: Annotated[
         Path | None, typer.Option("--config", help=_("Thresholds TOML over vision/defaults.toml."))
     ] = None,
@@ -99,11 +111,22 @@ def vision_eval(
             fps=fps,
             tracks=tracks,
             tracks_first_frame=tracks_first_frame,
+            alert_sheets=alert_sheets,
         )
     finally:
         if out is not None:
             out.close()
     _print(report, height_m)
+    if alert_sheets is not None:
+        typer.echo(
+            _(
+                "{sheets} alert sheets written to {out} ({alerts} alerts; index.jsonl numbers "
+                "the tiles)",
+                sheets=report.sheets,
+                out=alert_sheets,
+                alerts=report.alerts,
+            )
+        )
     if report.corrupt:
         from vision.source import MAX_PIXELS, MIN_SIDE_PX
 

@@ -10,6 +10,7 @@ import re
 import shutil
 from pathlib import Path
 
+import cv2
 import pytest
 from conftest import ROOT
 
@@ -300,3 +301,42 @@ def test_a_detector_that_cannot_apply_says_why_once_not_per_frame(cli, tmp_path)
     assert r.code == 0, r.err
     said = [line for line in r.out.splitlines() if line.startswith("people: no pose")]
     assert len(said) == 1 and "Give telemetry" in said[0], r.out
+
+
+def test_alert_sheets_show_each_alert_once_and_index_it(cli, tmp_path):
+    """Footage without labels is judged by eye: one numbered tile per alert, its first box
+    beside the same place later, and an index line per tile naming frame, box and track."""
+    frames = _frames(tmp_path, "DJI-00760-*")
+    sheets, out = tmp_path / "sheets", tmp_path / "dets.jsonl"
+    r = cli("vision", "eval", frames, "--height-m", "85", "--alert-sheets", sheets,
+            "--detections-out", out)  # fmt: skip
+    assert r.code == 0, r.err
+    alerts = int(re.search(r"detections, (\d+) alerts", r.out)[1])
+    index = [json.loads(line) for line in (sheets / "index.jsonl").read_text().splitlines()]
+    assert len(index) == alerts >= 1
+    assert [row["tile"] for row in index] == list(range(alerts))
+    first: dict[int, dict] = {}
+    for row in (json.loads(line) for line in out.read_text().splitlines()):
+        if row["track"] is not None:
+            first.setdefault(row["track"], row)
+    assert {row["track"] for row in index} == set(first)
+    for row in index:
+        assert (row["frame"], row["box"]) == (
+            first[row["track"]]["frame"],
+            first[row["track"]]["box"],
+        )
+    pngs = sorted(sheets.glob("sheet-*.png"))
+    assert len(pngs) == -(-alerts // 24)
+    image = cv2.imread(str(pngs[0]))
+    assert image.shape[1] == 4 * 360 and image.shape[0] % 180 == 0
+    assert f"{len(pngs)} alert sheets written to {sheets}" in r.out
+
+
+def test_alert_sheets_to_a_place_that_cannot_be_a_folder_is_one_line(cli, tmp_path):
+    frames = _frames(tmp_path, "DJI-00760-*")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    r = cli("vision", "eval", frames, "--height-m", "85", "--alert-sheets", blocker)
+    assert r.code == 2, r.out
+    assert "cannot write alert sheets to" in r.err and len(r.err.strip().splitlines()) == 1
+    assert "Traceback" not in r.err

@@ -22,6 +22,7 @@ from vision.errors import VisionError
 from vision.evaluate.labels import FrameLabels, LabelError, read_voc, read_yolo, yolo_names
 from vision.evaluate.matching import ClassScore, match_frame
 from vision.evaluate.runner import EvalRecord, Evaluator
+from vision.evaluate.sheets import AlertSheets
 from vision.evaluate.tracks import MoverTracks, TrackScore, read_mot, score_tracks
 from vision.source import ImageFolderSource, VideoFileSource
 
@@ -51,6 +52,7 @@ class EvalReport:
     tracks: TrackScore | None = None  # with --tracks: the run scored per moving object
     tracks_turned: int = 0
     tracks_dropped: int = 0
+    sheets: int = 0  # with alert_sheets: contact sheets written
 
     @property
     def fps(self) -> float:
@@ -99,6 +101,20 @@ def _open(path: Path, fps: float):
     return VideoFileSource(path, 0.0)
 
 
+def _sheets(step, out: Path | None, *args):
+    """Run one step of the alert sheets; a folder that cannot be written is one line to fix."""
+    try:
+        return step(*args)
+    except OSError as exc:
+        raise EvalError(
+            N_(
+                "cannot write alert sheets to {out}: {why}; choose another --alert-sheets",
+                out=out,
+                why=exc.strerror or exc,
+            )
+        ) from exc
+
+
 def evaluate(
     input_path: Path,
     config: VisionConfig,
@@ -111,9 +127,11 @@ def evaluate(
     fps: float = 1.0,
     tracks: Path | None = None,
     tracks_first_frame: int = 1,
+    alert_sheets: Path | None = None,
 ) -> EvalReport:
     """Run ``detectors`` over every frame of ``input_path`` and score them against ``labels``,
-    and against ``tracks`` (MOT CSV of the moving objects, ``vision.evaluate.tracks``)."""
+    and against ``tracks`` (MOT CSV of the moving objects, ``vision.evaluate.tracks``);
+    ``alert_sheets``: a folder for contact sheets of the alerts (``vision.evaluate.sheets``)."""
     if height_m is not None and not (math.isfinite(height_m) and 0 < height_m < 10_000):
         raise EvalError(
             N_("--height-m must be a height in metres above 0, got {height_m}", height_m=height_m)
@@ -126,6 +144,7 @@ def evaluate(
     all_labels = 0
     movers: MoverTracks | None = None
     kept: list[EvalRecord] = []
+    sheets = AlertSheets(alert_sheets) if alert_sheets is not None else None
     try:
         for frame in source:
             files = getattr(source, "files", None)
@@ -138,6 +157,8 @@ def evaluate(
                 kept += records
             report.notices += take_notices(ev.detectors)
             report.detections += len(records)
+            if sheets is not None:
+                _sheets(sheets.see, alert_sheets, frame.index, frame.image, records)
             first = frame.time if first is None else first
             last = frame.time
             if detections_out is not None:
@@ -159,6 +180,8 @@ def evaluate(
                     t.true_positives += s.true_positives
                     t.labels += s.labels
                     t.found += s.found
+        if sheets is not None:
+            report.sheets = _sheets(sheets.close, alert_sheets)
     finally:
         source.close()
     if lab is not None and "activity" in [d.strip() for d in detectors]:
