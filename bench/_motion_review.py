@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 
 from vision.evaluate.matching import iou
@@ -32,12 +33,24 @@ REVIEW = Path(__file__).resolve().parent / "review" / "aerial-cars-motion.jsonl"
 VERDICTS = ("walker", "vehicle", "part", "none")
 SAME_BOX_IOU = 0.5
 
-Review = dict[str, list[tuple[tuple[float, float, float, float], str]]]
+Review = dict[Hashable, list[tuple[tuple[float, float, float, float], str]]]
 
 
-def load_review(path: Path = REVIEW) -> Review:
-    """Verdicts by frame file name. The file is hand-made: a line that is not a verdict on a
-    file and a box stops the benchmark with one line naming it, rather than being guessed."""
+def _file(entry: dict) -> str:
+    if not isinstance(entry["file"], str):
+        raise TypeError("file is not a name")
+    return entry["file"]
+
+
+def load_review(
+    path: Path = REVIEW,
+    verdicts: Sequence[str] = VERDICTS,
+    key: Callable[[dict], Hashable] = _file,
+    place: str = "a file",
+) -> Review:
+    """Verdicts by frame file name (or by what ``key`` reads from a line, ``place`` naming it
+    in errors: another review's frames). The file is hand-made: a line that is not a verdict on
+    a place and a box stops the benchmark with one line naming it, rather than being guessed."""
     review: Review = defaultdict(list)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -49,16 +62,19 @@ def load_review(path: Path = REVIEW) -> Review:
         try:
             entry = json.loads(line)
             box = tuple(float(v) for v in entry["box"])
-            ok = entry["verdict"] in VERDICTS and len(box) == 4 and isinstance(entry["file"], str)
+            where = key(entry)
+            ok = entry["verdict"] in verdicts and len(box) == 4
         except (ValueError, TypeError, KeyError):
             ok = False
         if not ok:
-            raise SystemExit(f"{path}:{n}: not a verdict ({', '.join(VERDICTS)}) on a file and box")
-        review[entry["file"]].append((box, entry["verdict"]))
+            raise SystemExit(
+                f"{path}:{n}: not a verdict ({', '.join(verdicts)}) on {place} and box"
+            )
+        review[where].append((box, entry["verdict"]))
     return review
 
 
-def verdict_of(review: Review, file: str, box) -> str | None:
+def verdict_of(review: Review, file: Hashable, box) -> str | None:
     """The reviewed verdict for this detection, or None when it was not reviewed."""
     best = max(review.get(file, ()), key=lambda e: iou(box, e[0]), default=None)
     return best[1] if best is not None and iou(box, best[0]) >= SAME_BOX_IOU else None

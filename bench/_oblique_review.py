@@ -26,15 +26,14 @@ printed as "not reviewed", never guessed.
 from __future__ import annotations
 
 import csv
-import json
 from collections import Counter
 from pathlib import Path
 
+from _motion_review import load_review, verdict_of
 from _report import _say
 
 from vision.config import load_config
 from vision.detectors import build_detectors
-from vision.evaluate.matching import iou
 from vision.evaluate.runner import Evaluator
 from vision.source import VideoFileSource
 
@@ -45,7 +44,6 @@ REVIEW = HERE / "meva-uav-alerts.jsonl"
 SEGMENTS = HERE / "meva-uav-segments.csv"
 VERDICTS = ("person", "vehicle", "relief", "sky")
 MIN_FRAMES = 40  # shorter clips of the montage are left out (under 1.3 s: nothing confirms)
-SAME_BOX_IOU = 0.5
 
 
 def _segments(path: Path) -> list[tuple[int, int, int]]:
@@ -56,28 +54,15 @@ def _segments(path: Path) -> list[tuple[int, int, int]]:
     return [(s, a, b) for s, a, b in rows if b - a + 1 >= MIN_FRAMES]
 
 
-def _review(path: Path) -> dict[tuple[int, int], list[tuple[tuple, str]]]:
-    """(segment, frame) -> [(box, verdict)]. A line that is no verdict stops the benchmark."""
-    out: dict[tuple[int, int], list[tuple[tuple, str]]] = {}
-    for n, line in enumerate(path.read_text().splitlines(), 1):
-        row = json.loads(line)
-        if row.get("verdict") not in VERDICTS or len(row.get("box", ())) != 4:
-            raise SystemExit(f"{path}:{n}: not a verdict on a box; fix or remove the line")
-        key = (int(row["segment"]), int(row["frame"]))
-        out.setdefault(key, []).append((tuple(row["box"]), row["verdict"]))
-    return out
-
-
-def _verdict(review, segment: int, frame: int, box) -> str | None:
-    found = [(iou(box, b), v) for b, v in review.get((segment, frame), [])]
-    best = max(found, default=(0.0, None))
-    return best[1] if best[0] >= SAME_BOX_IOU else None
+def _at(entry: dict) -> tuple[int, int]:
+    """A verdict's place in the montage: (segment, frame within it)."""
+    return int(entry["segment"]), int(entry["frame"])
 
 
 def oblique_alerts(video: Path) -> None:
     """Score the default motion detector's alerts on the MEVA montage, clip by clip."""
     config = load_config()
-    review = _review(REVIEW)
+    review = load_review(REVIEW, VERDICTS, _at, "a segment's frame")
     clips = _segments(SEGMENTS)
     wanted = {i: (s, a) for s, a, b in clips for i in range(a, b + 1)}
     source = VideoFileSource(video, 0.0)
@@ -100,7 +85,7 @@ def oblique_alerts(video: Path) -> None:
     finally:
         source.close()
     for (segment, _), (local, box) in first.items():
-        verdicts[_verdict(review, segment, local, box) or "not reviewed"] += 1
+        verdicts[verdict_of(review, (segment, local), box) or "not reviewed"] += 1
     minutes = frames / fps / 60.0
     alerts = len(first)
     still = verdicts["relief"] + verdicts["sky"]
