@@ -240,6 +240,9 @@ def main() -> int:
         state = f"{last.state}: {last.reason or ''}" if last else "no answer"
         how = "diverted in the air" if task in air else "from the ground"
         print(f"check {task}: over the point after {shown}, {how} ({state})")
+        phases = _phases(log, states, asked, a.speedup)
+        if phases:
+            print(f"  {phases}")
         for event in log.codes("task_weighed"):
             if event.details.get("task") == task:
                 print(f"  {event.text}")
@@ -250,6 +253,25 @@ def main() -> int:
               f"median {statistics.median(arrivals) / 60:.1f}, p90 {p90 / 60:.1f}, "
               f"max {arrivals[-1] / 60:.1f}; {len(arrivals)}/{len(requested)} arrived")  # fmt: skip
     return 0
+
+
+def _phases(log: PatrolLog, states: list, asked: float, speedup: float) -> str:
+    """When the check's sortie entered each state, in schedule minutes after the request (wall
+    seconds in brackets). Ground steps (preflight, upload) talk MAVLink in wall time, which the
+    speed-up does not shorten, so at 1x they take the bracketed seconds, not the scaled minutes."""
+    sortie = next((t.sortie for t in states if t.sortie), None)
+    if sortie is None:
+        return ""
+    seen: dict[str, float] = {}
+    for t, s in list(log.sorties):
+        if s.sortie == sortie and s.state not in seen:
+            seen[s.state] = t - asked
+    for t, s in list(log.tasks):
+        if s.sortie == sortie and s.state == "arrived" and "arrived" not in seen:
+            seen["arrived"] = t - asked
+    return f"{sortie}: " + ", ".join(
+        f"{state} +{wall * speedup / 60:.1f} min ({wall:.0f} s)" for state, wall in seen.items()
+    )
 
 
 if __name__ == "__main__":

@@ -45,10 +45,11 @@ def traffic(
     mission_of: Callable[[SortieRecord], Mission],
     without: Collection[str] = (),
 ) -> list[tuple[Sortie, Mission]]:
-    """The sorties under way (less the ids ``without``), each with its mission: what a new check
-    sortie is separated from."""
+    """The sorties under way and the check sorties promised (less the ids ``without``), each with
+    its mission: what a new check sortie is separated from. A check sortie waiting for its drone
+    will fly as planned, so one planned after it must keep clear of it too."""
     return [(r.as_sortie(), mission_of(r)) for r in records
-            if r.state in UNDER_WAY and r.id not in without]  # fmt: skip
+            if _fixed(r) and r.id not in without]  # fmt: skip
 
 
 def _fixed(record: SortieRecord) -> bool:

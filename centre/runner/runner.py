@@ -345,11 +345,15 @@ class PatrolRunner:
         if not waiting:
             self._offered = frozenset()
             return
-        fleet = fleet_now(self.clock.now_s(time.time()), records,
-                          in_service=set(self.drones) - self.lost, jobs=self.jobs,
-                          ready_at=self.ready_at, half_swap_s=self.config.flight_model.swap_s / 2,
-                          mission_of=self.mission)  # fmt: skip
-        offered = frozenset((d, patrol.id) for d, (patrol, _) in fleet.airborne.items())
+        now_s = self.clock.now_s(time.time())
+        offered: frozenset[tuple[str, str]] = frozenset()
+        for record in waiting:  # each as _assign weighs it: its own drone is not promised to it
+            fleet = fleet_now(now_s, [r for r in records if r.id != record.id],
+                              in_service=set(self.drones) - self.lost, jobs=self.jobs,
+                              ready_at=self.ready_at,
+                              half_swap_s=self.config.flight_model.swap_s / 2,
+                              mission_of=self.mission)  # fmt: skip
+            offered |= {(d, patrol.id) for d, (patrol, _) in fleet.airborne.items()}
         fresh, self._offered = offered - self._offered, offered
         if fresh:
             for record in waiting:

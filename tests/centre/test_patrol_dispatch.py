@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from patrol_runner_support import write_small_schedule
@@ -22,6 +23,7 @@ from centre.runner.dispatch import (
     Fleet,
     choose,
     divertible,
+    fleet_now,
     flying_since,
     options,
 )
@@ -318,3 +320,50 @@ def test_the_pack_left_counts_from_the_take_off_through_earlier_diversions(examp
     fresh = Fleet(NOW, f.free_at, f.airborne, [earlier, check], f.site_of)
     assert any(o.patrol is not None for o in ask(example_district, fresh, area.center.x,
                                                    area.center.y))  # fmt: skip
+
+
+def test_a_drone_promised_to_a_waiting_check_is_not_promised_again(example_district, tmp_path):
+    """Two requests a minute apart over riverbank-1, both drones on the ground. The first goes to
+    drone-1 (ls-west, nearest). A soak gave the second to drone-1 too, "in the same minutes",
+    and it waited for the first to be flown: now drone-1 is free only after the first check has
+    landed and half its swap, so drone-2 takes the second, and its sortie keeps clear of the
+    first's. While that check waits for drone-1, drone-1 is not offered to another diversion."""
+    half_swap = FlightModel().swap_s / 2
+    area = example_district.key_area("riverbank-1")
+    lat, lon = latlon(example_district, area.center.x, area.center.y)
+    home = [patrol(NOW - 600, start_s=NOW - 2000).moved(state="landed"),
+            patrol(NOW - 600, start_s=NOW - 2000).moved(id="s002", drone="drone-2",
+                                                        site="ls-east", state="landed")]  # fmt: skip
+    missions: dict[str, Mission] = {}
+
+    def mission_of(record):  # type: ignore[no-untyped-def]
+        return missions.get(record.id, Mission(items=()))
+
+    def weigh(records, task, jobs=None):  # type: ignore[no-untyped-def]
+        f = fleet_now(NOW, records, in_service={"drone-1", "drone-2"}, jobs=jobs or {},
+                      ready_at={}, half_swap_s=half_swap, mission_of=mission_of)  # fmt: skip
+        found = options(f, task, lat, lon, district=example_district, mission_of=mission_of,
+                        flight_model=FlightModel(), alt_m=40.0, ceiling_m=120.0)  # fmt: skip
+        return f, found, choose(found, NOW)
+
+    _, _, first = weigh(home, "t1")
+    assert first.drone == "drone-1" and first.patrol is None
+    missions["task-t1"] = first.planned.mission
+    promised = SortieRecord.of(first.planned.sortie, tmp_path / "t1.plan", kind="check", task="t1")
+    f, found, second = weigh([*home, promised], "t2")
+    assert f.free_at["drone-1"] == promised.end_s + half_swap
+    by = {o.drone: o for o in found}
+    assert by["drone-1"].arrival_s > promised.end_s
+    assert second.drone == "drone-2" and second.arrival_s - NOW <= TARGET_S
+    t2 = second.planned.sortie
+    overlap = t2.start_s < promised.end_s and promised.start_s < t2.end_s
+    assert not overlap or t2.alt_m != promised.alt_m  # layered around the first, or after it
+
+    flying = patrol(NOW + 900).moved(state="airborne")
+    job = SimpleNamespace(record=flying, where=(lat, lon), handover=None)
+    missions["s001"] = first.planned.mission  # any mission: only its last items are looked at
+    offered, _, _ = weigh([flying, home[1]], "t3", {"drone-1": job})
+    assert "drone-1" in offered.airborne
+    waiting = promised.moved(start_s=NOW + 1020, end_s=NOW + 1400)
+    kept, _, _ = weigh([flying, home[1], waiting], "t3", {"drone-1": job})
+    assert "drone-1" not in kept.airborne
