@@ -16,7 +16,8 @@
 3. Movers' cast shadows are stripped from the change (``vision.detectors.shadows``: darker,
    same chromaticity, on the side of their caster that all movers of the frame agree on).
 4. Blobs of change within the size bounds (square metres with a known height, else pixels) go
-   through the tests of ``motion_tests`` (local alignment, ghost, consistent displacement).
+   through the tests of ``motion_tests`` (local alignment, ghost, consistent displacement),
+   and, when ``parallax_max_ratio`` is set, the parallax test of ``parallax`` (off by default).
 5. Against a single earlier frame, a mover's blob also holds the place it left, and in traffic
    the ghosts and shadows of its neighbours: only the pixels that moved with its measured
    displacement are kept, and their separate parts are separate movers
@@ -50,6 +51,7 @@ from vision.detectors.abreast import split_abreast
 from vision.detectors.base import Detection, FrameContext, scale_box
 from vision.detectors.motion_support import Part, grown_box, moved_parts
 from vision.detectors.motion_tests import Blob, judge
+from vision.detectors.parallax import ground_flow, parallax_like
 from vision.detectors.shadows import shadow_like, strip_shadows
 from vision.detectors.size_class import PERSON, VEHICLE, moves_across, size_class
 from vision.ego_motion import Features, features, register
@@ -97,6 +99,7 @@ class ActivityDetector:
             "no match": 0,
             "shadows stripped": 0,
             "too many blobs": 0,
+            "parallax": 0,
             "sideways": 0,
         }
 
@@ -166,10 +169,12 @@ class ActivityDetector:
         weak = None  # change above the lower threshold, for boxes cut to a sliver
         if trim:
             weak = cv2.bitwise_and(cv2.compare(diff, WEAK_SHARE * threshold, cv2.CMP_GT), valid)
-        return self._movers(ctx, now, warped, mask, changed, weak, shade, sigma, scale, dt, trim)
+        return self._movers(
+            ctx, now, warped, mask, changed, weak, shade, sigma, scale, dt, trim, h1
+        )
 
     def _movers(
-        self, ctx, now: _Past, warped, mask, changed, weak, shade, sigma, scale, dt, trim
+        self, ctx, now: _Past, warped, mask, changed, weak, shade, sigma, scale, dt, trim, h1
     ) -> list[Detection]:
         cfg = self.cfg
         gsd = ctx.gsd_m * scale if ctx.gsd_m else None
@@ -214,6 +219,14 @@ class ActivityDetector:
             )
             if verdict.reason:
                 self.stats[verdict.reason] += 1
+                continue
+            if cfg.parallax_max_ratio > 0 and parallax_like(
+                verdict.shift,
+                ground_flow(h1, x + w / 2, y + h / 2),
+                cfg.parallax_max_ratio,
+                cfg.parallax_min_cos,
+            ):
+                self.stats["parallax"] += 1
                 continue
             shift = (verdict.shift[0] * scale, verdict.shift[1] * scale)
             parts = trim and moved_parts(
