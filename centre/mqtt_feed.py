@@ -28,6 +28,7 @@ import json
 import logging
 import re
 import threading
+import time
 from collections.abc import Collection
 from typing import Any, Protocol
 
@@ -47,7 +48,7 @@ from centre.messages import (
 )
 from centre.patrol_intake import Cleared, PatrolMessage, is_patrol_topic, parse_patrol
 from mission.text import N_
-from telemetry.mqtt import TOPIC_ROOT, MqttSettings, make_client
+from telemetry.mqtt import TOPIC_ROOT, MqttSettings, Subscription, make_client
 from telemetry.patrol_records import LaunchConfirm, TaskRequest
 from telemetry.topics import (
     PATROL_EVENTS,
@@ -109,12 +110,14 @@ class CentreFeed:
         self.unstored = 0
         self._connected = threading.Event()
         self._refused: str | None = None
+        self._subscription = Subscription()
         self.last_message_at: float = 0.0
         self._client = make_client(settings, client_id=client_id, clean=not persistent)
         self._client.manual_ack_set(True)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = lambda c, u, mid, codes, p: self._subscription.acked(mid, codes)
 
     @property
     def connected(self) -> bool:
@@ -135,6 +138,7 @@ class CentreFeed:
                 )
             ) from None
         self._client.loop_start()
+        deadline = time.monotonic() + timeout
         if not self._connected.wait(timeout) or self._refused:
             self.stop()
             reason = self._refused or N_("no answer within {timeout:g} s", timeout=timeout)
@@ -144,6 +148,17 @@ class CentreFeed:
                     "credentials",
                     url=self.settings.url,
                     reason=reason,
+                )
+            )
+        problem = self._subscription.wait(deadline - time.monotonic())
+        if problem:  # "listening" must mean that nothing published from now on is missed
+            self.stop()
+            raise CentreError(
+                N_(
+                    "broker {url} did not take the subscriptions: {problem}; check the broker "
+                    "and its ACL",
+                    url=self.settings.url,
+                    problem=problem,
                 )
             )
 
@@ -224,7 +239,7 @@ class CentreFeed:
             topics.append((VEHICLES_TOPIC, 0))
         if self._patrol:
             topics += [(t, 1) for t in (SORTIES, TASK_STATES, PATROL_TIMELINE, PATROL_EVENTS)]
-        client.subscribe(topics)
+        self._subscription.send(client, topics)
         self._connected.set()
         self._sink.on_link(True)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import threading
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
@@ -21,6 +22,7 @@ __all__ = [
     "MqttSettings",
     "MqttError",
     "make_client",
+    "Subscription",
     "redact",
     "PASSWORD_IN_URL_WARNING",
     "read_password_file",
@@ -200,3 +202,40 @@ def make_client(settings: MqttSettings, *, client_id: str | None = None, clean: 
     client.max_inflight_messages_set(1000)
     client.max_queued_messages_set(0)
     return client
+
+
+class Subscription:
+    """One subscribe call and its SUBACK: ``wait`` says whether the broker granted every topic.
+
+    A client that says "listening" before the broker has its subscription loses what is
+    published meanwhile (a test saw an alert published right after "listening" never shown).
+    Call ``send`` from ``on_connect`` and ``acked`` from ``on_subscribe``; both run in paho's
+    network thread, ``send`` first."""
+
+    def __init__(self) -> None:
+        self._done = threading.Event()
+        self._mid: int | None = None
+        self.problem: str | None = None
+
+    def send(self, client: Any, topics: list[tuple[str, int]]) -> None:
+        import paho.mqtt.client as mqtt
+
+        rc, mid = client.subscribe(topics)
+        if rc != mqtt.MQTT_ERR_SUCCESS:
+            self.problem = mqtt.error_string(rc)
+            self._done.set()
+        else:
+            self._mid = mid
+
+    def acked(self, mid: int, reason_codes: list[Any]) -> None:
+        if mid != self._mid:
+            return
+        refused = [str(rc) for rc in reason_codes if getattr(rc, "is_failure", False)]
+        self.problem = refused[0] if refused else None
+        self._done.set()
+
+    def wait(self, timeout_s: float) -> str | None:
+        """None once every topic was granted; else what went wrong (or that no SUBACK came)."""
+        if not self._done.wait(max(0.0, timeout_s)):
+            return N_("no SUBACK within {timeout_s:g} s", timeout_s=timeout_s)
+        return self.problem

@@ -23,7 +23,7 @@ import paho.mqtt.client as mqtt
 
 from centre.runner.errors import RunnerError
 from mission.text import N_
-from telemetry.mqtt import MqttSettings, make_client, redact
+from telemetry.mqtt import MqttSettings, Subscription, make_client, redact
 from telemetry.patrol_records import MAX_MESSAGE_BYTES
 from telemetry.topics import ALERTS, CONFIRMS, TASK_CHECK
 
@@ -71,6 +71,8 @@ class RunnerBroker:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.on_publish = self._on_publish
+        self.client.on_subscribe = lambda c, u, mid, codes, p: self._subscription.acked(mid, codes)
+        self._subscription = Subscription()
         self._unacked: set[int] = set()
 
     def start(self, timeout_s: float = 10.0) -> RunnerBroker:
@@ -93,6 +95,18 @@ class RunnerBroker:
                     "within {timeout_s:g} s; check the URL, the credentials and the broker's ACL",
                     url=redact(self.settings.url),
                     timeout_s=timeout_s,
+                )
+            )
+        problem = self._subscription.wait(timeout_s)
+        if problem:  # a check request sent from now on must not be missed
+            self.client.disconnect()
+            self.client.loop_stop()
+            raise RunnerError(
+                N_(
+                    "the MQTT broker at {url} did not take the runner's subscriptions: "
+                    "{problem}; check the broker and its ACL",
+                    url=redact(self.settings.url),
+                    problem=problem,
                 )
             )
         return self
@@ -130,8 +144,7 @@ class RunnerBroker:
         if reason_code.is_failure:
             log.warning("MQTT broker refused the connection: %s", reason_code)
             return
-        for topic in SUBSCRIPTIONS:
-            client.subscribe(topic, qos=1)
+        self._subscription.send(client, [(topic, 1) for topic in SUBSCRIPTIONS])
         with self._lock:
             for topic, payload in self.retained.items():
                 self._send(topic, payload, True)

@@ -1,0 +1,41 @@
+"""``telemetry.mqtt.Subscription`` against a real mosquitto: "listening" only once the broker has
+the subscription, and a subscription paho could not send is said, not taken as granted."""
+
+from __future__ import annotations
+
+import threading
+
+from telemetry.mqtt import MqttSettings, Subscription, make_client
+
+
+def test_a_subscription_is_waited_for_until_the_broker_grants_it(mosquitto):
+    settings = MqttSettings.from_url(mosquitto.url, client_id="sub-test")
+    client = make_client(settings)
+    sub = Subscription()
+    got: list[bytes] = []
+    arrived = threading.Event()
+    client.on_connect = lambda c, u, f, rc, p: sub.send(c, [("gridpatrol/v1/test/#", 1)])
+    client.on_subscribe = lambda c, u, mid, codes, p: sub.acked(mid, codes)
+    client.on_message = lambda c, u, m: (got.append(m.payload), arrived.set())
+    assert sub.wait(0.05) == "no SUBACK within 0.05 s"  # not connected yet: nothing granted
+    client.connect(settings.host, settings.port)
+    client.loop_start()
+    try:
+        assert sub.wait(5.0) is None
+        publisher = make_client(MqttSettings.from_url(mosquitto.url, client_id="sub-pub"))
+        publisher.connect(settings.host, settings.port)
+        publisher.loop_start()
+        publisher.publish("gridpatrol/v1/test/x", b"right after", qos=1).wait_for_publish(5)
+        publisher.disconnect()
+        publisher.loop_stop()
+        assert arrived.wait(5.0) and got == [b"right after"]
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def test_a_subscription_paho_cannot_send_is_a_problem_not_a_grant(mosquitto):
+    client = make_client(MqttSettings.from_url(mosquitto.url, client_id="sub-offline"))
+    sub = Subscription()
+    sub.send(client, [("gridpatrol/v1/test/#", 1)])  # never connected
+    assert sub.wait(1.0) == "The client is not currently connected."
