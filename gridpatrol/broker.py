@@ -30,6 +30,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def listener_of(pid: int, port: int) -> bool | None:
+    """Whether process ``pid`` holds the socket listening on loopback ``port`` (Linux /proc);
+    None where that cannot be read. A free port handed out by ``free_port`` can be taken by
+    another process before mosquitto binds it: mosquitto then exits, and meanwhile a connection
+    to the port reaches the other process (in CI, a test's TLS client reached another test's
+    plain broker)."""
+    try:
+        inodes = set()
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{fields[9]}]")
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except (OSError, IndexError, ValueError):
+        return None
+    for fd in fds:
+        try:
+            if os.readlink(fd) in inodes:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def mosquitto_binary() -> str | None:
     for candidate in (shutil.which("mosquitto"), "/usr/sbin/mosquitto"):
         if candidate and Path(candidate).exists():
@@ -51,6 +75,7 @@ class MosquittoBroker:
                 N_("mosquitto is not installed; install it with: apt-get install -y mosquitto")
             )
         self.binary = binary
+        self._own_port = port is None  # a port chosen here may be taken first: choose again
         self.port = port or free_port()
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="gridpatrol-mosquitto-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -60,6 +85,9 @@ class MosquittoBroker:
             self.config = config
             return
         self.config = self.workdir / "mosquitto.conf"
+        self._write_config()
+
+    def _write_config(self) -> None:
         self.config.write_text(
             "\n".join(
                 [
@@ -86,6 +114,22 @@ class MosquittoBroker:
         return f"mqtt://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 10.0) -> MosquittoBroker:
+        attempts = 0
+        while True:
+            try:
+                started = self._start_once(timeout)
+                self._own_port = False  # started again later, it keeps this port
+                return started
+            except BrokerUnavailable:
+                attempts += 1
+                exited = self._proc is not None and self._proc.poll() is not None
+                if attempts == 3 or not (self._own_port and exited):
+                    raise
+                self._proc = None  # it exited at start: the port was taken meanwhile
+                self.port = free_port()
+                self._write_config()
+
+    def _start_once(self, timeout: float) -> MosquittoBroker:
         with open(self.log, "ab") as log:
             self._proc = subprocess.Popen(
                 [self.binary, "-c", str(self.config)], stdout=log, stderr=subprocess.STDOUT
@@ -102,9 +146,11 @@ class MosquittoBroker:
                 )
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
+                    if listener_of(self._proc.pid, self.port) is not False:
+                        return self
             except OSError:
-                time.sleep(0.05)
+                pass
+            time.sleep(0.05)
         self.kill()
         raise BrokerUnavailable(
             N_(

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from mission.text import N_
-from telemetry.mqtt import MqttError, MqttSettings, make_client
+from telemetry.mqtt import MqttError, MqttSettings, Subscription, make_client
 from telemetry.records import parse_record
 from telemetry.topics import ONLINE, VEHICLES, parse_vehicle_topic
 
@@ -148,14 +148,16 @@ def run_watch(
     client = make_client(settings, client_id=f"{settings.client_id}-watch")
     answer: list[Any] = []
     answered = threading.Event()
+    subscription = Subscription()
 
     def on_connect(c: Any, _u: Any, _f: Any, reason_code: Any, _p: Any) -> None:
         if not reason_code.is_failure:
-            c.subscribe(VEHICLES, qos=1)
+            subscription.send(c, [(VEHICLES, 1)])
         answer.append(reason_code)
         answered.set()
 
     client.on_connect = on_connect
+    client.on_subscribe = lambda c, u, mid, codes, p: subscription.acked(mid, codes)
     client.on_message = lambda c, u, m: view.update(m.topic, m.payload)
     try:
         client.connect(settings.host, settings.port, settings.keepalive)
@@ -179,6 +181,18 @@ def run_watch(
                 "--mqtt-password-file and --mqtt-ca",
                 url=settings.url,
                 reason=reason,
+            )
+        )
+    problem = subscription.wait(10)
+    if problem:  # an empty table must not stand for "no vehicles" here either
+        client.disconnect()
+        client.loop_stop()
+        raise MqttError(
+            N_(
+                "broker {url} did not take the subscriptions: {problem}; check the broker "
+                "and its ACL",
+                url=settings.url,
+                problem=problem,
             )
         )
     console = Console()

@@ -97,18 +97,23 @@ class Client:
 
 @pytest.fixture
 def secure_broker(tmp_path, cli) -> SecureBroker:
-    """``gridpatrol broker config`` in tmp_path, then mosquitto started with that config."""
-    port = free_port()
-    out = tmp_path / "broker"
-    args = ["broker", "config", "--out", out, "--port", port, "--listen", "127.0.0.1"]
-    args += ["--name", "127.0.0.1", "--name", "localhost"]
-    if os.geteuid() == 0:
-        args += ["--run-as", "root"]
-    result = cli(*args)
-    assert result.code == 0, result.err
-    try:
-        broker = MosquittoBroker(port=port, workdir=out, config=out / "mosquitto.conf").start()
-    except BrokerUnavailable as exc:
-        pytest.fail(str(exc))
+    """``gridpatrol broker config`` in tmp_path, then mosquitto started with that config. The
+    free port can be taken by another test before mosquitto binds it (the broker then says so):
+    a fresh config on another port is tried, up to three times."""
+    for attempt in range(3):
+        port = free_port()
+        out = tmp_path / f"broker-{attempt}"
+        args = ["broker", "config", "--out", out, "--port", port, "--listen", "127.0.0.1"]
+        args += ["--name", "127.0.0.1", "--name", "localhost"]
+        if os.geteuid() == 0:
+            args += ["--run-as", "root"]
+        result = cli(*args)
+        assert result.code == 0, result.err
+        try:
+            broker = MosquittoBroker(port=port, workdir=out, config=out / "mosquitto.conf").start()
+            break
+        except BrokerUnavailable as exc:
+            if attempt == 2:
+                pytest.fail(str(exc))
     yield SecureBroker(port, out, broker)
     broker.stop()
