@@ -199,18 +199,27 @@ class LivePoseFeed:
         elif isinstance(rec, AttitudeRecord):
             self.track.add_attitude(rec.wall_time, rec.roll_deg, rec.pitch_deg, rec.yaw_deg)
 
-    def start(self) -> LivePoseFeed:
-        from telemetry.mqtt import MqttSettings, make_client, vehicle_topic
+    def start(self, timeout_s: float = 10.0) -> LivePoseFeed:
+        """Connect and subscribe; return once the broker has granted the subscriptions. A broker
+        that refuses us (credentials, ACL) is a one-line error: before, frames went on without a
+        pose and the reason was never said."""
+        from telemetry.mqtt import MqttSettings, Subscription, make_client, vehicle_topic
 
         settings = MqttSettings.resolve(self.url)
         client = make_client(settings, client_id=f"{settings.client_id}-vision-pose")
         topics = [(vehicle_topic(self.vehicle, leaf), 0) for leaf in ("position", "attitude")]
+        answer: list = []
+        answered = threading.Event()
+        subscription = Subscription()
 
         def on_connect(c, _userdata, _flags, reason_code, _props):
             if not reason_code.is_failure:
-                c.subscribe(topics)
+                subscription.send(c, topics)
+            answer.append(reason_code)
+            answered.set()
 
         client.on_connect = on_connect
+        client.on_subscribe = lambda c, u, mid, codes, p: subscription.acked(mid, codes)
         client.on_message = lambda _c, _u, msg: self.handle(msg.topic, msg.payload)
         try:
             client.connect(settings.host, settings.port, settings.keepalive)
@@ -224,6 +233,29 @@ class LivePoseFeed:
             ) from exc
         client.loop_start()
         self._client = client
+        if not answered.wait(timeout_s) or answer[0].is_failure:
+            self.close()
+            raise PoseError(
+                N_(
+                    "MQTT broker {url} did not accept the connection: {reason}; check the URL "
+                    "and the credentials",
+                    url=settings.url,
+                    reason=answer[0]
+                    if answer
+                    else N_("no answer within {timeout_s:g} s", timeout_s=timeout_s),
+                )
+            )
+        problem = subscription.wait(timeout_s)
+        if problem:
+            self.close()
+            raise PoseError(
+                N_(
+                    "MQTT broker {url} did not take the pose subscriptions: {problem}; check the "
+                    "broker and its ACL",
+                    url=settings.url,
+                    problem=problem,
+                )
+            )
         return self
 
     def close(self) -> None:

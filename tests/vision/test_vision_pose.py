@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from tests.secure_broker are parameters here
 """Pose at frame time: interpolation, a real SITL .tlog, the bridge's MQTT records; config and CLI errors."""
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ import time
 import paho.mqtt.client as mqtt
 import pytest
 from conftest import FIXTURES, ROOT
+from secure_broker import secure_broker  # noqa: F401 - a pytest fixture, used by name
 
+from telemetry.mqtt import MqttSettings
 from telemetry.records import Attitude, Position
 from vision.config import ConfigError, load_config
 from vision.pose import LivePoseFeed, PoseError, PoseTrack, read_tlog_track
@@ -46,13 +49,20 @@ def test_tlog_without_poses_is_refused(tmp_path):
         read_tlog_track(empty)
 
 
+def test_live_feed_refused_by_the_broker_is_one_line(secure_broker):
+    """Wrong credentials: before, `vision run` went on with no pose and never said why."""
+    settings = MqttSettings.from_url(secure_broker.url("gp-vision"), ca_file=secure_broker.ca,
+                                     password="guess", client_id="pose-refused")  # fmt: skip
+    with pytest.raises(PoseError, match=r"did not accept the connection: .*; check the URL"):
+        LivePoseFeed(settings, "sys1").start(timeout_s=5)
+
+
 def test_live_feed_fills_the_track_from_bridge_records(mosquitto):
     feed = LivePoseFeed(mosquitto.url, "sys1").start()
     pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="pose-feed-test")
     pub.connect("127.0.0.1", mosquitto.port)
     pub.loop_start()
-    try:
-        time.sleep(0.3)
+    try:  # start() returned: the subscriptions are granted, nothing published now is missed
         for i in range(5):
             t = 1_780_000_000.0 + i
             pos = Position(
