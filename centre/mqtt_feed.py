@@ -103,21 +103,24 @@ class CentreFeed:
         ``patrol``: also follow the patrol runner (sorties, tasks, timeline, events)."""
         self.settings = settings
         self._sink = sink
-        self._vehicles = vehicles
-        self._patrol = patrol
         self._cells = None if cells is None else frozenset(cells)
         self.refused = 0
         self.unstored = 0
         self._connected = threading.Event()
         self._refused: str | None = None
-        self._subscription = Subscription()
+        topics = [(ALERTS_TOPIC, 1), (ACKS_TOPIC, 1)]
+        if vehicles:
+            topics.append((VEHICLES_TOPIC, 0))
+        if patrol:
+            topics += [(t, 1) for t in (SORTIES, TASK_STATES, PATROL_TIMELINE, PATROL_EVENTS)]
+        self._subscription = Subscription(topics)
         self.last_message_at: float = 0.0
         self._client = make_client(settings, client_id=client_id, clean=not persistent)
         self._client.manual_ack_set(True)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
-        self._client.on_subscribe = lambda c, u, mid, codes, p: self._subscription.acked(mid, codes)
+        self._client.on_subscribe = self._subscription.on_subscribe
 
     @property
     def connected(self) -> bool:
@@ -234,12 +237,7 @@ class CentreFeed:
             self._refused = str(reason_code)
             self._connected.set()
             return
-        topics = [(ALERTS_TOPIC, 1), (ACKS_TOPIC, 1)]
-        if self._vehicles:
-            topics.append((VEHICLES_TOPIC, 0))
-        if self._patrol:
-            topics += [(t, 1) for t in (SORTIES, TASK_STATES, PATROL_TIMELINE, PATROL_EVENTS)]
-        self._subscription.send(client, topics)
+        self._subscription.send(client)
         self._connected.set()
         self._sink.on_link(True)
 

@@ -205,29 +205,51 @@ def make_client(settings: MqttSettings, *, client_id: str | None = None, clean: 
 
 
 class Subscription:
-    """One subscribe call and its SUBACK: ``wait`` says whether the broker granted every topic.
+    """A client's subscriptions and the broker's answers: ``connack`` says whether it accepted
+    the connection, ``wait`` whether it granted every topic.
 
     A client that says "listening" before the broker has its subscription loses what is
     published meanwhile (a test saw an alert published right after "listening" never shown).
-    Call ``send`` from ``on_connect`` and ``acked`` from ``on_subscribe``; both run in paho's
-    network thread, ``send`` first."""
+    A client with nothing else to do on connect takes ``on_connect`` and ``on_subscribe`` as its
+    callbacks; one that does more calls ``send`` from its own ``on_connect``. All of them run in
+    paho's network thread, ``send`` before its SUBACK."""
 
-    def __init__(self) -> None:
+    def __init__(self, topics: list[tuple[str, int]]) -> None:
+        self.topics = topics
+        self._answered = threading.Event()
+        self._answer: Any = None
         self._done = threading.Event()
         self._mid: int | None = None
         self.problem: str | None = None
 
-    def send(self, client: Any, topics: list[tuple[str, int]]) -> None:
+    def on_connect(
+        self, client: Any, _userdata: Any, _flags: Any, reason_code: Any, _props: Any
+    ) -> None:
+        """paho's ``on_connect``: subscribe once accepted; the first answer is kept."""
+        if self._answer is None:
+            self._answer = reason_code
+        if not reason_code.is_failure:
+            self.send(client)
+        self._answered.set()
+
+    def connack(self, timeout_s: float) -> Any:
+        """The broker's answer to the connection (a reason code), or None if none came in time."""
+        return self._answer if self._answered.wait(max(0.0, timeout_s)) else None
+
+    def send(self, client: Any) -> None:
         import paho.mqtt.client as mqtt
 
-        rc, mid = client.subscribe(topics)
+        rc, mid = client.subscribe(self.topics)
         if rc != mqtt.MQTT_ERR_SUCCESS:
             self.problem = mqtt.error_string(rc)
             self._done.set()
         else:
             self._mid = mid
 
-    def acked(self, mid: int, reason_codes: list[Any]) -> None:
+    def on_subscribe(
+        self, _client: Any, _userdata: Any, mid: int, reason_codes: list[Any], _props: Any
+    ) -> None:
+        """paho's ``on_subscribe``: the SUBACK of the last ``send``."""
         if mid != self._mid:
             return
         refused = [str(rc) for rc in reason_codes if getattr(rc, "is_failure", False)]

@@ -146,18 +146,9 @@ def run_watch(
     settings = MqttSettings.resolve(broker)
     view = FleetView()
     client = make_client(settings, client_id=f"{settings.client_id}-watch")
-    answer: list[Any] = []
-    answered = threading.Event()
-    subscription = Subscription()
-
-    def on_connect(c: Any, _u: Any, _f: Any, reason_code: Any, _p: Any) -> None:
-        if not reason_code.is_failure:
-            subscription.send(c, [(VEHICLES, 1)])
-        answer.append(reason_code)
-        answered.set()
-
-    client.on_connect = on_connect
-    client.on_subscribe = lambda c, u, mid, codes, p: subscription.acked(mid, codes)
+    subscription = Subscription([(VEHICLES, 1)])
+    client.on_connect = subscription.on_connect
+    client.on_subscribe = subscription.on_subscribe
     client.on_message = lambda c, u, m: view.update(m.topic, m.payload)
     try:
         client.connect(settings.host, settings.port, settings.keepalive)
@@ -172,9 +163,10 @@ def run_watch(
         ) from None
     client.loop_start()
     # An empty table must never stand for "no vehicles" when the broker turned us away.
-    if not answered.wait(10) or answer[0].is_failure:
+    answer = subscription.connack(10)
+    if answer is None or answer.is_failure:
         client.loop_stop()
-        reason = answer[0] if answer else "no answer within 10 s"
+        reason = answer if answer is not None else "no answer within 10 s"
         raise MqttError(
             N_(
                 "broker {url} did not accept the connection: {reason}; check the user, "

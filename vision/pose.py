@@ -208,18 +208,9 @@ class LivePoseFeed:
         settings = MqttSettings.resolve(self.url)
         client = make_client(settings, client_id=f"{settings.client_id}-vision-pose")
         topics = [(vehicle_topic(self.vehicle, leaf), 0) for leaf in ("position", "attitude")]
-        answer: list = []
-        answered = threading.Event()
-        subscription = Subscription()
-
-        def on_connect(c, _userdata, _flags, reason_code, _props):
-            if not reason_code.is_failure:
-                subscription.send(c, topics)
-            answer.append(reason_code)
-            answered.set()
-
-        client.on_connect = on_connect
-        client.on_subscribe = lambda c, u, mid, codes, p: subscription.acked(mid, codes)
+        subscription = Subscription(topics)
+        client.on_connect = subscription.on_connect
+        client.on_subscribe = subscription.on_subscribe
         client.on_message = lambda _c, _u, msg: self.handle(msg.topic, msg.payload)
         try:
             client.connect(settings.host, settings.port, settings.keepalive)
@@ -233,15 +224,16 @@ class LivePoseFeed:
             ) from exc
         client.loop_start()
         self._client = client
-        if not answered.wait(timeout_s) or answer[0].is_failure:
+        answer = subscription.connack(timeout_s)
+        if answer is None or answer.is_failure:
             self.close()
             raise PoseError(
                 N_(
                     "MQTT broker {url} did not accept the connection: {reason}; check the URL "
                     "and the credentials",
                     url=settings.url,
-                    reason=answer[0]
-                    if answer
+                    reason=answer
+                    if answer is not None
                     else N_("no answer within {timeout_s:g} s", timeout_s=timeout_s),
                 )
             )

@@ -71,8 +71,8 @@ class RunnerBroker:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.on_publish = self._on_publish
-        self.client.on_subscribe = lambda c, u, mid, codes, p: self._subscription.acked(mid, codes)
-        self._subscription = Subscription()
+        self._subscription = Subscription([(topic, 1) for topic in SUBSCRIPTIONS])
+        self.client.on_subscribe = self._subscription.on_subscribe
         self._unacked: set[int] = set()
 
     def start(self, timeout_s: float = 10.0) -> RunnerBroker:
@@ -144,7 +144,7 @@ class RunnerBroker:
         if reason_code.is_failure:
             log.warning("MQTT broker refused the connection: %s", reason_code)
             return
-        self._subscription.send(client, [(topic, 1) for topic in SUBSCRIPTIONS])
+        self._subscription.send(client)
         with self._lock:
             for topic, payload in self.retained.items():
                 self._send(topic, payload, True)

@@ -11,11 +11,11 @@ from telemetry.mqtt import MqttSettings, Subscription, make_client
 def test_a_subscription_is_waited_for_until_the_broker_grants_it(mosquitto):
     settings = MqttSettings.from_url(mosquitto.url, client_id="sub-test")
     client = make_client(settings)
-    sub = Subscription()
+    sub = Subscription([("gridpatrol/v1/test/#", 1)])
     got: list[bytes] = []
     arrived = threading.Event()
-    client.on_connect = lambda c, u, f, rc, p: sub.send(c, [("gridpatrol/v1/test/#", 1)])
-    client.on_subscribe = lambda c, u, mid, codes, p: sub.acked(mid, codes)
+    client.on_connect = sub.on_connect
+    client.on_subscribe = sub.on_subscribe
     client.on_message = lambda c, u, m: (got.append(m.payload), arrived.set())
     assert sub.wait(0.05) == "no SUBACK within 0.05 s"  # not connected yet: nothing granted
     client.connect(settings.host, settings.port)
@@ -36,6 +36,6 @@ def test_a_subscription_is_waited_for_until_the_broker_grants_it(mosquitto):
 
 def test_a_subscription_paho_cannot_send_is_a_problem_not_a_grant(mosquitto):
     client = make_client(MqttSettings.from_url(mosquitto.url, client_id="sub-offline"))
-    sub = Subscription()
-    sub.send(client, [("gridpatrol/v1/test/#", 1)])  # never connected
+    sub = Subscription([("gridpatrol/v1/test/#", 1)])
+    sub.send(client)  # never connected
     assert sub.wait(1.0) == "The client is not currently connected."
