@@ -8,7 +8,11 @@ and resampling make textured ground noisier than the frame as a whole). Then:
 1. **Local alignment.** If shifting the earlier frame by a pixel or two (and removing a brightness
    offset) explains the blob down to the measured noise, or leaves the same pattern with another
    contrast (correlation >= 0.9), it is misregistration, parallax of low relief, a shadow, a
-   brightness change or a line blurred by interpolation, not an object that moved.
+   brightness change or a line blurred by interpolation, not an object that moved. The blob is
+   judged with a ring of ``_CONTEXT_PX`` of its surroundings: a car of one even colour fills its
+   own box, so inside the box it differs from the road it covers by an offset only, which the
+   test removes (on real airborne frames every moving dark car was taken for a brightness
+   change); the road around it did not change, so with the ring no offset explains it.
 2. **Ghost.** Against one earlier frame, a mover leaves two blobs: where it is now and where it
    was. The object is where the frame holds more edges *now* than it did before (outlines,
    windows, a walker's limbs); the empty spot it left is plain road now.
@@ -96,13 +100,6 @@ def judge(
     return Verdict("", (dx, dy), ncc, (x, y, w, h))
 
 
-def _crop(img: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> np.ndarray | None:
-    h, w = img.shape
-    if x0 < 0 or y0 < 0 or x1 > w or y1 > h:
-        return None
-    return img[y0:y1, x0:x1]
-
-
 def _stands_above_local_noise(blob: Blob, now, before, k: float) -> bool:
     """Whether the blob's change exceeds ``k`` x the noise of its own surroundings.
 
@@ -126,19 +123,25 @@ def _stands_above_local_noise(blob: Blob, now, before, k: float) -> bool:
 
 
 def _locally_aligned(blob: Blob, now, before, sigma: float, s: int) -> bool:
-    """Whether some shift of at most ``s`` px, plus a brightness offset, explains the box.
+    """Whether some shift of at most ``s`` px, plus a brightness offset, explains the box and a
+    ring of ``_CONTEXT_PX`` around it (as far as the frame allows).
 
     The mean squared zero-mean difference of two windows is var(p) + var(q) - 2 cov(p, q); one
     ``matchTemplate`` gives cov for every shift and a box filter gives var(q).
     """
-    area = _crop(before, blob.x - s, blob.y - s, blob.x + blob.w + s, blob.y + blob.h + s)
-    if area is None:
-        return False
-    patch = now[blob.y : blob.y + blob.h, blob.x : blob.x + blob.w]
-    n = float(blob.w * blob.h)
+    H, W = now.shape
+    if blob.x < s or blob.y < s or blob.x + blob.w > W - s or blob.y + blob.h > H - s:
+        return False  # no room to shift the earlier frame: not explained
+    m = _CONTEXT_PX
+    x0, y0 = max(s, blob.x - m), max(s, blob.y - m)
+    x1, y1 = min(W - s, blob.x + blob.w + m), min(H - s, blob.y + blob.h + m)
+    area = before[y0 - s : y1 + s, x0 - s : x1 + s]
+    patch = now[y0:y1, x0:x1]
+    w, h = x1 - x0, y1 - y0
+    n = float(w * h)
     cov = cv2.matchTemplate(area, patch, cv2.TM_CCOEFF) / n
-    mean_q = cv2.boxFilter(area, -1, (blob.w, blob.h), normalize=True, anchor=(0, 0))
-    mean_q2 = cv2.boxFilter(area * area, -1, (blob.w, blob.h), normalize=True, anchor=(0, 0))
+    mean_q = cv2.boxFilter(area, -1, (w, h), normalize=True, anchor=(0, 0))
+    mean_q2 = cv2.boxFilter(area * area, -1, (w, h), normalize=True, anchor=(0, 0))
     var_q = (mean_q2 - mean_q * mean_q)[: cov.shape[0], : cov.shape[1]]
     var_p = float(patch.var())
     msd = var_p + var_q - 2.0 * cov
@@ -151,6 +154,7 @@ def _locally_aligned(blob: Blob, now, before, sigma: float, s: int) -> bool:
 
 
 _SAME_PATTERN = 0.9
+_CONTEXT_PX = 2  # past an outline blurred by smoothing and resampling, onto what surrounds it
 
 
 def _stands_out_now(blob: Blob, now, before) -> bool:
