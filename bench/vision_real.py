@@ -48,6 +48,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -57,7 +58,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _aerial_frames import CAR_NAMES, _height_from_cars, _videos  # noqa: E402
+from _aerial_frames import (  # noqa: E402
+    CAR_NAMES,
+    KIT_SECONDS_PER_NUMBER,
+    KIT_TITLE,
+    _height_from_cars,
+    _videos,
+    kit_sequences,
+)
 from _motion_breakdown import false_kind, say_breakdown  # noqa: E402
 from _motion_review import REVIEW, VERDICTS, load_review, verdict_of  # noqa: E402
 from _oblique_review import oblique_alerts  # noqa: E402
@@ -387,6 +395,13 @@ def main() -> int:
         default=[],
         help="labelled RGB frames of the same kind, scored on their own (not in the totals)",
     )
+    ap.add_argument(
+        "--kit-ais",
+        type=Path,
+        default=None,
+        help="a clone of github.com/jekhor/aerial-cars-dataset: its three KIT AIS airborne image "
+        "sequences (MOS*.png), scored as held out at KIT_SECONDS_PER_NUMBER",
+    )
     ap.add_argument("--model", type=Path, default=None)
     ap.add_argument("--seconds-per-number", type=float, default=1.0)
     ap.add_argument(
@@ -422,13 +437,19 @@ def main() -> int:
     started = time.monotonic()
     if rgb_sets:
         print("RGB sets: " + ", ".join(str(d) for d in rgb_sets))
-        held = [([h], f"held out (no default was chosen on it): {h}") for h in args.held_out]
-        for sets, title in [(rgb_sets, ""), *held]:
+        spn = args.seconds_per_number
+        held = [([h], spn, f"held out (no default was chosen on it): {h}") for h in args.held_out]
+        kit = tempfile.TemporaryDirectory() if args.kit_ais else None
+        if kit is not None and kit_sequences(args.kit_ais, Path(kit.name)):
+            held.append(([Path(kit.name)], KIT_SECONDS_PER_NUMBER, KIT_TITLE))
+        elif kit is not None:
+            _say("KIT AIS sequences", f"skipped: no MOS*.png with labels in {args.kit_ais}")
+        for sets, step, title in [(rgb_sets, spn, ""), *held]:
             if title:
                 print(title)
-            rgb_motion(sets, args.seconds_per_number)
+            rgb_motion(sets, step)
             for people in (False, True):  # person-sized movers raise no alert / alert
-                rgb_motion(sets, args.seconds_per_number, True, people)
+                rgb_motion(sets, step, True, people)
         speed(rgb)
     else:
         _say("moving vehicles RGB", f"skipped: no labelled RGB frames in {rgb}")
