@@ -3,13 +3,12 @@ subscribed before ``listen`` returns, so nothing published after that is missed.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from mission.text import N_
 from sim.errors import SimError
-from telemetry.mqtt import MqttSettings, make_client
+from telemetry.mqtt import MqttSettings, subscriber
 
 __all__ = ["listen", "stop_listening"]
 
@@ -21,15 +20,24 @@ def listen(
     on_message: Callable[[str, bytes], None],
     timeout_s: float = 5.0,
 ) -> Any:
-    """A started paho client subscribed to ``topics`` at QoS 1; stop it with ``stop_listening``."""
-    subscribed = threading.Event()
-    client = make_client(settings, client_id=f"{settings.client_id}-{name}")
-    client.on_connect = lambda c, u, f, rc, p: c.subscribe([(t, 1) for t in topics])
-    client.on_subscribe = lambda *a: subscribed.set()
-    client.on_message = lambda c, u, m: on_message(m.topic, m.payload)
-    client.connect(settings.host, settings.port)
+    """A started paho client subscribed to ``topics`` at QoS 1 (the broker granted every one);
+    stop it with ``stop_listening``."""
+    client, subscription = subscriber(
+        settings, f"{settings.client_id}-{name}", [(t, 1) for t in topics], on_message
+    )
+    try:
+        client.connect(settings.host, settings.port, settings.keepalive)
+    except OSError as exc:
+        raise SimError(
+            N_(
+                "{name}: cannot connect to {url}: {strerror}; is the broker running?",
+                name=name,
+                url=settings.url,
+                strerror=exc.strerror or exc,
+            )
+        ) from None
     client.loop_start()
-    if not subscribed.wait(timeout_s):
+    if subscription.wait(timeout_s) is not None:
         stop_listening(client)
         raise SimError(
             N_(

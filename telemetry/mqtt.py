@@ -9,6 +9,7 @@ import os
 import re
 import socket
 import threading
+from collections.abc import Callable
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
@@ -23,6 +24,7 @@ __all__ = [
     "MqttError",
     "make_client",
     "Subscription",
+    "subscriber",
     "redact",
     "PASSWORD_IN_URL_WARNING",
     "read_password_file",
@@ -261,3 +263,20 @@ class Subscription:
         if not self._done.wait(max(0.0, timeout_s)):
             return N_("no SUBACK within {timeout_s:g} s", timeout_s=timeout_s)
         return self.problem
+
+
+def subscriber(
+    settings: MqttSettings,
+    client_id: str,
+    topics: list[tuple[str, int]],
+    on_message: Callable[[str, bytes], None],
+) -> tuple[Any, Subscription]:
+    """A paho client (not yet connected) that subscribes to ``topics`` once the broker accepts
+    it and hands each message's topic and payload to ``on_message``; its ``Subscription`` says
+    when the broker answered the connection and granted the topics."""
+    subscription = Subscription(topics)
+    client = make_client(settings, client_id=client_id)
+    client.on_connect = subscription.on_connect
+    client.on_subscribe = subscription.on_subscribe
+    client.on_message = lambda _c, _u, msg: on_message(msg.topic, msg.payload)
+    return client, subscription

@@ -52,6 +52,21 @@ def example_district():
     return load_district(EXAMPLE_DISTRICT)
 
 
+def publish_once(url: str, topic: str, payload: bytes, client_id: str) -> None:
+    """Publish one message at QoS 1 on the broker at ``url``; return once the broker took it."""
+    from telemetry.mqtt import MqttSettings, make_client
+
+    settings = MqttSettings.from_url(url, client_id=client_id)
+    publisher = make_client(settings)
+    publisher.connect(settings.host, settings.port)
+    publisher.loop_start()
+    try:
+        publisher.publish(topic, payload, qos=1).wait_for_publish(5)
+    finally:
+        publisher.disconnect()
+        publisher.loop_stop()
+
+
 @pytest.fixture
 def mosquitto(tmp_path):
     """A fresh mosquitto on a free loopback port; stopped after the test."""

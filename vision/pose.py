@@ -203,15 +203,13 @@ class LivePoseFeed:
         """Connect and subscribe; return once the broker has granted the subscriptions. A broker
         that refuses us (credentials, ACL) is a one-line error: before, frames went on without a
         pose and the reason was never said."""
-        from telemetry.mqtt import MqttSettings, Subscription, make_client, vehicle_topic
+        from telemetry.mqtt import MqttSettings, subscriber, vehicle_topic
 
         settings = MqttSettings.resolve(self.url)
-        client = make_client(settings, client_id=f"{settings.client_id}-vision-pose")
         topics = [(vehicle_topic(self.vehicle, leaf), 0) for leaf in ("position", "attitude")]
-        subscription = Subscription(topics)
-        client.on_connect = subscription.on_connect
-        client.on_subscribe = subscription.on_subscribe
-        client.on_message = lambda _c, _u, msg: self.handle(msg.topic, msg.payload)
+        client, subscription = subscriber(
+            settings, f"{settings.client_id}-vision-pose", topics, self.handle
+        )
         try:
             client.connect(settings.host, settings.port, settings.keepalive)
         except OSError as exc:

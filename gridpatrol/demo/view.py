@@ -16,7 +16,8 @@ from centre.live import Hub, LiveState
 from centre.messages import VEHICLES_TOPIC, IncomingAlert
 from centre.mqtt_feed import CentreFeed
 from centre.store import AlertStore
-from telemetry.mqtt import MqttSettings, make_client
+from sim.listener import listen, stop_listening
+from telemetry.mqtt import MqttSettings
 from telemetry.watch import FleetView
 from vision.pose import LivePoseFeed, PoseTrack
 
@@ -51,23 +52,24 @@ class CentreView:
         self._feed = CentreFeed(
             self.settings, f"gp-demo-centre-{tag}", self.state, persistent=False, vehicles=True
         )
-        self._raw = make_client(self.settings, client_id=f"gp-demo-watch-{tag}")
-        self._raw.on_connect = lambda c, u, f, rc, p: c.subscribe(VEHICLES_TOPIC, qos=0)
-        self._raw.on_message = self._on_vehicle_record
+        self._tag = tag
+        self._raw: Any = None
 
-    def _on_vehicle_record(self, client: Any, userdata: Any, message: Any) -> None:
-        self.fleet.update(message.topic, message.payload)
-        self._pose_feed.handle(message.topic, message.payload)
+    def _on_vehicle_record(self, topic: str, payload: bytes) -> None:
+        self.fleet.update(topic, payload)
+        self._pose_feed.handle(topic, payload)
 
     def start(self) -> CentreView:
+        """Returns once the broker has granted both subscribers their topics, so the demo's
+        first records are seen."""
         self._feed.start()
-        self._raw.connect(self.settings.host, self.settings.port, self.settings.keepalive)
-        self._raw.loop_start()
+        name = f"demo-watch-{self._tag}"
+        self._raw = listen(self.settings, name, [VEHICLES_TOPIC], self._on_vehicle_record)
         return self
 
     def stop(self) -> None:
-        self._raw.disconnect()
-        self._raw.loop_stop()
+        if self._raw is not None:
+            stop_listening(self._raw)
         self._feed.stop()
 
     def alerts(self) -> list[IncomingAlert]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 
+from conftest import publish_once
+
 from telemetry.mqtt import MqttSettings, Subscription, make_client
 
 
@@ -22,12 +24,7 @@ def test_a_subscription_is_waited_for_until_the_broker_grants_it(mosquitto):
     client.loop_start()
     try:
         assert sub.wait(5.0) is None
-        publisher = make_client(MqttSettings.from_url(mosquitto.url, client_id="sub-pub"))
-        publisher.connect(settings.host, settings.port)
-        publisher.loop_start()
-        publisher.publish("gridpatrol/v1/test/x", b"right after", qos=1).wait_for_publish(5)
-        publisher.disconnect()
-        publisher.loop_stop()
+        publish_once(mosquitto.url, "gridpatrol/v1/test/x", b"right after", "sub-pub")
         assert arrived.wait(5.0) and got == [b"right after"]
     finally:
         client.disconnect()
