@@ -6,8 +6,10 @@ labels); ``GRIDPATROL_AERIAL`` may name DIR instead. ``--extra-rgb DIR`` adds mo
 frame folders of the same kind; ``--held-out DIR`` scores such a folder on its own (footage no
 default was chosen on); ``--model FILE`` an ONNX model for the ``model`` detector (default: the
 shipped one); ``--video FILE --video-tracks CSV`` a real video at its own frame rate with MOT
-tracks of its moving vehicles (``_video_tracks.py`` says what is measured); ``--oblique-video
-FILE`` Kitware's MEVA UAV montage (github.com/Kitware/mevadata, ``video/uav-clips.mp4``), whose
+tracks of its moving vehicles (``_video_tracks.py`` says what is measured); ``--kit-ais CLONE``
+the KIT AIS airborne sequences held in a clone of github.com/jekhor/aerial-cars-dataset
+(``MOS*.png``, CC BY 3.0 "KIT AIS Data Set"), scored as held out at 0.5 s a frame;
+``--oblique-video FILE`` Kitware's MEVA UAV montage (github.com/Kitware/mevadata, ``video/uav-clips.mp4``), whose
 alerts a by-eye review judges (``_oblique_review.py``). Any part that is missing is reported as "skipped: reason" and the rest still runs.
 
 How the figures are defined (printed with them):
