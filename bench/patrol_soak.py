@@ -21,6 +21,7 @@ import argparse
 import math
 import os
 import random
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -34,7 +35,10 @@ sys.path.insert(0, str(ROOT))
 
 from shapely.geometry import Point  # noqa: E402
 
+from centre.runner.areas import areas_by_seq  # noqa: E402
 from gridpatrol.broker import MosquittoBroker  # noqa: E402
+from mission.errors import MissionError  # noqa: E402
+from mission.formats import read_mission  # noqa: E402
 from mission.formats.district_geojson import load_district  # noqa: E402
 from mission.schedule import (  # noqa: E402
     pooled_return_entropy,
@@ -74,16 +78,47 @@ def _random_points(district, n: int, rng: random.Random) -> list[tuple[float, fl
     return out
 
 
-def _flown_visits(log: PatrolLog) -> dict[str, list[float]]:
-    """Area -> schedule seconds at which a sortie first reported it visited."""
-    seen: set[tuple[str, str]] = set()
+def _plans(state_db: Path) -> dict[str, Path]:
+    """Sortie id -> its plan file, from the runner's state (re-planned sorties included)."""
+    with sqlite3.connect(state_db) as db:
+        return {i: Path(p) for i, p in db.execute("SELECT id, plan FROM sorties")}
+
+
+def _flown_visits(log: PatrolLog, plans: dict[str, Path], district) -> dict[str, list[float]]:
+    """Area -> schedule seconds at which a sortie passed it: every pass, not only the first.
+
+    A sortie's states list an area once however often it passes; its ``item`` says how far it
+    is. An item counts as reached when a state shows the drone past it (ArduPilot makes the next
+    item current as it reaches one), and each key area it lies in is visited then
+    (``areas_by_seq``, the runner's own rule). A sortie whose plan cannot be read counts its
+    areas when first reported visited, as before: a patrol planned over lot-1 at 59.9 and 67.0
+    min read as a 60.2 min gap to the horizon end, over a 60 min limit it kept."""
     visits: dict[str, list[float]] = {}
+    by_sortie: dict[str, list] = {}
     for _, s in sorted(log.sorties, key=lambda x: x[1].schedule_s):
-        for area in s.areas_visited:
-            if (s.sortie, area) not in seen:
-                seen.add((s.sortie, area))
-                visits.setdefault(area, []).append(s.schedule_s)
-    return visits
+        by_sortie.setdefault(s.sortie, []).append(s)
+    for sortie, states in by_sortie.items():
+        try:
+            by_seq = areas_by_seq(read_mission(plans[sortie]), district)
+        except (KeyError, OSError, MissionError):
+            by_seq = None
+        done = 0  # items known reached
+        seen: set[str] = set()
+        for s in states:
+            if by_seq is None:
+                for area in s.areas_visited:
+                    if area not in seen:
+                        seen.add(area)
+                        visits.setdefault(area, []).append(s.schedule_s)
+                continue
+            # landed: every item flown; else the current item is not reached yet (a diverted
+            # patrol was on its way to it)
+            past = (s.item or 0) if s.state == "landed" else (s.item or 0) - 1
+            for seq in range(done + 1, past + 1):
+                for area in by_seq.get(seq, ()):
+                    visits.setdefault(area, []).append(s.schedule_s)
+            done = max(done, past)
+    return {area: sorted(t) for area, t in visits.items()}
 
 
 def _flown_over_planned(log: PatrolLog, flown: set[str]) -> list[float]:
@@ -198,7 +233,7 @@ def main() -> int:
         if event.code in ("replanned", "limit_at_risk", "limit_missed"):
             print(f"  {event.code}: {event.text}")
 
-    flown_visits = _flown_visits(log)
+    flown_visits = _flown_visits(log, _plans(work / "runner.sqlite"), district)
     print(f"\n{'area':<12} {'limit':>6} {'planned':>8} {'flown':>8} {'met':>4} "
           f"{'H plan':>7} {'H flown':>8}")  # fmt: skip
     met = 0

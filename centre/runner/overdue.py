@@ -51,12 +51,24 @@ class OverdueWatch:
         with self._lock:
             seen = self._seen.setdefault(record.id, set())
             for area in record.visited:
-                if area in seen:
-                    continue
-                seen.add(area)
-                if area in self.last and self.last[area] < now_s:
-                    self.last[area] = now_s
-                    self.said.discard(area)
+                if area not in seen:
+                    seen.add(area)
+                    self._seen_at(area, now_s)
+
+    def reached(self, areas: Sequence[str], now_s: float) -> None:
+        """A sortie reached an item lying in ``areas``: each is seen now. A sortie's states list
+        an area once, however often it passes; a patrol planned over an area twice (at 60 and
+        67 minutes in a soak) was taken as last seen at the first pass, so its limit would be
+        said missed 7 minutes early."""
+        with self._lock:
+            for area in areas:
+                self._seen_at(area, now_s)
+
+    def _seen_at(self, area: str, now_s: float) -> None:
+        """(Lock held.) A key area seen at ``now_s``: never moved back, and due again."""
+        if area in self.last and self.last[area] < now_s:
+            self.last[area] = now_s
+            self.said.discard(area)
 
     def check(self, now_s: float) -> None:
         """One ``limit_missed`` event per area newly past its limit (within the horizon)."""

@@ -58,16 +58,19 @@ def _fixed(record: SortieRecord) -> bool:
 
 def last_visits(records: Sequence[SortieRecord], district: District, now_s: float) -> dict:
     """Each key area's last visit flown by the sortie records, dated at its planned time (never
-    later than now)."""
+    later than now). A sortie planned over an area twice is dated at its last pass only if it
+    landed, the whole mission flown; one cut short (diverted, aborted) at its first, since its
+    record says the area was reached, not which pass: the second may never have been flown."""
     known = {a.id for a in district.key_areas}
     last: dict[str, float] = {}
     for r in records:
         if r.state not in ENDED_STATES:
             continue
-        planned = dict(r.visits)
+        pick = max if r.state == "landed" else min
         for area in r.visited:
             if area in known:
-                when = min(planned.get(area, r.end_s), now_s)
+                etas = [eta for a, eta in r.visits if a == area]
+                when = min(pick(etas) if etas else r.end_s, now_s)
                 last[area] = max(last.get(area, 0.0), when)
     return last
 

@@ -413,8 +413,10 @@ class PatrolRunner:
             self.outbox.task(record.task, state, sortie=record.id, drone=record.drone,
                              reason=record.reason)  # fmt: skip
 
-    def _on_reached(self, record: SortieRecord, seq: int) -> None:
-        """A check task has arrived when its waypoint over the point is reached."""
+    def _on_reached(self, record: SortieRecord, seq: int, areas: tuple[str, ...]) -> None:
+        """The item's key areas are seen now (a second pass of a sortie counts too); a check
+        task has arrived when its waypoint over the point is reached."""
+        self.overdue.reached(areas, self.clock.now_s(record.updated))
         said = self._task_said.get(record.task or "")
         if record.task and said == "airborne" and seq >= arrival_seq(self.mission(record)):
             self._task_said[record.task] = "arrived"

@@ -59,7 +59,7 @@ class SortieJob:
     outbox: Outbox
     district: District
     deadline_wall: float
-    on_reached: Callable[[SortieRecord, int], None] | None = None
+    on_reached: Callable[[SortieRecord, int, tuple[str, ...]], None] | None = None
     launch_wall: float = 0.0
     slot: DivertSlot = field(default_factory=DivertSlot)
     handover: Handover | None = None
@@ -87,7 +87,7 @@ class _Progress:
                 self.record.moved(item=furthest, visited=self._visited())
             )
             if self.job.on_reached is not None:
-                self.job.on_reached(self.record, event.seq)
+                self.job.on_reached(self.record, event.seq, self.by_seq.get(event.seq, ()))
         elif (
             event.kind == "current"
             and event.seq is not None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from patrol_runner_support import write_small_schedule
 
 from centre.runner.overdue import OverdueWatch
+from centre.runner.planning import last_visits
 from centre.runner.store import SortieRecord
 from mission.schedule import read_schedule
 
@@ -64,3 +65,40 @@ def test_a_resumed_watch_starts_from_the_last_visits_flown(example_district, tmp
     assert said.events == []
     watch.note(_record(("unknown-area", "riverbank-2")), 30 * 60.0)  # unknown areas ignored
     assert watch.last == {"riverbank-1": 20 * 60.0, "riverbank-2": 30 * 60.0}
+
+
+def test_a_sortie_passing_an_area_twice_is_seen_at_its_second_pass(example_district, tmp_path):
+    """A sortie's states list an area once however often it passes; the items reached say
+    each pass. Seen only at the first, the limit was said missed minutes early."""
+    watch, said = _watch(example_district, tmp_path)  # riverbank-1 45 min
+    watch.reached(("riverbank-1",), 5 * 60.0)
+    watch.note(_record(("riverbank-1",)), 5 * 60.0)
+    watch.reached(("riverbank-1", "nowhere"), 12 * 60.0)  # the same sortie, its second pass
+    watch.note(_record(("riverbank-1",)), 12 * 60.0)  # its state: the area listed once, as before
+    watch.reached(("riverbank-1",), 8 * 60.0)  # a late report never moves a visit back
+    watch.check(5 * 60.0 + 45 * 60.0 + 1)
+    assert said.events == []  # 45 min after the first pass, 38 after the second
+    watch.check(12 * 60.0 + 45 * 60.0 + 1)
+    assert [d["area"] for _, _, d in said.events] == ["riverbank-1"]
+
+
+def test_a_sortie_cut_short_is_dated_at_its_first_pass_of_an_area(example_district):
+    """``last_visits`` (the re-plan's and a resumed watch's start): a landed sortie flew every
+    pass, so its area is dated at the last; a diverted one says only that it reached the area,
+    so the first pass is all it is credited with."""
+    passes = (("riverbank-1", 300.0), ("riverbank-2", 420.0), ("riverbank-1", 720.0))
+
+    def ended(state: str, sortie: str) -> SortieRecord:
+        return SortieRecord(id=sortie, drone="drone-1", start_s=0.0, end_s=900.0, plan="x.plan",
+                            state=state, site="ls-west", alt_m=40.0, visits=passes,
+                            visited=("riverbank-1",))  # fmt: skip
+
+    assert last_visits([ended("landed", "s001")], example_district, 3600.0) == {
+        "riverbank-1": 720.0
+    }
+    assert last_visits([ended("diverted", "s001")], example_district, 3600.0) == {
+        "riverbank-1": 300.0
+    }
+    assert last_visits([ended("landed", "s001")], example_district, 600.0) == {
+        "riverbank-1": 600.0  # never later than now
+    }
