@@ -89,8 +89,9 @@ def _flown_visits(log: PatrolLog, plans: dict[str, Path], district) -> dict[str,
 
     A sortie's states list an area once however often it passes; its ``item`` says how far it
     is. An item counts as reached when a state shows the drone past it (ArduPilot makes the next
-    item current as it reaches one), and each key area it lies in is visited then
-    (``areas_by_seq``, the runner's own rule). A sortie whose plan cannot be read counts its
+    item current as it reaches one), and each key area it lies in and the item before it did not
+    (``areas_by_seq``, the runner's own rule) is visited then: one visit per pass, as the plan
+    counts them, however many of a pass's items lie in the area. A sortie whose plan cannot be read counts its
     areas when first reported visited, as before: a patrol planned over lot-1 at 59.9 and 67.0
     min read as a 60.2 min gap to the horizon end, over a 60 min limit it kept."""
     visits: dict[str, list[float]] = {}
@@ -116,7 +117,8 @@ def _flown_visits(log: PatrolLog, plans: dict[str, Path], district) -> dict[str,
             past = (s.item or 0) if s.state == "landed" else (s.item or 0) - 1
             for seq in range(done + 1, past + 1):
                 for area in by_seq.get(seq, ()):
-                    visits.setdefault(area, []).append(s.schedule_s)
+                    if area not in by_seq.get(seq - 1, ()):  # entered here: one visit per pass
+                        visits.setdefault(area, []).append(s.schedule_s)
             done = max(done, past)
     return {area: sorted(t) for area, t in visits.items()}
 
