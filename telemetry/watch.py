@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from mission.text import N_
-from telemetry.mqtt import MqttError, MqttSettings, Subscription, make_client
+from telemetry.mqtt import MqttError, MqttSettings, subscriber
 from telemetry.records import parse_record
 from telemetry.topics import ONLINE, VEHICLES, parse_vehicle_topic
 
@@ -145,11 +145,9 @@ def run_watch(
 
     settings = MqttSettings.resolve(broker)
     view = FleetView()
-    client = make_client(settings, client_id=f"{settings.client_id}-watch")
-    subscription = Subscription([(VEHICLES, 1)])
-    client.on_connect = subscription.on_connect
-    client.on_subscribe = subscription.on_subscribe
-    client.on_message = lambda c, u, m: view.update(m.topic, m.payload)
+    client, subscription = subscriber(
+        settings, f"{settings.client_id}-watch", [(VEHICLES, 1)], view.update
+    )
     try:
         client.connect(settings.host, settings.port, settings.keepalive)
     except OSError as exc:
