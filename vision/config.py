@@ -69,6 +69,7 @@ class ActivityConfig(_Section):
     max_shift_per_s: PositiveFloat
     parallax_max_ratio: float = Field(ge=0.0, le=10.0)
     parallax_min_cos: float = Field(ge=0.0, le=1.0)
+    sky: bool
     shadows: bool
     shadow_min_ratio: float = Field(gt=0, lt=1)
     shadow_max_chroma: PositiveFloat

@@ -6,7 +6,8 @@
    there is one, with a second one ``gap_s`` older still), but never one more than
    ``max_gap_s`` older: so 30 fps video is compared across half a second, and a folder of frames
    a second apart with the previous frame. The camera's own motion is removed with a ground
-   homography (``vision.ego_motion``).
+   homography (``vision.ego_motion``). The sky above a horizon in view is left out of both
+   (``vision.detectors.sky``).
 2. The threshold of change is set from that pair's own noise: ``noise_k`` times a robust
    standard deviation (1.4826 x MAD) of the registered difference. Real compressed video is far
    noisier than rendered footage, and differently so from camera to camera and frame to frame,
@@ -54,6 +55,7 @@ from vision.detectors.motion_tests import Blob, judge
 from vision.detectors.parallax import ground_flow, parallax_like
 from vision.detectors.shadows import shadow_like, strip_shadows
 from vision.detectors.size_class import PERSON, VEHICLE, moves_across, size_class
+from vision.detectors.sky import sky_mask
 from vision.ego_motion import Features, features, register
 
 __all__ = ["ActivityDetector"]
@@ -101,6 +103,7 @@ class ActivityDetector:
             "too many blobs": 0,
             "parallax": 0,
             "sideways": 0,
+            "sky": 0,
         }
 
     def detect(self, ctx: FrameContext) -> list[Detection]:
@@ -121,6 +124,10 @@ class ActivityDetector:
         valid = np.full(grey.shape, 255, np.uint8) if hidden is None else cv2.bitwise_not(hidden)
         b = _BORDER_PX
         valid[:b], valid[-b:], valid[:, :b], valid[:, -b:] = 0, 0, 0, 0
+        sky = sky_mask(bgr) if cfg.sky else None
+        if sky is not None:
+            valid[sky > 0] = 0  # nothing drives there, and the sky does not register
+            self.stats["sky"] += 1
         now = _Past(ctx.time, grey, valid, features(self.orb, orb_grey, valid))
         if cfg.shadows:
             now.colour = cv2.GaussianBlur(bgr.astype(np.float32), (0, 0), cfg.smooth_px)

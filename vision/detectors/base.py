@@ -19,7 +19,15 @@ import numpy as np
 from vision.camera import Attitude, Camera, ground_points
 from vision.pose import Pose
 
-__all__ = ["Detection", "Detector", "FrameContext", "looked_by", "scale_box", "take_notices"]
+__all__ = [
+    "Detection",
+    "Detector",
+    "FrameContext",
+    "chroma",
+    "looked_by",
+    "scale_box",
+    "take_notices",
+]
 
 
 @dataclass(frozen=True)
@@ -145,4 +153,12 @@ def scale_box(x: int, y: int, w: int, h: int, scale: float) -> tuple[int, int, i
         int(y * scale),
         int(np.ceil((x + w) * scale)),
         int(np.ceil((y + h) * scale)),
+    )
+
+
+def chroma(bgr: np.ndarray) -> float:
+    """Mean colour saturation proxy: 0 for greyscale, about 13-19 for daylight aerial RGB."""
+    small = bgr[::4, ::4].astype(np.int16)
+    return float(
+        np.mean(np.abs(small[..., 0] - small[..., 1]) + np.abs(small[..., 1] - small[..., 2]))
     )

@@ -35,7 +35,7 @@ import cv2
 import numpy as np
 
 from vision.config import ThermalConfig
-from vision.detectors.base import Detection, FrameContext, scale_box
+from vision.detectors.base import Detection, FrameContext, chroma, scale_box
 
 __all__ = ["ThermalDetector"]
 
@@ -53,7 +53,7 @@ class ThermalDetector:
     def detect(self, ctx: FrameContext) -> list[Detection]:
         self.stats["frames"] += 1
         bgr, grey, hidden, scale = ctx.work(self.cfg.work_width)
-        if _chroma(bgr) > self.cfg.max_chroma:
+        if chroma(bgr) > self.cfg.max_chroma:
             self.stats["colour_frames"] += 1
             if self.stats["colour_frames"] == 1:
                 self.notices.append(
@@ -108,14 +108,6 @@ class ThermalDetector:
                 score = round(min(1.0, contrast / (2.0 * need)), 3)
                 out.append(Detection(scale_box(bx, by, bw, bh, scale), score, self.name, code))
         return out
-
-
-def _chroma(bgr: np.ndarray) -> float:
-    """Mean colour saturation proxy: 0 for greyscale, about 13-19 for daylight aerial RGB."""
-    small = bgr[::4, ::4].astype(np.int16)
-    return float(
-        np.mean(np.abs(small[..., 0] - small[..., 1]) + np.abs(small[..., 1] - small[..., 2]))
-    )
 
 
 def _split(top: np.ndarray, labels: np.ndarray, i: int, st, floor: float, cfg: ThermalConfig):
