@@ -138,11 +138,9 @@ class Tracker:
             for i, c in enumerate(self.candidates):
                 if i in matched or c.code != obs.detection.code:
                     continue
-                if not _same_velocity(c.last, obs, cfg.max_velocity_change):
-                    continue
                 ex, ey = obs.expected_at(t, c.t)
                 d = math.hypot(c.x - ex, c.y - ey)
-                if d <= best_d:
+                if d <= best_d and _same_velocity(c.last, obs, cfg.max_velocity_change):
                     best, best_d = i, d
             if best is None:
                 c = _Candidate(

@@ -255,6 +255,18 @@ def test_shadow_like_means_less_light_on_the_same_surface():
     assert not shadow_like(red_car, ground, 0.3, 0.04).any()  # darker, but another colour
 
 
+def test_shadows_judged_only_where_asked_are_judged_the_same():
+    """The motion detector asks only around its change; there the answer must not differ."""
+    a, b = (cv2.imread(str(p)).astype(np.float32) for p in sorted(RGB.glob("DJI-00760-*.jpg"))[:2])
+    where = np.zeros(a.shape[:2], np.uint8)
+    where[100:300, 200:600] = 255
+    where[400:420, 10:900] = 255
+    full = shadow_like(a, b, 0.3, 0.04)
+    part = shadow_like(a, b, 0.3, 0.04, where=where)
+    assert np.array_equal(part[where > 0], full[where > 0]) and full[where > 0].any()
+    assert not part[where == 0].any()
+
+
 def test_sun_shadows_do_not_cost_movers_on_real_frames():
     frames = _frames("DJI-00760")  # a sunny morning: long shadows of cars and walkers
     movers, _ = find_movers(frames, CONFIG.activity.max_gap_s)

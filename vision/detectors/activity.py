@@ -161,8 +161,13 @@ class ActivityDetector:
         if cfg.shadows:
             size = (now.grey.shape[1], now.grey.shape[0])
             before = cv2.warpPerspective(ref1.colour, h1, size, flags=cv2.INTER_LINEAR)
-            shade = shadow_like(now.colour, before, cfg.shadow_min_ratio, cfg.shadow_max_chroma)
             gsd = ctx.gsd_m * scale if ctx.gsd_m else None
+            k = self._group_kernel(gsd)
+            # Judged only where blobs can reach once grouped (closing stays inside the dilation).
+            near = cv2.dilate(mask, np.ones((k, k), np.uint8)) if k > 1 else mask
+            shade = shadow_like(
+                now.colour, before, cfg.shadow_min_ratio, cfg.shadow_max_chroma, where=near
+            )
             min_px = cfg.min_area_m2 / gsd**2 if gsd else cfg.min_area_px
             mask, stripped = strip_shadows(
                 mask, shade, cfg.shadow_min_casters, cfg.shadow_agreement, min_px
@@ -185,12 +190,11 @@ class ActivityDetector:
     ) -> list[Detection]:
         cfg = self.cfg
         gsd = ctx.gsd_m * scale if ctx.gsd_m else None
+        k = self._group_kernel(gsd)
         if gsd:
-            k = 2 * int(round(cfg.group_m / gsd / 2)) + 1
             min_px, max_px = cfg.min_area_m2 / gsd**2, cfg.max_area_m2 / gsd**2
             max_shift = cfg.max_speed_mps * dt / gsd
         else:
-            k = 2 * (cfg.group_px // 2) + 1
             min_px, max_px = cfg.min_area_px, cfg.max_area_px
             max_shift = cfg.max_shift_per_s * now.grey.shape[1] * dt
         bound = None
@@ -275,6 +279,12 @@ class ActivityDetector:
                     )
                 )
         return out
+
+    def _group_kernel(self, gsd: float | None) -> int:
+        """Side (odd, work px) of the closing that groups moving pixels into one object."""
+        if gsd:
+            return 2 * int(round(self.cfg.group_m / gsd / 2)) + 1
+        return 2 * (self.cfg.group_px // 2) + 1
 
     def _abreast(self, parts: list[Part], shift, gsd: float, shade) -> list[Part]:
         """Vehicle-sized parts cut into the vehicles driving abreast in them (``abreast``)."""
