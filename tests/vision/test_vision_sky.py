@@ -91,6 +91,11 @@ def test_pictures_too_small_or_oddly_shaped_are_not_searched(shape):
     assert sky_mask(np.full(shape, 200, np.uint8)) is None
 
 
+def test_a_picture_without_colour_channels_is_not_searched(clouds):
+    grey = cv2.cvtColor(clouds[30], cv2.COLOR_BGR2GRAY)
+    assert sky_mask(grey) is None and sky_mask(grey[..., None]) is None
+
+
 def test_a_picture_of_one_colour_has_no_horizon():
     blue = np.zeros((360, 640, 3), np.uint8)
     blue[:] = (200, 120, 60)

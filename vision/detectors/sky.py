@@ -97,6 +97,8 @@ def _edge_share(grey: np.ndarray, slope: float, offset: float, contrast: float) 
 def sky_mask(bgr: np.ndarray) -> np.ndarray | None:
     """255 over the sky of a colour picture (everything above its horizon), or None when no
     horizon is in view (nadir pictures, night)."""
+    if bgr.ndim != 3 or bgr.shape[2] < 3:
+        return None  # no colour, no daylight sky (as in thermal pictures)
     h0, w0 = bgr.shape[:2]
     h = round(h0 * _WIDTH / max(w0, 1))
     if min(h0, w0) < 8 or not 8 <= h <= _MAX_TALL * _WIDTH:
