@@ -21,8 +21,8 @@ horizon only when
    ``MIN_EDGE_SHARE`` of the line: a horizon is an edge the whole way across. A bright plaza at
    the top of a nadir frame, bounded by kerbs and a road, is not. On the real sets, with three
    rows each side compared at 96 px wide: at most 0.66 on the 20 nadir frames that pass 1 and 2
-   (aerial-cars, DJI_0762, KIT AIS, the Santiago junction), at least 0.93 on each of the MEVA
-   montage's horizons.
+   (15 of aerial-cars, 5 of KIT AIS; no DJI_0762 or Santiago junction frame passes them), at
+   least 0.93 on each of the MEVA montage's horizons.
 """
 
 from __future__ import annotations
