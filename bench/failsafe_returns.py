@@ -1,15 +1,23 @@
-"""How often a failsafe return to launch from a planned patrol would cross a no-fly zone.
+"""How often a failsafe return to launch from a planned patrol would cross a no-fly zone, and
+what the way round the zones costs now that the vehicle plans it.
 
 Run: nice -n 10 .venv/bin/python bench/failsafe_returns.py [--hours 24] [--seed 7]
 
-A ground-link or battery failsafe sends the vehicle straight to its closest rally point (the
-sortie's launch site; ``RALLY_LIMIT_KM = 0``). The planner checks the route against the no-fly
-zones, never that straight line home: in round 14's 24 h SITL soak two failsafe returns flew
+A ground-link or battery failsafe sends the vehicle to its closest rally point (the sortie's
+launch site; ``RALLY_LIMIT_KM = 0``). Before ``OA_TYPE = 2`` it flew the straight line there, and
+the planner never checked that line: in round 14's 24 h SITL soak two failsafe returns flew
 through a no-fly polygon ("Polygon fence breached"). This bench plans the soak's day (example
 district, 2 drones, the soak's flight model) and, for points every ``--step-m`` along each
-sortie's route, asks whether the straight line to the closest rally point crosses a no-fly zone.
-It prints the sorties and the share of route length with such a return, per zone. It measures;
-it changes nothing.
+sortie's route:
+
+- straight, as flown before OA_TYPE=2: whether the straight line to the closest rally point
+  crosses a no-fly zone (the sorties and the share of route length with such a return, per zone);
+- round the zones, as flown with OA_TYPE=2 (``mission.failsafe_return``, the planner's check):
+  the sorties and the share of route points whose return now detours, the median and maximum
+  metres the detour adds, the longest return in metres and in minutes against the reserve, and
+  the points with no path at all.
+
+It measures; it changes nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from shapely.geometry import LineString, Point
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from mission.failsafe_survey import survey_returns  # noqa: E402
 from mission.flight_model import FlightModel  # noqa: E402
 from mission.formats.district_geojson import load_district  # noqa: E402
 from mission.limits import CEILING_M, NO_FLY_MARGIN_M, PATROL_ALT_M  # noqa: E402
@@ -56,9 +65,10 @@ def main() -> int:
     a = ap.parse_args()
     district = load_district(DISTRICT)
     frame = district.frame
-    plan = plan_patrol(district, hours=a.hours, drones=2, start=START,
-                       flight_model=FlightModel(endurance_min=ENDURANCE_MIN), alt_m=PATROL_ALT_M,
-                       ceiling_m=CEILING_M, margin_m=NO_FLY_MARGIN_M, seed=a.seed)  # fmt: skip
+    fm = FlightModel(endurance_min=ENDURANCE_MIN)
+    plan = plan_patrol(district, hours=a.hours, drones=2, start=START, flight_model=fm,
+                       alt_m=PATROL_ALT_M, ceiling_m=CEILING_M, margin_m=NO_FLY_MARGIN_M,
+                       seed=a.seed)  # fmt: skip
     zones = [(z.id, z.shape) for z in district.no_fly]
     crossing_sorties, points, crossing_points = 0, 0, 0
     by_zone: Counter[str] = Counter()
@@ -82,13 +92,56 @@ def main() -> int:
     n = len(plan.schedule.sorties)
     print(f"{a.hours:g} h day, seed {a.seed}: {n} sorties, {len(zones)} no-fly zones, route points "
           f"every {a.step_m:g} m")  # fmt: skip
-    print(f"sorties with a failsafe return through a no-fly zone from some point: "
+    print("straight, as flown before OA_TYPE=2:")
+    print(f"  sorties with a failsafe return through a no-fly zone from some point: "
           f"{crossing_sorties}/{n} ({100.0 * crossing_sorties / max(n, 1):.0f} %)")  # fmt: skip
-    print(f"route points whose straight return crosses a no-fly zone: {crossing_points}/{points} "
+    print(f"  route points whose straight return crosses a no-fly zone: {crossing_points}/{points} "
           f"({100.0 * crossing_points / max(points, 1):.1f} %)")  # fmt: skip
     for zone, count in by_zone.most_common():
-        print(f"  {zone}: {count} points")
+        print(f"    {zone}: {count} points")
+    _round_the_zones(plan, district, fm, a.step_m)
     return 0
+
+
+def _round_the_zones(plan, district, fm: FlightModel, step_m: float) -> None:
+    """The same day's returns as the vehicle flies them now, and as the planner checks them."""
+    n = len(plan.schedule.sorties)
+    detour_sorties, points, stranded = 0, 0, 0
+    extra: list[np.ndarray] = []
+    longest = (0.0, "", 0)  # (metres, sortie, item)
+    slowest = (0.0, 0.0, "", 0)  # (minutes, metres, sortie, item): what the reserve must fly
+    for sortie in plan.schedule.sorties:
+        mission = plan.missions[sortie.id]
+        survey = survey_returns(mission, district, margin_m=NO_FLY_MARGIN_M, step_m=step_m)
+        points += len(survey.xy)
+        stranded += len(survey.stranded)
+        added = survey.detour_m[np.isfinite(survey.detour_m)]
+        extra.append(added[added > 0.01])
+        detour_sorties += bool((added > 0.01).any())
+        i = survey.longest()
+        if i is None:
+            continue
+        metres, seq = float(survey.length_m[i]), int(survey.seq[i])
+        minutes = survey.time_s(i, fm) / 60.0
+        longest = max(longest, (metres, sortie.id, seq))
+        slowest = max(slowest, (minutes, metres, sortie.id, seq))
+    added = np.concatenate(extra) if extra else np.zeros(0)
+    reserve_min = fm.reserve * fm.endurance_min
+    print("round the zones, as flown with OA_TYPE=2 (mission.failsafe_return, "
+          f"{NO_FLY_MARGIN_M:g} m margin):")  # fmt: skip
+    print(f"  sorties with a return that detours from some point: {detour_sorties}/{n} "
+          f"({100.0 * detour_sorties / max(n, 1):.0f} %)")  # fmt: skip
+    print(f"  route points whose return detours: {len(added)}/{points} "
+          f"({100.0 * len(added) / max(points, 1):.1f} %)")  # fmt: skip
+    if len(added):
+        print(f"  detour adds: median {np.median(added):.0f} m, max {added.max():.0f} m")
+    metres, sid, seq = longest
+    print(f"  longest return: {metres:.0f} m (sortie {sid}, item {seq})")
+    minutes, metres, sid, seq = slowest
+    print(f"  longest in time: {minutes:.1f} min ({metres:.0f} m, then the descent from the "
+          f"sortie's layer; sortie {sid}, item {seq}) against {reserve_min:.1f} min of reserve "
+          f"({fm.reserve:.0%} of {fm.endurance_min:g} min)")  # fmt: skip
+    print(f"  route points with no path home: {stranded}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,9 @@ are numbered as on the vehicle and in QGroundControl: home is 0, the first item 
 - altitude: at or under the ceiling, not below the launch site (AMSL items through the ground
   elevation or home altitude);
 - endurance: estimated flight time within the usable battery (endurance less reserve);
+- failsafe return: from every point of the route (``mission.failsafe_return``) the return to the
+  closest rally point has a way round the no-fly zones (the vehicle's path planner, ``OA_TYPE``
+  2, stops the copter where it finds none);
 - item count within the vehicle limit (home included, as MISSION_COUNT counts it);
 - well-formed: known command, finite coordinates in range, known frame, takeoff first for copters.
 """
@@ -23,7 +26,9 @@ import shapely
 from shapely.geometry import LineString, Point
 
 from mission.errors import CheckError
+from mission.failsafe_survey import site_at, survey_returns
 from mission.flight_model import FlightModel, has_position
+from mission.flight_steps import on_the_globe
 from mission.limits import CEILING_M, ITEM_LIMIT, MAX_CEILING_M, MAX_MARGIN_M, NO_FLY_MARGIN_M
 from mission.mav_commands import KNOWN_COMMANDS
 from mission.model import Cmd, District, Frame, Mission, MissionItem
@@ -59,12 +64,7 @@ def _relative_alt(item: MissionItem, launch_amsl: float | None) -> float | None:
 
 
 def _on_the_globe(item: MissionItem) -> bool:
-    return (
-        math.isfinite(item.lat)
-        and math.isfinite(item.lon)
-        and abs(item.lat) <= 90
-        and (abs(item.lon) <= 180)
-    )
+    return on_the_globe(item.lat, item.lon)
 
 
 def _well_formed(mission: Mission, known: frozenset[int]) -> list[str]:
@@ -276,6 +276,7 @@ def check_mission(
         return out + limits
     out += _altitudes(mission, district, ceiling_m)
     out += _geometry(mission, district, margin_m)
+    out += _failsafe_returns(mission, district, margin_m)
     count = len(mission.items) + 1
     if count > item_limit:
         out.append(
@@ -299,6 +300,62 @@ def check_mission(
                 endurance_min=flight_model.endurance_min,
                 reserve=flight_model.reserve,
                 usable_s=flight_model.usable_s / 60,
+            )
+        )
+    return out
+
+
+def _failsafe_returns(mission: Mission, district: District, margin_m: float) -> list[str]:
+    """Items from which the failsafe return has no way round the zones, one line per item.
+
+    How long the longest return takes against the battery reserve is measured
+    (``bench/failsafe_returns.py``), not refused: the planners size sorties by endurance less
+    reserve and do not yet budget the return within the reserve, so refusing here would refuse
+    the sorties they plan."""
+    survey = survey_returns(mission, district, margin_m=margin_m)
+
+    def where(seq: int) -> str:
+        return N_("home") if seq == 0 else _label(seq, mission.items[seq - 1])
+
+    def target(k: int) -> str:
+        n = survey.numbers[k]
+        site = site_at(district, survey.targets[k])
+        if n == 0:
+            return N_("home")
+        return (
+            N_("rally point {n} ({site})", n=n, site=site) if site else N_("rally point {n}", n=n)
+        )
+
+    out: list[str] = []
+    named: set[int] = set()
+    for i in survey.stranded:
+        seq, k = int(survey.seq[i]), int(survey.target[i])
+        if not survey.reachable[k]:  # one line for the rally point, at the first item
+            if -1 - k not in named:
+                named.add(-1 - k)
+                n = len(set(survey.seq[survey.stranded][survey.target[survey.stranded] == k]))
+                out.append(
+                    N_(
+                        "{where}, the first of {n} items from which the failsafe return goes "
+                        "to {target}: it lies inside a no-fly zone or outside the district, "
+                        "ArduPilot's path planner finds no way there and stops the copter; move "
+                        "that rally point out",
+                        where=where(seq),
+                        n=n,
+                        target=target(k),
+                    )
+                )
+            continue
+        if seq in named:
+            continue
+        named.add(seq)
+        out.append(
+            N_(
+                "{where}: a failsafe return from it (or from the leg to it) finds no way to "
+                "{target} round the no-fly zones, and ArduPilot's path planner would stop the "
+                "copter there; add a launch site it can reach, or keep the route away",
+                where=where(seq),
+                target=target(k),
             )
         )
     return out

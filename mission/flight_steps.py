@@ -23,6 +23,7 @@ __all__ = [
     "has_position",
     "launch_place",
     "nav_steps",
+    "on_the_globe",
     "places",
     "turn_angles",
     "turn_deg",
@@ -54,6 +55,11 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def on_the_globe(lat: float, lon: float) -> bool:
+    """True for a latitude and longitude that name a place: finite, and in range."""
+    return math.isfinite(lat) and math.isfinite(lon) and abs(lat) <= 90 and abs(lon) <= 180
 
 
 def has_position(item: MissionItem) -> bool:

@@ -17,6 +17,7 @@ from mission.schedule import Schedule
 from mission.text import N_
 from sim.errors import SimError
 from sim.sitl import MISSING_SITL, Sitl, find_sitl, home_at_site
+from vehicle.safety_params import boot_time_params
 
 __all__ = ["SimFleet", "first_sites"]
 
@@ -39,7 +40,13 @@ def first_sites(schedule: Schedule) -> dict[str, str]:
 
 @dataclass
 class SimFleet:
-    """``sites`` maps drone id -> launch site id; ``params`` go to every copter at boot."""
+    """``sites`` maps drone id -> launch site id; ``params`` go to every copter at boot.
+
+    Each copter boots as a fleet in service is: holding the safety table's boot-time parameters
+    (``OA_TYPE``), which a vehicle's first upload sets and restarts it for, once in its life. A
+    fresh simulator would otherwise pay that restart inside the runner's schedule clock, which
+    counts from the planned take-off (a diversion then found the patrol's pack 0.8 min
+    shorter)."""
 
     district: District
     sites: Mapping[str, str]
@@ -56,8 +63,8 @@ class SimFleet:
         try:
             for i, (drone, site) in enumerate(sorted(self.sites.items())):
                 home = home_at_site(self.district, site)
-                copter = Sitl(binary, home, instance=self.first_instance + i,
-                              speedup=self.speedup, params=self.params)  # fmt: skip
+                copter = Sitl(binary, home, instance=self.first_instance + i, speedup=self.speedup,
+                              params={**boot_time_params(), **self.params})  # fmt: skip
                 self.copters[drone] = copter.start()
             for copter in self.copters.values():
                 copter.wait_ready(ready_timeout_s)

@@ -34,9 +34,11 @@ def ardupilot_defaults(sysid_name: str = "MAV_SYSID") -> dict[str, tuple[float, 
              "FENCE_RADIUS": 300.0, "RTL_ALT": 1500, "RTL_ALT_FINAL": 0, "RALLY_LIMIT_KM": 0.3,
              "BATT_FS_VOLTSRC": 0, "BATT_LOW_VOLT": 10.5, "BATT_LOW_MAH": 0, "BATT_LOW_TIMER": 10,
              "BATT_FS_LOW_ACT": 0, "BATT_CRT_VOLT": 0, "BATT_CRT_MAH": 0, "BATT_FS_CRT_ACT": 0,
-             "FS_GCS_ENABLE": 0, "FS_GCS_TIMEOUT": 5.0, "BATT_CAPACITY": 3300, sysid_name: 1}  # fmt: skip
+             "FS_GCS_ENABLE": 0, "FS_GCS_TIMEOUT": 5.0, "BATT_CAPACITY": 3300, "OA_TYPE": 0,
+             "OA_MARGIN_MAX": 5.0, "STAT_BOOTCNT": 1, sysid_name: 1}  # fmt: skip
     types = {s.name: s.type for s in safety_settings(SafetyConfig(sysid=1))}
     types[sysid_name] = ParamType.INT16
+    types["STAT_BOOTCNT"] = ParamType.INT16
     return {name: (float(v), types[name]) for name, v in stock.items()}
 
 
@@ -62,6 +64,8 @@ class Knobs:
     params: dict[str, tuple[float, ParamType]] = field(default_factory=ardupilot_defaults)
     hold_params: dict[str, float] = field(default_factory=dict)  # values the vehicle keeps
     battery: tuple[int, int] | None = (0, 100)  # BATTERY_STATUS (mAh used, % left); None: silent
+    reboots: bool = True  # accept MAV_CMD_PREFLIGHT_REBOOT_SHUTDOWN and come back at once
+    comes_back: bool = True  # False: accept the reboot, then never count a new boot
 
 
 class ScriptedVehicle:
@@ -72,6 +76,7 @@ class ScriptedVehicle:
         self.stores: dict[int, list[dict]] = {0: [], 1: [], 2: []}
         self.received: list[str] = []  # message types received, in order
         self.commands: list[int] = []  # COMMAND_LONG command ids received, in order
+        self.restarts = 0
         self.current_seq = 0
         self._rng = random.Random(self.knobs.seed)
         self._mission_msgs = 0
@@ -363,6 +368,23 @@ class ScriptedVehicle:
         result = 3  # MAV_RESULT_UNSUPPORTED
         if msg.command == 224 and 0 <= msg.param1 < len(self.stores[0]):
             self.current_seq = int(msg.param1)
+            result = 0
+        if msg.command == 512 and int(msg.param1) in (1, 242):  # REQUEST_MESSAGE: status, home
+            result = 0
+            lat, lon, alt = HOME
+            prearm = 1 << 28  # MAV_SYS_STATUS_PREARM_CHECK: ready to arm
+            answer = (self.mav.sys_status_encode(prearm, prearm, prearm, 0, 12600, 0, 100,
+                                                 0, 0, 0, 0, 0, 0)
+                      if int(msg.param1) == 1 else
+                      self.mav.home_position_encode(int(lat * 1e7), int(lon * 1e7),
+                                                    int(alt * 1000), 0, 0, 0, [1, 0, 0, 0],
+                                                    0, 0, 0))  # fmt: skip
+            self._send(answer)
+        if msg.command == 246 and msg.param1 == 1 and self.knobs.reboots:  # reboot the autopilot
+            count, ptype = self.knobs.params["STAT_BOOTCNT"]
+            if self.knobs.comes_back:
+                self.knobs.params["STAT_BOOTCNT"] = (count + 1, ptype)
+            self.restarts += 1
             result = 0
         self._send(
             self.mav.command_ack_encode(

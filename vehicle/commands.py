@@ -65,10 +65,12 @@ class FlightEvent:
     A "mode" event carries the custom mode number in ``seq`` and its name in ``text``; "landed"
     carries the last position the vehicle reported (``None`` if it reported none); "position"
     comes with every GLOBAL_POSITION_INT, so a follower knows where the drone is (and can act
-    between items, as a diversion must).
+    between items, as a diversion must). "fence" comes when FENCE_STATUS's breach starts (``text``
+    "breached", ``seq`` its FENCE_BREACH type) and when it ends ("cleared"). "ground" events are
+    the ground station's own doings (``vehicle.fence_recovery``), never the vehicle's words.
     """
 
-    kind: str  # "reached", "current", "mode", "landed", "text", "position"
+    kind: str  # "reached", "current", "mode", "landed", "text", "position", "fence", "ground"
     seq: int | None = None
     text: str = ""
     lat: float | None = None
@@ -215,7 +217,8 @@ class Vehicle:
 
     def request_telemetry(self, rate_hz: float = 5.0) -> None:
         """Ask for the messages ``wait_armable`` and ``watch`` read (ArduPilot sends few unasked)."""
-        names = ("GPS_RAW_INT", "GLOBAL_POSITION_INT", "EKF_STATUS_REPORT", "EXTENDED_SYS_STATE")
+        names = ("GPS_RAW_INT", "GLOBAL_POSITION_INT", "EKF_STATUS_REPORT", "EXTENDED_SYS_STATE",
+                 "FENCE_STATUS")  # fmt: skip
         wanted = dict.fromkeys((*names, "SYS_STATUS", "MISSION_CURRENT"), rate_hz)
         for req in interval_requests(wanted):
             self.command(
@@ -281,6 +284,19 @@ class Vehicle:
     def return_to_launch(self) -> None:
         self.set_mode("RTL")
 
+    def request_message(self, msg_id: int, timeout_s: float = 1.0) -> Any | None:
+        """One MAV_CMD_REQUEST_MESSAGE for ``msg_id`` and its answer, or None: ArduPilot sends
+        some messages only when it has them (HOME_POSITION once home is set), so silence is an
+        answer too and is not retried."""
+        t = self.target
+        self.ex.send(self.link.mav.command_long_encode(t.system, t.component, 512, 0, msg_id,
+                                                       0, 0, 0, 0, 0, 0))  # fmt: skip
+        deadline = self.clock() + timeout_s
+        while (msg := self.ex.recv_until(deadline)) is not None:
+            if msg.get_msgId() == msg_id:
+                return msg
+        return None
+
     def reboot(self) -> None:
         """Restart the autopilot (MAV_CMD_PREFLIGHT_REBOOT_SHUTDOWN), as a pack swap power-cycles
         it: the battery monitor starts full and a latched battery failsafe is cleared."""
@@ -308,6 +324,7 @@ class Vehicle:
         on_ground = False
         mode: int | None = None
         current: int | None = None
+        breached = False
         where: tuple[float | None, float | None] = (None, None)
         names = {number: name for name, number in COPTER_MODES.items()}
         for msg in itertools.chain(replay, iter(lambda: self.ex.recv_until(deadline), None)):
@@ -319,6 +336,10 @@ class Vehicle:
                 yield FlightEvent("current", seq=current)
             elif kind == "STATUSTEXT":
                 yield FlightEvent("text", text=str(msg.text))
+            elif kind == "FENCE_STATUS" and bool(msg.breach_status) != breached:
+                breached = bool(msg.breach_status)
+                yield FlightEvent("fence", seq=int(msg.breach_type),
+                                  text="breached" if breached else "cleared")  # fmt: skip
             elif kind == "EXTENDED_SYS_STATE":
                 on_ground = msg.landed_state == _ON_GROUND
             elif kind == "GLOBAL_POSITION_INT" and (msg.lat or msg.lon):

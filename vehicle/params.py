@@ -19,11 +19,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mission.model import District, Mission
 from mission.text import N_
 from vehicle.autopilots.base import Encoding
 from vehicle.errors import TransferError
-from vehicle.safety_params import ParamType, Setting, safety_config_for, safety_settings
+from vehicle.safety_params import ParamType, Setting
 from vehicle.transfer.protocol import VEHICLE, Exchange, MessageLink, Target
 
 __all__ = [
@@ -39,7 +38,6 @@ __all__ = [
     "agrees",
     "require_confirmed",
     "format_rows",
-    "apply_sortie_safety",
 ]
 
 TIMEOUT_S = 1.0
@@ -108,6 +106,7 @@ class ParamRow:
     ok: bool
     unit: str = ""
     reason: str = ""
+    reboot: bool = False  # changed by this upload, which restarted the vehicle for it
 
 
 class ParamError(TransferError):
@@ -230,6 +229,18 @@ class ParamClient:
                     )
         return self.verify([dataclasses.replace(s, name=names[s.name]) for s in settings])
 
+    def not_in_force(self, settings: Sequence[Setting]) -> list[str]:
+        """The boot-time settings (``reboot``) whose value the vehicle does not hold yet: writing
+        them will need a restart. One read each; an unanswered read counts as not in force."""
+        out = []
+        for s in settings:
+            if not s.reboot:
+                continue
+            found = self._read_any((s.name, *s.aliases))
+            if found is None or not agrees(s.value, found.value, found.type):
+                out.append(s.name)
+        return out
+
     def verify(self, settings: Sequence[Setting]) -> list[ParamRow]:
         """Read every setting and compare, writing nothing: the last look before arming."""
         rows = []
@@ -315,23 +326,3 @@ def format_rows(rows: Sequence[ParamRow]) -> str:
              for row in (head, *body)]  # fmt: skip
     lines.insert(1, "-+-".join("-" * w for w in widths))
     return "\n".join(lines)
-
-
-def apply_sortie_safety(
-    link: MessageLink,
-    mission: Mission,
-    district: District,
-    *,
-    target: Target = VEHICLE,
-    autopilot: str = "ardupilot",
-    client_options: dict[str, Any] | None = None,
-    **config_options: Any,
-) -> list[ParamRow]:
-    """Set and read back the safety table of the sortie ``mission`` flies (the upload's step).
-
-    ``config_options`` go to ``safety_config_for`` (ceiling_m, reserve, gcs_timeout_s, battery,
-    sysid). Returns the rows for the operator's table; ``require_confirmed`` decides.
-    """
-    config = safety_config_for(mission, district, **config_options)
-    client = ParamClient(link, target, **(client_options or {}))
-    return client.apply(safety_settings(config, autopilot))

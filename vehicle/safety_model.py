@@ -14,7 +14,7 @@ from enum import IntEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mission.limits import CEILING_M, GCS_TIMEOUT_S, RESERVE
+from mission.limits import CEILING_M, GCS_TIMEOUT_S, NO_FLY_MARGIN_M, RESERVE
 
 GCS_TIMEOUT_RANGE_S = (2.0, 120.0)  # ArduCopter's FS_GCS_TIMEOUT range
 MAX_CELLS = 14  # the most cells in series a BATT_ pack describes here
@@ -93,6 +93,12 @@ class SafetyConfig(BaseModel):
     reserve: float = Field(RESERVE, gt=0, lt=1, description="FlightModel.reserve")
     battery: BatteryConfig = BatteryConfig()
     sysid: int | None = Field(None, ge=1, le=255, description="expected MAVLink system id")
+    no_fly_margin_m: float = Field(
+        NO_FLY_MARGIN_M,
+        ge=0.1,
+        le=100,
+        description="clearance a failsafe return keeps from no-fly zones",
+    )
 
 
 @dataclass(frozen=True)
@@ -102,7 +108,8 @@ class ParamRule:
     ``verify_only`` rows are read and compared, never written: the system id (writing it would
     move the vehicle to another address mid-session) and the pack capacity (a property of the
     airframe; thresholds derived from another pack would be wrong). ``aliases`` are older
-    firmware's names.
+    firmware's names. ``reboot`` rows take effect only when the autopilot next boots: a write
+    that changes one is followed by a restart before the sortie may fly.
     """
 
     name: str
@@ -113,6 +120,7 @@ class ParamRule:
     source: str
     verify_only: bool = False
     aliases: tuple[str, ...] = ()
+    reboot: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,3 +134,4 @@ class Setting:
     reason: str
     verify_only: bool = False
     aliases: tuple[str, ...] = ()
+    reboot: bool = False

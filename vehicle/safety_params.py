@@ -43,6 +43,7 @@ __all__ = [
     "resting_cell_voltage",
     "fence_radius_m",
     "safety_config_for",
+    "boot_time_params",
 ]
 
 
@@ -67,7 +68,7 @@ def safety_settings(config: SafetyConfig, autopilot: str = "ardupilot") -> list[
         if rule.type.is_integer and not math.isclose(value, round(value)):
             raise ValueError(f"{rule.name} is an integer parameter but derives to {value}")
         out.append(Setting(rule.name, value, rule.type, rule.unit, rule.reason,
-                           rule.verify_only, rule.aliases))  # fmt: skip
+                           rule.verify_only, rule.aliases, rule.reboot))  # fmt: skip
     return out
 
 
@@ -111,3 +112,11 @@ def safety_config_for(
         battery=battery or BatteryConfig(),
         sysid=sysid,
     )
+
+
+def boot_time_params(autopilot: str = "ardupilot") -> dict[str, float]:
+    """The safety table's boot-time parameters (``OA_TYPE``) with their values: what a vehicle
+    in service holds since its first upload restarted it. They do not depend on the sortie."""
+    config = SafetyConfig()
+    return {rule.name: float(rule.value(config)) for rule in autopilot_named(autopilot).safety_rules
+            if rule.reboot and rule.value(config) is not None}  # fmt: skip

@@ -32,10 +32,12 @@ from vehicle.endurance import (
     require_endurance,
 )
 from vehicle.errors import VehicleError
+from vehicle.fence_recovery import recover_breaches
 from vehicle.gcs_heartbeat import ground_station
-from vehicle.params import ParamClient, ParamRow, apply_sortie_safety
+from vehicle.params import ParamClient, ParamRow
 from vehicle.safety_model import GCS_TIMEOUT_RANGE_S, MAX_CELLS
 from vehicle.safety_params import BatteryConfig, safety_config_for, safety_settings
+from vehicle.safety_upload import apply_sortie_safety
 from vehicle.transfer.protocol import MessageLink, Target
 
 __all__ = [
@@ -114,6 +116,11 @@ class Preflight:
     budget: Budget
     rows: list[ParamRow]
 
+    @property
+    def restarted(self) -> tuple[str, ...]:
+        """The boot-time parameters this upload changed, and restarted the vehicle for."""
+        return tuple(r.name for r in self.rows if r.reboot)
+
 
 def as_planned(mission: Mission) -> Mission:
     """The mission with home at its take-off point, the launch site ``upload`` derived from.
@@ -138,7 +145,8 @@ def preflight(
     write: bool,
 ) -> Preflight:
     """Endurance first (nothing is written to a vehicle whose pack cannot fly the sortie), then
-    the safety table: set and read back (``write``, the upload) or only read (before arming)."""
+    the safety table: set and read back (``write``, the upload) or only read (before arming).
+    A write that changes a boot-time parameter (``OA_TYPE``) restarts the vehicle first."""
     require_consumption(plan.consumption)
     client = ParamClient(link, target)
     capacity = client.read("BATT_CAPACITY").value
@@ -324,7 +332,7 @@ def follow_through(
     new mission, which is judged from then on; the events "diverting", "diverted" (``seq``: the
     item it resumes at, ``text``: the manifest) or "divert_refused" (``text``: why) are reported."""
     while True:
-        events = vehicle.watch(timeout_s, replay=replay)
+        events = recover_breaches(vehicle, vehicle.watch(timeout_s, replay=replay))
         replay = ()
         if diversion is None:
             return judge(events, flight.mission, commanded=flight.commanded,

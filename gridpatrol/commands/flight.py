@@ -157,6 +157,9 @@ def upload(
 
     def show(checked: Any) -> None:
         typer.echo(_("endurance ok: {line}", line=checked.budget.line()))
+        if checked.restarted:
+            typer.echo(_("restarted the vehicle: the autopilot reads {names} only at boot",
+                         names=", ".join(checked.restarted)))  # fmt: skip
         typer.echo(format_rows(checked.rows))
 
     with (
@@ -289,6 +292,8 @@ def _say(event: Any, total: int) -> None:
         typer.echo(_("mode {text}", text=event.text))
     elif event.kind == "text":
         typer.echo(_("vehicle: {text}", text=event.text))
+    elif event.kind == "ground":
+        typer.echo(_("ground station: {text}", text=event.text))
     elif event.kind == "landed":
         typer.echo(_("landed and disarmed"))
 

@@ -64,6 +64,14 @@ class FreeSpace:
     def contains(self, p: Point2) -> bool:
         return bool(shapely.covers(self._inside, shapely.points(p)))
 
+    def contains_many(self, points: np.ndarray) -> np.ndarray:
+        """For each finite (x, y) row, whether it lies in the region (False for the others)."""
+        p = np.asarray(points, float).reshape(-1, 2)
+        out = np.zeros(len(p), bool)
+        ok = np.isfinite(p).all(axis=1)
+        out[ok] = shapely.covers(self._inside, shapely.points(p[ok]))
+        return out
+
     def visible_many(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """For each row, whether the straight segment a→b stays in the region."""
         a, b = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float))
@@ -100,6 +108,29 @@ class FreeSpace:
                 paths[(s, t)] = ps[t]
         return dist, paths
 
+    def spread(self, seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Dijkstra over the corners from ``seeds`` (each corner's distance from a source that
+        sees it, ``inf`` where it does not): every corner's shortest distance from the source and
+        the corner before it on that path (-1: straight from the source, or unreached).
+
+        A caller that judges what the source sees by other rules seeds it itself; the graph
+        between corners is always this region's."""
+        n = len(self.nodes)
+        dist = np.array(seeds, float).reshape(n)
+        prev = np.full(n, -1)
+        done = np.zeros(n, bool)
+        for _ in range(n):
+            cand = np.where(done, np.inf, dist)
+            u = int(np.argmin(cand))
+            if not np.isfinite(cand[u]):
+                break
+            done[u] = True
+            alt = dist[u] + self._adj[u]
+            better = alt < dist
+            dist[better] = alt[better]
+            prev[better] = u
+        return dist, prev
+
     def _from(self, a: Point2, targets: list[Point2]) -> tuple[list[list[Point2]], list[float]]:
         """Dijkstra from ``a`` over the corners to each target (dense, the graph is small)."""
         n = len(self.nodes)
@@ -115,20 +146,7 @@ class FreeSpace:
                 )
             )
         src_vis = self.visible_many(np.repeat(src, n, 0), self.nodes) if n else np.zeros(0, bool)
-        dist = np.full(n, np.inf)
-        dist[src_vis] = np.hypot(*(self.nodes[src_vis] - src).T)
-        prev = np.full(n, -1)
-        done = np.zeros(n, bool)
-        for _ in range(n):
-            cand = np.where(done, np.inf, dist)
-            u = int(np.argmin(cand)) if n else 0
-            if not n or not np.isfinite(cand[u]):
-                break
-            done[u] = True
-            alt = dist[u] + self._adj[u]
-            better = alt < dist
-            dist[better] = alt[better]
-            prev[better] = u
+        dist, prev = self.spread(np.where(src_vis, np.hypot(*(self.nodes - src).T), np.inf))
         paths, lengths = [], []
         for t in tgt:
             tp = (float(t[0]), float(t[1]))

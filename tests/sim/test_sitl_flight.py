@@ -1,4 +1,5 @@
-"""Upload, verify, refuse, fly and sign against ArduPilot SITL (one booted copter, speed-up 5)."""
+"""Upload, verify, refuse, fly, sign and fail safe against ArduPilot SITL (one booted copter,
+speed-up 5)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,18 @@ import dataclasses
 import signal
 import subprocess
 
+import numpy as np
 import pytest
 from cli_support import run_cli
-from sitl_fixtures import patrol_sortie, run_fly
+from shapely.geometry import LineString, Point
+from sitl_fixtures import SITE, patrol_sortie, run_fly
 
 from mission.formats import read_mission, write_mission
 from mission.model import MissionItem
+from mission.sortie import Route, Waypoint, route_to_mission
 from vehicle.commands import Vehicle, find_vehicle
 from vehicle.link import open_link, read_signing_key
+from vehicle.restart import readiness, restart
 from vehicle.transfer import (
     MissionResultError,
     Target,
@@ -47,6 +52,22 @@ def vehicle_manifest(url: str, key: bytes | None = None) -> tuple:
         return download_mission(link, target=target, window=4)
     finally:
         link.close()
+
+
+def killed_at(item: int, url: str, district: object, timeout_s: float) -> list:
+    """``fly`` killed -9 once it has reached ``item``; then the vehicle, hearing no ground
+    station, is on its own: what it did until it landed, as ``watch`` reports it."""
+
+    def kill(line: str, fly: subprocess.Popen) -> None:
+        if line.startswith(f"reached item {item}/"):
+            fly.send_signal(signal.SIGKILL)
+
+    flown = run_fly(fly_args(url, district), kill, timeout_s=timeout_s)
+    assert flown.returncode == -signal.SIGKILL, flown.text
+    with open_link(url) as link:
+        vehicle = Vehicle(link, find_vehicle(link, 10))
+        vehicle.request_telemetry()
+        return list(vehicle.watch(timeout_s))
 
 
 @pytest.fixture
@@ -212,17 +233,45 @@ def test_a_killed_fly_leaves_the_vehicle_to_its_ground_link_failsafe_which_bring
     )
     assert run.exit_code == 0, run.output
 
-    def kill(line: str, fly: subprocess.Popen) -> None:
-        if line.startswith("reached item 2/"):
-            fly.send_signal(signal.SIGKILL)
-
-    flown = run_fly(fly_args(sitl.url, example_district_path), kill, timeout_s=120)
-    assert flown.returncode == -signal.SIGKILL, flown.text
-    with open_link(sitl.url) as link:
-        vehicle = Vehicle(link, find_vehicle(link, 10))
-        vehicle.request_telemetry()
-        events = list(vehicle.watch(120))
+    events = killed_at(2, sitl.url, example_district_path, timeout_s=120)
     modes = [e.text for e in events if e.kind == "mode"]
     assert "RTL" in modes, modes
     assert modes.index("RTL") <= 1, modes  # from AUTO straight to RTL: nothing else took over
     assert events[-1].kind == "landed", events
+
+
+def test_a_failsafe_return_flies_round_a_no_fly_zone_not_through_it(
+    sitl, example_district, example_district_path, tmp_path
+):
+    """The sortie goes round the helipad to a point east of it; there ``fly`` is killed, and the
+    vehicle's ground-link failsafe returns it to ls-west. The straight line home crosses the
+    helipad (without OA_TYPE=2 SITL flew 86 positions inside it and reported "Polygon fence
+    breached"); with the path planner the upload turns on, the return goes round it."""
+    site = example_district.launch_site(SITE)
+    east = (391150.0, 3991000.0)  # east of nf-helipad; ls-west is the closest rally point
+    legs = [(390800.0, 3991200.0), (391150.0, 3991200.0), east, (391150.0, 3991200.0),
+            (390800.0, 3991200.0)]  # fmt: skip
+    route = Route(SITE, (site.position.x, site.position.y), tuple(Waypoint(*p) for p in legs))
+    plan = tmp_path / "round-the-helipad.plan"
+    write_mission(route_to_mission(route, example_district, 20.0), plan)
+    helipad = next(z.shape for z in example_district.no_fly if z.id == "nf-helipad")
+    assert LineString([east, (site.position.x, site.position.y)]).intersects(helipad)
+
+    with open_link(sitl.url) as link:  # a fresh pack: the session's earlier flights drained it
+        target = find_vehicle(link, 10)
+        restart(link, target, why="a pack swap", back_to=readiness(Vehicle(link, target)))
+    run = cli("upload", str(plan), "--connect", sitl.url, "--district", str(example_district_path))
+    assert run.exit_code == 0, run.output
+
+    events = killed_at(4, sitl.url, example_district_path, timeout_s=180)  # east of the helipad
+    assert "RTL" in [e.text for e in events if e.kind == "mode"], events
+    texts = [e.text for e in events if e.kind == "text"]
+    assert not any("fence breached" in t.lower() for t in texts), texts
+    lon = np.array([e.lon for e in events if e.kind == "position"])
+    lat = np.array([e.lat for e in events if e.kind == "position"])
+    x, y = example_district.frame.to_metric(lon, lat)
+    track = LineString(list(zip(x, y, strict=True)))
+    assert track.length > 500  # the whole return was watched
+    assert track.distance(helipad) > 5.0  # OA_MARGIN_MAX 15 m; corners cut, 10.6 m measured
+    assert events[-1].kind == "landed", events
+    assert Point(x[-1], y[-1]).distance(site.position) < 5.0

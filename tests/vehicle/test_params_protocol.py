@@ -23,7 +23,13 @@ from vehicle.params import (
     format_rows,
     require_confirmed,
 )
-from vehicle.safety_params import BatteryConfig, ParamType, SafetyConfig, safety_settings
+from vehicle.safety_params import (
+    BatteryConfig,
+    ParamType,
+    SafetyConfig,
+    boot_time_params,
+    safety_settings,
+)
 from vehicle.transfer.protocol import Target
 
 
@@ -148,10 +154,26 @@ def test_safety_table_is_set_confirmed_and_read_back():
     written = {name for name, _ in vehicle.sets}
     assert "MAV_SYSID" not in written and "BATT_CAPACITY" not in written  # verified only
     assert sorted(vehicle.reads) == sorted(s.name for s in settings_)  # every one read back
+    assert vehicle.params["OA_TYPE"][0] == 2 and vehicle.params["OA_MARGIN_MAX"][0] == 15.0
     table = format_rows(rows)
     head = [cell.strip() for cell in table.splitlines()[0].split(" | ")]
     assert head == ["parameter", "wanted", "confirmed", "ok"]
     assert "RTL_ALT" in table and "7000 cm" in table
+
+
+def test_boot_time_parameters_not_yet_in_force_are_named_and_only_those():
+    """OA_TYPE is 0 on a stock ArduCopter: writing 2 needs a restart. Once it holds 2 it does
+    not, and a vehicle that does not answer for it is not taken to hold it."""
+    vehicle, client, _ = setup()
+    settings_ = safety_settings(CONFIG)
+    assert [s.name for s in settings_ if s.reboot] == ["OA_TYPE"]
+    assert boot_time_params() == {"OA_TYPE": 2.0}  # what a simulated fleet boots holding
+    assert client.not_in_force(settings_) == ["OA_TYPE"]
+    assert vehicle.reads == ["OA_TYPE"]  # boot-time rows only
+    client.apply(settings_)
+    assert client.not_in_force(settings_) == []
+    vehicle.lose["OA_TYPE"] = 99
+    assert client.not_in_force(settings_) == ["OA_TYPE"]
 
 
 def test_lost_replies_are_retried():
@@ -272,12 +294,13 @@ def test_verify_before_arming_reads_only_and_sees_a_changed_value():
 def test_sortie_safety_is_what_upload_sets(example_district):
     from mission.deconflict import with_layer
     from mission.sortie import Route, Waypoint, route_to_mission
-    from vehicle.params import apply_sortie_safety
+    from vehicle.safety_upload import apply_sortie_safety
 
     site = example_district.launch_site("ls-west").position
     route = Route("ls-west", (site.x, site.y), (Waypoint(site.x + 100, site.y),))
     mission = with_layer(route_to_mission(route, example_district, 60.0), 90.0)
     vehicle = ScriptedVehicle(ardupilot_defaults())
+    vehicle.params["OA_TYPE"] = (2.0, ParamType.INT8)  # in force since an earlier restart
     link = BytesLink(vehicle, Clock())
     rows = apply_sortie_safety(link, mission, example_district, ceiling_m=120.0, sysid=1,
                                client_options={"clock": link.clock})  # fmt: skip

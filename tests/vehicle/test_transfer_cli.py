@@ -18,6 +18,17 @@ from vehicle.transfer import MissionType, manifest_sha256
 PACK = ["--consumption-mah-per-min", "450"]
 
 
+def upload_process(plan: object, url: str, district: object) -> subprocess.CompletedProcess:
+    """``gridpatrol upload`` as its own process, as an operator runs it: stderr is what they see."""
+    return subprocess.run(
+        [sys.executable, "-m", "gridpatrol", "upload", str(plan), "--connect", url]
+        + ["--district", str(district), *PACK],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 @pytest.fixture
 def peer():
     with ScriptedVehicle(Knobs(drop_requests={2}, duplicate_requests={5})) as vehicle:
@@ -48,6 +59,16 @@ def test_upload_checks_uploads_verifies_and_download_reads_back(
     assert peer.knobs.params["FS_GCS_ENABLE"][0] == 1
     layer_cm = max(i.alt for i in mission.items) * 100
     assert peer.knobs.params["RTL_ALT"][0] == layer_cm
+    # The stock vehicle had no path planner: it was turned on, and the vehicle restarted once.
+    assert peer.knobs.params["OA_TYPE"][0] == 2
+    assert "restarted the vehicle: the autopilot reads OA_TYPE only at boot" in run.output
+    assert peer.restarts == 1
+    again = run_cli(
+        ["upload", str(plan), "--connect", peer.url, "--district", str(example_district_path)]
+        + PACK,
+    )
+    assert again.exit_code == 0, again.output
+    assert peer.restarts == 1 and "restarted" not in again.output  # in force: no second restart
 
     out = tmp_path / "back.plan"
     run = run_cli(["download", "--connect", peer.url, "-o", str(out)])
@@ -65,13 +86,7 @@ def test_upload_refuses_an_unsafe_mission_before_the_vehicle_hears_of_it(
     )
     plan = tmp_path / "high.plan"
     write_mission(too_high, plan)
-    done = subprocess.run(
-        [sys.executable, "-m", "gridpatrol", "upload", str(plan), "--connect", peer.url]
-        + ["--district", str(example_district_path), *PACK],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = upload_process(plan, peer.url, example_district_path)
     assert done.returncode == 2
     assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1
     assert "120" in done.stderr
@@ -127,3 +142,18 @@ def test_fly_refuses_to_arm_when_safety_parameters_changed_after_upload(
         assert run.exit_code == 2
         assert "FS_GCS_ENABLE" in run.stderr.splitlines()[-1]
         assert 400 not in vehicle.commands  # never armed (MAV_CMD_COMPONENT_ARM_DISARM)
+
+
+def test_a_vehicle_that_will_not_restart_is_not_sent_the_mission(
+    example_district, example_district_path, tmp_path
+):
+    """OA_TYPE written but the autopilot refuses to reboot: its path planner is not running, so
+    its failsafe return could fly through a no-fly zone. The upload stops there, in one line."""
+    plan = tmp_path / "sortie.plan"
+    write_mission(patrol_sortie(example_district), plan)
+    with ScriptedVehicle(Knobs(reboots=False)) as vehicle:
+        done = upload_process(plan, vehicle.url, example_district_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1
+    assert "PREFLIGHT_REBOOT_SHUTDOWN" in done.stderr, done.stderr
+    assert not vehicle.stores[MissionType.MISSION]

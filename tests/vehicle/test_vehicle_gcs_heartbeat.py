@@ -97,9 +97,8 @@ def test_messages_read_to_measure_the_clock_are_handed_on_in_order():
     assert len(seen) >= 4 and beat.period_s == pytest.approx(0.1, rel=0.01)
 
 
-def test_watch_judges_the_replayed_messages_before_the_live_ones():
-    mav = new_mav(1, 1)
-    replay = [mav.mission_item_reached_encode(2), mav.mission_current_encode(3)]
+def watched(replay: list) -> list:
+    """What ``watch`` makes of ``replay`` on a link that then says nothing more."""
 
     class Silent:
         def recv_until(self, deadline):  # type: ignore[no-untyped-def]
@@ -110,4 +109,21 @@ def test_watch_judges_the_replayed_messages_before_the_live_ones():
     events = []
     with pytest.raises(TransferTimeout):  # the live link says nothing more
         events.extend(vehicle.watch(0.01, replay=replay))
+    return events
+
+
+def test_watch_judges_the_replayed_messages_before_the_live_ones():
+    mav = new_mav(1, 1)
+    replay = [mav.mission_item_reached_encode(2), mav.mission_current_encode(3)]
+    events = watched(replay)
     assert [(e.kind, e.seq) for e in events] == [("reached", 2), ("current", 3)]
+
+
+def test_watch_reports_a_fence_breach_when_it_starts_and_ends_only():
+    mav = new_mav(1, 1)
+    status = [(0, 0), (1, 3), (1, 3), (1, 3), (0, 3), (0, 0)]  # breach_status, breach_type
+    events = watched([mav.fence_status_encode(s, 1, t, 0) for s, t in status])
+    assert [(e.kind, e.text, e.seq) for e in events] == [
+        ("fence", "breached", 3),
+        ("fence", "cleared", 3),
+    ]

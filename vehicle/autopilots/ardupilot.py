@@ -25,7 +25,9 @@ from vehicle.safety_model import ParamRule, ParamType, resting_cell_voltage
 from vehicle.transfer.items import WireItem, f32
 from vehicle.transfer.protocol import MissionType
 
-__all__ = ["ArduPilot", "COPTER_MODES", "SAFETY_RULES", "stored_form"]
+__all__ = ["ArduPilot", "COPTER_MODES", "OA_DIJKSTRA", "SAFETY_RULES", "stored_form"]
+
+OA_DIJKSTRA = 2  # OA_TYPE: Dijkstra's path planning round the fence polygons
 
 COPTER_MODES = {"STABILIZE": 0, "AUTO": 3, "GUIDED": 4, "LOITER": 5, "RTL": 6, "LAND": 9,
                 "BRAKE": 17, "SMART_RTL": 21}  # fmt: skip
@@ -76,6 +78,7 @@ _AP = "ArduPilot 90700977 "
 _FENCE = _AP + "libraries/AC_Fence/AC_Fence.cpp"
 _BATT = _AP + "libraries/AP_BattMonitor/AP_BattMonitor_Params.cpp"
 _COPTER = _AP + "ArduCopter/Parameters.cpp"
+_OA = _AP + "libraries/AC_Avoidance/AP_OAPathPlanner.cpp"
 
 SAFETY_RULES: tuple[ParamRule, ...] = (
     ParamRule("FENCE_ENABLE", ParamType.INT8, "", lambda c: 1,
@@ -95,6 +98,14 @@ SAFETY_RULES: tuple[ParamRule, ...] = (
               _COPTER + " @Param RTL_ALT (cm, AP_Int32, default 1500)"),
     ParamRule("RTL_ALT_FINAL", ParamType.INT16, "cm", lambda c: 0,
               "land at the launch site after RTL", _COPTER + " @Param RTL_ALT_FINAL (0 = land)"),
+    ParamRule("OA_TYPE", ParamType.INT8, "", lambda c: OA_DIJKSTRA,
+              "every return (failsafe RTL included) path-plans round the fence's no-fly "
+              "polygons instead of flying straight through them; starts only at boot",
+              _OA + " @Param TYPE (2 Dijkstra); init() runs at boot, pre_arm_check 'Dijkstra OA "
+              "requires reboot'; AC_WPNav_OA (RTL's return uses it)", reboot=True),
+    ParamRule("OA_MARGIN_MAX", ParamType.REAL32, "m", lambda c: c.no_fly_margin_m,
+              "that path keeps the planner's clearance from no-fly zones",
+              _OA + " @Param MARGIN_MAX (m, 0.1..100; Dijkstra's fence margin)"),
     ParamRule("RALLY_LIMIT_KM", ParamType.REAL32, "km", lambda c: 0.0,
               "always return to the rally point (the sortie's launch site)",
               _AP + "libraries/AP_Rally/AP_Rally.cpp @Param LIMIT_KM (0 = closest always used)"),
