@@ -191,13 +191,20 @@ def _halve(a: Polygon, b: Polygon) -> tuple[Polygon, Polygon] | None:
         near = _half_plane_cut(union, d)
         far = _polygonal(union.difference(near))
         near = _polygonal(near)
-        if isinstance(near, Polygon) and isinstance(far, Polygon):
+        if isinstance(near, Polygon) and isinstance(far, Polygon) and _tiles(union, near, far):
             if np.dot(np.array(near.centroid.coords[0]) - ca, d) > np.dot(
                 np.array(far.centroid.coords[0]) - ca, d
             ):
                 near, far = far, near
             return near, far
     return None
+
+
+def _tiles(whole: Polygon, a: Polygon, b: Polygon) -> bool:
+    """``a`` and ``b`` cover ``whole`` without overlapping. GEOS's overlay can get this wrong: a
+    star-shaped district's pair once came back as two halves overlapping by the whole of one."""
+    slack = 1e-9 * whole.area + 1e-6
+    return a.intersection(b).area <= slack and abs(a.area + b.area - whole.area) <= slack
 
 
 def _half_plane_cut(geom, d: np.ndarray):

@@ -120,3 +120,30 @@ def test_concave_district_with_a_lake_grids_near_equal(tmp_path, example_distric
     areas = [c.shape.area for c in gridded.cells]
     assert len(areas) == 30 and max(areas) <= 2.0 * min(areas)
     assert not any(c.shape.intersection(lake).area > 1.0 for c in gridded.cells)
+
+
+# A star that hypothesis drew in CI (round 15): GEOS's overlay cut one pair of neighbours into two
+# halves overlapping by 91,711 m2, the whole of one of them.
+OVERLAID_STAR = (
+    "POLYGON ((1855 0, 299.41425321002976 18.73779535271406, 297.6593001687987 "
+    "37.40242001556831, 263.27476856711183 143.8276615812609, 732.647528952543 "
+    "601.6075118544753, 321.21141343560737 299.2394156502437, 1053.0491941370044 "
+    "1640.0269493905903, -280.08749727959326 1879.242132847083, -277.2907135897391 "
+    "114.4982976156995, -296.9977489801336 42.33600241796017, -893.1489102841815 "
+    "-804.7919523443181, -196.09308625908358 -227.04074859237846, 131.47733113280714 "
+    "-444.46109087570596, 876.6245107982886 -872.7533827305748, 1291.628304984278 "
+    "-42.878823528816994, 1855 0))"
+)
+
+
+def test_a_recut_that_geos_gets_wrong_is_not_taken():
+    poly = shapely.from_wkt(OVERLAID_STAR)
+    cells = grid_cells(poly, 25)
+    assert len(cells) == 25
+    assert sum(c.area for c in cells) - poly.area < 1e-6 * poly.area
+    tree = shapely.STRtree(cells)
+    left, right = tree.query(cells, predicate="intersects")
+    overlap = max(
+        cells[i].intersection(cells[j]).area for i, j in zip(left, right, strict=True) if i < j
+    )
+    assert overlap < 1e-6 * poly.area
