@@ -44,10 +44,13 @@ __all__ = [
     "COPTER_MODES",
     "EKF_POS_ABS",
     "EKF_CONST_POS",
+    "PREARM_CHECK",
 ]
 
 EKF_POS_ABS = 0x10  # EKF_POS_HORIZ_ABS: an absolute horizontal position
 EKF_CONST_POS = 0x80  # EKF_CONST_POS_MODE: still dead-reckoning from a constant position
+PREARM_CHECK = 1 << 28  # MAV_SYS_STATUS_PREARM_CHECK: ArduPilot's pre-arm checks, as a sensor
+PREARM_GRACE_S = 2.0  # a vehicle located this long without reporting pre-arm checks: none come
 _ARMED = 0x80  # MAV_MODE_FLAG_SAFETY_ARMED
 _IN_PROGRESS = 5
 _UNSUPPORTED = 3
@@ -226,10 +229,18 @@ class Vehicle:
             )
 
     def wait_armable(self, timeout_s: float) -> None:
-        """Until GPS has a 3D fix and the EKF an absolute position; say what is missing if not."""
+        """Until GPS has a 3D fix, the EKF an absolute position and the vehicle's pre-arm checks
+        pass (SYS_STATUS; one that reports none within ``PREARM_GRACE_S`` of being located is
+        taken as it is); say what is missing if not.
+
+        The pre-arm checks count: a vehicle that had not heard a ground station for its
+        FS_GCS_TIMEOUT holds its GCS failsafe until the next heartbeat is taken in, and an arm
+        sent before that is refused ("PreArm: GCS failsafe on")."""
         deadline = self.clock() + timeout_s
         fix = 0
         ekf = 0
+        prearm: bool | None = None  # None: no SYS_STATUS with the pre-arm checks in it yet
+        located_at: float | None = None
         seen_heartbeat = False
         while (msg := self.ex.recv_until(deadline)) is not None:
             kind = msg.get_type()
@@ -239,14 +250,23 @@ class Vehicle:
                 fix = int(msg.fix_type)
             elif kind == "EKF_STATUS_REPORT":
                 ekf = int(msg.flags)
-            if seen_heartbeat and fix >= 3 and ekf & EKF_POS_ABS and not ekf & EKF_CONST_POS:
+            elif kind == "SYS_STATUS" and msg.onboard_control_sensors_present & PREARM_CHECK:
+                prearm = bool(msg.onboard_control_sensors_health & PREARM_CHECK)
+            if not (seen_heartbeat and fix >= 3 and ekf & EKF_POS_ABS and not ekf & EKF_CONST_POS):
+                continue
+            located_at = located_at if located_at is not None else self.clock()
+            unreported = prearm is None and self.clock() - located_at >= PREARM_GRACE_S
+            if prearm or unreported:
                 return
         if not seen_heartbeat:
             missing = N_("no HEARTBEAT from the vehicle")
         elif fix < 3:
             missing = N_("GPS fix type {fix}, needs 3 (3D)", fix=fix)
-        else:
+        elif not ekf & EKF_POS_ABS or ekf & EKF_CONST_POS:
             missing = N_("EKF flags {ekf:#x} lack an absolute position", ekf=ekf)
+        else:
+            said = [t for t in self.ex.texts if "prearm" in t.lower()]
+            missing = N_("pre-arm checks failing ({said})", said=said[-1] if said else "-")
         raise TransferTimeout(
             N_(
                 "vehicle not ready to arm after {timeout_s:g} s: {missing}; wait for GPS and "

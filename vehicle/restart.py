@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mission.text import N_
-from vehicle.commands import Vehicle
+from vehicle.commands import PREARM_CHECK, Vehicle
 from vehicle.errors import TransferError
 from vehicle.params import ParamClient, ParamTimeout
 from vehicle.transfer.protocol import MessageLink, Target
@@ -28,7 +28,6 @@ __all__ = ["BOOT_COUNTER", "Readiness", "RestartError", "readiness", "restart"]
 BOOT_COUNTER = "STAT_BOOTCNT"
 _HOME_POSITION = 242
 _SYS_STATUS = 1
-_PREARM_CHECK = 1 << 28  # MAV_SYS_STATUS_PREARM_CHECK: ArduPilot's pre-arm checks, as a sensor
 
 
 class RestartError(TransferError):
@@ -54,7 +53,7 @@ def readiness(vehicle: Vehicle) -> Readiness:
     prearm = status is not None and bool(
         status.onboard_control_sensors_present
         & status.onboard_control_sensors_health
-        & _PREARM_CHECK
+        & PREARM_CHECK
     )
     return Readiness(home, prearm)
 

@@ -127,3 +127,64 @@ def test_watch_reports_a_fence_breach_when_it_starts_and_ends_only():
         ("fence", "breached", 3),
         ("fence", "cleared", 3),
     ]
+
+
+class Feed:
+    """A link that says ``messages`` in order, then nothing."""
+
+    def __init__(self, messages: list) -> None:
+        self.messages = list(messages)
+        self.texts: list[str] = []
+
+    def recv_until(self, deadline):  # type: ignore[no-untyped-def]
+        if not self.messages:
+            return None
+        msg = self.messages.pop(0)
+        if msg.get_type() == "STATUSTEXT":
+            self.texts.append(msg.text)
+        return msg
+
+
+def armable_after(messages: list) -> int | str:
+    """How many messages ``wait_armable`` read before it was satisfied, or its error."""
+    vehicle = Vehicle.__new__(Vehicle)
+    feed = Feed(messages)
+    vehicle.ex, vehicle.clock = feed, time.monotonic
+    try:
+        vehicle.wait_armable(0.05)
+    except TransferTimeout as exc:
+        return str(exc)
+    return len(messages) - len(feed.messages)
+
+
+def test_armable_waits_for_the_pre_arm_checks_the_vehicle_reports():
+    """A copter that had not heard a ground station holds its GCS failsafe until the next
+    heartbeat is taken in; arming before then was refused ("PreArm: GCS failsafe on")."""
+    mav = new_mav(1, 1)
+    prearm = 1 << 28
+
+    def status(healthy: bool):  # type: ignore[no-untyped-def]
+        return mav.sys_status_encode(prearm, prearm, prearm if healthy else 0,
+                                     0, 12600, 0, 100, 0, 0, 0, 0, 0, 0)  # fmt: skip
+
+    located = [mav.heartbeat_encode(2, 3, 0, 0, 3),
+               mav.gps_raw_int_encode(0, 3, 0, 0, 0, 0, 0, 0, 0, 10),
+               mav.ekf_status_report_encode(0x10, 0, 0, 0, 0, 0)]  # fmt: skip
+    assert armable_after([*located, status(True)]) == 4
+    waiting = [*located, status(False), mav.statustext_encode(3, b"PreArm: GCS failsafe on")]
+    assert armable_after([*waiting, status(True)]) == 6
+    assert "pre-arm checks failing (-)" in armable_after(located)  # they may still come
+    told = armable_after(waiting)
+    assert "pre-arm checks failing (PreArm: GCS failsafe on)" in told, told
+
+
+def test_a_vehicle_that_never_reports_pre_arm_checks_is_armable_once_located_for_a_while():
+    mav = new_mav(1, 1)
+    ticks = iter(range(1000))
+    vehicle = Vehicle.__new__(Vehicle)
+    gps = mav.gps_raw_int_encode(0, 3, 0, 0, 0, 0, 0, 0, 0, 10)
+    feed = Feed([mav.heartbeat_encode(2, 3, 0, 0, 3), mav.ekf_status_report_encode(0x10, 0, 0, 0,
+                 0, 0), *[gps] * 10])  # fmt: skip
+    vehicle.ex, vehicle.clock = feed, lambda: float(next(ticks))  # one second a message
+    vehicle.wait_armable(100)
+    assert 0 < len(feed.messages) < 10  # waited about PREARM_GRACE_S after the fix, not for ever
