@@ -101,6 +101,9 @@ class SitlSortie:
         self._target = find_vehicle(self._link, 30.0)
         uploaded = upload_sortie(self._link, self._target, mission, district, self.plan,
                                  item_limit=ITEM_LIMIT)  # fmt: skip
+        if uploaded.preflight.restarted:
+            self._say(_("SITL: restarted the vehicle: the autopilot reads {names} only at boot",
+                        names=", ".join(uploaded.preflight.restarted)))  # fmt: skip
         self._mission, self._district = mission, district
         return uploaded.digest, uploaded.preflight
 
@@ -137,6 +140,8 @@ class SitlSortie:
             self._say(_("SITL: reached mission item {seq}", seq=event.seq))
         elif event.kind == "text":
             self._say(_("SITL: vehicle says {text}", text=event.text))
+        elif event.kind == "ground":
+            self._say(_("SITL: ground station: {text}", text=event.text))
 
     def close(self) -> None:
         if self._link is not None:
