@@ -45,12 +45,23 @@ __all__ = [
     "EKF_POS_ABS",
     "EKF_CONST_POS",
     "PREARM_CHECK",
+    "prearm_passed",
 ]
 
 EKF_POS_ABS = 0x10  # EKF_POS_HORIZ_ABS: an absolute horizontal position
 EKF_CONST_POS = 0x80  # EKF_CONST_POS_MODE: still dead-reckoning from a constant position
 PREARM_CHECK = 1 << 28  # MAV_SYS_STATUS_PREARM_CHECK: ArduPilot's pre-arm checks, as a sensor
 PREARM_GRACE_S = 2.0  # a vehicle located this long without reporting pre-arm checks: none come
+
+
+def prearm_passed(status: Any) -> bool | None:
+    """Whether a SYS_STATUS says the vehicle's pre-arm checks pass; None when it does not report
+    them (ArduPilot lists them as a sensor, ``MAV_SYS_STATUS_PREARM_CHECK``)."""
+    if not status.onboard_control_sensors_present & PREARM_CHECK:
+        return None
+    return bool(status.onboard_control_sensors_health & PREARM_CHECK)
+
+
 _ARMED = 0x80  # MAV_MODE_FLAG_SAFETY_ARMED
 _IN_PROGRESS = 5
 _UNSUPPORTED = 3
@@ -250,8 +261,8 @@ class Vehicle:
                 fix = int(msg.fix_type)
             elif kind == "EKF_STATUS_REPORT":
                 ekf = int(msg.flags)
-            elif kind == "SYS_STATUS" and msg.onboard_control_sensors_present & PREARM_CHECK:
-                prearm = bool(msg.onboard_control_sensors_health & PREARM_CHECK)
+            elif kind == "SYS_STATUS" and (reported := prearm_passed(msg)) is not None:
+                prearm = reported
             if not (seen_heartbeat and fix >= 3 and ekf & EKF_POS_ABS and not ekf & EKF_CONST_POS):
                 continue
             located_at = located_at if located_at is not None else self.clock()

@@ -21,14 +21,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 
 from mission.text import N_
-from vehicle.autopilots.ardupilot import OA_DIJKSTRA
+from vehicle.autopilots.ardupilot import OA_DIJKSTRA, OA_TYPE
 from vehicle.commands import FlightEvent, Vehicle
 from vehicle.errors import TransferError
 from vehicle.params import ParamClient, ParamType
 
 __all__ = ["recover_breaches"]
 
-OA_TYPE = "OA_TYPE"
 _OFF = 0
 
 

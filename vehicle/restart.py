@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mission.text import N_
-from vehicle.commands import PREARM_CHECK, Vehicle
+from vehicle.commands import Vehicle, prearm_passed
 from vehicle.errors import TransferError
 from vehicle.params import ParamClient, ParamTimeout
 from vehicle.transfer.protocol import MessageLink, Target
@@ -50,12 +50,7 @@ def readiness(vehicle: Vehicle) -> Readiness:
     """Ask the vehicle for its home and its SYS_STATUS; an unanswered question counts as no."""
     home = vehicle.request_message(_HOME_POSITION) is not None
     status = vehicle.request_message(_SYS_STATUS)
-    prearm = status is not None and bool(
-        status.onboard_control_sensors_present
-        & status.onboard_control_sensors_health
-        & PREARM_CHECK
-    )
-    return Readiness(home, prearm)
+    return Readiness(home, status is not None and bool(prearm_passed(status)))
 
 
 def restart(

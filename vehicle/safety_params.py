@@ -117,6 +117,4 @@ def safety_config_for(
 def boot_time_params(autopilot: str = "ardupilot") -> dict[str, float]:
     """The safety table's boot-time parameters (``OA_TYPE``) with their values: what a vehicle
     in service holds since its first upload restarted it. They do not depend on the sortie."""
-    config = SafetyConfig()
-    return {rule.name: float(rule.value(config)) for rule in autopilot_named(autopilot).safety_rules
-            if rule.reboot and rule.value(config) is not None}  # fmt: skip
+    return {s.name: s.value for s in safety_settings(SafetyConfig(), autopilot) if s.reboot}

@@ -146,7 +146,7 @@ def preflight(
 ) -> Preflight:
     """Endurance first (nothing is written to a vehicle whose pack cannot fly the sortie), then
     the safety table: set and read back (``write``, the upload) or only read (before arming).
-    A write that changes a boot-time parameter (``OA_TYPE``) restarts the vehicle first."""
+    A write that changes a boot-time parameter (``OA_TYPE``) then restarts the vehicle."""
     require_consumption(plan.consumption)
     client = ParamClient(link, target)
     capacity = client.read("BATT_CAPACITY").value

@@ -25,9 +25,10 @@ from vehicle.safety_model import ParamRule, ParamType, resting_cell_voltage
 from vehicle.transfer.items import WireItem, f32
 from vehicle.transfer.protocol import MissionType
 
-__all__ = ["ArduPilot", "COPTER_MODES", "OA_DIJKSTRA", "SAFETY_RULES", "stored_form"]
+__all__ = ["ArduPilot", "COPTER_MODES", "OA_DIJKSTRA", "OA_TYPE", "SAFETY_RULES", "stored_form"]
 
-OA_DIJKSTRA = 2  # OA_TYPE: Dijkstra's path planning round the fence polygons
+OA_TYPE = "OA_TYPE"  # the path planner's parameter: the upload sets it, a fence breach clears it
+OA_DIJKSTRA = 2  # its value for Dijkstra's path planning round the fence polygons
 
 COPTER_MODES = {"STABILIZE": 0, "AUTO": 3, "GUIDED": 4, "LOITER": 5, "RTL": 6, "LAND": 9,
                 "BRAKE": 17, "SMART_RTL": 21}  # fmt: skip
@@ -98,7 +99,7 @@ SAFETY_RULES: tuple[ParamRule, ...] = (
               _COPTER + " @Param RTL_ALT (cm, AP_Int32, default 1500)"),
     ParamRule("RTL_ALT_FINAL", ParamType.INT16, "cm", lambda c: 0,
               "land at the launch site after RTL", _COPTER + " @Param RTL_ALT_FINAL (0 = land)"),
-    ParamRule("OA_TYPE", ParamType.INT8, "", lambda c: OA_DIJKSTRA,
+    ParamRule(OA_TYPE, ParamType.INT8, "", lambda c: OA_DIJKSTRA,
               "every return (failsafe RTL included) path-plans round the fence's no-fly "
               "polygons instead of flying straight through them; starts only at boot",
               _OA + " @Param TYPE (2 Dijkstra); init() runs at boot, pre_arm_check 'Dijkstra OA "
