@@ -8,6 +8,8 @@ its launch site, and ``gridpatrol patrol run --confirm auto --start-now --clock-
 while a ground crew (``sim.pit_crew``) swaps packs after each landing and a "centre" asks for
 check tasks over random points of the district at random times (seeded). SITL's pack is set to
 12 Ah, and plan and runner are told the drone flies 24 minutes on it at 490 mAh per minute.
+The runner's ``--gcs-timeout`` is 5 wall seconds (``sim.sitl.gcs_timeout_at``), as in the demo: SITL
+counts it in simulated time, and the default 5 s is a quarter of a wall second at x20.
 
 It prints: the sorties flown and landed; for each key area the worst revisit gap as planned and as
 flown (visits as flown are the moments the runner reported the area reached) against its limit;
@@ -50,7 +52,7 @@ from mission.schedule import (  # noqa: E402
 from sim.fleet import SimFleet, first_sites  # noqa: E402
 from sim.patrol_log import PatrolLog  # noqa: E402
 from sim.pit_crew import PitCrew  # noqa: E402
-from sim.sitl import find_sitl  # noqa: E402
+from sim.sitl import find_sitl, gcs_timeout_at  # noqa: E402
 from telemetry.mqtt import MqttSettings  # noqa: E402
 from telemetry.patrol_records import TaskRequest  # noqa: E402
 
@@ -187,6 +189,7 @@ def main() -> int:
                              "--start-now", "--clock-rate", str(a.speedup),
                              "--consumption-mah-per-min", CONSUMPTION,
                              "--endurance-min", ENDURANCE_MIN,
+                             "--gcs-timeout", str(gcs_timeout_at(a.speedup)),
                              stdout=runner_out, stderr=subprocess.STDOUT)  # fmt: skip
         started = time.monotonic()
 

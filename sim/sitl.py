@@ -22,12 +22,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from mission.limits import GCS_TIMEOUT_S
 from mission.model import District
 from mission.text import N_
 from sim.errors import SimError
 from vehicle.commands import Vehicle
 from vehicle.errors import TransferError, VehicleError
 from vehicle.link import open_link
+from vehicle.safety_model import GCS_TIMEOUT_RANGE_S
 from vehicle.transfer import Target
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "Home",
     "find_sitl",
     "find_defaults",
+    "gcs_timeout_at",
     "home_at_site",
     "state_dir",
     "stop_instance",
@@ -106,6 +109,17 @@ def home_at_site(district: District, site_id: str, heading: float = 0.0) -> Home
         )
     lon, lat = district.frame.to_lonlat(site.position.x, site.position.y)
     return Home(float(lat), float(lon), float(district.ground_elevation_m), heading)
+
+
+def gcs_timeout_at(speedup: float) -> float:
+    """The FS_GCS_TIMEOUT (simulated seconds) that gives a SITL copter at ``speedup`` the ground
+    link's default tolerance in wall seconds.
+
+    SITL counts the timeout in its own time, so at x20 the default 5 s is a quarter of a wall
+    second: any pause of the ground station's process that long (a loaded 2-core machine) trips
+    the failsafe and aborts a sortie that a real vehicle would fly on. Capped at ArduCopter's 120 s.
+    """
+    return min(GCS_TIMEOUT_RANGE_S[1], GCS_TIMEOUT_S * max(1.0, speedup))
 
 
 def state_dir(instance: int) -> Path:

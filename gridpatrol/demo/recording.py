@@ -29,7 +29,7 @@ from mission.limits import ITEM_LIMIT
 from mission.model import Mission
 from mission.schedule import Schedule, Sortie
 from mission.text import N_
-from sim.sitl import Sitl, home_at_site
+from sim.sitl import Sitl, gcs_timeout_at, home_at_site
 from vehicle.commands import find_vehicle
 from vehicle.decode import Decoder, new_mav
 from vehicle.endurance import Consumption, learn_consumption
@@ -203,7 +203,7 @@ def record_demo_flight(
         say(f"recording {sortie.id} from {sortie.launch_site}: {len(mission.items)} items")
         consumption = Consumption(flight.consumption_mah_per_min, "declared for the recording")
         plan = SortiePlan(consumption=consumption, reserve=flight.reserve,
-                          battery_mah=flight.pack_mah, gcs_timeout_s=5.0 * flight.speedup)  # fmt: skip
+                          battery_mah=flight.pack_mah, gcs_timeout_s=gcs_timeout_at(flight.speedup))  # fmt: skip
         home = home_at_site(district, sortie.launch_site)
         sitl = Sitl(binary, home, instance=RECORD_INSTANCE, speedup=flight.speedup,
                     params={"BATT_CAPACITY": flight.pack_mah})  # fmt: skip

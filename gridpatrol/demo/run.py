@@ -33,6 +33,7 @@ from mission.formats.district_geojson import load_district
 from mission.model import District, Mission
 from mission.schedule import Schedule, Sortie, area_stats
 from mission.text import N_, Msg
+from sim.sitl import gcs_timeout_at
 from telemetry.mqtt import MqttSettings
 from telemetry.publish import Publisher
 from vehicle.endurance import Consumption
@@ -133,7 +134,7 @@ def run_demo(opts: DemoOptions, echo: Callable[[str], None]) -> DemoResult:
     flight = demo_flight(opts, say)
     consumption = Consumption(flight.consumption_mah_per_min, f"learnt from {opts.recording.name}")
     pack = SortiePlan(consumption=consumption, reserve=flight.reserve, battery_mah=flight.pack_mah,
-                      gcs_timeout_s=5.0 * SITL_SPEEDUP)  # fmt: skip
+                      gcs_timeout_s=gcs_timeout_at(SITL_SPEEDUP))  # fmt: skip
     with (
         demo_broker(opts.mqtt, opts.broker, say) as url,
         tempfile.TemporaryDirectory(prefix="gp-demo-") as work,

@@ -11,7 +11,16 @@ import pytest
 from cli_support import run_cli
 
 from sim.errors import SimError
-from sim.sitl import Sitl, find_defaults, find_sitl, home_at_site, state_dir, stop_instance
+from sim.sitl import (
+    Sitl,
+    find_defaults,
+    find_sitl,
+    gcs_timeout_at,
+    home_at_site,
+    state_dir,
+    stop_instance,
+)
+from vehicle.safety_model import SafetyConfig
 
 
 @pytest.fixture
@@ -40,6 +49,14 @@ def test_binary_and_defaults_are_found_from_the_environment_and_the_tree(fake_tr
     assert find_defaults(binary) == parm
     monkeypatch.setenv("ARDUPILOT_SITL_DEFAULTS", "/elsewhere/my.parm")
     assert str(find_defaults(binary)) == "/elsewhere/my.parm"
+
+
+@pytest.mark.parametrize(("speedup", "timeout_s"), [(1, 5), (0.5, 5), (10, 50), (20, 100), (40, 120)])
+def test_the_ground_link_timeout_keeps_five_wall_seconds_at_a_speed_up(speedup, timeout_s):
+    """At x20 the default 5 s would be a quarter of a wall second: a busy machine's pause aborts
+    the sortie. Beyond ArduCopter's 120 s the vehicle would refuse it, so it is capped."""
+    assert gcs_timeout_at(speedup) == timeout_s
+    assert SafetyConfig(gcs_timeout_s=gcs_timeout_at(speedup)).gcs_timeout_s == timeout_s
 
 
 def test_home_is_the_launch_site_on_the_ground(example_district):
