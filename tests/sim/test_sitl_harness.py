@@ -51,7 +51,9 @@ def test_binary_and_defaults_are_found_from_the_environment_and_the_tree(fake_tr
     assert str(find_defaults(binary)) == "/elsewhere/my.parm"
 
 
-@pytest.mark.parametrize(("speedup", "timeout_s"), [(1, 5), (0.5, 5), (10, 50), (20, 100), (40, 120)])
+@pytest.mark.parametrize(
+    ("speedup", "timeout_s"), [(1, 5), (0.5, 5), (10, 50), (20, 100), (40, 120)]
+)
 def test_the_ground_link_timeout_keeps_five_wall_seconds_at_a_speed_up(speedup, timeout_s):
     """At x20 the default 5 s would be a quarter of a wall second: a busy machine's pause aborts
     the sortie. Beyond ArduCopter's 120 s the vehicle would refuse it, so it is capped."""
