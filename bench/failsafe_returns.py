@@ -15,7 +15,10 @@ sortie's route:
 - round the zones, as flown with OA_TYPE=2 (``mission.failsafe_return``, the planner's check):
   the sorties and the share of route points whose return now detours, the median and maximum
   metres the detour adds, the longest return in metres and in minutes against the reserve, and
-  the points with no path at all.
+  the points with no path at all;
+- against the reserve: the sorties from some point of which a low-battery return would still be
+  cruising when the critical failsafe lands the copter, at the day's reserve and at 20 %, and
+  the reserve the longest return needs (what ``mission.checks`` now refuses).
 
 It measures; it changes nothing.
 """
@@ -25,6 +28,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 from mission.failsafe_survey import survey_returns  # noqa: E402
 from mission.flight_model import FlightModel  # noqa: E402
 from mission.formats.district_geojson import load_district  # noqa: E402
-from mission.limits import CEILING_M, NO_FLY_MARGIN_M, PATROL_ALT_M  # noqa: E402
+from mission.limits import CEILING_M, CRITICAL_SHARE, NO_FLY_MARGIN_M, PATROL_ALT_M  # noqa: E402
 from mission.model import Cmd  # noqa: E402
 from mission.patrol.service import plan_patrol  # noqa: E402
 
@@ -142,6 +146,29 @@ def _round_the_zones(plan, district, fm: FlightModel, step_m: float) -> None:
           f"sortie's layer; sortie {sid}, item {seq}) against {reserve_min:.1f} min of reserve "
           f"({fm.reserve:.0%} of {fm.endurance_min:g} min)")  # fmt: skip
     print(f"  route points with no path home: {stranded}")
+    _against_the_reserve(plan, district, fm, step_m)
+
+
+def _against_the_reserve(plan, district, fm: FlightModel, step_m: float) -> None:
+    """The sorties whose low-battery return, from some point, would still be cruising when the
+    critical failsafe lands the copter (``FlightModel.return_budget_s``), at this reserve and at
+    the 20 % used before round 16, and the reserve each day would need."""
+    cruise = []
+    for sortie in plan.schedule.sorties:
+        survey = survey_returns(plan.missions[sortie.id], district, margin_m=NO_FLY_MARGIN_M,
+                                step_m=step_m)  # fmt: skip
+        lengths = survey.length_m[np.isfinite(survey.length_m)]
+        cruise.append(float(lengths.max()) / fm.cruise_mps if len(lengths) else 0.0)
+    worst = np.array(cruise)
+    print("against the reserve (low-battery failsafe -> RTL; critical, at "
+          f"{CRITICAL_SHARE:.0%} of the reserve -> land where it is):")  # fmt: skip
+    for reserve in sorted({0.20, fm.reserve}):
+        budget = replace(fm, reserve=reserve).return_budget_s
+        over = int((worst > budget + 1e-6).sum())
+        print(f"  {reserve:.0%} reserve: {budget / 60:.1f} min to return; sorties that could not "
+              f"from some point: {over}/{len(worst)} ({100.0 * over / max(len(worst), 1):.0f} %)")  # fmt: skip
+    print(f"  longest return's cruise {worst.max() / 60:.2f} min: needs a reserve of "
+          f"{fm.reserve_for_return(float(worst.max())):.1%} on {fm.endurance_min:g} min")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ are numbered as on the vehicle and in QGroundControl: home is 0, the first item 
 - endurance: estimated flight time within the usable battery (endurance less reserve);
 - failsafe return: from every point of the route (``mission.failsafe_return``) the return to the
   closest rally point has a way round the no-fly zones (the vehicle's path planner, ``OA_TYPE``
-  2, stops the copter where it finds none);
+  2, stops the copter where it finds none), and is short enough for the reserve: a low-battery
+  return must reach it before the critical failsafe lands the copter where it is;
 - item count within the vehicle limit (home included, as MISSION_COUNT counts it);
 - well-formed: known command, finite coordinates in range, known frame, takeoff first for copters.
 """
@@ -18,7 +19,7 @@ are numbered as on the vehicle and in QGroundControl: home is 0, the first item 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ import shapely
 from shapely.geometry import LineString, Point
 
 from mission.errors import CheckError
-from mission.failsafe_survey import site_at, survey_returns
+from mission.failsafe_survey import ReturnSurvey, site_at, survey_returns
 from mission.flight_model import FlightModel, has_position
 from mission.flight_steps import on_the_globe
 from mission.limits import CEILING_M, ITEM_LIMIT, MAX_CEILING_M, MAX_MARGIN_M, NO_FLY_MARGIN_M
@@ -34,7 +35,14 @@ from mission.mav_commands import KNOWN_COMMANDS
 from mission.model import Cmd, District, Frame, Mission, MissionItem
 from mission.text import N_
 
-__all__ = ["check_mission", "check_sorties", "require_safe", "summary", "COPTER_TYPES"]
+__all__ = [
+    "check_mission",
+    "check_sorties",
+    "failsafe_returns",
+    "require_safe",
+    "summary",
+    "COPTER_TYPES",
+]
 
 # MAV_TYPE values of multirotors and helicopters: these must take off first.
 COPTER_TYPES = {2, 3, 4, 13, 14, 15, 29, 35}
@@ -276,7 +284,7 @@ def check_mission(
         return out + limits
     out += _altitudes(mission, district, ceiling_m)
     out += _geometry(mission, district, margin_m)
-    out += _failsafe_returns(mission, district, margin_m)
+    out += failsafe_returns(mission, district, margin_m, flight_model)
     count = len(mission.items) + 1
     if count > item_limit:
         out.append(
@@ -305,13 +313,13 @@ def check_mission(
     return out
 
 
-def _failsafe_returns(mission: Mission, district: District, margin_m: float) -> list[str]:
-    """Items from which the failsafe return has no way round the zones, one line per item.
-
-    How long the longest return takes against the battery reserve is measured
-    (``bench/failsafe_returns.py``), not refused: the planners size sorties by endurance less
-    reserve and do not yet budget the return within the reserve, so refusing here would refuse
-    the sorties they plan."""
+def failsafe_returns(
+    mission: Mission, district: District, margin_m: float, flight_model: FlightModel
+) -> list[str]:
+    """Items from which the failsafe return has no way round the zones, one line per item; and
+    one line when a low-battery return cannot reach its rally point before the critical failsafe
+    lands the copter wherever it is (``FlightModel.return_budget_s``), naming the worst item and
+    the reserve that would cover it. Over a city that landing could be on a street or a roof."""
     survey = survey_returns(mission, district, margin_m=margin_m)
 
     def where(seq: int) -> str:
@@ -358,7 +366,41 @@ def _failsafe_returns(mission: Mission, district: District, margin_m: float) -> 
                 target=target(k),
             )
         )
-    return out
+    return out + _return_budget(survey, flight_model, where, target)
+
+
+def _return_budget(
+    survey: ReturnSurvey,
+    flight_model: FlightModel,
+    where: Callable[[int], str],
+    target: Callable[[int], str],
+) -> list[str]:
+    """The line for returns longer than the reserve can fly (see ``failsafe_returns``)."""
+    fm = flight_model
+    if not fm.cruise_mps > 0 or not len(survey.length_m):
+        return []
+    cruise_s = survey.length_m / fm.cruise_mps
+    over = np.isfinite(cruise_s) & (cruise_s > fm.return_budget_s + 1e-6)
+    if not over.any():
+        return []
+    i = int(np.flatnonzero(over)[np.argmax(cruise_s[over])])
+    needed = math.ceil(100.0 * fm.reserve_for_return(float(cruise_s[i])) - 1e-9) / 100.0
+    return [
+        N_(
+            "{where}: a low-battery return from it flies {metres:.0f} m to {target} "
+            "({minutes:.1f} min), but a {reserve:.0%} reserve leaves {budget:.1f} min before the "
+            "critical battery failsafe lands the copter where it is ({n} items alike); raise "
+            "--reserve to {needed:.0%} or more, or add a launch site nearer",
+            where=where(int(survey.seq[i])),
+            metres=float(survey.length_m[i]),
+            target=target(int(survey.target[i])),
+            minutes=float(cruise_s[i]) / 60.0,
+            reserve=fm.reserve,
+            budget=fm.return_budget_s / 60.0,
+            n=len(set(survey.seq[over].tolist())),
+            needed=needed,
+        )
+    ]
 
 
 def _limits(ceiling_m: float, margin_m: float, flight_model: FlightModel) -> list[str]:

@@ -33,6 +33,7 @@ from mission.flight_steps import (
 )
 from mission.limits import (
     CLIMB_MPS,
+    CRITICAL_SHARE,
     CRUISE_MPS,
     DESCENT_MPS,
     ENDURANCE_MIN,
@@ -102,6 +103,16 @@ class FlightModel:
     @property
     def usable_s(self) -> float:
         return self.endurance_min * 60.0 * (1.0 - self.reserve)
+
+    @property
+    def return_budget_s(self) -> float:
+        """Flight time a failsafe return may cruise: from the low-battery failsafe (the whole
+        reserve left: RTL) to the critical one (``CRITICAL_SHARE`` of it: land where it is)."""
+        return self.endurance_min * 60.0 * self.reserve * (1.0 - CRITICAL_SHARE)
+
+    def reserve_for_return(self, cruise_s: float) -> float:
+        """The smallest reserve whose ``return_budget_s`` covers a return of ``cruise_s``."""
+        return cruise_s / (self.endurance_min * 60.0 * (1.0 - CRITICAL_SHARE))
 
     @property
     def swap_s(self) -> float:

@@ -12,6 +12,7 @@ __all__ = [
     "NO_FLY_MARGIN_M",
     "PATROL_ALT_M",
     "RESERVE",
+    "CRITICAL_SHARE",
     "ENDURANCE_MIN",
     "CRUISE_MPS",
     "CLIMB_MPS",
@@ -29,7 +30,11 @@ NO_FLY_MARGIN_M = 15.0  # clearance kept from no-fly zones
 MAX_CEILING_M = 1000.0  # a ceiling above this is not an altitude limit but a typo
 MAX_MARGIN_M = 10_000.0
 PATROL_ALT_M = 60.0  # planned cruise altitude above the launch site
-RESERVE = 0.20  # share of the battery endurance never planned into a sortie
+RESERVE = 0.25  # share of the battery endurance never planned into a sortie (see CRITICAL_SHARE)
+# Share of the reserve still left when the critical battery failsafe lands the copter where it is
+# (BATT_CRT_MAH); the low one (BATT_LOW_MAH, the whole reserve) sends it home, so a failsafe
+# return must reach its rally point on the other part of the reserve.
+CRITICAL_SHARE = 0.5
 ENDURANCE_MIN = 25.0
 CRUISE_MPS = 10.0
 CLIMB_MPS = 2.5

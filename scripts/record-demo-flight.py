@@ -5,7 +5,8 @@
 Plans the demo's patrol (seed, start, hours, drones from --options, else from the current
 ``examples/xiyuan/recorded-flight.json``), flies its first sortie at speed-up 10 on SITL
 instance 6 with the same checks as ``gridpatrol fly``, and rewrites
-``examples/xiyuan/recorded-flight.tlog`` and ``recorded-flight.json``. The pack's consumption is
+``examples/xiyuan/recorded-flight.tlog`` and ``recorded-flight.json`` for the demo's pack and the
+default reserve. The pack's consumption is
 learnt from the recording being replaced (an earlier flight of the same simulated airframe).
 """
 
@@ -20,12 +21,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gridpatrol.demo.recording import DemoFlight, read_demo_flight, record_demo_flight  # noqa: E402
+from gridpatrol.demo.recording import (  # noqa: E402
+    SITL_BATTERY_MAH,
+    DemoFlight,
+    read_demo_flight,
+    record_demo_flight,
+)
+from mission.limits import RESERVE  # noqa: E402
 from sim.sitl import MISSING_SITL, find_sitl  # noqa: E402
 from vehicle.endurance import learn_consumption  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "xiyuan"
-PACK_MAH = 7000
 
 
 def main() -> int:
@@ -43,7 +49,9 @@ def main() -> int:
     base = (
         read_demo_flight(sidecar)
         if sidecar.is_file()
-        else DemoFlight(3, "2026-12-06T08:00:00+00:00", 2.0, 2, 0.0, 0.2, 10.0, PACK_MAH, 0.0)
+        else DemoFlight(
+            3, "2026-12-06T08:00:00+00:00", 2.0, 2, 0.0, RESERVE, 10.0, SITL_BATTERY_MAH, 0.0
+        )
     )
     learnt = learn_consumption(EXAMPLE / "recorded-flight.tlog")
     flight = dataclasses.replace(
@@ -53,7 +61,9 @@ def main() -> int:
         hours=args.hours or base.hours,
         drones=args.drones or base.drones,
         consumption_mah_per_min=round(learnt.mah_per_min, 1),
-        endurance_min=math.floor(base.pack_mah / learnt.mah_per_min * 10) / 10,
+        pack_mah=SITL_BATTERY_MAH,
+        reserve=RESERVE,
+        endurance_min=math.floor(SITL_BATTERY_MAH / learnt.mah_per_min * 10) / 10,
     )
     print(f"consumption {learnt.mah_per_min:.0f} mAh/min {learnt.source}")
     record_demo_flight(binary, EXAMPLE, flight, print)

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mission.checks import failsafe_returns
 from mission.flight_model import FlightModel
-from mission.model import Mission
+from mission.limits import NO_FLY_MARGIN_M
+from mission.model import District, Mission
 from mission.text import N_
 from vehicle.decode import Decoder, new_mav
 from vehicle.errors import VehicleError
@@ -36,6 +38,7 @@ __all__ = [
     "budget",
     "require_consumption",
     "require_endurance",
+    "require_return",
     "HOW_TO_DECLARE",
 ]
 
@@ -311,3 +314,33 @@ def require_endurance(plan: Budget) -> Budget:
             floor=math.floor(endurance * 10) / 10,
         )
     )
+
+
+def require_return(
+    mission: Mission,
+    district: District,
+    plan: Budget,
+    *,
+    reserve: float,
+    margin_m: float = NO_FLY_MARGIN_M,
+) -> None:
+    """Raise one line unless, on this pack, a low-battery return from every point of the sortie
+    reaches its rally point before the critical failsafe lands the copter where it is.
+
+    The planner checked that on its own flight model; the vehicle's failsafes are set from this
+    pack (``BATT_LOW_MAH`` = capacity x reserve), so the window between them is the pack's, and a
+    smaller pack than planned for shortens it."""
+    endurance_min = plan.pack.capacity_mah / plan.consumption.mah_per_min
+    model = FlightModel(endurance_min=endurance_min, reserve=reserve, cruise_mps=mission.cruise_mps)
+    short = failsafe_returns(mission, district, margin_m, model)
+    if short:
+        raise EnduranceError(
+            N_(
+                "{line} (on this pack: BATT_CAPACITY {capacity:.0f} mAh at {rate:.0f} mAh/min "
+                "is {endurance_min:.1f} min)",
+                line=short[0],
+                capacity=plan.pack.capacity_mah,
+                rate=plan.consumption.mah_per_min,
+                endurance_min=endurance_min,
+            )
+        )

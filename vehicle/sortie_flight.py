@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from mission.flight_model import has_position, haversine_m
-from mission.limits import MAX_CEILING_M
+from mission.limits import CEILING_M, GCS_TIMEOUT_S, MAX_CEILING_M, RESERVE
 from mission.model import Cmd, District, Mission
 from mission.text import N_
 from vehicle.commands import COPTER_MODES, FlightEvent, Vehicle
@@ -30,6 +30,7 @@ from vehicle.endurance import (
     read_pack,
     require_consumption,
     require_endurance,
+    require_return,
 )
 from vehicle.errors import VehicleError
 from vehicle.fence_recovery import recover_breaches
@@ -80,9 +81,9 @@ class SortiePlan:
     """
 
     consumption: Consumption | None
-    reserve: float = 0.20
-    ceiling_m: float = 120.0
-    gcs_timeout_s: float = 5.0
+    reserve: float = RESERVE
+    ceiling_m: float = CEILING_M
+    gcs_timeout_s: float = GCS_TIMEOUT_S
     battery_mah: float | None = None
     battery_cells: int = 3
     landing_tolerance_m: float = 20.0
@@ -153,6 +154,7 @@ def preflight(
     pack = read_pack(link, target, capacity)
     planned = as_planned(mission)
     energy = require_endurance(budget(planned, pack, plan.consumption, reserve=plan.reserve))
+    require_return(planned, district, energy, reserve=plan.reserve)
     battery = BatteryConfig(cells=plan.battery_cells, capacity_mah=plan.battery_mah or capacity)
     options = dict(ceiling_m=plan.ceiling_m, reserve=plan.reserve,
                    gcs_timeout_s=plan.gcs_timeout_s, battery=battery)  # fmt: skip

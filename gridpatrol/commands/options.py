@@ -1,7 +1,7 @@
 """Command-line options that several areas' commands share, defined once.
 
 The same name and unit on every command: ``--ceiling`` in metres (``--ceiling-m`` is accepted
-too), ``--reserve`` as 0.2 or 20 (%). Their defaults are ``mission.limits``.
+too), ``--reserve`` as 0.25 or 25 (%). Their defaults are ``mission.limits``.
 """
 
 from __future__ import annotations
@@ -58,7 +58,14 @@ Ceiling = Annotated[
 Margin = Annotated[float, typer.Option("--margin", help=_("Clearance kept from no-fly zones, m."))]
 Endurance = Annotated[float, typer.Option("--endurance-min", help=_("Battery endurance, minutes."))]
 Reserve = Annotated[
-    float, typer.Option("--reserve", help=_("Battery reserve kept: 0.2 or 20 (%)."))
+    float,
+    typer.Option(
+        "--reserve",
+        help=_(
+            "Battery reserve kept, 0.25 or 25 (%): the low-battery failsafe's level. A failsafe "
+            "return home must fit in its first half; the critical failsafe lands at the second."
+        ),
+    ),
 ]
 Cruise = Annotated[float, typer.Option("--cruise", help=_("Cruise speed, m/s."))]
 Swap = Annotated[float, typer.Option("--swap-min", help=_("Battery swap time, minutes."))]

@@ -25,7 +25,7 @@ from typing import Any
 from gridpatrol.i18n import _
 from mission.flight_model import FlightModel
 from mission.formats.district_geojson import load_district
-from mission.limits import ITEM_LIMIT
+from mission.limits import ITEM_LIMIT, RESERVE
 from mission.model import Mission
 from mission.schedule import Schedule, Sortie
 from mission.text import N_
@@ -52,10 +52,12 @@ __all__ = [
 
 RECORD_INSTANCE = 6
 # The demo's declared pack (BATT_CAPACITY; SITL's stock 3300 mAh lasts 7 min at its 27 A): the
-# planner, the upload's check and the vehicle's failsafes all work from it.
-SITL_BATTERY_MAH = 7000
+# planner, the upload's check and the vehicle's failsafes all work from it. 12 Ah flies about
+# 24.5 min: at the default reserve that is 3.1 min from the low-battery failsafe to the critical
+# one, enough for the example district's longest return to a sortie's own site (1.8 km, 3.0 min);
+# a 7 Ah pack would need a 42 % reserve, which the planner's check asks for.
+SITL_BATTERY_MAH = 12000
 SITL_SPEEDUP = 10.0
-RESERVE = 0.20
 _TELEMETRY_HZ = {30: 5.0, 147: 1.0}  # ATTITUDE for the footage, BATTERY_STATUS for the pack
 
 

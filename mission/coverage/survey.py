@@ -9,6 +9,7 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString
 
+from mission.checks import failsafe_returns
 from mission.coverage.area import resolve_area, sweep_regions
 from mission.coverage.base import SweepPath
 from mission.coverage.boustrophedon import Boustrophedon, check_lines
@@ -99,6 +100,14 @@ def plan_sweep(district: District, area: str, cfg: SweepSettings = SweepSettings
             if packed is not None and _sweep_s(packed[0], cfg) < _sweep_s(routes, cfg):
                 routes, path = packed
     missions = tuple(route_to_mission(r, district, cfg.alt_m, fm.cruise_mps) for r in routes)
+    for n, mission in enumerate(missions, start=1):
+        # Sorties are sized to the battery, but the way home from the far end of a line is
+        # the district's: where the reserve cannot fly it, no sizing helps, so say so.
+        unsafe = failsafe_returns(mission, district, cfg.margin_m, fm)
+        if unsafe:
+            raise PlanError(
+                N_("sweep sortie {n} of {count}: {line}", n=n, count=len(missions), line=unsafe[0])
+            )
     return SweepPlan(label, target, path, tuple(routes), missions, trigger)
 
 

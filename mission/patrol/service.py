@@ -16,7 +16,7 @@ from pathlib import Path
 
 from mission.checks import require_safe
 from mission.deconflict import layer_schedule
-from mission.errors import PlanError
+from mission.errors import CheckError, PlanError
 from mission.flight_model import FlightModel
 from mission.formats.qgc_plan import write_plan
 from mission.model import District, Mission
@@ -85,8 +85,11 @@ def plan_patrol(
         seed=seed or 0,
     )  # fmt: skip
     for s in schedule.sorties:
-        require_safe(missions[s.id], district, ceiling_m=ceiling_m, margin_m=margin_m,
-                     flight_model=flight_model)  # fmt: skip
+        try:
+            require_safe(missions[s.id], district, ceiling_m=ceiling_m, margin_m=margin_m,
+                         flight_model=flight_model)  # fmt: skip
+        except CheckError as exc:  # name the sortie: the item numbers are its own
+            raise CheckError([N_("sortie {id}: {line}", id=s.id, line=v) for v in exc.violations])
     return PatrolPlan(schedule, missions)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import numpy as np
 import pytest
@@ -102,9 +103,12 @@ def round_trip(district, site_id: str, far: tuple[float, float]):
     return only_rally(route_to_mission(route, district, 60.0), district, site_id)
 
 
-def test_the_longest_return_is_the_far_end_round_the_helipad_and_is_timed(example_district):
-    """What ``bench/failsafe_returns.py`` reports against the reserve; the check does not refuse
-    on it (the planners do not budget the return yet), so a short battery passes the check."""
+def test_a_return_the_reserve_cannot_fly_is_refused_naming_the_item_and_the_reserve(
+    example_district,
+):
+    """The low-battery failsafe fires at the reserve and the critical one lands the copter where
+    it is at half of it, so the return from the far end round the helipad must fit in the half
+    between: a short battery is refused at that item, and the reserve named in the fix passes."""
     d = example_district
     far = east_of_helipad(d)
     far = (far[0] + 400.0, far[1])
@@ -113,8 +117,16 @@ def test_the_longest_return_is_the_far_end_round_the_helipad_and_is_timed(exampl
         k for k, it in enumerate(m.items) if it.command == Cmd.NAV_WAYPOINT
         and math.hypot(*np.subtract(d.frame.to_metric(it.lon, it.lat), far)) < 0.01
     )  # fmt: skip
-    short = FlightModel(endurance_min=8.0, reserve=0.2)  # 1.6 min of reserve
-    assert check_mission(m, d, flight_model=short) == []
+    short = FlightModel(endurance_min=8.0, reserve=0.2)  # 0.8 min between low and critical
+    (line,) = check_mission(m, d, flight_model=short)
+    assert line.startswith(f"item {far_seq} (NAV_WAYPOINT): a low-battery return")
+    assert "rally point 1 (ls-west)" in line and "20% reserve leaves 0.8 min" in line
+    needed = int(re.search(r"raise --reserve to (\d+)%", line).group(1))
+    enough = FlightModel(endurance_min=8.0, reserve=needed / 100.0)
+    assert check_mission(m, d, flight_model=enough) == []
+    too_little = FlightModel(endurance_min=8.0, reserve=(needed - 1) / 100.0)
+    assert "low-battery return" in " ".join(check_mission(m, d, flight_model=too_little))
+    assert check_mission(m, d, flight_model=FlightModel(endurance_min=30.0)) == []
     survey = survey_returns(m, d)
     i = survey.longest()
     assert survey.seq[i] == far_seq and survey.detour_m[i] > 1.0  # the far end, round the helipad

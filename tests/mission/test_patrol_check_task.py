@@ -64,12 +64,25 @@ def test_the_check_orbits_the_point_and_lands_back_at_its_site(example_district)
 def test_the_route_goes_round_a_no_fly_zone_and_the_time_counts_the_detour():
     d = walled()
     x, y = X0 + 1400, Y0 + 100  # east of the wall; from the west site the way is round its top
-    c = check(d, x, y, "ls-w")
-    assert check_mission(c.mission, d) == []
+    big = FlightModel(endurance_min=60.0)  # a pack whose reserve flies the 3.3 km back
+    c = check(d, x, y, "ls-w", flight_model=big)
+    assert check_mission(c.mission, d, flight_model=big) == []
     straight = FM.takeoff_s(60.0) + FM.path_s([(0.0, 0.0), (600.0, 0.0)])
     assert c.to_point_s > FM.climb_s(60.0) + 2 * 1500 / FM.cruise_mps > straight  # round the wall
     waypoints = [it for it in c.mission.items if it.command == Cmd.NAV_WAYPOINT]
     assert waypoints, "a detour needs corners"
+
+
+def test_a_check_whose_return_the_reserve_cannot_fly_is_refused_naming_the_reserve():
+    """The same detour on the default pack: a low-battery return from the orbit would be cut
+    short by the critical failsafe, so the sortie is never planned, and the error says why."""
+    d = walled()
+    with pytest.raises(MissionError) as err:
+        check(d, X0 + 1400, Y0 + 100, "ls-w")
+    (line,) = str(err.value).splitlines()
+    assert "a low-battery return from it flies" in line and "rally point 1 (ls-w)" in line
+    assert "raise --reserve to" in line
+    assert check(d, X0 + 1400, Y0 + 100, "ls-e").sortie.launch_site == "ls-e"  # 250 m away
 
 
 def test_the_nearest_site_is_nearest_by_the_flyable_path():

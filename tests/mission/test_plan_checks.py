@@ -80,7 +80,7 @@ def test_waypoint_outside_the_district_and_high_altitude_are_caught(example_dist
 
 def test_endurance_item_limit_and_form_are_caught(example_district, sweep):
     d = example_district
-    short = FlightModel(endurance_min=3.0)
+    short = FlightModel(endurance_min=3.0, reserve=0.2)
     lines = check_mission(sweep, d, flight_model=short, item_limit=5)
     assert any("exceed the vehicle limit of 5" in ln for ln in lines)
     assert any(ln.startswith("mission: takes") and "allows 2.4 min" in ln for ln in lines)

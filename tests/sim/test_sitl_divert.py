@@ -26,7 +26,9 @@ from telemetry.patrol_records import TaskRequest
 
 pytestmark = [pytest.mark.sitl, pytest.mark.skipif(find_sitl() is None, reason=MISSING_SITL)]
 
-DRONE = ["--swap-min", "2", "--endurance-min", "10"]
+# 10.5 usable minutes; the 30 % reserve flies a low-battery return from the check point (1.1 km
+# from the patrol's site) home before the critical failsafe.
+DRONE = ["--swap-min", "2", "--endurance-min", "15", "--reserve", "30"]
 PACK = ["--consumption-mah-per-min", "450"]  # SITL's quad (tests/fixtures/copter-patrol-1x.tlog)
 SPEED = 10
 DISTRICT = FIXTURES / "district" / "sitl-patrol.geojson"
@@ -43,7 +45,7 @@ def test_a_check_task_diverts_the_patrol_in_the_air_and_it_lands_at_its_site(mos
     mqtt = MqttSettings.from_url(mosquitto.url, client_id="sitl-divert-test")
     with SimFleet(district, first_sites(schedule), speedup=SPEED, first_instance=44) as fleet:
         print("SITL logs:", fleet.logs())
-        set_pack(fleet.copters["drone-1"].serial_url(2), 7000)  # 10 min at 450 mAh/min + reserve
+        set_pack(fleet.copters["drone-1"].serial_url(2), 9000)  # 20 min at 450 mAh/min
         log = PatrolLog(mqtt).start()
         args = [str(schedule_path), "--district", str(DISTRICT), *fleet.vehicle_args(),
                 "--mqtt", mosquitto.url, "--state", str(tmp_path / "runner.sqlite"),

@@ -129,7 +129,7 @@ def test_fly_rechecks_the_pack_before_arming(example_district, example_district_
 def test_capacity_comes_from_the_vehicle_and_sets_the_failsafe_thresholds(
     example_district, example_district_path, tmp_path
 ):
-    """A 5200 mAh pack on the vehicle: BATT_LOW_MAH is 20 % of it, not of a typed default."""
+    """A 5200 mAh pack on the vehicle: BATT_LOW_MAH is 25 % of it, not of a typed default."""
     plan = tmp_path / "short.plan"
     write_mission(patrol_sortie(example_district), plan)
     knobs = Knobs()
@@ -139,8 +139,35 @@ def test_capacity_comes_from_the_vehicle_and_sets_the_failsafe_thresholds(
                                        "--district", str(example_district_path),
                                        "--consumption-mah-per-min", "450"])  # fmt: skip
         assert run.exit_code == 0, run.output
-        assert vehicle.knobs.params["BATT_LOW_MAH"][0] == 1040
-        assert vehicle.knobs.params["BATT_CRT_MAH"][0] == 520
+        assert vehicle.knobs.params["BATT_LOW_MAH"][0] == 1300
+        assert vehicle.knobs.params["BATT_CRT_MAH"][0] == 650
+
+
+def test_upload_refuses_a_sortie_whose_low_battery_return_the_pack_cannot_fly(
+    example_district, example_district_path, tmp_path
+):
+    """A sortie of a few minutes 700 m out: 3300 mAh at 450 mAh/min flies it, but between its
+    low-battery failsafe (25 %) and the critical one (half that) the pack flies 0.9 min, and the
+    way home from the far corner is longer: the copter would land on the way. Refused before
+    anything is written; on a 5200 mAh pack (1.4 min between them) it goes."""
+    plan = tmp_path / "far.plan"
+    write_mission(patrol_sortie(example_district, side_m=-500.0), plan)  # south-west of ls-west
+    args = ["upload", str(plan), "--district", str(example_district_path),
+            "--consumption-mah-per-min", "450"]  # fmt: skip
+    with ScriptedVehicle() as vehicle:
+        run = CliRunner().invoke(app, [*args, "--connect", vehicle.url])
+        assert isinstance(run.exception, EnduranceError), run.output
+        line = str(run.exception)
+        assert "\n" not in line and "a low-battery return from it flies" in line
+        assert "raise --reserve to" in line
+        assert "on this pack: BATT_CAPACITY 3300 mAh at 450 mAh/min is 7.3 min" in line
+        assert "PARAM_SET" not in vehicle.received
+        assert not any(t.startswith("MISSION_") for t in vehicle.received)
+    knobs = Knobs()
+    knobs.params["BATT_CAPACITY"] = (5200.0, ParamType.INT32)
+    with ScriptedVehicle(knobs) as vehicle:
+        run = CliRunner().invoke(app, [*args, "--connect", vehicle.url])
+        assert run.exit_code == 0, run.output
 
 
 def test_consumption_learnt_from_a_real_sitl_flight():

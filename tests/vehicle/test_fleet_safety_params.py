@@ -37,8 +37,11 @@ def test_battery_thresholds_follow_the_reserve():
         assert v["BATT_LOW_MAH"] > v["BATT_CRT_MAH"] > 0
     assert large["BATT_LOW_VOLT"] > small["BATT_LOW_VOLT"]
     assert large["BATT_LOW_MAH"] == pytest.approx(0.30 * 3300)
-    # 3S pack at 20 % reserve: between the SITL table's 19.23 % (3.379 V) and 23.08 % (3.462 V).
-    assert 3 * 3.379 < values(SafetyConfig())["BATT_LOW_VOLT"] < 3 * 3.462
+    # 3S pack at the 25 % reserve: between the SITL table's 23.08 % (3.462 V) and 26.92 % (3.503 V).
+    assert 3 * 3.462 < values(SafetyConfig())["BATT_LOW_VOLT"] < 3 * 3.503
+    # The critical failsafe at half the reserve (12.5 %): between 11.54 % (3.218) and 15.38 % (3.296).
+    assert 3 * 3.218 < values(SafetyConfig())["BATT_CRT_VOLT"] < 3 * 3.296
+    assert values(SafetyConfig(reserve=0.30))["BATT_CRT_MAH"] == pytest.approx(0.15 * 3300)
     six = values(SafetyConfig(battery={"cells": 6, "capacity_mah": 10000}))
     assert six["BATT_LOW_VOLT"] == pytest.approx(2 * values(SafetyConfig())["BATT_LOW_VOLT"], 0.01)
 

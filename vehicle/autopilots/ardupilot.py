@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+from mission.limits import CRITICAL_SHARE
 from vehicle.autopilots.base import Autopilot, Encoding
 from vehicle.safety_model import ParamRule, ParamType, resting_cell_voltage
 from vehicle.transfer.items import WireItem, f32
@@ -131,12 +132,12 @@ SAFETY_RULES: tuple[ParamRule, ...] = (
     ParamRule("BATT_FS_LOW_ACT", ParamType.INT8, "", lambda c: 2,
               "low battery -> RTL", _BATT + " @Param FS_LOW_ACT (Copter 2 RTL)"),
     ParamRule("BATT_CRT_VOLT", ParamType.REAL32, "V",
-              lambda c: round(c.battery.cells * resting_cell_voltage(c.reserve / 2.0), 2),
-              "resting voltage at half the reserve",
+              lambda c: round(c.battery.cells * resting_cell_voltage(c.reserve * CRITICAL_SHARE), 2),
+              "resting voltage at the reserve's critical share (half)",
               _BATT + " @Param CRT_VOLT (V); LiPo curve: libraries/SITL/SIM_Battery.cpp"),
     ParamRule("BATT_CRT_MAH", ParamType.REAL32, "mAh",
-              lambda c: round(c.battery.capacity_mah * c.reserve / 2.0),
-              "capacity left at half the reserve", _BATT + " @Param CRT_MAH (mAh)"),
+              lambda c: round(c.battery.capacity_mah * c.reserve * CRITICAL_SHARE),
+              "capacity left at the reserve's critical share (half)", _BATT + " @Param CRT_MAH (mAh)"),
     ParamRule("BATT_FS_CRT_ACT", ParamType.INT8, "", lambda c: 1,
               "critical battery -> LAND where it is", _BATT + " @Param FS_CRT_ACT (Copter 1 Land)"),
     ParamRule("FS_GCS_ENABLE", ParamType.INT8, "", lambda c: 1,
