@@ -89,7 +89,8 @@ def plan_patrol(
             require_safe(missions[s.id], district, ceiling_m=ceiling_m, margin_m=margin_m,
                          flight_model=flight_model)  # fmt: skip
         except CheckError as exc:  # name the sortie: the item numbers are its own
-            raise CheckError([N_("sortie {id}: {line}", id=s.id, line=v) for v in exc.violations])
+            named = [N_("sortie {id}: {line}", id=s.id, line=v) for v in exc.violations]
+            raise CheckError(named) from None
     return PatrolPlan(schedule, missions)
 
 
