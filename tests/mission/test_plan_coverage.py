@@ -155,6 +155,23 @@ def test_sweep_is_split_by_item_limit_and_battery(example_district):
     assert footprint_coverage(plan.target, plan.path, 10.0) >= 0.995
 
 
+def test_a_sweep_whose_way_home_the_reserve_cannot_fly_is_refused_with_the_reserve_it_needs(
+    example_district,
+):
+    """lot-2 fits one 6.4-minute sortie of an 8-minute pack, but from its far corner the way home
+    takes longer than 20 % leaves between the low-battery and critical failsafes: no sizing of
+    the sorties helps, so the plan is refused, naming the sortie, the item and the reserve."""
+    short = FlightModel(endurance_min=8.0, reserve=0.2)
+    with pytest.raises(PlanError) as err:
+        plan_sweep(example_district, "lot-2", SweepSettings(spacing_m=40.0, flight_model=short))
+    line = str(err.value)
+    assert line.startswith("sweep sortie 1 of 1: item 9 (NAV_WAYPOINT): a low-battery return")
+    needed = int(line.split("raise --reserve to ")[1].split("%")[0])
+    enough = FlightModel(endurance_min=8.0, reserve=needed / 100.0)
+    plan = plan_sweep(example_district, "lot-2", SweepSettings(spacing_m=40.0, flight_model=enough))
+    assert all(check_mission(m, example_district, flight_model=enough) == [] for m in plan.missions)
+
+
 def test_altitude_above_the_ceiling_is_refused(example_district):
     with pytest.raises(PlanError, match="ceiling"):
         plan_sweep(example_district, "lot-1", SweepSettings(alt_m=130.0))
