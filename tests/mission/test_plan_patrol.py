@@ -245,3 +245,21 @@ def test_absurd_patrol_options_are_refused_at_once_in_one_line(
     assert result.exit_code == 2, result.output
     assert words in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_a_patrol_whose_returns_the_reserve_cannot_fly_is_refused_naming_the_sortie(tmp_path):
+    """6-minute packs at the default reserve leave 0.75 min between the low-battery and critical
+    failsafes, less than the way home from the middle area: the plan is refused in one line that
+    names the sortie, its item and the reserve that would do; nothing is written."""
+    from conftest import FIXTURES
+
+    district = FIXTURES / "district" / "sitl-patrol.geojson"
+    args = ["plan", "patrol", district, "-o", tmp_path / "day", "--hours", "0.4", "--drones", "2",
+            "--seed", "1", "--alt", "20", "--swap-min", "2", "--endurance-min", "6"]  # fmt: skip
+    run = run_cli(args)
+    assert run.exit_code == 2, run.output
+    line = run.stderr.strip()
+    assert "\n" not in line and re.match(r"error: sortie s\d+: item \d+ \(", line), line
+    assert "a low-battery return from it flies" in line and "raise --reserve to 32%" in line
+    assert not (tmp_path / "day" / "schedule.json").exists()
+    assert run_cli([*args, "--reserve", "32"]).exit_code == 0
