@@ -31,7 +31,7 @@ def test_ceiling_and_reserve_have_one_spelling_on_plan_and_upload():
     for command in (["plan", "check"], ["upload"], ["fly"], ["plan", "patrol"]):
         help_text = run_cli([*command, "--help"], env={"COLUMNS": "250"}).stdout
         assert "--ceiling" in help_text and "--reserve" in help_text, command
-        assert "0.2 or 20 (%)" in help_text, command
+        assert "0.25 or 25 (%)" in help_text, command
 
 
 def test_upload_takes_a_percentage_reserve_like_plan(
