@@ -50,6 +50,7 @@ KNOWN_FRAMES = {int(f) for f in Frame}
 NOISE_M = 1.0
 DEFAULT_MODEL = FlightModel()
 NAV_MAX = 95  # MAV_CMD ids below this are NAV commands (ids 16-94 in common.xml)
+MAX_USEFUL_RESERVE = 0.6  # beyond this, a failsafe reserve leaves too little pack to patrol with
 
 
 def _name(item: MissionItem) -> str:
@@ -385,12 +386,17 @@ def _return_budget(
         return []
     i = int(np.flatnonzero(over)[np.argmax(cruise_s[over])])
     needed = math.ceil(100.0 * fm.reserve_for_return(float(cruise_s[i])) - 1e-9) / 100.0
+    # A reserve of most of the pack leaves no sortie to fly: then only a nearer site helps.
+    fix = (
+        N_("raise --reserve to {needed:.0%} or more, or add a launch site nearer", needed=needed)
+        if needed <= MAX_USEFUL_RESERVE
+        else N_("no reserve leaves room to patrol; add a launch site nearer or fly a larger pack")
+    )
     return [
         N_(
             "{where}: a low-battery return from it flies {metres:.0f} m to {target} "
             "({minutes:.1f} min), but a {reserve:.0%} reserve leaves {budget:.1f} min before the "
-            "critical battery failsafe lands the copter where it is ({n} items alike); raise "
-            "--reserve to {needed:.0%} or more, or add a launch site nearer",
+            "critical battery failsafe lands the copter where it is ({n} items alike); {fix}",
             where=where(int(survey.seq[i])),
             metres=float(survey.length_m[i]),
             target=target(int(survey.target[i])),
@@ -398,7 +404,7 @@ def _return_budget(
             reserve=fm.reserve,
             budget=fm.return_budget_s / 60.0,
             n=len(set(survey.seq[over].tolist())),
-            needed=needed,
+            fix=fix,
         )
     ]
 

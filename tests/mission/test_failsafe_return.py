@@ -127,6 +127,10 @@ def test_a_return_the_reserve_cannot_fly_is_refused_naming_the_item_and_the_rese
     too_little = FlightModel(endurance_min=8.0, reserve=(needed - 1) / 100.0)
     assert "low-battery return" in " ".join(check_mission(m, d, flight_model=too_little))
     assert check_mission(m, d, flight_model=FlightModel(endurance_min=30.0)) == []
+    # On a 3-minute pack no reserve would leave anything to patrol with: the fix says so.
+    (tiny,) = [ln for ln in check_mission(m, d, flight_model=FlightModel(endurance_min=3.0))
+               if "low-battery return" in ln]  # fmt: skip
+    assert "raise --reserve" not in tiny and "add a launch site nearer or fly a larger pack" in tiny
     survey = survey_returns(m, d)
     i = survey.longest()
     assert survey.seq[i] == far_seq and survey.detour_m[i] > 1.0  # the far end, round the helipad
