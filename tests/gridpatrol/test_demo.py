@@ -65,7 +65,7 @@ def check_run(out, example_district) -> dict:
 
 def test_demo_on_mosquitto_plans_flies_flags_and_reports(mosquitto, tmp_path, example_district):
     out = tmp_path / "demo-out"
-    run = run_cli(["demo", "--out", out, "--seed", "3", "--mqtt", mosquitto.url, "--speed", "60"])
+    run = run_cli(["demo", "--out", out, "--seed", "3", "--mqtt", mosquitto.url, "--speed", "80"])
     assert run.exit_code == 0, run.stderr
     assert f"MQTT broker: {mosquitto.url}" in run.stdout
     assert re.search(r"^area\s+limit\s+visits", run.stdout, re.M)  # the patrol summary table
@@ -78,7 +78,7 @@ def test_demo_on_mosquitto_plans_flies_flags_and_reports(mosquitto, tmp_path, ex
 @pytest.mark.skipif(not amqtt_available(), reason="amqtt (the demo extra) is not installed")
 def test_demo_falls_back_to_the_embedded_broker(tmp_path, example_district):
     out = tmp_path / "demo-out"
-    run = run_cli(["demo", "--out", out, "--seed", "5", "--broker", "embedded", "--speed", "60"])
+    run = run_cli(["demo", "--out", out, "--seed", "5", "--broker", "embedded", "--speed", "80"])
     assert run.exit_code == 0, run.stderr
     assert "MQTT broker: embedded amqtt on mqtt://127.0.0.1:" in run.stdout
     check_run(out, example_district)
