@@ -114,6 +114,7 @@ def _round_the_zones(plan, district, fm: FlightModel, step_m: float) -> None:
     extra: list[np.ndarray] = []
     longest = (0.0, "", 0)  # (metres, sortie, item)
     slowest = (0.0, 0.0, "", 0)  # (minutes, metres, sortie, item): what the reserve must fly
+    cruise: list[float] = []  # per sortie, the longest return's cruise (s)
     for sortie in plan.schedule.sorties:
         mission = plan.missions[sortie.id]
         survey = survey_returns(mission, district, margin_m=NO_FLY_MARGIN_M, step_m=step_m)
@@ -124,8 +125,10 @@ def _round_the_zones(plan, district, fm: FlightModel, step_m: float) -> None:
         detour_sorties += bool((added > 0.01).any())
         i = survey.longest()
         if i is None:
+            cruise.append(0.0)
             continue
         metres, seq = float(survey.length_m[i]), int(survey.seq[i])
+        cruise.append(metres / fm.cruise_mps)
         minutes = survey.time_s(i, fm) / 60.0
         longest = max(longest, (metres, sortie.id, seq))
         slowest = max(slowest, (minutes, metres, sortie.id, seq))
@@ -146,20 +149,14 @@ def _round_the_zones(plan, district, fm: FlightModel, step_m: float) -> None:
           f"sortie's layer; sortie {sid}, item {seq}) against {reserve_min:.1f} min of reserve "
           f"({fm.reserve:.0%} of {fm.endurance_min:g} min)")  # fmt: skip
     print(f"  route points with no path home: {stranded}")
-    _against_the_reserve(plan, district, fm, step_m)
+    _against_the_reserve(np.array(cruise), fm)
 
 
-def _against_the_reserve(plan, district, fm: FlightModel, step_m: float) -> None:
-    """The sorties whose low-battery return, from some point, would still be cruising when the
-    critical failsafe lands the copter (``FlightModel.return_budget_s``), at this reserve and at
-    the 20 % used before round 16, and the reserve each day would need."""
-    cruise = []
-    for sortie in plan.schedule.sorties:
-        survey = survey_returns(plan.missions[sortie.id], district, margin_m=NO_FLY_MARGIN_M,
-                                step_m=step_m)  # fmt: skip
-        lengths = survey.length_m[np.isfinite(survey.length_m)]
-        cruise.append(float(lengths.max()) / fm.cruise_mps if len(lengths) else 0.0)
-    worst = np.array(cruise)
+def _against_the_reserve(worst: np.ndarray, fm: FlightModel) -> None:
+    """Of the sorties (``worst``: each one's longest return's cruise, s), those whose low-battery
+    return, from some point, would still be cruising when the critical failsafe lands the copter
+    (``FlightModel.return_budget_s``), at this reserve and at the 20 % used before round 16, and
+    the reserve the day would need."""
     print("against the reserve (low-battery failsafe -> RTL; critical, at "
           f"{CRITICAL_SHARE:.0%} of the reserve -> land where it is):")  # fmt: skip
     for reserve in sorted({0.20, fm.reserve}):

@@ -97,6 +97,12 @@ class Budget:
         return self.flight_min * self.consumption.mah_per_min
 
     @property
+    def pack_endurance_min(self) -> float:
+        """How long the whole pack flies at this consumption: what the vehicle's failsafe
+        levels (shares of BATT_CAPACITY) are measured against."""
+        return self.pack.capacity_mah / self.consumption.mah_per_min
+
+    @property
     def needed_mah(self) -> float:
         return self.flight_mah + self.reserve_mah
 
@@ -304,7 +310,7 @@ def require_endurance(plan: Budget) -> Budget:
         raise EnduranceError(
             N_("the sortie never ends (unbounded loop or loiter), so no pack can fly it; bound it")
         )
-    endurance = plan.pack.capacity_mah / plan.consumption.mah_per_min
+    endurance = plan.pack_endurance_min
     raise EnduranceError(
         N_(
             "{line}: it cannot fly this sortie; replan for at most {max_flight_min:.1f} min "
@@ -330,7 +336,7 @@ def require_return(
     The planner checked that on its own flight model; the vehicle's failsafes are set from this
     pack (``BATT_LOW_MAH`` = capacity x reserve), so the window between them is the pack's, and a
     smaller pack than planned for shortens it."""
-    endurance_min = plan.pack.capacity_mah / plan.consumption.mah_per_min
+    endurance_min = plan.pack_endurance_min
     model = FlightModel(endurance_min=endurance_min, reserve=reserve, cruise_mps=mission.cruise_mps)
     short = failsafe_returns(mission, district, margin_m, model)
     if short:
