@@ -6,7 +6,10 @@ On the example district, a 24 h day for 2 drones (seed 1) meets trouble at sever
 - ``skip``: the next sortie fails its preflight; its drone is fixed and free 10 min later;
 - ``rtl``: a sortie in the air comes home on a failsafe (lands 2 min later, visits after now lost);
 - ``lost``: the drone of the next sortie is lost for the rest of the day;
-- ``lost/20min``: the same with 20 min batteries and 15 min swaps (one drone cannot keep all);
+- ``lost/slow``: the same with slow pack swaps (15 min) and a 30 % reserve on 24-minute packs, a
+  fleet two drones can just keep and one cannot. (Until round 17 this case flew 20-minute packs
+  at a 20 % reserve; a low-battery return from the district's far edge needs 3 minutes, which
+  20-minute packs leave only at a reserve too large for two drones to keep the day.)
 - ``check``: a check task over a far cell is given to the drone free first.
 
 For each it prints the re-plan time (median of 3 seeds, and the worst), the limits kept as
@@ -42,7 +45,7 @@ START = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
 ALT = {"alt_m": 60.0, "ceiling_m": 120.0, "margin_m": 15.0}
 MOMENTS_H = (2.0, 8.0, 14.0, 20.0)
 SEEDS = (11, 12, 13)
-CASES = tuple(sys.argv[1:]) or ("skip", "rtl", "lost", "lost/20min", "check")
+CASES = tuple(sys.argv[1:]) or ("skip", "rtl", "lost", "lost/slow", "check")
 
 
 def runner_state(plan, now):
@@ -131,7 +134,7 @@ def trouble(case, district, plan, now, fm):
 
 def main() -> None:
     district = load_district(DISTRICT)
-    fms = {"": FlightModel(), "/20min": FlightModel(endurance_min=20.0, swap_min=15.0)}
+    fms = {"": FlightModel(), "/slow": FlightModel(endurance_min=24.0, reserve=0.30, swap_min=15.0)}
     plans = {}
     for key, fm in fms.items():
         try:
@@ -143,7 +146,7 @@ def main() -> None:
     print(f"{'case':<12}{'at':>5}{'replan s':>10}{'worst s':>9}{'kept as was':>13}"
           f"{'kept after':>12}{'worst gap/limit':>17}{'entropy after/before':>22}")  # fmt: skip
     for case in CASES:
-        key = "/20min" if case.endswith("/20min") else ""
+        key = "/slow" if case.endswith("/slow") else ""
         if key not in plans:
             continue
         plan, fm = plans[key], fms[key]
