@@ -33,7 +33,7 @@ from mission.flight_steps import on_the_globe
 from mission.limits import CEILING_M, ITEM_LIMIT, MAX_CEILING_M, MAX_MARGIN_M, NO_FLY_MARGIN_M
 from mission.mav_commands import KNOWN_COMMANDS
 from mission.model import Cmd, District, Frame, Mission, MissionItem
-from mission.text import N_
+from mission.text import N_, Msg
 
 __all__ = [
     "check_mission",
@@ -385,13 +385,7 @@ def _return_budget(
     if not over.any():
         return []
     i = int(np.flatnonzero(over)[np.argmax(cruise_s[over])])
-    needed = math.ceil(100.0 * fm.reserve_for_return(float(cruise_s[i])) - 1e-9) / 100.0
-    # A reserve of most of the pack leaves no sortie to fly: then only a nearer site helps.
-    fix = (
-        N_("raise --reserve to {needed:.0%} or more, or add a launch site nearer", needed=needed)
-        if needed <= MAX_USEFUL_RESERVE
-        else N_("no reserve leaves room to patrol; add a launch site nearer or fly a larger pack")
-    )
+    fix = return_fix(fm, float(cruise_s[i]))
     return [
         N_(
             "{where}: a low-battery return from it flies {metres:.0f} m to {target} "
@@ -407,6 +401,16 @@ def _return_budget(
             fix=fix,
         )
     ]
+
+
+def return_fix(flight_model: FlightModel, cruise_s: float) -> Msg:
+    """What makes a low-battery return of ``cruise_s`` fit: the reserve that covers it, or, where
+    that reserve would leave no sortie to fly, a nearer site or a larger pack."""
+    needed = math.ceil(100.0 * flight_model.reserve_for_return(cruise_s) - 1e-9) / 100.0
+    if needed <= MAX_USEFUL_RESERVE:
+        return N_("raise --reserve to {needed:.0%} or more, or add a launch site nearer",
+                  needed=needed)  # fmt: skip
+    return N_("no reserve leaves room to patrol; add a launch site nearer or fly a larger pack")
 
 
 def _limits(ceiling_m: float, margin_m: float, flight_model: FlightModel) -> list[str]:

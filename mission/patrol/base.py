@@ -23,6 +23,7 @@ from mission.errors import PlanError
 from mission.flight_model import FlightModel
 from mission.limits import CEILING_M, NO_FLY_MARGIN_M, PATROL_ALT_M
 from mission.model import District
+from mission.patrol.return_reach import ReturnReach, return_reach
 from mission.schedule import Schedule
 from mission.sortie import Orbit, Route, Step, Waypoint, check_altitude
 from mission.text import N_
@@ -70,6 +71,7 @@ class Network:
     areas: tuple[AreaService, ...]
     time_s: np.ndarray
     paths: dict
+    reach: ReturnReach | None = None  # the longest low-battery return, per site (return_reach)
 
     def entry(self, a: int) -> int:
         return len(self.sites) + a
@@ -163,6 +165,7 @@ def network(problem: PatrolProblem) -> Network:
             for i in range(n)
         ]
     )
+    reach = return_reach(d, problem.margin_m, site_xy, paths, n, [s.steps for s in services])
     return Network(
-        tuple(s.id for s in d.launch_sites), tuple(site_xy), tuple(services), time_s, paths
+        tuple(s.id for s in d.launch_sites), tuple(site_xy), tuple(services), time_s, paths, reach
     )

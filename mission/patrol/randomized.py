@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from mission.errors import PlanError
 from mission.flight_model import FlightModel
 from mission.patrol.base import Network, PatrolPlan, PatrolProblem, network
+from mission.patrol.return_reach import reach_check
 from mission.schedule import Schedule, Sortie, Visit, revisit_gaps
 from mission.sortie import Route, Waypoint, route_to_mission
 from mission.text import N_
@@ -130,6 +131,8 @@ class RandomizedPatrol:
     def plan(self, problem: PatrolProblem) -> PatrolPlan:
         net = network(problem)
         capacity_check(problem, net)
+        if net.reach is not None:
+            reach_check(net.reach, net.sites, [a.id for a in net.areas], problem.flight_model)
         closest: tuple[float, str, float] | None = None  # (overrun ratio, area, worst gap)
         for k in range(ATTEMPTS):
             stagger = k < STAGGERED_ATTEMPTS
@@ -163,6 +166,8 @@ class _Attempt:
         self.climb = fm.takeoff_s(problem.alt_m)
         self.descent = fm.landing_s(problem.alt_m)
         self.budget = fm.usable_s * SAFETY
+        # The longest low-battery return a sortie may hold (``mission.patrol.return_reach``).
+        self.return_m = fm.return_budget_s * fm.cruise_mps
         self.H = problem.horizon_s
         self.last = [0.0] * len(net.areas)
         self.want = [self._wish(a, 0.0) for a in range(len(net.areas))]
@@ -280,6 +285,11 @@ class _Attempt:
                 if legs and legs[-1].area == a:
                     continue
                 svc = net.areas[a]
+                if (
+                    net.reach is not None
+                    and net.reach.worst_m(site, pos, net.entry(a), a) > self.return_m
+                ):
+                    continue  # its way home from there is longer than the reserve flies
                 eta = t + net.time_s[pos, net.entry(a)]
                 done = eta + svc.service_s
                 if done + net.time_s[net.exit(a), site] > limit:

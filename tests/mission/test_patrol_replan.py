@@ -298,3 +298,38 @@ def test_a_replan_keeps_two_minutes_spare_on_each_limit_when_it_can(example_dist
     assert least_spare_min() >= 2.0
     monkeypatch.setattr(replan_module, "SPARE_S", 0.0)
     assert least_spare_min() < 1.0
+
+
+def test_flights_running_long_shrink_the_way_home_and_the_replan_serves_far_areas_nearer(
+    example_district, monkeypatch
+):
+    """The runner re-plans with the endurance its flights have shown (22 min / 1.13 here). At a
+    30 % reserve that leaves 2.9 min of return before the critical failsafe, under the 3.0 min
+    from riverbank-3 to ls-west. Each re-planned sortie must still fly home within it: the far
+    area goes to the drone from ls-east, and every new sortie passes the checks on that model.
+    Planned without the per-site measure of the way home, a re-plan failed its own check, and a
+    24 h soak then could not re-plan round any trouble for the rest of its day."""
+    import mission.patrol.base as base
+    from mission.errors import MissionError
+
+    planned = FlightModel(endurance_min=22.0, reserve=0.3)
+    shrunk = FlightModel(endurance_min=22.0 / 1.13, reserve=0.3)
+    plan = day(example_district, 8.0, fm=planned, seed=7)
+    now = 2 * 3600.0
+    result = replan(example_district, plan, now, fm=shrunk)
+    new = [s for s in result.schedule.sorties if s.start_s > now]
+    assert len(new) >= 10
+    for s in new:
+        mission = result.missions[s.id]
+        assert check_mission(mission, example_district, flight_model=shrunk) == [], s.id
+    far = [s.id for s in result.schedule.sorties if s.start_s > now
+           and s.launch_site == "ls-west" and "riverbank-3" in {v.area for v in s.visits}]  # fmt: skip
+    assert far == []
+    assert any(
+        "riverbank-3" in {v.area for v in s.visits}
+        for s in result.schedule.sorties
+        if s.start_s > now and s.launch_site == "ls-east"
+    )
+    monkeypatch.setattr(base, "return_reach", lambda *a, **k: None)
+    with pytest.raises(MissionError, match="a low-battery return from it flies"):
+        replan(example_district, plan, now, fm=shrunk)

@@ -247,10 +247,11 @@ def test_absurd_patrol_options_are_refused_at_once_in_one_line(
     assert not (tmp_path / "out").exists()
 
 
-def test_a_patrol_whose_returns_the_reserve_cannot_fly_is_refused_naming_the_sortie(tmp_path):
+def test_a_patrol_whose_returns_the_reserve_cannot_fly_is_refused_naming_the_area(tmp_path):
     """6-minute packs at the default reserve leave 0.75 min between the low-battery and critical
-    failsafes, less than the way home from the middle area: the plan is refused in one line that
-    names the sortie, its item and the reserve that would do; nothing is written."""
+    failsafes, less than the way home from the middle area to either site: no sortie could serve
+    it, so the plan is refused before any is planned, in one line that names the area, the
+    nearest site and the reserve that would do; nothing is written."""
     from conftest import FIXTURES
 
     district = FIXTURES / "district" / "sitl-patrol.geojson"
@@ -259,7 +260,8 @@ def test_a_patrol_whose_returns_the_reserve_cannot_fly_is_refused_naming_the_sor
     run = run_cli(args)
     assert run.exit_code == 2, run.output
     line = run.stderr.strip()
-    assert "\n" not in line and re.match(r"error: sortie s\d+: item \d+ \(", line), line
-    assert "a low-battery return from it flies" in line and "raise --reserve to 32%" in line
+    assert "\n" not in line and line.startswith("error: key area middle: "), line
+    assert "a low-battery return from it flies" in line and "nearest launch site" in line
+    assert "raise --reserve to 32%" in line
     assert not (tmp_path / "day" / "schedule.json").exists()
     assert run_cli([*args, "--reserve", "32"]).exit_code == 0
