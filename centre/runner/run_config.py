@@ -29,6 +29,7 @@ class RunSummary:
     started: set[str] = field(default_factory=set)
     ended: dict[str, SortieRecord] = field(default_factory=dict)
     replans: int = 0
+    replans_failed: int = 0  # re-plans refused by their own checks: the old plan stayed
     refused: int = 0
     missed: int = 0  # revisit limits passed as flown (``overdue``)
 

@@ -237,6 +237,7 @@ class PatrolRunner:
         try:
             result = replan(self.config.district, self.schedule, records, now_s, **self._day())
         except MissionError as exc:
+            self.summary.replans_failed += 1  # counted on the progress line, not only an event
             self.outbox.event("replanned", f"re-plan after {cause} failed ({exc}); the sorties "
                               "still planned stay as they were")  # fmt: skip
             return
@@ -431,7 +432,9 @@ class PatrolRunner:
         now_min = self.clock.now_s(time.time()) / 60.0
         parts = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
         return N_("schedule at {now_min:.1f} min: {parts}; {busy} drone(s) busy; {replans} "
-                  "re-plans; {refused} messages refused, {unusable} alerts without a position",
+                  "re-plans ({failed} failed); {refused} messages refused, {unusable} alerts "
+                  "without a position",
                   now_min=now_min, parts=parts, busy=len(self.active),
-                  replans=self.summary.replans, refused=self.inbox.refused,
+                  replans=self.summary.replans, failed=self.summary.replans_failed,
+                  refused=self.inbox.refused,
                   unusable=self.desk.alerts_unusable)  # fmt: skip

@@ -118,6 +118,31 @@ def test_a_failed_preflight_aborts_replans_and_names_the_limits(
     ][-12:]
 
 
+def test_a_re_plan_its_checks_refuse_is_counted_on_every_progress_line(
+    tmp_path, example_district, mosquitto, monkeypatch
+):
+    """A re-plan whose sorties fail their checks leaves the old plan flying. That was said only
+    as an event, so a 24 h soak's progress lines showed "3 re-plans" for hours while every
+    re-plan failed; now each line counts them."""
+    import centre.runner.runner as runner_module
+    from mission.errors import CheckError
+
+    def refused(*_args, **_kw):
+        raise CheckError(["sortie s009: item 3 (NAV_WAYPOINT): a low-battery return from it flies"])
+
+    monkeypatch.setattr(runner_module, "replan", refused)
+    drone = FakeDrone(fail_prepare=True)
+    listener = Listener(mosquitto.url)
+    runner, broker, lines = _runner(tmp_path, example_district, mosquitto.url, drone, AutoGate(),
+                                    limit=1)  # fmt: skip
+    summary = _run_heard(runner, broker, listener)
+    assert not summary.ok and summary.replans == 0 and summary.replans_failed == 1
+    texts = [e["text"] for e in listener.events("replanned")]
+    assert any("failed (sortie s009" in t for t in texts), texts
+    assert runner.store.get("s002").state == "planned"  # the old plan stays
+    assert "0 re-plans (1 failed)" in runner._progress_line()
+
+
 @pytest.mark.parametrize(
     ("stored", "armed", "calls", "final"),
     [
