@@ -110,6 +110,11 @@ class FlightModel:
         reserve left: RTL) to the critical one (``CRITICAL_SHARE`` of it: land where it is)."""
         return self.endurance_min * 60.0 * self.reserve * (1.0 - CRITICAL_SHARE)
 
+    @property
+    def return_budget_m(self) -> float:
+        """The same as a distance at cruise: how far a planned route may be from home."""
+        return self.return_budget_s * self.cruise_mps
+
     def reserve_for_return(self, cruise_s: float) -> float:
         """The smallest reserve whose ``return_budget_s`` covers a return of ``cruise_s``."""
         return cruise_s / (self.endurance_min * 60.0 * (1.0 - CRITICAL_SHARE))

@@ -131,8 +131,7 @@ class RandomizedPatrol:
     def plan(self, problem: PatrolProblem) -> PatrolPlan:
         net = network(problem)
         capacity_check(problem, net)
-        if net.reach is not None:
-            reach_check(net.reach, net.sites, [a.id for a in net.areas], problem.flight_model)
+        reach_check(net, problem.flight_model)
         closest: tuple[float, str, float] | None = None  # (overrun ratio, area, worst gap)
         for k in range(ATTEMPTS):
             stagger = k < STAGGERED_ATTEMPTS
@@ -166,8 +165,6 @@ class _Attempt:
         self.climb = fm.takeoff_s(problem.alt_m)
         self.descent = fm.landing_s(problem.alt_m)
         self.budget = fm.usable_s * SAFETY
-        # The longest low-battery return a sortie may hold (``mission.patrol.return_reach``).
-        self.return_m = fm.return_budget_s * fm.cruise_mps
         self.H = problem.horizon_s
         self.last = [0.0] * len(net.areas)
         self.want = [self._wish(a, 0.0) for a in range(len(net.areas))]
@@ -287,7 +284,7 @@ class _Attempt:
                 svc = net.areas[a]
                 if (
                     net.reach is not None
-                    and net.reach.worst_m(site, pos, net.entry(a), a) > self.return_m
+                    and net.reach.worst_m(site, pos, net.entry(a), a) > self.fm.return_budget_m
                 ):
                     continue  # its way home from there is longer than the reserve flies
                 eta = t + net.time_s[pos, net.entry(a)]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +29,9 @@ from mission.flight_model import FlightModel
 from mission.model import District
 from mission.sortie import Orbit, Step
 from mission.text import N_
+
+if TYPE_CHECKING:  # the network holds a ReturnReach; this module only reads it
+    from mission.patrol.base import Network
 
 __all__ = ["ReturnReach", "return_reach", "reach_check"]
 
@@ -102,17 +106,17 @@ def return_reach(
     return ReturnReach(leg_m, service_m)
 
 
-def reach_check(
-    reach: ReturnReach, sites: Sequence[str], areas: Sequence[str], flight_model: FlightModel
-) -> None:
+def reach_check(net: Network, flight_model: FlightModel) -> None:
     """Refuse a day with a key area whose way home, from every site, is longer than the reserve
     flies: no sortie could serve it. Named with the nearest site and the fix."""
+    if net.reach is None:
+        return
     fm = flight_model
-    budget_m = fm.return_budget_s * fm.cruise_mps
-    for a, area in enumerate(areas):
-        entry = len(sites) + a
-        metres, s = min((reach.worst_m(s, s, entry, a), s) for s in range(len(sites)))
-        if metres > budget_m:
+    for a, area in enumerate(net.areas):
+        metres, s = min(
+            (net.reach.worst_m(s, s, net.entry(a), a), s) for s in range(len(net.sites))
+        )
+        if metres > fm.return_budget_m:
             cruise_s = metres / fm.cruise_mps
             raise PlanError(
                 N_(
@@ -120,9 +124,9 @@ def reach_check(
                     "nearest launch site, {site} ({minutes:.1f} min), but a {reserve:.0%} reserve "
                     "leaves {budget:.1f} min before the critical battery failsafe lands the copter "
                     "where it is; {fix}",
-                    id=area,
+                    id=area.id,
                     metres=metres,
-                    site=sites[s],
+                    site=net.sites[s],
                     minutes=cruise_s / 60.0,
                     reserve=fm.reserve,
                     budget=fm.return_budget_s / 60.0,
