@@ -79,6 +79,7 @@ class Publisher:
         self._mids: dict[int, int] = {}
         self._acks: deque[int] = deque()
         self._cursor = 0
+        self._evictions_seen = 0
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
@@ -267,6 +268,10 @@ class Publisher:
                 self.counts["qos0_sent" if ok else "qos0_dropped"] += 1
                 if not ok:
                     self.spool.count_dropped([topic])
+        if self._evictions_seen != self.spool.evictions:
+            # rows read ahead may have been evicted since (counted lost): read them again
+            self._evictions_seen = self.spool.evictions
+            self._queue.clear()
         while self.connected and len(self._mids) < self.max_inflight:
             if not self._queue:
                 self._queue.extend(self.spool.after(self._cursor, 2000))
@@ -281,6 +286,7 @@ class Publisher:
             self._queue.popleft()
             self._mids[info.mid] = row.id
             self._cursor = row.id
+            self.spool.mark_sent(row.id)
             self.counts["published"] += 1
 
     def _shutdown(self) -> None:

@@ -11,7 +11,10 @@ new rows (never deleted before the replacement is committed). When the disk itse
 spool releases a reserve file it created beside itself at open, sheds droppable rows (the new ones
 and the oldest stored ones) and retries with the others. Every dropped row is counted per kind
 (the last topic level), because its sequence number was already given out: subscribers see the
-gap, and the counts say why. ``SpoolFull`` means even the rows that are not droppable could not be
+gap, and the counts say why. Rows already handed to the MQTT client (``mark_sent``) are never
+evicted: the client delivers them whatever the spool does, so counting them lost would count them
+twice. ``evictions`` grows with every evicted row, so a reader holding rows read ahead knows to
+read again. ``SpoolFull`` means even the rows that are not droppable could not be
 written; the caller keeps them and retries later.
 
 The spool also keeps each record stream's last sequence number in the same transaction as the
@@ -108,6 +111,8 @@ class Spool:
         self.disk_full = False
         self._reserve_path = self.path.with_name(self.path.name + ".reserve")
         self._reserve_retry_at = 0.0
+        self._sent_upto = 0
+        self.evictions = 0
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -144,6 +149,12 @@ class Spool:
         """Count rows lost before they reached the spool (the caller could not keep them)."""
         with self._lock:
             self.dropped_by_kind.update(kind_of(t) for t in topics)
+
+    def mark_sent(self, row_id: int) -> None:
+        """Rows up to ``row_id`` are with the MQTT client, which delivers them even after a
+        reconnect: they leave the spool on PUBACK, never by eviction."""
+        with self._lock:
+            self._sent_upto = max(self._sent_upto, row_id)
 
     # -- the disk reserve ----------------------------------------------------------------------
 
@@ -255,6 +266,7 @@ class Spool:
                 self._db.execute("ROLLBACK")
             raise
         freed = 0
+        self.evictions += len(evicted)
         for kind, nbytes in evicted:
             self.dropped_by_kind[kind] += 1
             freed += nbytes
@@ -262,13 +274,15 @@ class Spool:
         self._bytes += size - freed
 
     def _evict(self, cur: sqlite3.Cursor, excess: int) -> list[tuple[str, int]]:
-        """Delete the oldest droppable rows worth ``excess`` bytes; (kind, bytes) of each."""
+        """Delete the oldest droppable rows not yet sent worth ``excess`` bytes; (kind, bytes) of
+        each."""
         out: list[tuple[str, int]] = []
         freed = 0
         while freed < excess:
             rows = cur.execute(
                 "SELECT id, topic, LENGTH(payload) + LENGTH(topic) FROM outbox"
-                " WHERE droppable = 1 ORDER BY id LIMIT 500"
+                " WHERE droppable = 1 AND id > ? ORDER BY id LIMIT 500",
+                (self._sent_upto,),
             ).fetchall()
             if not rows:
                 break  # only rows that must not be dropped are left: keep them, over the bound

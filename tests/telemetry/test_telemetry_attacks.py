@@ -79,9 +79,16 @@ def test_full_disk_with_the_broker_down_sheds_high_rate_kinds_keeps_events_and_s
         cwd=ROOT, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        time.sleep(4)  # the whole flight is read and spooled while the broker is down
-        # the disk really did fill: the spool had to give up its reserve file
-        assert not (tiny_disk / "spool.sqlite.reserve").exists()
+        # The flight is spooled while the broker is down, until the disk really fills and the
+        # spool gives up its reserve file. Waited for, not slept: on a loaded machine it takes
+        # longer than any fixed pause.
+        reserve = tiny_disk / "spool.sqlite.reserve"
+        seen, deadline = False, time.monotonic() + 60
+        while not (seen and not reserve.exists()) and time.monotonic() < deadline:
+            assert bridge.poll() is None, bridge.communicate()[1]
+            seen = seen or reserve.exists()
+            time.sleep(0.01)
+        assert seen and not reserve.exists(), "the disk never filled"
         mosquitto.start()
         _, err = bridge.communicate(timeout=60)  # it ends by itself: no endless loop
     finally:

@@ -127,6 +127,20 @@ def test_spool_drops_oldest_droppable_first_and_never_events(tmp_path):
     spool.close()
 
 
+def test_spool_never_evicts_rows_already_sent_so_none_is_counted_both_lost_and_delivered(tmp_path):
+    spool = Spool(tmp_path / "s.sqlite", max_bytes=20_000)
+    for i in range(100):
+        spool.put_many([("t/position", b"%04d" % i + b"x" * 96, 1, False, True)], {})
+    sent = spool.after(0, 30)
+    spool.mark_sent(sent[-1].id)  # the MQTT client holds these and delivers them on reconnect
+    for i in range(100, 400):
+        spool.put_many([("t/position", b"%04d" % i + b"x" * 96, 1, False, True)], {})
+    kept = {r.id for r in spool.after(0, 10_000)}
+    assert {r.id for r in sent} <= kept
+    assert spool.evictions == spool.dropped == 400 - len(kept) > 0
+    spool.close()
+
+
 def test_spool_survives_reopening_with_order_and_seqs(tmp_path):
     spool = Spool(tmp_path / "s.sqlite")
     for i in range(10):
