@@ -94,7 +94,8 @@ def unplanned(plan, fixed, free, now, fm):
     return dataclasses.replace(plan.schedule, sorties=tuple([*(s for s, _ in fixed), *rest]))
 
 
-def entropy_ratio(after, before, district) -> float:
+def entropy_ratios(after, before, district) -> list[float]:
+    """Each area's entropy of return times after / before (areas with some before)."""
     ratios = []
     was, now = visit_times(before), visit_times(after)
     for a in district.key_areas:
@@ -102,7 +103,11 @@ def entropy_ratio(after, before, district) -> float:
         e1 = return_time_entropy(now.get(a.id, []))
         if e0 > 0:
             ratios.append(e1 / e0)
-    return statistics.mean(ratios)
+    return ratios
+
+
+def entropy_ratio(after, before, district) -> float:
+    return statistics.mean(entropy_ratios(after, before, district))
 
 
 def trouble(case, district, plan, now, fm):
