@@ -124,8 +124,10 @@ class RunnerBroker:
     def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
         """QoS 1; a retained payload is remembered for re-publishing after a reconnect."""
         with self._lock:
-            if retain:
+            if retain and payload:
                 self.retained[topic] = payload
+            elif retain:
+                self.retained.pop(topic, None)  # cleared: nothing to publish again
             self._send(topic, payload, retain)
 
     def _send(self, topic: str, payload: bytes, retain: bool) -> None:

@@ -33,10 +33,14 @@ class Outbox:
         self.on_state: Callable[[SortieRecord], None] | None = None
 
     def sortie(self, record: SortieRecord) -> SortieRecord:
-        """Store, then publish retained, one sortie's state; returns the record stored."""
+        """Store, then publish retained, one sortie's state; returns the record stored. A
+        replaced sortie's state goes to those listening, then its retained message is cleared."""
         with self._lock:
             self.store.put(record)
-            self.broker.publish(sortie_topic(record.id), self.sortie_message(record), retain=True)
+            topic = sortie_topic(record.id)
+            self.broker.publish(topic, self.sortie_message(record), retain=not record.replaced)
+            if record.replaced:
+                self.broker.publish(topic, b"", retain=True)
         if self.on_state is not None:
             self.on_state(record)
         return record
@@ -91,8 +95,10 @@ class Outbox:
         self.broker.publish(PATROL_TIMELINE, message.to_json(), retain=True)
 
     def republish(self, records: Sequence[SortieRecord]) -> None:
-        """Every stored sortie and task state again, retained (after a restart)."""
+        """Every stored sortie and task state again, retained (after a restart); a replaced
+        sortie's retained state cleared again (a crash may have come between the two)."""
         for r in records:
-            self.broker.publish(sortie_topic(r.id), self.sortie_message(r), retain=True)
+            payload = b"" if r.replaced else self.sortie_message(r)
+            self.broker.publish(sortie_topic(r.id), payload, retain=True)
         for task, (_, body) in self.store.tasks().items():
             self.broker.publish(task_state_topic(task), body.encode(), retain=True)

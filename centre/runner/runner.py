@@ -24,11 +24,11 @@ from centre.runner.flight_time import FlightTimes, shortened_model
 from centre.runner.inbox import Inbox
 from centre.runner.outbox import Outbox
 from centre.runner.overdue import OverdueWatch
-from centre.runner.planning import REPLACED, at_risk_with, check_sortie, replan, traffic
+from centre.runner.planning import at_risk_with, check_sortie, replan, traffic
 from centre.runner.rules import DIVERTING, launch_too_late, resume_action
 from centre.runner.run_config import RunnerConfig, RunSummary
 from centre.runner.sortie_run import LOST, Handover, SortieJob, run_sortie
-from centre.runner.store import SortieRecord, StateStore
+from centre.runner.store import REPLACED, SortieRecord, StateStore
 from centre.runner.tasks import CheckPoint, TaskDesk, waiting_points
 from centre.runner.vehicles import DroneLink
 from mission.errors import MissionError
@@ -273,7 +273,7 @@ class PatrolRunner:
                     ready_at=self.ready_at)  # fmt: skip
 
     def _timeline(self) -> None:
-        live = [r for r in self.store.sorties() if not (r.reason or "").startswith(REPLACED)]
+        live = [r for r in self.store.sorties() if not r.replaced]
         self.outbox.timeline(live, self.at_risk)
 
     def _assign(self, point: CheckPoint, *, air: bool = True,
@@ -427,7 +427,7 @@ class PatrolRunner:
     def _progress_line(self) -> Msg:
         counts: dict[str, int] = {}
         for r in self.store.sorties():
-            state = "replaced" if (r.reason or "").startswith(REPLACED) else r.state
+            state = "replaced" if r.replaced else r.state
             counts[state] = counts.get(state, 0) + 1
         now_min = self.clock.now_s(time.time()) / 60.0
         parts = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))

@@ -24,7 +24,7 @@ from mission.schedule import Schedule, Sortie, Visit
 from mission.text import N_
 from telemetry.sqlite_schema import missing_columns
 
-__all__ = ["SortieRecord", "StateStore"]
+__all__ = ["SortieRecord", "StateStore", "REPLACED"]
 
 
 def _locked(method):  # type: ignore[no-untyped-def]
@@ -52,6 +52,9 @@ _COLUMNS = ("id", "drone", "kind", "start_s", "end_s", "plan", "areas", "state",
             "visits")  # fmt: skip
 
 
+REPLACED = "replaced by re-plan"  # the reason a re-plan gives the planned sorties it takes out
+
+
 @dataclass(frozen=True)
 class SortieRecord:
     """One sortie as the runner knows it. ``plan`` is its mission file; ``revision`` the re-plan
@@ -77,6 +80,12 @@ class SortieRecord:
     site: str = ""
     alt_m: float = 0.0
     visits: tuple[tuple[str, float], ...] = ()  # (area, planned schedule second)
+
+    @property
+    def replaced(self) -> bool:
+        """Taken out by a re-plan before it flew: not on the timeline, and its retained state is
+        cleared, since over a day re-plans replace hundreds (a retained message each)."""
+        return (self.reason or "").startswith(REPLACED)
 
     def as_sortie(self) -> Sortie:
         """The schedule's view of this sortie, for the re-planner."""

@@ -116,6 +116,17 @@ def test_a_failed_preflight_aborts_replans_and_names_the_limits(
     assert "s002" not in {s["id"] for s in timeline["sorties"]}, [
         (t, b.get("code")) for t, _, b in listener.messages
     ][-12:]
+    # s002's replacement went out to those listening, then its retained state was cleared: a
+    # day's re-plans replace hundreds, and a page opened later would load every one of them.
+    heard = [b.get("state") for t, _, b in listener.messages if t.endswith("/sorties/s002")]
+    assert heard[-2:] == ["skipped", None], heard
+    late = Listener(mosquitto.url)
+    time.sleep(0.5)
+    late.stop()
+    retained = {t for t, r, _ in late.messages if r}
+    assert "gridpatrol/v1/sorties/s001" in retained
+    assert "gridpatrol/v1/sorties/s002" not in retained
+    assert all(f"gridpatrol/v1/sorties/{r.id}" in retained for r in new)
 
 
 def test_a_re_plan_its_checks_refuse_is_counted_on_every_progress_line(
@@ -166,6 +177,31 @@ def test_a_restart_asks_the_vehicle_and_never_arms_twice(
     assert runner.store.get("s001").state == "landed"  # never flown again
     assert runner.store.get("s002").state == final
     assert summary.ok == (final == "landed")
+
+
+def test_a_restart_clears_the_retained_state_of_a_sortie_replaced_before_the_crash(
+    tmp_path, example_district, mosquitto
+):
+    """The runner stores a replacement, publishes it, then clears the retained state; a crash
+    between the two left the broker holding "planned" for a sortie that will never fly."""
+    drone = FakeDrone()
+    runner, broker, _ = _runner(tmp_path, example_district, mosquitto.url, drone, AutoGate())
+    stale = Listener(mosquitto.url)
+    stale.publish("gridpatrol/v1/sorties/s002", runner.outbox.sortie_message(
+        runner.store.get("s002")), retain=True)  # fmt: skip
+    stale.stop()
+    runner.store.put(runner.store.get("s001").moved(state="landed"))
+    runner.store.put(runner.store.get("s002").moved(state="skipped",
+                                                    reason="replaced by re-plan 1 (test)"))  # fmt: skip
+    runner.run()
+    broker.stop()
+    late = Listener(mosquitto.url)
+    time.sleep(0.5)
+    late.stop()
+    retained = {t for t, r, _ in late.messages if r}
+    assert "gridpatrol/v1/sorties/s001" in retained
+    assert "gridpatrol/v1/sorties/s002" not in retained
+    assert drone.calls == []  # nothing was flown
 
 
 @pytest.mark.parametrize(
