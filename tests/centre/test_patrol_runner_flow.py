@@ -52,6 +52,14 @@ def _runner(
     return runner, broker, lines
 
 
+def _retained_topics(url: str) -> set[str]:
+    """What a centre page opened now is given: the broker's retained topics."""
+    late = Listener(url)
+    time.sleep(0.5)
+    late.stop()
+    return {t for t, r, _ in late.messages if r}
+
+
 def _run_heard(runner: PatrolRunner, broker: RunnerBroker, listener: Listener):  # type: ignore[no-untyped-def]
     """Run to the end, then give the broker a moment to deliver before the listener stops."""
     summary = runner.run()
@@ -120,10 +128,7 @@ def test_a_failed_preflight_aborts_replans_and_names_the_limits(
     # day's re-plans replace hundreds, and a page opened later would load every one of them.
     heard = [b.get("state") for t, _, b in listener.messages if t.endswith("/sorties/s002")]
     assert heard[-2:] == ["skipped", None], heard
-    late = Listener(mosquitto.url)
-    time.sleep(0.5)
-    late.stop()
-    retained = {t for t, r, _ in late.messages if r}
+    retained = _retained_topics(mosquitto.url)
     assert "gridpatrol/v1/sorties/s001" in retained
     assert "gridpatrol/v1/sorties/s002" not in retained
     assert all(f"gridpatrol/v1/sorties/{r.id}" in retained for r in new)
@@ -195,10 +200,7 @@ def test_a_restart_clears_the_retained_state_of_a_sortie_replaced_before_the_cra
                                                     reason="replaced by re-plan 1 (test)"))  # fmt: skip
     runner.run()
     broker.stop()
-    late = Listener(mosquitto.url)
-    time.sleep(0.5)
-    late.stop()
-    retained = {t for t, r, _ in late.messages if r}
+    retained = _retained_topics(mosquitto.url)
     assert "gridpatrol/v1/sorties/s001" in retained
     assert "gridpatrol/v1/sorties/s002" not in retained
     assert drone.calls == []  # nothing was flown
