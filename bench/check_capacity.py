@@ -85,7 +85,9 @@ def fly_day(district, plan, fm: FlightModel, rate: float, seed: int):
     arrivals: list[float] = []
     at_risk: set[str] = set()
     for n, now in enumerate(request_times(rate, schedule.horizon_s, rng)):
-        fixed = [(s, missions[s.id]) for s in schedule.sorties if s.start_s <= now]
+        # as the runner's: sorties begun, and check sorties promised but not yet flown
+        fixed = [(s, missions[s.id]) for s in schedule.sorties
+                 if s.start_s <= now or s.id.startswith("task-")]  # fmt: skip
         options: list = []
         while not options:  # a point in a no-fly margin or too near the edge: draw another
             x, y = random_point(district, rng)

@@ -42,6 +42,7 @@ class PatrolLog:
     events: list[tuple[float, PatrolEvent]] = field(default_factory=list)
     timeline: Timeline | None = None
     refused: int = 0
+    cleared: int = 0  # retained states the runner cleared (replaced sorties): not refusals
     _changed: threading.Condition = field(default_factory=threading.Condition)
 
     def start(self, timeout_s: float = 5.0) -> PatrolLog:
@@ -72,6 +73,10 @@ class PatrolLog:
 
     def _on_message(self, topic: str, payload: bytes) -> None:
         now = time.time()
+        if not payload and topic not in (PATROL_TIMELINE, PATROL_EVENTS):
+            with self._changed:
+                self.cleared += 1  # an empty retained message clears a sortie's or task's state
+            return
         if topic == PATROL_TIMELINE:
             parsed: Any = parse(Timeline, payload)
         elif topic == PATROL_EVENTS:

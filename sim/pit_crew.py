@@ -61,6 +61,8 @@ class PitCrew:
         stop_listening(self._client)
 
     def _on_state(self, payload: bytes) -> None:
+        if not payload:  # a replaced sortie's retained state cleared: it never flew
+            return
         state = parse(SortieState, payload)
         if isinstance(state, Refused):
             self.refused += 1

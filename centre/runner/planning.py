@@ -23,7 +23,8 @@ from mission.patrol.replan import replan_rest
 from mission.schedule import Schedule, Sortie
 from telemetry.patrol_records import ENDED_STATES, LimitRisk
 
-__all__ = ["Replanned", "replan", "at_risk_with", "check_sortie", "traffic", "last_visits", "UNDER_WAY"]  # fmt: skip
+__all__ = ["Replanned", "replan", "at_risk_with", "check_sortie", "traffic", "last_visits",
+           "UNDER_WAY"]  # fmt: skip
 
 UNDER_WAY = ("preflight", "uploading", "waiting_confirm", "airborne")
 

@@ -135,5 +135,9 @@ def test_two_drones_fly_the_schedule_recover_from_preflight_and_restart_and_fly_
         assert any(sortie in line for line in runner.lines + killed_output), (sortie, output)
     assert all(swap.ok for swap in crew.swaps), crew.swaps
     assert log.refused == 0
+    # Each sortie a re-plan replaced had its retained state cleared (the runner's restart clears
+    # them again): a page opened later is not given the day's replaced sorties.
+    replaced = sum(int(e.details.get("replaced", 0)) for e in log.codes("replanned"))
+    assert log.cleared >= replaced > 0, (log.cleared, replaced)
     # Not every sortie landed as planned (one refused, one cut short by the kill): not 0.
     assert code != 0, output
