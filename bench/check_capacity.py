@@ -48,6 +48,7 @@ START = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
 ALT = {"alt_m": 60.0, "ceiling_m": 120.0, "margin_m": 15.0}
 SOAK_FM = FlightModel(endurance_min=22.0, reserve=0.30)  # bench/patrol_soak.py's packs
 DAY_SEED = 7  # the soak's day
+MAX_DRAWS = 50  # points drawn for one request before it counts as refused
 
 
 def request_times(rate_per_h: float, horizon_s: float, rng: random.Random) -> list[float]:
@@ -79,17 +80,20 @@ def site_of(schedule, drone: str, now: float) -> str:
 
 def fly_day(district, plan, fm: FlightModel, rate: float, seed: int):
     """The day with checks at ``rate`` an hour: (schedule as flown, minutes from each request to
-    over the point, areas a re-plan announced at risk)."""
+    over the point, areas a re-plan announced at risk, requests no drone could fly)."""
     rng = random.Random(seed)
     schedule, missions = plan.schedule, dict(plan.missions)
     arrivals: list[float] = []
     at_risk: set[str] = set()
+    refused = 0
     for n, now in enumerate(request_times(rate, schedule.horizon_s, rng)):
         # as the runner's: sorties begun, and check sorties promised but not yet flown
         fixed = [(s, missions[s.id]) for s in schedule.sorties
                  if s.start_s <= now or s.id.startswith("task-")]  # fmt: skip
         options: list = []
-        while not options:  # a point in a no-fly margin or too near the edge: draw another
+        for _ in range(MAX_DRAWS):  # a point in a no-fly margin or too near the edge: again
+            if options:
+                break
             x, y = random_point(district, rng)
             for drone in schedule.drones:
                 start = max([now, *(s.end_s + fm.swap_s for s, _ in fixed if s.drone == drone)])
@@ -101,6 +105,9 @@ def fly_day(district, plan, fm: FlightModel, rate: float, seed: int):
                         traffic=airborne, **ALT))  # fmt: skip
                 except MissionError:  # as the runner: that drone cannot go
                     continue
+        if not options:
+            refused += 1  # no drone could fly any point drawn: counted, said in the row
+            continue
         best = min(options, key=lambda c: (c.arrival_s, c.sortie.drone))
         arrivals.append((best.arrival_s - now) / 60.0)
         fixed.append((best.sortie, best.mission))
@@ -115,7 +122,7 @@ def fly_day(district, plan, fm: FlightModel, rate: float, seed: int):
         schedule = r.schedule
         missions.update(r.missions)
         at_risk |= {x.area for x in r.at_risk}
-    return schedule, arrivals, at_risk
+    return schedule, arrivals, at_risk, refused
 
 
 def main() -> None:
@@ -138,7 +145,7 @@ def main() -> None:
     for rate in a.rates:
         for seed in range(1, a.seeds + 1):
             t = time.perf_counter()
-            flown, arrivals, at_risk = fly_day(district, plan, SOAK_FM, rate, seed)
+            flown, arrivals, at_risk, refused = fly_day(district, plan, SOAK_FM, rate, seed)
             n_kept, worst = kept(flown, district, {}, 0.0)
             ratios = entropy_ratios(flown, plan.schedule, district)
             if arrivals:
@@ -152,7 +159,8 @@ def main() -> None:
                 times = f"{'-':>22}{'-':>6}{'-':>6}"
             print(f"{rate:>7g}{seed:>5}{len(arrivals):>7}{n_kept:>10}/{n_areas}{worst:>17.2f}"
                   f"{len(at_risk):>9}{times}{statistics.mean(ratios):>14.2f}{min(ratios):>7.2f}"
-                  f"{time.perf_counter() - t:>6.0f}")  # fmt: skip
+                  f"{time.perf_counter() - t:>6.0f}"
+                  + (f"  ({refused} requests no drone could fly)" if refused else ""))  # fmt: skip
 
 
 if __name__ == "__main__":
