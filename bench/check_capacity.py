@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from patrol_replan import entropy_ratios, kept  # noqa: E402
+from patrol_replan import check_start, entropy_ratios, kept, last_flown  # noqa: E402
 from shapely.geometry import Point  # noqa: E402
 
 from mission.errors import MissionError  # noqa: E402
@@ -96,7 +96,7 @@ def fly_day(district, plan, fm: FlightModel, rate: float, seed: int):
                 break
             x, y = random_point(district, rng)
             for drone in schedule.drones:
-                start = max([now, *(s.end_s + fm.swap_s for s, _ in fixed if s.drone == drone)])
+                start = check_start(fixed, drone, now, fm)
                 airborne = [(s, m) for s, m in fixed if s.end_s > start]
                 try:
                     options.append(plan_check(
@@ -111,12 +111,8 @@ def fly_day(district, plan, fm: FlightModel, rate: float, seed: int):
         best = min(options, key=lambda c: (c.arrival_s, c.sortie.drone))
         arrivals.append((best.arrival_s - now) / 60.0)
         fixed.append((best.sortie, best.mission))
-        last: dict[str, float] = {}
-        for s, _ in fixed:
-            for v in s.visits:
-                if v.eta_s <= now:
-                    last[v.area] = max(last.get(v.area, 0.0), v.eta_s)
-        r = replan_rest(district, schedule=schedule, now_s=now, last_visit_s=last,
+        r = replan_rest(district, schedule=schedule, now_s=now,
+                        last_visit_s=last_flown(fixed, now),
                         drone_free_at={d: now for d in schedule.drones}, fixed=fixed,
                         flight_model=fm, seed=seed * 1000 + n, **ALT)  # fmt: skip
         schedule = r.schedule

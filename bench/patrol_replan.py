@@ -52,14 +52,24 @@ SEEDS = (11, 12, 13)
 CASES = tuple(sys.argv[1:]) or ("skip", "rtl", "lost", "lost/slow", "check", "skip/long")
 
 
-def runner_state(plan, now):
-    fixed = [(s, plan.missions[s.id]) for s in plan.schedule.sorties if s.start_s <= now]
+def last_flown(fixed, now) -> dict[str, float]:
+    """Each area's last visit among the fixed sorties' visits up to ``now``."""
     last: dict[str, float] = {}
     for s, _ in fixed:
         for v in s.visits:
             if v.eta_s <= now:
                 last[v.area] = max(last.get(v.area, 0.0), v.eta_s)
-    return fixed, last, {d: now for d in plan.schedule.drones}
+    return last
+
+
+def check_start(fixed, drone, now, fm) -> float:
+    """When ``drone`` can take off for a check: now, or after its fixed sorties and a swap."""
+    return max([now, *(s.end_s + fm.swap_s for s, _ in fixed if s.drone == drone)])
+
+
+def runner_state(plan, now):
+    fixed = [(s, plan.missions[s.id]) for s in plan.schedule.sorties if s.start_s <= now]
+    return fixed, last_flown(fixed, now), {d: now for d in plan.schedule.drones}
 
 
 def kept(schedule, district, last, now) -> tuple[int, float]:
@@ -132,7 +142,7 @@ def trouble(case, district, plan, now, fm):
     elif case == "check":
         cell = district.cell(45).shape.representative_point()
         drone = min(free, key=lambda d: max([now, *(s.end_s for s, _ in fixed if s.drone == d)]))
-        start = max([now, *(s.end_s + fm.swap_s for s, _ in fixed if s.drone == drone)])
+        start = check_start(fixed, drone, now, fm)
         site = nearest_site(district, cell.x, cell.y, margin_m=ALT["margin_m"])
         airborne = [(s, m) for s, m in fixed if s.end_s > start]
         c = plan_check(district, task_id="bench", x=cell.x, y=cell.y, drone=drone, site=site,
