@@ -66,6 +66,11 @@ def video_motion(path: Path, tracks_path: Path, first_frame: int) -> None:
         )
         _say("    alerts that followed several movers", f"{s.shared} (goal 0)")
         _say(
+            "    alerts met per mover (distinct alerts on its detections)",
+            f"{s.met_per_mover:.2f} ({s.met} on {s.followed} movers; what a scorer of "
+            "--detections-out counts)",
+        )
+        _say(
             "    alerts on no tracked mover, per minute",
             f"{s.alerts_on_nothing / minutes:.1f} ({s.alerts_on_nothing} of {s.alerts}; the "
             "tracks cover most, not all, movers)",

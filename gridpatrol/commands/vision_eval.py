@@ -223,11 +223,13 @@ def _print_tracks(report) -> None:
     typer.echo(
         _(
             "moving objects: {found} found by a detection, {alerted} with an alert; "
-            "{per_mover:.2f} alerts per alerted mover; {shared} alerts followed several movers; "
+            "{per_mover:.2f} alerts per alerted mover; {met:.2f} distinct alerts met on each "
+            "mover an alert followed; {shared} alerts followed several movers; "
             "{nothing} of {alerts} alerts on no tracked mover",
             found=_ratio(t.found, t.movers),
             alerted=_ratio(t.alerted, t.movers),
             per_mover=t.per_mover,
+            met=t.met_per_mover,
             shared=t.shared,
             nothing=t.alerts_on_nothing,
             alerts=t.alerts,

@@ -82,11 +82,14 @@ def test_same_object_updates_and_a_far_or_late_one_is_new():
         for e in tracker.update(float(t), [_obs(0.0, 0.0)]):
             kinds.append(e.kind)
             e.track.alert_id = "a1"
-    # Lost for a while, then seen again 8 m away (same object): it updates "a1", no new alert.
+    # Lost for a while, then seen again 5 m away (same object): it updates "a1", no new alert.
     for t in range(3, 20):
         tracker.update(float(t), [])
-    events = [e for t in range(20, 24) for e in tracker.update(float(t), [_obs(8.0, 0.0)])]
-    assert all(e.kind == "update" for e in events)
+    numbers = set()
+    for t in range(20, 24):
+        assert all(e.kind != "new" for e in tracker.update(float(t), [_obs(5.0, 0.0)]))
+        numbers.update(tracker.tracks)
+    assert numbers == {None, 1}  # unconfirmed at first, then alert 1 again
     # Far away: a new object.
     far = [e for t in range(24, 27) for e in tracker.update(float(t), [_obs(200.0, 0.0)])]
     assert [e.kind for e in far] == ["new"]
@@ -94,8 +97,32 @@ def test_same_object_updates_and_a_far_or_late_one_is_new():
     late = cfg.same_object_s + 30.0
     for t in np.arange(27, late, 1.0):
         tracker.update(float(t), [])
-    again = [e for t in range(3) for e in tracker.update(late + t, [_obs(8.0, 0.0)])]
+    again = [e for t in range(3) for e in tracker.update(late + t, [_obs(5.0, 0.0)])]
     assert kinds == ["new"] and [e.kind for e in again] == ["new"]
+
+
+def _mover(x: float, vx: float, dt: float = 0.1) -> Observation:
+    """A car at (x, 0) m that drove ``vx`` m/s for the last ``dt`` s."""
+    det = Detection((0, 0, 4, 4), 0.8, "activity", "activity", shift=(vx * dt, 0.0), shift_s=dt)
+    return Observation(det, GroundFix(x, 0.0, 0.0, 0.0, 3.0, 1, "team"), (x - vx * dt, 0.0))
+
+
+def test_each_car_of_a_queue_gets_its_own_alert_though_they_drive_alike():
+    """Two cars 6.5 m apart (centre to centre: a car length and a short gap) at the same 10 m/s,
+    judged 10 times a second. The rear car comes into view while the front one, already alerted,
+    is missed for two frames: the rear car gets an alert of its own, not the front car's, and the
+    front car keeps its alert when it is seen again."""
+    tracker = Tracker(CONFIG.tracker)
+    alerts: dict[str, set[int]] = {"front": set(), "rear": set()}
+    for n in range(20):
+        t = n / 10.0
+        cars = {"front": 6.5 + 10.0 * t, "rear": 10.0 * t}
+        seen = [c for c in cars if not (c == "front" and n in (5, 6) or c == "rear" and n < 4)]
+        tracker.update(t, [_mover(cars[c], 10.0) for c in seen])
+        for car, number in zip(seen, tracker.tracks, strict=True):
+            if number is not None:
+                alerts[car].add(number)
+    assert alerts == {"front": {1}, "rear": {2}}
 
 
 def test_two_objects_in_view_are_two_alerts_but_two_blobs_of_one_are_one():

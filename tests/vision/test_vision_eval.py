@@ -217,7 +217,11 @@ def test_eval_prints_scores_and_writes_every_detection_as_json(cli, tmp_path):
 def test_with_a_height_walkers_are_detections_counted_but_not_alerts(cli, tmp_path):
     frames = _frames(tmp_path, "DJI-00760-*")
     out = tmp_path / "dets.jsonl"
-    r = cli("vision", "eval", frames, "--height-m", "85", "--detections-out", out)
+    # Linked as far as a car spacing, some walkers of three frames a second apart confirm.
+    quick = _write(tmp_path / "quick.toml", "[tracker]\nmatch_radius_m = 6.0\n")
+    r = cli(
+        "vision", "eval", frames, "--height-m", "85", "--config", quick, "--detections-out", out
+    )
     assert r.code == 0, r.err
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     people = [row for row in rows if row["size_class"] == "person-sized"]
@@ -232,7 +236,8 @@ def test_without_a_height_movers_small_even_from_the_ceiling_raise_no_alert(cli,
     seen even from 120 m): they stay detections but raise no alert, while the cars alert."""
     frames = _frames(tmp_path, "DJI-00760-*")
     out = tmp_path / "dets.jsonl"
-    r = cli("vision", "eval", frames, "--detections-out", out)
+    quick = _write(tmp_path / "quick.toml", "[tracker]\nmatch_radius_m = 6.0\n")
+    r = cli("vision", "eval", frames, "--config", quick, "--detections-out", out)
     assert r.code == 0, r.err
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert not [row for row in rows if row["size_class"] == "vehicle-sized"]
@@ -243,7 +248,9 @@ def test_without_a_height_movers_small_even_from_the_ceiling_raise_no_alert(cli,
     assert said and int(said[1]) >= 2, r.out
     assert "unknown_height_bound_m" in r.out
     high = tmp_path / "high.toml"
-    high.write_text("[activity]\nunknown_height_bound_m = 5000.0\n")
+    high.write_text(
+        "[activity]\nunknown_height_bound_m = 5000.0\n[tracker]\nmatch_radius_m = 6.0\n"
+    )
     r = cli("vision", "eval", frames, "--config", high, "--detections-out", out)
     assert r.code == 0, r.err
     assert "raised no alert" not in r.out  # from 5 km anything may be large: nothing held back

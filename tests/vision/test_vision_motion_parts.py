@@ -177,7 +177,10 @@ def _first_sightings(video: str, height: float, alert_people: bool):
     count, for one fixture video at a known height."""
     frames = _frames(video)
     movers, _ = find_movers(frames, CONFIG.activity.max_gap_s)
-    config = CONFIG.with_changes(tracker={"alert_person_sized": alert_people})
+    # The walkers of three frames a second apart rarely link twice within the default
+    # [tracker] match_radius_m (their shifts a second apart are mostly chance matches); linked
+    # as far as a car spacing, some confirm. The test is of what becomes of a confirmed walker.
+    config = CONFIG.with_changes(tracker={"alert_person_sized": alert_people, "match_radius_m": 6})
     ev = Evaluator(config, build_detectors(["activity"], config), height)
     first: dict[int, tuple[str | None, bool]] = {}
     for i, f in enumerate(frames):

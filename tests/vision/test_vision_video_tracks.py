@@ -50,8 +50,11 @@ def test_real_traffic_at_30_fps_one_alert_per_car_and_most_cars_found():
     score = score_tracks(records, tracks)
     assert frames == 90 and score.movers == 17
     assert score.found >= 15, score  # found by a detection: the goal is 80 %
-    assert score.alerted >= 8, score  # cars entering or leaving in the 3 s may never confirm
+    assert score.alerted >= 11, score  # cars entering or leaving in the 3 s may never confirm
     assert score.per_mover <= 1.3, score  # no bursts of alerts on one car
+    # Nor one alert hopping down a queue: the distinct alerts on each car's detections, as anyone
+    # scoring --detections-out counts them (1.2 when the tracker's radii spanned a car spacing).
+    assert score.met_per_mover <= 1.15, score
     assert score.alerts_on_nothing <= 4, score
 
 

@@ -115,10 +115,19 @@ class TrackScore:
     shared: int = 0  # alerts whose detections lay on several movers
     detections: int = 0
     on_movers: int = 0
+    followed: int = 0  # movers an alert's detection lay on
+    met: int = 0  # over those movers, the distinct alerts whose detections lay on each
 
     @property
     def per_mover(self) -> float:
         return self.alerts_on_movers / self.alerted if self.alerted else float("nan")
+
+    @property
+    def met_per_mover(self) -> float:
+        """Alerts per mover as anyone scoring ``--detections-out`` counts them: the distinct
+        ``track`` numbers on each mover's detections. An alert that hops from car to car is
+        counted on each, so it shows here where ``per_mover`` (first detections) hides it."""
+        return self.met / self.followed if self.followed else float("nan")
 
 
 def score_tracks(records: Iterable[EvalRecord], tracks: MoverTracks) -> TrackScore:
@@ -146,4 +155,6 @@ def score_tracks(records: Iterable[EvalRecord], tracks: MoverTracks) -> TrackSco
     score.alerts, score.alerts_on_movers = len(first), sum(per.values())
     score.alerts_on_nothing = score.alerts - score.alerts_on_movers
     score.shared = sum(len(m) > 1 for m in followed.values())
+    met = Counter(m for movers in followed.values() for m in movers)
+    score.followed, score.met = len(met), sum(met.values())
     return score
