@@ -139,6 +139,7 @@ class ModelConfig(_Section):
 class TrackerConfig(_Section):
     k: PositiveInt
     k_moving: PositiveInt
+    min_span: float = Field(ge=0.0)
     n: PositiveInt
     match_radius_m: float
     max_velocity_change: float

@@ -13,7 +13,11 @@ the candidate that was where its measured motion says it was at that candidate's
 so a car that drives further between frames than ``match_radius_m`` is still one candidate. A
 mover is confirmed after ``k_moving`` such linked sightings: its motion was measured on
 independent frame pairs and agreed (velocities within ``max_velocity_change`` of its speed, a
-share, so no scale is assumed), which noise, parallax flicker and chance matches rarely do. A
+share, so no scale is assumed), which noise, parallax flicker and chance matches rarely do.
+Independent means not overlapping: each displacement is measured against a frame ``gap_s``
+older, so on a video judged 10 times a second consecutive sightings share most of their
+interval, and a flicker agrees with itself. The sightings must span ``min_span`` x that interval
+(on frames a second apart, two consecutive ones do; at 10 Hz, about half a second of them). A
 confirmed candidate within ``same_object_m`` metres and ``same_object_s`` seconds of an existing
 alert of the same code updates that alert instead of raising a new one, so one object watched for
 a minute is one alert.
@@ -25,7 +29,7 @@ car ahead while its own car is missed for a frame; and an alert takes over a new
 within one spacing of where the alert's object is now (``same_object_m`` 6 m: a car seen as its
 two ends, or lost and found; a mover is looked for where its last velocity has taken it), so the
 next car of a queue gets its own alert. Wider radii made one alert hop down a queue: on a real
-30 fps junction video, 13 of 36 alerts followed several cars (now 1 of 37).
+30 fps junction video, 13 of 36 alerts followed several cars (now 2 of 28).
 
 A mover whose confirming sighting is classed person-sized (``size_class``, known only with a
 height) raises no alert unless ``alert_person_sized``: in a city by day such movers are people
@@ -106,6 +110,7 @@ class _Candidate:
     alert: AlertTrack | None = None
     last: Observation | None = None
     quiet: bool = False
+    born: float = 0.0  # time of its first sighting
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,7 @@ class Tracker:
                     obs.fix.y,
                     t,
                     deque(maxlen=cfg.n),
+                    born=t,
                 )
                 self.candidates.append(c)
                 best = len(self.candidates) - 1
@@ -182,7 +188,7 @@ class Tracker:
         c.x, c.y, c.t, c.last = obs.fix.x, obs.fix.y, t, obs
         if c.alert is None:
             k = self.cfg.k_moving if obs.origin is not None else self.cfg.k
-            if sum(c.hits) < k:
+            if sum(c.hits) < k or not self._independent(c, obs, t):
                 return None
             if obs.detection.size_class == PERSON and not self.cfg.alert_person_sized:
                 self.quiet += not c.quiet
@@ -206,6 +212,14 @@ class Tracker:
             a.last_published = t
             return Event("update", obs, a)
         return None
+
+    def _independent(self, c: _Candidate, obs: Observation, t: float) -> bool:
+        """Whether a mover's sightings span ``min_span`` x the interval its motion is measured
+        over, so that its first and latest displacements are not measured on overlapping frame
+        pairs (a still detection has no such interval)."""
+        if obs.origin is None:
+            return True
+        return t - c.born >= self.cfg.min_span * obs.detection.shift_s - 1e-6
 
     def _existing(self, c: _Candidate, t: float) -> AlertTrack | None:
         """The alert this candidate continues: the nearest whose object was seen within

@@ -107,6 +107,23 @@ def _mover(x: float, vx: float, dt: float = 0.1) -> Observation:
     return Observation(det, GroundFix(x, 0.0, 0.0, 0.0, 3.0, 1, "team"), (x - vx * dt, 0.0))
 
 
+def test_a_mover_judged_ten_times_a_second_confirms_only_on_independent_displacements():
+    """Each sighting's displacement is measured against a frame 0.5 s older. Sightings 0.1 s
+    apart share most of that interval: the mover is confirmed once its sightings span 0.5 s,
+    not at the second one, unless [tracker] min_span is 0."""
+
+    def first_alert(config) -> float | None:
+        tracker = Tracker(config.tracker)
+        for n in range(10):
+            t = n / 10.0
+            if any(e.kind == "new" for e in tracker.update(t, [_mover(10.0 * t, 10.0, 0.5)])):
+                return t
+        return None
+
+    assert first_alert(CONFIG) == 0.5
+    assert first_alert(CONFIG.with_changes(tracker={"min_span": 0.0})) == 0.1
+
+
 def test_each_car_of_a_queue_gets_its_own_alert_though_they_drive_alike():
     """Two cars 6.5 m apart (centre to centre: a car length and a short gap) at the same 10 m/s,
     judged 10 times a second. The rear car comes into view while the front one, already alerted,
