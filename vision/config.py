@@ -81,6 +81,7 @@ class ActivityConfig(_Section):
     vehicle_min_length_m: PositiveFloat
     abreast_m: float = Field(ge=2.6, le=1000.0)
     unknown_height_bound_m: PositiveFloat
+    walker_max_mps: float = Field(ge=0.0)
 
 
 class PeopleConfig(_Section):

@@ -177,8 +177,8 @@ def _print(report, height_m: float | None) -> None:
         typer.echo(
             _(
                 "no --height-m: detector sizes in pixels, tracker distances nominal; movers "
-                "small even from [activity] unknown_height_bound_m are person-sized, others "
-                "unclassed"
+                "small, or no faster than a walk, even from [activity] unknown_height_bound_m "
+                "are person-sized, others unclassed"
             )
         )
     for notice in report.notices:

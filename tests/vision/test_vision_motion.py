@@ -16,6 +16,7 @@ from vision.config import load_config
 from vision.detectors import build_detectors
 from vision.detectors.base import Detection
 from vision.detectors.shadows import shadow_like, strip_shadows
+from vision.detectors.size_class import PERSON, VEHICLE
 from vision.evaluate.labels import read_yolo
 from vision.evaluate.matching import matches
 from vision.evaluate.movers import SLOW_IOU, LabelledFrame, find_movers
@@ -326,3 +327,21 @@ def test_without_a_height_a_bus_turning_is_judged_not_refused_as_too_large():
 
     assert found(CONFIG)
     assert not found(CONFIG.with_changes(activity={"max_area_px": 2000.0}))
+
+
+def test_without_a_height_a_mover_at_walking_pace_even_from_the_ceiling_is_person_sized():
+    """With no height only bounds are known: from the 120 m ceiling a thing looks as large and
+    as fast as it can be. A blob too large for a person there, but moving no faster than a
+    walk even at that sampling, is held back like a walker (with its shadow, a walker's blob is
+    often car-sized at the ceiling); moving faster, it stays unclassed and alerts. With a height
+    the speed is not used: the size is measured."""
+    act = build_detectors(["activity"], CONFIG)[0]
+    bound = 0.25  # m per work pixel at the ceiling
+    mask = np.zeros((40, 40), np.uint8)
+    mask[10:30, 12:22] = 1  # 5 x 2.5 m at the bound: not person-sized by size
+    walk = 2.0 / bound * 0.5  # px moved in 0.5 s at 2 m/s
+    drive = 8.0 / bound * 0.5
+    assert act._size(mask, None, bound, (walk, 0.0), 0.5) == PERSON
+    assert act._size(mask, None, bound, (drive, 0.0), 0.5) is None
+    assert act._size(mask, None, None, (walk, 0.0), 0.5) is None  # no bound: nothing said
+    assert act._size(mask, 0.25, None, (walk, 0.0), 0.5) == VEHICLE  # measured, not bounded

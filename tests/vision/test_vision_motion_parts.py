@@ -134,8 +134,8 @@ def _frames(video: str) -> list[LabelledFrame]:
 
 def test_with_a_known_height_moving_vehicles_are_vehicle_sized():
     """DJI-00760 flew about 85 m up: its cars (4.5 m) are 73 px long at 1920 px with the default
-    70 deg lens. Without a height only "small even from 120 m" can be said: the walkers are, and
-    the cars are left unclassed, never called small."""
+    70 deg lens. Without a height only "small, or as slow as a walk, even from 120 m" can be
+    said: the walkers are, and the cars are left unclassed but for a slow one."""
     frames = _frames("DJI-00760")
     movers, _ = find_movers(frames, CONFIG.activity.max_gap_s)
     on_movers, classes = {85.0: [], None: []}, set()
@@ -151,7 +151,10 @@ def test_with_a_known_height_moving_vehicles_are_vehicle_sized():
     assert on_movers[85.0].count(VEHICLE) >= 0.9 * len(on_movers[85.0]), on_movers
     assert (85.0, PERSON) in classes  # the walkers of the square are there, and said to be small
     assert {c for h, c in classes if h is None} == {None, PERSON}
-    assert len(on_movers[None]) >= 15 and PERSON not in on_movers[None], on_movers
+    # A car is person-sized without a height only when it moved no faster than a walk even as
+    # seen from the ceiling: here one box, a car entering at the frame's edge, of 26.
+    assert len(on_movers[None]) >= 15, on_movers
+    assert on_movers[None].count(PERSON) <= 0.1 * len(on_movers[None]), on_movers
 
 
 def test_movers_are_found_on_a_video_no_default_was_chosen_on():

@@ -32,8 +32,9 @@
    one wider across its motion than ``abreast_m`` is cut into the vehicles driving abreast in it
    (``vision.detectors.abreast``). A vehicle-sized one whose displacement runs across its length
    is no vehicle driving, and is dropped (counted as "sideways"). Without one, a mover that is
-   person-sized even seen from ``unknown_height_bound_m`` (the altitude ceiling) is classed
-   person-sized; others get none.
+   person-sized, or no faster than ``walker_max_mps``, even seen from ``unknown_height_bound_m``
+   (the altitude ceiling, from which things look as large and as fast as they can be) is
+   classed person-sized; others get none.
 
 Frames whose ego-motion cannot be estimated, or where too much of the picture changes (a
 registration failure), report nothing rather than guesses, and are counted in ``stats``.
@@ -41,6 +42,7 @@ registration failure), report nothing rather than guesses, and are counted in ``
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 
@@ -263,7 +265,7 @@ class ActivityDetector:
                 parts = self._abreast(parts, verdict.shift, gsd, shade)
             for n_part, part in enumerate(parts):  # not ``k``: that is the grouping kernel
                 box = scale_box(*(boxes[n_part] if boxes else part.box), scale)
-                size = self._size(part.mask, gsd, bound)
+                size = self._size(part.mask, gsd, bound, verdict.shift, dt)
                 if size == VEHICLE and moves_across(part.mask, verdict.shift, gsd):
                     self.stats["sideways"] += 1  # vehicles drive along their length
                     continue
@@ -303,15 +305,28 @@ class ActivityDetector:
             )
         ]
 
-    def _size(self, mask: np.ndarray, gsd: float | None, bound: float | None) -> str | None:
+    def _size(
+        self,
+        mask: np.ndarray,
+        gsd: float | None,
+        bound: float | None,
+        shift: tuple[float, float],
+        dt: float,
+    ) -> str | None:
         """The mover's size class at the frame's sampling ``gsd``; without one, person-sized
         only when it is so even at ``bound`` (the sampling from ``unknown_height_bound_m``, the
-        largest a thing can look), else no class: a bound can say "small", never "a vehicle"."""
+        largest a thing can look), or moved by ``shift`` (work px) in ``dt`` s no faster than
+        ``walker_max_mps`` even at that sampling (the fastest it can be: walking pace); else no
+        class. A bound can say "small" or "slow", never "a vehicle"."""
         width, length = self.cfg.vehicle_min_width_m, self.cfg.vehicle_min_length_m
         if gsd:
             return size_class(mask, gsd, width, length)
-        small = size_class(mask, bound, width, length) if bound else None
-        return small if small == PERSON else None
+        if not bound:
+            return None
+        if size_class(mask, bound, width, length) == PERSON:
+            return PERSON
+        fastest = float(np.hypot(*shift)) * bound / dt if dt > 0 else math.inf
+        return PERSON if fastest <= self.cfg.walker_max_mps else None
 
     def _reference(self, t: float, now: float) -> _Past | None:
         """The latest remembered frame taken at or before ``t`` and within ``max_gap_s``."""
