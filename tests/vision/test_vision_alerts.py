@@ -101,47 +101,6 @@ def test_same_object_updates_and_a_far_or_late_one_is_new():
     assert kinds == ["new"] and [e.kind for e in again] == ["new"]
 
 
-def _mover(x: float, vx: float, dt: float = 0.1) -> Observation:
-    """A car at (x, 0) m that drove ``vx`` m/s for the last ``dt`` s."""
-    det = Detection((0, 0, 4, 4), 0.8, "activity", "activity", shift=(vx * dt, 0.0), shift_s=dt)
-    return Observation(det, GroundFix(x, 0.0, 0.0, 0.0, 3.0, 1, "team"), (x - vx * dt, 0.0))
-
-
-def test_a_mover_judged_ten_times_a_second_confirms_only_on_independent_displacements():
-    """Each sighting's displacement is measured against a frame 0.5 s older. Sightings 0.1 s
-    apart share most of that interval: the mover is confirmed once its sightings span 0.5 s,
-    not at the second one, unless [tracker] min_span is 0."""
-
-    def first_alert(config) -> float | None:
-        tracker = Tracker(config.tracker)
-        for n in range(10):
-            t = n / 10.0
-            if any(e.kind == "new" for e in tracker.update(t, [_mover(10.0 * t, 10.0, 0.5)])):
-                return t
-        return None
-
-    assert first_alert(CONFIG) == 0.5
-    assert first_alert(CONFIG.with_changes(tracker={"min_span": 0.0})) == 0.1
-
-
-def test_each_car_of_a_queue_gets_its_own_alert_though_they_drive_alike():
-    """Two cars 6.5 m apart (centre to centre: a car length and a short gap) at the same 10 m/s,
-    judged 10 times a second. The rear car comes into view while the front one, already alerted,
-    is missed for two frames: the rear car gets an alert of its own, not the front car's, and the
-    front car keeps its alert when it is seen again."""
-    tracker = Tracker(CONFIG.tracker)
-    alerts: dict[str, set[int]] = {"front": set(), "rear": set()}
-    for n in range(20):
-        t = n / 10.0
-        cars = {"front": 6.5 + 10.0 * t, "rear": 10.0 * t}
-        seen = [c for c in cars if not (c == "front" and n in (5, 6) or c == "rear" and n < 4)]
-        tracker.update(t, [_mover(cars[c], 10.0) for c in seen])
-        for car, number in zip(seen, tracker.tracks, strict=True):
-            if number is not None:
-                alerts[car].add(number)
-    assert alerts == {"front": {1}, "rear": {2}}
-
-
 def test_two_objects_in_view_are_two_alerts_but_two_blobs_of_one_are_one():
     tracker = Tracker(CONFIG.tracker)
     events = [e for t in range(3) for e in tracker.update(float(t), [_obs(0, 0), _obs(10, 0)])]
